@@ -1,0 +1,22 @@
+/*
+ * encode.h — hex and base64 (standard alphabet, padded) conversions.
+ * Decoders are strict: odd lengths, bad characters or bad padding are
+ * ASSAY_ERR_FORMAT; outputs larger than max are ASSAY_ERR_RANGE.
+ */
+#ifndef ASSAY_ENCODE_H
+#define ASSAY_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Lowercase hex, NUL-terminated, caller frees. */
+char	*hex_encode(const void *p, size_t n);
+/* Decode into dst (capacity max); *outlen gets the byte count. */
+int	 hex_decode(const char *s, uint8_t *dst, size_t max, size_t *outlen);
+/* Decode into a new allocation (at most max bytes). */
+int	 hex_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *outlen);
+
+char	*base64_encode(const void *p, size_t n);
+int	 base64_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *outlen);
+
+#endif
