@@ -1,0 +1,38 @@
+/*
+ * config.h — table-driven YAML configuration. A daemon describes its keys
+ * (dotted paths for nested mappings, "tls.cert") with type, bounds and a
+ * one-line help; config_load() fills a struct from a file, rejecting
+ * unknown keys, wrong types and out-of-range values with file:line.
+ */
+#ifndef ASSAY_CONFIG_H
+#define ASSAY_CONFIG_H
+
+#include <stddef.h>
+
+enum cfg_type {
+	CFG_STR,	/* char *, freed by config_free */
+	CFG_INT,	/* long, within [min, max] */
+	CFG_BOOL,	/* int: true/false/yes/no/on/off */
+	CFG_STRLIST,	/* struct cfg_strlist */
+};
+
+struct cfg_strlist {
+	char	**v;
+	size_t	  n;
+};
+
+struct cfg_key {
+	const char	*name;
+	enum cfg_type	 type;
+	size_t		 off;		/* offsetof(struct yourconf, field) */
+	long		 min, max;	/* CFG_INT only */
+	const char	*help;
+};
+
+/* keys terminated by { NULL }. Fields keep their defaults when absent. */
+int	config_load(const char *path, const struct cfg_key *keys, void *obj);
+int	config_load_string(const char *text, size_t len, const char *name,
+	    const struct cfg_key *keys, void *obj);
+void	config_free(const struct cfg_key *keys, void *obj);
+
+#endif

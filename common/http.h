@@ -1,0 +1,96 @@
+/*
+ * http.h — HTTPS with mutual TLS over libevent's evhttp: a server with a
+ * route table (method, pattern with {param} captures, allowed roles,
+ * handler) and an asynchronous client, plus a blocking client for tools.
+ * The server and client run on the caller's event loop thread.
+ */
+#ifndef ASSAY_HTTP_H
+#define ASSAY_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "common/tls.h"
+
+#define HTTP_MAX_PARAMS	4
+#define HTTP_MAX_BODY	(16u * 1024 * 1024)
+
+struct http_request {
+	struct evhttp_request	*req;
+	const char		*method;	/* "GET", "PUT", ... */
+	const char		*path;		/* decoded path, no query */
+	char			*param[HTTP_MAX_PARAMS];	/* {x} captures, decoded */
+	size_t			 nparam;
+	struct evkeyvalq	 query;		/* decoded query parameters */
+	const uint8_t		*body;		/* NUL-terminated copy */
+	size_t			 body_len;
+	struct tls_peer		 peer;
+	void			*arg;		/* the server's arg */
+};
+
+typedef void (*http_handler)(struct http_request *r);
+
+struct http_route {
+	const char	*method;
+	const char	*pattern;	/* "/v1/agents/{id}/events" */
+	int		 roles;		/* ROLE_* bits allowed */
+	http_handler	 fn;
+};
+
+struct http_server;
+
+/* routes: terminated by an entry with method NULL; kept by reference. */
+struct http_server *http_server_new(struct event_base *base, SSL_CTX *ctx,
+	    const struct http_route *routes, void *arg);
+/* Listen on addr:port (port 0: ephemeral, see http_server_port). */
+int	http_server_listen(struct http_server *s, const char *addr, uint16_t port);
+uint16_t http_server_port(const struct http_server *s);
+void	http_server_free(struct http_server *s);
+
+/* Replies: exactly one per request, from the handler (loop thread). */
+void	http_reply_json(struct http_request *r, int status, json_t *body);	/* steals body */
+void	http_reply_error(struct http_request *r, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	http_reply_raw(struct http_request *r, int status, const char *ctype,
+	    const void *body, size_t len);
+const char *http_query(const struct http_request *r, const char *key);
+/* Parse the body as a JSON object; replies 400 itself and returns NULL on error. */
+json_t	*http_body_json(struct http_request *r);
+
+struct http_client;
+
+/*
+ * Completion: err is ASSAY_OK with the HTTP status and body, or a transport
+ * error (ASSAY_ERR_NET, ASSAY_ERR_TIMEOUT, ASSAY_ERR_PERM for a peer whose
+ * certificate CN was not the expected one) with status 0.
+ */
+typedef void (*http_client_cb)(int err, int status, const uint8_t *body,
+	    size_t len, void *arg);
+
+struct http_client *http_client_new(struct event_base *base, SSL_CTX *ctx);
+void	http_client_free(struct http_client *c);
+/*
+ * Start one request; cb is called exactly once on the loop thread (never
+ * from inside this call). expect_cn: the server certificate's CN must equal
+ * it (NULL: any certificate the CA verifies). ctype/body may be NULL.
+ */
+int	http_client_request(struct http_client *c, const char *method,
+	    const char *host, uint16_t port, const char *path,
+	    const char *ctype, const void *body, size_t len, int timeout_sec,
+	    const char *expect_cn, http_client_cb cb, void *arg);
+
+/* Blocking request on a private event loop (tools, tests). *resp is NUL-terminated. */
+int	http_request_sync(SSL_CTX *ctx, const char *method, const char *host,
+	    uint16_t port, const char *path, const char *ctype, const void *body,
+	    size_t len, int timeout_sec, int *status, uint8_t **resp, size_t *resp_len);
+
+/* "host:port" / "[v6]:port" split; ASSAY_ERR_INVAL on bad input. */
+int	http_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port);
+
+#endif

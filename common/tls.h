@@ -1,0 +1,35 @@
+/*
+ * tls.h — OpenSSL contexts for mutual TLS (TLS 1.2+, peer certificate
+ * required and verified against one CA bundle) and the peer identity taken
+ * from a verified certificate: CN and role (from the subject OU:
+ * "admin", "agent" or "verifier").
+ */
+#ifndef ASSAY_TLS_H
+#define ASSAY_TLS_H
+
+#include <openssl/ssl.h>
+
+enum tls_role {
+	ROLE_NONE = 0,
+	ROLE_ADMIN = 1 << 0,
+	ROLE_AGENT = 1 << 1,
+	ROLE_VERIFIER = 1 << 2,
+};
+
+#define TLS_CN_MAX	128
+
+struct tls_peer {
+	char	cn[TLS_CN_MAX];
+	int	role;			/* one ROLE_* bit, ROLE_NONE if no OU matched */
+	char	fingerprint[65];	/* SHA-256 of the DER certificate, hex */
+};
+
+/* Server: requires and verifies a client certificate. NULL + detail on error. */
+SSL_CTX	*tls_server_ctx(const char *cert, const char *key, const char *ca);
+/* Client: presents cert/key, verifies the server against ca. */
+SSL_CTX	*tls_client_ctx(const char *cert, const char *key, const char *ca);
+/* Fill peer from the connection's verified peer certificate. */
+int	 tls_peer_identity(SSL *ssl, struct tls_peer *peer);
+const char *tls_role_name(int role);
+
+#endif

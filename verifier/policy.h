@@ -1,0 +1,41 @@
+/*
+ * policy.h — attestation policies: compiled once from YAML or JSON text
+ * into an immutable, reference-counted structure shared by every agent
+ * that uses it. This issue's sections: name, bank, pcrs (static values).
+ * The ima: and measured_boot: sections are compiled here too as they land.
+ */
+#ifndef ASSAY_POLICY_H
+#define ASSAY_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/evidence/pcr.h"
+#include "common/evidence/verdict.h"
+
+#define POLICY_NAME_MAX	64
+
+struct policy;
+
+/*
+ * Compile text (YAML; JSON is accepted as YAML's flow subset). name, if not
+ * NULL, must equal the document's name: (or supplies it when absent).
+ * Errors: ASSAY_ERR_CONFIG with detail "line N: ..." for unknown keys,
+ * wrong types, bad hex or digest lengths, PCR indexes out of range.
+ */
+int	policy_compile(const char *text, size_t len, const char *name,
+	    struct policy **out);
+struct policy *policy_ref(struct policy *p);
+void	policy_unref(struct policy *p);		/* NULL-safe */
+
+const char *policy_name(const struct policy *p);
+uint16_t policy_bank(const struct policy *p);	/* TPM2_ALG_*, default sha256 */
+/* The PCRs a quote must cover for this policy: bank 0-10 plus any pinned. */
+void	policy_selection(const struct policy *p, struct pcr_selection *out);
+/* Static pcrs: section; each mismatch adds pcr.value naming PCR and bank. */
+void	policy_check_pcrs(const struct policy *p, const struct pcr_values *v,
+	    struct verdict *vd);
+/* Policy names: [A-Za-z0-9._-]{1,64}. */
+int	policy_name_valid(const char *name);
+
+#endif

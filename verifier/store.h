@@ -1,0 +1,103 @@
+/*
+ * store.h — the verifier's persistent state in SQLite (WAL): agents,
+ * policies and the event history. Schema versioned (user_version) and
+ * migrated at open. Every state change is written with its event in one
+ * transaction, so a killed verifier resumes exactly. Used from one thread.
+ */
+#ifndef ASSAY_STORE_H
+#define ASSAY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/evidence/quote.h"
+
+#define AGENT_ID_MAX	128
+
+enum agent_state {
+	AGENT_REGISTERED = 0,	/* enrolled (EK/AK bound), not admitted */
+	AGENT_PENDING,		/* admitted with a policy, no verdict yet */
+	AGENT_TRUSTED,
+	AGENT_UNTRUSTED,	/* integrity failure: sticky until reset */
+	AGENT_UNREACHABLE,	/* transport failure: never an integrity verdict */
+	AGENT_STOPPED,		/* paused by the admin */
+	AGENT_STATE_MAX
+};
+
+const char *agent_state_name(int state);
+int	agent_state_parse(const char *s, int *state);
+
+struct agent_rec {
+	char		 id[AGENT_ID_MAX];
+	uint8_t		*ek_pub;	/* TPM2B_PUBLIC */
+	size_t		 ek_pub_len;
+	uint8_t		*ek_cert;	/* DER, may be NULL (allowlisted EK) */
+	size_t		 ek_cert_len;
+	uint8_t		*ak_pub;	/* TPM2B_PUBLIC */
+	size_t		 ak_pub_len;
+	char		*cert_cn;	/* TLS identity bound at registration */
+	int		 activated;	/* credential activation proven */
+	int		 admitted;	/* has been PUT by an admin */
+	int		 state;
+	char		*address;	/* "host:port" */
+	char		*policy;
+	int		 interval;	/* seconds */
+	char		*reason;	/* failure id of the last failure, or NULL */
+	char		*reason_detail;
+	int64_t		 registered_at;	/* unix seconds */
+	int64_t		 last_attested;	/* last successful round, 0 never */
+	int64_t		 last_event_at;
+	struct clock_state clock;	/* last accepted quote */
+	uint64_t	 attest_ok;
+	uint64_t	 attest_fail;
+	uint64_t	 poll_errors;
+	char		*verify_state;	/* JSON text for incremental checks (IMA), or NULL */
+};
+
+void	agent_rec_free(struct agent_rec *a);	/* frees contents, not a */
+void	agent_rec_copy(struct agent_rec *dst, const struct agent_rec *src);
+
+struct store_event {
+	int64_t		 seq;
+	int64_t		 time;
+	char		*agent_id;
+	char		*type;		/* "state", "registered", "admitted", "reset", ... */
+	char		*old_state;
+	char		*new_state;
+	char		*failure_id;
+	char		*detail;
+};
+
+void	store_event_free(struct store_event *e);
+
+struct store_policy {
+	char	*name;
+	char	*text;		/* source as uploaded */
+	int64_t	 updated;
+};
+
+struct store;
+
+int	store_open(const char *path, struct store **out);
+void	store_close(struct store *s);
+
+/* Insert or replace the whole agent record; ev (may be NULL) in the same tx. */
+int	store_agent_put(struct store *s, const struct agent_rec *a,
+	    const struct store_event *ev);
+int	store_agent_get(struct store *s, const char *id, struct agent_rec *out);
+int	store_agent_delete(struct store *s, const char *id, const struct store_event *ev);
+/* All agents; caller frees each with agent_rec_free and the array with free. */
+int	store_agent_list(struct store *s, struct agent_rec **out, size_t *n);
+
+int	store_event_add(struct store *s, const struct store_event *ev);
+/* Newest first, at most limit; caller frees. agent_id NULL: all agents. */
+int	store_events_list(struct store *s, const char *agent_id, int limit,
+	    struct store_event **out, size_t *n);
+
+int	store_policy_put(struct store *s, const char *name, const char *text);
+int	store_policy_get(struct store *s, const char *name, struct store_policy *out);
+int	store_policy_delete(struct store *s, const char *name);
+int	store_policy_list(struct store *s, struct store_policy **out, size_t *n);
+void	store_policy_free(struct store_policy *p);
+
+#endif
