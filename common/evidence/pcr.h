@@ -54,5 +54,12 @@ const uint8_t *pcr_values_get(const struct pcr_values *v, uint16_t hash, unsigne
  */
 int	pcr_values_digest(const struct pcr_values *v, const struct pcr_selection *sel,
 	    uint16_t alg, uint8_t *out, size_t *outlen);
+/*
+ * tpm2-tools' "serialized" PCR dump (tpm2_quote -o, tpm2_pcrread -F
+ * serialized on a little-endian host): the selection it covers and the
+ * values. Every selected PCR must have a value; trailing bytes are an error.
+ */
+int	pcr_tpm2tools_parse(const uint8_t *p, size_t n, struct pcr_selection *sel,
+	    struct pcr_values *vals);
 
 #endif

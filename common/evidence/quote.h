@@ -26,11 +26,15 @@ struct clock_state {
 
 struct quote_expect {
 	EVP_PKEY			*ak;		/* enrolled AK public key */
-	const uint8_t			*ak_name;	/* optional: checked against qualifiedSigner */
+	/*
+	 * Optional: compared with qualifiedSigner. NB this is the AK's
+	 * QUALIFIED name, not its Name (see tpm2_qualified_name).
+	 */
+	const uint8_t			*ak_name;
 	size_t				 ak_name_len;
 	const uint8_t			*nonce;
 	size_t				 nonce_len;
-	const struct pcr_selection	*sel;		/* the selection we requested */
+	const struct pcr_selection	*sel;		/* requested selection; NULL: any */
 	const struct clock_state	*prev;		/* last accepted quote of this AK, or NULL */
 };
 
@@ -51,7 +55,10 @@ struct quote_result {
  * Run every quote check; each failing check adds its own failure id to v
  * (quote.format, quote.signature, quote.magic, quote.type, quote.nonce,
  * quote.signer, quote.pcr_select, quote.pcr_digest, quote.clock), a reboot
- * adds the notice tpm.reboot. Returns ASSAY_OK when no check failed,
+ * adds the notice tpm.reboot, a firmwareVersion change the notice
+ * tpm.firmware. v must have been set up with verdict_init(); items are
+ * appended. PCR digest uses the signature's hash (as TPM2_Quote does) over
+ * ev->pcrs for the quoted selection. Returns ASSAY_OK when no check failed,
  * ASSAY_FAIL otherwise.
  */
 int	quote_verify(const struct quote_evidence *ev, const struct quote_expect *ex,

@@ -70,4 +70,22 @@ const EVP_MD		*tpm2_hash_md(uint16_t alg);
 /* One-shot digest; ASSAY_ERR_UNSUPPORTED for unknown algs. */
 int	tpm2_hash(uint16_t alg, const void *p, size_t n, uint8_t *out, size_t *outlen);
 
+#define TPM2_RH_OWNER		0x40000001u
+#define TPM2_RH_ENDORSEMENT	0x4000000bu
+#define TPM2_RH_PLATFORM	0x4000000cu
+#define TPM2_NAME_MAX		(2 + TPM2_MAX_DIGEST)
+
+/*
+ * Qualified Name (TCG Part 1, 16): QN(obj) = nameAlg || H_nameAlg(QN(parent)
+ * || Name(obj)), nameAlg taken from the first two bytes of name. For a
+ * primary key the parent QN is the hierarchy handle, 4 bytes big-endian
+ * (use tpm2_hierarchy_qn). A quote's qualifiedSigner is the AK's QN: for an
+ * AK under the EK, QN = tpm2_qualified_name(QN(EK), Name(AK)) with
+ * QN(EK) = tpm2_qualified_name(hierarchy_qn(ENDORSEMENT), Name(EK)).
+ * out holds TPM2_NAME_MAX bytes.
+ */
+int	tpm2_qualified_name(const uint8_t *parent_qn, size_t parent_len,
+	    const uint8_t *name, size_t name_len, uint8_t *out, size_t *outlen);
+void	tpm2_hierarchy_qn(uint32_t handle, uint8_t out[4]);
+
 #endif
