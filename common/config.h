@@ -29,7 +29,14 @@ struct cfg_key {
 	const char	*help;
 };
 
-/* keys terminated by { NULL }. Fields keep their defaults when absent. */
+/*
+ * keys terminated by { NULL }. Fields keep their defaults when absent.
+ * Ownership: a CFG_STR field must start as NULL or as an xstrdup'ed string
+ * owned by the struct; a CFG_STRLIST field zeroed or owned likewise. A value
+ * from the file frees and replaces it; config_free() frees what is left.
+ * On error (ASSAY_ERR_IO naming the path, ASSAY_ERR_CONFIG "file:line: ...")
+ * the struct is left untouched. Files over 1 MiB are refused.
+ */
 int	config_load(const char *path, const struct cfg_key *keys, void *obj);
 int	config_load_string(const char *text, size_t len, const char *name,
 	    const struct cfg_key *keys, void *obj);

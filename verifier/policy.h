@@ -21,7 +21,9 @@ struct policy;
  * Compile text (YAML; JSON is accepted as YAML's flow subset). name, if not
  * NULL, must equal the document's name: (or supplies it when absent).
  * Errors: ASSAY_ERR_CONFIG with detail "line N: ..." for unknown keys,
- * wrong types, bad hex or digest lengths, PCR indexes out of range.
+ * wrong types, bad hex or digest lengths, PCR indexes out of range;
+ * ASSAY_ERR_UNSUPPORTED for sections this version cannot compile yet
+ * (ima:, measured_boot:); ASSAY_ERR_INVAL if name is not a valid name.
  */
 int	policy_compile(const char *text, size_t len, const char *name,
 	    struct policy **out);
@@ -35,7 +37,7 @@ void	policy_selection(const struct policy *p, struct pcr_selection *out);
 /* Static pcrs: section; each mismatch adds pcr.value naming PCR and bank. */
 void	policy_check_pcrs(const struct policy *p, const struct pcr_values *v,
 	    struct verdict *vd);
-/* Policy names: [A-Za-z0-9._-]{1,64}. */
+/* Policy names: [A-Za-z0-9._-]{1,64}, except "." and "..". */
 int	policy_name_valid(const char *name);
 
 #endif

@@ -1,0 +1,500 @@
+/*
+ * policy.c — compile attestation policies (YAML, or JSON as YAML's flow
+ * subset) into an immutable, reference-counted struct policy, and the
+ * checks that read it. Owns: the table of top-level sections, the static
+ * PCR section (pcrs:), the quote selection a policy needs.
+ *
+ * Adding a section (ima:, measured_boot:) is one row in `sections` and one
+ * parse function; the struct is never modified after policy_compile()
+ * returns, so worker threads share it without locks (refcount is atomic).
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/evidence/pcr.h"
+#include "common/evidence/tpm2.h"
+#include "common/evidence/verdict.h"
+#include "common/xmalloc.h"
+#include "verifier/policy.h"
+
+/* PCRs every quote covers whatever the policy pins: 0-10. */
+#define POLICY_BASE_PCRS	0x7ffu
+/* Allowed values per PCR: far more than any fleet needs. */
+#define POLICY_PCR_VALUES_MAX	4096
+
+struct policy_pcr {
+	size_t		 n;
+	uint8_t		*v;		/* n digests of the bank's size */
+};
+
+struct policy {
+	atomic_uint		 refs;
+	char			 name[POLICY_NAME_MAX + 1];
+	uint16_t		 bank;
+	size_t			 dlen;
+	uint32_t		 pinned;	/* bit i: pcr[i] holds values */
+	struct policy_pcr	 pcr[TPM2_PCR_COUNT];
+};
+
+/* The banks a policy may name (the PC client banks a quote can carry). */
+static const struct {
+	const char	*name;
+	uint16_t	 alg;
+	size_t		 size;
+} banks[] = {
+	{ "sha1", TPM2_ALG_SHA1, 20 },
+	{ "sha256", TPM2_ALG_SHA256, 32 },
+	{ "sha384", TPM2_ALG_SHA384, 48 },
+	{ "sha512", TPM2_ALG_SHA512, 64 },
+};
+
+/* Compile state: the document and the policy under construction. */
+struct pctx {
+	yaml_document_t	*doc;
+	struct policy	*p;
+	const char	*want_name;
+};
+
+typedef int (*section_fn)(struct pctx *, yaml_node_t *, yaml_node_t *);
+
+static int parse_name(struct pctx *, yaml_node_t *, yaml_node_t *);
+static int parse_bank(struct pctx *, yaml_node_t *, yaml_node_t *);
+static int parse_pcrs(struct pctx *, yaml_node_t *, yaml_node_t *);
+static int parse_description(struct pctx *, yaml_node_t *, yaml_node_t *);
+static int parse_unsupported(struct pctx *, yaml_node_t *, yaml_node_t *);
+
+/*
+ * Top-level sections, compiled in this order whatever their order in the
+ * document (bank: must be known before pcrs: digests are decoded).
+ */
+static const struct {
+	const char	*key;
+	section_fn	 parse;
+} sections[] = {
+	{ "name", parse_name },
+	{ "bank", parse_bank },
+	{ "description", parse_description },
+	{ "pcrs", parse_pcrs },
+	{ "measured_boot", parse_unsupported },
+	{ "ima", parse_unsupported },
+};
+#define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
+
+static size_t
+line(const yaml_node_t *n)
+{
+	return n->start_mark.line + 1;
+}
+
+static const char *
+bank_name(uint16_t alg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
+		if (banks[i].alg == alg)
+			return banks[i].name;
+	return "unknown";
+}
+
+/* The scalar's text; ASSAY_ERR_CONFIG if not a scalar or has a NUL. */
+static int
+scalar(const yaml_node_t *n, const char *what, const char **out)
+{
+	if (n->type != YAML_SCALAR_NODE)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be "
+		    "a string", line(n), what);
+	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s contains "
+		    "a NUL character", line(n), what);
+	*out = (const char *)n->data.scalar.value;
+	return ASSAY_OK;
+}
+
+static int
+parse_name(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
+{
+	const char *s;
+	int r;
+
+	if ((r = scalar(v, "name", &s)) != 0)
+		return r;
+	if (!policy_name_valid(s))
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: invalid policy "
+		    "name (want [A-Za-z0-9._-], 1-%d characters)", line(v),
+		    POLICY_NAME_MAX);
+	if (cx->want_name != NULL && strcmp(cx->want_name, s) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: policy name "
+		    "'%s' does not match '%s'", line(v), s, cx->want_name);
+	snprintf(cx->p->name, sizeof(cx->p->name), "%s", s);
+	return ASSAY_OK;
+}
+
+static int
+parse_bank(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
+{
+	const char *s;
+	size_t i;
+	int r;
+
+	if ((r = scalar(v, "bank", &s)) != 0)
+		return r;
+	for (i = 0; i < sizeof(banks) / sizeof(banks[0]); i++) {
+		if (strcmp(banks[i].name, s) == 0) {
+			cx->p->bank = banks[i].alg;
+			cx->p->dlen = banks[i].size;
+			return ASSAY_OK;
+		}
+	}
+	return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: unknown bank (want "
+	    "sha1, sha256, sha384 or sha512)", line(v));
+}
+
+/* "0".."23", decimal digits only. */
+static int
+pcr_index(const yaml_node_t *k, unsigned *out)
+{
+	const char *s;
+	unsigned v = 0;
+	size_t i;
+
+	if (scalar(k, "PCR index", &s) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR index "
+		    "must be a number 0-%d", line(k), TPM2_PCR_COUNT - 1);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 2)
+			break;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (i == 0 || s[i] != '\0' || v >= TPM2_PCR_COUNT)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR index "
+		    "'%s' out of range 0-%d", line(k), s, TPM2_PCR_COUNT - 1);
+	*out = v;
+	return ASSAY_OK;
+}
+
+/* One hex digest of the bank's length appended to pp. */
+static int
+pcr_value(struct pctx *cx, unsigned pcr, const yaml_node_t *n,
+    struct policy_pcr *pp)
+{
+	uint8_t d[TPM2_MAX_DIGEST];
+	const char *s;
+	size_t len;
+	int r;
+
+	if ((r = scalar(n, "PCR value", &s)) != 0)
+		return r;
+	if (strlen(s) != 2 * cx->p->dlen)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR %u value "
+		    "has %zu hex digits, %s needs %zu", line(n), pcr, strlen(s),
+		    bank_name(cx->p->bank), 2 * cx->p->dlen);
+	if (hex_decode(s, d, sizeof(d), &len) != 0 || len != cx->p->dlen)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR %u value "
+		    "is not hex", line(n), pcr);
+	if (pp->n >= POLICY_PCR_VALUES_MAX)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than %d "
+		    "values for PCR %u", line(n), POLICY_PCR_VALUES_MAX, pcr);
+	pp->v = xreallocarray(pp->v, pp->n + 1, cx->p->dlen);
+	memcpy(pp->v + pp->n * cx->p->dlen, d, cx->p->dlen);
+	pp->n++;
+	return ASSAY_OK;
+}
+
+static int
+parse_pcrs(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_item_t *it;
+	yaml_node_t *kn, *vn, *e;
+	struct policy_pcr *pp;
+	unsigned pcr = 0;
+	int r;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: pcrs must map "
+		    "PCR indexes to values", line(v));
+	for (pair = v->data.mapping.pairs.start;
+	    pair < v->data.mapping.pairs.top; pair++) {
+		kn = yaml_document_get_node(cx->doc, pair->key);
+		vn = yaml_document_get_node(cx->doc, pair->value);
+		if (kn == NULL || vn == NULL)
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
+			    "malformed pcrs", line(v));
+		if ((r = pcr_index(kn, &pcr)) != 0)
+			return r;
+		if (cx->p->pinned & (1u << pcr))
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR %u "
+			    "listed twice", line(kn), pcr);
+		cx->p->pinned |= 1u << pcr;
+		pp = &cx->p->pcr[pcr];
+		if (vn->type == YAML_SEQUENCE_NODE) {
+			for (it = vn->data.sequence.items.start;
+			    it < vn->data.sequence.items.top; it++) {
+				if ((e = yaml_document_get_node(cx->doc, *it)) ==
+				    NULL)
+					return assay_err_set(ASSAY_ERR_CONFIG,
+					    "line %zu: malformed pcrs", line(vn));
+				if ((r = pcr_value(cx, pcr, e, pp)) != 0)
+					return r;
+			}
+		} else if ((r = pcr_value(cx, pcr, vn, pp)) != 0)
+			return r;
+		if (pp->n == 0)
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR %u "
+			    "has no allowed values", line(vn), pcr);
+	}
+	return ASSAY_OK;
+}
+
+/* Free text for humans; must be a string, otherwise ignored. */
+static int
+parse_description(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
+{
+	const char *s;
+
+	return scalar(v, "description", &s);
+}
+
+static int
+parse_unsupported(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
+{
+	return assay_err_set(ASSAY_ERR_UNSUPPORTED, "line %zu: section '%s' "
+	    "is not supported by this verifier version", line(k),
+	    (const char *)k->data.scalar.value);
+}
+
+static void
+policy_free(struct policy *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < TPM2_PCR_COUNT; i++)
+		free(p->pcr[i].v);
+	free(p);
+}
+
+static int
+yaml_error(yaml_parser_t *yp)
+{
+	return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s",
+	    yp->problem_mark.line + 1,
+	    yp->problem != NULL ? yp->problem : "YAML error");
+}
+
+/* Find each top-level key's section; all keys known, none twice. */
+static int
+collect_sections(struct pctx *cx, yaml_node_t *root, yaml_node_t **keys,
+    yaml_node_t **vals)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *kn, *vn;
+	const char *s;
+	size_t i;
+	int r;
+
+	for (pair = root->data.mapping.pairs.start;
+	    pair < root->data.mapping.pairs.top; pair++) {
+		kn = yaml_document_get_node(cx->doc, pair->key);
+		vn = yaml_document_get_node(cx->doc, pair->value);
+		if (kn == NULL || vn == NULL)
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
+			    "malformed policy", line(root));
+		if ((r = scalar(kn, "a key", &s)) != 0)
+			return r;
+		for (i = 0; i < NSECTIONS; i++)
+			if (strcmp(sections[i].key, s) == 0)
+				break;
+		if (i == NSECTIONS)
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: unknown "
+			    "key '%s'", line(kn), s);
+		if (keys[i] != NULL)
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
+			    "duplicate key '%s'", line(kn), s);
+		keys[i] = kn;
+		vals[i] = vn;
+	}
+	return ASSAY_OK;
+}
+
+int
+policy_compile(const char *text, size_t len, const char *name,
+    struct policy **out)
+{
+	yaml_node_t *keys[NSECTIONS] = { NULL }, *vals[NSECTIONS] = { NULL };
+	yaml_parser_t yp;
+	yaml_document_t doc, extra;
+	yaml_node_t *root;
+	struct policy *p = NULL;
+	struct pctx cx;
+	int have_doc = 0, r;
+	size_t i;
+
+	*out = NULL;
+	if (!yaml_parser_initialize(&yp))
+		return assay_err_set(ASSAY_ERR_CONFIG, "YAML parser "
+		    "initialisation failed");
+	if (name != NULL && !policy_name_valid(name)) {
+		r = assay_err_set(ASSAY_ERR_INVAL, "invalid policy name");
+		goto out;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&yp, &doc)) {
+		r = yaml_error(&yp);
+		goto out;
+	}
+	have_doc = 1;
+	if ((root = yaml_document_get_root_node(&doc)) == NULL) {
+		r = assay_err_set(ASSAY_ERR_CONFIG, "line 1: empty policy");
+		goto out;
+	}
+	if (!yaml_parser_load(&yp, &extra)) {
+		r = yaml_error(&yp);
+		goto out;
+	}
+	if (yaml_document_get_root_node(&extra) != NULL) {
+		r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than one "
+		    "YAML document", extra.start_mark.line + 1);
+		yaml_document_delete(&extra);
+		goto out;
+	}
+	yaml_document_delete(&extra);
+	if (root->type != YAML_MAPPING_NODE) {
+		r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: a policy must be "
+		    "a mapping", line(root));
+		goto out;
+	}
+
+	p = xcalloc(1, sizeof(*p));
+	atomic_init(&p->refs, 1);
+	p->bank = TPM2_ALG_SHA256;
+	p->dlen = 32;
+	cx.doc = &doc;
+	cx.p = p;
+	cx.want_name = name;
+	if ((r = collect_sections(&cx, root, keys, vals)) != 0)
+		goto out;
+	for (i = 0; i < NSECTIONS; i++) {
+		if (keys[i] != NULL &&
+		    (r = sections[i].parse(&cx, keys[i], vals[i])) != 0)
+			goto out;
+	}
+	if (p->name[0] == '\0') {
+		if (name == NULL) {
+			r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: policy "
+			    "has no name", line(root));
+			goto out;
+		}
+		snprintf(p->name, sizeof(p->name), "%s", name);
+	}
+	*out = p;	/* caller owns the only reference */
+	p = NULL;
+	r = ASSAY_OK;
+ out:
+	policy_free(p);
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&yp);
+	return r;
+}
+
+struct policy *
+policy_ref(struct policy *p)
+{
+	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+	return p;
+}
+
+void
+policy_unref(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_release) != 1)
+		return;
+	atomic_thread_fence(memory_order_acquire);
+	policy_free(p);
+}
+
+const char *
+policy_name(const struct policy *p)
+{
+	return p->name;
+}
+
+uint16_t
+policy_bank(const struct policy *p)
+{
+	return p->bank;
+}
+
+void
+policy_selection(const struct policy *p, struct pcr_selection *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->n = 1;
+	out->bank[0].hash = p->bank;
+	out->bank[0].mask = POLICY_BASE_PCRS | p->pinned;
+}
+
+void
+policy_check_pcrs(const struct policy *p, const struct pcr_values *v,
+    struct verdict *vd)
+{
+	const struct policy_pcr *pp;
+	const uint8_t *got;
+	char *hex;
+	unsigned i;
+	size_t j;
+
+	for (i = 0; i < TPM2_PCR_COUNT; i++) {
+		if (!(p->pinned & (1u << i)))
+			continue;
+		pp = &p->pcr[i];
+		if ((got = pcr_values_get(v, p->bank, i)) == NULL) {
+			verdict_fail(vd, "pcr.value", "PCR %u (%s) not reported",
+			    i, bank_name(p->bank));
+			continue;
+		}
+		for (j = 0; j < pp->n; j++)
+			if (memcmp(got, pp->v + j * p->dlen, p->dlen) == 0)
+				break;
+		if (j < pp->n)
+			continue;
+		hex = hex_encode(got, p->dlen);
+		verdict_fail(vd, "pcr.value", "PCR %u (%s) is %s, not an "
+		    "allowed value", i, bank_name(p->bank), hex);
+		free(hex);
+	}
+}
+
+int
+policy_name_valid(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	/* "." and ".." would be path components wherever names are used. */
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	for (i = 0; name[i] != '\0'; i++) {
+		if (i >= POLICY_NAME_MAX)
+			return 0;
+		if (!((name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '.' || name[i] == '_' || name[i] == '-'))
+			return 0;
+	}
+	return 1;
+}
