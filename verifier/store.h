@@ -24,6 +24,7 @@ enum agent_state {
 	AGENT_STATE_MAX
 };
 
+/* Names: registered pending trusted untrusted unreachable stopped; NULL if out of range. */
 const char *agent_state_name(int state);
 int	agent_state_parse(const char *s, int *state);
 
@@ -55,7 +56,7 @@ struct agent_rec {
 };
 
 void	agent_rec_free(struct agent_rec *a);	/* frees contents, not a */
-void	agent_rec_copy(struct agent_rec *dst, const struct agent_rec *src);
+void	agent_rec_copy(struct agent_rec *dst, const struct agent_rec *src); /* deep; dst overwritten */
 
 struct store_event {
 	int64_t		 seq;
@@ -81,7 +82,13 @@ struct store;
 int	store_open(const char *path, struct store **out);
 void	store_close(struct store *s);
 
-/* Insert or replace the whole agent record; ev (may be NULL) in the same tx. */
+/*
+ * Insert or replace the whole agent record; ev (may be NULL) in the same tx.
+ * Events: seq is assigned by the store, time 0 means now, agent_id NULL in
+ * agent_put/agent_delete means the agent's id. Ids must be 1..AGENT_ID_MAX-1
+ * bytes (else ASSAY_ERR_INVAL); a missing row is ASSAY_ERR_NOT_FOUND; any
+ * SQLite failure (disk full, read-only file) is ASSAY_ERR_DB, rolled back.
+ */
 int	store_agent_put(struct store *s, const struct agent_rec *a,
 	    const struct store_event *ev);
 int	store_agent_get(struct store *s, const char *id, struct agent_rec *out);
@@ -90,7 +97,7 @@ int	store_agent_delete(struct store *s, const char *id, const struct store_event
 int	store_agent_list(struct store *s, struct agent_rec **out, size_t *n);
 
 int	store_event_add(struct store *s, const struct store_event *ev);
-/* Newest first, at most limit; caller frees. agent_id NULL: all agents. */
+/* Newest first, at most limit (<= 0: all); caller frees. agent_id NULL: all agents. */
 int	store_events_list(struct store *s, const char *agent_id, int limit,
 	    struct store_event **out, size_t *n);
 

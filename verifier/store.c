@@ -1,0 +1,949 @@
+/*
+ * store.c — the verifier's persistent state in SQLite: agents, policies and
+ * the event history. Owns the database handle, the schema and its
+ * migrations, and one prepared statement per operation (prepared at open,
+ * reset and cleared on every path). Every write runs in its own
+ * BEGIN IMMEDIATE ... COMMIT, so an agent row and its event land together
+ * or not at all.
+ *
+ * Threading: a store is used from one thread only (the verifier's event
+ * loop); the connection is opened with SQLITE_OPEN_NOMUTEX and the error
+ * detail is per thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "verifier/store.h"
+
+/* ---- agent states ---------------------------------------------------- */
+
+static const char *const state_names[AGENT_STATE_MAX] = {
+	[AGENT_REGISTERED] = "registered",
+	[AGENT_PENDING] = "pending",
+	[AGENT_TRUSTED] = "trusted",
+	[AGENT_UNTRUSTED] = "untrusted",
+	[AGENT_UNREACHABLE] = "unreachable",
+	[AGENT_STOPPED] = "stopped",
+};
+
+const char *
+agent_state_name(int state)
+{
+	if (state < 0 || state >= AGENT_STATE_MAX)
+		return NULL;
+	return state_names[state];
+}
+
+int
+agent_state_parse(const char *s, int *state)
+{
+	if (s == NULL)
+		return ASSAY_ERR_INVAL;
+	for (int i = 0; i < AGENT_STATE_MAX; i++) {
+		if (strcmp(s, state_names[i]) == 0) {
+			*state = i;
+			return ASSAY_OK;
+		}
+	}
+	return assay_err_set(ASSAY_ERR_INVAL, "unknown agent state \"%.64s\"", s);
+}
+
+/* ---- records --------------------------------------------------------- */
+
+static char *
+strdup_or_null(const char *s)
+{
+	return s == NULL ? NULL : xstrdup(s);
+}
+
+static uint8_t *
+memdup_or_null(const uint8_t *p, size_t len)
+{
+	return p == NULL ? NULL : xmemdup(p, len);
+}
+
+void
+agent_rec_free(struct agent_rec *a)
+{
+	if (a == NULL)
+		return;
+	free(a->ek_pub);
+	free(a->ek_cert);
+	free(a->ak_pub);
+	free(a->cert_cn);
+	free(a->address);
+	free(a->policy);
+	free(a->reason);
+	free(a->reason_detail);
+	free(a->verify_state);
+	memset(a, 0, sizeof(*a));
+}
+
+/* dst is overwritten: free it first if it owned anything. */
+void
+agent_rec_copy(struct agent_rec *dst, const struct agent_rec *src)
+{
+	*dst = *src;	/* scalars, id and clock */
+	dst->ek_pub = memdup_or_null(src->ek_pub, src->ek_pub_len);
+	dst->ek_cert = memdup_or_null(src->ek_cert, src->ek_cert_len);
+	dst->ak_pub = memdup_or_null(src->ak_pub, src->ak_pub_len);
+	dst->cert_cn = strdup_or_null(src->cert_cn);
+	dst->address = strdup_or_null(src->address);
+	dst->policy = strdup_or_null(src->policy);
+	dst->reason = strdup_or_null(src->reason);
+	dst->reason_detail = strdup_or_null(src->reason_detail);
+	dst->verify_state = strdup_or_null(src->verify_state);
+}
+
+void
+store_event_free(struct store_event *e)
+{
+	if (e == NULL)
+		return;
+	free(e->agent_id);
+	free(e->type);
+	free(e->old_state);
+	free(e->new_state);
+	free(e->failure_id);
+	free(e->detail);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+store_policy_free(struct store_policy *p)
+{
+	if (p == NULL)
+		return;
+	free(p->name);
+	free(p->text);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- schema ---------------------------------------------------------- */
+
+/*
+ * migrations[i] takes the schema from user_version i to i + 1, in one
+ * transaction. Append only: never edit a migration that has shipped.
+ * Unsigned 64-bit values (clock, counters) are stored as INTEGER holding the
+ * same 64 bits as a signed value (see u64_to_i64), so they round-trip exactly.
+ */
+static const char *const migrations[] = {
+	/* 1: initial schema */
+	"CREATE TABLE agents ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" ek_pub BLOB, ek_cert BLOB, ak_pub BLOB,"
+	" cert_cn TEXT,"
+	" activated INTEGER NOT NULL DEFAULT 0,"
+	" admitted INTEGER NOT NULL DEFAULT 0,"
+	" state TEXT NOT NULL,"
+	" address TEXT, policy TEXT,"
+	" interval INTEGER NOT NULL DEFAULT 0,"
+	" reason TEXT, reason_detail TEXT,"
+	" registered_at INTEGER NOT NULL DEFAULT 0,"
+	" last_attested INTEGER NOT NULL DEFAULT 0,"
+	" last_event_at INTEGER NOT NULL DEFAULT 0,"
+	" clock_valid INTEGER NOT NULL DEFAULT 0,"
+	" clock INTEGER NOT NULL DEFAULT 0,"
+	" reset_count INTEGER NOT NULL DEFAULT 0,"
+	" restart_count INTEGER NOT NULL DEFAULT 0,"
+	" firmware_version INTEGER NOT NULL DEFAULT 0,"
+	" attest_ok INTEGER NOT NULL DEFAULT 0,"
+	" attest_fail INTEGER NOT NULL DEFAULT 0,"
+	" poll_errors INTEGER NOT NULL DEFAULT 0,"
+	" verify_state TEXT);"
+	"CREATE TABLE policies ("
+	" name TEXT PRIMARY KEY NOT NULL,"
+	" text TEXT NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	/* No foreign key to agents: history outlives a deleted agent. */
+	"CREATE TABLE events ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time INTEGER NOT NULL,"
+	" agent_id TEXT,"
+	" type TEXT NOT NULL,"
+	" old_state TEXT, new_state TEXT, failure_id TEXT, detail TEXT);"
+	"CREATE INDEX events_agent_seq ON events (agent_id, seq);",
+};
+#define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* Agent columns; the enum gives each its index (bind index is + 1). */
+#define AGENT_COLS \
+	"id, ek_pub, ek_cert, ak_pub, cert_cn, activated, admitted, state," \
+	" address, policy, interval, reason, reason_detail, registered_at," \
+	" last_attested, last_event_at, clock_valid, clock, reset_count," \
+	" restart_count, firmware_version, attest_ok, attest_fail," \
+	" poll_errors, verify_state"
+enum {
+	AC_ID, AC_EK_PUB, AC_EK_CERT, AC_AK_PUB, AC_CERT_CN, AC_ACTIVATED,
+	AC_ADMITTED, AC_STATE, AC_ADDRESS, AC_POLICY, AC_INTERVAL, AC_REASON,
+	AC_REASON_DETAIL, AC_REGISTERED_AT, AC_LAST_ATTESTED, AC_LAST_EVENT_AT,
+	AC_CLOCK_VALID, AC_CLOCK, AC_RESET_COUNT, AC_RESTART_COUNT,
+	AC_FIRMWARE_VERSION, AC_ATTEST_OK, AC_ATTEST_FAIL, AC_POLL_ERRORS,
+	AC_VERIFY_STATE, AC_MAX
+};
+
+#define EVENT_COLS \
+	"seq, time, agent_id, type, old_state, new_state, failure_id, detail"
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_AGENT_PUT, ST_AGENT_GET, ST_AGENT_DEL, ST_AGENT_LIST,
+	ST_EVENT_ADD, ST_EVENTS_ALL, ST_EVENTS_AGENT,
+	ST_POLICY_PUT, ST_POLICY_GET, ST_POLICY_DEL, ST_POLICY_LIST,
+	ST_MAX
+};
+
+static const char *const stmt_sql[ST_MAX] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_AGENT_PUT] = "INSERT OR REPLACE INTO agents (" AGENT_COLS ") VALUES"
+	    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_AGENT_GET] = "SELECT " AGENT_COLS " FROM agents WHERE id = ?",
+	[ST_AGENT_DEL] = "DELETE FROM agents WHERE id = ?",
+	[ST_AGENT_LIST] = "SELECT " AGENT_COLS " FROM agents ORDER BY id",
+	[ST_EVENT_ADD] = "INSERT INTO events (time, agent_id, type, old_state,"
+	    " new_state, failure_id, detail) VALUES (?,?,?,?,?,?,?)",
+	[ST_EVENTS_ALL] = "SELECT " EVENT_COLS " FROM events"
+	    " ORDER BY seq DESC LIMIT ?",
+	[ST_EVENTS_AGENT] = "SELECT " EVENT_COLS " FROM events"
+	    " WHERE agent_id = ? ORDER BY seq DESC LIMIT ?",
+	[ST_POLICY_PUT] = "INSERT OR REPLACE INTO policies (name, text, updated)"
+	    " VALUES (?,?,?)",
+	[ST_POLICY_GET] = "SELECT name, text, updated FROM policies WHERE name = ?",
+	[ST_POLICY_DEL] = "DELETE FROM policies WHERE name = ?",
+	[ST_POLICY_LIST] = "SELECT name, text, updated FROM policies ORDER BY name",
+};
+
+struct store {
+	sqlite3		*db;
+	char		*path;
+	sqlite3_stmt	*st[ST_MAX];
+};
+
+/* ---- helpers --------------------------------------------------------- */
+
+static int
+db_err(struct store *s, const char *op)
+{
+	return assay_err_set(ASSAY_ERR_DB, "store %s: %s: %s (sqlite %d)",
+	    s->path, op, sqlite3_errmsg(s->db), sqlite3_extended_errcode(s->db));
+}
+
+/* Same 64 bits, as the signed integer SQLite stores; no overflow UB. */
+static int64_t
+u64_to_i64(uint64_t v)
+{
+	if (v <= (uint64_t)INT64_MAX)
+		return (int64_t)v;
+	return (int64_t)(v - (uint64_t)INT64_MAX - 1) + INT64_MIN;
+}
+
+static uint64_t
+i64_to_u64(int64_t v)
+{
+	return (uint64_t)v;	/* modulo 2^64: exact inverse of u64_to_i64 */
+}
+
+static void
+stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Binding accumulates the first error; later binds are skipped. */
+struct binder {
+	sqlite3_stmt	*st;
+	int		 rc;
+};
+
+static void
+b_i64(struct binder *b, int idx, int64_t v)
+{
+	if (b->rc == SQLITE_OK)
+		b->rc = sqlite3_bind_int64(b->st, idx, v);
+}
+
+static void
+b_text(struct binder *b, int idx, const char *v)
+{
+	if (b->rc != SQLITE_OK)
+		return;
+	if (v == NULL)
+		b->rc = sqlite3_bind_null(b->st, idx);
+	else
+		b->rc = sqlite3_bind_text(b->st, idx, v, -1, SQLITE_STATIC);
+}
+
+static void
+b_blob(struct binder *b, int idx, const uint8_t *p, size_t len)
+{
+	if (b->rc != SQLITE_OK)
+		return;
+	if (p == NULL)
+		b->rc = sqlite3_bind_null(b->st, idx);
+	else
+		b->rc = sqlite3_bind_blob64(b->st, idx, p, len, SQLITE_STATIC);
+}
+
+/* Run a statement that returns no rows; always resets it. */
+static int
+step_done(struct store *s, enum stmt_id id, const char *op)
+{
+	sqlite3_stmt *st = s->st[id];
+	int r = ASSAY_OK;
+
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = db_err(s, op);
+	stmt_done(st);
+	return r;
+}
+
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL ||
+	    (t = sqlite3_column_text(st, i)) == NULL)
+		return NULL;
+	return xstrdup((const char *)t);
+}
+
+static void
+col_blob(sqlite3_stmt *st, int i, uint8_t **p, size_t *len)
+{
+	const void *b;
+	int n;
+
+	*p = NULL;
+	*len = 0;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return;
+	b = sqlite3_column_blob(st, i);
+	n = sqlite3_column_bytes(st, i);
+	*p = xmemdup(n > 0 ? b : "", (size_t)n);	/* empty stays non-NULL */
+	*len = (size_t)n;
+}
+
+static int
+check_id(const char *id)
+{
+	size_t len;
+
+	if (id == NULL || (len = strnlen(id, AGENT_ID_MAX)) == 0)
+		return assay_err_set(ASSAY_ERR_INVAL, "empty agent id");
+	if (len > AGENT_ID_MAX - 1)
+		return assay_err_set(ASSAY_ERR_INVAL,
+		    "agent id longer than %d bytes", AGENT_ID_MAX - 1);
+	return ASSAY_OK;
+}
+
+static int
+check_event(const struct store_event *ev)
+{
+	if (ev == NULL)
+		return ASSAY_OK;
+	if (ev->type == NULL || *ev->type == '\0')
+		return assay_err_set(ASSAY_ERR_INVAL, "event without a type");
+	if (ev->agent_id != NULL)
+		return check_id(ev->agent_id);
+	return ASSAY_OK;
+}
+
+static int
+tx_begin(struct store *s, const char *op)
+{
+	return step_done(s, ST_BEGIN, op);
+}
+
+/* Undo the open transaction, if SQLite has not already rolled it back. */
+static void
+tx_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	if (sqlite3_step(s->st[ST_ROLLBACK]) != SQLITE_DONE)
+		log_warn("store %s: rollback: %s", s->path, sqlite3_errmsg(s->db));
+	stmt_done(s->st[ST_ROLLBACK]);
+}
+
+/* Commit r == ASSAY_OK work, roll back otherwise; returns the outcome. */
+static int
+tx_end(struct store *s, int r, const char *op)
+{
+	if (r == ASSAY_OK && (r = step_done(s, ST_COMMIT, op)) == ASSAY_OK)
+		return ASSAY_OK;
+	tx_rollback(s);
+	return r;
+}
+
+/* Inside a transaction. agent_id fills in when ev->agent_id is NULL. */
+static int
+event_insert(struct store *s, const struct store_event *ev,
+    const char *agent_id)
+{
+	struct binder b = { s->st[ST_EVENT_ADD], SQLITE_OK };
+
+	b_i64(&b, 1, ev->time != 0 ? ev->time : (int64_t)time(NULL));
+	b_text(&b, 2, ev->agent_id != NULL ? ev->agent_id : agent_id);
+	b_text(&b, 3, ev->type);
+	b_text(&b, 4, ev->old_state);
+	b_text(&b, 5, ev->new_state);
+	b_text(&b, 6, ev->failure_id);
+	b_text(&b, 7, ev->detail);
+	if (b.rc != SQLITE_OK) {
+		stmt_done(b.st);
+		return db_err(s, "bind event");
+	}
+	return step_done(s, ST_EVENT_ADD, "insert event");
+}
+
+/* ---- open / close / migrate ------------------------------------------ */
+
+static int
+exec_sql(struct store *s, const char *sql, const char *op)
+{
+	char *msg = NULL;
+	int r = ASSAY_OK;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		r = assay_err_set(ASSAY_ERR_DB, "store %s: %s: %s", s->path, op,
+		    msg != NULL ? msg : sqlite3_errmsg(s->db));
+	}
+	sqlite3_free(msg);
+	return r;
+}
+
+/* One-row, one-column query (PRAGMAs); text copied into out if non-NULL. */
+static int
+query_one(struct store *s, const char *sql, int64_t *iv, char *out,
+    size_t outlen)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	int r = ASSAY_OK;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, sql);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = db_err(s, sql);
+		goto out;
+	}
+	if (iv != NULL)
+		*iv = sqlite3_column_int64(st, 0);
+	if (out != NULL) {
+		t = sqlite3_column_text(st, 0);
+		snprintf(out, outlen, "%s", t != NULL ? (const char *)t : "");
+	}
+ out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+migrate(struct store *s)
+{
+	int64_t v;
+	char sql[64];
+	int r;
+
+	if ((r = query_one(s, "PRAGMA user_version", &v, NULL, 0)) != 0)
+		return r;
+	if (v > SCHEMA_VERSION)
+		return assay_err_set(ASSAY_ERR_DB, "store %s: schema version %lld "
+		    "is newer than this verifier supports (%d); refusing to "
+		    "open it", s->path, (long long)v, SCHEMA_VERSION);
+	while (v < SCHEMA_VERSION) {
+		if ((r = exec_sql(s, "BEGIN IMMEDIATE", "begin migration")) != 0)
+			return r;
+		/* Re-read under the write lock: another opener may have won. */
+		if ((r = query_one(s, "PRAGMA user_version", &v, NULL, 0)) != 0)
+			goto fail;
+		if (v >= SCHEMA_VERSION) {
+			r = exec_sql(s, "COMMIT", "commit migration");
+			goto fail;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld",
+		    (long long)v + 1);
+		if ((r = exec_sql(s, migrations[v], "migration")) != 0 ||
+		    (r = exec_sql(s, sql, "set user_version")) != 0 ||
+		    (r = exec_sql(s, "COMMIT", "commit migration")) != 0)
+			goto fail;
+		if (v == 0)
+			log_debug("store %s: schema created", s->path);
+		else
+			log_notice("store %s: schema migrated to version %lld",
+			    s->path, (long long)v + 1);
+		v++;
+	}
+	return ASSAY_OK;
+ fail:
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+int
+store_open(const char *path, struct store **out)
+{
+	struct store *s;
+	char mode[32];
+	int fd, r;
+
+	*out = NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+
+	/* Create it 0600 ourselves; SQLite gives -wal/-shm the same mode. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) >= 0)
+		close(fd);
+	else if (errno != EEXIST) {
+		r = assay_err_set(ASSAY_ERR_DB, "store %s: create: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		r = s->db != NULL ? db_err(s, "open") :
+		    assay_err_set(ASSAY_ERR_DB, "store %s: open failed", path);
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	/*
+	 * WAL with synchronous=NORMAL: a commit is in the WAL (the OS page
+	 * cache) before COMMIT returns, so it survives the process being
+	 * killed at any point; only a power loss or kernel crash may lose the
+	 * last few commits, never consistency.
+	 */
+	if ((r = query_one(s, "PRAGMA journal_mode=WAL", NULL, mode,
+	    sizeof(mode))) != 0)
+		goto out;
+	if (strcmp(mode, "wal") != 0) {
+		r = assay_err_set(ASSAY_ERR_DB, "store %s: cannot enable WAL "
+		    "(journal_mode is %s)", path, mode);
+		goto out;
+	}
+	if ((r = exec_sql(s, "PRAGMA synchronous=NORMAL; "
+	    "PRAGMA foreign_keys=ON", "pragmas")) != 0)
+		goto out;
+	if ((r = migrate(s)) != 0)
+		goto out;
+	for (int i = 0; i < ST_MAX; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+			r = db_err(s, "prepare");
+			goto out;
+		}
+	}
+	*out = s;
+	s = NULL;
+ out:
+	store_close(s);
+	return r;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(s->st[i]);	/* NULL is a no-op */
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+		log_warn("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
+	free(s->path);
+	free(s);
+}
+
+/* ---- agents ---------------------------------------------------------- */
+
+static int
+agent_bind(struct store *s, const struct agent_rec *a)
+{
+	struct binder b = { s->st[ST_AGENT_PUT], SQLITE_OK };
+
+	b_text(&b, AC_ID + 1, a->id);
+	b_blob(&b, AC_EK_PUB + 1, a->ek_pub, a->ek_pub_len);
+	b_blob(&b, AC_EK_CERT + 1, a->ek_cert, a->ek_cert_len);
+	b_blob(&b, AC_AK_PUB + 1, a->ak_pub, a->ak_pub_len);
+	b_text(&b, AC_CERT_CN + 1, a->cert_cn);
+	b_i64(&b, AC_ACTIVATED + 1, a->activated);
+	b_i64(&b, AC_ADMITTED + 1, a->admitted);
+	b_text(&b, AC_STATE + 1, agent_state_name(a->state));
+	b_text(&b, AC_ADDRESS + 1, a->address);
+	b_text(&b, AC_POLICY + 1, a->policy);
+	b_i64(&b, AC_INTERVAL + 1, a->interval);
+	b_text(&b, AC_REASON + 1, a->reason);
+	b_text(&b, AC_REASON_DETAIL + 1, a->reason_detail);
+	b_i64(&b, AC_REGISTERED_AT + 1, a->registered_at);
+	b_i64(&b, AC_LAST_ATTESTED + 1, a->last_attested);
+	b_i64(&b, AC_LAST_EVENT_AT + 1, a->last_event_at);
+	b_i64(&b, AC_CLOCK_VALID + 1, a->clock.valid);
+	b_i64(&b, AC_CLOCK + 1, u64_to_i64(a->clock.clock));
+	b_i64(&b, AC_RESET_COUNT + 1, a->clock.reset_count);
+	b_i64(&b, AC_RESTART_COUNT + 1, a->clock.restart_count);
+	b_i64(&b, AC_FIRMWARE_VERSION + 1, u64_to_i64(a->clock.firmware_version));
+	b_i64(&b, AC_ATTEST_OK + 1, u64_to_i64(a->attest_ok));
+	b_i64(&b, AC_ATTEST_FAIL + 1, u64_to_i64(a->attest_fail));
+	b_i64(&b, AC_POLL_ERRORS + 1, u64_to_i64(a->poll_errors));
+	b_text(&b, AC_VERIFY_STATE + 1, a->verify_state);
+	if (b.rc != SQLITE_OK) {
+		stmt_done(b.st);
+		return db_err(s, "bind agent");
+	}
+	return ASSAY_OK;
+}
+
+/* Current row of st into a (zeroed by the caller). */
+static int
+agent_read(struct store *s, sqlite3_stmt *st, struct agent_rec *a)
+{
+	const unsigned char *t;
+	int r;
+
+	t = sqlite3_column_text(st, AC_ID);
+	if (t == NULL || check_id((const char *)t) != ASSAY_OK)
+		return assay_err_set(ASSAY_ERR_DB, "store %s: agent row with a "
+		    "bad id", s->path);
+	memcpy(a->id, t, strlen((const char *)t) + 1);
+	t = sqlite3_column_text(st, AC_STATE);
+	if ((r = agent_state_parse((const char *)t, &a->state)) != ASSAY_OK)
+		return assay_err_set(ASSAY_ERR_DB, "store %s: agent %s: unknown "
+		    "state in the database", s->path, a->id);
+	col_blob(st, AC_EK_PUB, &a->ek_pub, &a->ek_pub_len);
+	col_blob(st, AC_EK_CERT, &a->ek_cert, &a->ek_cert_len);
+	col_blob(st, AC_AK_PUB, &a->ak_pub, &a->ak_pub_len);
+	a->cert_cn = col_text(st, AC_CERT_CN);
+	a->activated = sqlite3_column_int(st, AC_ACTIVATED);
+	a->admitted = sqlite3_column_int(st, AC_ADMITTED);
+	a->address = col_text(st, AC_ADDRESS);
+	a->policy = col_text(st, AC_POLICY);
+	a->interval = sqlite3_column_int(st, AC_INTERVAL);
+	a->reason = col_text(st, AC_REASON);
+	a->reason_detail = col_text(st, AC_REASON_DETAIL);
+	a->registered_at = sqlite3_column_int64(st, AC_REGISTERED_AT);
+	a->last_attested = sqlite3_column_int64(st, AC_LAST_ATTESTED);
+	a->last_event_at = sqlite3_column_int64(st, AC_LAST_EVENT_AT);
+	a->clock.valid = sqlite3_column_int(st, AC_CLOCK_VALID);
+	a->clock.clock = i64_to_u64(sqlite3_column_int64(st, AC_CLOCK));
+	a->clock.reset_count = (uint32_t)sqlite3_column_int64(st, AC_RESET_COUNT);
+	a->clock.restart_count =
+	    (uint32_t)sqlite3_column_int64(st, AC_RESTART_COUNT);
+	a->clock.firmware_version =
+	    i64_to_u64(sqlite3_column_int64(st, AC_FIRMWARE_VERSION));
+	a->attest_ok = i64_to_u64(sqlite3_column_int64(st, AC_ATTEST_OK));
+	a->attest_fail = i64_to_u64(sqlite3_column_int64(st, AC_ATTEST_FAIL));
+	a->poll_errors = i64_to_u64(sqlite3_column_int64(st, AC_POLL_ERRORS));
+	a->verify_state = col_text(st, AC_VERIFY_STATE);
+	return ASSAY_OK;
+}
+
+int
+store_agent_put(struct store *s, const struct agent_rec *a,
+    const struct store_event *ev)
+{
+	int r;
+
+	if ((r = check_id(a->id)) != 0 || (r = check_event(ev)) != 0)
+		return r;
+	if (agent_state_name(a->state) == NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "agent %s: bad state %d",
+		    a->id, a->state);
+	if ((r = tx_begin(s, "begin agent put")) != 0)
+		return r;
+	if ((r = agent_bind(s, a)) == ASSAY_OK)
+		r = step_done(s, ST_AGENT_PUT, "put agent");
+	if (r == ASSAY_OK && ev != NULL)
+		r = event_insert(s, ev, a->id);
+	return tx_end(s, r, "commit agent put");
+}
+
+int
+store_agent_get(struct store *s, const char *id, struct agent_rec *out)
+{
+	sqlite3_stmt *st = s->st[ST_AGENT_GET];
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_id(id)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		r = db_err(s, "bind agent id");
+		goto out;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = agent_read(s, st, out);
+	else if (rc == SQLITE_DONE)
+		r = assay_err_set(ASSAY_ERR_NOT_FOUND, "agent %s not found", id);
+	else
+		r = db_err(s, "get agent");
+ out:
+	stmt_done(st);
+	if (r != ASSAY_OK)
+		agent_rec_free(out);
+	return r;
+}
+
+int
+store_agent_delete(struct store *s, const char *id, const struct store_event *ev)
+{
+	int r;
+
+	if ((r = check_id(id)) != 0 || (r = check_event(ev)) != 0)
+		return r;
+	if ((r = tx_begin(s, "begin agent delete")) != 0)
+		return r;
+	if (sqlite3_bind_text(s->st[ST_AGENT_DEL], 1, id, -1,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		r = db_err(s, "bind agent id");
+		stmt_done(s->st[ST_AGENT_DEL]);
+	} else
+		r = step_done(s, ST_AGENT_DEL, "delete agent");
+	if (r == ASSAY_OK && sqlite3_changes(s->db) == 0)
+		r = assay_err_set(ASSAY_ERR_NOT_FOUND, "agent %s not found", id);
+	if (r == ASSAY_OK && ev != NULL)
+		r = event_insert(s, ev, id);
+	return tx_end(s, r, "commit agent delete");
+}
+
+int
+store_agent_list(struct store *s, struct agent_rec **out, size_t *n)
+{
+	sqlite3_stmt *st = s->st[ST_AGENT_LIST];
+	struct agent_rec *v = NULL;
+	size_t len = 0, cap = 0;
+	int r = ASSAY_OK, rc;
+
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		memset(&v[len], 0, sizeof(v[len]));
+		if ((r = agent_read(s, st, &v[len])) != ASSAY_OK) {
+			agent_rec_free(&v[len]);
+			goto out;
+		}
+		len++;
+	}
+	if (rc != SQLITE_DONE)
+		r = db_err(s, "list agents");
+ out:
+	stmt_done(st);
+	if (r != ASSAY_OK) {
+		for (size_t i = 0; i < len; i++)
+			agent_rec_free(&v[i]);
+		free(v);
+		return r;
+	}
+	*out = v;
+	*n = len;
+	return ASSAY_OK;
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+/* ev->seq is assigned by the store; ev->time 0 means now. */
+int
+store_event_add(struct store *s, const struct store_event *ev)
+{
+	int r;
+
+	if (ev == NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "no event");
+	if ((r = check_event(ev)) != 0)
+		return r;
+	if ((r = tx_begin(s, "begin event add")) != 0)
+		return r;
+	r = event_insert(s, ev, NULL);
+	return tx_end(s, r, "commit event add");
+}
+
+/* limit <= 0: no limit. */
+int
+store_events_list(struct store *s, const char *agent_id, int limit,
+    struct store_event **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	struct store_event *v = NULL, *e;
+	size_t len = 0, cap = 0;
+	int r = ASSAY_OK, rc;
+
+	*out = NULL;
+	*n = 0;
+	if (agent_id != NULL && (r = check_id(agent_id)) != 0)
+		return r;
+	st = s->st[agent_id != NULL ? ST_EVENTS_AGENT : ST_EVENTS_ALL];
+	if ((agent_id != NULL &&
+	    sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    sqlite3_bind_int(st, agent_id != NULL ? 2 : 1,
+	    limit > 0 ? limit : -1) != SQLITE_OK) {
+		r = db_err(s, "bind events query");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		e = &v[len++];
+		e->seq = sqlite3_column_int64(st, 0);
+		e->time = sqlite3_column_int64(st, 1);
+		e->agent_id = col_text(st, 2);
+		e->type = col_text(st, 3);
+		e->old_state = col_text(st, 4);
+		e->new_state = col_text(st, 5);
+		e->failure_id = col_text(st, 6);
+		e->detail = col_text(st, 7);
+	}
+	if (rc != SQLITE_DONE)
+		r = db_err(s, "list events");
+ out:
+	stmt_done(st);
+	if (r != ASSAY_OK) {
+		for (size_t i = 0; i < len; i++)
+			store_event_free(&v[i]);
+		free(v);
+		return r;
+	}
+	*out = v;
+	*n = len;
+	return ASSAY_OK;
+}
+
+/* ---- policies -------------------------------------------------------- */
+
+static int
+check_policy_name(const char *name)
+{
+	if (name == NULL || *name == '\0')
+		return assay_err_set(ASSAY_ERR_INVAL, "empty policy name");
+	return ASSAY_OK;
+}
+
+int
+store_policy_put(struct store *s, const char *name, const char *text)
+{
+	struct binder b = { s->st[ST_POLICY_PUT], SQLITE_OK };
+	int r;
+
+	if ((r = check_policy_name(name)) != 0)
+		return r;
+	if (text == NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "policy %s without text",
+		    name);
+	if ((r = tx_begin(s, "begin policy put")) != 0)
+		return r;
+	b_text(&b, 1, name);
+	b_text(&b, 2, text);
+	b_i64(&b, 3, (int64_t)time(NULL));
+	if (b.rc != SQLITE_OK) {
+		stmt_done(b.st);
+		r = db_err(s, "bind policy");
+	} else
+		r = step_done(s, ST_POLICY_PUT, "put policy");
+	return tx_end(s, r, "commit policy put");
+}
+
+static void
+policy_read(sqlite3_stmt *st, struct store_policy *p)
+{
+	p->name = col_text(st, 0);
+	p->text = col_text(st, 1);
+	p->updated = sqlite3_column_int64(st, 2);
+}
+
+int
+store_policy_get(struct store *s, const char *name, struct store_policy *out)
+{
+	sqlite3_stmt *st = s->st[ST_POLICY_GET];
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_policy_name(name)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
+		r = db_err(s, "bind policy name");
+		goto out;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		policy_read(st, out);
+		r = ASSAY_OK;
+	} else if (rc == SQLITE_DONE)
+		r = assay_err_set(ASSAY_ERR_NOT_FOUND, "policy %s not found",
+		    name);
+	else
+		r = db_err(s, "get policy");
+ out:
+	stmt_done(st);
+	return r;
+}
+
+int
+store_policy_delete(struct store *s, const char *name)
+{
+	int r;
+
+	if ((r = check_policy_name(name)) != 0)
+		return r;
+	if ((r = tx_begin(s, "begin policy delete")) != 0)
+		return r;
+	if (sqlite3_bind_text(s->st[ST_POLICY_DEL], 1, name, -1,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		r = db_err(s, "bind policy name");
+		stmt_done(s->st[ST_POLICY_DEL]);
+	} else
+		r = step_done(s, ST_POLICY_DEL, "delete policy");
+	if (r == ASSAY_OK && sqlite3_changes(s->db) == 0)
+		r = assay_err_set(ASSAY_ERR_NOT_FOUND, "policy %s not found",
+		    name);
+	return tx_end(s, r, "commit policy delete");
+}
+
+int
+store_policy_list(struct store *s, struct store_policy **out, size_t *n)
+{
+	sqlite3_stmt *st = s->st[ST_POLICY_LIST];
+	struct store_policy *v = NULL;
+	size_t len = 0, cap = 0;
+	int r = ASSAY_OK, rc;
+
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		policy_read(st, &v[len++]);
+	}
+	if (rc != SQLITE_DONE)
+		r = db_err(s, "list policies");
+	stmt_done(st);
+	if (r != ASSAY_OK) {
+		for (size_t i = 0; i < len; i++)
+			store_policy_free(&v[i]);
+		free(v);
+		return r;
+	}
+	*out = v;
+	*n = len;
+	return ASSAY_OK;
+}
