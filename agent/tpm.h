@@ -19,8 +19,16 @@ struct tpm_cfg {
 	const char	*tcti;		/* "device:/dev/tpmrm0", "swtpm:path=..." */
 	uint16_t	 ek_alg;	/* TPM2_ALG_RSA (default) or TPM2_ALG_ECC */
 	uint16_t	 ak_alg;	/* TPM2_ALG_ECC (default, P-256) or TPM2_ALG_RSA */
-	uint32_t	 ak_handle;	/* persistent handle, default 0x81010002 */
+	uint32_t	 ak_handle;	/* persistent handle, 0: TPM_AK_HANDLE_DEFAULT */
 };
+
+/*
+ * 0x81010020: not 0x81010002, which the TCG reserves for the ECC P-256 EK.
+ * EKs are taken from 0x81010001 (RSA-2048), 0x81010002 (ECC P-256) or
+ * 0x81010016 (the ECC P-384 EK swtpm_setup persists) when they fit the
+ * profile, else created from the TCG default template (RSA-2048 / P-256).
+ */
+#define TPM_AK_HANDLE_DEFAULT	0x81010020u
 
 #define TPM_EK_CHAIN_MAX	8
 
