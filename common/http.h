@@ -51,6 +51,10 @@ struct http_server *http_server_new(struct event_base *base, SSL_CTX *ctx,
 /* Listen on addr:port (port 0: ephemeral, see http_server_port). */
 int	http_server_listen(struct http_server *s, const char *addr, uint16_t port);
 uint16_t http_server_port(const struct http_server *s);
+/* Idle/read timeout per connection (default 30 s). */
+void	http_server_set_timeout(struct http_server *s, int sec);
+/* Largest request body accepted (default HTTP_MAX_BODY; larger: 413). */
+void	http_server_set_max_body(struct http_server *s, size_t max);
 void	http_server_free(struct http_server *s);
 
 /* Replies: exactly one per request, from the handler (loop thread). */
@@ -73,12 +77,16 @@ struct http_client;
 typedef void (*http_client_cb)(int err, int status, const uint8_t *body,
 	    size_t len, void *arg);
 
+/* The server and client take their own reference on ctx. */
 struct http_client *http_client_new(struct event_base *base, SSL_CTX *ctx);
+/* Cancels requests still outstanding: their callbacks are not called. */
 void	http_client_free(struct http_client *c);
 /*
  * Start one request; cb is called exactly once on the loop thread (never
  * from inside this call). expect_cn: the server certificate's CN must equal
  * it (NULL: any certificate the CA verifies). ctype/body may be NULL.
+ * A non-zero return (bad arguments) means the request was not started and
+ * cb will not be called; transport failures always arrive through cb.
  */
 int	http_client_request(struct http_client *c, const char *method,
 	    const char *host, uint16_t port, const char *path,

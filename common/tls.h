@@ -26,10 +26,12 @@ struct tls_peer {
 
 /* Server: requires and verifies a client certificate. NULL + detail on error. */
 SSL_CTX	*tls_server_ctx(const char *cert, const char *key, const char *ca);
-/* Client: presents cert/key, verifies the server against ca. */
+/* Client: presents cert/key (both NULL: none), verifies the server against ca. */
 SSL_CTX	*tls_client_ctx(const char *cert, const char *key, const char *ca);
 /* Fill peer from the connection's verified peer certificate. */
 int	 tls_peer_identity(SSL *ssl, struct tls_peer *peer);
+/* Fill peer from a certificate (no verification: the caller did it). */
+int	 tls_x509_identity(X509 *x, struct tls_peer *peer);
 const char *tls_role_name(int role);
 
 #endif

@@ -1,0 +1,1039 @@
+/*
+ * http.c — HTTPS with mutual TLS on libevent's evhttp. Owns the server
+ * (listening socket, TLS bufferevents, route table dispatch with {param}
+ * captures and role checks, JSON replies) and the client (one connection
+ * per request, server CN check during the handshake, completion delivered
+ * once and deferred on the loop thread, blocking wrapper on a private loop).
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+
+#include "common/err.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+#define HTTP_DEFAULT_TIMEOUT	30
+#define HTTP_MAX_HEADERS	(32 * 1024)
+#define HTTP_CLIENT_MAX_BODY	(4 * (size_t)HTTP_MAX_BODY)
+#define HTTP_LISTEN_BACKLOG	1024
+
+static const struct {
+	enum evhttp_cmd_type	 cmd;
+	const char		*name;
+} http_methods[] = {
+	{ EVHTTP_REQ_GET,	"GET" },
+	{ EVHTTP_REQ_POST,	"POST" },
+	{ EVHTTP_REQ_PUT,	"PUT" },
+	{ EVHTTP_REQ_DELETE,	"DELETE" },
+	{ EVHTTP_REQ_HEAD,	"HEAD" },
+	{ EVHTTP_REQ_PATCH,	"PATCH" },
+	{ EVHTTP_REQ_OPTIONS,	"OPTIONS" },
+};
+
+static const struct {
+	int		 status;
+	const char	*reason;
+} http_reasons[] = {
+	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" },
+	{ 204, "No Content" }, { 400, "Bad Request" },
+	{ 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
+	{ 405, "Method Not Allowed" }, { 409, "Conflict" }, { 410, "Gone" },
+	{ 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
+	{ 422, "Unprocessable Entity" }, { 429, "Too Many Requests" },
+	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" },
+};
+
+static const char *
+method_name(enum evhttp_cmd_type cmd)
+{
+	for (size_t i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++)
+		if (http_methods[i].cmd == cmd)
+			return http_methods[i].name;
+	return NULL;
+}
+
+static int
+method_cmd(const char *name, enum evhttp_cmd_type *cmd)
+{
+	for (size_t i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++) {
+		if (strcmp(http_methods[i].name, name) == 0) {
+			*cmd = http_methods[i].cmd;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const char *
+status_reason(int status)
+{
+	for (size_t i = 0; i < sizeof(http_reasons) / sizeof(http_reasons[0]); i++)
+		if (http_reasons[i].status == status)
+			return http_reasons[i].reason;
+	return status < 400 ? "OK" : "Error";
+}
+
+/* A socket closed by the peer must not kill the daemon on write. */
+static void
+ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+set_nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Copy s for a log line: bounded, control and non-ASCII bytes as '?'. */
+static void
+log_safe(char *dst, size_t dstlen, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < dstlen; i++)
+		dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	dst[i] = '\0';
+}
+
+/* ---------------------------------------------------------------- server */
+
+struct http_server {
+	struct event_base	*base;
+	SSL_CTX			*ctx;
+	struct evhttp		*http;
+	const struct http_route	*routes;
+	void			*arg;
+	uint16_t		 port;
+};
+
+/* A request being served: the public part first, so r casts back. */
+struct http_sreq {
+	struct http_request	 r;
+	int			 replied;
+	char			*path;
+	uint8_t			*body;
+};
+
+static struct bufferevent *
+server_bevcb(struct event_base *base, void *arg)
+{
+	struct http_server *s = arg;
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	/*
+	 * If this fails evhttp falls back to a plain socket; every route
+	 * then answers 403 because there is no TLS peer identity.
+	 */
+	if ((ssl = SSL_new(s->ctx)) == NULL) {
+		ERR_clear_error();
+		return NULL;
+	}
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+static SSL *
+request_ssl(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon;
+	struct bufferevent *bev;
+
+	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
+		return NULL;
+	return bufferevent_openssl_get_ssl(bev);
+}
+
+static void
+sreq_send(struct http_sreq *q, int status, const char *ctype,
+    const void *body, size_t len)
+{
+	struct evkeyvalq *h;
+	struct evbuffer *b;
+	char path[256];
+
+	if (q->replied) {
+		log_err("http: second reply to %s %s ignored", q->r.method,
+		    q->r.path != NULL ? q->r.path : "?");
+		return;
+	}
+	q->replied = 1;
+	h = evhttp_request_get_output_headers(q->r.req);
+	if (ctype != NULL)
+		evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	if (len > 0 && evbuffer_add(b, body, len) != 0)
+		fatalx("evbuffer_add");
+	evhttp_send_reply(q->r.req, status, status_reason(status), b);
+	evbuffer_free(b);
+	if (log_verbosity() >= LOG_LVL_DEBUG) {
+		log_safe(path, sizeof(path), q->r.path);
+		log_debug("http: %s %s %d %s", q->r.method, path, status,
+		    q->r.peer.cn[0] != '\0' ? q->r.peer.cn : "-");
+	}
+}
+
+void
+http_reply_raw(struct http_request *r, int status, const char *ctype,
+    const void *body, size_t len)
+{
+	sreq_send((struct http_sreq *)r, status, ctype, body, len);
+}
+
+void
+http_reply_json(struct http_request *r, int status, json_t *body)
+{
+	char *s = NULL;
+
+	if (body != NULL)
+		s = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (body != NULL && s == NULL) {
+		static const char oops[] = "{\"error\":\"cannot encode reply\"}";
+
+		sreq_send((struct http_sreq *)r, 500, "application/json",
+		    oops, sizeof(oops) - 1);
+		return;
+	}
+	if (s == NULL)
+		s = xstrdup("{}");
+	sreq_send((struct http_sreq *)r, status, "application/json", s,
+	    strlen(s));
+	free(s);
+}
+
+void
+http_reply_error(struct http_request *r, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	json_t *j;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if ((j = json_string(msg)) == NULL) {
+		/* Not UTF-8 (e.g. echoes client bytes): make it ASCII. */
+		log_safe(msg, sizeof(msg), msg);
+		j = json_string(msg);
+	}
+	http_reply_json(r, status, json_pack("{s:o*}", "error", j));
+}
+
+const char *
+http_query(const struct http_request *r, const char *key)
+{
+	return evhttp_find_header(&r->query, key);
+}
+
+json_t *
+http_body_json(struct http_request *r)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (r->body_len == 0) {
+		http_reply_error(r, 400, "request body required");
+		return NULL;
+	}
+	if ((j = json_loadb((const char *)r->body, r->body_len,
+	    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		http_reply_error(r, 400, "invalid JSON at line %d: %s",
+		    jerr.line, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		http_reply_error(r, 400, "JSON body must be an object");
+		return NULL;
+	}
+	return j;
+}
+
+/*
+ * Match raw (still encoded) path against pattern. Literal segments must be
+ * equal; "{x}" captures one non-empty segment, decoded, without '/' or NUL.
+ * 1: match, captures in param[0..*nparam); 0: no match.
+ */
+static int
+route_match(const char *pattern, const char *path, char **param,
+    size_t *nparam)
+{
+	const char *p = pattern, *s = path, *pe, *se;
+	size_t n = 0, plen, slen, dlen;
+	char *seg, *dec;
+
+	*nparam = 0;
+	while (*p == '/' && *s == '/') {
+		p++;
+		s++;
+		pe = p + strcspn(p, "/");
+		se = s + strcspn(s, "/");
+		plen = (size_t)(pe - p);
+		slen = (size_t)(se - s);
+		if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
+			if (slen == 0 || n >= HTTP_MAX_PARAMS)
+				goto nomatch;
+			seg = xstrndup(s, slen);
+			dec = evhttp_uridecode(seg, 0, &dlen);
+			free(seg);
+			if (dec == NULL)
+				goto nomatch;
+			if (dlen == 0 || memchr(dec, '\0', dlen) != NULL ||
+			    memchr(dec, '/', dlen) != NULL) {
+				free(dec);
+				goto nomatch;
+			}
+			param[n++] = dec;
+		} else if (plen != slen || memcmp(p, s, plen) != 0)
+			goto nomatch;
+		p = pe;
+		s = se;
+	}
+	if (*p != '\0' || *s != '\0')
+		goto nomatch;
+	*nparam = n;
+	return 1;
+ nomatch:
+	while (n > 0)
+		free(param[--n]);
+	return 0;
+}
+
+static void
+sreq_free(struct http_sreq *q)
+{
+	for (size_t i = 0; i < q->r.nparam; i++)
+		free(q->r.param[i]);
+	evhttp_clear_headers(&q->r.query);
+	free(q->path);
+	free(q->body);
+	free(q);
+}
+
+static void
+server_gencb(struct evhttp_request *req, void *arg)
+{
+	struct http_server *s = arg;
+	const struct http_route *rt, *found = NULL;
+	const struct evhttp_uri *uri;
+	const char *rawpath, *qs;
+	struct http_sreq *q;
+	struct evbuffer *in;
+	char allow[128], *params[HTTP_MAX_PARAMS];
+	size_t dlen, blen, np;
+
+	q = xcalloc(1, sizeof(*q));
+	TAILQ_INIT(&q->r.query);
+	q->r.req = req;
+	q->r.arg = s->arg;
+	q->r.method = method_name(evhttp_request_get_command(req));
+	if (q->r.method == NULL)
+		q->r.method = "?";
+
+	if (tls_peer_identity(request_ssl(req), &q->r.peer) != ASSAY_OK) {
+		http_reply_error(&q->r, 403, "client certificate required");
+		goto done;
+	}
+	if ((uri = evhttp_request_get_evhttp_uri(req)) == NULL ||
+	    (rawpath = evhttp_uri_get_path(uri)) == NULL || rawpath[0] != '/') {
+		http_reply_error(&q->r, 400, "bad request URI");
+		goto done;
+	}
+	if ((q->path = evhttp_uridecode(rawpath, 0, &dlen)) == NULL ||
+	    strlen(q->path) != dlen) {
+		http_reply_error(&q->r, 400, "bad request path");
+		goto done;
+	}
+	q->r.path = q->path;
+	if ((qs = evhttp_uri_get_query(uri)) != NULL &&
+	    evhttp_parse_query_str(qs, &q->r.query) != 0) {
+		http_reply_error(&q->r, 400, "bad query string");
+		goto done;
+	}
+	in = evhttp_request_get_input_buffer(req);
+	if ((blen = evbuffer_get_length(in)) > HTTP_CLIENT_MAX_BODY) {
+		http_reply_error(&q->r, 413, "request body too large");
+		goto done;
+	}
+	q->body = xmalloc(blen + 1);
+	if (blen > 0 && evbuffer_copyout(in, q->body, blen) != (ev_ssize_t)blen) {
+		http_reply_error(&q->r, 500, "cannot read request body");
+		goto done;
+	}
+	q->body[blen] = '\0';
+	q->r.body = q->body;
+	q->r.body_len = blen;
+
+	allow[0] = '\0';
+	for (rt = s->routes; rt->method != NULL; rt++) {
+		if (!route_match(rt->pattern, rawpath, params, &np))
+			continue;
+		if (strcmp(rt->method, q->r.method) == 0) {
+			found = rt;
+			memcpy(q->r.param, params, np * sizeof(params[0]));
+			q->r.nparam = np;
+			break;
+		}
+		while (np > 0)
+			free(params[--np]);
+		if (strstr(allow, rt->method) == NULL &&
+		    strlen(allow) + strlen(rt->method) + 3 < sizeof(allow)) {
+			if (allow[0] != '\0')
+				strcat(allow, ", ");
+			strcat(allow, rt->method);
+		}
+	}
+	if (found == NULL) {
+		if (allow[0] != '\0') {
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			    "Allow", allow);
+			http_reply_error(&q->r, 405, "method not allowed");
+		} else
+			http_reply_error(&q->r, 404, "not found");
+		goto done;
+	}
+	if ((found->roles & q->r.peer.role) == 0) {
+		http_reply_error(&q->r, 403, "forbidden for role %s",
+		    tls_role_name(q->r.peer.role));
+		goto done;
+	}
+	found->fn(&q->r);
+	if (!q->replied) {
+		log_err("http: handler for %s %s sent no reply", found->method,
+		    found->pattern);
+		http_reply_error(&q->r, 500, "internal error");
+	}
+ done:
+	sreq_free(q);
+}
+
+struct http_server *
+http_server_new(struct event_base *base, SSL_CTX *ctx,
+    const struct http_route *routes, void *arg)
+{
+	struct http_server *s;
+
+	ignore_sigpipe();
+	s = xcalloc(1, sizeof(*s));
+	s->base = base;
+	s->routes = routes;
+	s->arg = arg;
+	if ((s->http = evhttp_new(base)) == NULL)
+		fatalx("evhttp_new");
+	SSL_CTX_up_ref(ctx);
+	s->ctx = ctx;
+	evhttp_set_bevcb(s->http, server_bevcb, s);
+	evhttp_set_gencb(s->http, server_gencb, s);
+	evhttp_set_timeout(s->http, HTTP_DEFAULT_TIMEOUT);
+	evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS);
+	evhttp_set_max_body_size(s->http, HTTP_MAX_BODY);
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+	/* Read (and drop) an oversized body so the client sees the 413. */
+	evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
+	return s;
+}
+
+void
+http_server_set_timeout(struct http_server *s, int sec)
+{
+	evhttp_set_timeout(s->http, sec > 0 ? sec : HTTP_DEFAULT_TIMEOUT);
+}
+
+void
+http_server_set_max_body(struct http_server *s, size_t max)
+{
+	if (max == 0 || max > HTTP_CLIENT_MAX_BODY)
+		max = HTTP_MAX_BODY;
+	evhttp_set_max_body_size(s->http, (ev_ssize_t)max);
+}
+
+int
+http_server_listen(struct http_server *s, const char *addr, uint16_t port)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char portstr[8];
+	int fd = -1, one = 1, gai, r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
+	if (addr != NULL && addr[0] == '\0')
+		addr = NULL;
+	if ((gai = getaddrinfo(addr, portstr, &hints, &res)) != 0)
+		return assay_err_set(ASSAY_ERR_NET, "listen address %s: %s",
+		    addr != NULL ? addr : "*", gai_strerror(gai));
+	if ((fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, res->ai_protocol)) == -1) {
+		r = assay_err_set(ASSAY_ERR_NET, "socket: %s", strerror(errno));
+		goto out;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Linux: accepted sockets inherit TCP_NODELAY from the listener. */
+	set_nodelay(fd);
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, HTTP_LISTEN_BACKLOG) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+		r = assay_err_set(ASSAY_ERR_NET, "listen on %s port %u: %s",
+		    addr != NULL ? addr : "*", (unsigned)port, strerror(errno));
+		goto out;
+	}
+	if (evhttp_accept_socket_with_handle(s->http, fd) == NULL) {
+		r = assay_err_set(ASSAY_ERR_NET, "evhttp_accept_socket failed");
+		goto out;
+	}
+	fd = -1;	/* evhttp owns it now */
+	if (s->port == 0)
+		s->port = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+	r = ASSAY_OK;
+ out:
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(res);
+	return r;
+}
+
+uint16_t
+http_server_port(const struct http_server *s)
+{
+	return s->port;
+}
+
+void
+http_server_free(struct http_server *s)
+{
+	if (s == NULL)
+		return;
+	evhttp_free(s->http);
+	SSL_CTX_free(s->ctx);
+	free(s);
+}
+
+/* ---------------------------------------------------------------- client */
+
+struct http_creq;
+
+struct http_client {
+	struct event_base		*base;
+	SSL_CTX				*ctx;
+	TAILQ_HEAD(, http_creq)		 reqs;
+};
+
+struct http_creq {
+	TAILQ_ENTRY(http_creq)		 entry;
+	struct http_client		*c;
+	struct evhttp_connection	*evcon;
+	struct event			*done_ev;
+	struct event			*timer;
+	http_client_cb			 cb;
+	void				*arg;
+	char				*expect_cn;
+	char				 peer_cn[TLS_CN_MAX];
+	char				 target[300];	/* "host:port" for messages */
+	int				 timeout;
+	int				 cn_mismatch;
+	int				 finished;
+	int				 err;
+	int				 req_error;	/* evhttp_request_error + 1 */
+	int				 sock_err;
+	unsigned long			 ssl_err;
+	long				 verify_result;
+	int				 status;
+	uint8_t				*body;
+	size_t				 len;
+	char				 detail[768];
+};
+
+static int creq_ssl_idx = -1;
+static pthread_once_t creq_ssl_once = PTHREAD_ONCE_INIT;
+
+static void
+creq_ssl_idx_init(void)
+{
+	creq_ssl_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/* Runs for each certificate of the server's chain; checks the leaf CN. */
+static int
+client_verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	struct http_creq *q;
+	struct tls_peer peer;
+	SSL *ssl;
+	X509 *x;
+
+	ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (!ok || ssl == NULL || creq_ssl_idx < 0 ||
+	    (q = SSL_get_ex_data(ssl, creq_ssl_idx)) == NULL ||
+	    q->expect_cn == NULL || X509_STORE_CTX_get_error_depth(xs) != 0)
+		return ok;
+	if ((x = X509_STORE_CTX_get_current_cert(xs)) == NULL ||
+	    tls_x509_identity(x, &peer) != ASSAY_OK ||
+	    strcmp(peer.cn, q->expect_cn) != 0) {
+		q->cn_mismatch = 1;
+		if (x != NULL)
+			snprintf(q->peer_cn, sizeof(q->peer_cn), "%s", peer.cn);
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+creq_finish(struct http_creq *q, int err)
+{
+	if (q->finished)
+		return;
+	q->finished = 1;
+	q->err = err;
+	evtimer_del(q->timer);
+	/* Deliver from the loop, never from inside an evhttp callback. */
+	event_active(q->done_ev, EV_TIMEOUT, 1);
+}
+
+static void
+creq_fail(struct http_creq *q)
+{
+	char ssl_msg[160] = "";
+	int err = ASSAY_ERR_NET;
+
+	if (q->ssl_err != 0)
+		ERR_error_string_n(q->ssl_err, ssl_msg, sizeof(ssl_msg));
+	if (q->cn_mismatch) {
+		err = ASSAY_ERR_PERM;
+		snprintf(q->detail, sizeof(q->detail),
+		    "%s: server certificate CN \"%s\" is not \"%s\"",
+		    q->target, q->peer_cn, q->expect_cn);
+	} else if (q->req_error == EVREQ_HTTP_TIMEOUT + 1) {
+		err = ASSAY_ERR_TIMEOUT;
+		snprintf(q->detail, sizeof(q->detail),
+		    "%s: no response within %d s", q->target, q->timeout);
+	} else if (q->verify_result != X509_V_OK) {
+		snprintf(q->detail, sizeof(q->detail),
+		    "%s: server certificate: %s", q->target,
+		    X509_verify_cert_error_string(q->verify_result));
+	} else if (ssl_msg[0] != '\0' && ERR_GET_LIB(q->ssl_err) != 0) {
+		snprintf(q->detail, sizeof(q->detail), "%s: TLS: %s",
+		    q->target, ssl_msg);
+	} else if (q->sock_err != 0) {
+		snprintf(q->detail, sizeof(q->detail), "%s: %s",
+		    q->target, strerror(q->sock_err));
+	} else {
+		snprintf(q->detail, sizeof(q->detail),
+		    "%s: connection refused, reset or closed before a response",
+		    q->target);
+	}
+	creq_finish(q, err);
+}
+
+static void
+client_err_cb(enum evhttp_request_error e, void *arg)
+{
+	struct http_creq *q = arg;
+	struct bufferevent *bev;
+	unsigned long se;
+	SSL *ssl;
+
+	q->req_error = (int)e + 1;
+	q->sock_err = EVUTIL_SOCKET_ERROR();
+	if (q->evcon == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(q->evcon)) == NULL)
+		return;
+	/* Keep the first error that names a library (the root cause). */
+	while ((se = bufferevent_get_openssl_error(bev)) != 0) {
+		if (q->ssl_err == 0 || (ERR_GET_LIB(q->ssl_err) == 0 &&
+		    ERR_GET_LIB(se) != 0))
+			q->ssl_err = se;
+	}
+	if ((ssl = bufferevent_openssl_get_ssl(bev)) != NULL)
+		q->verify_result = SSL_get_verify_result(ssl);
+}
+
+static void
+client_req_cb(struct evhttp_request *req, void *arg)
+{
+	struct http_creq *q = arg;
+	struct evbuffer *in;
+	size_t len;
+
+	if (q->finished)
+		return;
+	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
+		creq_fail(q);
+		return;
+	}
+	in = evhttp_request_get_input_buffer(req);
+	len = evbuffer_get_length(in);
+	q->body = xmalloc(len + 1);
+	if (len > 0 && evbuffer_copyout(in, q->body, len) != (ev_ssize_t)len) {
+		snprintf(q->detail, sizeof(q->detail), "%s: cannot read body",
+		    q->target);
+		creq_finish(q, ASSAY_ERR_NET);
+		return;
+	}
+	q->body[len] = '\0';
+	q->len = len;
+	q->status = evhttp_request_get_response_code(req);
+	creq_finish(q, ASSAY_OK);
+}
+
+static void
+client_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_creq *q = arg;
+
+	snprintf(q->detail, sizeof(q->detail), "%s: no response within %d s",
+	    q->target, q->timeout);
+	creq_finish(q, ASSAY_ERR_TIMEOUT);
+}
+
+static void
+creq_free(struct http_creq *q)
+{
+	if (q->evcon != NULL)
+		evhttp_connection_free(q->evcon);
+	if (q->done_ev != NULL)
+		event_free(q->done_ev);
+	if (q->timer != NULL)
+		event_free(q->timer);
+	free(q->expect_cn);
+	free(q->body);
+	free(q);
+}
+
+static void
+client_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_creq *q = arg;
+
+	TAILQ_REMOVE(&q->c->reqs, q, entry);
+	/* Not inside any evhttp callback of this connection now. */
+	evhttp_connection_free(q->evcon);
+	q->evcon = NULL;
+	ERR_clear_error();
+	if (q->err != ASSAY_OK) {
+		assay_err_set(q->err, "%s", q->detail);
+		q->cb(q->err, 0, NULL, 0, q->arg);
+	} else
+		q->cb(ASSAY_OK, q->status, q->body, q->len, q->arg);
+	creq_free(q);
+}
+
+struct http_client *
+http_client_new(struct event_base *base, SSL_CTX *ctx)
+{
+	struct http_client *c;
+
+	ignore_sigpipe();
+	pthread_once(&creq_ssl_once, creq_ssl_idx_init);
+	c = xcalloc(1, sizeof(*c));
+	c->base = base;
+	SSL_CTX_up_ref(ctx);
+	c->ctx = ctx;
+	TAILQ_INIT(&c->reqs);
+	return c;
+}
+
+void
+http_client_free(struct http_client *c)
+{
+	struct http_creq *q;
+
+	if (c == NULL)
+		return;
+	while ((q = TAILQ_FIRST(&c->reqs)) != NULL) {
+		TAILQ_REMOVE(&c->reqs, q, entry);
+		creq_free(q);
+	}
+	SSL_CTX_free(c->ctx);
+	free(c);
+}
+
+static int
+is_ip_literal(const char *host)
+{
+	struct in6_addr a6;
+
+	return inet_pton(AF_INET, host, &a6) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1;
+}
+
+int
+http_client_request(struct http_client *c, const char *method,
+    const char *host, uint16_t port, const char *path, const char *ctype,
+    const void *body, size_t len, int timeout_sec, const char *expect_cn,
+    http_client_cb cb, void *arg)
+{
+	struct http_creq *q = NULL;
+	struct evhttp_request *req;
+	struct bufferevent *bev;
+	struct evkeyvalq *h;
+	enum evhttp_cmd_type cmd;
+	struct timeval tv;
+	char hosthdr[300], clen[24];
+	SSL *ssl;
+	int v6;
+
+	if (c == NULL || method == NULL || host == NULL || host[0] == '\0' ||
+	    path == NULL || path[0] != '/' || cb == NULL || port == 0 ||
+	    (body == NULL && len != 0) || strlen(host) > 255 ||
+	    strpbrk(path, " \r\n") != NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "bad HTTP request arguments");
+	if (method_cmd(method, &cmd) == -1)
+		return assay_err_set(ASSAY_ERR_INVAL, "unknown method %s", method);
+	if (len > HTTP_CLIENT_MAX_BODY)
+		return assay_err_set(ASSAY_ERR_RANGE, "request body too large");
+	if (ctype != NULL && strpbrk(ctype, "\r\n") != NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "bad content type");
+	if (timeout_sec <= 0)
+		timeout_sec = HTTP_DEFAULT_TIMEOUT;
+
+	if ((ssl = SSL_new(c->ctx)) == NULL) {
+		ERR_clear_error();
+		return assay_err_set(ASSAY_ERR_CRYPTO, "SSL_new failed");
+	}
+	if (!is_ip_literal(host) && SSL_set_tlsext_host_name(ssl, host) != 1) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return assay_err_set(ASSAY_ERR_INVAL, "bad host name %s", host);
+	}
+	bev = bufferevent_openssl_socket_new(c->base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return assay_err_set(ASSAY_ERR_NET, "bufferevent_openssl failed");
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+
+	q = xcalloc(1, sizeof(*q));
+	q->c = c;
+	q->cb = cb;
+	q->arg = arg;
+	q->timeout = timeout_sec;
+	q->expect_cn = expect_cn != NULL ? xstrdup(expect_cn) : NULL;
+	v6 = strchr(host, ':') != NULL;
+	snprintf(q->target, sizeof(q->target), "%s%s%s:%u", v6 ? "[" : "",
+	    host, v6 ? "]" : "", (unsigned)port);
+	SSL_set_ex_data(ssl, creq_ssl_idx, q);
+	SSL_set_verify(ssl, SSL_VERIFY_PEER, client_verify_cb);
+
+	if ((q->evcon = evhttp_connection_base_bufferevent_new(c->base, NULL,
+	    bev, host, port)) == NULL) {
+		bufferevent_free(bev);
+		free(q->expect_cn);
+		free(q);
+		return assay_err_set(ASSAY_ERR_NET, "evhttp connection failed");
+	}
+	/* Our timer is the deadline; evhttp's own one is a backstop. */
+	evhttp_connection_set_timeout(q->evcon, timeout_sec + 1);
+	evhttp_connection_set_retries(q->evcon, 0);
+	evhttp_connection_set_max_body_size(q->evcon,
+	    (ev_ssize_t)HTTP_CLIENT_MAX_BODY);
+	evhttp_connection_set_max_headers_size(q->evcon, HTTP_MAX_HEADERS);
+	evhttp_connection_set_flags(q->evcon, EVHTTP_CON_READ_ON_WRITE_ERROR);
+
+	if ((q->done_ev = event_new(c->base, -1, 0, client_done_cb, q)) == NULL ||
+	    (q->timer = evtimer_new(c->base, client_timer_cb, q)) == NULL)
+		fatalx("event_new");
+	tv.tv_sec = timeout_sec;
+	tv.tv_usec = 0;
+	evtimer_add(q->timer, &tv);
+	TAILQ_INSERT_TAIL(&c->reqs, q, entry);
+
+	if ((req = evhttp_request_new(client_req_cb, q)) == NULL)
+		fatalx("evhttp_request_new");
+	evhttp_request_set_error_cb(req, client_err_cb);
+	h = evhttp_request_get_output_headers(req);
+	snprintf(hosthdr, sizeof(hosthdr), "%s", q->target);
+	evhttp_add_header(h, "Host", hosthdr);
+	evhttp_add_header(h, "Connection", "close");
+	evhttp_add_header(h, "Accept", "application/json");
+	if (ctype != NULL)
+		evhttp_add_header(h, "Content-Type", ctype);
+	if (len > 0 || cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_PUT ||
+	    cmd == EVHTTP_REQ_PATCH) {
+		snprintf(clen, sizeof(clen), "%zu", len);
+		evhttp_add_header(h, "Content-Length", clen);
+	}
+	if (len > 0 && evbuffer_add(evhttp_request_get_output_buffer(req),
+	    body, len) != 0)
+		fatalx("evbuffer_add");
+	/*
+	 * Any failure from here on, even one evhttp reports synchronously,
+	 * reaches the caller through the deferred completion.
+	 */
+	if (evhttp_make_request(q->evcon, req, cmd, path) != 0) {
+		/* evhttp took the request off the connection: ours to free. */
+		evhttp_request_free(req);
+		snprintf(q->detail, sizeof(q->detail), "%s: cannot connect",
+		    q->target);
+		creq_finish(q, ASSAY_ERR_NET);
+		return ASSAY_OK;
+	}
+	set_nodelay(bufferevent_getfd(evhttp_connection_get_bufferevent(
+	    q->evcon)));
+	return ASSAY_OK;
+}
+
+struct sync_state {
+	struct event_base	*base;
+	int			 done;
+	int			 err;
+	int			 status;
+	uint8_t			*body;
+	size_t			 len;
+};
+
+static void
+sync_cb(int err, int status, const uint8_t *body, size_t len, void *arg)
+{
+	struct sync_state *st = arg;
+
+	st->done = 1;
+	st->err = err;
+	st->status = status;
+	if (err == ASSAY_OK) {
+		st->body = xmalloc(len + 1);
+		if (len > 0)
+			memcpy(st->body, body, len);
+		st->body[len] = '\0';
+		st->len = len;
+	}
+	event_base_loopbreak(st->base);
+}
+
+int
+http_request_sync(SSL_CTX *ctx, const char *method, const char *host,
+    uint16_t port, const char *path, const char *ctype, const void *body,
+    size_t len, int timeout_sec, int *status, uint8_t **resp,
+    size_t *resp_len)
+{
+	struct sync_state st;
+	struct http_client *c = NULL;
+	char detail[512];
+	int r;
+
+	*status = 0;
+	*resp = NULL;
+	*resp_len = 0;
+	memset(&st, 0, sizeof(st));
+	if ((st.base = event_base_new()) == NULL)
+		return assay_err_set(ASSAY_ERR_NET, "event_base_new failed");
+	c = http_client_new(st.base, ctx);
+	if ((r = http_client_request(c, method, host, port, path, ctype, body,
+	    len, timeout_sec, NULL, sync_cb, &st)) != ASSAY_OK)
+		goto out;
+	while (!st.done) {
+		if (event_base_dispatch(st.base) == -1)
+			break;
+	}
+	if (!st.done) {
+		r = assay_err_set(ASSAY_ERR_NET, "event loop failed");
+		goto out;
+	}
+	if ((r = st.err) != ASSAY_OK)
+		goto out;
+	*status = st.status;
+	*resp = st.body;
+	*resp_len = st.len;
+	st.body = NULL;
+ out:
+	/* Freeing may run OpenSSL/libevent code; keep the detail. */
+	snprintf(detail, sizeof(detail), "%s", assay_err_detail());
+	http_client_free(c);
+	event_base_free(st.base);
+	free(st.body);
+	if (r != ASSAY_OK)
+		assay_err_set(r, "%s", detail);
+	return r;
+}
+
+int
+http_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *h, *he, *p;
+	char *end;
+	unsigned long v;
+	size_t n;
+
+	if (s == NULL || hostlen == 0)
+		return assay_err_set(ASSAY_ERR_INVAL, "no address");
+	if (s[0] == '[') {
+		h = s + 1;
+		if ((he = strchr(h, ']')) == NULL || he[1] != ':')
+			goto bad;
+		p = he + 2;
+	} else {
+		h = s;
+		if ((he = strchr(s, ':')) == NULL || strchr(he + 1, ':') != NULL)
+			goto bad;
+		p = he + 1;
+	}
+	n = (size_t)(he - h);
+	if (n == 0 || n >= hostlen || memchr(h, '[', n) != NULL ||
+	    memchr(h, ']', n) != NULL || memchr(h, '/', n) != NULL)
+		goto bad;
+	if (p[0] < '0' || p[0] > '9')
+		goto bad;
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	if (*end != '\0' || errno != 0 || v == 0 || v > 65535)
+		goto bad;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*port = (uint16_t)v;
+	return ASSAY_OK;
+ bad:
+	return assay_err_set(ASSAY_ERR_INVAL, "bad address \"%s\" (want "
+	    "host:port or [v6]:port)", s);
+}
