@@ -26,110 +26,6 @@
 #include "common/xmalloc.h"
 #include "verifier/store.h"
 
-/* ---- agent states ---------------------------------------------------- */
-
-static const char *const state_names[AGENT_STATE_MAX] = {
-	[AGENT_REGISTERED] = "registered",
-	[AGENT_PENDING] = "pending",
-	[AGENT_TRUSTED] = "trusted",
-	[AGENT_UNTRUSTED] = "untrusted",
-	[AGENT_UNREACHABLE] = "unreachable",
-	[AGENT_STOPPED] = "stopped",
-};
-
-const char *
-agent_state_name(int state)
-{
-	if (state < 0 || state >= AGENT_STATE_MAX)
-		return NULL;
-	return state_names[state];
-}
-
-int
-agent_state_parse(const char *s, int *state)
-{
-	if (s == NULL)
-		return ASSAY_ERR_INVAL;
-	for (int i = 0; i < AGENT_STATE_MAX; i++) {
-		if (strcmp(s, state_names[i]) == 0) {
-			*state = i;
-			return ASSAY_OK;
-		}
-	}
-	return assay_err_set(ASSAY_ERR_INVAL, "unknown agent state \"%.64s\"", s);
-}
-
-/* ---- records --------------------------------------------------------- */
-
-static char *
-strdup_or_null(const char *s)
-{
-	return s == NULL ? NULL : xstrdup(s);
-}
-
-static uint8_t *
-memdup_or_null(const uint8_t *p, size_t len)
-{
-	return p == NULL ? NULL : xmemdup(p, len);
-}
-
-void
-agent_rec_free(struct agent_rec *a)
-{
-	if (a == NULL)
-		return;
-	free(a->ek_pub);
-	free(a->ek_cert);
-	free(a->ak_pub);
-	free(a->cert_cn);
-	free(a->address);
-	free(a->policy);
-	free(a->reason);
-	free(a->reason_detail);
-	free(a->verify_state);
-	memset(a, 0, sizeof(*a));
-}
-
-/* dst is overwritten: free it first if it owned anything. */
-void
-agent_rec_copy(struct agent_rec *dst, const struct agent_rec *src)
-{
-	*dst = *src;	/* scalars, id and clock */
-	dst->ek_pub = memdup_or_null(src->ek_pub, src->ek_pub_len);
-	dst->ek_cert = memdup_or_null(src->ek_cert, src->ek_cert_len);
-	dst->ak_pub = memdup_or_null(src->ak_pub, src->ak_pub_len);
-	dst->cert_cn = strdup_or_null(src->cert_cn);
-	dst->address = strdup_or_null(src->address);
-	dst->policy = strdup_or_null(src->policy);
-	dst->reason = strdup_or_null(src->reason);
-	dst->reason_detail = strdup_or_null(src->reason_detail);
-	dst->verify_state = strdup_or_null(src->verify_state);
-}
-
-void
-store_event_free(struct store_event *e)
-{
-	if (e == NULL)
-		return;
-	free(e->agent_id);
-	free(e->type);
-	free(e->old_state);
-	free(e->new_state);
-	free(e->failure_id);
-	free(e->detail);
-	memset(e, 0, sizeof(*e));
-}
-
-void
-store_policy_free(struct store_policy *p)
-{
-	if (p == NULL)
-		return;
-	free(p->name);
-	free(p->text);
-	memset(p, 0, sizeof(*p));
-}
-
 /* ---- schema ---------------------------------------------------------- */
 
 /*
@@ -141,14 +37,10 @@ store_policy_free(struct store_policy *p)
 static const char *const migrations[] = {
 	/* 1: initial schema */
 	"CREATE TABLE agents ("
-	" id TEXT PRIMARY KEY NOT NULL,"
-	" ek_pub BLOB, ek_cert BLOB, ak_pub BLOB,"
-	" cert_cn TEXT,"
-	" activated INTEGER NOT NULL DEFAULT 0,"
-	" admitted INTEGER NOT NULL DEFAULT 0,"
-	" state TEXT NOT NULL,"
-	" address TEXT, policy TEXT,"
-	" interval INTEGER NOT NULL DEFAULT 0,"
+	" id TEXT PRIMARY KEY NOT NULL, ek_pub BLOB, ek_cert BLOB, ak_pub BLOB,"
+	" cert_cn TEXT, activated INTEGER NOT NULL DEFAULT 0,"
+	" admitted INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,"
+	" address TEXT, policy TEXT, interval INTEGER NOT NULL DEFAULT 0,"
 	" reason TEXT, reason_detail TEXT,"
 	" registered_at INTEGER NOT NULL DEFAULT 0,"
 	" last_attested INTEGER NOT NULL DEFAULT 0,"
@@ -160,18 +52,13 @@ static const char *const migrations[] = {
 	" firmware_version INTEGER NOT NULL DEFAULT 0,"
 	" attest_ok INTEGER NOT NULL DEFAULT 0,"
 	" attest_fail INTEGER NOT NULL DEFAULT 0,"
-	" poll_errors INTEGER NOT NULL DEFAULT 0,"
-	" verify_state TEXT);"
-	"CREATE TABLE policies ("
-	" name TEXT PRIMARY KEY NOT NULL,"
-	" text TEXT NOT NULL,"
-	" updated INTEGER NOT NULL);"
+	" poll_errors INTEGER NOT NULL DEFAULT 0, verify_state TEXT);"
+	"CREATE TABLE policies (name TEXT PRIMARY KEY NOT NULL,"
+	" text TEXT NOT NULL, updated INTEGER NOT NULL);"
 	/* No foreign key to agents: history outlives a deleted agent. */
 	"CREATE TABLE events ("
-	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" time INTEGER NOT NULL,"
-	" agent_id TEXT,"
-	" type TEXT NOT NULL,"
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
+	" agent_id TEXT, type TEXT NOT NULL,"
 	" old_state TEXT, new_state TEXT, failure_id TEXT, detail TEXT);"
 	"CREATE INDEX events_agent_seq ON events (agent_id, seq);",
 };
@@ -611,8 +498,9 @@ agent_bind(struct store *s, const struct agent_rec *a)
 
 /* Current row of st into a (zeroed by the caller). */
 static int
-agent_read(struct store *s, sqlite3_stmt *st, struct agent_rec *a)
+agent_read(struct store *s, sqlite3_stmt *st, void *p)
 {
+	struct agent_rec *a = p;
 	const unsigned char *t;
 	int r;
 
@@ -653,6 +541,142 @@ agent_read(struct store *s, sqlite3_stmt *st, struct agent_rec *a)
 	return ASSAY_OK;
 }
 
+/* ---- rows: one reader for gets and lists ---------------------------- */
+
+static int
+event_read(struct store *s, sqlite3_stmt *st, void *p)
+{
+	struct store_event *e = p;
+
+	e->seq = sqlite3_column_int64(st, 0);
+	e->time = sqlite3_column_int64(st, 1);
+	e->agent_id = col_text(st, 2);
+	e->type = col_text(st, 3);
+	e->old_state = col_text(st, 4);
+	e->new_state = col_text(st, 5);
+	e->failure_id = col_text(st, 6);
+	e->detail = col_text(st, 7);
+	return ASSAY_OK;
+}
+
+static int
+policy_read(struct store *s, sqlite3_stmt *st, void *p)
+{
+	struct store_policy *pol = p;
+
+	pol->name = col_text(st, 0);
+	pol->text = col_text(st, 1);
+	pol->updated = sqlite3_column_int64(st, 2);
+	return ASSAY_OK;
+}
+
+static void agent_free_v(void *p) { agent_rec_free(p); }
+static void event_free_v(void *p) { store_event_free(p); }
+static void policy_free_v(void *p) { store_policy_free(p); }
+
+struct row_kind {
+	const char	*what;
+	size_t		 size;
+	int		(*read)(struct store *, sqlite3_stmt *, void *);
+	void		(*free)(void *);
+};
+static const struct row_kind agent_rows =
+    { "agent", sizeof(struct agent_rec), agent_read, agent_free_v };
+static const struct row_kind event_rows =
+    { "event", sizeof(struct store_event), event_read, event_free_v };
+static const struct row_kind policy_rows =
+    { "policy", sizeof(struct store_policy), policy_read, policy_free_v };
+
+/* Step a bound statement for up to max rows into a new array; resets st. */
+static int
+rows_collect(struct store *s, sqlite3_stmt *st, const struct row_kind *k,
+    size_t max, void **out, size_t *n)
+{
+	uint8_t *v = NULL;
+	size_t len = 0, cap = 0;
+	int r = ASSAY_OK, rc = SQLITE_DONE;
+
+	*out = NULL;
+	*n = 0;
+	while (len < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			v = xreallocarray(v, cap, k->size);
+		}
+		memset(v + len * k->size, 0, k->size);
+		if ((r = k->read(s, st, v + len * k->size)) != ASSAY_OK) {
+			k->free(v + len * k->size);
+			break;
+		}
+		len++;
+	}
+	if (r == ASSAY_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_err(s, k->what);
+	stmt_done(st);
+	if (r != ASSAY_OK) {
+		for (size_t i = 0; i < len; i++)
+			k->free(v + i * k->size);
+		free(v);
+		return r;
+	}
+	*out = v;
+	*n = len;
+	return ASSAY_OK;
+}
+
+/* The row whose key is key, into out (zeroed first). */
+static int
+get_one(struct store *s, enum stmt_id id, const struct row_kind *k,
+    const char *key, void *out)
+{
+	struct binder b = { s->st[id], SQLITE_OK };
+	void *v;
+	size_t n;
+	int r;
+
+	memset(out, 0, k->size);
+	b_text(&b, 1, key);
+	if (b.rc != SQLITE_OK) {
+		stmt_done(b.st);
+		return db_err(s, k->what);
+	}
+	if ((r = rows_collect(s, b.st, k, 1, &v, &n)) != ASSAY_OK)
+		return r;
+	if (n == 0)
+		r = assay_err_set(ASSAY_ERR_NOT_FOUND, "%s %s not found",
+		    k->what, key);
+	else
+		memcpy(out, v, k->size);	/* contents move to out */
+	free(v);
+	return r;
+}
+
+/* Delete the row keyed key and log ev (may be NULL) in one transaction. */
+static int
+delete_one(struct store *s, enum stmt_id id, const char *what,
+    const char *key, const struct store_event *ev)
+{
+	struct binder b = { s->st[id], SQLITE_OK };
+	int r;
+
+	if ((r = tx_begin(s, "begin delete")) != 0)
+		return r;
+	b_text(&b, 1, key);
+	if (b.rc != SQLITE_OK) {
+		stmt_done(b.st);
+		r = db_err(s, "bind delete");
+	} else
+		r = step_done(s, id, "delete");
+	if (r == ASSAY_OK && sqlite3_changes(s->db) == 0)
+		r = assay_err_set(ASSAY_ERR_NOT_FOUND, "%s %s not found", what,
+		    key);
+	if (r == ASSAY_OK && ev != NULL)
+		r = event_insert(s, ev, key);
+	return tx_end(s, r, "commit delete");
+}
+
+/* ---- agents ---------------------------------------------------------- */
+
 int
 store_agent_put(struct store *s, const struct agent_rec *a,
     const struct store_event *ev)
@@ -676,27 +700,12 @@ store_agent_put(struct store *s, const struct agent_rec *a,
 int
 store_agent_get(struct store *s, const char *id, struct agent_rec *out)
 {
-	sqlite3_stmt *st = s->st[ST_AGENT_GET];
-	int r, rc;
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	if ((r = check_id(id)) != 0)
 		return r;
-	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
-		r = db_err(s, "bind agent id");
-		goto out;
-	}
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		r = agent_read(s, st, out);
-	else if (rc == SQLITE_DONE)
-		r = assay_err_set(ASSAY_ERR_NOT_FOUND, "agent %s not found", id);
-	else
-		r = db_err(s, "get agent");
- out:
-	stmt_done(st);
-	if (r != ASSAY_OK)
-		agent_rec_free(out);
-	return r;
+	return get_one(s, ST_AGENT_GET, &agent_rows, id, out);
 }
 
 int
@@ -706,61 +715,22 @@ store_agent_delete(struct store *s, const char *id, const struct store_event *ev
 
 	if ((r = check_id(id)) != 0 || (r = check_event(ev)) != 0)
 		return r;
-	if ((r = tx_begin(s, "begin agent delete")) != 0)
-		return r;
-	if (sqlite3_bind_text(s->st[ST_AGENT_DEL], 1, id, -1,
-	    SQLITE_STATIC) != SQLITE_OK) {
-		r = db_err(s, "bind agent id");
-		stmt_done(s->st[ST_AGENT_DEL]);
-	} else
-		r = step_done(s, ST_AGENT_DEL, "delete agent");
-	if (r == ASSAY_OK && sqlite3_changes(s->db) == 0)
-		r = assay_err_set(ASSAY_ERR_NOT_FOUND, "agent %s not found", id);
-	if (r == ASSAY_OK && ev != NULL)
-		r = event_insert(s, ev, id);
-	return tx_end(s, r, "commit agent delete");
+	return delete_one(s, ST_AGENT_DEL, "agent", id, ev);
 }
 
 int
 store_agent_list(struct store *s, struct agent_rec **out, size_t *n)
 {
-	sqlite3_stmt *st = s->st[ST_AGENT_LIST];
-	struct agent_rec *v = NULL;
-	size_t len = 0, cap = 0;
-	int r = ASSAY_OK, rc;
+	void *v;
+	int r;
 
-	*out = NULL;
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap == 0 ? 64 : cap * 2;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		memset(&v[len], 0, sizeof(v[len]));
-		if ((r = agent_read(s, st, &v[len])) != ASSAY_OK) {
-			agent_rec_free(&v[len]);
-			goto out;
-		}
-		len++;
-	}
-	if (rc != SQLITE_DONE)
-		r = db_err(s, "list agents");
- out:
-	stmt_done(st);
-	if (r != ASSAY_OK) {
-		for (size_t i = 0; i < len; i++)
-			agent_rec_free(&v[i]);
-		free(v);
-		return r;
-	}
+	r = rows_collect(s, s->st[ST_AGENT_LIST], &agent_rows, SIZE_MAX, &v, n);
 	*out = v;
-	*n = len;
-	return ASSAY_OK;
+	return r;
 }
 
 /* ---- events ---------------------------------------------------------- */
 
-/* ev->seq is assigned by the store; ev->time 0 means now. */
 int
 store_event_add(struct store *s, const struct store_event *ev)
 {
@@ -776,56 +746,30 @@ store_event_add(struct store *s, const struct store_event *ev)
 	return tx_end(s, r, "commit event add");
 }
 
-/* limit <= 0: no limit. */
 int
 store_events_list(struct store *s, const char *agent_id, int limit,
     struct store_event **out, size_t *n)
 {
-	sqlite3_stmt *st;
-	struct store_event *v = NULL, *e;
-	size_t len = 0, cap = 0;
-	int r = ASSAY_OK, rc;
+	struct binder b = { s->st[ST_EVENTS_ALL], SQLITE_OK };
+	void *v;
+	int r;
 
 	*out = NULL;
 	*n = 0;
-	if (agent_id != NULL && (r = check_id(agent_id)) != 0)
-		return r;
-	st = s->st[agent_id != NULL ? ST_EVENTS_AGENT : ST_EVENTS_ALL];
-	if ((agent_id != NULL &&
-	    sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC) != SQLITE_OK) ||
-	    sqlite3_bind_int(st, agent_id != NULL ? 2 : 1,
-	    limit > 0 ? limit : -1) != SQLITE_OK) {
-		r = db_err(s, "bind events query");
-		goto out;
+	if (agent_id != NULL) {
+		if ((r = check_id(agent_id)) != 0)
+			return r;
+		b.st = s->st[ST_EVENTS_AGENT];
+		b_text(&b, 1, agent_id);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		e = &v[len++];
-		e->seq = sqlite3_column_int64(st, 0);
-		e->time = sqlite3_column_int64(st, 1);
-		e->agent_id = col_text(st, 2);
-		e->type = col_text(st, 3);
-		e->old_state = col_text(st, 4);
-		e->new_state = col_text(st, 5);
-		e->failure_id = col_text(st, 6);
-		e->detail = col_text(st, 7);
+	b_i64(&b, agent_id != NULL ? 2 : 1, limit > 0 ? limit : -1);
+	if (b.rc != SQLITE_OK) {
+		stmt_done(b.st);
+		return db_err(s, "bind events query");
 	}
-	if (rc != SQLITE_DONE)
-		r = db_err(s, "list events");
- out:
-	stmt_done(st);
-	if (r != ASSAY_OK) {
-		for (size_t i = 0; i < len; i++)
-			store_event_free(&v[i]);
-		free(v);
-		return r;
-	}
+	r = rows_collect(s, b.st, &event_rows, SIZE_MAX, &v, n);
 	*out = v;
-	*n = len;
-	return ASSAY_OK;
+	return r;
 }
 
 /* ---- policies -------------------------------------------------------- */
@@ -862,38 +806,15 @@ store_policy_put(struct store *s, const char *name, const char *text)
 	return tx_end(s, r, "commit policy put");
 }
 
-static void
-policy_read(sqlite3_stmt *st, struct store_policy *p)
-{
-	p->name = col_text(st, 0);
-	p->text = col_text(st, 1);
-	p->updated = sqlite3_column_int64(st, 2);
-}
-
 int
 store_policy_get(struct store *s, const char *name, struct store_policy *out)
 {
-	sqlite3_stmt *st = s->st[ST_POLICY_GET];
-	int r, rc;
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	if ((r = check_policy_name(name)) != 0)
 		return r;
-	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
-		r = db_err(s, "bind policy name");
-		goto out;
-	}
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		policy_read(st, out);
-		r = ASSAY_OK;
-	} else if (rc == SQLITE_DONE)
-		r = assay_err_set(ASSAY_ERR_NOT_FOUND, "policy %s not found",
-		    name);
-	else
-		r = db_err(s, "get policy");
- out:
-	stmt_done(st);
-	return r;
+	return get_one(s, ST_POLICY_GET, &policy_rows, name, out);
 }
 
 int
@@ -903,47 +824,16 @@ store_policy_delete(struct store *s, const char *name)
 
 	if ((r = check_policy_name(name)) != 0)
 		return r;
-	if ((r = tx_begin(s, "begin policy delete")) != 0)
-		return r;
-	if (sqlite3_bind_text(s->st[ST_POLICY_DEL], 1, name, -1,
-	    SQLITE_STATIC) != SQLITE_OK) {
-		r = db_err(s, "bind policy name");
-		stmt_done(s->st[ST_POLICY_DEL]);
-	} else
-		r = step_done(s, ST_POLICY_DEL, "delete policy");
-	if (r == ASSAY_OK && sqlite3_changes(s->db) == 0)
-		r = assay_err_set(ASSAY_ERR_NOT_FOUND, "policy %s not found",
-		    name);
-	return tx_end(s, r, "commit policy delete");
+	return delete_one(s, ST_POLICY_DEL, "policy", name, NULL);
 }
 
 int
 store_policy_list(struct store *s, struct store_policy **out, size_t *n)
 {
-	sqlite3_stmt *st = s->st[ST_POLICY_LIST];
-	struct store_policy *v = NULL;
-	size_t len = 0, cap = 0;
-	int r = ASSAY_OK, rc;
+	void *v;
+	int r;
 
-	*out = NULL;
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		policy_read(st, &v[len++]);
-	}
-	if (rc != SQLITE_DONE)
-		r = db_err(s, "list policies");
-	stmt_done(st);
-	if (r != ASSAY_OK) {
-		for (size_t i = 0; i < len; i++)
-			store_policy_free(&v[i]);
-		free(v);
-		return r;
-	}
+	r = rows_collect(s, s->st[ST_POLICY_LIST], &policy_rows, SIZE_MAX, &v, n);
 	*out = v;
-	*n = len;
-	return ASSAY_OK;
+	return r;
 }

@@ -5,7 +5,6 @@
  * Every test works in its own mkdtemp directory.
  */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
@@ -85,20 +84,8 @@ fx_open(struct fx *f)
 static void
 fx_done(struct fx *f)
 {
-	DIR *d;
-	struct dirent *de;
-
 	store_close(f->s);
-	if ((d = opendir(f->dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			unlinkat(dirfd(d), de->d_name, 0);
-		}
-		closedir(d);
-	}
-	rmdir(f->dir);
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(f->db);
 	free(f->dir);
 }
@@ -215,6 +202,14 @@ put_simple(struct store *s, const char *id, uint64_t ok, const char *evdetail)
 }
 
 static void
+events_free(struct store_event *evs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_event_free(&evs[i]);
+	free(evs);
+}
+
+static void
 integrity_ok(const char *path)
 {
 	sqlite3 *db = NULL;
@@ -252,16 +247,13 @@ agents_match_events(struct store *s)
 		    as[i].attest_ok);
 		if (as[i].attest_ok > max)
 			max = as[i].attest_ok;
-		store_event_free(&evs[0]);
-		free(evs);
+		events_free(evs, nev);
 		agent_rec_free(&as[i]);
 	}
 	free(as);
 	ck_assert_int_eq(store_events_list(s, NULL, 0, &all, &nall), ASSAY_OK);
 	ck_assert_uint_eq(nall, max);
-	for (size_t i = 0; i < nall; i++)
-		store_event_free(&all[i]);
-	free(all);
+	events_free(all, nall);
 	return max;
 }
 
@@ -378,9 +370,7 @@ START_TEST(agent_delete_removes_row_and_writes_event)
 	ck_assert_str_eq(evs[0].agent_id, "host-1");
 	ck_assert_str_eq(evs[0].detail, "by admin");
 	ck_assert_str_eq(evs[1].type, "state");
-	for (size_t i = 0; i < n; i++)
-		store_event_free(&evs[i]);
-	free(evs);
+	events_free(evs, n);
 	fx_done(&f);
 }
 END_TEST
@@ -437,9 +427,7 @@ START_TEST(events_newest_first_with_limit_and_per_agent)
 	ck_assert_str_eq(evs[0].old_state, "pending");
 	ck_assert_str_eq(evs[0].new_state, "trusted");
 	ck_assert_str_eq(evs[0].failure_id, "quote.nonce");
-	for (size_t i = 0; i < n; i++)
-		store_event_free(&evs[i]);
-	free(evs);
+	events_free(evs, n);
 
 	ck_assert_int_eq(store_events_list(f.s, "a0", 0, &evs, &n), ASSAY_OK);
 	ck_assert_uint_eq(n, 5);
@@ -518,8 +506,7 @@ START_TEST(reopen_keeps_everything)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(evs[0].type, "registered");
 	ck_assert(evs[0].time > 0);	/* time 0 means now */
-	store_event_free(&evs[0]);
-	free(evs);
+	events_free(evs, n);
 	store_policy_free(&p);
 	agent_rec_free(&a);
 	agent_rec_free(&b);
