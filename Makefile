@@ -70,7 +70,7 @@ $(O)/assay-agent: $(O)/agent/main.o $(LIBAGENT) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(O)/assay-verifier: $(O)/verifier/main.o $(LIBVERIFIER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(O)/assayctl: $(O)/tools/assayctl.o $(LIBTOOLS) $(LIBCOMMON)
+$(O)/assayctl: $(O)/tools/assayctl.o $(LIBTOOLS) $(LIBVERIFIER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(ALL_LIBS)

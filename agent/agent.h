@@ -1,0 +1,60 @@
+/*
+ * agent.h — the agent's process context: configuration, TPM identity,
+ * TLS contexts, HTTP server and client, and the enrollment state.
+ * Everything here belongs to the event loop thread.
+ */
+#ifndef ASSAY_AGENT_H
+#define ASSAY_AGENT_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "agent/tpm.h"
+#include "common/http.h"
+
+struct aconf {
+	char	*id;			/* default: derived from the EK */
+	char	*tcti;
+	char	*ek_alg, *ak_alg;	/* "rsa" | "ecc" */
+	long	 ak_handle;
+	char	*listen;		/* "0.0.0.0:8992" */
+	char	*advertise;		/* address the verifier polls */
+	char	*verifier;		/* "host:port" of the verifier */
+	char	*verifier_name;		/* expected verifier certificate CN */
+	char	*tls_cert, *tls_key, *tls_ca;
+	long	 quote_rate;		/* quotes per second allowed */
+	long	 recheck;		/* seconds between enrollment checks */
+};
+
+enum enroll_state { ENROLL_NONE, ENROLL_REGISTERING, ENROLL_ACTIVATING, ENROLL_DONE };
+
+struct agent {
+	struct event_base	*base;
+	struct aconf		 conf;
+	struct tpm_cfg		 tpm;
+	struct tpm_identity	 ident;
+	char			*id;
+	SSL_CTX			*server_ctx, *client_ctx;
+	struct http_server	*http;
+	struct http_client	*client;
+	char			 vhost[256];
+	uint16_t		 vport;
+	/* enrollment */
+	int			 enroll;
+	struct event		*enroll_timer;
+	int			 enroll_failures;
+	/* quote rate limit (token bucket) */
+	double			 tokens;
+	double			 last_refill;
+	uint64_t		 n_quotes;
+};
+
+/* api.c */
+extern const struct http_route agent_routes[];
+/* enroll.c */
+void	enroll_start(struct agent *a, double delay);
+char	*agent_default_id(const struct tpm_identity *id);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * api.c — the agent's HTTPS endpoints, reachable only by the configured
+ * verifier identity: GET /v1/quote (fresh quote over the requested PCRs
+ * with the values read consistently, as an evidence document) and
+ * GET /v1/info. Quotes are rate-limited because the TPM is slow.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/agent.h"
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/evidence/doc.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+#define NONCE_MIN	16
+#define NONCE_MAX	64
+
+static int
+verifier_only(struct http_request *r)
+{
+	struct agent *a = r->arg;
+
+	if (strcmp(r->peer.cn, a->conf.verifier_name) != 0) {
+		log_warn("refused %s %s from '%s': not the configured verifier '%s'",
+		    r->method, r->path, r->peer.cn, a->conf.verifier_name);
+		http_reply_error(r, 403, "only the verifier '%s' may ask",
+		    a->conf.verifier_name);
+		return 0;
+	}
+	return 1;
+}
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+rate_ok(struct agent *a)
+{
+	double now = mono_now(), burst = (double)a->conf.quote_rate * 2;
+
+	a->tokens += (now - a->last_refill) * (double)a->conf.quote_rate;
+	if (a->tokens > burst)
+		a->tokens = burst;
+	a->last_refill = now;
+	if (a->tokens < 1.0)
+		return 0;
+	a->tokens -= 1.0;
+	return 1;
+}
+
+static void
+api_quote(struct http_request *r)
+{
+	struct agent *a = r->arg;
+	struct evidence_doc d;
+	struct pcr_selection sel;
+	const char *nonce_hex = http_query(r, "nonce"), *pcrs = http_query(r, "pcrs");
+	uint8_t nonce[NONCE_MAX];
+	size_t nonce_len;
+	int err;
+
+	evidence_doc_init(&d);
+	if (!verifier_only(r))
+		return;
+	if (nonce_hex == NULL ||
+	    hex_decode(nonce_hex, nonce, sizeof(nonce), &nonce_len) != 0 ||
+	    nonce_len < NONCE_MIN) {
+		http_reply_error(r, 400, "nonce must be %d to %d bytes of hex",
+		    NONCE_MIN, NONCE_MAX);
+		return;
+	}
+	if (pcrs == NULL || pcr_selection_parse(pcrs, &sel) != 0) {
+		http_reply_error(r, 400, "pcrs must be like sha256:0,1,2");
+		return;
+	}
+	if (!rate_ok(a)) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", "1");
+		http_reply_error(r, 429, "quote rate limit (%ld/s) exceeded",
+		    a->conf.quote_rate);
+		return;
+	}
+	err = tpm_quote(&a->tpm, nonce, nonce_len, &sel, &d.attest, &d.attest_len,
+	    &d.sig, &d.sig_len, &d.pcrs);
+	if (err != 0) {
+		log_err("quote failed: %s", assay_err_detail());
+		http_reply_error(r, 503, "TPM quote failed: %s", assay_err_detail());
+		evidence_doc_free(&d);
+		return;
+	}
+	a->n_quotes++;
+	log_debug("quote %llu for %s", (unsigned long long)a->n_quotes, r->peer.cn);
+	http_reply_json(r, 200, evidence_doc_to_json(&d));
+	evidence_doc_free(&d);
+}
+
+static void
+api_info(struct http_request *r)
+{
+	struct agent *a = r->arg;
+	char *ak, *akpub;
+
+	if (!verifier_only(r))
+		return;
+	ak = hex_encode(a->ident.ak_name, a->ident.ak_name_len);
+	akpub = base64_encode(a->ident.ak_pub, a->ident.ak_pub_len);
+	http_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:b, s:I}", "id", a->id,
+	    "ak_name", ak, "ak_pub", akpub, "enrolled", a->enroll == ENROLL_DONE,
+	    "quotes", (json_int_t)a->n_quotes));
+	free(ak);
+	free(akpub);
+}
+
+const struct http_route agent_routes[] = {
+	{ "GET", "/v1/quote", ROLE_VERIFIER, api_quote },
+	{ "GET", "/v1/info", ROLE_VERIFIER, api_info },
+	{ NULL, NULL, 0, NULL }
+};

@@ -1,0 +1,226 @@
+/*
+ * enroll.c — the agent's side of enrollment: register EK, EK certificate
+ * (and chain) and AK with the verifier, activate the credential it returns
+ * in the TPM, prove it with an HMAC over our id, and re-check
+ * periodically so that an agent the verifier forgot enrolls again.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "agent/agent.h"
+#include "common/activation.h"
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+#define RETRY_MIN	2
+#define RETRY_MAX	60
+
+static void enroll_fire(evutil_socket_t, short, void *);
+
+char *
+agent_default_id(const struct tpm_identity *id)
+{
+	uint8_t h[SHA256_DIGEST_LENGTH];
+	char *hex, *s;
+
+	SHA256(id->ek_pub, id->ek_pub_len, h);
+	hex = hex_encode(h, 16);
+	s = xasprintf("ek-%s", hex);
+	free(hex);
+	return s;
+}
+
+void
+enroll_start(struct agent *a, double delay)
+{
+	struct timeval tv;
+
+	if (a->enroll_timer == NULL &&
+	    (a->enroll_timer = evtimer_new(a->base, enroll_fire, a)) == NULL)
+		fatalx("evtimer_new failed");
+	tv.tv_sec = (time_t)delay;
+	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
+	evtimer_add(a->enroll_timer, &tv);
+}
+
+static void
+retry_later(struct agent *a, const char *why)
+{
+	double delay = RETRY_MIN;
+
+	a->enroll = ENROLL_NONE;
+	a->enroll_failures++;
+	for (int i = 1; i < a->enroll_failures && delay < RETRY_MAX; i++)
+		delay *= 2;
+	if (delay > RETRY_MAX)
+		delay = RETRY_MAX;
+	log_warn("enrollment: %s; retrying in %.0f s", why, delay);
+	enroll_start(a, delay);
+}
+
+static int
+post_json(struct agent *a, const char *path, json_t *body, http_client_cb cb)
+{
+	char *s = json_dumps(body, JSON_COMPACT);
+	int r;
+
+	r = http_client_request(a->client, "POST", a->vhost, a->vport, path,
+	    "application/json", s, strlen(s), 30, a->conf.verifier_name, cb, a);
+	free(s);
+	json_decref(body);
+	return r;
+}
+
+static const char *
+err_text(int err, int status, const uint8_t *body, char *buf, size_t len)
+{
+	if (err != 0)
+		snprintf(buf, len, "%s: %s", assay_strerror(err), assay_err_detail());
+	else
+		snprintf(buf, len, "verifier answered HTTP %d: %.200s", status,
+		    body != NULL ? (const char *)body : "");
+	return buf;
+}
+
+static void
+activated(int err, int status, const uint8_t *body, size_t len, void *arg)
+{
+	struct agent *a = arg;
+	char why[300];
+
+	if (err != 0 || status != 200) {
+		retry_later(a, err_text(err, status, body, why, sizeof(why)));
+		return;
+	}
+	a->enroll = ENROLL_DONE;
+	a->enroll_failures = 0;
+	log_notice("enrolled with the verifier as '%s'", a->id);
+	enroll_start(a, (double)a->conf.recheck);
+}
+
+static json_t *
+b64(const uint8_t *p, size_t n)
+{
+	char *s = base64_encode(p, n);
+	json_t *j = json_string(s);
+
+	free(s);
+	return j;
+}
+
+static void
+registered(int err, int status, const uint8_t *body, size_t len, void *arg)
+{
+	struct agent *a = arg;
+	uint8_t *cred = NULL, *enc = NULL, *secret = NULL;
+	uint8_t proof[ACTIVATION_PROOF_LEN];
+	size_t cred_len, enc_len, secret_len = 0;
+	json_t *j = NULL, *req;
+	const char *sc, *ss;
+	char why[300], *hex, *path;
+
+	if (err != 0 || status != 200) {
+		retry_later(a, err_text(err, status, body, why, sizeof(why)));
+		return;
+	}
+	if ((j = json_loadb((const char *)body, len, 0, NULL)) == NULL ||
+	    (sc = json_string_value(json_object_get(j, "credential"))) == NULL ||
+	    (ss = json_string_value(json_object_get(j, "secret"))) == NULL ||
+	    base64_decode_alloc(sc, 4096, &cred, &cred_len) != 0 ||
+	    base64_decode_alloc(ss, 4096, &enc, &enc_len) != 0) {
+		retry_later(a, "malformed register response");
+		goto out;
+	}
+	if (tpm_activate(&a->tpm, cred, cred_len, enc, enc_len, &secret,
+	    &secret_len) != 0) {
+		retry_later(a, assay_err_detail());
+		goto out;
+	}
+	activation_proof(secret, secret_len, a->id, proof);
+	hex = hex_encode(proof, sizeof(proof));
+	req = json_pack("{s:s}", "proof", hex);
+	free(hex);
+	path = xasprintf("/v1/register/%s/activate", a->id);
+	a->enroll = ENROLL_ACTIVATING;
+	if (post_json(a, path, req, activated) != 0)
+		retry_later(a, assay_err_detail());
+	free(path);
+ out:
+	OPENSSL_cleanse(proof, sizeof(proof));
+	freezero_secret(secret, secret_len);
+	free(cred);
+	free(enc);
+	json_decref(j);
+}
+
+static void
+do_register(struct agent *a)
+{
+	json_t *req, *chain = json_array();
+
+	req = json_pack("{s:s, s:o, s:o}", "id", a->id,
+	    "ek_pub", b64(a->ident.ek_pub, a->ident.ek_pub_len),
+	    "ak_pub", b64(a->ident.ak_pub, a->ident.ak_pub_len));
+	if (a->ident.ek_cert != NULL)
+		json_object_set_new(req, "ek_cert",
+		    b64(a->ident.ek_cert, a->ident.ek_cert_len));
+	for (size_t i = 0; i < a->ident.nchain; i++)
+		json_array_append_new(chain, b64(a->ident.chain[i], a->ident.chain_len[i]));
+	json_object_set_new(req, "ek_chain", chain);
+	if (a->conf.advertise != NULL)
+		json_object_set_new(req, "address", json_string(a->conf.advertise));
+	a->enroll = ENROLL_REGISTERING;
+	log_info("registering with the verifier at %s:%u as '%s'", a->vhost,
+	    a->vport, a->id);
+	if (post_json(a, "/v1/register", req, registered) != 0)
+		retry_later(a, assay_err_detail());
+}
+
+static void
+checked(int err, int status, const uint8_t *body, size_t len, void *arg)
+{
+	struct agent *a = arg;
+	json_t *j;
+	int ok = 0;
+
+	if (err == 0 && status == 404) {
+		log_warn("the verifier does not know us: enrolling again");
+		do_register(a);
+		return;
+	}
+	if (err == 0 && status == 200 &&
+	    (j = json_loadb((const char *)body, len, 0, NULL)) != NULL) {
+		ok = json_is_true(json_object_get(j, "activated"));
+		json_decref(j);
+		if (!ok) {
+			do_register(a);
+			return;
+		}
+	}
+	if (err != 0)
+		log_info("enrollment check: verifier unreachable: %s", assay_err_detail());
+	enroll_start(a, (double)a->conf.recheck);
+}
+
+static void
+enroll_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *a = arg;
+	char *path;
+
+	if (a->enroll != ENROLL_DONE) {
+		do_register(a);
+		return;
+	}
+	path = xasprintf("/v1/register/%s", a->id);
+	if (http_client_request(a->client, "GET", a->vhost, a->vport, path, NULL,
+	    NULL, 0, 30, a->conf.verifier_name, checked, a) != 0)
+		enroll_start(a, (double)a->conf.recheck);
+	free(path);
+}

@@ -1,0 +1,179 @@
+/*
+ * main.c — assay-agent: configuration, TPM identity (EK, AK), mutual-TLS
+ * server for the verifier's quote requests, enrollment, signals.
+ */
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "agent/agent.h"
+#include "common/config.h"
+#include "common/daemon.h"
+#include "common/err.h"
+#include "common/evidence/tpm2.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/tls.h"
+#include "common/xmalloc.h"
+
+#define CONF(f) offsetof(struct aconf, f)
+
+static const struct cfg_key aconf_keys[] = {
+	{ "id", CFG_STR, CONF(id), 0, 0, "agent id (default: ek-<hash of the EK public>)" },
+	{ "tcti", CFG_STR, CONF(tcti), 0, 0, "TPM access: device:/dev/tpmrm0 or swtpm:path=..." },
+	{ "ek_alg", CFG_STR, CONF(ek_alg), 0, 0, "EK type: rsa (default) or ecc" },
+	{ "ak_alg", CFG_STR, CONF(ak_alg), 0, 0, "AK type: ecc (P-256, default) or rsa (2048)" },
+	{ "ak_handle", CFG_INT, CONF(ak_handle), 0x81000000L, 0x81ffffffL, "persistent handle of the AK" },
+	{ "listen", CFG_STR, CONF(listen), 0, 0, "address:port for the verifier's requests" },
+	{ "advertise", CFG_STR, CONF(advertise), 0, 0, "address:port the verifier should poll" },
+	{ "verifier.address", CFG_STR, CONF(verifier), 0, 0, "address:port of the verifier" },
+	{ "verifier.name", CFG_STR, CONF(verifier_name), 0, 0, "CN of the verifier's certificate" },
+	{ "tls.cert", CFG_STR, CONF(tls_cert), 0, 0, "agent certificate (PEM, OU=agent)" },
+	{ "tls.key", CFG_STR, CONF(tls_key), 0, 0, "its private key" },
+	{ "tls.ca", CFG_STR, CONF(tls_ca), 0, 0, "CA bundle for the verifier's certificate" },
+	{ "quote_rate", CFG_INT, CONF(quote_rate), 1, 1000, "quotes per second served at most" },
+	{ "recheck", CFG_INT, CONF(recheck), 5, 86400, "seconds between enrollment checks" },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
+static int
+alg_from(const char *s, uint16_t *alg)
+{
+	if (strcmp(s, "rsa") == 0)
+		*alg = TPM2_ALG_RSA;
+	else if (strcmp(s, "ecc") == 0)
+		*alg = TPM2_ALG_ECC;
+	else
+		return ASSAY_ERR_CONFIG;
+	return ASSAY_OK;
+}
+
+static int
+aconf_load(const char *path, struct agent *a)
+{
+	struct aconf *c = &a->conf;
+
+	memset(c, 0, sizeof(*c));
+	c->tcti = xstrdup("device:/dev/tpmrm0");
+	c->ek_alg = xstrdup("rsa");
+	c->ak_alg = xstrdup("ecc");
+	c->ak_handle = 0x81010020L;
+	c->listen = xstrdup("0.0.0.0:8992");
+	c->verifier_name = xstrdup("verifier");
+	c->quote_rate = 5;
+	c->recheck = 60;
+	if (config_load(path, aconf_keys, c) != 0)
+		return ASSAY_ERR_CONFIG;
+	if (c->verifier == NULL || c->tls_cert == NULL || c->tls_key == NULL ||
+	    c->tls_ca == NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: verifier.address, tls.cert, "
+		    "tls.key and tls.ca are required", path);
+	if (alg_from(c->ek_alg, &a->tpm.ek_alg) != 0 ||
+	    alg_from(c->ak_alg, &a->tpm.ak_alg) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: ek_alg/ak_alg must be rsa or ecc",
+		    path);
+	if (http_split_hostport(c->verifier, a->vhost, sizeof(a->vhost), &a->vport) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: verifier.address must be "
+		    "host:port", path);
+	daemon_resolve_path(path, &c->tls_cert);
+	daemon_resolve_path(path, &c->tls_key);
+	daemon_resolve_path(path, &c->tls_ca);
+	a->tpm.tcti = c->tcti;
+	a->tpm.ak_handle = (uint32_t)c->ak_handle;
+	return ASSAY_OK;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct agent *a = arg;
+
+	if (sig == SIGHUP)
+		return;		/* nothing to reload yet beyond a restart */
+	log_notice("signal %d: shutting down", (int)sig);
+	daemon_notify("STOPPING=1");
+	event_base_loopexit(a->base, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon_opts o;
+	struct agent a;
+	struct event *sigs[3] = { 0 };
+	static const int signos[3] = { SIGINT, SIGTERM, SIGHUP };
+	char host[256];
+	uint16_t port;
+	int r = 1;
+
+	daemon_parse_args(argc, argv, "assay-agent", "/etc/assay/agent.yaml", &o);
+	log_init("assay-agent", o.verbose);
+	memset(&a, 0, sizeof(a));
+	if (aconf_load(o.config, &a) != 0) {
+		fprintf(stderr, "assay-agent: %s\n", assay_err_detail());
+		goto out;
+	}
+	if (http_split_hostport(a.conf.listen, host, sizeof(host), &port) != 0) {
+		fprintf(stderr, "assay-agent: %s: listen: not host:port\n", o.config);
+		goto out;
+	}
+	if ((a.server_ctx = tls_server_ctx(a.conf.tls_cert, a.conf.tls_key,
+	    a.conf.tls_ca)) == NULL ||
+	    (a.client_ctx = tls_client_ctx(a.conf.tls_cert, a.conf.tls_key,
+	    a.conf.tls_ca)) == NULL) {
+		fprintf(stderr, "assay-agent: TLS: %s\n", assay_err_detail());
+		goto out;
+	}
+	if (o.check_only) {
+		printf("configuration OK\n");
+		r = 0;
+		goto out;
+	}
+	if (tpm_identity_load(&a.tpm, &a.ident) != 0) {
+		log_err("TPM: %s", assay_err_detail());
+		goto out;
+	}
+	a.id = a.conf.id != NULL ? xstrdup(a.conf.id) : agent_default_id(&a.ident);
+	daemon_detach(&o);
+	signal(SIGPIPE, SIG_IGN);
+	if ((a.base = event_base_new()) == NULL)
+		fatalx("libevent initialisation failed");
+	a.client = http_client_new(a.base, a.client_ctx);
+	a.http = http_server_new(a.base, a.server_ctx, agent_routes, &a);
+	if (http_server_listen(a.http, host, port) != 0) {
+		log_err("listen %s: %s", a.conf.listen, assay_err_detail());
+		goto out;
+	}
+	a.tokens = (double)a.conf.quote_rate;
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(a.base, signos[i], on_signal, &a);
+		evsignal_add(sigs[i], NULL);
+	}
+	log_notice("agent '%s' listening on %s:%u (AK %s, EK certificate %s)", a.id,
+	    host, http_server_port(a.http), a.tpm.ak_alg == TPM2_ALG_ECC ? "ecc" : "rsa",
+	    a.ident.ek_cert != NULL ? "present" : "absent");
+	enroll_start(&a, 0);
+	daemon_notify("READY=1");
+	event_base_dispatch(a.base);
+	r = 0;
+ out:
+	for (int i = 0; i < 3; i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	if (a.enroll_timer != NULL)
+		event_free(a.enroll_timer);
+	http_server_free(a.http);
+	http_client_free(a.client);
+	if (a.base != NULL)
+		event_base_free(a.base);
+	SSL_CTX_free(a.server_ctx);
+	SSL_CTX_free(a.client_ctx);
+	tpm_identity_free(&a.ident);
+	free(a.id);
+	config_free(aconf_keys, &a.conf);
+	return r;
+}

@@ -1,0 +1,256 @@
+/*
+ * doc.c — JSON encoding and strict decoding of the evidence document.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/evidence/attest.h"
+#include "common/evidence/doc.h"
+#include "common/xmalloc.h"
+
+void
+evidence_doc_init(struct evidence_doc *d)
+{
+	memset(d, 0, sizeof(*d));
+	pcr_values_init(&d->pcrs);
+}
+
+void
+evidence_doc_free(struct evidence_doc *d)
+{
+	free(d->attest);
+	free(d->sig);
+	free(d->ima);
+	free(d->eventlog);
+	evidence_doc_init(d);
+}
+
+json_t *
+pcr_values_to_json(const struct pcr_values *v)
+{
+	json_t *o = json_object();
+
+	for (size_t b = 0; b < v->nbanks; b++) {
+		const struct tpm2_hash *h = tpm2_hash_by_alg(v->bank[b].hash);
+		json_t *bank;
+
+		if (h == NULL)
+			continue;
+		bank = json_object();
+		for (unsigned i = 0; i < TPM2_PCR_COUNT; i++) {
+			char idx[4], *hex;
+
+			if ((v->bank[b].present & (1u << i)) == 0)
+				continue;
+			snprintf(idx, sizeof(idx), "%u", i);
+			hex = hex_encode(v->bank[b].value[i], h->size);
+			json_object_set_new(bank, idx, json_string(hex));
+			free(hex);
+		}
+		json_object_set_new(o, h->name, bank);
+	}
+	return o;
+}
+
+int
+pcr_values_from_json(const json_t *j, struct pcr_values *out)
+{
+	const char *bname, *idx;
+	json_t *bank, *val;
+
+	pcr_values_init(out);
+	if (!json_is_object(j))
+		return assay_err_set(ASSAY_ERR_FORMAT, "pcrs: not an object");
+	json_object_foreach((json_t *)j, bname, bank) {
+		const struct tpm2_hash *h = tpm2_hash_by_name(bname);
+
+		if (h == NULL)
+			return assay_err_set(ASSAY_ERR_FORMAT, "pcrs: unknown bank '%.32s'", bname);
+		if (!json_is_object(bank))
+			return assay_err_set(ASSAY_ERR_FORMAT, "pcrs.%s: not an object", bname);
+		json_object_foreach(bank, idx, val) {
+			uint8_t d[TPM2_MAX_DIGEST];
+			size_t n;
+			char *end;
+			unsigned long i;
+
+			errno = 0;
+			i = strtoul(idx, &end, 10);
+			if (idx[0] < '0' || idx[0] > '9' || *end != '\0' || errno != 0 ||
+			    i >= TPM2_PCR_COUNT)
+				return assay_err_set(ASSAY_ERR_FORMAT,
+				    "pcrs.%s: bad PCR index '%.16s'", bname, idx);
+			if (!json_is_string(val) ||
+			    hex_decode(json_string_value(val), d, sizeof(d), &n) != 0 ||
+			    n != h->size)
+				return assay_err_set(ASSAY_ERR_FORMAT,
+				    "pcrs.%s.%lu: not a %zu-byte hex digest", bname, i, h->size);
+			if (pcr_values_set(out, h->alg, (unsigned)i, d, n) != 0)
+				return assay_err_set(ASSAY_ERR_FORMAT,
+				    "pcrs.%s.%lu: too many banks", bname, i);
+		}
+	}
+	return ASSAY_OK;
+}
+
+json_t *
+evidence_doc_to_json(const struct evidence_doc *d)
+{
+	json_t *o = json_object(), *q = json_object();
+	char *s;
+
+	json_object_set_new(o, "version", json_integer(DOC_VERSION));
+	s = base64_encode(d->attest, d->attest_len);
+	json_object_set_new(q, "message", json_string(s));
+	free(s);
+	s = base64_encode(d->sig, d->sig_len);
+	json_object_set_new(q, "signature", json_string(s));
+	free(s);
+	json_object_set_new(o, "quote", q);
+	json_object_set_new(o, "pcrs", pcr_values_to_json(&d->pcrs));
+	if (d->has_ima) {
+		json_t *ima = json_object();
+
+		json_object_set_new(ima, "from", json_integer((json_int_t)d->ima_from));
+		json_object_set_new(ima, "count", json_integer((json_int_t)d->ima_count));
+		s = base64_encode(d->ima, d->ima_len);
+		json_object_set_new(ima, "list", json_string(s));
+		free(s);
+		json_object_set_new(o, "ima", ima);
+	}
+	if (d->eventlog != NULL) {
+		s = base64_encode(d->eventlog, d->eventlog_len);
+		json_object_set_new(o, "eventlog", json_string(s));
+		free(s);
+	}
+	return o;
+}
+
+static int
+get_b64(const json_t *o, const char *key, const char *where, size_t max,
+    uint8_t **out, size_t *len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		return assay_err_set(ASSAY_ERR_FORMAT, "%s.%s: missing or not a string",
+		    where, key);
+	if (base64_decode_alloc(json_string_value(v), max, out, len) != 0)
+		return assay_err_set(ASSAY_ERR_FORMAT, "%s.%s: bad base64 or too large",
+		    where, key);
+	return ASSAY_OK;
+}
+
+static int
+only_keys(const json_t *o, const char *where, const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, k, v) {
+		size_t i;
+
+		for (i = 0; keys[i] != NULL; i++)
+			if (strcmp(k, keys[i]) == 0)
+				break;
+		if (keys[i] == NULL)
+			return assay_err_set(ASSAY_ERR_FORMAT, "%s: unknown key '%.32s'",
+			    where, k);
+	}
+	return ASSAY_OK;
+}
+
+static int
+get_count(const json_t *o, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return assay_err_set(ASSAY_ERR_FORMAT, "ima.%s: not a count", key);
+	*out = (uint64_t)json_integer_value(v);
+	return ASSAY_OK;
+}
+
+int
+evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
+{
+	static const char *const top[] = { "version", "quote", "pcrs", "ima",
+	    "eventlog", NULL };
+	static const char *const qkeys[] = { "message", "signature", NULL };
+	static const char *const ikeys[] = { "from", "count", "list", NULL };
+	struct evidence_doc d;
+	json_t *v, *q, *ima, *el;
+	int r;
+
+	evidence_doc_init(out);
+	evidence_doc_init(&d);
+	if (!json_is_object(j)) {
+		r = assay_err_set(ASSAY_ERR_FORMAT, "evidence: not a JSON object");
+		goto out;
+	}
+	if ((r = only_keys(j, "evidence", top)) != 0)
+		goto out;
+	v = json_object_get(j, "version");
+	if (!json_is_integer(v) || json_integer_value(v) != DOC_VERSION) {
+		r = assay_err_set(ASSAY_ERR_FORMAT, "evidence.version: not %d", DOC_VERSION);
+		goto out;
+	}
+	q = json_object_get(j, "quote");
+	if (!json_is_object(q)) {
+		r = assay_err_set(ASSAY_ERR_FORMAT, "evidence.quote: missing");
+		goto out;
+	}
+	if ((r = only_keys(q, "quote", qkeys)) != 0 ||
+	    (r = get_b64(q, "message", "quote", ATTEST_MAX_SIZE, &d.attest,
+	    &d.attest_len)) != 0 ||
+	    (r = get_b64(q, "signature", "quote", SIGNATURE_MAX_SIZE, &d.sig,
+	    &d.sig_len)) != 0)
+		goto out;
+	if ((r = pcr_values_from_json(json_object_get(j, "pcrs"), &d.pcrs)) != 0) {
+		r = ASSAY_ERR_FORMAT;
+		goto out;
+	}
+	if ((ima = json_object_get(j, "ima")) != NULL) {
+		if (!json_is_object(ima)) {
+			r = assay_err_set(ASSAY_ERR_FORMAT, "evidence.ima: not an object");
+			goto out;
+		}
+		d.has_ima = 1;
+		if ((r = only_keys(ima, "ima", ikeys)) != 0 ||
+		    (r = get_count(ima, "from", &d.ima_from)) != 0 ||
+		    (r = get_count(ima, "count", &d.ima_count)) != 0 ||
+		    (r = get_b64(ima, "list", "ima", DOC_IMA_MAX, &d.ima,
+		    &d.ima_len)) != 0)
+			goto out;
+	}
+	if ((el = json_object_get(j, "eventlog")) != NULL) {
+		if ((r = get_b64(j, "eventlog", "evidence", DOC_EVENTLOG_MAX,
+		    &d.eventlog, &d.eventlog_len)) != 0)
+			goto out;
+	}
+	*out = d;
+	evidence_doc_init(&d);
+	r = ASSAY_OK;
+ out:
+	evidence_doc_free(&d);
+	return r;
+}
+
+int
+evidence_doc_parse(const uint8_t *text, size_t len, struct evidence_doc *out)
+{
+	json_error_t e;
+	json_t *j;
+	int r;
+
+	evidence_doc_init(out);
+	if ((j = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &e)) == NULL)
+		return assay_err_set(ASSAY_ERR_FORMAT, "evidence: JSON error at %d: %s",
+		    e.position, e.text);
+	r = evidence_doc_from_json(j, out);
+	json_decref(j);
+	return r;
+}

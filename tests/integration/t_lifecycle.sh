@@ -1,0 +1,47 @@
+#!/bin/sh
+# Unreachable is not untrusted: a killed agent becomes unreachable and is
+# trusted again when restarted; a TPM reboot (swtpm reset) is a tpm.reboot
+# event and the host stays trusted; a verifier killed with -9 and
+# restarted resumes with every agent, policy and state.
+. "$(dirname "$0")/../lib/assay.sh"
+
+step "set up one trusted agent"
+pki_init h1
+verifier_start
+agent_start h1
+wait_registered h1 30 || fail "h1 did not enroll"
+policy_pin p "$T/tpm-h1" 16
+admit h1 p
+wait_state h1 trusted 20 || fail "h1 not trusted"
+
+step "kill the agent -> unreachable (not untrusted)"
+agent_stop h1
+wait_state h1 unreachable 30 || fail "h1 not unreachable"
+api GET /v1/agents/h1 | grep -q '"reason": *"comm.unreachable"' || fail "reason"
+
+step "restart the agent -> trusted again"
+agent_start h1
+wait_state h1 trusted 30 || fail "h1 not trusted after restart"
+
+step "swtpm reset (reboot) -> tpm.reboot event, PCR 16 back to the pinned value"
+agent_stop h1
+swtpm_reset "$T/tpm-h1" || fail "reset"
+agent_start h1
+sleep 2
+wait_state h1 trusted 20 || fail "h1 not trusted after reboot"
+api GET "/v1/agents/h1/events?limit=20" | grep -q '"failure_id": *"tpm.reboot"' ||
+    fail "no tpm.reboot event"
+
+step "verifier kill -9 and restart keeps everything"
+api PUT /v1/agents/h1 '{"interval": 2}' >/dev/null || fail "update interval"
+kill -9 "$VPID"
+wait "$VPID" 2>/dev/null
+verifier_start
+[ "$(agent_state h1)" = trusted ] || fail "state lost across kill -9"
+api GET /v1/policies | grep -q '"name": *"p"' || fail "policy lost"
+api GET /v1/agents/h1 | grep -q '"interval": *2' || fail "interval lost"
+before=$(api GET /v1/agents/h1 | sed -n 's/.*"attest_ok": *\([0-9]*\).*/\1/p')
+sleep 3
+after=$(api GET /v1/agents/h1 | sed -n 's/.*"attest_ok": *\([0-9]*\).*/\1/p')
+[ "$after" -gt "$before" ] || fail "polling did not resume ($before -> $after)"
+echo "PASS"

@@ -1,0 +1,362 @@
+/*
+ * admin.c — assayctl commands that talk to the verifier's admin API:
+ * agents (list, show, admit, delete, attest, reset, stop, start, events),
+ * policy (upload, list, show, delete) and health; tables by default,
+ * the API's JSON with --json.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/http.h"
+#include "common/tls.h"
+#include "common/xmalloc.h"
+#include "tools/admin.h"
+
+static int
+call(struct ctl *c, const char *method, const char *path, const char *ctype,
+    const void *body, size_t len, json_t **out, char **raw)
+{
+	char host[256];
+	uint16_t port;
+	SSL_CTX *ctx;
+	uint8_t *resp = NULL;
+	size_t rlen = 0;
+	int status = 0, r;
+	json_t *j = NULL;
+
+	if (out != NULL)
+		*out = NULL;
+	if (c->verifier == NULL || c->cert == NULL || c->key == NULL || c->ca == NULL) {
+		fprintf(stderr, "assayctl: set --verifier, --cert, --key and --ca "
+		    "(or ASSAY_VERIFIER, ASSAY_CERT, ASSAY_KEY, ASSAY_CA)\n");
+		return 2;
+	}
+	if (http_split_hostport(c->verifier, host, sizeof(host), &port) != 0) {
+		fprintf(stderr, "assayctl: --verifier must be host:port\n");
+		return 2;
+	}
+	if ((ctx = tls_client_ctx(c->cert, c->key, c->ca)) == NULL) {
+		fprintf(stderr, "assayctl: TLS: %s\n", assay_err_detail());
+		return 2;
+	}
+	r = http_request_sync(ctx, method, host, port, path, ctype, body, len,
+	    c->timeout, &status, &resp, &rlen);
+	SSL_CTX_free(ctx);
+	if (r != 0) {
+		fprintf(stderr, "assayctl: %s: %s\n", c->verifier, assay_err_detail());
+		return 2;
+	}
+	if (rlen > 0 && resp[0] == '{')
+		j = json_loadb((const char *)resp, rlen, 0, NULL);
+	if (status >= 400) {
+		const char *msg = j != NULL ?
+		    json_string_value(json_object_get(j, "error")) : NULL;
+
+		fprintf(stderr, "assayctl: HTTP %d: %s\n", status,
+		    msg != NULL ? msg : (const char *)resp);
+		json_decref(j);
+		free(resp);
+		return 1;
+	}
+	if (c->json && rlen > 0 && raw == NULL)
+		printf("%s\n", (const char *)resp);
+	if (raw != NULL) {
+		*raw = (char *)resp;
+		resp = NULL;
+	}
+	if (out != NULL)
+		*out = j;
+	else
+		json_decref(j);
+	free(resp);
+	return 0;
+}
+
+static const char *
+when(json_int_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t <= 0)
+		return "never";
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static const char *
+str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "-";
+}
+
+static int
+agents_list(struct ctl *c, int argc, char **argv)
+{
+	json_t *j, *arr, *a;
+	size_t i;
+	char *path, tbuf[32];
+	int r;
+
+	path = argc > 2 && strcmp(argv[1], "--state") == 0 ?
+	    xasprintf("/v1/agents?state=%s", argv[2]) : xstrdup("/v1/agents");
+	r = call(c, "GET", path, NULL, NULL, 0, &j, NULL);
+	free(path);
+	if (r != 0 || c->json) {
+		json_decref(j);
+		return r;
+	}
+	arr = json_object_get(j, "agents");
+	printf("%-36s %-12s %-16s %-21s %s\n", "ID", "STATE", "POLICY",
+	    "LAST ATTESTED", "REASON");
+	json_array_foreach(arr, i, a)
+		printf("%-36s %-12s %-16s %-21s %s\n", str(a, "id"), str(a, "state"),
+		    str(a, "policy"), when(json_integer_value(json_object_get(a,
+		    "last_attested")), tbuf, sizeof(tbuf)), str(a, "reason"));
+	json_decref(j);
+	return 0;
+}
+
+static int
+agents_show(struct ctl *c, const char *id)
+{
+	json_t *j, *cnt;
+	char *path = xasprintf("/v1/agents/%s", id), tbuf[32];
+	int r;
+
+	r = call(c, "GET", path, NULL, NULL, 0, &j, NULL);
+	free(path);
+	if (r != 0 || c->json) {
+		json_decref(j);
+		return r;
+	}
+	cnt = json_object_get(j, "counters");
+	printf("id:             %s\nstate:          %s\n", str(j, "id"), str(j, "state"));
+	printf("reason:         %s\n", str(j, "reason"));
+	printf("detail:         %s\n", str(j, "reason_detail"));
+	printf("address:        %s\npolicy:         %s\n", str(j, "address"),
+	    str(j, "policy"));
+	printf("last attested:  %s\n", when(json_integer_value(json_object_get(j,
+	    "last_attested")), tbuf, sizeof(tbuf)));
+	printf("rounds:         %lld ok, %lld failed, %lld poll errors\n",
+	    (long long)json_integer_value(json_object_get(cnt, "attest_ok")),
+	    (long long)json_integer_value(json_object_get(cnt, "attest_fail")),
+	    (long long)json_integer_value(json_object_get(cnt, "poll_errors")));
+	printf("EK:             %s\n", str(json_object_get(j, "ek"), "public_sha256"));
+	printf("AK name:        %s\n", str(json_object_get(j, "ak"), "name"));
+	json_decref(j);
+	return 0;
+}
+
+static int
+agents_admit(struct ctl *c, const char *id, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t *body = json_object(), *j;
+	char *path, *s;
+	int ch, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			json_object_set_new(body, "policy", json_string(optarg));
+			break;
+		case 'a':
+			json_object_set_new(body, "address", json_string(optarg));
+			break;
+		case 'i':
+			json_object_set_new(body, "interval", json_integer(atoi(optarg)));
+			break;
+		default:
+			json_decref(body);
+			return 2;
+		}
+	}
+	s = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	path = xasprintf("/v1/agents/%s", id);
+	r = call(c, "PUT", path, "application/json", s, strlen(s), &j, NULL);
+	if (r == 0 && !c->json)
+		printf("%s: %s (policy %s)\n", id, str(j, "state"), str(j, "policy"));
+	json_decref(j);
+	free(path);
+	free(s);
+	return r;
+}
+
+static int
+agents_events(struct ctl *c, const char *id, int argc, char **argv)
+{
+	json_t *j, *e;
+	size_t i;
+	char *path, tbuf[32];
+	int r;
+
+	path = xasprintf("/v1/agents/%s/events?limit=%s", id,
+	    argc > 2 && strcmp(argv[1], "--limit") == 0 ? argv[2] : "20");
+	r = call(c, "GET", path, NULL, NULL, 0, &j, NULL);
+	free(path);
+	if (r != 0 || c->json) {
+		json_decref(j);
+		return r;
+	}
+	json_array_foreach(json_object_get(j, "events"), i, e)
+		printf("%s %-13s %-11s -> %-11s %-18s %s\n",
+		    when(json_integer_value(json_object_get(e, "time")), tbuf, sizeof(tbuf)),
+		    str(e, "type"), str(e, "old_state"), str(e, "new_state"),
+		    str(e, "failure_id"), str(e, "detail"));
+	json_decref(j);
+	return 0;
+}
+
+static int
+agents_action(struct ctl *c, const char *method, const char *id, const char *action)
+{
+	json_t *j = NULL;
+	char *path = action != NULL ? xasprintf("/v1/agents/%s/%s", id, action) :
+	    xasprintf("/v1/agents/%s", id);
+	int r;
+
+	r = call(c, method, path, "application/json", "{}", 2, &j, NULL);
+	if (r == 0 && !c->json)
+		printf("%s: %s\n", id, action == NULL ? "deleted" :
+		    json_object_get(j, "state") != NULL ? str(j, "state") : str(j, "status"));
+	json_decref(j);
+	free(path);
+	return r;
+}
+
+int
+cmd_agents(struct ctl *c, int argc, char **argv)
+{
+	const char *sub = argc > 0 ? argv[0] : "list";
+
+	if (strcmp(sub, "list") == 0)
+		return agents_list(c, argc, argv);
+	if (argc < 2) {
+		fprintf(stderr, "usage: assayctl agents list [--state S] | "
+		    "{show|admit|delete|attest|reset|stop|start|events} ID ...\n");
+		return 2;
+	}
+	if (strcmp(sub, "show") == 0)
+		return agents_show(c, argv[1]);
+	if (strcmp(sub, "admit") == 0)
+		return agents_admit(c, argv[1], argc - 1, argv + 1);
+	if (strcmp(sub, "events") == 0)
+		return agents_events(c, argv[1], argc - 1, argv + 1);
+	if (strcmp(sub, "delete") == 0)
+		return agents_action(c, "DELETE", argv[1], NULL);
+	if (strcmp(sub, "attest") == 0 || strcmp(sub, "reset") == 0 ||
+	    strcmp(sub, "stop") == 0 || strcmp(sub, "start") == 0)
+		return agents_action(c, "POST", argv[1], sub);
+	fprintf(stderr, "assayctl agents: unknown command '%s'\n", sub);
+	return 2;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, n;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - *len < 65536)
+			buf = xreallocarray(buf, 1, cap = cap * 2 + 65536);
+		if ((n = fread(buf + *len, 1, cap - *len - 1, f)) == 0)
+			break;
+		*len += n;
+	}
+	buf[*len] = '\0';
+	if (f != stdin)
+		fclose(f);
+	return buf;
+}
+
+int
+cmd_policy(struct ctl *c, int argc, char **argv)
+{
+	const char *sub = argc > 0 ? argv[0] : "list";
+	json_t *j = NULL, *p;
+	char *path, *text, *raw = NULL;
+	size_t len, i;
+	int r;
+
+	if (strcmp(sub, "list") == 0) {
+		if ((r = call(c, "GET", "/v1/policies", NULL, NULL, 0, &j, NULL)) != 0 ||
+		    c->json) {
+			json_decref(j);
+			return r;
+		}
+		printf("%-24s %-8s %s\n", "NAME", "AGENTS", "QUOTED PCRS");
+		json_array_foreach(json_object_get(j, "policies"), i, p)
+			printf("%-24s %-8lld %s\n", str(p, "name"),
+			    (long long)json_integer_value(json_object_get(p, "agents")),
+			    str(p, "quote_pcrs"));
+		json_decref(j);
+		return 0;
+	}
+	if (strcmp(sub, "upload") == 0 && argc == 3) {
+		if ((text = slurp(argv[2], &len)) == NULL) {
+			fprintf(stderr, "assayctl: %s: cannot read\n", argv[2]);
+			return 2;
+		}
+		path = xasprintf("/v1/policies/%s", argv[1]);
+		r = call(c, "PUT", path, "application/yaml", text, len, &j, NULL);
+		if (r == 0 && !c->json)
+			printf("policy %s uploaded (%lld agents use it)\n", argv[1],
+			    (long long)json_integer_value(json_object_get(j, "agents")));
+		json_decref(j);
+		free(path);
+		free(text);
+		return r;
+	}
+	if ((strcmp(sub, "show") == 0 || strcmp(sub, "delete") == 0) && argc == 2) {
+		path = xasprintf("/v1/policies/%s", argv[1]);
+		if (strcmp(sub, "show") == 0) {
+			r = call(c, "GET", path, NULL, NULL, 0, NULL, &raw);
+			if (r == 0 && raw != NULL)
+				fputs(raw, stdout);
+		} else {
+			r = call(c, "DELETE", path, NULL, NULL, 0, NULL, NULL);
+			if (r == 0)
+				printf("policy %s deleted\n", argv[1]);
+		}
+		free(raw);
+		free(path);
+		return r;
+	}
+	fprintf(stderr, "usage: assayctl policy list | upload NAME FILE | show NAME | "
+	    "delete NAME\n");
+	return 2;
+}
+
+int
+cmd_health(struct ctl *c, int argc, char **argv)
+{
+	char *raw = NULL;
+	int r = call(c, "GET", "/v1/health", NULL, NULL, 0, NULL, &raw);
+
+	if (r == 0 && raw != NULL)
+		printf("%s\n", raw);
+	free(raw);
+	return r;
+}

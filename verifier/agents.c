@@ -1,0 +1,163 @@
+/*
+ * agents.c — the verifier's in-memory agent registry (loaded from the
+ * store at start) and every agent state transition: each one is written to
+ * the store with its event in one transaction, then logged in one line.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "verifier/verifier.h"
+
+int64_t
+now_unix(void)
+{
+	return (int64_t)time(NULL);
+}
+
+struct vagent *
+agent_find(struct verifier *v, const char *id)
+{
+	return strmap_get(v->agents, id);
+}
+
+int
+agent_load_ak(struct vagent *va)
+{
+	if (va->ak_ok) {
+		tpm2_public_free(&va->ak);
+		va->ak_ok = 0;
+	}
+	if (va->rec.ak_pub == NULL)
+		return ASSAY_ERR_NOT_FOUND;
+	if (tpm2_public_parse(va->rec.ak_pub, va->rec.ak_pub_len, &va->ak) != 0) {
+		log_warn("agent %s: stored AK does not parse: %s", va->rec.id,
+		    assay_err_detail());
+		return ASSAY_ERR_FORMAT;
+	}
+	va->ak_ok = 1;
+	return ASSAY_OK;
+}
+
+struct vagent *
+agent_add(struct verifier *v, const struct agent_rec *rec)
+{
+	struct vagent *va = xcalloc(1, sizeof(*va));
+
+	va->v = v;
+	agent_rec_copy(&va->rec, rec);
+	(void)agent_load_ak(va);
+	strmap_put(v->agents, va->rec.id, va);
+	return va;
+}
+
+int
+agents_load(struct verifier *v)
+{
+	struct agent_rec *list = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = store_agent_list(v->store, &list, &n)) != 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		(void)agent_add(v, &list[i]);
+		agent_rec_free(&list[i]);
+	}
+	free(list);
+	log_info("loaded %zu agents from the store", n);
+	return ASSAY_OK;
+}
+
+int
+agent_save(struct vagent *va, const char *type, const char *failure_id,
+    const char *detail)
+{
+	struct store_event ev = { 0 };
+	struct agent_rec back;
+	int r;
+
+	ev.time = now_unix();
+	ev.agent_id = va->rec.id;
+	ev.type = (char *)type;
+	ev.new_state = (char *)agent_state_name(va->rec.state);
+	ev.failure_id = (char *)failure_id;
+	ev.detail = (char *)detail;
+	va->rec.last_event_at = type != NULL ? ev.time : va->rec.last_event_at;
+	if ((r = store_agent_put(va->v->store, &va->rec, type != NULL ? &ev : NULL)) != 0) {
+		log_err("agent %s: store write failed: %s", va->rec.id,
+		    assay_err_detail());
+		/* Keep memory equal to what is on disk. */
+		memset(&back, 0, sizeof(back));
+		if (store_agent_get(va->v->store, va->rec.id, &back) == 0) {
+			agent_rec_free(&va->rec);
+			va->rec = back;
+		}
+		return r;
+	}
+	return ASSAY_OK;
+}
+
+int
+agent_set_state(struct vagent *va, int state, const char *failure_id,
+    const char *detail)
+{
+	struct store_event ev = { 0 };
+	int old = va->rec.state, r, replaced = 0;
+	char *oreason = va->rec.reason, *odetail = va->rec.reason_detail;
+
+	va->rec.state = state;
+	/* A failure id replaces the reason; trusted/pending clear it. */
+	if (failure_id != NULL || state == AGENT_TRUSTED || state == AGENT_PENDING) {
+		va->rec.reason = failure_id != NULL ? xstrdup(failure_id) : NULL;
+		va->rec.reason_detail = detail != NULL ? xstrdup(detail) : NULL;
+		replaced = 1;
+	}
+	ev.time = now_unix();
+	ev.agent_id = va->rec.id;
+	ev.type = "state";
+	ev.old_state = (char *)agent_state_name(old);
+	ev.new_state = (char *)agent_state_name(state);
+	ev.failure_id = (char *)failure_id;
+	ev.detail = (char *)detail;
+	va->rec.last_event_at = ev.time;
+	if ((r = store_agent_put(va->v->store, &va->rec, &ev)) != 0) {
+		log_err("agent %s: cannot record state %s: %s", va->rec.id,
+		    agent_state_name(state), assay_err_detail());
+		if (replaced) {
+			free(va->rec.reason);
+			free(va->rec.reason_detail);
+			va->rec.reason = oreason;
+			va->rec.reason_detail = odetail;
+		}
+		va->rec.state = old;
+		return r;
+	}
+	if (replaced) {
+		free(oreason);
+		free(odetail);
+	}
+	log_notice("agent %s: %s -> %s%s%s%s%s", va->rec.id, agent_state_name(old),
+	    agent_state_name(state), failure_id != NULL ? " failure=" : "",
+	    failure_id != NULL ? failure_id : "", detail != NULL ? ": " : "",
+	    detail != NULL ? detail : "");
+	return ASSAY_OK;
+}
+
+void
+agent_remove(struct vagent *va)
+{
+	strmap_del(va->v->agents, va->rec.id);
+	sched_cancel(va);
+	if (va->inflight) {
+		va->deleted = 1;	/* freed when its round comes back */
+		return;
+	}
+	if (va->ak_ok)
+		tpm2_public_free(&va->ak);
+	agent_rec_free(&va->rec);
+	free(va);
+}

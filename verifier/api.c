@@ -1,0 +1,396 @@
+/*
+ * api.c — the verifier's REST route table and the admin agent endpoints:
+ * list, show, admit/update, delete, attest now, reset, stop/start, events.
+ * Policy endpoints live in api_policy.c, registrar ones in enroll.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "verifier/api.h"
+#include "verifier/enroll.h"
+#include "verifier/policy.h"
+#include "verifier/verifier.h"
+#include "verifier/verify.h"
+
+static json_t *
+opt_str(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+json_t *
+api_agent_summary(const struct vagent *va)
+{
+	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}",
+	    "id", va->rec.id,
+	    "state", agent_state_name(va->rec.state),
+	    "policy", opt_str(va->rec.policy),
+	    "last_attested", (json_int_t)va->rec.last_attested,
+	    "last_event", (json_int_t)va->rec.last_event_at,
+	    "reason", opt_str(va->rec.reason));
+}
+
+static json_t *
+agent_detail(const struct vagent *va)
+{
+	json_t *o = api_agent_summary(va), *ek, *ak;
+	uint8_t h[SHA256_DIGEST_LENGTH];
+	char *hex;
+
+	json_object_set_new(o, "reason_detail", opt_str(va->rec.reason_detail));
+	json_object_set_new(o, "address", opt_str(va->rec.address));
+	json_object_set_new(o, "interval", json_integer(va->rec.interval > 0 ?
+	    va->rec.interval : va->v->conf.interval));
+	json_object_set_new(o, "registered_at", json_integer(va->rec.registered_at));
+	json_object_set_new(o, "activated", json_boolean(va->rec.activated));
+	json_object_set_new(o, "certificate_cn", opt_str(va->rec.cert_cn));
+	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I}",
+	    "attest_ok", (json_int_t)va->rec.attest_ok,
+	    "attest_fail", (json_int_t)va->rec.attest_fail,
+	    "poll_errors", (json_int_t)va->rec.poll_errors));
+	ek = json_object();
+	if (va->rec.ek_pub != NULL) {
+		SHA256(va->rec.ek_pub, va->rec.ek_pub_len, h);
+		hex = hex_encode(h, sizeof(h));
+		json_object_set_new(ek, "public_sha256", json_string(hex));
+		free(hex);
+	}
+	json_object_set_new(ek, "certificate", json_boolean(va->rec.ek_cert != NULL));
+	json_object_set_new(o, "ek", ek);
+	ak = json_object();
+	if (va->ak_ok) {
+		hex = hex_encode(va->ak.name, va->ak.name_len);
+		json_object_set_new(ak, "name", json_string(hex));
+		free(hex);
+		json_object_set_new(ak, "type", json_string(
+		    va->ak.type == TPM2_ALG_ECC ? "ecc" : "rsa"));
+	}
+	json_object_set_new(o, "ak", ak);
+	if (va->rec.clock.valid)
+		json_object_set_new(o, "tpm_clock", json_pack("{s:I, s:I, s:I}",
+		    "clock", (json_int_t)va->rec.clock.clock,
+		    "reset_count", (json_int_t)va->rec.clock.reset_count,
+		    "restart_count", (json_int_t)va->rec.clock.restart_count));
+	return o;
+}
+
+static struct vagent *
+agent_or_404(struct http_request *r)
+{
+	struct verifier *v = r->arg;
+	struct vagent *va = agent_find(v, r->param[0]);
+
+	if (va == NULL)
+		http_reply_error(r, 404, "no agent '%s'", r->param[0]);
+	return va;
+}
+
+static void
+api_agents_list(struct http_request *r)
+{
+	struct verifier *v = r->arg;
+	json_t *arr = json_array();
+	const char *id, *want = http_query(r, "state");
+	void *val;
+	size_t pos = 0;
+	int st = -1;
+
+	if (want != NULL && agent_state_parse(want, &st) != 0) {
+		json_decref(arr);
+		http_reply_error(r, 400, "unknown state '%s'", want);
+		return;
+	}
+	while (strmap_next(v->agents, &pos, &id, &val)) {
+		struct vagent *va = val;
+
+		if (st < 0 || va->rec.state == st)
+			json_array_append_new(arr, api_agent_summary(va));
+	}
+	http_reply_json(r, 200, json_pack("{s:o}", "agents", arr));
+}
+
+static void
+api_agent_show(struct http_request *r)
+{
+	struct vagent *va;
+
+	if ((va = agent_or_404(r)) != NULL)
+		http_reply_json(r, 200, agent_detail(va));
+}
+
+static void
+api_agent_put(struct http_request *r)
+{
+	struct verifier *v = r->arg;
+	struct vagent *va;
+	json_t *body, *jv;
+	const char *key, *addr = NULL, *pol = NULL;
+	json_int_t interval = -1;
+	char host[256];
+	uint16_t port;
+	int polchanged = 0, r2;
+
+	if ((body = http_body_json(r)) == NULL)
+		return;
+	if ((va = agent_or_404(r)) == NULL)
+		goto out;
+	json_object_foreach(body, key, jv) {
+		if (strcmp(key, "address") == 0 && json_is_string(jv))
+			addr = json_string_value(jv);
+		else if (strcmp(key, "policy") == 0 && json_is_string(jv))
+			pol = json_string_value(jv);
+		else if (strcmp(key, "interval") == 0 && json_is_integer(jv))
+			interval = json_integer_value(jv);
+		else {
+			http_reply_error(r, 400, "unknown or mistyped key '%s' "
+			    "(address: string, policy: string, interval: integer)", key);
+			goto out;
+		}
+	}
+	if (addr != NULL && http_split_hostport(addr, host, sizeof(host), &port) != 0) {
+		http_reply_error(r, 400, "address must be host:port");
+		goto out;
+	}
+	if (interval != -1 && (interval < 1 || interval > 86400)) {
+		http_reply_error(r, 400, "interval must be 1..86400 seconds");
+		goto out;
+	}
+	if (pol != NULL && policy_find(v, pol) == NULL) {
+		http_reply_error(r, 400, "no policy '%s'", pol);
+		goto out;
+	}
+	if (pol == NULL && va->rec.policy == NULL) {
+		http_reply_error(r, 400, "a policy is required to admit an agent");
+		goto out;
+	}
+	if ((addr == NULL ? va->rec.address : addr) == NULL) {
+		http_reply_error(r, 400, "the agent gave no address: set 'address'");
+		goto out;
+	}
+	if (addr != NULL) {
+		free(va->rec.address);
+		va->rec.address = xstrdup(addr);
+	}
+	if (pol != NULL && (va->rec.policy == NULL || strcmp(pol, va->rec.policy) != 0)) {
+		free(va->rec.policy);
+		va->rec.policy = xstrdup(pol);
+		polchanged = 1;
+	}
+	if (interval != -1)
+		va->rec.interval = (int)interval;
+	va->rec.admitted = 1;
+	if (va->rec.state == AGENT_REGISTERED ||
+	    (polchanged && va->rec.state == AGENT_UNTRUSTED)) {
+		/* Admission, or a new policy re-evaluates an untrusted host. */
+		r2 = agent_set_state(va, AGENT_PENDING, NULL,
+		    polchanged ? "policy assigned" : NULL);
+	} else
+		r2 = agent_save(va, "updated", NULL, NULL);
+	if (r2 != 0) {
+		http_reply_error(r, 500, "store: %s", assay_err_detail());
+		goto out;
+	}
+	if (va->rec.state != AGENT_STOPPED && !va->inflight)
+		sched_agent(va, 0);
+	http_reply_json(r, 200, agent_detail(va));
+ out:
+	json_decref(body);
+}
+
+static void
+api_agent_delete(struct http_request *r)
+{
+	struct verifier *v = r->arg;
+	struct store_event ev = { 0 };
+	struct vagent *va;
+
+	if ((va = agent_or_404(r)) == NULL)
+		return;
+	ev.time = now_unix();
+	ev.agent_id = va->rec.id;
+	ev.type = "deleted";
+	ev.old_state = (char *)agent_state_name(va->rec.state);
+	if (store_agent_delete(v->store, va->rec.id, &ev) != 0) {
+		http_reply_error(r, 500, "store: %s", assay_err_detail());
+		return;
+	}
+	log_notice("agent %s: deleted by %s", va->rec.id, r->peer.cn);
+	agent_remove(va);
+	http_reply_raw(r, 204, NULL, NULL, 0);
+}
+
+static void
+api_agent_attest(struct http_request *r)
+{
+	struct vagent *va;
+
+	if ((va = agent_or_404(r)) == NULL)
+		return;
+	if (va->rec.state == AGENT_REGISTERED || va->rec.state == AGENT_STOPPED) {
+		http_reply_error(r, 409, "agent is %s: admit or start it first",
+		    agent_state_name(va->rec.state));
+		return;
+	}
+	if (va->inflight)
+		va->attest_now = 1;
+	else
+		sched_agent(va, 0);
+	http_reply_json(r, 202, json_pack("{s:s, s:s}", "id", va->rec.id,
+	    "status", "attestation scheduled"));
+}
+
+static void
+api_agent_reset(struct http_request *r)
+{
+	struct vagent *va;
+
+	if ((va = agent_or_404(r)) == NULL)
+		return;
+	if (va->rec.state != AGENT_UNTRUSTED && va->rec.state != AGENT_UNREACHABLE) {
+		http_reply_error(r, 409, "agent is %s: only untrusted or unreachable "
+		    "agents are reset", agent_state_name(va->rec.state));
+		return;
+	}
+	if (agent_set_state(va, AGENT_PENDING, NULL, "reset by admin") != 0) {
+		http_reply_error(r, 500, "store: %s", assay_err_detail());
+		return;
+	}
+	va->failures = 0;
+	if (!va->inflight)
+		sched_agent(va, 0);
+	http_reply_json(r, 200, agent_detail(va));
+}
+
+static void
+api_agent_stop(struct http_request *r)
+{
+	struct vagent *va;
+
+	if ((va = agent_or_404(r)) == NULL)
+		return;
+	if (va->rec.state == AGENT_REGISTERED) {
+		http_reply_error(r, 409, "agent is not admitted");
+		return;
+	}
+	if (va->rec.state != AGENT_STOPPED &&
+	    agent_set_state(va, AGENT_STOPPED, NULL, "stopped by admin") != 0) {
+		http_reply_error(r, 500, "store: %s", assay_err_detail());
+		return;
+	}
+	sched_cancel(va);
+	http_reply_json(r, 200, agent_detail(va));
+}
+
+static void
+api_agent_start(struct http_request *r)
+{
+	struct vagent *va;
+
+	if ((va = agent_or_404(r)) == NULL)
+		return;
+	if (va->rec.state != AGENT_STOPPED) {
+		http_reply_error(r, 409, "agent is %s, not stopped",
+		    agent_state_name(va->rec.state));
+		return;
+	}
+	if (agent_set_state(va, AGENT_PENDING, NULL, "started by admin") != 0) {
+		http_reply_error(r, 500, "store: %s", assay_err_detail());
+		return;
+	}
+	va->failures = 0;
+	if (!va->inflight)
+		sched_agent(va, 0);
+	http_reply_json(r, 200, agent_detail(va));
+}
+
+static void
+api_agent_events(struct http_request *r)
+{
+	struct verifier *v = r->arg;
+	struct store_event *evs = NULL;
+	const char *ls = http_query(r, "limit");
+	size_t n = 0;
+	long limit = 100;
+	char *end;
+	json_t *arr;
+
+	/* Deleted agents keep their history: 404 only when there is none. */
+	if (ls != NULL) {
+		limit = strtol(ls, &end, 10);
+		if (*ls == '\0' || *end != '\0' || limit < 1 || limit > 10000) {
+			http_reply_error(r, 400, "limit must be 1..10000");
+			return;
+		}
+	}
+	if (store_events_list(v->store, r->param[0], (int)limit, &evs, &n) != 0) {
+		http_reply_error(r, 500, "store: %s", assay_err_detail());
+		return;
+	}
+	if (n == 0 && agent_find(v, r->param[0]) == NULL) {
+		free(evs);
+		http_reply_error(r, 404, "no agent '%s'", r->param[0]);
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o}",
+		    "seq", (json_int_t)evs[i].seq, "time", (json_int_t)evs[i].time,
+		    "type", evs[i].type != NULL ? evs[i].type : "",
+		    "old_state", opt_str(evs[i].old_state),
+		    "new_state", opt_str(evs[i].new_state),
+		    "failure_id", opt_str(evs[i].failure_id),
+		    "detail", opt_str(evs[i].detail)));
+		store_event_free(&evs[i]);
+	}
+	free(evs);
+	http_reply_json(r, 200, json_pack("{s:s, s:o}", "id", r->param[0], "events", arr));
+}
+
+static void
+api_health(struct http_request *r)
+{
+	struct verifier *v = r->arg;
+	json_t *states = json_object();
+	int counts[AGENT_STATE_MAX] = { 0 };
+	const char *id;
+	void *val;
+	size_t pos = 0;
+
+	while (strmap_next(v->agents, &pos, &id, &val))
+		counts[((struct vagent *)val)->rec.state]++;
+	for (int i = 0; i < AGENT_STATE_MAX; i++)
+		json_object_set_new(states, agent_state_name(i), json_integer(counts[i]));
+	http_reply_json(r, 200, json_pack("{s:s, s:I, s:I, s:o, s:I}",
+	    "status", "ok", "uptime", (json_int_t)(now_unix() - v->started),
+	    "agents", (json_int_t)strmap_count(v->agents), "states", states,
+	    "verify_queue", (json_int_t)verify_pool_depth(v->pool)));
+}
+
+const struct http_route api_routes[] = {
+	{ "GET",    "/v1/agents",			ROLE_ADMIN, api_agents_list },
+	{ "GET",    "/v1/agents/{id}",			ROLE_ADMIN, api_agent_show },
+	{ "PUT",    "/v1/agents/{id}",			ROLE_ADMIN, api_agent_put },
+	{ "DELETE", "/v1/agents/{id}",			ROLE_ADMIN, api_agent_delete },
+	{ "POST",   "/v1/agents/{id}/attest",		ROLE_ADMIN, api_agent_attest },
+	{ "POST",   "/v1/agents/{id}/reset",		ROLE_ADMIN, api_agent_reset },
+	{ "POST",   "/v1/agents/{id}/stop",		ROLE_ADMIN, api_agent_stop },
+	{ "POST",   "/v1/agents/{id}/start",		ROLE_ADMIN, api_agent_start },
+	{ "GET",    "/v1/agents/{id}/events",		ROLE_ADMIN, api_agent_events },
+	{ "GET",    "/v1/policies",			ROLE_ADMIN, api_policies_list },
+	{ "GET",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_get },
+	{ "PUT",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_put },
+	{ "DELETE", "/v1/policies/{name}",		ROLE_ADMIN, api_policy_delete },
+	{ "GET",    "/v1/health",			ROLE_ADMIN, api_health },
+	{ "GET",    "/metrics",				ROLE_ADMIN, api_metrics },
+	{ "POST",   "/v1/register",			ROLE_AGENT, api_register },
+	{ "POST",   "/v1/register/{id}/activate",	ROLE_AGENT, api_activate },
+	{ "GET",    "/v1/register/{id}",		ROLE_AGENT, api_register_status },
+	{ NULL, NULL, 0, NULL }
+};

@@ -1,0 +1,368 @@
+/*
+ * enroll.c — the registrar endpoints agents call: register (EK chain, EK
+ * key match and AK attributes checked, then a credential made in software
+ * for the agent's TPM) and activate (the agent proves it could decrypt the
+ * credential: HMAC over its id keyed by the secret, compared in constant
+ * time). Only then is the AK bound to the EK and the agent stored.
+ * An agent certificate acts only for the id it first registered with.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "common/activation.h"
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "verifier/enroll.h"
+#include "verifier/registrar.h"
+#include "verifier/verifier.h"
+
+#define ENROLL_SECRET_LEN	32
+#define ENROLL_TTL		300	/* seconds to activate after register */
+#define ENROLL_MAX_PENDING	10000
+
+struct enroll_pending {
+	uint8_t		 secret[ENROLL_SECRET_LEN];
+	struct agent_rec rec;		/* what activation will store */
+	int64_t		 expires;
+};
+
+static void
+pending_free(struct enroll_pending *p)
+{
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p->secret, sizeof(p->secret));
+	agent_rec_free(&p->rec);
+	free(p);
+}
+
+static void
+pending_expire(struct verifier *v)
+{
+	const char *id;
+	void *val;
+	size_t pos = 0;
+	int64_t now = now_unix();
+	char *dead[64];
+	size_t ndead = 0;
+
+	while (ndead < 64 && strmap_next(v->pending, &pos, &id, &val))
+		if (((struct enroll_pending *)val)->expires < now)
+			dead[ndead++] = xstrdup(id);
+	for (size_t i = 0; i < ndead; i++) {
+		pending_free(strmap_del(v->pending, dead[i]));
+		free(dead[i]);
+	}
+}
+
+int
+enroll_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n >= AGENT_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+		    c == ':'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+b64_field(json_t *o, const char *key, int required, size_t max, uint8_t **out,
+    size_t *len)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	*len = 0;
+	if (v == NULL || json_is_null(v))
+		return required ? assay_err_set(ASSAY_ERR_INVAL, "missing '%s'", key) : 0;
+	if (!json_is_string(v) ||
+	    base64_decode_alloc(json_string_value(v), max, out, len) != 0)
+		return assay_err_set(ASSAY_ERR_INVAL, "'%s' is not base64 (max %zu bytes)",
+		    key, max);
+	return ASSAY_OK;
+}
+
+void
+api_register(struct http_request *r)
+{
+	struct verifier *v = r->arg;
+	struct tpm2_public ek = { 0 }, ak = { 0 };
+	struct enroll_pending *p = NULL;
+	struct vagent *va;
+	uint8_t *ek_pub = NULL, *ek_cert = NULL, *ak_pub = NULL;
+	uint8_t *chain[8] = { 0 }, *cred = NULL, *enc = NULL;
+	size_t ek_pub_len, ek_cert_len, ak_pub_len, chain_len[8] = { 0 }, nchain = 0;
+	size_t cred_len = 0, enc_len = 0;
+	const char *id, *addr = NULL;
+	json_t *body, *jchain, *resp;
+	int have_ek = 0, have_ak = 0;
+	char *s;
+
+	if ((body = http_body_json(r)) == NULL)
+		return;
+	id = json_string_value(json_object_get(body, "id"));
+	if (id == NULL || !enroll_id_valid(id)) {
+		http_reply_error(r, 400, "'id' missing or invalid ([A-Za-z0-9._:-], 1-127)");
+		goto out;
+	}
+	if (json_object_get(body, "address") != NULL) {
+		char host[256];
+		uint16_t port;
+
+		addr = json_string_value(json_object_get(body, "address"));
+		if (addr == NULL ||
+		    http_split_hostport(addr, host, sizeof(host), &port) != 0) {
+			http_reply_error(r, 400, "'address' must be host:port");
+			goto out;
+		}
+	}
+	va = agent_find(v, id);
+	if (va != NULL && va->rec.cert_cn != NULL &&
+	    strcmp(va->rec.cert_cn, r->peer.cn) != 0) {
+		log_warn("register %s refused: certificate CN '%s' is not the bound '%s'",
+		    id, r->peer.cn, va->rec.cert_cn);
+		http_reply_error(r, 403, "agent id '%s' is bound to another identity", id);
+		goto out;
+	}
+	if (b64_field(body, "ek_pub", 1, TPM_PUBLIC_MAX_SIZE, &ek_pub, &ek_pub_len) != 0 ||
+	    b64_field(body, "ak_pub", 1, TPM_PUBLIC_MAX_SIZE, &ak_pub, &ak_pub_len) != 0 ||
+	    b64_field(body, "ek_cert", 0, 8192, &ek_cert, &ek_cert_len) != 0) {
+		http_reply_error(r, 400, "%s", assay_err_detail());
+		goto out;
+	}
+	if ((jchain = json_object_get(body, "ek_chain")) != NULL) {
+		size_t i;
+		json_t *e;
+
+		if (!json_is_array(jchain) || json_array_size(jchain) > 8) {
+			http_reply_error(r, 400, "'ek_chain' must be an array of at most 8");
+			goto out;
+		}
+		json_array_foreach(jchain, i, e) {
+			if (!json_is_string(e) || base64_decode_alloc(json_string_value(e),
+			    8192, &chain[i], &chain_len[i]) != 0) {
+				http_reply_error(r, 400, "'ek_chain'[%zu] is not base64", i);
+				goto out;
+			}
+			nchain = i + 1;
+		}
+	}
+	if (va != NULL && (va->rec.ek_pub_len != ek_pub_len ||
+	    memcmp(va->rec.ek_pub, ek_pub, ek_pub_len) != 0)) {
+		log_warn("register %s refused: EK differs from the enrolled one", id);
+		http_reply_error(r, 403, "agent id '%s' is bound to another TPM (EK)", id);
+		goto out;
+	}
+	if (tpm2_public_parse(ek_pub, ek_pub_len, &ek) != 0) {
+		http_reply_error(r, 400, "ek_pub: %s", assay_err_detail());
+		goto out;
+	}
+	have_ek = 1;
+	if (ek_verify(v->trust, &ek, ek_cert, ek_cert_len,
+	    (const uint8_t *const *)chain, chain_len, nchain) != 0) {
+		log_warn("register %s refused: %s", id, assay_err_detail());
+		http_reply_error(r, 403, "EK not trusted: %s", assay_err_detail());
+		goto out;
+	}
+	if (tpm2_public_parse(ak_pub, ak_pub_len, &ak) != 0) {
+		http_reply_error(r, 400, "ak_pub: %s", assay_err_detail());
+		goto out;
+	}
+	have_ak = 1;
+	if (tpm2_public_check_ak(&ak) != 0) {
+		log_warn("register %s refused: AK: %s", id, assay_err_detail());
+		http_reply_error(r, 403, "AK not acceptable: %s", assay_err_detail());
+		goto out;
+	}
+	pending_expire(v);
+	if (strmap_count(v->pending) >= ENROLL_MAX_PENDING &&
+	    strmap_get(v->pending, id) == NULL) {
+		http_reply_error(r, 503, "too many enrollments in progress");
+		goto out;
+	}
+	p = xcalloc(1, sizeof(*p));
+	if (RAND_bytes(p->secret, sizeof(p->secret)) != 1)
+		fatalx("RAND_bytes failed");
+	if (make_credential(&ek, ak.name, ak.name_len, p->secret, sizeof(p->secret),
+	    &cred, &cred_len, &enc, &enc_len) != 0) {
+		log_err("register %s: make_credential: %s", id, assay_err_detail());
+		http_reply_error(r, 500, "cannot make credential: %s", assay_err_detail());
+		goto out;
+	}
+	snprintf(p->rec.id, sizeof(p->rec.id), "%s", id);
+	p->rec.ek_pub = ek_pub;
+	p->rec.ek_pub_len = ek_pub_len;
+	ek_pub = NULL;
+	p->rec.ek_cert = ek_cert;
+	p->rec.ek_cert_len = ek_cert_len;
+	ek_cert = NULL;
+	p->rec.ak_pub = ak_pub;
+	p->rec.ak_pub_len = ak_pub_len;
+	ak_pub = NULL;
+	p->rec.cert_cn = xstrdup(r->peer.cn);
+	p->rec.address = addr != NULL ? xstrdup(addr) : NULL;
+	p->expires = now_unix() + ENROLL_TTL;
+	pending_free(strmap_put(v->pending, id, p));
+	p = NULL;
+
+	resp = json_object();
+	s = base64_encode(cred, cred_len);
+	json_object_set_new(resp, "credential", json_string(s));
+	free(s);
+	s = base64_encode(enc, enc_len);
+	json_object_set_new(resp, "secret", json_string(s));
+	free(s);
+	log_info("register %s: EK and AK accepted, credential issued", id);
+	http_reply_json(r, 200, resp);
+ out:
+	pending_free(p);
+	if (have_ek)
+		tpm2_public_free(&ek);
+	if (have_ak)
+		tpm2_public_free(&ak);
+	free(ek_pub);
+	free(ek_cert);
+	free(ak_pub);
+	free(cred);
+	free(enc);
+	for (size_t i = 0; i < 8; i++)
+		free(chain[i]);
+	json_decref(body);
+}
+
+static json_t *
+enroll_status(const struct vagent *va)
+{
+	return json_pack("{s:s, s:b, s:s}", "id", va->rec.id, "activated",
+	    va->rec.activated, "state", agent_state_name(va->rec.state));
+}
+
+void
+api_activate(struct http_request *r)
+{
+	struct verifier *v = r->arg;
+	struct enroll_pending *p;
+	struct vagent *va;
+	const char *id = r->param[0], *proof;
+	uint8_t want[32], got[32];
+	size_t n;
+	json_t *body;
+	int isnew, akchanged;
+
+	if ((body = http_body_json(r)) == NULL)
+		return;
+	pending_expire(v);
+	if ((p = strmap_get(v->pending, id)) == NULL) {
+		http_reply_error(r, 404, "no enrollment in progress for '%s'", id);
+		goto out;
+	}
+	if (strcmp(p->rec.cert_cn, r->peer.cn) != 0) {
+		http_reply_error(r, 403, "enrollment of '%s' belongs to another identity", id);
+		goto out;
+	}
+	proof = json_string_value(json_object_get(body, "proof"));
+	if (proof == NULL || hex_decode(proof, got, sizeof(got), &n) != 0 ||
+	    n != sizeof(got)) {
+		http_reply_error(r, 400, "'proof' must be 64 hex digits");
+		goto out;
+	}
+	activation_proof(p->secret, sizeof(p->secret), id, want);
+	/* One try per credential. */
+	strmap_del(v->pending, id);
+	if (CRYPTO_memcmp(want, got, sizeof(want)) != 0) {
+		log_warn("activate %s refused: wrong proof of credential activation", id);
+		pending_free(p);
+		http_reply_error(r, 403, "credential activation proof is wrong");
+		goto out;
+	}
+	va = agent_find(v, id);
+	isnew = va == NULL;
+	if (isnew) {
+		p->rec.state = AGENT_REGISTERED;
+		p->rec.activated = 1;
+		p->rec.registered_at = now_unix();
+		va = agent_add(v, &p->rec);
+		akchanged = 0;
+	} else {
+		akchanged = va->rec.ak_pub_len != p->rec.ak_pub_len ||
+		    memcmp(va->rec.ak_pub, p->rec.ak_pub, p->rec.ak_pub_len) != 0;
+		free(va->rec.ak_pub);
+		va->rec.ak_pub = xmemdup(p->rec.ak_pub, p->rec.ak_pub_len);
+		va->rec.ak_pub_len = p->rec.ak_pub_len;
+		free(va->rec.ek_cert);
+		va->rec.ek_cert = p->rec.ek_cert_len > 0 ?
+		    xmemdup(p->rec.ek_cert, p->rec.ek_cert_len) : NULL;
+		va->rec.ek_cert_len = p->rec.ek_cert_len;
+		if (p->rec.address != NULL && !va->rec.admitted) {
+			free(va->rec.address);
+			va->rec.address = xstrdup(p->rec.address);
+		}
+		va->rec.activated = 1;
+		if (akchanged) {
+			/* A new AK has its own clock obfuscation and history. */
+			memset(&va->rec.clock, 0, sizeof(va->rec.clock));
+			va->gen++;
+			(void)agent_load_ak(va);
+		}
+	}
+	pending_free(p);
+	if (agent_save(va, isnew ? "registered" : "re-registered",
+	    NULL, akchanged ? "new AK" : NULL) != 0) {
+		http_reply_error(r, 500, "store: %s", assay_err_detail());
+		if (isnew)
+			agent_remove(va);
+		goto out;
+	}
+	log_notice("agent %s: %s (EK bound, AK activated)", id,
+	    isnew ? "registered" : "re-registered");
+	if (akchanged && (va->rec.state == AGENT_TRUSTED ||
+	    va->rec.state == AGENT_UNREACHABLE))
+		sched_agent(va, 0);
+	http_reply_json(r, 200, enroll_status(va));
+ out:
+	OPENSSL_cleanse(want, sizeof(want));
+	json_decref(body);
+}
+
+void
+api_register_status(struct http_request *r)
+{
+	struct verifier *v = r->arg;
+	struct vagent *va = agent_find(v, r->param[0]);
+
+	if (va == NULL || va->rec.cert_cn == NULL ||
+	    strcmp(va->rec.cert_cn, r->peer.cn) != 0) {
+		/* Same answer for "unknown" and "not yours": no id probing. */
+		http_reply_error(r, 404, "agent '%s' is not registered", r->param[0]);
+		return;
+	}
+	http_reply_json(r, 200, enroll_status(va));
+}
+
+void
+enroll_free_all(struct verifier *v)
+{
+	const char *id;
+	void *val;
+	size_t pos = 0;
+
+	while (strmap_next(v->pending, &pos, &id, &val))
+		pending_free(val);
+	strmap_free(v->pending);
+	v->pending = NULL;
+}

@@ -1,0 +1,217 @@
+/*
+ * main.c — assay-verifier: configuration, start-up (store, policies,
+ * agents, EK trust, TLS, HTTP server, verify pool, scheduler), signals and
+ * orderly shutdown.
+ */
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "common/config.h"
+#include "common/daemon.h"
+#include "common/err.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/tls.h"
+#include "common/xmalloc.h"
+#include "verifier/enroll.h"
+#include "verifier/policy.h"
+#include "verifier/registrar.h"
+#include "verifier/verifier.h"
+#include "verifier/verify.h"
+
+#define CONF(f) offsetof(struct vconf, f)
+
+static const struct cfg_key vconf_keys[] = {
+	{ "listen", CFG_STR, CONF(listen), 0, 0, "address:port of the API (agents and admins)" },
+	{ "tls.cert", CFG_STR, CONF(tls_cert), 0, 0, "verifier certificate (PEM, OU=verifier)" },
+	{ "tls.key", CFG_STR, CONF(tls_key), 0, 0, "its private key" },
+	{ "tls.ca", CFG_STR, CONF(tls_ca), 0, 0, "CA bundle for admin and agent certificates" },
+	{ "database", CFG_STR, CONF(db), 0, 0, "SQLite database path" },
+	{ "ek.ca", CFG_STR, CONF(ek_ca), 0, 0, "directory (or file) of TPM vendor CA certificates" },
+	{ "ek.allowlist", CFG_STR, CONF(ek_allowlist), 0, 0, "EK public SHA-256 allowlist for TPMs without EK certificates" },
+	{ "policy_dir", CFG_STR, CONF(policy_dir), 0, 0, "directory of *.yaml/*.json policies loaded at start" },
+	{ "interval", CFG_INT, CONF(interval), 1, 86400, "default seconds between attestation rounds" },
+	{ "timeout", CFG_INT, CONF(timeout), 1, 300, "seconds to wait for an agent's answer" },
+	{ "max_backoff", CFG_INT, CONF(max_backoff), 1, 86400, "longest retry delay for unreachable agents" },
+	{ "unreachable_after", CFG_INT, CONF(unreachable_after), 1, 100, "consecutive transport failures before unreachable" },
+	{ "threads", CFG_INT, CONF(threads), 1, 256, "verification worker threads" },
+	{ "max_inflight", CFG_INT, CONF(max_inflight), 1, 100000, "concurrent polls" },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
+static void
+vconf_defaults(struct vconf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->listen = xstrdup("127.0.0.1:8991");
+	c->db = xstrdup("/var/lib/assay/verifier.db");
+	c->interval = 10;
+	c->timeout = 10;
+	c->max_backoff = 300;
+	c->unreachable_after = 3;
+	c->threads = 2;
+	c->max_inflight = 1024;
+}
+
+static int
+vconf_load(const char *path, struct vconf *c)
+{
+	vconf_defaults(c);
+	if (config_load(path, vconf_keys, c) != 0)
+		return ASSAY_ERR_CONFIG;
+	if (c->tls_cert == NULL || c->tls_key == NULL || c->tls_ca == NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: tls.cert, tls.key and tls.ca "
+		    "are required", path);
+	if (c->ek_ca == NULL && c->ek_allowlist == NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: ek.ca or ek.allowlist is "
+		    "required to enroll agents", path);
+	daemon_resolve_path(path, &c->tls_cert);
+	daemon_resolve_path(path, &c->tls_key);
+	daemon_resolve_path(path, &c->tls_ca);
+	daemon_resolve_path(path, &c->db);
+	daemon_resolve_path(path, &c->ek_ca);
+	daemon_resolve_path(path, &c->ek_allowlist);
+	daemon_resolve_path(path, &c->policy_dir);
+	return ASSAY_OK;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct verifier *v = arg;
+
+	if (sig == SIGHUP) {
+		log_notice("SIGHUP: reloading policies");
+		if (policies_load(v) != 0)
+			log_err("policy reload failed: %s", assay_err_detail());
+		return;
+	}
+	log_notice("signal %d: shutting down", (int)sig);
+	daemon_notify("STOPPING=1");
+	event_base_loopexit(v->base, NULL);
+}
+
+static void
+verifier_free(struct verifier *v)
+{
+	const char *k;
+	void *val;
+	size_t pos = 0;
+
+	verify_pool_free(v->pool);
+	http_server_free(v->http);
+	http_client_free(v->client);
+	if (v->agents != NULL) {
+		while (strmap_next(v->agents, &pos, &k, &val)) {
+			struct vagent *va = val;
+
+			sched_cancel(va);
+			if (va->ak_ok)
+				tpm2_public_free(&va->ak);
+			agent_rec_free(&va->rec);
+			free(va);
+		}
+		strmap_free(v->agents);
+	}
+	if (v->policies != NULL) {
+		pos = 0;
+		while (strmap_next(v->policies, &pos, &k, &val))
+			policy_unref(val);
+		strmap_free(v->policies);
+	}
+	if (v->pending != NULL)
+		enroll_free_all(v);
+	ek_trust_free(v->trust);
+	store_close(v->store);
+	SSL_CTX_free(v->server_ctx);
+	SSL_CTX_free(v->client_ctx);
+	config_free(vconf_keys, &v->conf);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon_opts o;
+	struct verifier v;
+	struct event *sigs[4] = { 0 };
+	static const int signos[4] = { SIGINT, SIGTERM, SIGHUP, 0 };
+	char host[256];
+	uint16_t port;
+	int r = 1;
+
+	daemon_parse_args(argc, argv, "assay-verifier", "/etc/assay/verifier.yaml", &o);
+	log_init("assay-verifier", o.verbose);
+	memset(&v, 0, sizeof(v));
+	v.conf_path = o.config;
+	if (vconf_load(o.config, &v.conf) != 0) {
+		fprintf(stderr, "assay-verifier: %s\n", assay_err_detail());
+		return 1;
+	}
+	if (http_split_hostport(v.conf.listen, host, sizeof(host), &port) != 0) {
+		fprintf(stderr, "assay-verifier: %s: listen: not host:port\n", o.config);
+		goto out;
+	}
+	if ((v.server_ctx = tls_server_ctx(v.conf.tls_cert, v.conf.tls_key,
+	    v.conf.tls_ca)) == NULL ||
+	    (v.client_ctx = tls_client_ctx(v.conf.tls_cert, v.conf.tls_key,
+	    v.conf.tls_ca)) == NULL) {
+		fprintf(stderr, "assay-verifier: TLS: %s\n", assay_err_detail());
+		goto out;
+	}
+	if (ek_trust_load(v.conf.ek_ca, v.conf.ek_allowlist, &v.trust) != 0) {
+		fprintf(stderr, "assay-verifier: EK trust: %s\n", assay_err_detail());
+		goto out;
+	}
+	if (o.check_only) {
+		printf("configuration OK\n");
+		r = 0;
+		goto out;
+	}
+	daemon_detach(&o);
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() != 0 || (v.base = event_base_new()) == NULL)
+		fatalx("libevent initialisation failed");
+	v.started = now_unix();
+	v.agents = strmap_new();
+	v.policies = strmap_new();
+	v.pending = strmap_new();
+	if (store_open(v.conf.db, &v.store) != 0) {
+		log_err("store: %s", assay_err_detail());
+		goto out;
+	}
+	if (policies_load(&v) != 0 || agents_load(&v) != 0) {
+		log_err("start-up: %s", assay_err_detail());
+		goto out;
+	}
+	v.pool = verify_pool_new(v.base, (int)v.conf.threads, sched_verify_done, &v);
+	v.client = http_client_new(v.base, v.client_ctx);
+	v.http = http_server_new(v.base, v.server_ctx, api_routes, &v);
+	if (http_server_listen(v.http, host, port) != 0) {
+		log_err("listen %s: %s", v.conf.listen, assay_err_detail());
+		goto out;
+	}
+	for (int i = 0; signos[i] != 0; i++) {
+		sigs[i] = evsignal_new(v.base, signos[i], on_signal, &v);
+		evsignal_add(sigs[i], NULL);
+	}
+	sched_start(&v);
+	log_notice("listening on %s:%u, %zu agents, %zu policies", host,
+	    http_server_port(v.http), strmap_count(v.agents), strmap_count(v.policies));
+	daemon_notify("READY=1");
+	event_base_dispatch(v.base);
+	r = 0;
+ out:
+	for (int i = 0; i < 4; i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	verifier_free(&v);
+	if (v.base != NULL)
+		event_base_free(v.base);
+	return r;
+}

@@ -1,0 +1,259 @@
+/*
+ * scheduler.c — the polling side of the verifier: one timer per admitted
+ * agent; each round sends a fresh 32-byte nonce to the agent, hands the
+ * evidence to the verify pool and applies the verdict back on the loop.
+ * Transport failures back off exponentially and lead to `unreachable`,
+ * never to `untrusted`.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <openssl/rand.h>
+
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "verifier/policy.h"
+#include "verifier/verifier.h"
+#include "verifier/verify.h"
+
+static void poll_fire(evutil_socket_t, short, void *);
+
+static int
+polled_state(int state)
+{
+	return state == AGENT_PENDING || state == AGENT_TRUSTED ||
+	    state == AGENT_UNTRUSTED || state == AGENT_UNREACHABLE;
+}
+
+void
+sched_agent(struct vagent *va, double delay)
+{
+	struct timeval tv;
+
+	if (va->timer == NULL &&
+	    (va->timer = evtimer_new(va->v->base, poll_fire, va)) == NULL)
+		fatalx("evtimer_new failed");
+	if (delay < 0)
+		delay = 0;
+	tv.tv_sec = (time_t)delay;
+	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
+	evtimer_add(va->timer, &tv);
+}
+
+void
+sched_cancel(struct vagent *va)
+{
+	if (va->timer != NULL) {
+		event_free(va->timer);
+		va->timer = NULL;
+	}
+}
+
+static long
+agent_interval(const struct vagent *va)
+{
+	return va->rec.interval > 0 ? va->rec.interval : va->v->conf.interval;
+}
+
+void
+sched_start(struct verifier *v)
+{
+	const char *id;
+	void *val;
+	size_t pos = 0;
+
+	while (strmap_next(v->agents, &pos, &id, &val)) {
+		struct vagent *va = val;
+		uint32_t r = 0;
+
+		if (!polled_state(va->rec.state))
+			continue;
+		/* Spread the first round over one interval. */
+		RAND_bytes((unsigned char *)&r, sizeof(r));
+		sched_agent(va, (double)(r % 1000) / 1000.0 * agent_interval(va));
+	}
+}
+
+static void
+transport_failure(struct vagent *va, const char *detail)
+{
+	struct verifier *v = va->v;
+	long delay;
+
+	va->failures++;
+	va->rec.poll_errors++;
+	v->n_poll_errors++;
+	log_info("agent %s: poll failed (%d in a row): %s", va->rec.id,
+	    va->failures, detail);
+	if (va->failures >= v->conf.unreachable_after &&
+	    (va->rec.state == AGENT_PENDING || va->rec.state == AGENT_TRUSTED))
+		(void)agent_set_state(va, AGENT_UNREACHABLE, "comm.unreachable", detail);
+	delay = agent_interval(va);
+	for (int i = 1; i < va->failures && delay < v->conf.max_backoff; i++)
+		delay *= 2;
+	if (delay > v->conf.max_backoff)
+		delay = v->conf.max_backoff;
+	sched_agent(va, (double)delay);
+}
+
+static void
+poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
+{
+	struct vagent *va = arg;
+	struct verifier *v = va->v;
+	struct verify_job *j;
+	struct policy *pol;
+	char detail[256];
+
+	v->inflight--;
+	if (va->deleted) {
+		va->inflight = 0;
+		agent_remove(va);
+		return;
+	}
+	if (err != ASSAY_OK || status != 200) {
+		va->inflight = 0;
+		if (err != ASSAY_OK)
+			snprintf(detail, sizeof(detail), "%s: %s", assay_strerror(err),
+			    assay_err_detail());
+		else
+			snprintf(detail, sizeof(detail), "agent answered HTTP %d: %.160s",
+			    status, body != NULL ? (const char *)body : "");
+		transport_failure(va, detail);
+		return;
+	}
+	pol = policy_find(v, va->rec.policy);
+	j = verify_job_new(va->rec.id, xmemdup(body, len), len,
+	    va->ak_ok ? va->ak.pkey : NULL, pol);
+	j->gen = va->gen;
+	j->arg = va;
+	memcpy(j->ak_name, va->ak.name, va->ak.name_len);
+	j->ak_name_len = va->ak_ok ? va->ak.name_len : 0;
+	memcpy(j->nonce, va->nonce, sizeof(va->nonce));
+	j->nonce_len = sizeof(va->nonce);
+	j->sel = va->sel;
+	j->prev = va->rec.clock;
+	verify_pool_submit(v->pool, j);
+}
+
+static void
+join_failures(const struct verdict *vd, char *out, size_t outlen)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < vd->nfail && off < outlen; i++) {
+		int n = snprintf(out + off, outlen - off, "%s%s: %s", i > 0 ? "; " : "",
+		    vd->fail[i].id, vd->fail[i].detail);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+void
+sched_verify_done(struct verify_job *j, void *arg)
+{
+	struct vagent *va = j->arg;
+	struct verifier *v = arg;
+	char detail[1024];
+
+	va->inflight = 0;
+	if (va->deleted) {
+		agent_remove(va);
+		verify_job_free(j);
+		return;
+	}
+	va->nonce_valid = 0;		/* each nonce answers one round only */
+	if (j->gen != va->gen || !polled_state(va->rec.state)) {
+		/* Re-enrolled or stopped while we verified: drop the round. */
+		verify_job_free(j);
+		if (polled_state(va->rec.state))
+			sched_agent(va, 0);
+		return;
+	}
+	va->failures = 0;
+	v->n_verify++;
+	v->verify_seconds += j->seconds;
+	for (size_t i = 0; i < j->verdict.nnotice; i++) {
+		log_notice("agent %s: %s: %s", va->rec.id, j->verdict.notice[i].id,
+		    j->verdict.notice[i].detail);
+		(void)agent_save(va, "notice", j->verdict.notice[i].id,
+		    j->verdict.notice[i].detail);
+	}
+	if (verdict_ok(&j->verdict)) {
+		v->n_attest_ok++;
+		va->rec.attest_ok++;
+		va->rec.clock = j->qres.clock;
+		va->rec.last_attested = now_unix();
+		if (va->rec.state == AGENT_PENDING || va->rec.state == AGENT_UNREACHABLE)
+			(void)agent_set_state(va, AGENT_TRUSTED, NULL, NULL);
+		else
+			(void)agent_save(va, NULL, NULL, NULL);
+	} else {
+		v->n_attest_fail++;
+		va->rec.attest_fail++;
+		join_failures(&j->verdict, detail, sizeof(detail));
+		if (va->rec.state != AGENT_UNTRUSTED)
+			(void)agent_set_state(va, AGENT_UNTRUSTED, j->verdict.fail[0].id,
+			    detail);
+		else
+			(void)agent_save(va, NULL, NULL, NULL);
+	}
+	verify_job_free(j);
+	sched_agent(va, va->attest_now ? 0 : (double)agent_interval(va));
+	va->attest_now = 0;
+}
+
+static void
+poll_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct vagent *va = arg;
+	struct verifier *v = va->v;
+	struct policy *pol;
+	char host[256], *sel = NULL, *esel = NULL, *nonce = NULL, *path = NULL;
+	uint16_t port;
+
+	if (va->inflight || !polled_state(va->rec.state))
+		return;
+	if (v->inflight >= v->conf.max_inflight) {
+		sched_agent(va, 0.05);
+		return;
+	}
+	if ((pol = policy_find(v, va->rec.policy)) == NULL) {
+		if (va->rec.state != AGENT_UNTRUSTED)
+			(void)agent_set_state(va, AGENT_UNTRUSTED, "policy.missing",
+			    va->rec.policy != NULL ? va->rec.policy : "(none)");
+		sched_agent(va, (double)agent_interval(va));
+		return;
+	}
+	if (va->rec.address == NULL ||
+	    http_split_hostport(va->rec.address, host, sizeof(host), &port) != 0) {
+		transport_failure(va, "no usable agent address");
+		return;
+	}
+	if (RAND_bytes(va->nonce, sizeof(va->nonce)) != 1)
+		fatalx("RAND_bytes failed");
+	va->nonce_valid = 1;
+	policy_selection(pol, &va->sel);
+	sel = pcr_selection_format(&va->sel);
+	esel = evhttp_encode_uri(sel);
+	nonce = hex_encode(va->nonce, sizeof(va->nonce));
+	path = xasprintf("/v1/quote?nonce=%s&pcrs=%s", nonce, esel);
+	va->inflight = 1;
+	v->inflight++;
+	if (http_client_request(v->client, "GET", host, port, path, NULL, NULL, 0,
+	    (int)v->conf.timeout, va->rec.cert_cn, poll_done, va) != 0) {
+		va->inflight = 0;
+		v->inflight--;
+		transport_failure(va, assay_err_detail());
+	}
+	free(sel);
+	free(esel);
+	free(nonce);
+	free(path);
+}

@@ -1,0 +1,108 @@
+/*
+ * verifier.h — the verifier's process-wide context and its in-memory view
+ * of agents and policies. The store is the truth on disk; these maps are
+ * loaded from it at start and every change goes to the store first.
+ * Everything here is owned by the event loop thread.
+ */
+#ifndef ASSAY_VERIFIER_H
+#define ASSAY_VERIFIER_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "common/evidence/tpm_public.h"
+#include "common/http.h"
+#include "common/strmap.h"
+#include "verifier/store.h"
+
+struct vconf {
+	char	*listen;		/* "127.0.0.1:8991" */
+	char	*tls_cert, *tls_key, *tls_ca;
+	char	*db;
+	char	*ek_ca;			/* EK CA bundle dir or file */
+	char	*ek_allowlist;		/* optional */
+	char	*policy_dir;		/* optional: policies loaded at start */
+	long	 interval;		/* default poll interval, s */
+	long	 timeout;		/* request timeout, s */
+	long	 max_backoff;		/* s */
+	long	 unreachable_after;	/* consecutive transport failures */
+	long	 threads;		/* verify workers */
+	long	 max_inflight;		/* concurrent polls */
+	char	*quote_pcrs;		/* extra selection, optional */
+};
+
+struct vagent {
+	struct verifier		*v;
+	struct agent_rec	 rec;
+	struct tpm2_public	 ak;		/* parsed rec.ak_pub */
+	int			 ak_ok;
+	struct event		*timer;
+	int			 inflight;	/* poll or verification running */
+	int			 deleted;	/* free when the round returns */
+	uint64_t		 gen;		/* bumped on re-registration */
+	uint8_t			 nonce[32];
+	int			 nonce_valid;
+	struct pcr_selection	 sel;
+	int			 failures;	/* consecutive transport failures */
+	int			 attest_now;	/* admin asked for a round */
+};
+
+struct enroll_pending;
+struct verify_job;
+
+struct verifier {
+	struct event_base	*base;
+	struct vconf		 conf;
+	const char		*conf_path;
+	struct store		*store;
+	struct strmap		*agents;	/* id -> struct vagent */
+	struct strmap		*policies;	/* name -> struct policy */
+	struct strmap		*pending;	/* id -> struct enroll_pending */
+	struct ek_trust		*trust;
+	SSL_CTX			*server_ctx, *client_ctx;
+	struct http_server	*http;
+	struct http_client	*client;
+	struct verify_pool	*pool;
+	int			 inflight;
+	int64_t			 started;
+	/* counters for /metrics and /v1/health */
+	uint64_t		 n_attest_ok, n_attest_fail, n_poll_errors;
+	uint64_t		 n_verify;
+	double			 verify_seconds;
+};
+
+/* agents.c: registry and state transitions */
+int	agents_load(struct verifier *v);
+struct vagent *agent_find(struct verifier *v, const char *id);
+struct vagent *agent_add(struct verifier *v, const struct agent_rec *rec);
+/* Parse rec.ak_pub into va->ak. */
+int	agent_load_ak(struct vagent *va);
+/*
+ * Persist va->rec (and an event of type, with failure id and detail) in
+ * one transaction. On failure the in-memory record is restored from the
+ * store and the error returned.
+ */
+int	agent_save(struct vagent *va, const char *type, const char *failure_id,
+	    const char *detail);
+/* Change state, persist with an event, log one line. */
+int	agent_set_state(struct vagent *va, int state, const char *failure_id,
+	    const char *detail);
+void	agent_remove(struct vagent *va);
+int64_t	now_unix(void);
+
+/* scheduler.c */
+void	sched_start(struct verifier *v);
+void	sched_agent(struct vagent *va, double delay);
+void	sched_cancel(struct vagent *va);
+void	sched_verify_done(struct verify_job *j, void *arg);
+
+/* policies (api_policy.c) */
+int	policies_load(struct verifier *v);
+struct policy *policy_find(struct verifier *v, const char *name);
+
+/* http route tables */
+extern const struct http_route api_routes[];
+
+#endif

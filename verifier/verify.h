@@ -1,0 +1,63 @@
+/*
+ * verify.h — one attestation round's verification: the job (everything the
+ * checks need, owned by the job so it can run on any thread), the check
+ * pipeline (a table of stages: quote, static PCRs; IMA and the event log
+ * slot in as further stages), and the worker pool that runs jobs off the
+ * event loop and hands results back to it.
+ */
+#ifndef ASSAY_VERIFY_H
+#define ASSAY_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "common/evidence/doc.h"
+#include "common/evidence/quote.h"
+#include "common/evidence/verdict.h"
+#include "verifier/policy.h"
+
+struct verify_job {
+	/* inputs, owned by the job */
+	char			 agent_id[128];
+	uint64_t		 gen;		/* caller's generation tag */
+	uint8_t			*body;		/* evidence document text */
+	size_t			 body_len;
+	EVP_PKEY		*ak;		/* reference held */
+	uint8_t			 ak_name[2 + TPM2_MAX_DIGEST];
+	size_t			 ak_name_len;
+	uint8_t			 nonce[64];
+	size_t			 nonce_len;
+	struct pcr_selection	 sel;
+	struct clock_state	 prev;
+	struct policy		*policy;	/* reference held, may be NULL */
+	/* outputs */
+	struct verdict		 verdict;
+	struct quote_result	 qres;
+	double			 seconds;	/* time spent verifying */
+	void			*arg;		/* caller's */
+	struct verify_job	*next;		/* queue link */
+};
+
+/* A new job; it takes body (caller's allocation) and refs ak and policy. */
+struct verify_job *verify_job_new(const char *agent_id, uint8_t *body, size_t body_len,
+	    EVP_PKEY *ak, struct policy *policy);
+void	verify_job_free(struct verify_job *j);
+
+/* Run the whole pipeline on j (any thread). */
+void	verify_run(struct verify_job *j);
+
+struct verify_pool;
+typedef void (*verify_done_cb)(struct verify_job *j, void *arg);
+
+/* nthreads workers; done runs on base's loop thread for each finished job. */
+struct verify_pool *verify_pool_new(struct event_base *base, int nthreads,
+	    verify_done_cb done, void *arg);
+void	verify_pool_submit(struct verify_pool *p, struct verify_job *j);
+size_t	verify_pool_depth(struct verify_pool *p);
+/* Stops workers after the jobs in flight; finished jobs are delivered or freed. */
+void	verify_pool_free(struct verify_pool *p);
+
+#endif
