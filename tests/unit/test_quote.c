@@ -11,6 +11,7 @@
 
 #include "tests/unit/quote_fixture.h"
 #include "common/evidence/verdict.h"
+#include "tools/quote_cmd.h"
 
 /* The verdict holds exactly the one failure id and nothing else. */
 static void
@@ -493,6 +494,57 @@ START_TEST(soft_quote_reports_every_failed_check)
 }
 END_TEST
 
+/* assayctl quote verify on fixture dir with the given nonce (NULL: its own). */
+static int
+run_cmd_quote(const char *dir, const char *nonce, const char *sel)
+{
+	char ak[256], msg[256], sig[256], pcrs[256], nh[200];
+	char *argv[16];
+	uint8_t *n;
+	size_t nl;
+	int argc = 0;
+
+	snprintf(ak, sizeof(ak), "%s/%s/ak.pem", QF_DATA_DIR, dir);
+	snprintf(msg, sizeof(msg), "%s/%s/q.msg", QF_DATA_DIR, dir);
+	snprintf(sig, sizeof(sig), "%s/%s/q.sig", QF_DATA_DIR, dir);
+	snprintf(pcrs, sizeof(pcrs), "%s/%s/q.pcrs", QF_DATA_DIR, dir);
+	n = qf_read(dir, "nonce.hex", &nl);
+	snprintf(nh, sizeof(nh), "%.*s", (int)(nl > 0 ? nl - 1 : 0), (char *)n);
+	free(n);
+	argv[argc++] = "verify";
+	argv[argc++] = "--ak";
+	argv[argc++] = ak;
+	argv[argc++] = "--nonce";
+	argv[argc++] = nonce != NULL ? (char *)nonce : nh;
+	argv[argc++] = "--message";
+	argv[argc++] = msg;
+	argv[argc++] = "--signature";
+	argv[argc++] = sig;
+	argv[argc++] = "--pcrs";
+	argv[argc++] = pcrs;
+	if (sel != NULL) {
+		argv[argc++] = "--pcr-select";
+		argv[argc++] = (char *)sel;
+	}
+	argv[argc] = NULL;
+	return cmd_quote(argc, argv);
+}
+
+START_TEST(cmd_quote_accepts_fixture)
+{
+	ck_assert_int_eq(run_cmd_quote("rsa-pss-2bank", NULL, NULL), 0);
+	ck_assert_int_eq(run_cmd_quote("ecc-p256", NULL, "sha256:0-10"), 0);
+}
+END_TEST
+
+START_TEST(cmd_quote_fails_on_wrong_nonce_and_selection)
+{
+	ck_assert_int_eq(run_cmd_quote("ecc-p256", "0011", NULL), 1);
+	ck_assert_int_eq(run_cmd_quote("ecc-p256", NULL, "sha256:0-9"), 1);
+	ck_assert_int_eq(run_cmd_quote("ecc-p256", "xyz", NULL), 2);
+}
+END_TEST
+
 START_TEST(failure_table_has_required_ids_and_kinds)
 {
 	static const struct { const char *id; enum failure_kind k; } want[] = {
@@ -605,6 +657,8 @@ main(void)
 	tcase_add_test(tc, soft_quote_without_previous_clock_skips_clock_check);
 	tcase_add_test(tc, soft_quote_pcr_digest_uses_signing_hash);
 	tcase_add_test(tc, soft_quote_reports_every_failed_check);
+	tcase_add_test(tc, cmd_quote_accepts_fixture);
+	tcase_add_test(tc, cmd_quote_fails_on_wrong_nonce_and_selection);
 	tcase_add_test(tc, failure_table_has_required_ids_and_kinds);
 	tcase_add_test(tc, failure_table_ids_are_unique);
 	tcase_add_test(tc, verdict_collects_fail_and_notice_and_caps);
