@@ -36,7 +36,13 @@ int	ek_verify(const struct ek_trust *t, const struct tpm2_public *ek,
 	    const uint8_t *cert, size_t cert_len,
 	    const uint8_t *const *chain, const size_t *chain_len, size_t nchain);
 
-/* SHA-256 of the EK public body, hex (for the allowlist); caller frees. */
+/*
+ * Allowlist entry for an EK: lowercase hex SHA-256 over the TPM2B_PUBLIC
+ * body, i.e. the marshalled TPMT_PUBLIC without the 2-byte size prefix
+ * (what `tail -c +3 ek.pub | sha256sum` prints for tpm2_createek -u ek.pub).
+ * tpm2b_public is the whole TPM2B_PUBLIC, prefix included; NULL when the
+ * prefix does not match len or the body is empty. Caller frees.
+ */
 char	*ek_pub_hash_hex(const uint8_t *tpm2b_public, size_t len);
 
 /*

@@ -14,6 +14,8 @@
 #include "common/evidence/tpm2.h"
 
 #define TPM_PUBLIC_MAX_SIZE	1024
+#define TPM_PUBLIC_RSA_MAX	512	/* modulus bytes (RSA-4096) */
+#define TPM_PUBLIC_ECC_MAX	66	/* coordinate bytes (P-521) */
 
 struct tpm2_public {
 	uint16_t	type;		/* TPM2_ALG_RSA or TPM2_ALG_ECC */
@@ -31,6 +33,12 @@ struct tpm2_public {
 	EVP_PKEY	*pkey;		/* owned */
 	uint8_t		name[2 + TPM2_MAX_DIGEST];
 	size_t		name_len;
+	/* ECC: unique.x exactly as on the wire (KDFe PartyVInfo). */
+	uint8_t		ecc_x[TPM_PUBLIC_ECC_MAX];
+	size_t		ecc_x_len;
+	/* The TPMT_PUBLIC bytes as parsed (what the Name hashes). */
+	uint8_t		tpmt[TPM_PUBLIC_MAX_SIZE];
+	size_t		tpmt_len;
 };
 
 /* Parse TPM2B_PUBLIC (u16 size prefix) — exactly n bytes, no trailing data. */
@@ -45,7 +53,12 @@ void	tpm2_public_free(struct tpm2_public *pub);	/* frees pkey; struct not freed 
  * offending attribute otherwise.
  */
 int	tpm2_public_check_ak(const struct tpm2_public *pub);
-/* Compare an OpenSSL public key (e.g. from an EK certificate) with pub. */
+/*
+ * Compare an OpenSSL public key (e.g. from an EK certificate) with pub:
+ * ASSAY_OK when equal, ASSAY_FAIL when not (or key is NULL).
+ */
 int	tpm2_public_matches(const struct tpm2_public *pub, EVP_PKEY *key);
+/* OpenSSL group name for a TPM curve ("prime256v1"), NULL if unknown. */
+const char *tpm2_curve_group(uint16_t curve, size_t *coord_len);
 
 #endif
