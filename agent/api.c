@@ -108,17 +108,20 @@ static void
 api_info(struct http_request *r)
 {
 	struct agent *a = r->arg;
-	char *ak, *akpub;
+	char *ak, *akpub, *ekpub;
 
 	if (!verifier_only(r))
 		return;
 	ak = hex_encode(a->ident.ak_name, a->ident.ak_name_len);
 	akpub = base64_encode(a->ident.ak_pub, a->ident.ak_pub_len);
-	http_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:b, s:I}", "id", a->id,
-	    "ak_name", ak, "ak_pub", akpub, "enrolled", a->enroll == ENROLL_DONE,
+	ekpub = base64_encode(a->ident.ek_pub, a->ident.ek_pub_len);
+	http_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:b, s:I}", "id", a->id,
+	    "ak_name", ak, "ak_pub", akpub, "ek_pub", ekpub,
+	    "enrolled", a->enroll == ENROLL_DONE,
 	    "quotes", (json_int_t)a->n_quotes));
 	free(ak);
 	free(akpub);
+	free(ekpub);
 }
 
 const struct http_route agent_routes[] = {

@@ -38,17 +38,18 @@ cmd_evidence(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "ak", required_argument, NULL, 'a' },
+		{ "ek", required_argument, NULL, 'e' },
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *akf = NULL, *nonce = NULL, *pcrs = NULL, *polf = NULL;
-	struct tpm2_public ak;
+	const char *akf = NULL, *ekf = NULL, *nonce = NULL, *pcrs = NULL, *polf = NULL;
+	struct tpm2_public ak, ek;
 	struct policy *pol = NULL;
 	struct verify_job *j = NULL;
-	uint8_t *akb = NULL, *doc = NULL, *ptext = NULL;
-	size_t akl, docl, pl;
+	uint8_t *akb = NULL, *ekb = NULL, *doc = NULL, *ptext = NULL;
+	size_t akl, ekl, docl, pl;
 	int ch, r = 2, have_ak = 0;
 
 	if (argc < 1 || strcmp(argv[0], "verify") != 0)
@@ -57,6 +58,7 @@ cmd_evidence(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a': akf = optarg; break;
+		case 'e': ekf = optarg; break;
 		case 'n': nonce = optarg; break;
 		case 'p': pcrs = optarg; break;
 		case 'P': polf = optarg; break;
@@ -83,8 +85,22 @@ cmd_evidence(int argc, char **argv)
 	}
 	j = verify_job_new("offline", doc, docl, ak.pkey, pol);
 	doc = NULL;
-	memcpy(j->ak_name, ak.name, ak.name_len);
-	j->ak_name_len = ak.name_len;
+	if (ekf != NULL) {
+		/* With the EK, the quote's signer (AK qualified name) is checked. */
+		if ((ekb = read_all(ekf, TPM_PUBLIC_MAX_SIZE, &ekl)) == NULL ||
+		    tpm2_public_parse(ekb, ekl, &ek) != 0) {
+			fprintf(stderr, "assayctl: %s: not a TPM2B_PUBLIC\n", ekf);
+			goto out;
+		}
+		r = tpm2_ak_qualified_name(&ek, &ak, j->ak_name, &j->ak_name_len);
+		tpm2_public_free(&ek);
+		if (r != 0) {
+			r = 2;
+			fprintf(stderr, "assayctl: cannot compute the AK qualified name\n");
+			goto out;
+		}
+		r = 2;
+	}
 	if (hex_decode(nonce, j->nonce, sizeof(j->nonce), &j->nonce_len) != 0 ||
 	    pcr_selection_parse(pcrs, &j->sel) != 0) {
 		fprintf(stderr, "assayctl: bad --nonce or --pcrs\n");
@@ -109,11 +125,12 @@ cmd_evidence(int argc, char **argv)
 	if (have_ak)
 		tpm2_public_free(&ak);
 	free(akb);
+	free(ekb);
 	free(doc);
 	free(ptext);
 	return r;
  usage:
-	fprintf(stderr, "usage: assayctl evidence verify --ak AK.tpm2b --nonce HEX "
-	    "--pcrs SEL [--policy P.yaml] EVIDENCE.json\n");
+	fprintf(stderr, "usage: assayctl evidence verify --ak AK.tpm2b [--ek EK.tpm2b] "
+	    "--nonce HEX --pcrs SEL [--policy P.yaml] EVIDENCE.json\n");
 	return 2;
 }

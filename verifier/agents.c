@@ -24,6 +24,19 @@ agent_find(struct verifier *v, const char *id)
 	return strmap_get(v->agents, id);
 }
 
+static int
+ak_qualified_name(struct vagent *va)
+{
+	struct tpm2_public ek;
+	int r;
+
+	if ((r = tpm2_public_parse(va->rec.ek_pub, va->rec.ek_pub_len, &ek)) != 0)
+		return r;
+	r = tpm2_ak_qualified_name(&ek, &va->ak, va->ak_qn, &va->ak_qn_len);
+	tpm2_public_free(&ek);
+	return r;
+}
+
 int
 agent_load_ak(struct vagent *va)
 {
@@ -39,6 +52,13 @@ agent_load_ak(struct vagent *va)
 		return ASSAY_ERR_FORMAT;
 	}
 	va->ak_ok = 1;
+	va->ak_qn_len = 0;
+	if (va->rec.ek_pub != NULL &&
+	    ak_qualified_name(va) != 0) {
+		log_warn("agent %s: cannot compute the AK qualified name: %s",
+		    va->rec.id, assay_err_detail());
+		va->ak_qn_len = 0;
+	}
 	return ASSAY_OK;
 }
 

@@ -131,8 +131,9 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 	    va->ak_ok ? va->ak.pkey : NULL, pol);
 	j->gen = va->gen;
 	j->arg = va;
-	memcpy(j->ak_name, va->ak.name, va->ak.name_len);
-	j->ak_name_len = va->ak_ok ? va->ak.name_len : 0;
+	/* The quote names its signer by Qualified Name (AK under the EK). */
+	memcpy(j->ak_name, va->ak_qn, va->ak_qn_len);
+	j->ak_name_len = va->ak_ok ? va->ak_qn_len : 0;
 	memcpy(j->nonce, va->nonce, sizeof(va->nonce));
 	j->nonce_len = sizeof(va->nonce);
 	j->sel = va->sel;

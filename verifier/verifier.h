@@ -38,6 +38,8 @@ struct vagent {
 	struct agent_rec	 rec;
 	struct tpm2_public	 ak;		/* parsed rec.ak_pub */
 	int			 ak_ok;
+	uint8_t			 ak_qn[2 + TPM2_MAX_DIGEST];	/* qualified name */
+	size_t			 ak_qn_len;	/* 0: unknown, not checked */
 	struct event		*timer;
 	int			 inflight;	/* poll or verification running */
 	int			 deleted;	/* free when the round returns */

@@ -381,3 +381,18 @@ tpm2_public_matches(const struct tpm2_public *pub, EVP_PKEY *key)
 		return ASSAY_FAIL;
 	return EVP_PKEY_eq(pub->pkey, key) == 1 ? ASSAY_OK : ASSAY_FAIL;
 }
+
+int
+tpm2_ak_qualified_name(const struct tpm2_public *ek, const struct tpm2_public *ak,
+    uint8_t *out, size_t *outlen)
+{
+	uint8_t rh[4], ekqn[TPM2_NAME_MAX];
+	size_t ekqn_len;
+	int r;
+
+	tpm2_hierarchy_qn(TPM2_RH_ENDORSEMENT, rh);
+	if ((r = tpm2_qualified_name(rh, sizeof(rh), ek->name, ek->name_len, ekqn,
+	    &ekqn_len)) != 0)
+		return r;
+	return tpm2_qualified_name(ekqn, ekqn_len, ak->name, ak->name_len, out, outlen);
+}

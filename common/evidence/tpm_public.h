@@ -61,4 +61,12 @@ int	tpm2_public_matches(const struct tpm2_public *pub, EVP_PKEY *key);
 /* OpenSSL group name for a TPM curve ("prime256v1"), NULL if unknown. */
 const char *tpm2_curve_group(uint16_t curve, size_t *coord_len);
 
+/*
+ * The Qualified Name a quote's qualifiedSigner carries for an AK created
+ * under the EK (endorsement hierarchy): H(QN(EK) || Name(AK)) with
+ * QN(EK) = H(TPM_RH_ENDORSEMENT || Name(EK)). out holds TPM2_NAME_MAX bytes.
+ */
+int	tpm2_ak_qualified_name(const struct tpm2_public *ek, const struct tpm2_public *ak,
+	    uint8_t *out, size_t *outlen);
+
 #endif

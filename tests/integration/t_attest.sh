@@ -45,7 +45,7 @@ admit a1 pin16b
 wait_state a1 trusted 20 || fail "a1 not trusted under the new policy"
 
 step "admin list shows both trusted"
-api GET /v1/agents | grep -c '"state": *"trusted"' | grep -q 2 || fail "list"
+[ "$(api GET /v1/agents | grep -o '"state": *"trusted"' | wc -l)" -eq 2 ] || fail "list"
 "$ASSAY_BIN/assayctl" --verifier "127.0.0.1:$VPORT" --cert "$T/pki/admin.pem" \
     --key "$T/pki/admin.key" --ca "$T/pki/ca.pem" agents list | grep -q "a2 .*trusted" ||
     fail "assayctl agents list"

@@ -32,8 +32,7 @@ timeout 20 tpm2_createek -T "$(swtpm_tcti "$T/tpm-x")" -c "$T/x-ek.ctx" -G rsa \
     -u "$T/x-ek.pub" >/dev/null || fail "createek x"
 timeout 20 tpm2_createak -T "$(swtpm_tcti "$T/tpm-x")" -C "$T/x-ek.ctx" -c "$T/x-ak.ctx" \
     -G ecc -g sha256 -s ecdsa -u "$T/x-ak.pub" >/dev/null || fail "createak x"
-ekcert=$(base64 -w0 "$T/tpm-good/tpm/ek.cert" 2>/dev/null ||
-    base64 -w0 "$(ls "$T"/tpm-good/tpm/*rsa*cert* 2>/dev/null | head -n 1)")
+ekcert=$(base64 -w0 "$T/tpm-good/tpm/ek-rsa2048.crt")
 [ -n "$ekcert" ] || fail "no EK cert file of the good TPM"
 body="{\"id\":\"mallory\",\"ek_pub\":\"$(base64 -w0 "$T/x-ek.pub")\",\"ak_pub\":\"$(base64 -w0 "$T/x-ak.pub")\",\"ek_cert\":\"$ekcert\"}"
 api_as agent-rogue POST /v1/register "$body" >/dev/null 2>&1 &&

@@ -29,20 +29,22 @@ curl -sS --fail --max-time 10 --cacert "$T/pki/ca.pem" --cert "$T/pki/verifier.p
     fail "info"
 sed -n 's/.*"ak_pub": *"\([^"]*\)".*/\1/p' "$T/info.json" | base64 -d > "$T/ak.tpm2b"
 [ -s "$T/ak.tpm2b" ] || fail "no AK public from the agent"
+sed -n 's/.*"ek_pub": *"\([^"]*\)".*/\1/p' "$T/info.json" | base64 -d > "$T/ek.tpm2b"
+[ -s "$T/ek.tpm2b" ] || fail "no EK public from the agent"
 
 step "the pipeline accepts the evidence with its own nonce"
-ctl evidence verify --ak "$T/ak.tpm2b" --nonce "$N1" --pcrs sha256:0-10 "$T/ev1.json" ||
+ctl evidence verify --ak "$T/ak.tpm2b" --ek "$T/ek.tpm2b" --nonce "$N1" --pcrs sha256:0-10 "$T/ev1.json" ||
     fail "valid evidence rejected"
 
 step "replayed evidence against a fresh nonce -> quote.nonce"
-out=$(ctl evidence verify --ak "$T/ak.tpm2b" --nonce "$N2" --pcrs sha256:0-10 \
+out=$(ctl evidence verify --ak "$T/ak.tpm2b" --ek "$T/ek.tpm2b" --nonce "$N2" --pcrs sha256:0-10 \
     "$T/ev1.json") && fail "replay accepted"
 echo "$out" | grep -q "^FAIL: quote.nonce" || fail "replay: $out"
 echo "$out" | grep -q "quote.signature" && fail "replay also failed the signature"
 
 step "a quote made for another nonce -> quote.nonce"
 quote_as_verifier "$N2" "sha256:0,1,2,3,4,5,6,7,8,9,10" > "$T/ev2.json" || fail "quote 2"
-out=$(ctl evidence verify --ak "$T/ak.tpm2b" --nonce "$N1" --pcrs sha256:0-10 \
+out=$(ctl evidence verify --ak "$T/ak.tpm2b" --ek "$T/ek.tpm2b" --nonce "$N1" --pcrs sha256:0-10 \
     "$T/ev2.json") && fail "other nonce accepted"
 echo "$out" | grep -q "^FAIL: quote.nonce" || fail "other nonce: $out"
 
@@ -50,12 +52,12 @@ step "a tampered PCR value -> quote.pcr_digest"
 sed 's/"5": *"[0-9a-f]\{64\}"/"5": "1111111111111111111111111111111111111111111111111111111111111111"/' \
     "$T/ev1.json" > "$T/ev1-tampered.json"
 cmp -s "$T/ev1.json" "$T/ev1-tampered.json" && fail "tampering did not change the file"
-out=$(ctl evidence verify --ak "$T/ak.tpm2b" --nonce "$N1" --pcrs sha256:0-10 \
+out=$(ctl evidence verify --ak "$T/ak.tpm2b" --ek "$T/ek.tpm2b" --nonce "$N1" --pcrs sha256:0-10 \
     "$T/ev1-tampered.json") && fail "tampered PCR accepted"
 echo "$out" | grep -q "^FAIL: quote.pcr_digest" || fail "tampered: $out"
 
 step "a different PCR selection than asked -> quote.pcr_select"
-out=$(ctl evidence verify --ak "$T/ak.tpm2b" --nonce "$N1" --pcrs sha256:0-9 \
+out=$(ctl evidence verify --ak "$T/ak.tpm2b" --ek "$T/ek.tpm2b" --nonce "$N1" --pcrs sha256:0-9 \
     "$T/ev1.json") && fail "other selection accepted"
 echo "$out" | grep -q "^FAIL: quote.pcr_select" || fail "selection: $out"
 
@@ -69,7 +71,6 @@ for i in 0 1 2 3 4 5 6; do
 	[ -n "$h" ] || fail "PCR $i missing"
 	printf '%s' "$h" | tr a-f A-F | basenc --base16 -d >> "$T/q.pcrs"
 done
-timeout 20 tpm2_print -t TPM2B_PUBLIC "$T/ak.tpm2b" >/dev/null 2>&1 || true
 timeout 20 tpm2_checkquote -u "$T/ak.tpm2b" -m "$T/q.msg" -s "$T/q.sig" \
     -f "$T/q.pcrs" -F values -l sha256:0,1,2,3,4,5,6 -g sha256 -q "$N1" \
     >"$T/checkquote.log" 2>&1 || fail "tpm2_checkquote rejected our quote: $(cat "$T/checkquote.log")"
@@ -79,8 +80,11 @@ agent_stop e1
 tcti=$(swtpm_tcti "$T/tpm-e1")
 timeout 20 tpm2_createek -T "$tcti" -c "$T/ek.ctx" -G rsa -u "$T/ek.pub" >/dev/null ||
     fail "createek"
+flush() { timeout 10 tpm2_flushcontext -T "$tcti" -t; timeout 10 tpm2_flushcontext -T "$tcti" -s; }
+flush
 timeout 20 tpm2_createak -T "$tcti" -C "$T/ek.ctx" -c "$T/ak.ctx" -G ecc -g sha256 \
     -s ecdsa -u "$T/tak.pub" -f pem >/dev/null || fail "createak"
+flush
 timeout 20 tpm2_quote -T "$tcti" -c "$T/ak.ctx" -l sha256:0,1,2,3,4,5,6,7,10 -q "$N2" \
     -m "$T/t.msg" -s "$T/t.sig" -o "$T/t.pcrs" -g sha256 >/dev/null || fail "tpm2_quote"
 ctl quote verify --ak "$T/tak.pub" --nonce "$N2" --message "$T/t.msg" \

@@ -127,7 +127,9 @@ agent_start()
 	if [ ! -d "$d/tpm" ]; then
 		swtpm_make "$d" rsa "${3:-$T/tpmca}" || fail "swtpm_make $name"
 	fi
-	swtpm_start "$d" || fail "swtpm_start $name"
+	if ! { [ -s "$d/swtpm.pid" ] && kill -0 "$(cat "$d/swtpm.pid")" 2>/dev/null; }; then
+		swtpm_start "$d" || fail "swtpm_start $name"
+	fi
 	case " $TPMS " in *" $d "*) ;; *) TPMS="$TPMS $d" ;; esac
 	if [ ! -f "$T/agent-$name.yaml" ]; then
 		port=$(free_port)
