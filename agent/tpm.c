@@ -1,16 +1,13 @@
 /*
- * tpm.c — the agent's TPM through ESAPI: EK (persistent at a TCG default
- * handle or created from the TCG EK Credential Profile template), EK
- * certificate and chain from NV, the persisted restricted signing AK,
- * quotes whose reported PCR values match the quoted digest, credential
- * activation, PCR reads. Every call opens the TCTI, flushes every transient
- * object and session it made, and closes the TCTI before returning.
+ * tpm.c — the agent's TPM through ESAPI, part one: opening and closing
+ * the TPM (every call opens the TCTI, flushes every transient object and
+ * session it made, and closes the TCTI before returning), the EK
+ * (persistent at a TCG default handle or created from the TCG EK Credential
+ * Profile template), EK certificate and chain from NV, and the persisted
+ * restricted signing AK. Quotes, PCR reads, activation: tpm_quote.c.
  */
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "agent/tpm.h"
 #include "common/buf.h"
@@ -25,9 +22,8 @@
 #include <tss2_rc.h>
 #include <tss2_tctildr.h>
 
-#define TPM_TRACK_MAX		8
-#define TPM_QUOTE_TRIES		5
-#define TPM_NONCE_MAX		64
+#include "agent/tpm_int.h"
+
 #define EK_CHAIN_FIRST		0x01c00100u
 #define EK_CHAIN_LAST		0x01c001ffu
 #define PERSISTENT_FIRST	0x81000000u
@@ -74,30 +70,16 @@ static const struct ek_profile {
 	    TPM2_ALG_SHA384, 256, 0 },
 };
 
-struct tpm {
-	TSS2_TCTI_CONTEXT	*tcti;
-	ESYS_CONTEXT		*esys;
-	ESYS_TR			 flush[TPM_TRACK_MAX];	/* transients, sessions */
-	size_t			 nflush;
-};
 
-struct ek {
-	ESYS_TR			 tr;
-	int			 policy;	/* auth by PolicySecret session */
-	uint16_t		 name_alg;
-	uint32_t		 cert_nv;
-	TPM2B_PUBLIC		*pub;		/* Esys-allocated */
-};
-
-static int
-tss_err(const char *cmd, TSS2_RC rc)
+int
+tpmx_err(const char *cmd, TSS2_RC rc)
 {
 	return assay_err_set(ASSAY_ERR_TPM, "TPM %s failed: %s (0x%x)", cmd,
 	    Tss2_RC_Decode(rc), (unsigned)rc);
 }
 
-static void
-track(struct tpm *t, ESYS_TR tr)
+void
+tpmx_track(struct tpm *t, ESYS_TR tr)
 {
 	if (t->nflush == TPM_TRACK_MAX)
 		fatalx("tpm: too many transient handles");
@@ -105,8 +87,8 @@ track(struct tpm *t, ESYS_TR tr)
 }
 
 /* Flush now (when it is done with) rather than at close. */
-static void
-flush_one(struct tpm *t, ESYS_TR tr)
+void
+tpmx_flush(struct tpm *t, ESYS_TR tr)
 {
 	size_t i;
 
@@ -121,8 +103,8 @@ flush_one(struct tpm *t, ESYS_TR tr)
 	}
 }
 
-static void
-tpm_close(struct tpm *t)
+void
+tpmx_close(struct tpm *t)
 {
 	TSS2_RC rc;
 
@@ -139,17 +121,17 @@ tpm_close(struct tpm *t)
 		Tss2_TctiLdr_Finalize(&t->tcti);
 }
 
-static uint32_t
-ak_handle(const struct tpm_cfg *cfg)
+uint32_t
+tpmx_ak_handle(const struct tpm_cfg *cfg)
 {
 	return cfg->ak_handle != 0 ? cfg->ak_handle : TPM_AK_HANDLE_DEFAULT;
 }
 
-static int
-tpm_open(const struct tpm_cfg *cfg, struct tpm *t)
+int
+tpmx_open(const struct tpm_cfg *cfg, struct tpm *t)
 {
 	TSS2_RC rc;
-	uint32_t h = ak_handle(cfg);
+	uint32_t h = tpmx_ak_handle(cfg);
 
 	memset(t, 0, sizeof(*t));
 	if (h < PERSISTENT_FIRST || h > PERSISTENT_LAST)
@@ -164,13 +146,13 @@ tpm_open(const struct tpm_cfg *cfg, struct tpm *t)
 	}
 	if ((rc = Esys_Initialize(&t->esys, t->tcti, NULL)) != TSS2_RC_SUCCESS) {
 		t->esys = NULL;
-		tpm_close(t);
-		return tss_err("Esys_Initialize", rc);
+		tpmx_close(t);
+		return tpmx_err("Esys_Initialize", rc);
 	}
 	rc = Esys_Startup(t->esys, TPM2_SU_CLEAR);
 	if (rc != TSS2_RC_SUCCESS && rc != TPM2_RC_INITIALIZE) {
-		tpm_close(t);
-		return tss_err("Startup", rc);
+		tpmx_close(t);
+		return tpmx_err("Startup", rc);
 	}
 	return ASSAY_OK;
 }
@@ -187,7 +169,7 @@ handle_present(struct tpm *t, uint32_t h, int *present)
 	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
 	    ESYS_TR_NONE, TPM2_CAP_HANDLES, h, 1, &more, &cap);
 	if (rc != TSS2_RC_SUCCESS)
-		return tss_err("GetCapability(handles)", rc);
+		return tpmx_err("GetCapability(handles)", rc);
 	*present = cap->data.handles.count > 0 &&
 	    cap->data.handles.handle[0] == h;
 	Esys_Free(cap);
@@ -203,7 +185,7 @@ marshal_public(const TPM2B_PUBLIC *pub, uint8_t **out, size_t *outlen)
 
 	if ((rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, tmp, sizeof(tmp), &off)) !=
 	    TSS2_RC_SUCCESS)
-		return tss_err("marshal TPM2B_PUBLIC", rc);
+		return tpmx_err("marshal TPM2B_PUBLIC", rc);
 	*out = xmemdup(tmp, off);
 	*outlen = off;
 	return ASSAY_OK;
@@ -295,8 +277,8 @@ ek_matches(const struct ek_profile *p, const TPMT_PUBLIC *pa, int *policy)
 }
 
 /* Find the EK: a persistent one of a known profile, else create L-1/L-2. */
-static int
-ek_load(struct tpm *t, uint16_t alg, struct ek *ek)
+int
+tpmx_ek_load(struct tpm *t, uint16_t alg, struct ek *ek)
 {
 	const struct ek_profile *create = NULL;
 	TPM2B_SENSITIVE_CREATE sens;
@@ -327,11 +309,11 @@ ek_load(struct tpm *t, uint16_t alg, struct ek *ek)
 			continue;
 		if ((rc = Esys_TR_FromTPMPublic(t->esys, p->handle, ESYS_TR_NONE,
 		    ESYS_TR_NONE, ESYS_TR_NONE, &tr)) != TSS2_RC_SUCCESS)
-			return tss_err("TR_FromTPMPublic(EK)", rc);
+			return tpmx_err("TR_FromTPMPublic(EK)", rc);
 		if ((rc = Esys_ReadPublic(t->esys, tr, ESYS_TR_NONE,
 		    ESYS_TR_NONE, ESYS_TR_NONE, &ek->pub, NULL, NULL)) !=
 		    TSS2_RC_SUCCESS)
-			return tss_err("ReadPublic(EK)", rc);
+			return tpmx_err("ReadPublic(EK)", rc);
 		if (ek_matches(p, &ek->pub->publicArea, &policy)) {
 			ek->tr = tr;
 			ek->policy = policy;
@@ -351,8 +333,8 @@ ek_load(struct tpm *t, uint16_t alg, struct ek *ek)
 	if ((rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT,
 	    ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, NULL,
 	    &nopcr, &tr, &ek->pub, NULL, NULL, NULL)) != TSS2_RC_SUCCESS)
-		return tss_err("CreatePrimary(EK)", rc);
-	track(t, tr);
+		return tpmx_err("CreatePrimary(EK)", rc);
+	tpmx_track(t, tr);
 	ek->tr = tr;
 	ek->policy = 1;
 	ek->name_alg = TPM2_ALG_SHA256;
@@ -360,8 +342,8 @@ ek_load(struct tpm *t, uint16_t alg, struct ek *ek)
 	return ASSAY_OK;
 }
 
-static void
-ek_free(struct ek *ek)
+void
+tpmx_ek_free(struct ek *ek)
 {
 	Esys_Free(ek->pub);
 	ek->pub = NULL;
@@ -369,11 +351,11 @@ ek_free(struct ek *ek)
 
 /*
  * The session that authorizes use of the EK: a fresh policy session with
- * PolicySecret(endorsement) (caller flushes it with flush_one after the
+ * PolicySecret(endorsement) (caller flushes it with tpmx_flush after the
  * command), or the password session.
  */
-static int
-ek_auth(struct tpm *t, const struct ek *ek, ESYS_TR *sess)
+int
+tpmx_ek_auth(struct tpm *t, const struct ek *ek, ESYS_TR *sess)
 {
 	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
 	TSS2_RC rc;
@@ -385,21 +367,21 @@ ek_auth(struct tpm *t, const struct ek *ek, ESYS_TR *sess)
 	    ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, TPM2_SE_POLICY,
 	    &sym, ek->name_alg, sess)) != TSS2_RC_SUCCESS) {
 		*sess = ESYS_TR_NONE;
-		return tss_err("StartAuthSession(policy)", rc);
+		return tpmx_err("StartAuthSession(policy)", rc);
 	}
-	track(t, *sess);
+	tpmx_track(t, *sess);
 	if ((rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, *sess,
 	    ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, NULL, NULL, NULL, 0,
 	    NULL, NULL)) != TSS2_RC_SUCCESS)
-		return tss_err("PolicySecret(endorsement)", rc);
+		return tpmx_err("PolicySecret(endorsement)", rc);
 	return ASSAY_OK;
 }
 
-static void
-ek_auth_done(struct tpm *t, ESYS_TR sess)
+void
+tpmx_ek_auth_done(struct tpm *t, ESYS_TR sess)
 {
 	if (sess != ESYS_TR_PASSWORD && sess != ESYS_TR_NONE)
-		flush_one(t, sess);
+		tpmx_flush(t, sess);
 }
 
 /* Read a whole NV index; *out NULL (no error) if absent or unwritten. */
@@ -436,12 +418,12 @@ nv_read_all(struct tpm *t, uint32_t index, uint8_t **out, size_t *outlen)
 	if ((rc = Esys_TR_FromTPMPublic(t->esys, index, ESYS_TR_NONE,
 	    ESYS_TR_NONE, ESYS_TR_NONE, &tr)) != TSS2_RC_SUCCESS) {
 		tr = ESYS_TR_NONE;
-		r = tss_err("TR_FromTPMPublic(NV)", rc);
+		r = tpmx_err("TR_FromTPMPublic(NV)", rc);
 		goto out;
 	}
 	if ((rc = Esys_NV_ReadPublic(t->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE,
 	    ESYS_TR_NONE, &nvpub, NULL)) != TSS2_RC_SUCCESS) {
-		r = tss_err("NV_ReadPublic", rc);
+		r = tpmx_err("NV_ReadPublic", rc);
 		goto out;
 	}
 	if (!(nvpub->nvPublic.attributes & TPMA_NV_WRITTEN)) {
@@ -557,7 +539,7 @@ read_ek_chain(struct tpm *t, struct tpm_identity *id)
 	if ((rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
 	    ESYS_TR_NONE, TPM2_CAP_HANDLES, EK_CHAIN_FIRST, 256, &more,
 	    &cap)) != TSS2_RC_SUCCESS)
-		return tss_err("GetCapability(NV handles)", rc);
+		return tpmx_err("GetCapability(NV handles)", rc);
 	for (i = 0; i < cap->data.handles.count && nidx < 256; i++)
 		if (cap->data.handles.handle[i] <= EK_CHAIN_LAST)
 			idx[nidx++] = cap->data.handles.handle[i];
@@ -610,11 +592,11 @@ ak_template(uint16_t alg, TPM2B_PUBLIC *tp)
 }
 
 /* The persistent AK, if its handle holds one (*tr ESYS_TR_NONE if not). */
-static int
-ak_find(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *tr,
+int
+tpmx_ak_find(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *tr,
     TPM2B_PUBLIC **pub)
 {
-	uint32_t h = ak_handle(cfg);
+	uint32_t h = tpmx_ak_handle(cfg);
 	int r, present;
 	TSS2_RC rc;
 
@@ -625,11 +607,11 @@ ak_find(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *tr,
 	if ((rc = Esys_TR_FromTPMPublic(t->esys, h, ESYS_TR_NONE, ESYS_TR_NONE,
 	    ESYS_TR_NONE, tr)) != TSS2_RC_SUCCESS) {
 		*tr = ESYS_TR_NONE;
-		return tss_err("TR_FromTPMPublic(AK)", rc);
+		return tpmx_err("TR_FromTPMPublic(AK)", rc);
 	}
 	if ((rc = Esys_ReadPublic(t->esys, *tr, ESYS_TR_NONE, ESYS_TR_NONE,
 	    ESYS_TR_NONE, pub, NULL, NULL)) != TSS2_RC_SUCCESS)
-		return tss_err("ReadPublic(AK)", rc);
+		return tpmx_err("ReadPublic(AK)", rc);
 	if (((*pub)->publicArea.objectAttributes & AK_ATTRS) != AK_ATTRS ||
 	    ((*pub)->publicArea.objectAttributes & TPMA_OBJECT_DECRYPT))
 		return assay_err_set(ASSAY_ERR_CONFIG, "handle 0x%08x holds a "
@@ -659,38 +641,38 @@ ak_create(struct tpm *t, const struct tpm_cfg *cfg, const struct ek *ek,
 	ak_template(alg, &tmpl);
 	memset(&sens, 0, sizeof(sens));
 	memset(&nopcr, 0, sizeof(nopcr));
-	if ((r = ek_auth(t, ek, &sess)) != 0)
+	if ((r = tpmx_ek_auth(t, ek, &sess)) != 0)
 		goto out;
 	if ((rc = Esys_Create(t->esys, ek->tr, sess, ESYS_TR_NONE, ESYS_TR_NONE,
 	    &sens, &tmpl, NULL, &nopcr, &priv, pub, NULL, NULL, NULL)) !=
 	    TSS2_RC_SUCCESS) {
-		r = tss_err("Create(AK)", rc);
+		r = tpmx_err("Create(AK)", rc);
 		goto out;
 	}
-	ek_auth_done(t, sess);
-	if ((r = ek_auth(t, ek, &sess)) != 0)
+	tpmx_ek_auth_done(t, sess);
+	if ((r = tpmx_ek_auth(t, ek, &sess)) != 0)
 		goto out;
 	if ((rc = Esys_Load(t->esys, ek->tr, sess, ESYS_TR_NONE, ESYS_TR_NONE,
 	    priv, *pub, &ak)) != TSS2_RC_SUCCESS) {
-		r = tss_err("Load(AK)", rc);
+		r = tpmx_err("Load(AK)", rc);
 		goto out;
 	}
-	track(t, ak);
-	ek_auth_done(t, sess);
+	tpmx_track(t, ak);
+	tpmx_ek_auth_done(t, sess);
 	sess = ESYS_TR_NONE;
 	if ((rc = Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, ak,
-	    ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, ak_handle(cfg),
+	    ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, tpmx_ak_handle(cfg),
 	    tr)) != TSS2_RC_SUCCESS) {
 		*tr = ESYS_TR_NONE;
-		r = tss_err("EvictControl(AK)", rc);
+		r = tpmx_err("EvictControl(AK)", rc);
 		goto out;
 	}
-	log_info("tpm: created AK at 0x%08x", ak_handle(cfg));
+	log_info("tpm: created AK at 0x%08x", tpmx_ak_handle(cfg));
 	r = ASSAY_OK;
  out:
-	ek_auth_done(t, sess);
+	tpmx_ek_auth_done(t, sess);
 	if (ak != ESYS_TR_NONE)
-		flush_one(t, ak);
+		tpmx_flush(t, ak);
 	Esys_Free(priv);
 	return r;
 }
@@ -710,29 +692,29 @@ tpm_identity_load(const struct tpm_cfg *cfg, struct tpm_identity *out)
 
 	memset(out, 0, sizeof(*out));
 	memset(&id, 0, sizeof(id));
-	if ((r = tpm_open(cfg, &t)) != 0)
+	if ((r = tpmx_open(cfg, &t)) != 0)
 		return r;
-	if ((r = ek_load(&t, cfg->ek_alg, &ek)) != 0)
+	if ((r = tpmx_ek_load(&t, cfg->ek_alg, &ek)) != 0)
 		goto out;
 	if ((r = marshal_public(ek.pub, &id.ek_pub, &id.ek_pub_len)) != 0 ||
 	    (r = read_ek_cert(&t, &ek, &id)) != 0 ||
 	    (r = read_ek_chain(&t, &id)) != 0)
 		goto out;
-	if ((r = ak_find(&t, cfg, &ak, &akpub)) != 0)
+	if ((r = tpmx_ak_find(&t, cfg, &ak, &akpub)) != 0)
 		goto out;
 	if (ak == ESYS_TR_NONE &&
 	    (r = ak_create(&t, cfg, &ek, &ak, &akpub)) != 0)
 		goto out;
 	if (akpub->publicArea.type != want_ak) {
 		r = assay_err_set(ASSAY_ERR_CONFIG, "AK at 0x%08x is of "
-		    "algorithm 0x%04x, configured 0x%04x", ak_handle(cfg),
+		    "algorithm 0x%04x, configured 0x%04x", tpmx_ak_handle(cfg),
 		    akpub->publicArea.type, want_ak);
 		goto out;
 	}
 	if ((r = marshal_public(akpub, &id.ak_pub, &id.ak_pub_len)) != 0)
 		goto out;
 	if ((rc = Esys_TR_GetName(t.esys, ak, &name)) != TSS2_RC_SUCCESS) {
-		r = tss_err("TR_GetName(AK)", rc);
+		r = tpmx_err("TR_GetName(AK)", rc);
 		goto out;
 	}
 	if (name->size > sizeof(id.ak_name)) {
@@ -748,8 +730,8 @@ tpm_identity_load(const struct tpm_cfg *cfg, struct tpm_identity *out)
  out:
 	Esys_Free(name);
 	Esys_Free(akpub);
-	ek_free(&ek);
-	tpm_close(&t);
+	tpmx_ek_free(&ek);
+	tpmx_close(&t);
 	tpm_identity_free(&id);
 	return r;
 }
@@ -767,428 +749,4 @@ tpm_identity_free(struct tpm_identity *id)
 		free(id->chain[i]);
 	free(id->ak_pub);
 	memset(id, 0, sizeof(*id));
-}
-
-/* PCR values as read, per bank of the selection, in selection order. */
-struct pcr_raw {
-	size_t	nbanks;
-	struct {
-		uint16_t	hash;
-		uint32_t	mask;
-		uint16_t	dlen;
-		uint8_t		v[TPM2_PCR_COUNT][TPM2_MAX_DIGEST];
-	} bank[TPM2_MAX_BANKS];
-};
-
-static int
-sel_to_tpml(const struct pcr_selection *sel, const uint32_t *masks,
-    TPML_PCR_SELECTION *out)
-{
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < sel->n; i++) {
-		TPMS_PCR_SELECTION *s;
-
-		if (masks[i] == 0)
-			continue;
-		s = &out->pcrSelections[out->count++];
-		s->hash = sel->bank[i].hash;
-		s->sizeofSelect = 3;
-		s->pcrSelect[0] = masks[i] & 0xff;
-		s->pcrSelect[1] = (masks[i] >> 8) & 0xff;
-		s->pcrSelect[2] = (masks[i] >> 16) & 0xff;
-	}
-	return ASSAY_OK;
-}
-
-static uint32_t
-tpms_mask(const TPMS_PCR_SELECTION *s)
-{
-	uint32_t m = 0;
-	size_t i;
-
-	for (i = 0; i < s->sizeofSelect && i < sizeof(s->pcrSelect); i++)
-		m |= (uint32_t)s->pcrSelect[i] << (8 * i);
-	return m;
-}
-
-/* Read sel, looping since PCR_Read answers at most 8 digests a call. */
-static int
-pcr_read_raw(struct tpm *t, const struct pcr_selection *sel,
-    struct pcr_raw *raw)
-{
-	uint32_t left[TPM2_MAX_BANKS];
-	TPML_PCR_SELECTION in, *got = NULL;
-	TPML_DIGEST *vals = NULL;
-	UINT32 upd;
-	size_t i, j, k, nv, pending;
-	int r = ASSAY_OK;
-	TSS2_RC rc;
-
-	memset(raw, 0, sizeof(*raw));
-	if (sel->n == 0 || sel->n > TPM2_MAX_BANKS)
-		return assay_err_set(ASSAY_ERR_INVAL, "PCR selection of %zu banks",
-		    sel->n);
-	for (i = 0; i < sel->n; i++) {
-		if (sel->bank[i].mask & ~0xffffffu)
-			return assay_err_set(ASSAY_ERR_INVAL, "PCR beyond 23");
-		left[i] = sel->bank[i].mask;
-		raw->bank[i].hash = sel->bank[i].hash;
-		raw->bank[i].mask = sel->bank[i].mask;
-	}
-	raw->nbanks = sel->n;
-	for (;;) {
-		for (i = 0, pending = 0; i < sel->n; i++)
-			pending |= left[i];
-		if (pending == 0)
-			break;
-		sel_to_tpml(sel, left, &in);
-		if ((rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
-		    ESYS_TR_NONE, &in, &upd, &got, &vals)) != TSS2_RC_SUCCESS)
-			return tss_err("PCR_Read", rc);
-		nv = 0;
-		for (j = 0; j < got->count; j++) {
-			uint32_t m = tpms_mask(&got->pcrSelections[j]);
-
-			for (i = 0; i < sel->n; i++)
-				if (sel->bank[i].hash ==
-				    got->pcrSelections[j].hash && left[i] != 0)
-					break;
-			if (m != 0 && (i == sel->n || (m & ~left[i]) != 0)) {
-				r = assay_err_set(ASSAY_ERR_TPM,
-				    "PCR_Read returned PCRs not asked for");
-				goto out;
-			}
-			for (k = 0; k < TPM2_PCR_COUNT; k++) {
-				const TPM2B_DIGEST *d;
-
-				if (!(m & (1u << k)))
-					continue;
-				if (nv >= vals->count) {
-					r = assay_err_set(ASSAY_ERR_TPM,
-					    "PCR_Read: fewer digests than PCRs");
-					goto out;
-				}
-				d = &vals->digests[nv++];
-				if (d->size == 0 || d->size > TPM2_MAX_DIGEST ||
-				    (raw->bank[i].dlen != 0 &&
-				    raw->bank[i].dlen != d->size)) {
-					r = assay_err_set(ASSAY_ERR_TPM,
-					    "PCR_Read: digest of %u bytes",
-					    d->size);
-					goto out;
-				}
-				raw->bank[i].dlen = d->size;
-				memcpy(raw->bank[i].v[k], d->buffer, d->size);
-				left[i] &= ~(1u << k);
-			}
-		}
-		Esys_Free(got);
-		Esys_Free(vals);
-		got = NULL;
-		vals = NULL;
-		if (nv == 0) {
-			for (i = 0; i < sel->n && left[i] == 0; i++)
-				;
-			return assay_err_set(ASSAY_ERR_UNSUPPORTED,
-			    "TPM has no PCR bank 0x%04x (or no PCR in 0x%06x)",
-			    sel->bank[i].hash, left[i]);
-		}
-	}
- out:
-	Esys_Free(got);
-	Esys_Free(vals);
-	return r;
-}
-
-static int
-raw_to_values(const struct pcr_raw *raw, struct pcr_values *out)
-{
-	size_t i, k;
-	int r;
-
-	pcr_values_init(out);
-	for (i = 0; i < raw->nbanks; i++)
-		for (k = 0; k < TPM2_PCR_COUNT; k++)
-			if ((raw->bank[i].mask & (1u << k)) &&
-			    (r = pcr_values_set(out, raw->bank[i].hash, k,
-			    raw->bank[i].v[k], raw->bank[i].dlen)) != 0)
-				return r;
-	return ASSAY_OK;
-}
-
-int
-tpm_pcr_read(const struct tpm_cfg *cfg, const struct pcr_selection *sel,
-    struct pcr_values *out)
-{
-	struct tpm t;
-	struct pcr_raw *raw;
-	int r;
-
-	pcr_values_init(out);
-	if ((r = tpm_open(cfg, &t)) != 0)
-		return r;
-	raw = xcalloc(1, sizeof(*raw));
-	if ((r = pcr_read_raw(&t, sel, raw)) == 0)
-		r = raw_to_values(raw, out);
-	tpm_close(&t);
-	free(raw);
-	return r;
-}
-
-/* pcrDigest of raw in selection order with the quote's hash. */
-static int
-raw_digest(const struct pcr_raw *raw, uint16_t alg, uint8_t *md,
-    unsigned int *mdlen)
-{
-	const char *name;
-	EVP_MD_CTX *ctx;
-	size_t i, k;
-	int ok;
-
-	switch (alg) {
-	case TPM2_ALG_SHA1: name = "SHA1"; break;
-	case TPM2_ALG_SHA256: name = "SHA256"; break;
-	case TPM2_ALG_SHA384: name = "SHA384"; break;
-	case TPM2_ALG_SHA512: name = "SHA512"; break;
-	default:
-		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
-		    "quote hash 0x%04x", alg);
-	}
-	ctx = EVP_MD_CTX_new();
-	ok = ctx != NULL &&
-	    EVP_DigestInit_ex(ctx, EVP_get_digestbyname(name), NULL) == 1;
-	for (i = 0; ok && i < raw->nbanks; i++)
-		for (k = 0; ok && k < TPM2_PCR_COUNT; k++)
-			if (raw->bank[i].mask & (1u << k))
-				ok = EVP_DigestUpdate(ctx, raw->bank[i].v[k],
-				    raw->bank[i].dlen) == 1;
-	ok = ok && EVP_DigestFinal_ex(ctx, md, mdlen) == 1;
-	EVP_MD_CTX_free(ctx);
-	return ok ? ASSAY_OK : assay_err_set(ASSAY_ERR_CRYPTO,
-	    "PCR digest failed");
-}
-
-static uint16_t
-sig_hash(const TPMT_SIGNATURE *s)
-{
-	switch (s->sigAlg) {
-	case TPM2_ALG_RSASSA: return s->signature.rsassa.hash;
-	case TPM2_ALG_RSAPSS: return s->signature.rsapss.hash;
-	case TPM2_ALG_ECDSA: return s->signature.ecdsa.hash;
-	default: return TPM2_ALG_NULL;
-	}
-}
-
-/*
- * Check one quote against the reads around it: 0 if consistent,
- * ASSAY_ERR_BUSY if the PCRs moved (retry), another error otherwise.
- */
-static int
-quote_check(const TPM2B_ATTEST *q, const TPMT_SIGNATURE *sig,
-    const uint8_t *nonce, size_t nonce_len, const struct pcr_selection *sel,
-    const struct pcr_raw *before, const struct pcr_raw *after)
-{
-	TPMS_ATTEST at;
-	const TPML_PCR_SELECTION *qs;
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
-	size_t off = 0, i;
-	TSS2_RC rc;
-	int r;
-
-	memset(&at, 0, sizeof(at));
-	if ((rc = Tss2_MU_TPMS_ATTEST_Unmarshal(q->attestationData, q->size,
-	    &off, &at)) != TSS2_RC_SUCCESS || off != q->size)
-		return assay_err_set(ASSAY_ERR_TPM, "Quote: TPMS_ATTEST does "
-		    "not parse (%s)", Tss2_RC_Decode(rc));
-	if (at.magic != TPM2_GENERATED_VALUE || at.type != TPM2_ST_ATTEST_QUOTE ||
-	    at.extraData.size != nonce_len ||
-	    (nonce_len > 0 && memcmp(at.extraData.buffer, nonce, nonce_len) != 0))
-		return assay_err_set(ASSAY_ERR_TPM,
-		    "Quote: magic, type or nonce not as asked");
-	qs = &at.attested.quote.pcrSelect;
-	if (qs->count != sel->n)
-		return assay_err_set(ASSAY_ERR_TPM, "Quote covers %u banks, "
-		    "asked %zu", qs->count, sel->n);
-	for (i = 0; i < sel->n; i++)
-		if (qs->pcrSelections[i].hash != sel->bank[i].hash ||
-		    tpms_mask(&qs->pcrSelections[i]) != sel->bank[i].mask)
-			return assay_err_set(ASSAY_ERR_TPM, "Quote pcrSelect "
-			    "bank %zu differs from the one asked for", i);
-	if (memcmp(before, after, sizeof(*before)) != 0)
-		return ASSAY_ERR_BUSY;
-	if ((r = raw_digest(after, sig_hash(sig), md, &mdlen)) != 0)
-		return r;
-	if (at.attested.quote.pcrDigest.size != mdlen ||
-	    memcmp(at.attested.quote.pcrDigest.buffer, md, mdlen) != 0)
-		return ASSAY_ERR_BUSY;
-	return ASSAY_OK;
-}
-
-int
-tpm_quote(const struct tpm_cfg *cfg, const uint8_t *nonce, size_t nonce_len,
-    const struct pcr_selection *sel, uint8_t **attest, size_t *attest_len,
-    uint8_t **sig, size_t *sig_len, struct pcr_values *pcrs)
-{
-	struct tpm t;
-	struct pcr_raw *before = NULL, *after = NULL;
-	TPM2B_PUBLIC *akpub = NULL;
-	TPM2B_ATTEST *q = NULL;
-	TPMT_SIGNATURE *s = NULL;
-	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
-	TPML_PCR_SELECTION tsel;
-	TPM2B_DATA qd;
-	uint32_t masks[TPM2_MAX_BANKS];
-	uint8_t sbuf[sizeof(TPMT_SIGNATURE)];
-	size_t off, i;
-	ESYS_TR ak = ESYS_TR_NONE;
-	int r, tries;
-	TSS2_RC rc;
-
-	*attest = *sig = NULL;
-	*attest_len = *sig_len = 0;
-	pcr_values_init(pcrs);
-	if (nonce_len > TPM_NONCE_MAX || nonce_len > sizeof(qd.buffer))
-		return assay_err_set(ASSAY_ERR_INVAL, "nonce of %zu bytes, "
-		    "at most %d", nonce_len, TPM_NONCE_MAX);
-	if (sel->n == 0 || sel->n > TPM2_MAX_BANKS)
-		return assay_err_set(ASSAY_ERR_INVAL, "PCR selection of %zu "
-		    "banks", sel->n);
-	memset(&qd, 0, sizeof(qd));
-	qd.size = (UINT16)nonce_len;
-	if (nonce_len > 0)
-		memcpy(qd.buffer, nonce, nonce_len);
-	for (i = 0; i < sel->n; i++)
-		masks[i] = sel->bank[i].mask;
-	sel_to_tpml(sel, masks, &tsel);
-	if (tsel.count != sel->n)
-		return assay_err_set(ASSAY_ERR_INVAL, "empty bank in selection");
-
-	if ((r = tpm_open(cfg, &t)) != 0)
-		return r;
-	before = xcalloc(1, sizeof(*before));
-	after = xcalloc(1, sizeof(*after));
-	if ((r = ak_find(&t, cfg, &ak, &akpub)) != 0)
-		goto out;
-	if (ak == ESYS_TR_NONE) {
-		r = assay_err_set(ASSAY_ERR_STATE, "no AK at 0x%08x: load the "
-		    "identity first", ak_handle(cfg));
-		goto out;
-	}
-	for (tries = 0; tries < TPM_QUOTE_TRIES; tries++) {
-		Esys_Free(q);
-		Esys_Free(s);
-		q = NULL;
-		s = NULL;
-		if ((r = pcr_read_raw(&t, sel, before)) != 0)
-			goto out;
-		if ((rc = Esys_Quote(t.esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-		    ESYS_TR_NONE, &qd, &scheme, &tsel, &q, &s)) !=
-		    TSS2_RC_SUCCESS) {
-			r = tss_err("Quote", rc);
-			goto out;
-		}
-		if ((r = pcr_read_raw(&t, sel, after)) != 0)
-			goto out;
-		r = quote_check(q, s, nonce, nonce_len, sel, before, after);
-		if (r != ASSAY_ERR_BUSY)
-			break;
-		log_debug("tpm: PCRs changed during quote, retrying");
-	}
-	if (r == ASSAY_ERR_BUSY) {
-		r = assay_err_set(ASSAY_ERR_BUSY, "PCRs kept changing during "
-		    "%d quote attempts", TPM_QUOTE_TRIES);
-		goto out;
-	}
-	if (r != 0)
-		goto out;
-	off = 0;
-	if ((rc = Tss2_MU_TPMT_SIGNATURE_Marshal(s, sbuf, sizeof(sbuf),
-	    &off)) != TSS2_RC_SUCCESS) {
-		r = tss_err("marshal TPMT_SIGNATURE", rc);
-		goto out;
-	}
-	if ((r = raw_to_values(after, pcrs)) != 0)
-		goto out;
-	*attest = xmemdup(q->attestationData, q->size);
-	*attest_len = q->size;
-	*sig = xmemdup(sbuf, off);
-	*sig_len = off;
-	r = ASSAY_OK;
- out:
-	if (r != ASSAY_OK)
-		pcr_values_init(pcrs);
-	Esys_Free(q);
-	Esys_Free(s);
-	Esys_Free(akpub);
-	free(before);
-	free(after);
-	tpm_close(&t);
-	return r;
-}
-
-int
-tpm_activate(const struct tpm_cfg *cfg, const uint8_t *cred, size_t cred_len,
-    const uint8_t *secret, size_t secret_len, uint8_t **out, size_t *out_len)
-{
-	struct tpm t;
-	struct ek ek = { .tr = ESYS_TR_NONE };
-	TPM2B_ID_OBJECT idobj;
-	TPM2B_ENCRYPTED_SECRET esec;
-	TPM2B_DIGEST *info = NULL;
-	TPM2B_PUBLIC *akpub = NULL;
-	ESYS_TR ak = ESYS_TR_NONE, sess = ESYS_TR_NONE;
-	size_t off;
-	int r;
-	TSS2_RC rc;
-
-	*out = NULL;
-	*out_len = 0;
-	memset(&idobj, 0, sizeof(idobj));
-	memset(&esec, 0, sizeof(esec));
-	off = 0;
-	if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(cred, cred_len, &off, &idobj) !=
-	    TSS2_RC_SUCCESS || off != cred_len)
-		return assay_err_set(ASSAY_ERR_FORMAT, "credential blob is not "
-		    "exactly one TPM2B_ID_OBJECT");
-	off = 0;
-	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(secret, secret_len, &off,
-	    &esec) != TSS2_RC_SUCCESS || off != secret_len)
-		return assay_err_set(ASSAY_ERR_FORMAT, "secret is not exactly "
-		    "one TPM2B_ENCRYPTED_SECRET");
-
-	if ((r = tpm_open(cfg, &t)) != 0)
-		return r;
-	if ((r = ak_find(&t, cfg, &ak, &akpub)) != 0)
-		goto out;
-	if (ak == ESYS_TR_NONE) {
-		r = assay_err_set(ASSAY_ERR_STATE, "no AK at 0x%08x: load the "
-		    "identity first", ak_handle(cfg));
-		goto out;
-	}
-	if ((r = ek_load(&t, cfg->ek_alg, &ek)) != 0 ||
-	    (r = ek_auth(&t, &ek, &sess)) != 0)
-		goto out;
-	if ((rc = Esys_ActivateCredential(t.esys, ak, ek.tr, ESYS_TR_PASSWORD,
-	    sess, ESYS_TR_NONE, &idobj, &esec, &info)) != TSS2_RC_SUCCESS) {
-		r = tss_err("ActivateCredential", rc);
-		goto out;
-	}
-	*out = xmemdup(info->buffer, info->size);
-	*out_len = info->size;
-	r = ASSAY_OK;
- out:
-	ek_auth_done(&t, sess);
-	if (info != NULL) {
-		OPENSSL_cleanse(info, sizeof(*info));
-		Esys_Free(info);
-	}
-	OPENSSL_cleanse(&idobj, sizeof(idobj));
-	OPENSSL_cleanse(&esec, sizeof(esec));
-	Esys_Free(akpub);
-	ek_free(&ek);
-	tpm_close(&t);
-	return r;
 }

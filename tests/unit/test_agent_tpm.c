@@ -27,6 +27,8 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/evidence/pcr.h"
+#include "common/evidence/quote.h"
+#include "common/evidence/verdict.h"
 
 #include <tss2_mu.h>
 
@@ -549,6 +551,76 @@ START_TEST(quote_reports_extended_pcr)
 }
 END_TEST
 
+/* QN = nameAlg || SHA-256(parent QN || Name), for sha256 objects. */
+static void
+qualified(const uint8_t *parent, size_t plen, const uint8_t *name, size_t nlen,
+    uint8_t out[34])
+{
+	uint8_t buf[256];
+	unsigned int mdlen;
+
+	ck_assert_uint_le(plen + nlen, sizeof(buf));
+	memcpy(buf, parent, plen);
+	memcpy(buf + plen, name, nlen);
+	out[0] = 0x00;
+	out[1] = 0x0b;
+	ck_assert_int_eq(EVP_Digest(buf, plen + nlen, out + 2, &mdlen,
+	    EVP_sha256(), NULL), 1);
+}
+
+/* QN of the AK under the (sha256) EK of the endorsement hierarchy. */
+static void
+ak_qualified_name(const struct tpm_identity *id, uint8_t qn[34])
+{
+	static const uint8_t eh[4] = { 0x40, 0x00, 0x00, 0x0b };
+	uint8_t ekname[34], ekqn[34];
+	unsigned int mdlen;
+
+	ekname[0] = 0x00;
+	ekname[1] = 0x0b;
+	ck_assert_int_eq(EVP_Digest(id->ek_pub + 2, id->ek_pub_len - 2,
+	    ekname + 2, &mdlen, EVP_sha256(), NULL), 1);
+	qualified(eh, sizeof(eh), ekname, sizeof(ekname), ekqn);
+	qualified(ekqn, sizeof(ekqn), id->ak_name, id->ak_name_len, qn);
+}
+
+/* The verifier's own check accepts what the agent produced. */
+START_TEST(quote_passes_verifier_quote_verify)
+{
+	struct tpm_cfg c = cfg_default();
+	struct pcr_selection sel = sel_boot();
+	struct tpm_identity id = load(&c);
+	struct quote q;
+	struct quote_evidence ev;
+	struct quote_expect ex;
+	struct quote_result res;
+	struct verdict v;
+	uint8_t qn[34];
+
+	quote(&c, &sel, &q);
+	ak_qualified_name(&id, qn);	/* also proves the AK's parent is the EK */
+	memset(&ex, 0, sizeof(ex));
+	ex.ak = pub_pkey(id.ak_pub, id.ak_pub_len);
+	ex.ak_name = qn;
+	ex.ak_name_len = sizeof(qn);
+	ex.nonce = q.nonce;
+	ex.nonce_len = sizeof(q.nonce);
+	ex.sel = &sel;
+	ev.attest = q.attest;
+	ev.attest_len = q.attest_len;
+	ev.sig = q.sig;
+	ev.sig_len = q.sig_len;
+	ev.pcrs = &q.pcrs;
+	verdict_init(&v);
+	ck_assert_msg(quote_verify(&ev, &ex, &res, &v) == ASSAY_OK,
+	    "quote_verify: %s: %s", v.nfail ? v.fail[0].id : "-",
+	    v.nfail ? v.fail[0].detail : "-");
+	EVP_PKEY_free(ex.ak);
+	quote_free(&q);
+	tpm_identity_free(&id);
+}
+END_TEST
+
 START_TEST(quote_rejects_nonce_over_64_bytes)
 {
 	struct tpm_cfg c = cfg_default();
@@ -829,6 +901,52 @@ START_TEST(created_ek_equals_persisted_and_is_flushed)
 }
 END_TEST
 
+/* No persistent ECC EK: a P-256 one from the TCG template, no cert. */
+START_TEST(ecc_p256_ek_created_when_none_persisted)
+{
+	struct tpm_cfg c = cfg_default();
+	struct tpm_identity id;
+	TPM2B_PUBLIC ek;
+
+	c.ek_alg = TPM2_ALG_ECC;
+	ck_assert_int_eq(sh(TOOL "tpm2_evictcontrol -T %s -C o -c 0x81010016 "
+	    ">/dev/null", tcti), 0);
+	id = load(&c);
+	unmarshal_pub(id.ek_pub, id.ek_pub_len, &ek);
+	ck_assert_uint_eq(ek.publicArea.type, TPM2_ALG_ECC);
+	ck_assert_uint_eq(ek.publicArea.parameters.eccDetail.curveID,
+	    TPM2_ECC_NIST_P256);
+	ck_assert_ptr_null(id.ek_cert);		/* swtpm has no 0x01c0000a */
+	ck_assert_uint_eq(id.ek_cert_len, 0);
+	tpm_identity_free(&id);
+	activate_round_trip(&c);
+}
+END_TEST
+
+/* Restart of the swtpm process, then a reboot (TPM_Init + Startup). */
+START_TEST(ak_survives_restart_and_reboot)
+{
+	struct tpm_cfg c = cfg_default();
+	struct tpm_identity a = load(&c), b;
+	struct pcr_selection sel = sel_boot();
+	struct quote q;
+	static const uint8_t zero[32];
+
+	ck_assert_int_eq(sh(TOOL "tpm2_pcrextend -T %s 10:sha256=%064d",
+	    tcti, 1), 0);
+	ck_assert_int_eq(sh("swtpm_stop %s && swtpm_start %s && "
+	    "swtpm_reset %s", tdir, tdir, tdir), 0);
+	b = load(&c);
+	ck_assert_mem_eq(a.ak_name, b.ak_name, a.ak_name_len);
+	quote(&c, &sel, &q);
+	check_quote(&c, &sel, &q);
+	ck_assert_mem_eq(pcr_values_get(&q.pcrs, TPM2_ALG_SHA256, 10), zero, 32);
+	quote_free(&q);
+	tpm_identity_free(&a);
+	tpm_identity_free(&b);
+}
+END_TEST
+
 START_TEST(bad_tcti_is_tpm_error)
 {
 	struct tpm_cfg c = { .tcti = "swtpm:path=/nonexistent/assay.sock" };
@@ -844,7 +962,7 @@ main(void)
 {
 	Suite *s = suite_create("agent_tpm");
 	TCase *tc = tcase_create("swtpm");
-	TCase *chain = tcase_create("ek_chain");
+	TCase *chain = tcase_create("swtpm_altered");
 	TCase *plain = tcase_create("no_tpm");
 	SRunner *sr;
 	int nf;
@@ -861,6 +979,7 @@ main(void)
 	tcase_add_test(tc, quote_verifies_with_ak_and_matches_pcrs);
 	tcase_add_test(tc, quote_with_rsa_ak_verifies);
 	tcase_add_test(tc, quote_reports_extended_pcr);
+	tcase_add_test(tc, quote_passes_verifier_quote_verify);
 	tcase_add_test(tc, quote_rejects_nonce_over_64_bytes);
 	tcase_add_test(tc, quote_without_ak_is_state_error);
 	tcase_add_test(tc, quote_of_inactive_bank_is_unsupported);
@@ -876,6 +995,8 @@ main(void)
 	tcase_set_timeout(chain, 60);
 	tcase_add_test(chain, ek_chain_read_from_nv);
 	tcase_add_test(chain, created_ek_equals_persisted_and_is_flushed);
+	tcase_add_test(chain, ecc_p256_ek_created_when_none_persisted);
+	tcase_add_test(chain, ak_survives_restart_and_reboot);
 	suite_add_tcase(s, chain);
 
 	tcase_add_test(plain, bad_tcti_is_tpm_error);
