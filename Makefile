@@ -27,6 +27,10 @@ ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
+ifeq ($(SANITIZE),fuzz)
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
 
 COMMON_SRC   := $(wildcard common/*.c common/evidence/*.c)
 AGENT_SRC    := $(filter-out agent/main.c,$(wildcard agent/*.c))
@@ -34,6 +38,8 @@ VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 TOOLS_SRC    := $(filter-out tools/assayctl.c,$(wildcard tools/*.c))
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 BENCH_SRC    := $(wildcard tests/bench/*.c)
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_TIME    ?= 20
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
@@ -46,9 +52,10 @@ ALL_LIBS    := $(LIBVERIFIER) $(LIBAGENT) $(LIBTOOLS) $(LIBCOMMON)
 BINS  := $(O)/assay-agent $(O)/assay-verifier $(O)/assayctl
 UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 BENCHES := $(patsubst tests/bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 
 .SECONDARY:
-.PHONY: all deps check unit integration demo bench fuzz clean install uninstall
+.PHONY: all deps check unit units integration demo bench fuzz fuzzers clean
 all: $(BINS)
 
 deps:
@@ -79,6 +86,18 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(ALL_LIBS)
 $(O)/bench/%: $(O)/tests/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+
+$(O)/fuzz/%: $(O)/tests/fuzz/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(ALL_LIBS) $(LDLIBS)
+
+fuzzers: $(FUZZERS)
+
+# Build every libFuzzer harness with clang + ASan/UBSan and run each for
+# FUZZ_TIME seconds from its seed corpus under tests/fuzz/seeds/NAME.
+fuzz:
+	$(MAKE) O=$(O)-fuzz CC=clang SANITIZE=fuzz fuzzers
+	tests/fuzz/run.sh $(O)-fuzz $(FUZZ_TIME)
 
 check: deps
 	$(MAKE) all units

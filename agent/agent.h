@@ -18,7 +18,7 @@ struct aconf {
 	char	*id;			/* default: derived from the EK */
 	char	*tcti;
 	char	*ek_alg, *ak_alg;	/* "rsa" | "ecc" */
-	long	 ak_handle;
+	char	*ak_handle;		/* "0x81010020" */
 	char	*listen;		/* "0.0.0.0:8992" */
 	char	*advertise;		/* address the verifier polls */
 	char	*verifier;		/* "host:port" of the verifier */

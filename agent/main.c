@@ -2,6 +2,7 @@
  * main.c — assay-agent: configuration, TPM identity (EK, AK), mutual-TLS
  * server for the verifier's quote requests, enrollment, signals.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@ static const struct cfg_key aconf_keys[] = {
 	{ "tcti", CFG_STR, CONF(tcti), 0, 0, "TPM access: device:/dev/tpmrm0 or swtpm:path=..." },
 	{ "ek_alg", CFG_STR, CONF(ek_alg), 0, 0, "EK type: rsa (default) or ecc" },
 	{ "ak_alg", CFG_STR, CONF(ak_alg), 0, 0, "AK type: ecc (P-256, default) or rsa (2048)" },
-	{ "ak_handle", CFG_INT, CONF(ak_handle), 0x81000000L, 0x81ffffffL, "persistent handle of the AK" },
+	{ "ak_handle", CFG_STR, CONF(ak_handle), 0, 0, "persistent handle of the AK (0x81000000-0x817fffff)" },
 	{ "listen", CFG_STR, CONF(listen), 0, 0, "address:port for the verifier's requests" },
 	{ "advertise", CFG_STR, CONF(advertise), 0, 0, "address:port the verifier should poll" },
 	{ "verifier.address", CFG_STR, CONF(verifier), 0, 0, "address:port of the verifier" },
@@ -56,12 +57,14 @@ static int
 aconf_load(const char *path, struct agent *a)
 {
 	struct aconf *c = &a->conf;
+	unsigned long handle;
+	char *end;
 
 	memset(c, 0, sizeof(*c));
 	c->tcti = xstrdup("device:/dev/tpmrm0");
 	c->ek_alg = xstrdup("rsa");
 	c->ak_alg = xstrdup("ecc");
-	c->ak_handle = 0x81010020L;
+	c->ak_handle = xstrdup("0x81010020");
 	c->listen = xstrdup("0.0.0.0:8992");
 	c->verifier_name = xstrdup("verifier");
 	c->quote_rate = 5;
@@ -83,7 +86,12 @@ aconf_load(const char *path, struct agent *a)
 	daemon_resolve_path(path, &c->tls_key);
 	daemon_resolve_path(path, &c->tls_ca);
 	a->tpm.tcti = c->tcti;
-	a->tpm.ak_handle = (uint32_t)c->ak_handle;
+	errno = 0;
+	handle = strtoul(c->ak_handle, &end, 16);
+	if (errno != 0 || *end != '\0' || handle < 0x81000000UL || handle > 0x817fffffUL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: ak_handle '%s' is not a "
+		    "persistent owner handle (0x81000000-0x817fffff)", path, c->ak_handle);
+	a->tpm.ak_handle = (uint32_t)handle;
 	return ASSAY_OK;
 }
 
