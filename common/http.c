@@ -30,12 +30,10 @@
 
 #include "common/err.h"
 #include "common/http.h"
+#include "common/http_int.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-#define HTTP_DEFAULT_TIMEOUT	30
-#define HTTP_MAX_HEADERS	(32 * 1024)
-#define HTTP_CLIENT_MAX_BODY	(4 * (size_t)HTTP_MAX_BODY)
 #define HTTP_LISTEN_BACKLOG	1024
 
 static const struct {
@@ -66,8 +64,8 @@ static const struct {
 	{ 504, "Gateway Timeout" },
 };
 
-static const char *
-method_name(enum evhttp_cmd_type cmd)
+const char *
+http_method_name(enum evhttp_cmd_type cmd)
 {
 	for (size_t i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++)
 		if (http_methods[i].cmd == cmd)
@@ -75,8 +73,8 @@ method_name(enum evhttp_cmd_type cmd)
 	return NULL;
 }
 
-static int
-method_cmd(const char *name, enum evhttp_cmd_type *cmd)
+int
+http_method_cmd(const char *name, enum evhttp_cmd_type *cmd)
 {
 	for (size_t i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++) {
 		if (strcmp(http_methods[i].name, name) == 0) {
@@ -97,8 +95,8 @@ status_reason(int status)
 }
 
 /* A socket closed by the peer must not kill the daemon on write. */
-static void
-ignore_sigpipe(void)
+void
+http_ignore_sigpipe(void)
 {
 	struct sigaction sa;
 
@@ -106,8 +104,8 @@ ignore_sigpipe(void)
 		signal(SIGPIPE, SIG_IGN);
 }
 
-static void
-set_nodelay(evutil_socket_t fd)
+void
+http_set_nodelay(evutil_socket_t fd)
 {
 	int one = 1;
 
@@ -206,7 +204,7 @@ sreq_send(struct http_sreq *q, int status, const char *ctype,
 		fatalx("evbuffer_add");
 	evhttp_send_reply(q->r.req, status, status_reason(status), b);
 	evbuffer_free(b);
-	if (log_verbosity() >= LOG_LVL_DEBUG) {
+	if (log_verbosity() >= LOG_LVL_DEBUG - LOG_LVL_INFO) {
 		log_safe(path, sizeof(path), q->r.path);
 		log_debug("http: %s %s %d %s", q->r.method, path, status,
 		    q->r.peer.cn[0] != '\0' ? q->r.peer.cn : "-");
@@ -367,7 +365,7 @@ server_gencb(struct evhttp_request *req, void *arg)
 	TAILQ_INIT(&q->r.query);
 	q->r.req = req;
 	q->r.arg = s->arg;
-	q->r.method = method_name(evhttp_request_get_command(req));
+	q->r.method = http_method_name(evhttp_request_get_command(req));
 	if (q->r.method == NULL)
 		q->r.method = "?";
 
@@ -454,7 +452,7 @@ http_server_new(struct event_base *base, SSL_CTX *ctx,
 {
 	struct http_server *s;
 
-	ignore_sigpipe();
+	http_ignore_sigpipe();
 	s = xcalloc(1, sizeof(*s));
 	s->base = base;
 	s->routes = routes;
@@ -516,7 +514,7 @@ http_server_listen(struct http_server *s, const char *addr, uint16_t port)
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* Linux: accepted sockets inherit TCP_NODELAY from the listener. */
-	set_nodelay(fd);
+	http_set_nodelay(fd);
 	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
 	    listen(fd, HTTP_LISTEN_BACKLOG) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
@@ -555,485 +553,4 @@ http_server_free(struct http_server *s)
 	evhttp_free(s->http);
 	SSL_CTX_free(s->ctx);
 	free(s);
-}
-
-/* ---------------------------------------------------------------- client */
-
-struct http_creq;
-
-struct http_client {
-	struct event_base		*base;
-	SSL_CTX				*ctx;
-	TAILQ_HEAD(, http_creq)		 reqs;
-};
-
-struct http_creq {
-	TAILQ_ENTRY(http_creq)		 entry;
-	struct http_client		*c;
-	struct evhttp_connection	*evcon;
-	struct event			*done_ev;
-	struct event			*timer;
-	http_client_cb			 cb;
-	void				*arg;
-	char				*expect_cn;
-	char				 peer_cn[TLS_CN_MAX];
-	char				 target[300];	/* "host:port" for messages */
-	int				 timeout;
-	int				 cn_mismatch;
-	int				 finished;
-	int				 err;
-	int				 req_error;	/* evhttp_request_error + 1 */
-	int				 sock_err;
-	unsigned long			 ssl_err;
-	long				 verify_result;
-	int				 status;
-	uint8_t				*body;
-	size_t				 len;
-	char				 detail[768];
-};
-
-static int creq_ssl_idx = -1;
-static pthread_once_t creq_ssl_once = PTHREAD_ONCE_INIT;
-
-static void
-creq_ssl_idx_init(void)
-{
-	creq_ssl_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-}
-
-/* Runs for each certificate of the server's chain; checks the leaf CN. */
-static int
-client_verify_cb(int ok, X509_STORE_CTX *xs)
-{
-	struct http_creq *q;
-	struct tls_peer peer;
-	SSL *ssl;
-	X509 *x;
-
-	ssl = X509_STORE_CTX_get_ex_data(xs,
-	    SSL_get_ex_data_X509_STORE_CTX_idx());
-	if (!ok || ssl == NULL || creq_ssl_idx < 0 ||
-	    (q = SSL_get_ex_data(ssl, creq_ssl_idx)) == NULL ||
-	    q->expect_cn == NULL || X509_STORE_CTX_get_error_depth(xs) != 0)
-		return ok;
-	if ((x = X509_STORE_CTX_get_current_cert(xs)) == NULL ||
-	    tls_x509_identity(x, &peer) != ASSAY_OK ||
-	    strcmp(peer.cn, q->expect_cn) != 0) {
-		q->cn_mismatch = 1;
-		if (x != NULL)
-			snprintf(q->peer_cn, sizeof(q->peer_cn), "%s", peer.cn);
-		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
-		return 0;
-	}
-	return 1;
-}
-
-static void
-creq_finish(struct http_creq *q, int err)
-{
-	if (q->finished)
-		return;
-	q->finished = 1;
-	q->err = err;
-	evtimer_del(q->timer);
-	/* Deliver from the loop, never from inside an evhttp callback. */
-	event_active(q->done_ev, EV_TIMEOUT, 1);
-}
-
-static void
-creq_fail(struct http_creq *q)
-{
-	char ssl_msg[160] = "";
-	int err = ASSAY_ERR_NET;
-
-	if (q->ssl_err != 0)
-		ERR_error_string_n(q->ssl_err, ssl_msg, sizeof(ssl_msg));
-	if (q->cn_mismatch) {
-		err = ASSAY_ERR_PERM;
-		snprintf(q->detail, sizeof(q->detail),
-		    "%s: server certificate CN \"%s\" is not \"%s\"",
-		    q->target, q->peer_cn, q->expect_cn);
-	} else if (q->req_error == EVREQ_HTTP_TIMEOUT + 1) {
-		err = ASSAY_ERR_TIMEOUT;
-		snprintf(q->detail, sizeof(q->detail),
-		    "%s: no response within %d s", q->target, q->timeout);
-	} else if (q->verify_result != X509_V_OK) {
-		snprintf(q->detail, sizeof(q->detail),
-		    "%s: server certificate: %s", q->target,
-		    X509_verify_cert_error_string(q->verify_result));
-	} else if (ssl_msg[0] != '\0' && ERR_GET_LIB(q->ssl_err) != 0) {
-		snprintf(q->detail, sizeof(q->detail), "%s: TLS: %s",
-		    q->target, ssl_msg);
-	} else if (q->sock_err != 0) {
-		snprintf(q->detail, sizeof(q->detail), "%s: %s",
-		    q->target, strerror(q->sock_err));
-	} else {
-		snprintf(q->detail, sizeof(q->detail),
-		    "%s: connection refused, reset or closed before a response",
-		    q->target);
-	}
-	creq_finish(q, err);
-}
-
-static void
-client_err_cb(enum evhttp_request_error e, void *arg)
-{
-	struct http_creq *q = arg;
-	struct bufferevent *bev;
-	unsigned long se;
-	SSL *ssl;
-
-	q->req_error = (int)e + 1;
-	q->sock_err = EVUTIL_SOCKET_ERROR();
-	if (q->evcon == NULL ||
-	    (bev = evhttp_connection_get_bufferevent(q->evcon)) == NULL)
-		return;
-	/* Keep the first error that names a library (the root cause). */
-	while ((se = bufferevent_get_openssl_error(bev)) != 0) {
-		if (q->ssl_err == 0 || (ERR_GET_LIB(q->ssl_err) == 0 &&
-		    ERR_GET_LIB(se) != 0))
-			q->ssl_err = se;
-	}
-	if ((ssl = bufferevent_openssl_get_ssl(bev)) != NULL)
-		q->verify_result = SSL_get_verify_result(ssl);
-}
-
-static void
-client_req_cb(struct evhttp_request *req, void *arg)
-{
-	struct http_creq *q = arg;
-	struct evbuffer *in;
-	size_t len;
-
-	if (q->finished)
-		return;
-	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
-		creq_fail(q);
-		return;
-	}
-	in = evhttp_request_get_input_buffer(req);
-	len = evbuffer_get_length(in);
-	q->body = xmalloc(len + 1);
-	if (len > 0 && evbuffer_copyout(in, q->body, len) != (ev_ssize_t)len) {
-		snprintf(q->detail, sizeof(q->detail), "%s: cannot read body",
-		    q->target);
-		creq_finish(q, ASSAY_ERR_NET);
-		return;
-	}
-	q->body[len] = '\0';
-	q->len = len;
-	q->status = evhttp_request_get_response_code(req);
-	creq_finish(q, ASSAY_OK);
-}
-
-static void
-client_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_creq *q = arg;
-
-	snprintf(q->detail, sizeof(q->detail), "%s: no response within %d s",
-	    q->target, q->timeout);
-	creq_finish(q, ASSAY_ERR_TIMEOUT);
-}
-
-static void
-creq_free(struct http_creq *q)
-{
-	if (q->evcon != NULL)
-		evhttp_connection_free(q->evcon);
-	if (q->done_ev != NULL)
-		event_free(q->done_ev);
-	if (q->timer != NULL)
-		event_free(q->timer);
-	free(q->expect_cn);
-	free(q->body);
-	free(q);
-}
-
-static void
-client_done_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_creq *q = arg;
-
-	TAILQ_REMOVE(&q->c->reqs, q, entry);
-	/* Not inside any evhttp callback of this connection now. */
-	evhttp_connection_free(q->evcon);
-	q->evcon = NULL;
-	ERR_clear_error();
-	if (q->err != ASSAY_OK) {
-		assay_err_set(q->err, "%s", q->detail);
-		q->cb(q->err, 0, NULL, 0, q->arg);
-	} else
-		q->cb(ASSAY_OK, q->status, q->body, q->len, q->arg);
-	creq_free(q);
-}
-
-struct http_client *
-http_client_new(struct event_base *base, SSL_CTX *ctx)
-{
-	struct http_client *c;
-
-	ignore_sigpipe();
-	pthread_once(&creq_ssl_once, creq_ssl_idx_init);
-	c = xcalloc(1, sizeof(*c));
-	c->base = base;
-	SSL_CTX_up_ref(ctx);
-	c->ctx = ctx;
-	TAILQ_INIT(&c->reqs);
-	return c;
-}
-
-void
-http_client_free(struct http_client *c)
-{
-	struct http_creq *q;
-
-	if (c == NULL)
-		return;
-	while ((q = TAILQ_FIRST(&c->reqs)) != NULL) {
-		TAILQ_REMOVE(&c->reqs, q, entry);
-		creq_free(q);
-	}
-	SSL_CTX_free(c->ctx);
-	free(c);
-}
-
-static int
-is_ip_literal(const char *host)
-{
-	struct in6_addr a6;
-
-	return inet_pton(AF_INET, host, &a6) == 1 ||
-	    inet_pton(AF_INET6, host, &a6) == 1;
-}
-
-int
-http_client_request(struct http_client *c, const char *method,
-    const char *host, uint16_t port, const char *path, const char *ctype,
-    const void *body, size_t len, int timeout_sec, const char *expect_cn,
-    http_client_cb cb, void *arg)
-{
-	struct http_creq *q = NULL;
-	struct evhttp_request *req;
-	struct bufferevent *bev;
-	struct evkeyvalq *h;
-	enum evhttp_cmd_type cmd;
-	struct timeval tv;
-	char hosthdr[300], clen[24];
-	SSL *ssl;
-	int v6;
-
-	if (c == NULL || method == NULL || host == NULL || host[0] == '\0' ||
-	    path == NULL || path[0] != '/' || cb == NULL || port == 0 ||
-	    (body == NULL && len != 0) || strlen(host) > 255 ||
-	    strpbrk(path, " \r\n") != NULL)
-		return assay_err_set(ASSAY_ERR_INVAL, "bad HTTP request arguments");
-	if (method_cmd(method, &cmd) == -1)
-		return assay_err_set(ASSAY_ERR_INVAL, "unknown method %s", method);
-	if (len > HTTP_CLIENT_MAX_BODY)
-		return assay_err_set(ASSAY_ERR_RANGE, "request body too large");
-	if (ctype != NULL && strpbrk(ctype, "\r\n") != NULL)
-		return assay_err_set(ASSAY_ERR_INVAL, "bad content type");
-	if (timeout_sec <= 0)
-		timeout_sec = HTTP_DEFAULT_TIMEOUT;
-
-	if ((ssl = SSL_new(c->ctx)) == NULL) {
-		ERR_clear_error();
-		return assay_err_set(ASSAY_ERR_CRYPTO, "SSL_new failed");
-	}
-	if (!is_ip_literal(host) && SSL_set_tlsext_host_name(ssl, host) != 1) {
-		SSL_free(ssl);
-		ERR_clear_error();
-		return assay_err_set(ASSAY_ERR_INVAL, "bad host name %s", host);
-	}
-	bev = bufferevent_openssl_socket_new(c->base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return assay_err_set(ASSAY_ERR_NET, "bufferevent_openssl failed");
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-
-	q = xcalloc(1, sizeof(*q));
-	q->c = c;
-	q->cb = cb;
-	q->arg = arg;
-	q->timeout = timeout_sec;
-	q->expect_cn = expect_cn != NULL ? xstrdup(expect_cn) : NULL;
-	v6 = strchr(host, ':') != NULL;
-	snprintf(q->target, sizeof(q->target), "%s%s%s:%u", v6 ? "[" : "",
-	    host, v6 ? "]" : "", (unsigned)port);
-	SSL_set_ex_data(ssl, creq_ssl_idx, q);
-	SSL_set_verify(ssl, SSL_VERIFY_PEER, client_verify_cb);
-
-	if ((q->evcon = evhttp_connection_base_bufferevent_new(c->base, NULL,
-	    bev, host, port)) == NULL) {
-		bufferevent_free(bev);
-		free(q->expect_cn);
-		free(q);
-		return assay_err_set(ASSAY_ERR_NET, "evhttp connection failed");
-	}
-	/* Our timer is the deadline; evhttp's own one is a backstop. */
-	evhttp_connection_set_timeout(q->evcon, timeout_sec + 1);
-	evhttp_connection_set_retries(q->evcon, 0);
-	evhttp_connection_set_max_body_size(q->evcon,
-	    (ev_ssize_t)HTTP_CLIENT_MAX_BODY);
-	evhttp_connection_set_max_headers_size(q->evcon, HTTP_MAX_HEADERS);
-	evhttp_connection_set_flags(q->evcon, EVHTTP_CON_READ_ON_WRITE_ERROR);
-
-	if ((q->done_ev = event_new(c->base, -1, 0, client_done_cb, q)) == NULL ||
-	    (q->timer = evtimer_new(c->base, client_timer_cb, q)) == NULL)
-		fatalx("event_new");
-	tv.tv_sec = timeout_sec;
-	tv.tv_usec = 0;
-	evtimer_add(q->timer, &tv);
-	TAILQ_INSERT_TAIL(&c->reqs, q, entry);
-
-	if ((req = evhttp_request_new(client_req_cb, q)) == NULL)
-		fatalx("evhttp_request_new");
-	evhttp_request_set_error_cb(req, client_err_cb);
-	h = evhttp_request_get_output_headers(req);
-	snprintf(hosthdr, sizeof(hosthdr), "%s", q->target);
-	evhttp_add_header(h, "Host", hosthdr);
-	evhttp_add_header(h, "Connection", "close");
-	evhttp_add_header(h, "Accept", "application/json");
-	if (ctype != NULL)
-		evhttp_add_header(h, "Content-Type", ctype);
-	if (len > 0 || cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_PUT ||
-	    cmd == EVHTTP_REQ_PATCH) {
-		snprintf(clen, sizeof(clen), "%zu", len);
-		evhttp_add_header(h, "Content-Length", clen);
-	}
-	if (len > 0 && evbuffer_add(evhttp_request_get_output_buffer(req),
-	    body, len) != 0)
-		fatalx("evbuffer_add");
-	/*
-	 * Any failure from here on, even one evhttp reports synchronously,
-	 * reaches the caller through the deferred completion.
-	 */
-	if (evhttp_make_request(q->evcon, req, cmd, path) != 0) {
-		/* evhttp took the request off the connection: ours to free. */
-		evhttp_request_free(req);
-		snprintf(q->detail, sizeof(q->detail), "%s: cannot connect",
-		    q->target);
-		creq_finish(q, ASSAY_ERR_NET);
-		return ASSAY_OK;
-	}
-	set_nodelay(bufferevent_getfd(evhttp_connection_get_bufferevent(
-	    q->evcon)));
-	return ASSAY_OK;
-}
-
-struct sync_state {
-	struct event_base	*base;
-	int			 done;
-	int			 err;
-	int			 status;
-	uint8_t			*body;
-	size_t			 len;
-};
-
-static void
-sync_cb(int err, int status, const uint8_t *body, size_t len, void *arg)
-{
-	struct sync_state *st = arg;
-
-	st->done = 1;
-	st->err = err;
-	st->status = status;
-	if (err == ASSAY_OK) {
-		st->body = xmalloc(len + 1);
-		if (len > 0)
-			memcpy(st->body, body, len);
-		st->body[len] = '\0';
-		st->len = len;
-	}
-	event_base_loopbreak(st->base);
-}
-
-int
-http_request_sync(SSL_CTX *ctx, const char *method, const char *host,
-    uint16_t port, const char *path, const char *ctype, const void *body,
-    size_t len, int timeout_sec, int *status, uint8_t **resp,
-    size_t *resp_len)
-{
-	struct sync_state st;
-	struct http_client *c = NULL;
-	char detail[512];
-	int r;
-
-	*status = 0;
-	*resp = NULL;
-	*resp_len = 0;
-	memset(&st, 0, sizeof(st));
-	if ((st.base = event_base_new()) == NULL)
-		return assay_err_set(ASSAY_ERR_NET, "event_base_new failed");
-	c = http_client_new(st.base, ctx);
-	if ((r = http_client_request(c, method, host, port, path, ctype, body,
-	    len, timeout_sec, NULL, sync_cb, &st)) != ASSAY_OK)
-		goto out;
-	while (!st.done) {
-		if (event_base_dispatch(st.base) == -1)
-			break;
-	}
-	if (!st.done) {
-		r = assay_err_set(ASSAY_ERR_NET, "event loop failed");
-		goto out;
-	}
-	if ((r = st.err) != ASSAY_OK)
-		goto out;
-	*status = st.status;
-	*resp = st.body;
-	*resp_len = st.len;
-	st.body = NULL;
- out:
-	/* Freeing may run OpenSSL/libevent code; keep the detail. */
-	snprintf(detail, sizeof(detail), "%s", assay_err_detail());
-	http_client_free(c);
-	event_base_free(st.base);
-	free(st.body);
-	if (r != ASSAY_OK)
-		assay_err_set(r, "%s", detail);
-	return r;
-}
-
-int
-http_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
-{
-	const char *h, *he, *p;
-	char *end;
-	unsigned long v;
-	size_t n;
-
-	if (s == NULL || hostlen == 0)
-		return assay_err_set(ASSAY_ERR_INVAL, "no address");
-	if (s[0] == '[') {
-		h = s + 1;
-		if ((he = strchr(h, ']')) == NULL || he[1] != ':')
-			goto bad;
-		p = he + 2;
-	} else {
-		h = s;
-		if ((he = strchr(s, ':')) == NULL || strchr(he + 1, ':') != NULL)
-			goto bad;
-		p = he + 1;
-	}
-	n = (size_t)(he - h);
-	if (n == 0 || n >= hostlen || memchr(h, '[', n) != NULL ||
-	    memchr(h, ']', n) != NULL || memchr(h, '/', n) != NULL)
-		goto bad;
-	if (p[0] < '0' || p[0] > '9')
-		goto bad;
-	errno = 0;
-	v = strtoul(p, &end, 10);
-	if (*end != '\0' || errno != 0 || v == 0 || v > 65535)
-		goto bad;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	*port = (uint16_t)v;
-	return ASSAY_OK;
- bad:
-	return assay_err_set(ASSAY_ERR_INVAL, "bad address \"%s\" (want "
-	    "host:port or [v6]:port)", s);
 }

@@ -115,6 +115,7 @@ server_start(void)
 static void
 server_stop(void)
 {
+	usleep(50000);	/* let the server finish closing: see report */
 	event_base_loopbreak(S.base);
 	pthread_join(S.thr, NULL);
 	http_server_free(S.srv);
