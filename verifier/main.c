@@ -192,6 +192,8 @@ main(int argc, char **argv)
 	v.pool = verify_pool_new(v.base, (int)v.conf.threads, sched_verify_done, &v);
 	v.client = http_client_new(v.base, v.client_ctx);
 	v.http = http_server_new(v.base, v.server_ctx, api_routes, &v);
+	/* Policies with a million digests are larger than the default body limit. */
+	http_server_set_max_body(v.http, 64u * 1024 * 1024);
 	if (http_server_listen(v.http, host, port) != 0) {
 		log_err("listen %s: %s", v.conf.listen, assay_err_detail());
 		goto out;
