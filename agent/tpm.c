@@ -426,7 +426,8 @@ nv_read_all(struct tpm *t, uint32_t index, uint8_t **out, size_t *outlen)
 		r = tpmx_err("NV_ReadPublic", rc);
 		goto out;
 	}
-	if (!(nvpub->nvPublic.attributes & TPMA_NV_WRITTEN)) {
+	if (!(nvpub->nvPublic.attributes & TPMA_NV_WRITTEN) ||
+	    nvpub->nvPublic.dataSize == 0) {
 		r = ASSAY_OK;
 		goto out;
 	}
@@ -440,7 +441,7 @@ nv_read_all(struct tpm *t, uint32_t index, uint8_t **out, size_t *outlen)
 		goto out;
 	}
 	size = nvpub->nvPublic.dataSize;
-	buf = xmalloc(size > 0 ? size : 1);
+	buf = xmalloc(size);
 	while (off < size) {
 		size_t n = size - off < chunk ? size - off : chunk;
 
