@@ -8,7 +8,11 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+O        ?= build-asan
+else
 O        ?= build
+endif
 
 PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libssl libcrypto libevent \
         libevent_openssl libevent_pthreads jansson yaml-0.1 sqlite3

@@ -148,8 +148,10 @@ join_failures(const struct verdict *vd, char *out, size_t outlen)
 
 	out[0] = '\0';
 	for (size_t i = 0; i < vd->nfail && off < outlen; i++) {
-		int n = snprintf(out + off, outlen - off, "%s%s: %s", i > 0 ? "; " : "",
-		    vd->fail[i].id, vd->fail[i].detail);
+		/* The first id is the reason itself; later ones are named. */
+		int n = i == 0 ? snprintf(out, outlen, "%s", vd->fail[0].detail) :
+		    snprintf(out + off, outlen - off, "; %s: %s", vd->fail[i].id,
+		    vd->fail[i].detail);
 		if (n < 0)
 			break;
 		off += (size_t)n;
