@@ -80,7 +80,7 @@ pcr_values_from_json(const json_t *j, struct pcr_values *out)
 			errno = 0;
 			i = strtoul(idx, &end, 10);
 			if (idx[0] < '0' || idx[0] > '9' || *end != '\0' || errno != 0 ||
-			    i >= TPM2_PCR_COUNT)
+			    i >= TPM2_PCR_COUNT || (idx[0] == '0' && idx[1] != '\0'))
 				return assay_err_set(ASSAY_ERR_FORMAT,
 				    "pcrs.%s: bad PCR index '%.16s'", bname, idx);
 			if (!json_is_string(val) ||
