@@ -332,9 +332,13 @@ cmd_policy(struct ctl *c, int argc, char **argv)
 	if ((strcmp(sub, "show") == 0 || strcmp(sub, "delete") == 0) && argc == 2) {
 		path = xasprintf("/v1/policies/%s", argv[1]);
 		if (strcmp(sub, "show") == 0) {
-			r = call(c, "GET", path, NULL, NULL, 0, NULL, &raw);
-			if (r == 0 && raw != NULL)
+			/* The API answers JSON to us; print the policy text itself. */
+			r = call(c, "GET", path, NULL, NULL, 0, &j, &raw);
+			if (r == 0 && j != NULL && !c->json)
+				fputs(str(j, "text"), stdout);
+			else if (r == 0 && raw != NULL)
 				fputs(raw, stdout);
+			json_decref(j);
 		} else {
 			r = call(c, "DELETE", path, NULL, NULL, 0, NULL, NULL);
 			if (r == 0)
