@@ -246,19 +246,20 @@ api_agent_attest(struct http_request *r)
 	    "status", "attestation scheduled"));
 }
 
+/* Move an agent back to pending (and poll it now) from the allowed states. */
 static void
-api_agent_reset(struct http_request *r)
+agent_repend(struct http_request *r, int allowed, const char *why)
 {
 	struct vagent *va;
 
 	if ((va = agent_or_404(r)) == NULL)
 		return;
-	if (va->rec.state != AGENT_UNTRUSTED && va->rec.state != AGENT_UNREACHABLE) {
-		http_reply_error(r, 409, "agent is %s: only untrusted or unreachable "
-		    "agents are reset", agent_state_name(va->rec.state));
+	if ((allowed & (1 << va->rec.state)) == 0) {
+		http_reply_error(r, 409, "agent is %s: cannot %s it",
+		    agent_state_name(va->rec.state), why);
 		return;
 	}
-	if (agent_set_state(va, AGENT_PENDING, NULL, "reset by admin") != 0) {
+	if (agent_set_state(va, AGENT_PENDING, NULL, why) != 0) {
 		http_reply_error(r, 500, "store: %s", assay_err_detail());
 		return;
 	}
@@ -266,6 +267,18 @@ api_agent_reset(struct http_request *r)
 	if (!va->inflight)
 		sched_agent(va, 0);
 	http_reply_json(r, 200, agent_detail(va));
+}
+
+static void
+api_agent_reset(struct http_request *r)
+{
+	agent_repend(r, 1 << AGENT_UNTRUSTED | 1 << AGENT_UNREACHABLE, "reset");
+}
+
+static void
+api_agent_start(struct http_request *r)
+{
+	agent_repend(r, 1 << AGENT_STOPPED, "start");
 }
 
 static void
@@ -285,28 +298,6 @@ api_agent_stop(struct http_request *r)
 		return;
 	}
 	sched_cancel(va);
-	http_reply_json(r, 200, agent_detail(va));
-}
-
-static void
-api_agent_start(struct http_request *r)
-{
-	struct vagent *va;
-
-	if ((va = agent_or_404(r)) == NULL)
-		return;
-	if (va->rec.state != AGENT_STOPPED) {
-		http_reply_error(r, 409, "agent is %s, not stopped",
-		    agent_state_name(va->rec.state));
-		return;
-	}
-	if (agent_set_state(va, AGENT_PENDING, NULL, "started by admin") != 0) {
-		http_reply_error(r, 500, "store: %s", assay_err_detail());
-		return;
-	}
-	va->failures = 0;
-	if (!va->inflight)
-		sched_agent(va, 0);
 	http_reply_json(r, 200, agent_detail(va));
 }
 
