@@ -96,7 +96,8 @@ int	http_client_request(struct http_client *c, const char *method,
 /* Blocking request on a private event loop (tools, tests). *resp is NUL-terminated. */
 int	http_request_sync(SSL_CTX *ctx, const char *method, const char *host,
 	    uint16_t port, const char *path, const char *ctype, const void *body,
-	    size_t len, int timeout_sec, int *status, uint8_t **resp, size_t *resp_len);
+	    size_t len, int timeout_sec, const char *expect_cn, int *status,
+	    uint8_t **resp, size_t *resp_len);
 
 /* "host:port" / "[v6]:port" split; ASSAY_ERR_INVAL on bad input. */
 int	http_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port);

@@ -426,8 +426,8 @@ sync_cb(int err, int status, const uint8_t *body, size_t len, void *arg)
 int
 http_request_sync(SSL_CTX *ctx, const char *method, const char *host,
     uint16_t port, const char *path, const char *ctype, const void *body,
-    size_t len, int timeout_sec, int *status, uint8_t **resp,
-    size_t *resp_len)
+    size_t len, int timeout_sec, const char *expect_cn, int *status,
+    uint8_t **resp, size_t *resp_len)
 {
 	struct sync_state st;
 	struct http_client *c = NULL;
@@ -442,7 +442,7 @@ http_request_sync(SSL_CTX *ctx, const char *method, const char *host,
 		return assay_err_set(ASSAY_ERR_NET, "event_base_new failed");
 	c = http_client_new(st.base, ctx);
 	if ((r = http_client_request(c, method, host, port, path, ctype, body,
-	    len, timeout_sec, NULL, sync_cb, &st)) != ASSAY_OK)
+	    len, timeout_sec, expect_cn, sync_cb, &st)) != ASSAY_OK)
 		goto out;
 	while (!st.done) {
 		if (event_base_dispatch(st.base) == -1)

@@ -46,7 +46,8 @@ call(struct ctl *c, const char *method, const char *path, const char *ctype,
 		return 2;
 	}
 	r = http_request_sync(ctx, method, host, port, path, ctype, body, len,
-	    c->timeout, &status, &resp, &rlen);
+	    c->timeout, c->verifier_name != NULL ? c->verifier_name : "verifier",
+	    &status, &resp, &rlen);
 	SSL_CTX_free(ctx);
 	if (r != 0) {
 		fprintf(stderr, "assayctl: %s: %s\n", c->verifier, assay_err_detail());

@@ -7,6 +7,7 @@
 
 struct ctl {
 	char	*verifier;	/* host:port */
+	char	*verifier_name;	/* expected CN of the verifier certificate */
 	char	*cert, *key, *ca;
 	int	 json;		/* print raw JSON */
 	int	 timeout;

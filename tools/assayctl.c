@@ -20,6 +20,7 @@
 
 static const struct cfg_key ctl_keys[] = {
 	{ "verifier", CFG_STR, CTL(verifier), 0, 0, "verifier address host:port" },
+	{ "verifier_name", CFG_STR, CTL(verifier_name), 0, 0, "CN of the verifier certificate (default verifier)" },
 	{ "tls.cert", CFG_STR, CTL(cert), 0, 0, "admin certificate (OU=admin)" },
 	{ "tls.key", CFG_STR, CTL(key), 0, 0, "its key" },
 	{ "tls.ca", CFG_STR, CTL(ca), 0, 0, "CA of the verifier's certificate" },
@@ -30,7 +31,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: assayctl [-c FILE] [--verifier HOST:PORT] [--cert F --key F --ca F]\n"
+	    "usage: assayctl [-c FILE] [--verifier HOST:PORT] [--verifier-name CN]\n"
+	    "                [--cert F --key F --ca F]\n"
 	    "                [--json] COMMAND ...\n"
 	    "commands:\n"
 	    "  agents list [--state S] | show ID | admit ID --policy P [--address H:P]\n"
@@ -60,6 +62,7 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "verifier", required_argument, NULL, 'V' },
+		{ "verifier-name", required_argument, NULL, 'N' },
 		{ "cert", required_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'K' },
 		{ "ca", required_argument, NULL, 'A' },
@@ -69,7 +72,7 @@ main(int argc, char **argv)
 	};
 	struct ctl c = { .timeout = 30 };
 	const char *conf = getenv("ASSAYCTL_CONFIG");
-	char *o_verifier = NULL, *o_cert = NULL, *o_key = NULL, *o_ca = NULL;
+	char *o_verifier = NULL, *o_name = NULL, *o_cert = NULL, *o_key = NULL, *o_ca = NULL;
 	int ch, r;
 
 	log_init("assayctl", -1);
@@ -77,6 +80,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'V': o_verifier = optarg; break;
+		case 'N': o_name = optarg; break;
 		case 'C': o_cert = optarg; break;
 		case 'K': o_key = optarg; break;
 		case 'A': o_ca = optarg; break;
@@ -97,6 +101,8 @@ main(int argc, char **argv)
 	set(&c.key, getenv("ASSAY_KEY"));
 	set(&c.ca, getenv("ASSAY_CA"));
 	set(&c.verifier, o_verifier);
+	set(&c.verifier_name, getenv("ASSAY_VERIFIER_NAME"));
+	set(&c.verifier_name, o_name);
 	set(&c.cert, o_cert);
 	set(&c.key, o_key);
 	set(&c.ca, o_ca);

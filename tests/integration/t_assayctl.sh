@@ -44,6 +44,10 @@ n2=$(api GET /v1/agents/c1 | sed -n 's/.*"attest_ok": *\([0-9]*\).*/\1/p')
 ctl agents start c1 >/dev/null || fail "start"
 wait_state c1 trusted 20 || fail "c1 not trusted after start"
 
+step "assayctl refuses a server whose certificate is not the verifier's name"
+ctl --verifier-name someone-else agents list 2>"$T/err" && fail "wrong verifier name accepted"
+grep -q "verifier" "$T/err" || fail "wrong name error: $(cat "$T/err")"
+
 step "a deleted agent enrolls again by itself"
 ctl agents delete c1 | grep -q "c1: deleted" || fail "delete"
 api GET /v1/agents/c1 >/dev/null 2>&1 && fail "still there after delete"

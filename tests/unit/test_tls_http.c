@@ -149,7 +149,7 @@ req_as(const char *who, const char *method, const char *path,
 
 	r = http_request_sync(ctx, method, "127.0.0.1", S.port, path,
 	    body != NULL ? "application/json" : NULL, body,
-	    body != NULL ? strlen(body) : 0, 5, status, &resp, &len);
+	    body != NULL ? strlen(body) : 0, 5, NULL, status, &resp, &len);
 	SSL_CTX_free(ctx);
 	if (json != NULL)
 		*json = r == ASSAY_OK ? json_loadb((char *)resp, len, 0, NULL) : NULL;
@@ -474,7 +474,7 @@ START_TEST(sync_client_maps_timeout)
 	int st = -1, fd = listen_socket(&port);
 
 	ck_assert_int_eq(http_request_sync(ctx, "GET", "127.0.0.1", port, "/",
-	    NULL, NULL, 0, 1, &st, &resp, &len), ASSAY_ERR_TIMEOUT);
+	    NULL, NULL, 0, 1, NULL, &st, &resp, &len), ASSAY_ERR_TIMEOUT);
 	ck_assert_int_eq(st, 0);
 	ck_assert_ptr_null(resp);
 	ck_assert_uint_eq(len, 0);
