@@ -348,6 +348,38 @@ der_cert(const uint8_t *p, size_t len)
 	return x;
 }
 
+/*
+ * The TCG EK Credential Profile marks EK certificates with the extended
+ * key usage tcg-kp-EKCertificate (2.23.133.8.1). Many vendors omit the
+ * extension; when it is present it must name that purpose, so that a
+ * certificate issued for something else is not taken as an EK's.
+ */
+static int
+check_eku(X509 *leaf)
+{
+	EXTENDED_KEY_USAGE *eku;
+	ASN1_OBJECT *tcg;
+	int crit = 0, found = 0;
+
+	eku = X509_get_ext_d2i(leaf, NID_ext_key_usage, &crit, NULL);
+	if (eku == NULL)
+		return crit == -1 ? ASSAY_OK : assay_err_set(ASSAY_ERR_PERM,
+		    "EK certificate: malformed extended key usage");
+	if ((tcg = OBJ_txt2obj("2.23.133.8.1", 1)) == NULL) {
+		EXTENDED_KEY_USAGE_free(eku);
+		return assay_err_set(ASSAY_ERR_CRYPTO, "OBJ_txt2obj failed");
+	}
+	for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++)
+		if (OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), tcg) == 0)
+			found = 1;
+	ASN1_OBJECT_free(tcg);
+	EXTENDED_KEY_USAGE_free(eku);
+	if (!found)
+		return assay_err_set(ASSAY_ERR_PERM, "EK certificate: extended key "
+		    "usage does not include tcg-kp-EKCertificate (2.23.133.8.1)");
+	return ASSAY_OK;
+}
+
 int
 ek_verify(const struct ek_trust *t, const struct tpm2_public *ek,
     const uint8_t *cert, size_t cert_len,
@@ -412,6 +444,8 @@ ek_verify(const struct ek_trust *t, const struct tpm2_public *ek,
 		    X509_STORE_CTX_get_error_depth(ctx));
 		goto out;
 	}
+	if ((r = check_eku(leaf)) != ASSAY_OK)
+		goto out;
 	if (tpm2_public_matches(ek, X509_get0_pubkey(leaf)) != ASSAY_OK) {
 		r = assay_err_set(ASSAY_ERR_PERM,
 		    "EK certificate key does not match EK public");

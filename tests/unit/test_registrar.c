@@ -370,6 +370,8 @@ START_TEST(other_tpm_ek_does_not_match_cert)
 END_TEST
 
 /* Certificates made here: an EC test CA and leaves holding the EK key. */
+static const char *leaf_eku;	/* extended key usage of made leaves, if set */
+
 static X509 *
 make_cert(EVP_PKEY *subject_key, const char *cn, X509 *issuer,
     EVP_PKEY *issuer_key, int ca, long from, long to)
@@ -399,6 +401,12 @@ make_cert(EVP_PKEY *subject_key, const char *cn, X509 *issuer,
 	    ca ? "critical,keyCertSign,cRLSign" : "critical,keyEncipherment");
 	X509_add_ext(x, ext, -1);
 	X509_EXTENSION_free(ext);
+	if (!ca && leaf_eku != NULL) {
+		ext = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, leaf_eku);
+		ck_assert_ptr_nonnull(ext);
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
 	ck_assert_int_gt(X509_sign(x, issuer_key, EVP_sha256()), 0);
 	X509_NAME_free(nm);
 	return x;
@@ -453,6 +461,24 @@ START_TEST(made_leaf_within_dates_verifies)
 {
 	ck_assert_msg(verify_made_leaf(0, -3600, 3600) == ASSAY_OK, "%s",
 	    assay_err_detail());
+}
+END_TEST
+
+START_TEST(ek_cert_with_tcg_eku_verifies)
+{
+	leaf_eku = "2.23.133.8.1";
+	ck_assert_msg(verify_made_leaf(0, -3600, 3600) == ASSAY_OK, "%s",
+	    assay_err_detail());
+	leaf_eku = NULL;
+}
+END_TEST
+
+START_TEST(ek_cert_for_another_purpose_rejected)
+{
+	leaf_eku = "serverAuth";
+	ck_assert_int_eq(verify_made_leaf(0, -3600, 3600), ASSAY_ERR_PERM);
+	ck_assert_ptr_nonnull(strstr(assay_err_detail(), "2.23.133.8.1"));
+	leaf_eku = NULL;
 }
 END_TEST
 
@@ -693,6 +719,8 @@ main(void)
 	tcase_add_test(tc, other_tpm_ek_does_not_match_cert);
 	tcase_add_test(tc, made_leaf_within_dates_verifies);
 	tcase_add_test(tc, expired_ek_cert_rejected);
+	tcase_add_test(tc, ek_cert_with_tcg_eku_verifies);
+	tcase_add_test(tc, ek_cert_for_another_purpose_rejected);
 	tcase_add_test(tc, not_yet_valid_ek_cert_rejected);
 	tcase_add_test(tc, ca_ek_cert_rejected);
 	tcase_add_test(tc, garbage_ek_cert_rejected);
