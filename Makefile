@@ -43,6 +43,7 @@ TOOLS_SRC    := $(filter-out tools/assayctl.c,$(wildcard tools/*.c))
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 BENCH_SRC    := $(wildcard tests/bench/*.c)
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+TESTTOOL_SRC := $(wildcard tests/tools/*.c)
 FUZZ_TIME    ?= 20
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
@@ -57,6 +58,7 @@ BINS  := $(O)/assay-agent $(O)/assay-verifier $(O)/assayctl
 UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 BENCHES := $(patsubst tests/bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
+TESTTOOLS := $(patsubst tests/tools/%.c,$(O)/testtools/%,$(TESTTOOL_SRC))
 
 .SECONDARY:
 .PHONY: all deps check unit units integration demo bench fuzz fuzzers clean
@@ -87,6 +89,10 @@ $(O)/assayctl: $(O)/tools/assayctl.o $(LIBTOOLS) $(LIBVERIFIER) $(LIBCOMMON)
 $(O)/tests/%: $(O)/tests/unit/%.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS) $(CHECK_LIBS)
 
+$(O)/testtools/%: $(O)/tests/tools/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+
 $(O)/bench/%: $(O)/tests/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
@@ -108,16 +114,16 @@ check: deps
 	tests/run-unit.sh $(O)
 	tests/run-integration.sh $(O)
 
-units: $(UNITS)
+units: $(UNITS) $(TESTTOOLS)
 
 unit: all units
 	tests/run-unit.sh $(O)
 
-integration: all
+integration: all $(TESTTOOLS)
 	tests/run-integration.sh $(O)
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all $(TESTTOOLS)
 	tests/demo.sh $(O)
 
 bench: all $(BENCHES)

@@ -11,7 +11,9 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "agent/ima_reader.h"
 #include "agent/tpm.h"
+#include "common/evidence/tpm2.h"
 #include "common/http.h"
 
 struct aconf {
@@ -26,6 +28,7 @@ struct aconf {
 	char	*tls_cert, *tls_key, *tls_ca;
 	long	 quote_rate;		/* quotes per second allowed */
 	long	 recheck;		/* seconds between enrollment checks */
+	char	*ima_path;		/* binary IMA list, "" to disable */
 };
 
 enum enroll_state { ENROLL_NONE, ENROLL_REGISTERING, ENROLL_ACTIVATING, ENROLL_DONE };
@@ -49,6 +52,10 @@ struct agent {
 	double			 tokens;
 	double			 last_refill;
 	uint64_t		 n_quotes;
+	/* IMA lists: [0] the classic SHA-1 list, then per-bank lists */
+	struct ima_reader	 ima[TPM2_MAX_BANKS];
+	size_t			 nima;
+	int			 ima_warned;
 };
 
 /* api.c */

@@ -4,9 +4,11 @@
  * with the values read consistently, as an evidence document) and
  * GET /v1/info. Quotes are rate-limited because the TPM is slow.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "common/encode.h"
@@ -58,6 +60,63 @@ rate_ok(struct agent *a)
 	return 1;
 }
 
+/*
+ * The list whose template hashes suit the quoted bank: the kernel's
+ * per-bank list (<path>_<bank>) when it exists, else the classic SHA-1 one.
+ */
+static struct ima_reader *
+ima_list_for(struct agent *a, uint16_t bank)
+{
+	const struct tpm2_hash *h = tpm2_hash_by_alg(bank);
+	char *p;
+
+	if (a->conf.ima_path == NULL || a->conf.ima_path[0] == '\0')
+		return NULL;
+	for (size_t i = 0; i < a->nima; i++)
+		if (a->ima[i].thash_alg == bank)
+			return &a->ima[i];
+	if (bank != TPM2_ALG_SHA1 && h != NULL) {
+		p = xasprintf("%s_%s", a->conf.ima_path, h->name);
+		if (access(p, R_OK) == 0 && a->nima < TPM2_MAX_BANKS) {
+			ima_reader_init(&a->ima[a->nima], p, bank);
+			free(p);
+			return &a->ima[a->nima++];
+		}
+		free(p);
+	}
+	for (size_t i = 0; i < a->nima; i++)
+		if (a->ima[i].thash_alg == TPM2_ALG_SHA1)
+			return &a->ima[i];
+	if (a->nima >= TPM2_MAX_BANKS)
+		return NULL;
+	ima_reader_init(&a->ima[a->nima], a->conf.ima_path, TPM2_ALG_SHA1);
+	return &a->ima[a->nima++];
+}
+
+/* Entries from `from` read after the quote: the kernel appends, then extends. */
+static int
+add_ima(struct agent *a, uint16_t bank, uint64_t from, struct evidence_doc *d)
+{
+	struct ima_reader *ir = ima_list_for(a, bank);
+	int r;
+
+	if (ir == NULL)
+		return ASSAY_OK;
+	if ((r = ima_reader_update(ir)) != 0) {
+		if (!a->ima_warned++)
+			log_warn("IMA list: %s", assay_err_detail());
+		return ASSAY_OK;	/* no IMA: the verifier's policy decides */
+	}
+	if (from > ir->n)
+		from = ir->n;
+	if ((r = ima_reader_get(ir, from, &d->ima, &d->ima_len, &d->ima_count)) != 0)
+		return r;
+	d->has_ima = 1;
+	d->ima_from = from;
+	d->ima_thash_alg = ir->thash_alg;
+	return ASSAY_OK;
+}
+
 static void
 api_quote(struct http_request *r)
 {
@@ -65,6 +124,9 @@ api_quote(struct http_request *r)
 	struct evidence_doc d;
 	struct pcr_selection sel;
 	const char *nonce_hex = http_query(r, "nonce"), *pcrs = http_query(r, "pcrs");
+	const char *ima_from = http_query(r, "ima_from");
+	unsigned long long from = 0;
+	char *end;
 	uint8_t nonce[NONCE_MAX];
 	size_t nonce_len;
 	int err;
@@ -83,6 +145,14 @@ api_quote(struct http_request *r)
 		http_reply_error(r, 400, "pcrs must be like sha256:0,1,2");
 		return;
 	}
+	if (ima_from != NULL) {
+		errno = 0;
+		from = strtoull(ima_from, &end, 10);
+		if (ima_from[0] < '0' || ima_from[0] > '9' || *end != '\0' || errno != 0) {
+			http_reply_error(r, 400, "ima_from must be an entry count");
+			return;
+		}
+	}
 	if (!rate_ok(a)) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
@@ -95,6 +165,13 @@ api_quote(struct http_request *r)
 	if (err != 0) {
 		log_err("quote failed: %s", assay_err_detail());
 		http_reply_error(r, 503, "TPM quote failed: %s", assay_err_detail());
+		evidence_doc_free(&d);
+		return;
+	}
+	if (ima_from != NULL &&
+	    add_ima(a, sel.bank[0].hash, (uint64_t)from, &d) != 0) {
+		log_err("IMA list: %s", assay_err_detail());
+		http_reply_error(r, 503, "IMA list: %s", assay_err_detail());
 		evidence_doc_free(&d);
 		return;
 	}

@@ -38,6 +38,7 @@ static const struct cfg_key aconf_keys[] = {
 	{ "tls.ca", CFG_STR, CONF(tls_ca), 0, 0, "CA bundle for the verifier's certificate" },
 	{ "quote_rate", CFG_INT, CONF(quote_rate), 1, 1000, "quotes per second served at most" },
 	{ "recheck", CFG_INT, CONF(recheck), 5, 86400, "seconds between enrollment checks" },
+	{ "ima.path", CFG_STR, CONF(ima_path), 0, 0, "binary IMA measurement list (\"\" disables IMA)" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -69,6 +70,7 @@ aconf_load(const char *path, struct agent *a)
 	c->verifier_name = xstrdup("verifier");
 	c->quote_rate = 5;
 	c->recheck = 60;
+	c->ima_path = xstrdup("/sys/kernel/security/ima/binary_runtime_measurements");
 	if (config_load(path, aconf_keys, c) != 0)
 		return ASSAY_ERR_CONFIG;
 	if (c->verifier == NULL || c->tls_cert == NULL || c->tls_key == NULL ||
@@ -174,6 +176,8 @@ main(int argc, char **argv)
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
+	for (size_t i = 0; i < a.nima; i++)
+		ima_reader_free(&a.ima[i]);
 	if (a.enroll_timer != NULL)
 		event_free(a.enroll_timer);
 	http_server_free(a.http);

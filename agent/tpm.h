@@ -69,5 +69,8 @@ int	tpm_activate(const struct tpm_cfg *cfg, const uint8_t *cred, size_t cred_len
 
 int	tpm_pcr_read(const struct tpm_cfg *cfg, const struct pcr_selection *sel,
 	    struct pcr_values *out);
+/* Extend pcr in n banks: algs[i] with digests[i] (the bank's size). */
+int	tpm_pcr_extend(const struct tpm_cfg *cfg, unsigned pcr, const uint16_t *algs,
+	    const uint8_t *const *digests, size_t n);
 
 #endif

@@ -449,3 +449,34 @@ tpm_activate(const struct tpm_cfg *cfg, const uint8_t *cred, size_t cred_len,
 	tpmx_close(&t);
 	return r;
 }
+
+int
+tpm_pcr_extend(const struct tpm_cfg *cfg, unsigned pcr, const uint16_t *algs,
+    const uint8_t *const *digests, size_t n)
+{
+	TPML_DIGEST_VALUES dv;
+	struct tpm t;
+	TSS2_RC rc;
+	int r;
+
+	if (pcr >= TPM2_PCR_COUNT || n == 0 || n > TPM2_NUM_PCR_BANKS)
+		return assay_err_set(ASSAY_ERR_INVAL, "PCR extend: bad arguments");
+	memset(&dv, 0, sizeof(dv));
+	dv.count = (UINT32)n;
+	for (size_t i = 0; i < n; i++) {
+		const struct tpm2_hash *h = tpm2_hash_by_alg(algs[i]);
+
+		if (h == NULL || h->size > sizeof(dv.digests[i].digest))
+			return assay_err_set(ASSAY_ERR_UNSUPPORTED,
+			    "PCR extend: unknown bank 0x%04x", algs[i]);
+		dv.digests[i].hashAlg = algs[i];
+		memcpy(&dv.digests[i].digest, digests[i], h->size);
+	}
+	if ((r = tpmx_open(cfg, &t)) != 0)
+		return r;
+	rc = Esys_PCR_Extend(t.esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD,
+	    ESYS_TR_NONE, ESYS_TR_NONE, &dv);
+	r = rc == TSS2_RC_SUCCESS ? ASSAY_OK : tpmx_err("PCR_Extend", rc);
+	tpmx_close(&t);
+	return r;
+}

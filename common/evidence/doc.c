@@ -116,6 +116,9 @@ evidence_doc_to_json(const struct evidence_doc *d)
 
 		json_object_set_new(ima, "from", json_integer((json_int_t)d->ima_from));
 		json_object_set_new(ima, "count", json_integer((json_int_t)d->ima_count));
+		json_object_set_new(ima, "template_hash", json_string(
+		    tpm2_hash_by_alg(d->ima_thash_alg) != NULL ?
+		    tpm2_hash_by_alg(d->ima_thash_alg)->name : "sha1"));
 		s = base64_encode(d->ima, d->ima_len);
 		json_object_set_new(ima, "list", json_string(s));
 		free(s);
@@ -180,7 +183,8 @@ evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 	static const char *const top[] = { "version", "quote", "pcrs", "ima",
 	    "eventlog", NULL };
 	static const char *const qkeys[] = { "message", "signature", NULL };
-	static const char *const ikeys[] = { "from", "count", "list", NULL };
+	static const char *const ikeys[] = { "from", "count", "template_hash", "list",
+	    NULL };
 	struct evidence_doc d;
 	json_t *v, *q, *ima, *el;
 	int r;
@@ -219,6 +223,18 @@ evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 			goto out;
 		}
 		d.has_ima = 1;
+		d.ima_thash_alg = TPM2_ALG_SHA1;
+		if ((v = json_object_get(ima, "template_hash")) != NULL) {
+			const struct tpm2_hash *h = json_is_string(v) ?
+			    tpm2_hash_by_name(json_string_value(v)) : NULL;
+
+			if (h == NULL) {
+				r = assay_err_set(ASSAY_ERR_FORMAT,
+				    "ima.template_hash: not a known hash");
+				goto out;
+			}
+			d.ima_thash_alg = h->alg;
+		}
 		if ((r = only_keys(ima, "ima", ikeys)) != 0 ||
 		    (r = get_count(ima, "from", &d.ima_from)) != 0 ||
 		    (r = get_count(ima, "count", &d.ima_count)) != 0 ||

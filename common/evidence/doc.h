@@ -5,7 +5,8 @@
  *   {"version":1,
  *    "quote":{"message":"<b64 TPMS_ATTEST>","signature":"<b64 TPMT_SIGNATURE>"},
  *    "pcrs":{"sha256":{"0":"<hex>",...},...},
- *    "ima":{"from":N,"count":K,"list":"<b64 binary measurement entries>"},
+ *    "ima":{"from":N,"count":K,"template_hash":"sha1",
+ *           "list":"<b64 binary measurement entries>"},
  *    "eventlog":"<b64 TCG event log>"}
  *
  * ima and eventlog are optional. Parsing is strict: unknown keys, wrong
@@ -34,6 +35,7 @@ struct evidence_doc {
 	int			 has_ima;
 	uint64_t		 ima_from;	/* index of the first entry in ima */
 	uint64_t		 ima_count;	/* entries in ima */
+	uint16_t		 ima_thash_alg;	/* template-hash alg of the list */
 	uint8_t			*ima;		/* binary list fragment */
 	size_t			 ima_len;
 	uint8_t			*eventlog;

@@ -1,0 +1,219 @@
+/*
+ * ima_reader.c — incremental reading of the kernel's binary IMA list.
+ * Framing per kernel ima_fs.c: u32 pcr, template hash, u32 name length,
+ * name; then for the legacy "ima" template a 20-byte digest and a
+ * u32-length-prefixed name, for every other template a u32 data length
+ * and the data. Host byte order. Full parsing is the verifier's job.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/ima_reader.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/evidence/ima.h"
+#include "common/evidence/tpm2.h"
+#include "common/xmalloc.h"
+
+#define READ_CHUNK	(256u * 1024)
+
+void
+ima_reader_init(struct ima_reader *r, const char *path, uint16_t thash_alg)
+{
+	const struct tpm2_hash *h = tpm2_hash_by_alg(thash_alg);
+
+	memset(r, 0, sizeof(*r));
+	r->path = xstrdup(path);
+	r->thash_alg = thash_alg;
+	r->hlen = h != NULL ? h->size : 20;
+	r->cap = 1024;
+	r->off = xcalloc(r->cap, sizeof(*r->off));
+}
+
+void
+ima_reader_free(struct ima_reader *r)
+{
+	free(r->path);
+	free(r->off);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+ima_frame(const uint8_t *p, size_t n, size_t hlen, uint64_t max,
+    uint64_t *entries, size_t *used, uint64_t *offsets)
+{
+	struct cur c;
+	uint64_t k = 0;
+
+	*entries = 0;
+	*used = 0;
+	cur_init(&c, p, n);
+	while (k < max) {
+		struct cur save = c, tname;
+		uint32_t pcr, nlen, dlen;
+
+		if (cur_u32le(&c, &pcr) != 0 || cur_skip(&c, hlen) != 0 ||
+		    cur_u32le(&c, &nlen) != 0)
+			break;
+		if (nlen == 0 || nlen > IMA_TEMPLATE_NAME_MAX)
+			return assay_err_set(ASSAY_ERR_FORMAT, "IMA entry %llu: template "
+			    "name length %u", (unsigned long long)*entries + k, nlen);
+		if (cur_bytes(&c, nlen, &tname) != 0)
+			break;
+		if (nlen == 3 && memcmp(tname.p, "ima", 3) == 0) {
+			if (cur_skip(&c, 20) != 0 || cur_u32le(&c, &dlen) != 0)
+				break;
+			if (dlen > IMA_NAME_MAX)
+				return assay_err_set(ASSAY_ERR_FORMAT, "IMA entry %llu: "
+				    "name length %u", (unsigned long long)k, dlen);
+		} else {
+			if (cur_u32le(&c, &dlen) != 0)
+				break;
+			if (dlen > IMA_TEMPLATE_DATA_MAX + IMA_NAME_MAX)
+				return assay_err_set(ASSAY_ERR_FORMAT, "IMA entry %llu: "
+				    "template data length %u", (unsigned long long)k, dlen);
+		}
+		if (cur_skip(&c, dlen) != 0) {
+			c = save;
+			break;
+		}
+		if (offsets != NULL)
+			offsets[k] = (uint64_t)(save.p - p);
+		k++;
+		*used = (size_t)(c.p - p);
+	}
+	*entries = k;
+	return ASSAY_OK;
+}
+
+static void
+reset(struct ima_reader *r)
+{
+	r->n = 0;
+	r->off[0] = 0;
+}
+
+static void
+grow(struct ima_reader *r, uint64_t need)
+{
+	while (r->cap < need + 1) {
+		r->off = xreallocarray(r->off, r->cap * 2, sizeof(*r->off));
+		r->cap *= 2;
+	}
+}
+
+int
+ima_reader_update(struct ima_reader *r)
+{
+	uint8_t *buf = NULL;
+	size_t have = 0, cap = 0, used;
+	uint64_t k, *tmp = NULL;
+	struct stat st;
+	ssize_t got;
+	int fd, ret = ASSAY_OK;
+
+	if ((fd = open(r->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return assay_err_set(ASSAY_ERR_IO, "%s: %s", r->path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		ret = assay_err_set(ASSAY_ERR_IO, "%s: %s", r->path, strerror(errno));
+		goto out;
+	}
+	/* Regular files (tests) can shrink or be replaced; securityfs cannot. */
+	if (st.st_dev != r->dev || st.st_ino != r->ino ||
+	    (S_ISREG(st.st_mode) && (uint64_t)st.st_size < r->off[r->n])) {
+		reset(r);
+		r->dev = st.st_dev;
+		r->ino = st.st_ino;
+	}
+	if (lseek(fd, (off_t)r->off[r->n], SEEK_SET) == (off_t)-1) {
+		ret = assay_err_set(ASSAY_ERR_IO, "%s: seek: %s", r->path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		if (cap - have < READ_CHUNK)
+			buf = xreallocarray(buf, 1, cap = cap * 2 + READ_CHUNK);
+		if ((got = read(fd, buf + have, cap - have)) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = assay_err_set(ASSAY_ERR_IO, "%s: %s", r->path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		have += (size_t)got;
+		if ((uint64_t)have > 2ull * 1024 * 1024 * 1024) {
+			ret = assay_err_set(ASSAY_ERR_RANGE, "%s: list too large", r->path);
+			goto out;
+		}
+	}
+	if ((ret = ima_frame(buf, have, r->hlen, IMA_LIST_MAX_ENTRIES, &k, &used,
+	    NULL)) != 0)
+		goto out;
+	if (r->n + k > IMA_LIST_MAX_ENTRIES) {
+		ret = assay_err_set(ASSAY_ERR_RANGE, "%s: too many entries", r->path);
+		goto out;
+	}
+	grow(r, r->n + k);
+	tmp = xcalloc(k + 1, sizeof(*tmp));
+	(void)ima_frame(buf, have, r->hlen, k, &k, &used, tmp);
+	for (uint64_t i = 0; i < k; i++)
+		r->off[r->n + i] = r->off[r->n] + tmp[i];
+	r->off[r->n + k] = r->off[r->n] + used;
+	r->n += k;
+ out:
+	free(tmp);
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+int
+ima_reader_get(struct ima_reader *r, uint64_t from, uint8_t **out, size_t *len,
+    uint64_t *count)
+{
+	size_t want, have = 0;
+	ssize_t got;
+	uint8_t *buf;
+	int fd;
+
+	*out = NULL;
+	*len = 0;
+	*count = 0;
+	if (from > r->n)
+		from = r->n;
+	want = (size_t)(r->off[r->n] - r->off[from]);
+	buf = xmalloc(want + 1);
+	if (want > 0) {
+		if ((fd = open(r->path, O_RDONLY | O_CLOEXEC)) < 0) {
+			free(buf);
+			return assay_err_set(ASSAY_ERR_IO, "%s: %s", r->path, strerror(errno));
+		}
+		if (lseek(fd, (off_t)r->off[from], SEEK_SET) == (off_t)-1) {
+			close(fd);
+			free(buf);
+			return assay_err_set(ASSAY_ERR_IO, "%s: seek: %s", r->path,
+			    strerror(errno));
+		}
+		while (have < want) {
+			if ((got = read(fd, buf + have, want - have)) < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				break;
+			have += (size_t)got;
+		}
+		close(fd);
+		if (have != want) {
+			free(buf);
+			return assay_err_set(ASSAY_ERR_IO, "%s: list changed while read",
+			    r->path);
+		}
+	}
+	*out = buf;
+	*len = want;
+	*count = r->n - from;
+	return ASSAY_OK;
+}
