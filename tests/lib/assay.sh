@@ -149,6 +149,8 @@ tls:
   ca: pki/ca.pem
 quote_rate: 50
 recheck: 5
+ima:
+  path: ${IMA_LIST:-""}
 EOY
 	fi
 	"$ASSAY_BIN/assay-agent" -f -v -c "$T/agent-$name.yaml" >>"$T/agent-$name.log" 2>&1 &
@@ -248,4 +250,19 @@ admit()
 {
 	api PUT "/v1/agents/$1" "{\"policy\":\"$2\"}" >/dev/null ||
 	    fail "admit $1: $(cat "$T/resp")"
+}
+
+# ima NAME ARGS... — play the kernel's IMA on agent NAME's swtpm and list
+ima()
+{
+	_n=$1
+	shift
+	"$ASSAY_BIN/testtools/ima_kernel" -t "$(swtpm_tcti "$T/tpm-$_n")" \
+	    -l "$T/ima-$_n.list" "$@" || fail "ima_kernel $*"
+}
+
+# sha256 of a file, lowercase hex
+sha256()
+{
+	sha256sum "$1" | cut -d' ' -f1
 }
