@@ -150,7 +150,7 @@ tls:
 quote_rate: 50
 recheck: 5
 ima:
-  path: ${IMA_LIST:-""}
+  path: "${IMA_LIST:-}"
 EOY
 	fi
 	"$ASSAY_BIN/assay-agent" -f -v -c "$T/agent-$name.yaml" >>"$T/agent-$name.log" 2>&1 &
