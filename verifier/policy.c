@@ -23,6 +23,7 @@
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
 #include "verifier/policy.h"
+#include "verifier/policy_ima.h"
 
 /* PCRs every quote covers whatever the policy pins: 0-10. */
 #define POLICY_BASE_PCRS	0x7ffu
@@ -41,6 +42,7 @@ struct policy {
 	size_t			 dlen;
 	uint32_t		 pinned;	/* bit i: pcr[i] holds values */
 	struct policy_pcr	 pcr[TPM2_PCR_COUNT];
+	struct ima_policy	*ima;		/* NULL without an ima: section */
 };
 
 /* The banks a policy may name (the PC client banks a quote can carry). */
@@ -60,6 +62,7 @@ struct pctx {
 	yaml_document_t	*doc;
 	struct policy	*p;
 	const char	*want_name;
+	struct ima_policy *ima;		/* compiled by the event pass */
 };
 
 typedef int (*section_fn)(struct pctx *, yaml_node_t *, yaml_node_t *);
@@ -69,6 +72,7 @@ static int parse_bank(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_pcrs(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_description(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_unsupported(struct pctx *, yaml_node_t *, yaml_node_t *);
+static int parse_ima(struct pctx *, yaml_node_t *, yaml_node_t *);
 
 /*
  * Top-level sections, compiled in this order whatever their order in the
@@ -83,7 +87,7 @@ static const struct {
 	{ "description", parse_description },
 	{ "pcrs", parse_pcrs },
 	{ "measured_boot", parse_unsupported },
-	{ "ima", parse_unsupported },
+	{ "ima", parse_ima },
 };
 #define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
 
@@ -271,6 +275,21 @@ parse_unsupported(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 	    (const char *)k->data.scalar.value);
 }
 
+/*
+ * ima: was compiled from the event stream before the tree was built (see
+ * policy_compile); here its value is the "{}" left in its place.
+ */
+static int
+parse_ima(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
+{
+	if (cx->ima == NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: ima section "
+		    "not compiled", line(k));
+	cx->p->ima = cx->ima;	/* the policy owns it now */
+	cx->ima = NULL;
+	return ASSAY_OK;
+}
+
 static void
 policy_free(struct policy *p)
 {
@@ -278,6 +297,7 @@ policy_free(struct policy *p)
 
 	if (p == NULL)
 		return;
+	ima_policy_free(p->ima);
 	for (i = 0; i < TPM2_PCR_COUNT; i++)
 		free(p->pcr[i].v);
 	free(p);
@@ -335,17 +355,39 @@ policy_compile(const char *text, size_t len, const char *name,
 	yaml_document_t doc, extra;
 	yaml_node_t *root;
 	struct policy *p = NULL;
+	struct ima_policy *ima = NULL;
 	struct pctx cx;
+	char *blanked = NULL;
 	int have_doc = 0, r;
-	size_t i;
+	size_t i, vs, ve;
 
 	*out = NULL;
+	memset(&cx, 0, sizeof(cx));
 	if (!yaml_parser_initialize(&yp))
 		return assay_err_set(ASSAY_ERR_CONFIG, "YAML parser "
 		    "initialisation failed");
 	if (name != NULL && !policy_name_valid(name)) {
 		r = assay_err_set(ASSAY_ERR_INVAL, "invalid policy name");
 		goto out;
+	}
+	/*
+	 * The ima: section may hold a million digests: compile it from the
+	 * event stream, then blank its value (newlines kept, so lines still
+	 * match) before the rest becomes a node tree.
+	 */
+	if ((r = ima_policy_compile(text, len, &ima, &vs, &ve)) != 0)
+		goto out;
+	if (ima != NULL) {
+		blanked = xmalloc(len > 0 ? len : 1);
+		memcpy(blanked, text, len);
+		for (i = vs; i < ve && i < len; i++)
+			if (blanked[i] != '\n' && blanked[i] != '\r')
+				blanked[i] = ' ';
+		if (ve >= vs + 2 && ve <= len) {
+			blanked[vs] = '{';
+			blanked[vs + 1] = '}';
+		}
+		text = blanked;
 	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&yp, &doc)) {
@@ -381,6 +423,8 @@ policy_compile(const char *text, size_t len, const char *name,
 	cx.doc = &doc;
 	cx.p = p;
 	cx.want_name = name;
+	cx.ima = ima;
+	ima = NULL;
 	if ((r = collect_sections(&cx, root, keys, vals)) != 0)
 		goto out;
 	for (i = 0; i < NSECTIONS; i++) {
@@ -400,6 +444,9 @@ policy_compile(const char *text, size_t len, const char *name,
 	p = NULL;
 	r = ASSAY_OK;
  out:
+	ima_policy_free(cx.ima);
+	ima_policy_free(ima);
+	free(blanked);
 	policy_free(p);
 	if (have_doc)
 		yaml_document_delete(&doc);
@@ -475,6 +522,12 @@ policy_check_pcrs(const struct policy *p, const struct pcr_values *v,
 		    "allowed value", i, bank_name(p->bank), hex);
 		free(hex);
 	}
+}
+
+const struct ima_policy *
+policy_ima(const struct policy *p)
+{
+	return p->ima;
 }
 
 int

@@ -1,8 +1,8 @@
 /*
  * policy.h — attestation policies: compiled once from YAML or JSON text
  * into an immutable, reference-counted structure shared by every agent
- * that uses it. This issue's sections: name, bank, pcrs (static values).
- * The ima: and measured_boot: sections are compiled here too as they land.
+ * that uses it. Sections: name, bank, pcrs (static values), ima (see
+ * policy_ima.h). measured_boot: is not compiled yet.
  */
 #ifndef ASSAY_POLICY_H
 #define ASSAY_POLICY_H
@@ -23,7 +23,7 @@ struct policy;
  * Errors: ASSAY_ERR_CONFIG with detail "line N: ..." for unknown keys,
  * wrong types, bad hex or digest lengths, PCR indexes out of range;
  * ASSAY_ERR_UNSUPPORTED for sections this version cannot compile yet
- * (ima:, measured_boot:); ASSAY_ERR_INVAL if name is not a valid name.
+ * (measured_boot:); ASSAY_ERR_INVAL if name is not a valid name.
  */
 int	policy_compile(const char *text, size_t len, const char *name,
 	    struct policy **out);
@@ -37,6 +37,9 @@ void	policy_selection(const struct policy *p, struct pcr_selection *out);
 /* Static pcrs: section; each mismatch adds pcr.value naming PCR and bank. */
 void	policy_check_pcrs(const struct policy *p, const struct pcr_values *v,
 	    struct verdict *vd);
+/* The compiled ima: section (verifier/policy_ima.h), NULL without one. */
+struct ima_policy;
+const struct ima_policy *policy_ima(const struct policy *p);
 /* Policy names: [A-Za-z0-9._-]{1,64}, except "." and "..". */
 int	policy_name_valid(const char *name);
 

@@ -29,6 +29,7 @@ const struct failure_def failure_table[] = {
 	{ "comm.tls",		FK_TRANSPORT, "TLS handshake or peer certificate check failed" },
 	{ "ima.not_allowed",	FK_INTEGRITY, "IMA measured a file or digest the policy does not allow" },
 	{ "ima.signature",	FK_INTEGRITY, "IMA file signature missing or invalid" },
+	{ "ima.unknown",	FK_NOTICE,    "IMA measured a file the policy does not know (unknown: warn)" },
 	{ "ima.template_hash",	FK_INTEGRITY, "IMA entry template hash does not match its data" },
 	{ "ima.replay",		FK_INTEGRITY, "IMA list does not replay to the quoted PCR 10" },
 	{ "ima.boot_aggregate",	FK_INTEGRITY, "IMA boot_aggregate does not match the quoted PCRs" },

@@ -351,12 +351,34 @@ START_TEST(policy_duplicate_section_rejected)
 }
 END_TEST
 
-START_TEST(policy_ima_section_unsupported)
+START_TEST(policy_ima_section_compiles)
 {
-	ck_assert_int_eq(compile_err("name: x\nima:\n  unknown: fail\n", NULL),
-	    ASSAY_ERR_UNSUPPORTED);
+	struct policy *p = NULL;
+	static const char y[] = "name: x\nima:\n  unknown: fail\nbank: sha1\n";
+
+	ck_assert_int_eq(policy_compile(y, sizeof(y) - 1, NULL, &p), ASSAY_OK);
+	ck_assert_ptr_nonnull(policy_ima(p));
+	ck_assert_uint_eq(policy_bank(p), TPM2_ALG_SHA1);
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(policy_without_ima_has_no_ima_policy)
+{
+	struct policy *p = NULL;
+
+	ck_assert_int_eq(policy_compile("name: x\n", 8, NULL, &p), ASSAY_OK);
+	ck_assert_ptr_null(policy_ima(p));
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(policy_ima_section_error_has_line)
+{
+	ck_assert_int_eq(compile_err("name: x\nima:\n  unknown: maybe\n",
+	    NULL), ASSAY_ERR_CONFIG);
 	ck_assert_str_eq(assay_err_detail(),
-	    "line 2: section 'ima' is not supported by this verifier version");
+	    "line 3: unknown must be fail or warn");
 }
 END_TEST
 
@@ -523,7 +545,9 @@ main(void)
 	tcase_add_test(tc, policy_empty_value_list_rejected);
 	tcase_add_test(tc, policy_unknown_key_names_line);
 	tcase_add_test(tc, policy_duplicate_section_rejected);
-	tcase_add_test(tc, policy_ima_section_unsupported);
+	tcase_add_test(tc, policy_ima_section_compiles);
+	tcase_add_test(tc, policy_without_ima_has_no_ima_policy);
+	tcase_add_test(tc, policy_ima_section_error_has_line);
 	tcase_add_test(tc, policy_measured_boot_section_unsupported);
 	tcase_add_test(tc, policy_non_mapping_and_empty_rejected);
 	tcase_add_test(tc, policy_check_passes_with_allowed_values);

@@ -1,0 +1,1115 @@
+/*
+ * policy_ima.c — compile a policy's ima: section into an immutable lookup
+ * structure and check IMA entries against it. Owns: the event-driven
+ * parse of the section (libyaml events, never a node tree, so 1,000,000
+ * digests load in a fraction of a second), the digest arena and its
+ * open-addressing hash table, the path and buffer-name maps, exclude globs
+ * and the signature keys.
+ *
+ * Layout: every distinct digest is stored once in `arena` as
+ * [alg index u8][flags u8][digest bytes]; the digest table holds arena
+ * offsets + 1 (0 = empty). A path or buffer name maps to a run of arena
+ * offsets in `refs`. Nothing is written after compile: threads share it.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "common/err.h"
+#include "common/evidence/ima.h"
+#include "common/evidence/ima_sig.h"
+#include "common/evidence/tpm2.h"
+#include "common/evidence/verdict.h"
+#include "common/xmalloc.h"
+#include "verifier/policy_ima.h"
+
+#define IMA_POLICY_DIGESTS_MAX	(32u * 1024 * 1024)
+#define IMA_POLICY_NAMES_MAX	(8u * 1024 * 1024)
+#define IMA_POLICY_GLOBS_MAX	4096
+#define IMA_POLICY_KEYS_MAX	64
+#define DF_GLOBAL		0x01	/* in allow_digests */
+
+/* Digest algorithms a policy may name; index stored in the arena. */
+static const struct {
+	const char	*name;
+	uint16_t	 alg;
+	size_t		 size;
+} algs[] = {
+	{ "sha1", TPM2_ALG_SHA1, 20 },
+	{ "sha256", TPM2_ALG_SHA256, 32 },
+	{ "sha384", TPM2_ALG_SHA384, 48 },
+	{ "sha512", TPM2_ALG_SHA512, 64 },
+	{ "sm3_256", TPM2_ALG_SM3_256, 32 },
+};
+#define NALGS	(sizeof(algs) / sizeof(algs[0]))
+
+struct nrec {
+	uint32_t	name;		/* offset in names */
+	uint32_t	len;
+	uint32_t	refs;		/* first index in refs */
+	uint32_t	nrefs;
+};
+
+/* Name -> digest set (paths of allow:, names of buffers:). */
+struct namemap {
+	char		*names;
+	size_t		 nlen, ncap;
+	struct nrec	*rec;
+	size_t		 n, cap;
+	uint32_t	*tab;		/* rec index + 1 */
+	size_t		 mask;
+};
+
+struct glob {
+	char		*pat;
+	size_t		 len;
+	int		 kind;		/* GLOB_* */
+};
+#define GLOB_LITERAL	0
+#define GLOB_PREFIX	1	/* "/dir/" + "**": pat holds "/dir/" */
+#define GLOB_GENERAL	2
+
+struct ima_policy {
+	uint8_t		*arena;
+	size_t		 alen, acap;
+	uint32_t	*dtab;
+	size_t		 dmask, ndig;
+	uint32_t	*refs;
+	size_t		 nrefs, rcap;
+	struct namemap	 paths, bufs;
+	struct glob	*globs;
+	size_t		 nglobs;
+	struct ima_key	*keys;
+	size_t		 nkeys;
+	int		 require_sig;
+	int		 warn_unknown;
+};
+
+/* ---- hashing and the tables ---------------------------------------- */
+
+static uint64_t
+hash_bytes(const uint8_t *p, size_t n, uint64_t h)
+{
+	size_t i;
+
+	/* FNV-1a, then a final mix: keys are admin-chosen, probes bounded. */
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
+}
+
+static uint64_t
+digest_hash(unsigned ai, const uint8_t *d, size_t n)
+{
+	uint64_t h;
+
+	/* Digests are uniform already: 8 bytes are plenty. */
+	memcpy(&h, d, sizeof(h) <= n ? sizeof(h) : n);
+	h ^= (uint64_t)ai * 0x9e3779b97f4a7c15ULL;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 31);
+}
+
+/* Arena offset of the digest, or -1. */
+static int64_t
+digest_find(const struct ima_policy *p, unsigned ai, const uint8_t *d)
+{
+	size_t i, n = algs[ai].size;
+	const uint8_t *r;
+	uint32_t v;
+
+	if (p->dtab == NULL)
+		return -1;
+	for (i = digest_hash(ai, d, n) & p->dmask;; i = (i + 1) & p->dmask) {
+		if ((v = p->dtab[i]) == 0)
+			return -1;
+		r = p->arena + v - 1;
+		if (r[0] == ai && memcmp(r + 2, d, n) == 0)
+			return v - 1;
+	}
+}
+
+static void
+digest_rehash(struct ima_policy *p, size_t size)
+{
+	uint32_t *t = xcalloc(size, sizeof(*t)), v;
+	size_t i, j;
+	const uint8_t *r;
+
+	for (i = 0; p->dtab != NULL && i <= p->dmask; i++) {
+		if ((v = p->dtab[i]) == 0)
+			continue;
+		r = p->arena + v - 1;
+		for (j = digest_hash(r[0], r + 2, algs[r[0]].size) & (size - 1);
+		    t[j] != 0; j = (j + 1) & (size - 1))
+			;
+		t[j] = v;
+	}
+	free(p->dtab);
+	p->dtab = t;
+	p->dmask = size - 1;
+}
+
+/* Insert (or find) a digest; its arena offset. */
+static uint32_t
+digest_add(struct ima_policy *p, unsigned ai, const uint8_t *d, int flags)
+{
+	size_t i, n = algs[ai].size;
+	int64_t off;
+
+	if ((off = digest_find(p, ai, d)) >= 0) {
+		p->arena[off + 1] |= flags;
+		return (uint32_t)off;
+	}
+	if (p->dtab == NULL || (p->ndig + 1) * 4 > (p->dmask + 1) * 3)
+		digest_rehash(p, p->dtab == NULL ? 1024 : (p->dmask + 1) * 2);
+	if (p->alen + 2 + n > p->acap) {
+		p->acap = p->acap == 0 ? 64 * 1024 : p->acap * 2;
+		p->arena = xreallocarray(p->arena, 1, p->acap);
+	}
+	off = (int64_t)p->alen;
+	p->arena[p->alen] = (uint8_t)ai;
+	p->arena[p->alen + 1] = (uint8_t)flags;
+	memcpy(p->arena + p->alen + 2, d, n);
+	p->alen += 2 + n;
+	for (i = digest_hash(ai, d, n) & p->dmask; p->dtab[i] != 0;
+	    i = (i + 1) & p->dmask)
+		;
+	p->dtab[i] = (uint32_t)off + 1;
+	p->ndig++;
+	return (uint32_t)off;
+}
+
+static const struct nrec *
+name_find(const struct namemap *m, const char *s, size_t n)
+{
+	const struct nrec *r;
+	size_t i;
+	uint32_t v;
+
+	if (m->tab == NULL)
+		return NULL;
+	for (i = hash_bytes((const uint8_t *)s, n, 0xcbf29ce484222325ULL) &
+	    m->mask;; i = (i + 1) & m->mask) {
+		if ((v = m->tab[i]) == 0)
+			return NULL;
+		r = &m->rec[v - 1];
+		if (r->len == n && memcmp(m->names + r->name, s, n) == 0)
+			return r;
+	}
+}
+
+static void
+name_rehash(struct namemap *m, size_t size)
+{
+	uint32_t *t = xcalloc(size, sizeof(*t));
+	size_t i, j;
+
+	for (i = 0; i < m->n; i++) {
+		for (j = hash_bytes((const uint8_t *)m->names + m->rec[i].name,
+		    m->rec[i].len, 0xcbf29ce484222325ULL) & (size - 1);
+		    t[j] != 0; j = (j + 1) & (size - 1))
+			;
+		t[j] = (uint32_t)i + 1;
+	}
+	free(m->tab);
+	m->tab = t;
+	m->mask = size - 1;
+}
+
+/* A new name (caller checked it is not there); its record. */
+static struct nrec *
+name_add(struct namemap *m, const char *s, size_t n, uint32_t refs)
+{
+	struct nrec *r;
+	size_t i;
+
+	if (m->tab == NULL || (m->n + 1) * 2 > m->mask + 1)
+		name_rehash(m, m->tab == NULL ? 256 : (m->mask + 1) * 2);
+	if (m->nlen + n > m->ncap) {
+		m->ncap = m->ncap == 0 ? 64 * 1024 : m->ncap * 2;
+		if (m->ncap < m->nlen + n)
+			m->ncap = m->nlen + n;
+		m->names = xreallocarray(m->names, 1, m->ncap);
+	}
+	if (m->n == m->cap) {
+		m->cap = m->cap == 0 ? 256 : m->cap * 2;
+		m->rec = xreallocarray(m->rec, m->cap, sizeof(*m->rec));
+	}
+	r = &m->rec[m->n++];
+	r->name = (uint32_t)m->nlen;
+	r->len = (uint32_t)n;
+	r->refs = refs;
+	r->nrefs = 0;
+	memcpy(m->names + m->nlen, s, n);
+	m->nlen += n;
+	for (i = hash_bytes((const uint8_t *)s, n, 0xcbf29ce484222325ULL) &
+	    m->mask; m->tab[i] != 0; i = (i + 1) & m->mask)
+		;
+	m->tab[i] = (uint32_t)m->n;	/* index + 1 */
+	return r;
+}
+
+static void
+namemap_free(struct namemap *m)
+{
+	free(m->names);
+	free(m->rec);
+	free(m->tab);
+}
+
+/* Does the name's digest set hold arena offset off? */
+static int
+name_has(const struct ima_policy *p, const struct nrec *r, uint32_t off)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->nrefs; i++)
+		if (p->refs[r->refs + i] == off)
+			return 1;
+	return 0;
+}
+
+/* ---- globs ------------------------------------------------------------ */
+
+/* End of the segment starting at pos: the next '/' or len. */
+static size_t
+seg_end(const char *s, size_t len, size_t pos)
+{
+	const char *q = memchr(s + pos, '/', len - pos);
+
+	return q == NULL ? len : (size_t)(q - s);
+}
+
+/* One segment against a pattern segment: '*' matches any run. */
+static int
+seg_match(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
+
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star = ++pi;
+			mark = si;
+		} else if (pi < pn && p[pi] == s[si]) {
+			pi++;
+			si++;
+		} else if (star != (size_t)-1) {
+			pi = star;
+			si = ++mark;
+		} else
+			return 0;
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+static int
+is_dstar(const char *p, size_t len, size_t pos)
+{
+	return seg_end(p, len, pos) - pos == 2 && p[pos] == '*' &&
+	    p[pos + 1] == '*';
+}
+
+int
+ima_glob_match(const char *pat, const char *path, size_t pathlen)
+{
+	size_t plen = strlen(pat), pi = 0, si = 0, pe, se;
+	size_t star_p = (size_t)-1, star_s = 0;
+
+	/* Positions are segment starts; len + 1 means "past the end". */
+	while (si <= pathlen) {
+		se = seg_end(path, pathlen, si);
+		if (pi <= plen && is_dstar(pat, plen, pi)) {
+			pi = seg_end(pat, plen, pi) + 1;
+			star_p = pi;
+			star_s = si;
+			continue;
+		}
+		if (pi <= plen) {
+			pe = seg_end(pat, plen, pi);
+			if (seg_match(pat + pi, pe - pi, path + si, se - si)) {
+				pi = pe + 1;
+				si = se + 1;
+				continue;
+			}
+		}
+		if (star_p == (size_t)-1)
+			return 0;
+		/* Let the last '**' eat one more segment. */
+		star_s = seg_end(path, pathlen, star_s) + 1;
+		si = star_s;
+		pi = star_p;
+	}
+	while (pi <= plen && is_dstar(pat, plen, pi))
+		pi = seg_end(pat, plen, pi) + 1;
+	return pi > plen;
+}
+
+const char *
+ima_glob_invalid(const char *pat)
+{
+	size_t len = strlen(pat), i, e;
+
+	if (len == 0 || pat[0] != '/')
+		return "must be an absolute path";
+	if (len > IMA_NAME_MAX)
+		return "is too long";
+	for (i = 0; i <= len; i = e + 1) {
+		e = seg_end(pat, len, i);
+		if (memmem(pat + i, e - i, "**", 2) != NULL &&
+		    !is_dstar(pat, len, i))
+			return "uses '**' inside a segment (it must be a whole "
+			    "segment)";
+	}
+	return NULL;
+}
+
+static void
+glob_compile(const char *pat, struct glob *g)
+{
+	size_t len = strlen(pat);
+
+	g->pat = xstrdup(pat);
+	g->len = len;
+	if (strchr(pat, '*') == NULL)
+		g->kind = GLOB_LITERAL;
+	else if (len >= 3 && strcmp(pat + len - 3, "/**") == 0 &&
+	    memchr(pat, '*', len - 2) == NULL) {
+		g->kind = GLOB_PREFIX;
+		g->pat[len - 2] = '\0';
+		g->len = len - 2;		/* "/dir/" */
+	} else
+		g->kind = GLOB_GENERAL;
+}
+
+static int
+excluded(const struct ima_policy *p, const char *path, size_t n)
+{
+	const struct glob *g;
+	size_t i;
+
+	for (i = 0; i < p->nglobs; i++) {
+		g = &p->globs[i];
+		switch (g->kind) {
+		case GLOB_LITERAL:
+			if (n == g->len && memcmp(path, g->pat, n) == 0)
+				return 1;
+			break;
+		case GLOB_PREFIX:
+			/* "/dir/" "**" also matches "/dir" itself. */
+			if ((n >= g->len && memcmp(path, g->pat, g->len) == 0) ||
+			    (n == g->len - 1 && memcmp(path, g->pat, n) == 0))
+				return 1;
+			break;
+		default:
+			if (ima_glob_match(g->pat, path, n))
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* ---- digests: "alg:hex" or bare hex ------------------------------------ */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parse s into algorithm index and bytes; NULL or what is wrong. */
+static const char *
+digest_parse(const char *s, size_t n, unsigned *ai, uint8_t *d)
+{
+	const char *colon = memchr(s, ':', n), *h;
+	size_t hl, i;
+	int a, b;
+
+	if (colon != NULL) {
+		for (i = 0; i < NALGS; i++)
+			if ((size_t)(colon - s) == strlen(algs[i].name) &&
+			    memcmp(s, algs[i].name, (size_t)(colon - s)) == 0)
+				break;
+		if (i == NALGS)
+			return "names an unknown algorithm (want sha1, sha256, "
+			    "sha384, sha512 or sm3_256)";
+		h = colon + 1;
+		hl = n - (size_t)(h - s);
+		if (hl != 2 * algs[i].size)
+			return "has the wrong length for its algorithm";
+	} else {
+		h = s;
+		hl = n;
+		for (i = 0; i < NALGS; i++)
+			if (hl == 2 * algs[i].size)
+				break;
+		if (i == NALGS)
+			return "is not a digest (want alg:hex, or 40, 64, 96 or "
+			    "128 hex digits)";
+	}
+	*ai = (unsigned)i;
+	for (i = 0; i < hl / 2; i++) {
+		if ((a = hexval((unsigned char)h[2 * i])) < 0 ||
+		    (b = hexval((unsigned char)h[2 * i + 1])) < 0)
+			return "is not hex";
+		d[i] = (uint8_t)(a << 4 | b);
+	}
+	return NULL;
+}
+
+static int
+alg_index(uint16_t alg, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NALGS; i++)
+		if (algs[i].alg == alg && algs[i].size == len)
+			return (int)i;
+	return -1;
+}
+
+/* ---- the event-driven parse -------------------------------------------- */
+
+struct icx {
+	yaml_parser_t	 yp;
+	yaml_event_t	 ev;
+	int		 have;
+	size_t		 flow;		/* open flow collections */
+	size_t		 last_end;	/* end index of the last event */
+	struct ima_policy *p;
+};
+
+static int
+ev_next(struct icx *cx)
+{
+	if (cx->have)
+		yaml_event_delete(&cx->ev);
+	cx->have = 0;
+	if (!yaml_parser_parse(&cx->yp, &cx->ev))
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s",
+		    cx->yp.problem_mark.line + 1, cx->yp.problem != NULL ?
+		    cx->yp.problem : "YAML error");
+	cx->have = 1;
+	/*
+	 * A block collection's end event sits at the next token, so it does
+	 * not move last_end; a flow one ends at its bracket. Collections
+	 * inside a flow collection are flow too: a counter tells them apart.
+	 */
+	switch (cx->ev.type) {
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		if (cx->flow > 0 || (cx->ev.type == YAML_MAPPING_START_EVENT ?
+		    cx->ev.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE :
+		    cx->ev.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE))
+			cx->flow++;
+		cx->last_end = cx->ev.end_mark.index;
+		break;
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		if (cx->flow > 0) {
+			cx->flow--;
+			cx->last_end = cx->ev.end_mark.index;
+		}
+		break;
+	case YAML_DOCUMENT_END_EVENT:
+		break;
+	default:
+		cx->last_end = cx->ev.end_mark.index;
+		break;
+	}
+	if (cx->ev.type == YAML_ALIAS_EVENT)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: YAML aliases "
+		    "are not supported here", cx->ev.start_mark.line + 1);
+	return ASSAY_OK;
+}
+
+static size_t
+ev_line(const struct icx *cx)
+{
+	return cx->ev.start_mark.line + 1;
+}
+
+/* Skip the node whose first event is current. */
+static int
+skip_node(struct icx *cx)
+{
+	int depth = 0, r;
+
+	for (;;) {
+		switch (cx->ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			depth++;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		default:
+			break;
+		}
+		if (depth <= 0)
+			return ASSAY_OK;
+		if ((r = ev_next(cx)) != 0)
+			return r;
+	}
+}
+
+/* Current event as a string without NULs. */
+static int
+ev_scalar(struct icx *cx, const char *what, const char **s, size_t *n)
+{
+	if (cx->ev.type != YAML_SCALAR_EVENT)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be a "
+		    "string", ev_line(cx), what);
+	*s = (const char *)cx->ev.data.scalar.value;
+	*n = cx->ev.data.scalar.length;
+	if (memchr(*s, '\0', *n) != NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s contains a "
+		    "NUL character", ev_line(cx), what);
+	return ASSAY_OK;
+}
+
+typedef int (*item_fn)(struct icx *, void *);
+
+/*
+ * Call fn for each item of the sequence starting at the current event, or
+ * once for a lone scalar. On return the current event is the last one of
+ * the value.
+ */
+static int
+each_item(struct icx *cx, const char *what, item_fn fn, void *arg)
+{
+	int r;
+
+	if (cx->ev.type == YAML_SCALAR_EVENT)
+		return fn(cx, arg);
+	if (cx->ev.type != YAML_SEQUENCE_START_EVENT)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be a "
+		    "list", ev_line(cx), what);
+	for (;;) {
+		if ((r = ev_next(cx)) != 0)
+			return r;
+		if (cx->ev.type == YAML_SEQUENCE_END_EVENT)
+			return ASSAY_OK;
+		if ((r = fn(cx, arg)) != 0)
+			return r;
+	}
+}
+
+/* Digest item: arg is the DF_* flags (allow_digests) or NULL (a set). */
+static int
+item_digest(struct icx *cx, void *arg)
+{
+	struct ima_policy *p = cx->p;
+	uint8_t d[TPM2_MAX_DIGEST];
+	const char *s, *why;
+	unsigned ai = 0;
+	uint32_t off;
+	size_t n;
+	int r;
+
+	if ((r = ev_scalar(cx, "a digest", &s, &n)) != 0)
+		return r;
+	if ((why = digest_parse(s, n, &ai, d)) != NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: '%.80s' %s",
+		    ev_line(cx), s, why);
+	if (p->ndig >= IMA_POLICY_DIGESTS_MAX)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than %u "
+		    "digests", ev_line(cx), IMA_POLICY_DIGESTS_MAX);
+	off = digest_add(p, ai, d, arg != NULL ? DF_GLOBAL : 0);
+	if (arg == NULL) {
+		if (p->nrefs == p->rcap) {
+			p->rcap = p->rcap == 0 ? 4096 : p->rcap * 2;
+			p->refs = xreallocarray(p->refs, p->rcap, sizeof(*p->refs));
+		}
+		p->refs[p->nrefs++] = off;
+	}
+	return ASSAY_OK;
+}
+
+static int
+sec_allow_digests(struct icx *cx)
+{
+	static int global = DF_GLOBAL;
+
+	return each_item(cx, "allow_digests", item_digest, &global);
+}
+
+/* allow: and buffers: — a mapping of names to digest lists. */
+static int
+name_sets(struct icx *cx, struct namemap *m, const char *what)
+{
+	struct nrec *rec;
+	const char *s;
+	size_t n, first;
+	int r;
+
+	if (cx->ev.type != YAML_MAPPING_START_EVENT)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must map "
+		    "names to digest lists", ev_line(cx), what);
+	for (;;) {
+		if ((r = ev_next(cx)) != 0)
+			return r;
+		if (cx->ev.type == YAML_MAPPING_END_EVENT)
+			return ASSAY_OK;
+		if ((r = ev_scalar(cx, "a name", &s, &n)) != 0)
+			return r;
+		if (n == 0 || n > IMA_NAME_MAX)
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s name "
+			    "is empty or too long", ev_line(cx), what);
+		if (name_find(m, s, n) != NULL)
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: '%.200s' "
+			    "listed twice in %s", ev_line(cx), s, what);
+		if (m->n >= IMA_POLICY_NAMES_MAX)
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than "
+			    "%u names in %s", ev_line(cx), IMA_POLICY_NAMES_MAX, what);
+		first = cx->p->nrefs;
+		rec = name_add(m, s, n, (uint32_t)first);
+		if ((r = ev_next(cx)) != 0 ||
+		    (r = each_item(cx, what, item_digest, NULL)) != 0)
+			return r;
+		rec = &m->rec[m->n - 1];
+		rec->nrefs = (uint32_t)(cx->p->nrefs - first);
+	}
+}
+
+static int
+sec_allow(struct icx *cx)
+{
+	return name_sets(cx, &cx->p->paths, "allow");
+}
+
+static int
+sec_buffers(struct icx *cx)
+{
+	return name_sets(cx, &cx->p->bufs, "buffers");
+}
+
+static int
+item_glob(struct icx *cx, void *arg)
+{
+	struct ima_policy *p = cx->p;
+	const char *s, *why;
+	size_t n;
+	int r;
+
+	if ((r = ev_scalar(cx, "an exclude pattern", &s, &n)) != 0)
+		return r;
+	if ((why = ima_glob_invalid(s)) != NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: exclude "
+		    "pattern '%.200s' %s", ev_line(cx), s, why);
+	if (p->nglobs >= IMA_POLICY_GLOBS_MAX)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than %d "
+		    "exclude patterns", ev_line(cx), IMA_POLICY_GLOBS_MAX);
+	p->globs = xreallocarray(p->globs, p->nglobs + 1, sizeof(*p->globs));
+	glob_compile(s, &p->globs[p->nglobs++]);
+	return ASSAY_OK;
+}
+
+static int
+sec_exclude(struct icx *cx)
+{
+	return each_item(cx, "exclude", item_glob, NULL);
+}
+
+static int
+item_key(struct icx *cx, void *arg)
+{
+	struct ima_policy *p = cx->p;
+	struct ima_key k;
+	const char *s;
+	size_t n;
+	int r;
+
+	if ((r = ev_scalar(cx, "a key", &s, &n)) != 0)
+		return r;
+	if (p->nkeys >= IMA_POLICY_KEYS_MAX)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than %d "
+		    "keys", ev_line(cx), IMA_POLICY_KEYS_MAX);
+	if (memmem(s, n, "-----BEGIN ", 11) == NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: keys must be "
+		    "inline PEM public keys or certificates", ev_line(cx));
+	if ((r = ima_key_load((const uint8_t *)s, n, &k)) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: key: %s",
+		    ev_line(cx), assay_err_detail());
+	p->keys = xreallocarray(p->keys, p->nkeys + 1, sizeof(*p->keys));
+	p->keys[p->nkeys++] = k;
+	return ASSAY_OK;
+}
+
+static int
+sec_keys(struct icx *cx)
+{
+	return each_item(cx, "keys", item_key, NULL);
+}
+
+static int
+sec_require_signature(struct icx *cx)
+{
+	const char *s;
+	size_t n;
+	int r;
+
+	if ((r = ev_scalar(cx, "require_signature", &s, &n)) != 0)
+		return r;
+	if (strcmp(s, "true") == 0)
+		cx->p->require_sig = 1;
+	else if (strcmp(s, "false") == 0)
+		cx->p->require_sig = 0;
+	else
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
+		    "require_signature must be true or false", ev_line(cx));
+	return ASSAY_OK;
+}
+
+static int
+sec_unknown(struct icx *cx)
+{
+	const char *s;
+	size_t n;
+	int r;
+
+	if ((r = ev_scalar(cx, "unknown", &s, &n)) != 0)
+		return r;
+	if (strcmp(s, "fail") == 0)
+		cx->p->warn_unknown = 0;
+	else if (strcmp(s, "warn") == 0)
+		cx->p->warn_unknown = 1;
+	else
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: unknown must "
+		    "be fail or warn", ev_line(cx));
+	return ASSAY_OK;
+}
+
+static const struct {
+	const char	*key;
+	int		(*parse)(struct icx *);
+} keys_table[] = {
+	{ "allow", sec_allow },
+	{ "allow_digests", sec_allow_digests },
+	{ "exclude", sec_exclude },
+	{ "keys", sec_keys },
+	{ "require_signature", sec_require_signature },
+	{ "unknown", sec_unknown },
+	{ "buffers", sec_buffers },
+};
+#define NKEYS	(sizeof(keys_table) / sizeof(keys_table[0]))
+
+/* The ima: value; current event is its first. */
+static int
+parse_section(struct icx *cx, size_t *vstart, size_t *vend)
+{
+	unsigned seen = 0;
+	const char *s;
+	size_t n, i;
+	int r, flow;
+
+	if (cx->ev.type != YAML_MAPPING_START_EVENT)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: ima must be a "
+		    "mapping", ev_line(cx));
+	*vstart = cx->ev.start_mark.index;
+	flow = cx->ev.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
+	for (;;) {
+		if ((r = ev_next(cx)) != 0)
+			return r;
+		if (cx->ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((r = ev_scalar(cx, "a key", &s, &n)) != 0)
+			return r;
+		for (i = 0; i < NKEYS; i++)
+			if (strcmp(keys_table[i].key, s) == 0)
+				break;
+		if (i == NKEYS)
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: unknown "
+			    "key 'ima.%.64s'", ev_line(cx), s);
+		if (seen & (1u << i))
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
+			    "duplicate key 'ima.%s'", ev_line(cx), s);
+		seen |= 1u << i;
+		if ((r = ev_next(cx)) != 0 || (r = keys_table[i].parse(cx)) != 0)
+			return r;
+	}
+	*vend = flow ? cx->ev.end_mark.index : cx->last_end;
+	return ASSAY_OK;
+}
+
+/* ---- compile ----------------------------------------------------------- */
+
+void
+ima_policy_free(struct ima_policy *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	free(p->arena);
+	free(p->dtab);
+	free(p->refs);
+	namemap_free(&p->paths);
+	namemap_free(&p->bufs);
+	for (i = 0; i < p->nglobs; i++)
+		free(p->globs[i].pat);
+	free(p->globs);
+	for (i = 0; i < p->nkeys; i++)
+		ima_key_clear(&p->keys[i]);
+	free(p->keys);
+	free(p);
+}
+
+/* Give back what the growth strategy over-allocated. */
+static void
+shrink(struct ima_policy *p)
+{
+	if (p->alen > 0 && p->alen < p->acap) {
+		p->arena = xreallocarray(p->arena, 1, p->alen);
+		p->acap = p->alen;
+	}
+	if (p->nrefs > 0 && p->nrefs < p->rcap) {
+		p->refs = xreallocarray(p->refs, p->nrefs, sizeof(*p->refs));
+		p->rcap = p->nrefs;
+	}
+}
+
+int
+ima_policy_compile(const char *text, size_t len, struct ima_policy **out,
+    size_t *vstart, size_t *vend)
+{
+	struct icx cx;
+	const char *s;
+	size_t n, vs = 0, ve = 0;
+	int r, found = 0;
+
+	*out = NULL;
+	*vstart = *vend = 0;
+	memset(&cx, 0, sizeof(cx));
+	if (!yaml_parser_initialize(&cx.yp))
+		return assay_err_set(ASSAY_ERR_CONFIG, "YAML parser "
+		    "initialisation failed");
+	yaml_parser_set_input_string(&cx.yp, (const unsigned char *)text, len);
+	cx.p = xcalloc(1, sizeof(*cx.p));
+	/* stream start, document start (or stream end), root. */
+	if ((r = ev_next(&cx)) != 0 || (r = ev_next(&cx)) != 0)
+		goto out;
+	if (cx.ev.type != YAML_DOCUMENT_START_EVENT)
+		goto done;
+	if ((r = ev_next(&cx)) != 0)
+		goto out;
+	if (cx.ev.type != YAML_MAPPING_START_EVENT)
+		goto done;	/* not a policy: the tree parse says why */
+	for (;;) {
+		if ((r = ev_next(&cx)) != 0)
+			goto out;
+		if (cx.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if (cx.ev.type == YAML_SCALAR_EVENT &&
+		    ev_scalar(&cx, "a key", &s, &n) == 0 &&
+		    strcmp(s, "ima") == 0) {
+			if (found) {
+				r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
+				    "duplicate key 'ima'", ev_line(&cx));
+				goto out;
+			}
+			found = 1;
+			if ((r = ev_next(&cx)) != 0 ||
+			    (r = parse_section(&cx, &vs, &ve)) != 0)
+				goto out;
+			continue;
+		}
+		if ((r = skip_node(&cx)) != 0 || (r = ev_next(&cx)) != 0 ||
+		    (r = skip_node(&cx)) != 0)
+			goto out;
+	}
+ done:
+	if (found) {
+		shrink(cx.p);
+		*out = cx.p;	/* caller owns it */
+		cx.p = NULL;
+		*vstart = vs;
+		*vend = ve;
+	}
+	r = ASSAY_OK;
+ out:
+	if (cx.have)
+		yaml_event_delete(&cx.ev);
+	yaml_parser_delete(&cx.yp);
+	ima_policy_free(cx.p);
+	return r;
+}
+
+void
+ima_policy_stats(const struct ima_policy *p, struct ima_policy_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->digests = p->ndig;
+	st->paths = p->paths.n;
+	st->buffers = p->bufs.n;
+	st->excludes = p->nglobs;
+	st->keys = p->nkeys;
+	st->bytes = sizeof(*p) + p->acap + (p->dmask + 1) * sizeof(uint32_t) +
+	    p->rcap * sizeof(uint32_t) +
+	    p->paths.ncap + p->paths.cap * sizeof(struct nrec) +
+	    (p->paths.mask + 1) * sizeof(uint32_t) +
+	    p->bufs.ncap + p->bufs.cap * sizeof(struct nrec) +
+	    (p->bufs.mask + 1) * sizeof(uint32_t);
+}
+
+/* ---- check ------------------------------------------------------------- */
+
+/* Printable copy of an entry name for details. */
+static void
+printable(const struct cur *c, char *out, size_t outsz)
+{
+	size_t i, n = c->len;
+
+	if (n > 0 && c->p[n - 1] == '\0')
+		n--;
+	if (n >= outsz)
+		n = outsz - 1;
+	for (i = 0; i < n; i++)
+		out[i] = (c->p[i] >= 0x20 && c->p[i] < 0x7f) ? (char)c->p[i] : '?';
+	out[n] = '\0';
+}
+
+/* "alg:hex" of the entry's digest. */
+static void
+digest_str(const struct ima_entry *e, char *out, size_t outsz)
+{
+	static const char hx[] = "0123456789abcdef";
+	const struct tpm2_hash *h = tpm2_hash_by_alg(e->dalg);
+	size_t i, o;
+
+	o = (size_t)snprintf(out, outsz, "%s:", h != NULL ? h->name : "unknown");
+	for (i = 0; i < e->digest.len && o + 2 < outsz; i++) {
+		out[o++] = hx[e->digest.p[i] >> 4];
+		out[o++] = hx[e->digest.p[i] & 15];
+	}
+	out[o < outsz ? o : outsz - 1] = '\0';
+}
+
+static void
+unknown(const struct ima_policy *p, struct verdict *vd, const char *what,
+    const char *name, const char *dig)
+{
+	if (p->warn_unknown)
+		verdict_notice(vd, "ima.unknown", "%s %.100s: %s unknown to the "
+		    "policy", what, name, dig);
+	else
+		verdict_fail(vd, "ima.not_allowed", "%s %.100s: %s unknown to "
+		    "the policy", what, name, dig);
+}
+
+/* Signature step: 1 if it settles the entry (verified or failed). */
+static int
+check_signature(const struct ima_policy *p, const struct ima_entry *e,
+    const char *name, struct verdict *vd)
+{
+	const struct ima_key *k = NULL;
+	struct ima_sig s;
+	size_t i;
+
+	if (e->sig.len == 0) {
+		if (e->modsig.len > 0 && p->require_sig) {
+			verdict_fail(vd, "ima.signature", "%.180s: modsig "
+			    "verification unsupported", name);
+			return 1;
+		}
+		if (p->require_sig && e->modsig.len == 0) {
+			verdict_fail(vd, "ima.signature", "%.180s: no signature",
+			    name);
+			return 1;
+		}
+		return 0;
+	}
+	if (p->nkeys == 0) {
+		if (p->require_sig) {
+			verdict_fail(vd, "ima.signature", "%.180s: signed, but "
+			    "the policy has no keys", name);
+			return 1;
+		}
+		return 0;
+	}
+	if (ima_sig_parse(e->sig.p, e->sig.len, &s) != 0) {
+		verdict_fail(vd, "ima.signature", "%.150s: malformed signature "
+		    "(%.80s)", name, assay_err_detail());
+		return 1;
+	}
+	for (i = 0; i < p->nkeys && k == NULL; i++)
+		if (ima_key_has_id(&p->keys[i], s.keyid))
+			k = &p->keys[i];
+	if (k == NULL) {
+		if (!p->require_sig)
+			return 0;
+		verdict_fail(vd, "ima.signature", "%.180s: signed by unknown "
+		    "key %08x", name, s.keyid);
+		return 1;
+	}
+	if (ima_sig_verify(&s, k->pkey, e->dalg, e->digest.p,
+	    e->digest.len) != ASSAY_OK) {
+		verdict_fail(vd, "ima.signature", "%.150s: %.90s", name,
+		    assay_err_detail());
+		return 1;
+	}
+	return 1;	/* a good signature from a policy key: allowed */
+}
+
+void
+ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
+    struct verdict *vd)
+{
+	char name[192], dig[8 + 2 * TPM2_MAX_DIGEST];
+	const struct nrec *rec;
+	size_t nlen = e->name.len;
+	int64_t off = -1;
+	int ai;
+
+	if (nlen > 0 && e->name.p[nlen - 1] == '\0')
+		nlen--;
+	if (excluded(p, (const char *)e->name.p, nlen))
+		return;
+	printable(&e->name, name, sizeof(name));
+	digest_str(e, dig, sizeof(dig));
+	if ((ai = alg_index(e->dalg, e->digest.len)) >= 0)
+		off = digest_find(p, (unsigned)ai, e->digest.p);
+	if (e->tmpl == IMA_TMPL_IMA_BUF) {
+		if ((rec = name_find(&p->bufs, (const char *)e->name.p,
+		    nlen)) == NULL)
+			unknown(p, vd, "buffer", name, dig);
+		else if (off < 0 || !name_has(p, rec, (uint32_t)off))
+			verdict_fail(vd, "ima.not_allowed", "buffer %.100s: %s "
+			    "not allowed", name, dig);
+		return;
+	}
+	if (e->violation) {
+		verdict_fail(vd, "ima.not_allowed", "%.180s: measurement "
+		    "violation (file changed or opened for write while "
+		    "measured)", name);
+		return;
+	}
+	if (check_signature(p, e, name, vd))
+		return;
+	if (off >= 0 && (p->arena[off + 1] & DF_GLOBAL))
+		return;
+	if ((rec = name_find(&p->paths, (const char *)e->name.p, nlen)) != NULL) {
+		if (off >= 0 && name_has(p, rec, (uint32_t)off))
+			return;
+		verdict_fail(vd, "ima.not_allowed", "%.100s: %s not allowed for "
+		    "this path", name, dig);
+		return;
+	}
+	unknown(p, vd, "file", name, dig);
+}
