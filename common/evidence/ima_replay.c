@@ -8,7 +8,8 @@
  * was extended with the SHA-1 template digest zero-padded to the bank
  * size (SHA1_PADDED); since then each bank gets its own hash of the
  * template data (BANK_HASH). A violation records an all-zero template
- * hash and extends 0xFF..FF of the bank size. boot_aggregate
+ * hash and extends 0xFF..FF of the bank size (SHA1_PADDED: 20 bytes of
+ * 0xFF, zero-padded, as the kernel did before 5.8). boot_aggregate
  * (ima_calc_boot_aggregate) hashes PCRs 0-7 of the bank, plus 8-9 for
  * banks other than SHA-1.
  *
@@ -41,7 +42,10 @@ extend_digest(struct hctx *h, const struct ima_entry *e, uint16_t thash_alg,
 	int r;
 
 	if (e->violation) {
-		memset(out, 0xff, h->bank_size);
+		/* pre-5.8 kernels: 20 bytes of 0xff, zero-padded */
+		memset(out, 0, h->bank_size);
+		memset(out, 0xff, scheme == IMA_EXTEND_SHA1_PADDED &&
+		    h->bank_size > 20 ? 20 : h->bank_size);
 		return ASSAY_OK;
 	}
 	if (scheme == IMA_EXTEND_SHA1_PADDED || bank == TPM2_ALG_SHA1) {
@@ -123,7 +127,7 @@ ima_replay(struct ima_replay *r, const struct ima_list *l,
 	struct hctx h;
 	uint8_t pcr[2][TPM2_MAX_DIGEST], best_pcr[2][TPM2_MAX_DIGEST];
 	uint8_t d[TPM2_MAX_DIGEST], th[TPM2_MAX_DIGEST];
-	size_t i, best[2], dlen, tlen;
+	size_t i, best[2], tlen;
 	int have[2], nsch, sch[2], s, rc, pick;
 	const struct ima_entry *e;
 
@@ -172,18 +176,17 @@ ima_replay(struct ima_replay *r, const struct ima_list *l,
 				goto out;
 			}
 		}
-		if (e->pcr != IMA_PCR)
-			continue;
-		for (s = 0; s < nsch; s++) {
+		for (s = 0; s < nsch && e->pcr == IMA_PCR; s++) {
 			if (s == 1 && r->bank == TPM2_ALG_SHA1) {
 				/* both schemes coincide in the SHA-1 bank */
 				memcpy(pcr[1], pcr[0], h.bank_size);
-			} else {
-				if ((rc = extend_digest(&h, e, l->thash_alg,
-				    r->bank, sch[s], d)) != 0 ||
-				    (rc = pcr_extend(&h, pcr[s], d)) != 0)
-					goto out;
-			}
+			} else if ((rc = extend_digest(&h, e, l->thash_alg,
+			    r->bank, sch[s], d)) != 0 ||
+			    (rc = pcr_extend(&h, pcr[s], d)) != 0)
+				goto out;
+		}
+		/* entries of other PCRs keep PCR 10: they extend a match too */
+		for (s = 0; s < nsch; s++) {
 			if (memcmp(pcr[s], quoted, h.bank_size) == 0) {
 				have[s] = 1;
 				best[s] = i + 1;
@@ -191,7 +194,6 @@ ima_replay(struct ima_replay *r, const struct ima_list *l,
 			}
 		}
 	}
-	(void)dlen;
 	if (!have[0] && (nsch == 1 || !have[1])) {
 		rc = assay_err_set(ASSAY_FAIL, "IMA replay of %zu entries from "
 		    "entry %" PRIu64 " does not reproduce the quoted PCR 10 in any "

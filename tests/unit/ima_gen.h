@@ -16,7 +16,7 @@
 #include "common/evidence/ima.h"
 #include "common/evidence/tpm2.h"
 
-static void
+static inline void
 gen_u32le(struct buf *b, uint32_t v)
 {
 	uint8_t d[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
@@ -30,7 +30,7 @@ gen_u32le(struct buf *b, uint32_t v)
  * The template hash is thash_alg's hash of the template data, or zeros
  * for a violation.
  */
-static void
+static inline void
 gen_entry(struct buf *b, uint16_t thash_alg, const char *tmpl, const char *dalg,
     const uint8_t *digest, size_t dlen, const char *path,
     const uint8_t *extra, size_t extralen, int violation)
@@ -63,7 +63,7 @@ gen_entry(struct buf *b, uint16_t thash_alg, const char *tmpl, const char *dalg,
 
 /* n ima-ng entries, sha256 file digests, thash_alg template hashes;
  * entry i is a violation when viol_every && i % viol_every == 1. */
-static void
+static inline void
 gen_list(struct buf *b, uint16_t thash_alg, size_t n, size_t viol_every)
 {
 	uint8_t dg[32];
@@ -78,7 +78,7 @@ gen_list(struct buf *b, uint16_t thash_alg, size_t n, size_t viol_every)
 	}
 }
 
-static void
+static inline void
 gen_hex(struct buf *b, const uint8_t *p, size_t n)
 {
 	char h[3];
@@ -91,7 +91,7 @@ gen_hex(struct buf *b, const uint8_t *p, size_t n)
 }
 
 /* ASCII as ima_ascii_measurements_show() prints it. */
-static void
+static inline void
 gen_ascii(struct buf *b, const struct ima_list *l)
 {
 	const struct ima_entry *e;
