@@ -51,7 +51,7 @@ static size_t
 recorded_pcr(const char *base, const char *bank, int pcr, uint8_t *out)
 {
 	char *name = xasprintf("%s.pcrs.json", base), *path = data_path(name);
-	char idx[8];
+	char idx[16];
 	json_t *j = json_load_file(path, 0, NULL);
 	const char *hex;
 	size_t i, n;
