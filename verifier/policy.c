@@ -359,7 +359,7 @@ policy_compile(const char *text, size_t len, const char *name,
 	struct pctx cx;
 	char *blanked = NULL;
 	int have_doc = 0, r;
-	size_t i, vs, ve;
+	size_t i, j, vs, ve;
 
 	*out = NULL;
 	memset(&cx, 0, sizeof(cx));
@@ -372,22 +372,23 @@ policy_compile(const char *text, size_t len, const char *name,
 	}
 	/*
 	 * The ima: section may hold a million digests: compile it from the
-	 * event stream, then blank its value (newlines kept, so lines still
-	 * match) before the rest becomes a node tree.
+	 * event stream, then replace its value by "{}" and the value's
+	 * newlines (so lines still match) before the rest becomes a tree.
 	 */
 	if ((r = ima_policy_compile(text, len, &ima, &vs, &ve)) != 0)
 		goto out;
-	if (ima != NULL) {
-		blanked = xmalloc(len > 0 ? len : 1);
-		memcpy(blanked, text, len);
-		for (i = vs; i < ve && i < len; i++)
-			if (blanked[i] != '\n' && blanked[i] != '\r')
-				blanked[i] = ' ';
-		if (ve >= vs + 2 && ve <= len) {
-			blanked[vs] = '{';
-			blanked[vs + 1] = '}';
-		}
+	if (ima != NULL && vs <= ve && ve <= len) {
+		blanked = xmalloc(len + 3);
+		memcpy(blanked, text, vs);
+		j = vs;
+		blanked[j++] = '{';
+		blanked[j++] = '}';
+		for (i = vs; i < ve; i++)
+			if (text[i] == '\n')
+				blanked[j++] = '\n';
+		memcpy(blanked + j, text + ve, len - ve);
 		text = blanked;
+		len = j + len - ve;
 	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&yp, &doc)) {

@@ -76,6 +76,7 @@ struct ima_policy {
 	uint8_t		*arena;
 	size_t		 alen, acap;
 	uint32_t	*dtab;
+	uint8_t		*dtag;		/* hash bits per slot: fewer arena reads */
 	size_t		 dmask, ndig;
 	uint32_t	*refs;
 	size_t		 nrefs, rcap;
@@ -121,13 +122,19 @@ digest_find(const struct ima_policy *p, unsigned ai, const uint8_t *d)
 {
 	size_t i, n = algs[ai].size;
 	const uint8_t *r;
+	uint64_t h;
 	uint32_t v;
+	uint8_t tag;
 
 	if (p->dtab == NULL)
 		return -1;
-	for (i = digest_hash(ai, d, n) & p->dmask;; i = (i + 1) & p->dmask) {
+	h = digest_hash(ai, d, n);
+	tag = (uint8_t)(h >> 56);
+	for (i = h & p->dmask;; i = (i + 1) & p->dmask) {
 		if ((v = p->dtab[i]) == 0)
 			return -1;
+		if (p->dtag[i] != tag)
+			continue;
 		r = p->arena + v - 1;
 		if (r[0] == ai && memcmp(r + 2, d, n) == 0)
 			return v - 1;
@@ -135,39 +142,45 @@ digest_find(const struct ima_policy *p, unsigned ai, const uint8_t *d)
 }
 
 static void
+slot_put(uint32_t *tab, uint8_t *tags, size_t mask, uint64_t h, uint32_t v)
+{
+	size_t i;
+
+	for (i = h & mask; tab[i] != 0; i = (i + 1) & mask)
+		;
+	tab[i] = v;
+	tags[i] = (uint8_t)(h >> 56);
+}
+
+/* Grow the table: re-insert by walking the arena (sequential reads). */
+static void
 digest_rehash(struct ima_policy *p, size_t size)
 {
-	uint32_t *t = xcalloc(size, sizeof(*t)), v;
-	size_t i, j;
-	const uint8_t *r;
+	size_t off, n;
 
-	for (i = 0; p->dtab != NULL && i <= p->dmask; i++) {
-		if ((v = p->dtab[i]) == 0)
-			continue;
-		r = p->arena + v - 1;
-		for (j = digest_hash(r[0], r + 2, algs[r[0]].size) & (size - 1);
-		    t[j] != 0; j = (j + 1) & (size - 1))
-			;
-		t[j] = v;
-	}
 	free(p->dtab);
-	p->dtab = t;
+	free(p->dtag);
+	p->dtab = xcalloc(size, sizeof(*p->dtab));
+	p->dtag = xcalloc(size, 1);
 	p->dmask = size - 1;
+	for (off = 0; off < p->alen; off += 2 + n) {
+		n = algs[p->arena[off]].size;
+		slot_put(p->dtab, p->dtag, p->dmask, digest_hash(p->arena[off],
+		    p->arena + off + 2, n), (uint32_t)off + 1);
+	}
 }
 
 /* Insert (or find) a digest; its arena offset. */
 static uint32_t
 digest_add(struct ima_policy *p, unsigned ai, const uint8_t *d, int flags)
 {
-	size_t i, n = algs[ai].size;
+	size_t n = algs[ai].size;
 	int64_t off;
 
 	if ((off = digest_find(p, ai, d)) >= 0) {
 		p->arena[off + 1] |= flags;
 		return (uint32_t)off;
 	}
-	if (p->dtab == NULL || (p->ndig + 1) * 4 > (p->dmask + 1) * 3)
-		digest_rehash(p, p->dtab == NULL ? 1024 : (p->dmask + 1) * 2);
 	if (p->alen + 2 + n > p->acap) {
 		p->acap = p->acap == 0 ? 64 * 1024 : p->acap * 2;
 		p->arena = xreallocarray(p->arena, 1, p->acap);
@@ -177,11 +190,12 @@ digest_add(struct ima_policy *p, unsigned ai, const uint8_t *d, int flags)
 	p->arena[p->alen + 1] = (uint8_t)flags;
 	memcpy(p->arena + p->alen + 2, d, n);
 	p->alen += 2 + n;
-	for (i = digest_hash(ai, d, n) & p->dmask; p->dtab[i] != 0;
-	    i = (i + 1) & p->dmask)
-		;
-	p->dtab[i] = (uint32_t)off + 1;
 	p->ndig++;
+	if (p->dtab == NULL || p->ndig * 4 > (p->dmask + 1) * 3)
+		digest_rehash(p, p->dtab == NULL ? 1024 : (p->dmask + 1) * 2);
+	else
+		slot_put(p->dtab, p->dtag, p->dmask, digest_hash(ai, d, n),
+		    (uint32_t)off + 1);
 	return (uint32_t)off;
 }
 
@@ -419,17 +433,25 @@ excluded(const struct ima_policy *p, const char *path, size_t n)
 
 /* ---- digests: "alg:hex" or bare hex ------------------------------------ */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/* Hex digit values, 0xff for anything else (a table: 1M digests). */
+static const uint8_t hexv[256] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
 
 /* Parse s into algorithm index and bytes; NULL or what is wrong. */
 static const char *
@@ -437,7 +459,7 @@ digest_parse(const char *s, size_t n, unsigned *ai, uint8_t *d)
 {
 	const char *colon = memchr(s, ':', n), *h;
 	size_t hl, i;
-	int a, b;
+	uint8_t a, b, bad = 0;
 
 	if (colon != NULL) {
 		for (i = 0; i < NALGS; i++)
@@ -463,12 +485,12 @@ digest_parse(const char *s, size_t n, unsigned *ai, uint8_t *d)
 	}
 	*ai = (unsigned)i;
 	for (i = 0; i < hl / 2; i++) {
-		if ((a = hexval((unsigned char)h[2 * i])) < 0 ||
-		    (b = hexval((unsigned char)h[2 * i + 1])) < 0)
-			return "is not hex";
-		d[i] = (uint8_t)(a << 4 | b);
+		a = hexv[(unsigned char)h[2 * i]];
+		b = hexv[(unsigned char)h[2 * i + 1]];
+		bad |= (a | b) & 0xf0;
+		d[i] = (uint8_t)(a << 4 | (b & 0x0f));
 	}
-	return NULL;
+	return bad ? "is not hex" : NULL;
 }
 
 static int
@@ -859,6 +881,7 @@ ima_policy_free(struct ima_policy *p)
 		return;
 	free(p->arena);
 	free(p->dtab);
+	free(p->dtag);
 	free(p->refs);
 	namemap_free(&p->paths);
 	namemap_free(&p->bufs);
@@ -900,8 +923,14 @@ ima_policy_compile(const char *text, size_t len, struct ima_policy **out,
 	if (!yaml_parser_initialize(&cx.yp))
 		return assay_err_set(ASSAY_ERR_CONFIG, "YAML parser "
 		    "initialisation failed");
-	yaml_parser_set_input_string(&cx.yp, (const unsigned char *)text, len);
+	/* Size the digest table for the text: no rehash while loading. */
+	for (n = 1024; n < 0x80000000u && n / 4 * 3 < len / 66; n *= 2)
+		;
 	cx.p = xcalloc(1, sizeof(*cx.p));
+	cx.p->dtab = xcalloc(n, sizeof(*cx.p->dtab));
+	cx.p->dtag = xcalloc(n, 1);
+	cx.p->dmask = n - 1;
+	yaml_parser_set_input_string(&cx.yp, (const unsigned char *)text, len);
 	/* stream start, document start (or stream end), root. */
 	if ((r = ev_next(&cx)) != 0 || (r = ev_next(&cx)) != 0)
 		goto out;
@@ -960,7 +989,7 @@ ima_policy_stats(const struct ima_policy *p, struct ima_policy_stats *st)
 	st->buffers = p->bufs.n;
 	st->excludes = p->nglobs;
 	st->keys = p->nkeys;
-	st->bytes = sizeof(*p) + p->acap + (p->dmask + 1) * sizeof(uint32_t) +
+	st->bytes = sizeof(*p) + p->acap + (p->dmask + 1) * 5 +
 	    p->rcap * sizeof(uint32_t) +
 	    p->paths.ncap + p->paths.cap * sizeof(struct nrec) +
 	    (p->paths.mask + 1) * sizeof(uint32_t) +
