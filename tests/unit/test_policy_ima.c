@@ -391,6 +391,109 @@ START_TEST(long_path_detail_is_truncated_not_overflowed)
 }
 END_TEST
 
+static char *
+load(const char *name, size_t *n)
+{
+	const char *dir = getenv("ASSAY_TEST_DATA");
+	char *path = xasprintf("%s/ima/%s", dir ? dir : "tests/data", name);
+	FILE *f = fopen(path, "rb");
+	char *p = xmalloc(8192);
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	*n = fread(p, 1, 8191, f);
+	p[*n] = '\0';
+	fclose(f);
+	free(path);
+	return p;
+}
+
+/* Policy with the evmctl RSA key inline, entry signed by it. */
+static void
+fx_signed(struct fx *f, const char *extra, uint8_t **sig)
+{
+	char *pem, *hex, *y, *ind, *o;
+	size_t n, slen, i;
+
+	pem = load("evm-rsa.pub", &n);
+	ind = xmalloc(2 * n + 1);
+	for (i = 0, o = ind; i < n; i++) {
+		*o++ = pem[i];
+		if (pem[i] == '\n' && i + 1 < n)
+			o += sprintf(o, "      ");
+	}
+	*o = '\0';
+	y = xasprintf("name: t\nima:\n  keys:\n    - |\n      %s%s", ind, extra);
+	fx_compile(f, y);
+	hex = load("evm-file.sha256", &n);
+	hex[64] = '\0';
+	fx_entry(f, IMA_TMPL_IMA_SIG, "/usr/bin/signed", TPM2_ALG_SHA256, hex);
+	*sig = (uint8_t *)load("evm-file.rsa.sig", &slen);
+	cur_init(&f->e.sig, *sig, slen);
+	free(pem);
+	free(ind);
+	free(y);
+	free(hex);
+}
+
+START_TEST(good_signature_from_policy_key_passes)
+{
+	struct fx f;
+	uint8_t *sig;
+
+	fx_signed(&f, "  unknown: fail\n", &sig);
+	fx_check(&f);
+	ck_assert_uint_eq(f.vd.nfail + f.vd.nnotice, 0);
+	free(sig);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(bad_signature_is_ima_signature)
+{
+	struct fx f;
+	uint8_t *sig;
+
+	fx_signed(&f, "", &sig);
+	f.d[0] ^= 1;
+	fx_check(&f);
+	ck_assert_uint_eq(f.vd.nfail, 1);
+	ck_assert_str_eq(f.vd.fail[0].id, "ima.signature");
+	ck_assert(strncmp(f.vd.fail[0].detail, "/usr/bin/signed: signature "
+	    "does not verify", 40) == 0);
+	free(sig);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(unknown_key_with_require_signature_is_ima_signature)
+{
+	struct fx f;
+	uint8_t *sig;
+
+	fx_signed(&f, "  require_signature: true\n", &sig);
+	sig[4] ^= 0xff;		/* keyid */
+	fx_check(&f);
+	ck_assert_str_eq(f.vd.fail[0].id, "ima.signature");
+	ck_assert(strstr(f.vd.fail[0].detail, "signed by unknown key") != NULL);
+	free(sig);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(unknown_key_without_require_falls_back_to_digests)
+{
+	struct fx f;
+	uint8_t *sig;
+
+	fx_signed(&f, "", &sig);
+	sig[4] ^= 0xff;
+	fx_check(&f);
+	ck_assert_str_eq(f.vd.fail[0].id, "ima.not_allowed");
+	free(sig);
+	fx_free(&f);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -415,6 +518,10 @@ suite(void)
 	tcase_add_test(tc, require_signature_without_signature_fails);
 	tcase_add_test(tc, violation_is_not_allowed);
 	tcase_add_test(tc, long_path_detail_is_truncated_not_overflowed);
+	tcase_add_test(tc, good_signature_from_policy_key_passes);
+	tcase_add_test(tc, bad_signature_is_ima_signature);
+	tcase_add_test(tc, unknown_key_with_require_signature_is_ima_signature);
+	tcase_add_test(tc, unknown_key_without_require_falls_back_to_digests);
 	suite_add_tcase(s, tc);
 	return s;
 }
