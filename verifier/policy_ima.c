@@ -1,15 +1,15 @@
 /*
  * policy_ima.c — compile a policy's ima: section into an immutable lookup
- * structure and check IMA entries against it. Owns: the event-driven
- * parse of the section (libyaml events, never a node tree, so 1,000,000
- * digests load in a fraction of a second), the digest arena and its
- * open-addressing hash table, the path and buffer-name maps, exclude globs
- * and the signature keys.
+ * structure (layout in policy_ima_int.h). Owns: the event-driven parse of
+ * the section (libyaml events, never a node tree, so 1,000,000 digests
+ * load in well under a second), the digest arena and its open-addressing
+ * hash table, the path and buffer-name maps and the signature keys.
  *
- * Layout: every distinct digest is stored once in `arena` as
- * [alg index u8][flags u8][digest bytes]; the digest table holds arena
- * offsets + 1 (0 = empty). A path or buffer name maps to a run of arena
- * offsets in `refs`. Nothing is written after compile: threads share it.
+ * Every distinct digest is stored once in `arena` as [alg index u8]
+ * [flags u8][digest bytes]; the digest table holds arena offsets + 1
+ * (0 = empty) with 8 hash bits per slot in dtag. A path or buffer name
+ * maps to a run of arena offsets in `refs`. Nothing is written after
+ * compile: threads share it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,73 +20,19 @@
 
 #include "common/err.h"
 #include "common/evidence/ima.h"
-#include "common/evidence/ima_sig.h"
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
 #include "verifier/policy_ima.h"
-
-#define IMA_POLICY_DIGESTS_MAX	(32u * 1024 * 1024)
-#define IMA_POLICY_NAMES_MAX	(8u * 1024 * 1024)
-#define IMA_POLICY_GLOBS_MAX	4096
-#define IMA_POLICY_KEYS_MAX	64
-#define DF_GLOBAL		0x01	/* in allow_digests */
+#include "verifier/policy_ima_int.h"
 
 /* Digest algorithms a policy may name; index stored in the arena. */
-static const struct {
-	const char	*name;
-	uint16_t	 alg;
-	size_t		 size;
-} algs[] = {
+const struct ima_alg ima_algs[NALGS] = {
 	{ "sha1", TPM2_ALG_SHA1, 20 },
 	{ "sha256", TPM2_ALG_SHA256, 32 },
 	{ "sha384", TPM2_ALG_SHA384, 48 },
 	{ "sha512", TPM2_ALG_SHA512, 64 },
 	{ "sm3_256", TPM2_ALG_SM3_256, 32 },
-};
-#define NALGS	(sizeof(algs) / sizeof(algs[0]))
-
-struct nrec {
-	uint32_t	name;		/* offset in names */
-	uint32_t	len;
-	uint32_t	refs;		/* first index in refs */
-	uint32_t	nrefs;
-};
-
-/* Name -> digest set (paths of allow:, names of buffers:). */
-struct namemap {
-	char		*names;
-	size_t		 nlen, ncap;
-	struct nrec	*rec;
-	size_t		 n, cap;
-	uint32_t	*tab;		/* rec index + 1 */
-	size_t		 mask;
-};
-
-struct glob {
-	char		*pat;
-	size_t		 len;
-	int		 kind;		/* GLOB_* */
-};
-#define GLOB_LITERAL	0
-#define GLOB_PREFIX	1	/* "/dir/" + "**": pat holds "/dir/" */
-#define GLOB_GENERAL	2
-
-struct ima_policy {
-	uint8_t		*arena;
-	size_t		 alen, acap;
-	uint32_t	*dtab;
-	uint8_t		*dtag;		/* hash bits per slot: fewer arena reads */
-	size_t		 dmask, ndig;
-	uint32_t	*refs;
-	size_t		 nrefs, rcap;
-	struct namemap	 paths, bufs;
-	struct glob	*globs;
-	size_t		 nglobs;
-	struct ima_key	*keys;
-	size_t		 nkeys;
-	int		 require_sig;
-	int		 warn_unknown;
 };
 
 /* ---- hashing and the tables ---------------------------------------- */
@@ -117,10 +63,10 @@ digest_hash(unsigned ai, const uint8_t *d, size_t n)
 }
 
 /* Arena offset of the digest, or -1. */
-static int64_t
-digest_find(const struct ima_policy *p, unsigned ai, const uint8_t *d)
+int64_t
+ima_pol_digest_find(const struct ima_policy *p, unsigned ai, const uint8_t *d)
 {
-	size_t i, n = algs[ai].size;
+	size_t i, n = ima_algs[ai].size;
 	const uint8_t *r;
 	uint64_t h;
 	uint32_t v;
@@ -164,7 +110,7 @@ digest_rehash(struct ima_policy *p, size_t size)
 	p->dtag = xcalloc(size, 1);
 	p->dmask = size - 1;
 	for (off = 0; off < p->alen; off += 2 + n) {
-		n = algs[p->arena[off]].size;
+		n = ima_algs[p->arena[off]].size;
 		slot_put(p->dtab, p->dtag, p->dmask, digest_hash(p->arena[off],
 		    p->arena + off + 2, n), (uint32_t)off + 1);
 	}
@@ -174,10 +120,10 @@ digest_rehash(struct ima_policy *p, size_t size)
 static uint32_t
 digest_add(struct ima_policy *p, unsigned ai, const uint8_t *d, int flags)
 {
-	size_t n = algs[ai].size;
+	size_t n = ima_algs[ai].size;
 	int64_t off;
 
-	if ((off = digest_find(p, ai, d)) >= 0) {
+	if ((off = ima_pol_digest_find(p, ai, d)) >= 0) {
 		p->arena[off + 1] |= flags;
 		return (uint32_t)off;
 	}
@@ -199,8 +145,8 @@ digest_add(struct ima_policy *p, unsigned ai, const uint8_t *d, int flags)
 	return (uint32_t)off;
 }
 
-static const struct nrec *
-name_find(const struct namemap *m, const char *s, size_t n)
+const struct nrec *
+ima_pol_name_find(const struct namemap *m, const char *s, size_t n)
 {
 	const struct nrec *r;
 	size_t i;
@@ -278,156 +224,14 @@ namemap_free(struct namemap *m)
 }
 
 /* Does the name's digest set hold arena offset off? */
-static int
-name_has(const struct ima_policy *p, const struct nrec *r, uint32_t off)
+int
+ima_pol_name_has(const struct ima_policy *p, const struct nrec *r, uint32_t off)
 {
 	uint32_t i;
 
 	for (i = 0; i < r->nrefs; i++)
 		if (p->refs[r->refs + i] == off)
 			return 1;
-	return 0;
-}
-
-/* ---- globs ------------------------------------------------------------ */
-
-/* End of the segment starting at pos: the next '/' or len. */
-static size_t
-seg_end(const char *s, size_t len, size_t pos)
-{
-	const char *q = memchr(s + pos, '/', len - pos);
-
-	return q == NULL ? len : (size_t)(q - s);
-}
-
-/* One segment against a pattern segment: '*' matches any run. */
-static int
-seg_match(const char *p, size_t pn, const char *s, size_t sn)
-{
-	size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
-
-	while (si < sn) {
-		if (pi < pn && p[pi] == '*') {
-			star = ++pi;
-			mark = si;
-		} else if (pi < pn && p[pi] == s[si]) {
-			pi++;
-			si++;
-		} else if (star != (size_t)-1) {
-			pi = star;
-			si = ++mark;
-		} else
-			return 0;
-	}
-	while (pi < pn && p[pi] == '*')
-		pi++;
-	return pi == pn;
-}
-
-static int
-is_dstar(const char *p, size_t len, size_t pos)
-{
-	return seg_end(p, len, pos) - pos == 2 && p[pos] == '*' &&
-	    p[pos + 1] == '*';
-}
-
-int
-ima_glob_match(const char *pat, const char *path, size_t pathlen)
-{
-	size_t plen = strlen(pat), pi = 0, si = 0, pe, se;
-	size_t star_p = (size_t)-1, star_s = 0;
-
-	/* Positions are segment starts; len + 1 means "past the end". */
-	while (si <= pathlen) {
-		se = seg_end(path, pathlen, si);
-		if (pi <= plen && is_dstar(pat, plen, pi)) {
-			pi = seg_end(pat, plen, pi) + 1;
-			star_p = pi;
-			star_s = si;
-			continue;
-		}
-		if (pi <= plen) {
-			pe = seg_end(pat, plen, pi);
-			if (seg_match(pat + pi, pe - pi, path + si, se - si)) {
-				pi = pe + 1;
-				si = se + 1;
-				continue;
-			}
-		}
-		if (star_p == (size_t)-1)
-			return 0;
-		/* Let the last '**' eat one more segment. */
-		star_s = seg_end(path, pathlen, star_s) + 1;
-		si = star_s;
-		pi = star_p;
-	}
-	while (pi <= plen && is_dstar(pat, plen, pi))
-		pi = seg_end(pat, plen, pi) + 1;
-	return pi > plen;
-}
-
-const char *
-ima_glob_invalid(const char *pat)
-{
-	size_t len = strlen(pat), i, e;
-
-	if (len == 0 || pat[0] != '/')
-		return "must be an absolute path";
-	if (len > IMA_NAME_MAX)
-		return "is too long";
-	for (i = 0; i <= len; i = e + 1) {
-		e = seg_end(pat, len, i);
-		if (memmem(pat + i, e - i, "**", 2) != NULL &&
-		    !is_dstar(pat, len, i))
-			return "uses '**' inside a segment (it must be a whole "
-			    "segment)";
-	}
-	return NULL;
-}
-
-static void
-glob_compile(const char *pat, struct glob *g)
-{
-	size_t len = strlen(pat);
-
-	g->pat = xstrdup(pat);
-	g->len = len;
-	if (strchr(pat, '*') == NULL)
-		g->kind = GLOB_LITERAL;
-	else if (len >= 3 && strcmp(pat + len - 3, "/**") == 0 &&
-	    memchr(pat, '*', len - 2) == NULL) {
-		g->kind = GLOB_PREFIX;
-		g->pat[len - 2] = '\0';
-		g->len = len - 2;		/* "/dir/" */
-	} else
-		g->kind = GLOB_GENERAL;
-}
-
-static int
-excluded(const struct ima_policy *p, const char *path, size_t n)
-{
-	const struct glob *g;
-	size_t i;
-
-	for (i = 0; i < p->nglobs; i++) {
-		g = &p->globs[i];
-		switch (g->kind) {
-		case GLOB_LITERAL:
-			if (n == g->len && memcmp(path, g->pat, n) == 0)
-				return 1;
-			break;
-		case GLOB_PREFIX:
-			/* "/dir/" "**" also matches "/dir" itself. */
-			if ((n >= g->len && memcmp(path, g->pat, g->len) == 0) ||
-			    (n == g->len - 1 && memcmp(path, g->pat, n) == 0))
-				return 1;
-			break;
-		default:
-			if (ima_glob_match(g->pat, path, n))
-				return 1;
-			break;
-		}
-	}
 	return 0;
 }
 
@@ -463,21 +267,21 @@ digest_parse(const char *s, size_t n, unsigned *ai, uint8_t *d)
 
 	if (colon != NULL) {
 		for (i = 0; i < NALGS; i++)
-			if ((size_t)(colon - s) == strlen(algs[i].name) &&
-			    memcmp(s, algs[i].name, (size_t)(colon - s)) == 0)
+			if ((size_t)(colon - s) == strlen(ima_algs[i].name) &&
+			    memcmp(s, ima_algs[i].name, (size_t)(colon - s)) == 0)
 				break;
 		if (i == NALGS)
 			return "names an unknown algorithm (want sha1, sha256, "
 			    "sha384, sha512 or sm3_256)";
 		h = colon + 1;
 		hl = n - (size_t)(h - s);
-		if (hl != 2 * algs[i].size)
+		if (hl != 2 * ima_algs[i].size)
 			return "has the wrong length for its algorithm";
 	} else {
 		h = s;
 		hl = n;
 		for (i = 0; i < NALGS; i++)
-			if (hl == 2 * algs[i].size)
+			if (hl == 2 * ima_algs[i].size)
 				break;
 		if (i == NALGS)
 			return "is not a digest (want alg:hex, or 40, 64, 96 or "
@@ -491,17 +295,6 @@ digest_parse(const char *s, size_t n, unsigned *ai, uint8_t *d)
 		d[i] = (uint8_t)(a << 4 | (b & 0x0f));
 	}
 	return bad ? "is not hex" : NULL;
-}
-
-static int
-alg_index(uint16_t alg, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < NALGS; i++)
-		if (algs[i].alg == alg && algs[i].size == len)
-			return (int)i;
-	return -1;
 }
 
 /* ---- the event-driven parse -------------------------------------------- */
@@ -694,7 +487,7 @@ name_sets(struct icx *cx, struct namemap *m, const char *what)
 		if (n == 0 || n > IMA_NAME_MAX)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s name "
 			    "is empty or too long", ev_line(cx), what);
-		if (name_find(m, s, n) != NULL)
+		if (ima_pol_name_find(m, s, n) != NULL)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: '%.200s' "
 			    "listed twice in %s", ev_line(cx), s, what);
 		if (m->n >= IMA_POLICY_NAMES_MAX)
@@ -739,7 +532,7 @@ item_glob(struct icx *cx, void *arg)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than %d "
 		    "exclude patterns", ev_line(cx), IMA_POLICY_GLOBS_MAX);
 	p->globs = xreallocarray(p->globs, p->nglobs + 1, sizeof(*p->globs));
-	glob_compile(s, &p->globs[p->nglobs++]);
+	ima_pol_glob_compile(s, &p->globs[p->nglobs++]);
 	return ASSAY_OK;
 }
 
@@ -980,165 +773,3 @@ ima_policy_compile(const char *text, size_t len, struct ima_policy **out,
 	return r;
 }
 
-void
-ima_policy_stats(const struct ima_policy *p, struct ima_policy_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->digests = p->ndig;
-	st->paths = p->paths.n;
-	st->buffers = p->bufs.n;
-	st->excludes = p->nglobs;
-	st->keys = p->nkeys;
-	st->bytes = sizeof(*p) + p->acap + (p->dmask + 1) * 5 +
-	    p->rcap * sizeof(uint32_t) +
-	    p->paths.ncap + p->paths.cap * sizeof(struct nrec) +
-	    (p->paths.mask + 1) * sizeof(uint32_t) +
-	    p->bufs.ncap + p->bufs.cap * sizeof(struct nrec) +
-	    (p->bufs.mask + 1) * sizeof(uint32_t);
-}
-
-/* ---- check ------------------------------------------------------------- */
-
-/* Printable copy of an entry name for details. */
-static void
-printable(const struct cur *c, char *out, size_t outsz)
-{
-	size_t i, n = c->len;
-
-	if (n > 0 && c->p[n - 1] == '\0')
-		n--;
-	if (n >= outsz)
-		n = outsz - 1;
-	for (i = 0; i < n; i++)
-		out[i] = (c->p[i] >= 0x20 && c->p[i] < 0x7f) ? (char)c->p[i] : '?';
-	out[n] = '\0';
-}
-
-/* "alg:hex" of the entry's digest. */
-static void
-digest_str(const struct ima_entry *e, char *out, size_t outsz)
-{
-	static const char hx[] = "0123456789abcdef";
-	const struct tpm2_hash *h = tpm2_hash_by_alg(e->dalg);
-	size_t i, o;
-
-	o = (size_t)snprintf(out, outsz, "%s:", h != NULL ? h->name : "unknown");
-	for (i = 0; i < e->digest.len && o + 2 < outsz; i++) {
-		out[o++] = hx[e->digest.p[i] >> 4];
-		out[o++] = hx[e->digest.p[i] & 15];
-	}
-	out[o < outsz ? o : outsz - 1] = '\0';
-}
-
-static void
-unknown(const struct ima_policy *p, struct verdict *vd, const char *what,
-    const char *name, const char *dig)
-{
-	if (p->warn_unknown)
-		verdict_notice(vd, "ima.unknown", "%s %.100s: %s unknown to the "
-		    "policy", what, name, dig);
-	else
-		verdict_fail(vd, "ima.not_allowed", "%s %.100s: %s unknown to "
-		    "the policy", what, name, dig);
-}
-
-/* Signature step: 1 if it settles the entry (verified or failed). */
-static int
-check_signature(const struct ima_policy *p, const struct ima_entry *e,
-    const char *name, struct verdict *vd)
-{
-	const struct ima_key *k = NULL;
-	struct ima_sig s;
-	size_t i;
-
-	if (e->sig.len == 0) {
-		if (e->modsig.len > 0 && p->require_sig) {
-			verdict_fail(vd, "ima.signature", "%.180s: modsig "
-			    "verification unsupported", name);
-			return 1;
-		}
-		if (p->require_sig && e->modsig.len == 0) {
-			verdict_fail(vd, "ima.signature", "%.180s: no signature",
-			    name);
-			return 1;
-		}
-		return 0;
-	}
-	if (p->nkeys == 0) {
-		if (p->require_sig) {
-			verdict_fail(vd, "ima.signature", "%.180s: signed, but "
-			    "the policy has no keys", name);
-			return 1;
-		}
-		return 0;
-	}
-	if (ima_sig_parse(e->sig.p, e->sig.len, &s) != 0) {
-		verdict_fail(vd, "ima.signature", "%.150s: malformed signature "
-		    "(%.80s)", name, assay_err_detail());
-		return 1;
-	}
-	for (i = 0; i < p->nkeys && k == NULL; i++)
-		if (ima_key_has_id(&p->keys[i], s.keyid))
-			k = &p->keys[i];
-	if (k == NULL) {
-		if (!p->require_sig)
-			return 0;
-		verdict_fail(vd, "ima.signature", "%.180s: signed by unknown "
-		    "key %08x", name, s.keyid);
-		return 1;
-	}
-	if (ima_sig_verify(&s, k->pkey, e->dalg, e->digest.p,
-	    e->digest.len) != ASSAY_OK) {
-		verdict_fail(vd, "ima.signature", "%.150s: %.90s", name,
-		    assay_err_detail());
-		return 1;
-	}
-	return 1;	/* a good signature from a policy key: allowed */
-}
-
-void
-ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
-    struct verdict *vd)
-{
-	char name[192], dig[8 + 2 * TPM2_MAX_DIGEST];
-	const struct nrec *rec;
-	size_t nlen = e->name.len;
-	int64_t off = -1;
-	int ai;
-
-	if (nlen > 0 && e->name.p[nlen - 1] == '\0')
-		nlen--;
-	if (excluded(p, (const char *)e->name.p, nlen))
-		return;
-	printable(&e->name, name, sizeof(name));
-	digest_str(e, dig, sizeof(dig));
-	if ((ai = alg_index(e->dalg, e->digest.len)) >= 0)
-		off = digest_find(p, (unsigned)ai, e->digest.p);
-	if (e->tmpl == IMA_TMPL_IMA_BUF) {
-		if ((rec = name_find(&p->bufs, (const char *)e->name.p,
-		    nlen)) == NULL)
-			unknown(p, vd, "buffer", name, dig);
-		else if (off < 0 || !name_has(p, rec, (uint32_t)off))
-			verdict_fail(vd, "ima.not_allowed", "buffer %.100s: %s "
-			    "not allowed", name, dig);
-		return;
-	}
-	if (e->violation) {
-		verdict_fail(vd, "ima.not_allowed", "%.180s: measurement "
-		    "violation (file changed or opened for write while "
-		    "measured)", name);
-		return;
-	}
-	if (check_signature(p, e, name, vd))
-		return;
-	if (off >= 0 && (p->arena[off + 1] & DF_GLOBAL))
-		return;
-	if ((rec = name_find(&p->paths, (const char *)e->name.p, nlen)) != NULL) {
-		if (off >= 0 && name_has(p, rec, (uint32_t)off))
-			return;
-		verdict_fail(vd, "ima.not_allowed", "%.100s: %s not allowed for "
-		    "this path", name, dig);
-		return;
-	}
-	unknown(p, vd, "file", name, dig);
-}
