@@ -52,7 +52,7 @@ LIBCOMMON   := $(O)/libassay-common.a
 LIBAGENT    := $(O)/libassay-agent.a
 LIBVERIFIER := $(O)/libassay-verifier.a
 LIBTOOLS    := $(O)/libassay-tools.a
-ALL_LIBS    := $(LIBVERIFIER) $(LIBAGENT) $(LIBTOOLS) $(LIBCOMMON)
+ALL_LIBS    := $(LIBTOOLS) $(LIBVERIFIER) $(LIBAGENT) $(LIBCOMMON)
 
 BINS  := $(O)/assay-agent $(O)/assay-verifier $(O)/assayctl
 UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))

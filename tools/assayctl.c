@@ -14,6 +14,8 @@
 #include "common/xmalloc.h"
 #include "tools/admin.h"
 #include "tools/certs.h"
+#include "tools/ima_cmd.h"
+#include "tools/policy_cmd.h"
 #include "tools/quote_cmd.h"
 
 #define CTL(f) offsetof(struct ctl, f)
@@ -39,6 +41,10 @@ usage(void)
 	    "         [--interval S] | delete ID | attest ID | reset ID | stop ID |\n"
 	    "         start ID | events ID [--limit N]\n"
 	    "  policy list | upload NAME FILE | show NAME | delete NAME\n"
+	    "  policy generate --name N [--root DIR ...] [--ima-list FILE] [-o OUT]\n"
+	    "  policy import-keylime FILE [--name N] [-o OUT]\n"
+	    "  ima replay [--bank ALG] [--ascii] FILE\n"
+	    "  ima check --policy P.yaml [--ascii] FILE\n"
 	    "  health\n"
 	    "  certs init DIR [--verifier-cn NAME] [--agent NAME ...] [--days D]\n"
 	    "  quote verify --ak AK.pem --nonce HEX --message Q.msg --signature Q.sig\n"
@@ -109,8 +115,16 @@ main(int argc, char **argv)
 
 	if (strcmp(argv[0], "agents") == 0 || strcmp(argv[0], "agent") == 0)
 		r = cmd_agents(&c, argc - 1, argv + 1);
+	else if ((strcmp(argv[0], "policy") == 0 || strcmp(argv[0], "policies") == 0) &&
+	    argc > 1 && (strcmp(argv[1], "generate") == 0 ||
+	    strcmp(argv[1], "import-keylime") == 0))
+		r = cmd_policy_offline(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "policy") == 0 || strcmp(argv[0], "policies") == 0)
 		r = cmd_policy(&c, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "ima") == 0 && argc > 1 && strcmp(argv[1], "check") == 0)
+		r = cmd_ima_check(argc - 1, argv + 1);
+	else if (strcmp(argv[0], "ima") == 0)
+		r = cmd_ima(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "health") == 0)
 		r = cmd_health(&c, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "certs") == 0)

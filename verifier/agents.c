@@ -70,6 +70,7 @@ agent_add(struct verifier *v, const struct agent_rec *rec)
 	va->v = v;
 	agent_rec_copy(&va->rec, rec);
 	(void)agent_load_ak(va);
+	ima_state_from_json(va->rec.verify_state, &va->ima);
 	strmap_put(v->agents, va->rec.id, va);
 	return va;
 }
@@ -180,4 +181,21 @@ agent_remove(struct vagent *va)
 		tpm2_public_free(&va->ak);
 	agent_rec_free(&va->rec);
 	free(va);
+}
+
+void
+agent_set_ima(struct vagent *va, const struct ima_state *st)
+{
+	va->ima = *st;
+	free(va->rec.verify_state);
+	va->rec.verify_state = ima_state_to_json(&va->ima);
+}
+
+void
+agent_ima_restart(struct vagent *va)
+{
+	struct ima_state st = va->ima;
+
+	st.valid = 0;
+	agent_set_ima(va, &st);
 }

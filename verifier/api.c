@@ -182,6 +182,7 @@ api_agent_put(struct http_request *r)
 		free(va->rec.policy);
 		va->rec.policy = xstrdup(pol);
 		polchanged = 1;
+		agent_ima_restart(va);
 	}
 	if (interval != -1)
 		va->rec.interval = (int)interval;

@@ -214,6 +214,7 @@ api_policy_put(struct http_request *r)
 
 		if (va->rec.policy == NULL || strcmp(va->rec.policy, name) != 0)
 			continue;
+		agent_ima_restart(va);	/* the new policy judges every entry */
 		if (va->rec.state == AGENT_UNTRUSTED &&
 		    agent_set_state(va, AGENT_PENDING, NULL, "policy updated") != 0)
 			continue;

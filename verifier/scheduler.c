@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "verifier/policy.h"
+#include "verifier/policy_ima.h"
 #include "verifier/verifier.h"
 #include "verifier/verify.h"
 
@@ -138,6 +139,7 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 	j->nonce_len = sizeof(va->nonce);
 	j->sel = va->sel;
 	j->prev = va->rec.clock;
+	j->ima_in = va->ima;
 	verify_pool_submit(v->pool, j);
 }
 
@@ -188,8 +190,21 @@ sched_verify_done(struct verify_job *j, void *arg)
 		(void)agent_save(va, "notice", j->verdict.notice[i].id,
 		    j->verdict.notice[i].detail);
 	}
+	if (verdict_ok(&j->verdict) && j->retry) {
+		/* Inconclusive (new boot, or a bank to add): keep what is known. */
+		va->rec.clock = j->qres.clock;
+		agent_set_ima(va, &j->ima_out);
+		(void)agent_save(va, NULL, NULL, NULL);
+		log_info("agent %s: round inconclusive (%s): polling again", va->rec.id,
+		    j->retry_reason);
+		verify_job_free(j);
+		sched_agent(va, ++va->retries <= 3 ? 0 : (double)agent_interval(va));
+		return;
+	}
+	va->retries = 0;
 	if (verdict_ok(&j->verdict)) {
 		v->n_attest_ok++;
+		agent_set_ima(va, &j->ima_out);
 		va->rec.attest_ok++;
 		va->rec.clock = j->qres.clock;
 		va->rec.last_attested = now_unix();
@@ -210,6 +225,32 @@ sched_verify_done(struct verify_job *j, void *arg)
 	verify_job_free(j);
 	sched_agent(va, va->attest_now ? 0 : (double)agent_interval(va));
 	va->attest_now = 0;
+}
+
+/*
+ * The kernel computes boot_aggregate with the bank of its IMA hash (or
+ * SHA-1): once a list told us which, quote that bank's PCRs 0-7/0-9 too.
+ */
+static void
+add_boot_aggregate_bank(struct vagent *va)
+{
+	struct pcr_selection *sel = &va->sel;
+	uint32_t mask;
+	size_t i;
+
+	if (va->ima.ba_alg == 0)
+		return;
+	mask = va->ima.ba_alg == TPM2_ALG_SHA1 ? 0xffu : 0x3ffu;
+	for (i = 0; i < sel->n; i++)
+		if (sel->bank[i].hash == va->ima.ba_alg)
+			break;
+	if (i == sel->n) {
+		if (sel->n == TPM2_MAX_BANKS)
+			return;
+		sel->bank[sel->n].hash = va->ima.ba_alg;
+		sel->bank[sel->n++].mask = 0;
+	}
+	sel->bank[i].mask |= mask;
 }
 
 static void
@@ -243,10 +284,16 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 		fatalx("RAND_bytes failed");
 	va->nonce_valid = 1;
 	policy_selection(pol, &va->sel);
+	if (policy_ima(pol) != NULL)
+		add_boot_aggregate_bank(va);
 	sel = pcr_selection_format(&va->sel);
 	esel = evhttp_encode_uri(sel);
 	nonce = hex_encode(va->nonce, sizeof(va->nonce));
-	path = xasprintf("/v1/quote?nonce=%s&pcrs=%s", nonce, esel);
+	if (policy_ima(pol) != NULL)
+		path = xasprintf("/v1/quote?nonce=%s&pcrs=%s&ima_from=%llu", nonce, esel,
+		    va->ima.valid ? (unsigned long long)va->ima.rp.count : 0ULL);
+	else
+		path = xasprintf("/v1/quote?nonce=%s&pcrs=%s", nonce, esel);
 	va->inflight = 1;
 	v->inflight++;
 	if (http_client_request(v->client, "GET", host, port, path, NULL, NULL, 0,

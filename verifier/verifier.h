@@ -16,6 +16,7 @@
 #include "common/http.h"
 #include "common/strmap.h"
 #include "verifier/store.h"
+#include "verifier/verify_ima.h"
 
 struct vconf {
 	char	*listen;		/* "127.0.0.1:8991" */
@@ -49,6 +50,8 @@ struct vagent {
 	struct pcr_selection	 sel;
 	int			 failures;	/* consecutive transport failures */
 	int			 attest_now;	/* admin asked for a round */
+	struct ima_state	 ima;		/* parsed rec.verify_state */
+	int			 retries;	/* inconclusive rounds in a row */
 };
 
 struct enroll_pending;
@@ -92,6 +95,10 @@ int	agent_save(struct vagent *va, const char *type, const char *failure_id,
 int	agent_set_state(struct vagent *va, int state, const char *failure_id,
 	    const char *detail);
 void	agent_remove(struct vagent *va);
+/* Forget incremental IMA state: the next round re-checks the whole list. */
+void	agent_ima_restart(struct vagent *va);
+/* Keep va->ima and rec.verify_state in step. */
+void	agent_set_ima(struct vagent *va, const struct ima_state *st);
 int64_t	now_unix(void);
 
 /* scheduler.c */

@@ -51,6 +51,7 @@ stage_static_pcrs(struct verify_job *j, const struct evidence_doc *d)
 static const struct stage stages[] = {
 	{ "quote",	0, stage_quote },
 	{ "pcrs",	1, stage_static_pcrs },
+	{ "ima",	1, stage_ima },
 };
 
 struct verify_job *
@@ -99,6 +100,9 @@ verify_run(struct verify_job *j)
 
 	verdict_init(&j->verdict);
 	memset(&j->qres, 0, sizeof(j->qres));
+	j->ima_out = j->ima_in;
+	j->ima_accepted = 0;
+	j->retry = 0;
 	if (evidence_doc_parse(j->body, j->body_len, &d) != 0) {
 		verdict_fail(&j->verdict, "evidence.format", "%s", assay_err_detail());
 		goto out;

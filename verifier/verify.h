@@ -18,6 +18,7 @@
 #include "common/evidence/quote.h"
 #include "common/evidence/verdict.h"
 #include "verifier/policy.h"
+#include "verifier/verify_ima.h"
 
 struct verify_job {
 	/* inputs, owned by the job */
@@ -33,10 +34,15 @@ struct verify_job {
 	struct pcr_selection	 sel;
 	struct clock_state	 prev;
 	struct policy		*policy;	/* reference held, may be NULL */
+	struct ima_state	 ima_in;	/* state after the last accepted round */
 	/* outputs */
 	struct verdict		 verdict;
 	struct quote_result	 qres;
 	double			 seconds;	/* time spent verifying */
+	struct ima_state	 ima_out;	/* state to keep if the round is accepted */
+	size_t			 ima_accepted;	/* entries accepted this round */
+	int			 retry;		/* inconclusive: poll again at once */
+	char			 retry_reason[128];
 	void			*arg;		/* caller's */
 	struct verify_job	*next;		/* queue link */
 };
