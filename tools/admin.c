@@ -171,7 +171,7 @@ agents_admit(struct ctl *c, const char *id, int argc, char **argv)
 	char *path, *s;
 	int ch, r;
 
-	optind = 1;
+	optind = 0;	/* full reset: the main getopt ran in "+" mode */
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':

@@ -41,16 +41,19 @@ usage(void)
 	    "         [--interval S] | delete ID | attest ID | reset ID | stop ID |\n"
 	    "         start ID | events ID [--limit N]\n"
 	    "  policy list | upload NAME FILE | show NAME | delete NAME\n"
-	    "  policy generate --name N [--root DIR ...] [--ima-list FILE] [-o OUT]\n"
+	    "  policy generate --name N [--bank ALG] [--exclude GLOB]... [--root DIR]...\n"
+	    "         [--ima-list FILE [--ascii] [--thash ALG]] [-o OUT]\n"
 	    "  policy import-keylime FILE [--name N] [-o OUT]\n"
-	    "  ima replay [--bank ALG] [--ascii] FILE\n"
-	    "  ima check --policy P.yaml [--ascii] FILE\n"
+	    "  ima replay [--bank ALG] [--ascii] [--template-hash-alg ALG] FILE\n"
+	    "  ima check --policy P.yaml [--ascii] [--thash ALG] FILE\n"
 	    "  health\n"
 	    "  certs init DIR [--verifier-cn NAME] [--agent NAME ...] [--days D]\n"
 	    "  quote verify --ak AK.pem --nonce HEX --message Q.msg --signature Q.sig\n"
 	    "         --pcrs Q.pcrs\n"
-	    "  evidence verify --ak AK.tpm2b --nonce HEX --pcrs SEL [--policy P] DOC.json\n"
-	    "environment: ASSAY_VERIFIER, ASSAY_CERT, ASSAY_KEY, ASSAY_CA, ASSAYCTL_CONFIG\n");
+	    "  evidence verify --ak AK.tpm2b [--ek EK.tpm2b] --nonce HEX --pcrs SEL\n"
+	    "         [--policy P] DOC.json   (exit 0 ok, 1 failed, 3 inconclusive)\n"
+	    "environment: ASSAY_VERIFIER, ASSAY_VERIFIER_NAME, ASSAY_CERT, ASSAY_KEY,\n"
+	    "             ASSAY_CA, ASSAYCTL_CONFIG; every option: assayctl(1)\n");
 	exit(2);
 }
 

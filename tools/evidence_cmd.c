@@ -54,7 +54,7 @@ cmd_evidence(int argc, char **argv)
 
 	if (argc < 1 || strcmp(argv[0], "verify") != 0)
 		goto usage;
-	optind = 1;
+	optind = 0;	/* full reset: the main getopt ran in "+" mode */
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a': akf = optarg; break;
@@ -110,7 +110,11 @@ cmd_evidence(int argc, char **argv)
 	for (size_t i = 0; i < j->verdict.nnotice; i++)
 		printf("NOTICE: %s: %s\n", j->verdict.notice[i].id,
 		    j->verdict.notice[i].detail);
-	if (verdict_ok(&j->verdict)) {
+	if (verdict_ok(&j->verdict) && j->retry) {
+		/* The verifier would poll again at once, e.g. for a new boot. */
+		printf("INCONCLUSIVE: %s\n", j->retry_reason);
+		r = 3;
+	} else if (verdict_ok(&j->verdict)) {
 		printf("OK: evidence verified\n");
 		r = 0;
 	} else {

@@ -118,7 +118,7 @@ cmd_ima(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	optind = 1;
+	optind = 0;	/* full reset: the main getopt ran in "+" mode */
 	while ((ch = getopt_long(argc, argv, "b:at:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':

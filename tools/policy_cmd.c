@@ -288,8 +288,10 @@ walk(struct gen *g, const char *dir, const char *rel)
 	char *full, *sub, *dg;
 	int r = ASSAY_OK;
 
-	if ((d = opendir(dir)) == NULL)
-		return assay_err_set(ASSAY_ERR_IO, "%s: %s", dir, strerror(errno));
+	/* The filesystem root walks as "" so that children read "/name". */
+	if ((d = opendir(dir[0] != '\0' ? dir : "/")) == NULL)
+		return assay_err_set(ASSAY_ERR_IO, "%s: %s", dir[0] != '\0' ? dir : "/",
+		    strerror(errno));
 	while (r == ASSAY_OK && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
@@ -393,7 +395,7 @@ cmd_generate(int argc, char **argv)
 	int c, ascii = 0, r = ASSAY_OK;
 
 	memset(&g, 0, sizeof(g));
-	optind = 1;
+	optind = 0;	/* full reset: the main getopt ran in "+" mode */
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': name = optarg; break;
@@ -634,7 +636,7 @@ cmd_import_keylime(int argc, char **argv)
 	int c, r;
 
 	memset(&g, 0, sizeof(g));
-	optind = 1;
+	optind = 0;	/* full reset: the main getopt ran in "+" mode */
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': name = optarg; break;
@@ -739,7 +741,7 @@ cmd_ima_check(int argc, char **argv)
 	size_t plen, llen, i, j, bad = 0;
 	int c, ascii = 0, r;
 
-	optind = 1;
+	optind = 0;	/* full reset: the main getopt ran in "+" mode */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': ppath = optarg; break;
