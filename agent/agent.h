@@ -29,6 +29,7 @@ struct aconf {
 	long	 quote_rate;		/* quotes per second allowed */
 	long	 recheck;		/* seconds between enrollment checks */
 	char	*ima_path;		/* binary IMA list, "" to disable */
+	char	*eventlog_path;		/* firmware event log, "" to disable */
 };
 
 enum enroll_state { ENROLL_NONE, ENROLL_REGISTERING, ENROLL_ACTIVATING, ENROLL_DONE };
@@ -56,6 +57,7 @@ struct agent {
 	struct ima_reader	 ima[TPM2_MAX_BANKS];
 	size_t			 nima;
 	int			 ima_warned;
+	int			 eventlog_warned;
 };
 
 /* api.c */

@@ -5,6 +5,7 @@
  * GET /v1/info. Quotes are rate-limited because the TPM is slow.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -117,6 +118,51 @@ add_ima(struct agent *a, uint16_t bank, uint64_t from, struct evidence_doc *d)
 	return ASSAY_OK;
 }
 
+/* The whole firmware event log (it is small and fixed after boot). */
+static int
+add_eventlog(struct agent *a, struct evidence_doc *d)
+{
+	const char *path = a->conf.eventlog_path;
+	size_t cap = 64 * 1024, have = 0;
+	uint8_t *buf;
+	ssize_t got;
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		return ASSAY_OK;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (!a->eventlog_warned++)
+			log_warn("event log %s: %s", path, strerror(errno));
+		return ASSAY_OK;	/* none: the verifier's policy decides */
+	}
+	buf = xmalloc(cap);
+	for (;;) {
+		if (have == cap) {
+			if (cap >= DOC_EVENTLOG_MAX) {
+				close(fd);
+				free(buf);
+				return assay_err_set(ASSAY_ERR_RANGE, "event log %s: larger "
+				    "than %u bytes", path, DOC_EVENTLOG_MAX);
+			}
+			buf = xreallocarray(buf, 2, cap);
+			cap *= 2;
+		}
+		if ((got = read(fd, buf + have, cap - have)) < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+	}
+	close(fd);
+	if (got < 0) {
+		free(buf);
+		return assay_err_set(ASSAY_ERR_IO, "event log %s: %s", path, strerror(errno));
+	}
+	d->eventlog = buf;
+	d->eventlog_len = have;
+	return ASSAY_OK;
+}
+
 static void
 api_quote(struct http_request *r)
 {
@@ -125,6 +171,7 @@ api_quote(struct http_request *r)
 	struct pcr_selection sel;
 	const char *nonce_hex = http_query(r, "nonce"), *pcrs = http_query(r, "pcrs");
 	const char *ima_from = http_query(r, "ima_from");
+	const char *eventlog = http_query(r, "eventlog");
 	unsigned long long from = 0;
 	char *end;
 	uint8_t nonce[NONCE_MAX];
@@ -172,6 +219,12 @@ api_quote(struct http_request *r)
 	    add_ima(a, sel.bank[0].hash, (uint64_t)from, &d) != 0) {
 		log_err("IMA list: %s", assay_err_detail());
 		http_reply_error(r, 503, "IMA list: %s", assay_err_detail());
+		evidence_doc_free(&d);
+		return;
+	}
+	if (eventlog != NULL && strcmp(eventlog, "1") == 0 && add_eventlog(a, &d) != 0) {
+		log_err("%s", assay_err_detail());
+		http_reply_error(r, 503, "%s", assay_err_detail());
 		evidence_doc_free(&d);
 		return;
 	}

@@ -39,6 +39,7 @@ static const struct cfg_key aconf_keys[] = {
 	{ "quote_rate", CFG_INT, CONF(quote_rate), 1, 1000, "quotes per second served at most" },
 	{ "recheck", CFG_INT, CONF(recheck), 5, 86400, "seconds between enrollment checks" },
 	{ "ima.path", CFG_STR, CONF(ima_path), 0, 0, "binary IMA measurement list (\"\" disables IMA)" },
+	{ "eventlog.path", CFG_STR, CONF(eventlog_path), 0, 0, "firmware event log (\"\" disables it)" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -71,6 +72,7 @@ aconf_load(const char *path, struct agent *a)
 	c->quote_rate = 5;
 	c->recheck = 60;
 	c->ima_path = xstrdup("/sys/kernel/security/ima/binary_runtime_measurements");
+	c->eventlog_path = xstrdup("/sys/kernel/security/tpm0/binary_bios_measurements");
 	if (config_load(path, aconf_keys, c) != 0)
 		return ASSAY_ERR_CONFIG;
 	if (c->verifier == NULL || c->tls_cert == NULL || c->tls_key == NULL ||

@@ -151,6 +151,8 @@ quote_rate: 50
 recheck: 5
 ima:
   path: "${IMA_LIST:-}"
+eventlog:
+  path: "${EVENTLOG:-}"
 EOY
 	fi
 	"$ASSAY_BIN/assay-agent" -f -v -c "$T/agent-$name.yaml" >>"$T/agent-$name.log" 2>&1 &
