@@ -229,7 +229,9 @@ api_quote(struct http_request *r)
 		return;
 	}
 	a->n_quotes++;
-	log_debug("quote %llu for %s", (unsigned long long)a->n_quotes, r->peer.cn);
+	log_debug("quote %llu for %s%s%s", (unsigned long long)a->n_quotes, r->peer.cn,
+	    d.has_ima ? " with IMA entries" : "",
+	    d.eventlog != NULL ? " with the event log" : "");
 	http_reply_json(r, 200, evidence_doc_to_json(&d));
 	evidence_doc_free(&d);
 }
