@@ -139,6 +139,9 @@ struct el_var {
 	int		 verified;	/* event digest == hash of its data */
 	uint8_t		 guid[16];
 	struct cur	 data;		/* variable data (EFI_SIGNATURE_LISTs for PK...) */
+	/* additions */
+	uint32_t	 pcr;		/* PCR of the event it came from */
+	const uint8_t	*digest;	/* that event's digest in the facts' bank */
 };
 
 struct el_app {
@@ -167,6 +170,20 @@ struct el_facts {
 	struct el_string str[EL_MAX_ITEMS];
 	uint8_t		 types_seen[32];	/* bitmap over a type hash, see el_saw */
 	int		 has_debugger;	/* an EV_EFI_ACTION naming a debug mode */
+	/* additions */
+	size_t		 nstrings_dropped;	/* strings beyond str[] */
+	/*
+	 * Linux EFI stub tagged events (EV_EVENT_TAG, PCR 9): id 0x8F3B22ED
+	 * LOADED_IMAGE::LoadOptions (digest of the UTF-16 command line, which
+	 * the log does not carry; see eventlog_loadopts_match) and 0x8F3B22EC
+	 * Linux initrd. digest points into the log, in the facts' bank.
+	 */
+	size_t		 ntags;
+	struct el_tag {
+		uint32_t	 pcr;
+		uint32_t	 id;
+		const uint8_t	*digest;
+	} tag[8];
 };
 
 /* Decode what a policy needs, digests in bank. Strings are copied. */
@@ -174,6 +191,16 @@ int	eventlog_facts(const struct eventlog *el, uint16_t bank, struct el_facts *ou
 void	eventlog_facts_free(struct el_facts *f);
 /* Whether an event of type occurred (for required/forbidden events). */
 int	el_saw(const struct el_facts *f, uint32_t type);
+
+#define EL_TAG_LOAD_OPTIONS	0x8f3b22edu
+#define EL_TAG_INITRD		0x8f3b22ecu
+
+/*
+ * Does a LOADED_IMAGE::LoadOptions tag of the Linux EFI stub match this
+ * command line (UTF-8, converted to UTF-16LE with and without the
+ * terminating NUL, as firmware passes it)? 1 yes, 0 no or no such tag.
+ */
+int	eventlog_loadopts_match(const struct el_facts *f, const char *cmdline);
 
 /*
  * Walk the EFI_SIGNATURE_LISTs in a variable's data (PK, KEK, db, dbx):
@@ -183,5 +210,47 @@ int	el_saw(const struct el_facts *f, uint32_t type);
 int	efi_siglist_foreach(const struct cur *data,
 	    int (*cb)(const uint8_t type[16], const uint8_t owner[16],
 	    const struct cur *sig, void *arg), void *arg);
+
+/* ---- EFI helpers (eventlog_efi.c), additions ---- */
+
+extern const uint8_t	EFI_GLOBAL_VARIABLE_GUID[16];	/* 8be4df61-93ca-11d2-aa0d-00e098032b8c */
+extern const uint8_t	EFI_IMAGE_SECURITY_DATABASE_GUID[16]; /* d719b2cb-3d3a-4596-a3bc-dad00e67656f */
+extern const uint8_t	EFI_SHIM_LOCK_GUID[16];		/* 605dab50-e046-4300-abb6-3dd810dd8b23 */
+extern const uint8_t	EFI_CERT_X509_GUID[16];		/* a5c059a1-94e4-4aa7-87b5-ab155c2bf072 */
+extern const uint8_t	EFI_CERT_SHA256_GUID[16];	/* c1c41626-504c-4092-aca9-41f936934328 */
+
+#define EFI_GUID_STRLEN	37	/* "8be4df61-93ca-11d2-aa0d-00e098032b8c" + NUL */
+/* Lowercase text form of an EFI_GUID as stored (first three fields LE). */
+void	efi_guid_format(const uint8_t g[16], char out[EFI_GUID_STRLEN]);
+/* The text form back to bytes; ASSAY_ERR_FORMAT if malformed. */
+int	efi_guid_parse(const char *s, uint8_t g[16]);
+
+/* UTF-16LE to UTF-8 up to the first NUL; bad surrogates become U+FFFD. */
+char	*efi_utf16_to_utf8(const struct cur *s);
+
+/*
+ * Event data as a printable UTF-8 string, owned by the caller: UTF-16LE
+ * when it looks so, else bytes up to the first NUL with control
+ * characters as '?'; cut at 4096 characters.
+ */
+char	*eventlog_string_decode(const struct cur *d);
+
+/* UEFI_VARIABLE_DATA (PFP 10.4.4): name is UTF-16LE, not NUL-terminated. */
+struct efi_var {
+	uint8_t		 guid[16];
+	struct cur	 name;
+	struct cur	 data;
+};
+/* Parse the whole event data; trailing bytes are ASSAY_ERR_FORMAT. */
+int	efi_var_parse(const struct cur *ev, struct efi_var *out);
+/* Whether the variable's name is the ASCII string name. */
+int	efi_var_name_is(const struct efi_var *v, const char *name);
+
+/*
+ * UEFI_IMAGE_LOAD_EVENT: three UINTN (uintn_size 1: 4 bytes, 2: 8 bytes),
+ * a UINTN device path length, the device path (kept raw).
+ */
+int	efi_image_load_parse(const struct cur *ev, uint8_t uintn_size,
+	    uint64_t *image_len, struct cur *devpath);
 
 #endif

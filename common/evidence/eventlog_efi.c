@@ -1,0 +1,599 @@
+/*
+ * eventlog_efi.c — the UEFI side of the firmware event log: EFI GUIDs,
+ * UTF-16 names, UEFI_VARIABLE_DATA, UEFI_IMAGE_LOAD_EVENT, the
+ * EFI_SIGNATURE_LIST walk, and the facts a measured-boot policy judges
+ * (secure boot state, PK/KEK/db/dbx/MokList, boot applications, strings,
+ * kernel command lines, Linux EFI stub tags). Pure, no I/O.
+ *
+ * Where facts come from:
+ * - SecureBoot, PK, KEK, db, dbx: EV_EFI_VARIABLE_DRIVER_CONFIG events in
+ *   PCR 7 (EFI_GLOBAL_VARIABLE for the first three, the image security
+ *   database GUID for db/dbx); the first one of each name counts.
+ *   verified = the digest is the hash of the whole UEFI_VARIABLE_DATA;
+ *   secure_boot is set only from a verified SecureBoot event.
+ * - MokList/MokListX: shim measures them in PCR 14 as EV_IPL events whose
+ *   data is the name and whose digest hashes the variable, so present=1,
+ *   verified=0, no data, digest kept; a UEFI_VARIABLE_DATA form (PCR 7
+ *   DRIVER_CONFIG or AUTHORITY) is used when the log has one.
+ * - Command lines: GRUB's EV_IPL "kernel_cmdline: ..." (PCR 8, also the
+ *   older "grub_kernel_cmdline ..."); systemd-boot/systemd-stub's UTF-16
+ *   EV_IPL load options (PCR 12, PCR 8 before systemd 250). The Linux EFI
+ *   stub (and so OVMF's QEMU direct kernel boot) logs only a digest: an
+ *   EV_EVENT_TAG LOADED_IMAGE::LoadOptions in PCR 9, kept in tag[].
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/xmalloc.h"
+#include "common/evidence/eventlog.h"
+
+const uint8_t EFI_GLOBAL_VARIABLE_GUID[16] = {
+	0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
+	0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
+const uint8_t EFI_IMAGE_SECURITY_DATABASE_GUID[16] = {
+	0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
+	0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f };
+const uint8_t EFI_SHIM_LOCK_GUID[16] = {
+	0x50, 0xab, 0x5d, 0x60, 0x46, 0xe0, 0x00, 0x43,
+	0xab, 0xb6, 0x3d, 0xd8, 0x10, 0xdd, 0x8b, 0x23 };
+const uint8_t EFI_CERT_X509_GUID[16] = {
+	0xa1, 0x59, 0xc0, 0xa5, 0xe4, 0x94, 0xa7, 0x4a,
+	0x87, 0xb5, 0xab, 0x15, 0x5c, 0x2b, 0xf0, 0x72 };
+const uint8_t EFI_CERT_SHA256_GUID[16] = {
+	0x26, 0x16, 0xc4, 0xc1, 0x4c, 0x50, 0x92, 0x40,
+	0xac, 0xa9, 0x41, 0xf9, 0x36, 0x93, 0x43, 0x28 };
+
+#define EL_STRING_MAX	4096	/* decoded strings are cut here */
+#define SIGLIST_HDR	28	/* GUID + three UINT32 */
+
+void
+efi_guid_format(const uint8_t g[16], char out[EFI_GUID_STRLEN])
+{
+	snprintf(out, EFI_GUID_STRLEN,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x",
+	    g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9],
+	    g[10], g[11], g[12], g[13], g[14], g[15]);
+}
+
+static int
+hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int
+efi_guid_parse(const char *s, uint8_t g[16])
+{
+	/* byte position in g of each text byte, in text order */
+	static const uint8_t pos[16] = {
+		3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
+	size_t i, k = 0;
+	int hi, lo;
+
+	if (strlen(s) != EFI_GUID_STRLEN - 1)
+		return assay_err_set(ASSAY_ERR_FORMAT, "GUID: wrong length");
+	for (i = 0; i < EFI_GUID_STRLEN - 1;) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return assay_err_set(ASSAY_ERR_FORMAT,
+				    "GUID: '-' expected at %zu", i);
+			i++;
+			continue;
+		}
+		if ((hi = hexval((unsigned char)s[i])) < 0 ||
+		    (lo = hexval((unsigned char)s[i + 1])) < 0)
+			return assay_err_set(ASSAY_ERR_FORMAT,
+			    "GUID: bad hex digit at %zu", i);
+		g[pos[k++]] = (uint8_t)(hi << 4 | lo);
+		i += 2;
+	}
+	return ASSAY_OK;
+}
+
+static void
+put_utf8(char *o, size_t *n, uint32_t cp)
+{
+	if (cp < 0x80) {
+		o[(*n)++] = (char)cp;
+	} else if (cp < 0x800) {
+		o[(*n)++] = (char)(0xc0 | cp >> 6);
+		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		o[(*n)++] = (char)(0xe0 | cp >> 12);
+		o[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		o[(*n)++] = (char)(0xf0 | cp >> 18);
+		o[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		o[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+char *
+efi_utf16_to_utf8(const struct cur *s)
+{
+	struct cur c = *s;
+	uint16_t u, u2;
+	uint32_t cp;
+	size_t n = 0;
+	char *o;
+
+	/* at most 3 UTF-8 bytes per UTF-16 unit (4 per surrogate pair) */
+	o = xmalloc(c.len / 2 * 3 + 1);
+	while (cur_u16le(&c, &u) == 0 && u != 0) {
+		cp = u;
+		if (u >= 0xd800 && u <= 0xdbff) {
+			struct cur save = c;
+
+			if (cur_u16le(&c, &u2) == 0 && u2 >= 0xdc00 &&
+			    u2 <= 0xdfff)
+				cp = 0x10000 + ((uint32_t)(u - 0xd800) << 10) +
+				    (u2 - 0xdc00);
+			else {
+				c = save;
+				cp = 0xfffd;
+			}
+		} else if (u >= 0xdc00 && u <= 0xdfff)
+			cp = 0xfffd;
+		put_utf8(o, &n, cp);
+	}
+	o[n] = '\0';
+	return o;
+}
+
+int
+efi_var_parse(const struct cur *ev, struct efi_var *out)
+{
+	struct cur c = *ev;
+	uint64_t nlen, dlen;
+
+	if (cur_copy(&c, out->guid, 16) != 0 || cur_u64le(&c, &nlen) != 0 ||
+	    cur_u64le(&c, &dlen) != 0)
+		return assay_err_set(ASSAY_ERR_TRUNCATED,
+		    "UEFI_VARIABLE_DATA: header truncated");
+	if (nlen > cur_left(&c) / 2 || dlen > cur_left(&c) - nlen * 2)
+		return assay_err_set(ASSAY_ERR_TRUNCATED,
+		    "UEFI_VARIABLE_DATA: name (%llu) and data (%llu) exceed "
+		    "the %zu bytes left", (unsigned long long)nlen,
+		    (unsigned long long)dlen, cur_left(&c));
+	if (cur_bytes(&c, (size_t)nlen * 2, &out->name) != 0 ||
+	    cur_bytes(&c, (size_t)dlen, &out->data) != 0)
+		return ASSAY_ERR_TRUNCATED;
+	if (cur_end(&c) != 0)
+		return assay_err_set(ASSAY_ERR_FORMAT,
+		    "UEFI_VARIABLE_DATA: %zu trailing bytes", cur_left(&c));
+	return ASSAY_OK;
+}
+
+int
+efi_var_name_is(const struct efi_var *v, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (v->name.len != n * 2)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v->name.p[2 * i] != (uint8_t)name[i] || v->name.p[2 * i + 1])
+			return 0;
+	return 1;
+}
+
+static int
+get_uintn(struct cur *c, uint8_t uintn_size, uint64_t *v)
+{
+	uint32_t v32;
+
+	if (uintn_size == 1) {
+		if (cur_u32le(c, &v32) != 0)
+			return ASSAY_ERR_TRUNCATED;
+		*v = v32;
+		return ASSAY_OK;
+	}
+	return cur_u64le(c, v);
+}
+
+int
+efi_image_load_parse(const struct cur *ev, uint8_t uintn_size,
+    uint64_t *image_len, struct cur *devpath)
+{
+	struct cur c = *ev;
+	uint64_t loc, len, link, dplen;
+
+	if (get_uintn(&c, uintn_size, &loc) != 0 ||
+	    get_uintn(&c, uintn_size, &len) != 0 ||
+	    get_uintn(&c, uintn_size, &link) != 0 ||
+	    get_uintn(&c, uintn_size, &dplen) != 0)
+		return assay_err_set(ASSAY_ERR_TRUNCATED,
+		    "UEFI_IMAGE_LOAD_EVENT: header truncated");
+	if (dplen > cur_left(&c))
+		return assay_err_set(ASSAY_ERR_TRUNCATED,
+		    "UEFI_IMAGE_LOAD_EVENT: device path length %llu exceeds "
+		    "the %zu bytes left", (unsigned long long)dplen,
+		    cur_left(&c));
+	if (cur_bytes(&c, (size_t)dplen, devpath) != 0)
+		return ASSAY_ERR_TRUNCATED;
+	*image_len = len;
+	return ASSAY_OK;
+}
+
+int
+efi_siglist_foreach(const struct cur *data,
+    int (*cb)(const uint8_t type[16], const uint8_t owner[16],
+    const struct cur *sig, void *arg), void *arg)
+{
+	struct cur c = *data, list, body, one, sig;
+	uint8_t type[16], owner[16];
+	uint32_t lsize, hsize, ssize;
+	size_t nlist = 0;
+	int r;
+
+	while (cur_left(&c) > 0) {
+		if (cur_copy(&c, type, 16) != 0 || cur_u32le(&c, &lsize) != 0 ||
+		    cur_u32le(&c, &hsize) != 0 || cur_u32le(&c, &ssize) != 0)
+			return assay_err_set(ASSAY_ERR_FORMAT,
+			    "EFI_SIGNATURE_LIST %zu: header truncated", nlist);
+		if (lsize < SIGLIST_HDR || lsize - SIGLIST_HDR > cur_left(&c) ||
+		    hsize > lsize - SIGLIST_HDR)
+			return assay_err_set(ASSAY_ERR_FORMAT,
+			    "EFI_SIGNATURE_LIST %zu: list size %u, header size "
+			    "%u do not fit", nlist, lsize, hsize);
+		if (cur_bytes(&c, lsize - SIGLIST_HDR, &list) != 0 ||
+		    cur_skip(&list, hsize) != 0)
+			return ASSAY_ERR_FORMAT;
+		body = list;
+		if (ssize <= 16 || body.len % ssize != 0)
+			return assay_err_set(ASSAY_ERR_FORMAT,
+			    "EFI_SIGNATURE_LIST %zu: %zu bytes of entries are not "
+			    "a multiple of signature size %u", nlist, body.len,
+			    ssize);
+		while (cur_left(&body) > 0) {
+			if (cur_bytes(&body, ssize, &one) != 0 ||
+			    cur_copy(&one, owner, 16) != 0)
+				return ASSAY_ERR_FORMAT;
+			sig = one;
+			if ((r = cb(type, owner, &sig, arg)) != 0)
+				return r;
+		}
+		nlist++;
+	}
+	return ASSAY_OK;
+}
+
+/* ---- facts ---- */
+
+static const uint8_t *
+bank_digest(const struct el_event *e, uint16_t bank)
+{
+	size_t i;
+
+	for (i = 0; i < e->ndigests; i++)
+		if (e->digest[i].alg == bank)
+			return e->digest[i].d;
+	return NULL;
+}
+
+static unsigned
+type_bit(uint32_t type)
+{
+	return (type & 0x7fu) | ((type & 0x80000000u) ? 0x80u : 0);
+}
+
+int
+el_saw(const struct el_facts *f, uint32_t type)
+{
+	unsigned b = type_bit(type);
+
+	return (f->types_seen[b / 8] >> (b % 8)) & 1;
+}
+
+static int
+looks_utf16(const struct cur *d)
+{
+	return d->len >= 2 && d->len % 2 == 0 && d->p[0] != 0 && d->p[1] == 0;
+}
+
+char *
+eventlog_string_decode(const struct cur *d)
+{
+	struct cur c = *d;
+	size_t n, i;
+	char *s;
+
+	if (c.len > EL_STRING_MAX * 2)
+		c.len = EL_STRING_MAX * 2;
+	if (looks_utf16(&c))
+		return efi_utf16_to_utf8(&c);
+	n = c.len > EL_STRING_MAX ? EL_STRING_MAX : c.len;
+	for (i = 0; i < n && c.p[i] != 0; i++)
+		;
+	s = xstrndup((const char *)c.p, i);
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
+			s[i] = '?';
+	return s;
+}
+
+static void
+take_var(struct el_var *v, const struct el_event *e, const struct efi_var *var,
+    uint16_t bank)
+{
+	if (v->present)
+		return;
+	v->present = 1;
+	v->verified = eventlog_data_matches(e, bank) == 1;
+	memcpy(v->guid, var->guid, 16);
+	v->data = var->data;
+	v->pcr = e->pcr;
+	v->digest = bank_digest(e, bank);
+}
+
+static void
+fact_variable(struct el_facts *f, const struct el_event *e)
+{
+	struct efi_var v;
+	int gv, sec, shim;
+
+	if (e->pcr != 7 || efi_var_parse(&e->data, &v) != 0)
+		return;
+	gv = memcmp(v.guid, EFI_GLOBAL_VARIABLE_GUID, 16) == 0;
+	sec = memcmp(v.guid, EFI_IMAGE_SECURITY_DATABASE_GUID, 16) == 0;
+	shim = memcmp(v.guid, EFI_SHIM_LOCK_GUID, 16) == 0;
+	if (e->type == EV_EFI_VARIABLE_DRIVER_CONFIG) {
+		if (gv && efi_var_name_is(&v, "SecureBoot")) {
+			take_var(&f->sb, e, &v, f->bank);
+			if (f->secure_boot == -1 && f->sb.verified &&
+			    f->sb.data.p == v.data.p)
+				f->secure_boot = v.data.len >= 1 &&
+				    v.data.p[0] == 1;
+		} else if (gv && efi_var_name_is(&v, "PK"))
+			take_var(&f->pk, e, &v, f->bank);
+		else if (gv && efi_var_name_is(&v, "KEK"))
+			take_var(&f->kek, e, &v, f->bank);
+		else if (sec && efi_var_name_is(&v, "db"))
+			take_var(&f->db, e, &v, f->bank);
+		else if (sec && efi_var_name_is(&v, "dbx"))
+			take_var(&f->dbx, e, &v, f->bank);
+	}
+	if (shim && efi_var_name_is(&v, "MokList"))
+		take_var(&f->mok, e, &v, f->bank);
+	else if (shim && efi_var_name_is(&v, "MokListX"))
+		take_var(&f->moklistx, e, &v, f->bank);
+}
+
+/* Shim's PCR 14 EV_IPL "MokList"/"MokListX": name only, digest of the var. */
+static int
+fact_shim_ipl(struct el_facts *f, const struct el_event *e)
+{
+	struct el_var *v;
+
+	if (e->pcr != 14)
+		return 0;
+	if (e->data.len == 8 && memcmp(e->data.p, "MokList", 8) == 0)
+		v = &f->mok;
+	else if (e->data.len == 9 && memcmp(e->data.p, "MokListX", 9) == 0)
+		v = &f->moklistx;
+	else
+		return 0;
+	if (!v->present) {
+		v->present = 1;
+		v->verified = 0;
+		v->pcr = e->pcr;
+		v->digest = bank_digest(e, f->bank);
+	}
+	return 1;
+}
+
+static void
+add_string(struct el_facts *f, const struct el_event *e)
+{
+	struct el_string *s;
+
+	if (f->nstrings == EL_MAX_ITEMS) {
+		f->nstrings_dropped++;
+		return;
+	}
+	s = &f->str[f->nstrings++];
+	s->pcr = e->pcr;
+	s->type = e->type;
+	s->verified = eventlog_data_matches(e, f->bank) == 1;
+	s->s = eventlog_string_decode(&e->data);
+}
+
+static int
+add_cmdline(struct el_facts *f, const struct el_event *e, const char *text)
+{
+	struct el_string *s;
+
+	if (f->ncmdline == sizeof(f->cmdline) / sizeof(f->cmdline[0]))
+		return assay_err_set(ASSAY_ERR_RANGE,
+		    "event %zu: more than %zu kernel command lines", e->seq,
+		    f->ncmdline);
+	s = &f->cmdline[f->ncmdline++];
+	s->pcr = e->pcr;
+	s->type = e->type;
+	s->verified = eventlog_data_matches(e, f->bank) == 1;
+	s->s = xstrdup(text);
+	return ASSAY_OK;
+}
+
+static int
+fact_ipl(struct el_facts *f, const struct el_event *e)
+{
+	static const char *pfx[] = { "kernel_cmdline: ", "grub_kernel_cmdline " };
+	char *s;
+	size_t i, n;
+	int r = ASSAY_OK;
+
+	if (fact_shim_ipl(f, e))
+		return ASSAY_OK;
+	add_string(f, e);
+	s = eventlog_string_decode(&e->data);
+	for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++) {
+		n = strlen(pfx[i]);
+		if ((e->pcr == 8 || e->pcr == 9) && strncmp(s, pfx[i], n) == 0) {
+			r = add_cmdline(f, e, s + n);
+			goto out;
+		}
+	}
+	if ((e->pcr == 12 || e->pcr == 8) && looks_utf16(&e->data))
+		r = add_cmdline(f, e, s);
+ out:
+	free(s);
+	return r;
+}
+
+static void
+fact_tag(struct el_facts *f, const struct el_event *e)
+{
+	struct cur c = e->data;
+	uint32_t id, len;
+
+	if (cur_u32le(&c, &id) != 0 || cur_u32le(&c, &len) != 0 ||
+	    len != cur_left(&c))
+		return;
+	if (id != EL_TAG_LOAD_OPTIONS && id != EL_TAG_INITRD)
+		return;
+	if (f->ntags == sizeof(f->tag) / sizeof(f->tag[0]))
+		return;
+	f->tag[f->ntags].pcr = e->pcr;
+	f->tag[f->ntags].id = id;
+	f->tag[f->ntags].digest = bank_digest(e, f->bank);
+	f->ntags++;
+}
+
+static int
+fact_app(struct el_facts *f, const struct eventlog *el,
+    const struct el_event *e)
+{
+	struct el_app *a;
+	uint64_t ilen;
+
+	if (f->napps == EL_MAX_ITEMS)
+		return assay_err_set(ASSAY_ERR_RANGE,
+		    "event %zu: more than %d boot applications and drivers",
+		    e->seq, EL_MAX_ITEMS);
+	a = &f->app[f->napps++];
+	a->pcr = e->pcr;
+	a->type = e->type;
+	a->digest = bank_digest(e, f->bank);
+	if (efi_image_load_parse(&e->data, el->uintn_size, &ilen,
+	    &a->devpath) != 0) {
+		a->devpath.p = NULL;
+		a->devpath.len = 0;
+	}
+	return ASSAY_OK;
+}
+
+int
+eventlog_facts(const struct eventlog *el, uint16_t bank, struct el_facts *out)
+{
+	const struct el_event *e;
+	const struct tpm2_hash *h;
+	size_t i, k;
+	unsigned b;
+	int r = ASSAY_OK;
+
+	memset(out, 0, sizeof(*out));
+	out->bank = bank;
+	out->secure_boot = -1;
+	for (k = 0; k < el->nalgs; k++)
+		if (el->alg[k].alg == bank)
+			break;
+	if (k == el->nalgs) {
+		h = tpm2_hash_by_alg(bank);
+		return assay_err_set(ASSAY_ERR_NOT_FOUND,
+		    "bank %s is not in the event log", h ? h->name : "unknown");
+	}
+	for (i = 0; i < el->n && r == ASSAY_OK; i++) {
+		e = &el->ev[i];
+		b = type_bit(e->type);
+		out->types_seen[b / 8] |= (uint8_t)(1u << (b % 8));
+		switch (e->type) {
+		case EV_EFI_VARIABLE_DRIVER_CONFIG:
+		case EV_EFI_VARIABLE_AUTHORITY:
+			fact_variable(out, e);
+			break;
+		case EV_EFI_BOOT_SERVICES_APPLICATION:
+		case EV_EFI_BOOT_SERVICES_DRIVER:
+		case EV_EFI_RUNTIME_SERVICES_DRIVER:
+			r = fact_app(out, el, e);
+			break;
+		case EV_IPL:
+			r = fact_ipl(out, e);
+			break;
+		case EV_EFI_ACTION:
+		case EV_ACTION:
+			add_string(out, e);
+			if (e->data.len >= 15 &&
+			    memcmp(e->data.p, "UEFI Debug Mode", 15) == 0)
+				out->has_debugger = 1;
+			break;
+		case EV_EVENT_TAG:
+			fact_tag(out, e);
+			break;
+		default:
+			break;
+		}
+	}
+	if (r != ASSAY_OK)
+		eventlog_facts_free(out);
+	return r;
+}
+
+void
+eventlog_facts_free(struct el_facts *f)
+{
+	size_t i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->ncmdline; i++)
+		free(f->cmdline[i].s);
+	for (i = 0; i < f->nstrings; i++)
+		free(f->str[i].s);
+	f->ncmdline = f->nstrings = 0;
+}
+
+static int
+utf16_hash_eq(uint16_t bank, const uint8_t *want, const char *s, int nul)
+{
+	uint8_t md[TPM2_MAX_DIGEST];
+	uint8_t *u;
+	size_t i, n = strlen(s), len, ulen;
+	int ok;
+
+	/* ASCII/Latin-1 command lines: one UTF-16 unit per byte */
+	ulen = (n + (nul ? 1 : 0)) * 2;
+	u = xcalloc(1, ulen + 1);
+	for (i = 0; i < n; i++)
+		u[2 * i] = (uint8_t)s[i];
+	ok = tpm2_hash(bank, u, ulen, md, &len) == 0 &&
+	    memcmp(md, want, len) == 0;
+	free(u);
+	return ok;
+}
+
+int
+eventlog_loadopts_match(const struct el_facts *f, const char *cmdline)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntags; i++) {
+		if (f->tag[i].id != EL_TAG_LOAD_OPTIONS || f->tag[i].digest == NULL)
+			continue;
+		if (utf16_hash_eq(f->bank, f->tag[i].digest, cmdline, 1) ||
+		    utf16_hash_eq(f->bank, f->tag[i].digest, cmdline, 0))
+			return 1;
+	}
+	return 0;
+}
