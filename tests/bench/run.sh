@@ -50,6 +50,38 @@ else
 	fi
 fi
 
+echo "== tpm2_eventlog on the same logs as bench_eventlog"
+# Total wall time of tpm2_eventlog over each set bench_eventlog timed,
+# and how many logs it crashed on (killed by a signal) or refused.
+if ! command -v tpm2_eventlog >/dev/null 2>&1; then
+	echo "tpm2_eventlog: skipped (tpm2-tools not installed)"
+else
+	for dir in tests/data/eventlog ../shared/corpus/eventlog; do
+		[ -d "$dir" ] || { echo "tpm2_eventlog $dir: skipped (absent)"; continue; }
+		find "$dir" -type f ! -path '*/expected/*' ! -name '*.yaml' \
+		    ! -name '*.yml' ! -name '*.json' ! -name '*.err' \
+		    ! -name '*.warn' ! -name '*.md' ! -name '*.txt' \
+		    ! -name '*.b64' | sort > "$tmp/el.list"
+		t0=$(date +%s.%N)
+		n=0 crashed=0 refused=0
+		while read -r f; do
+			n=$((n + 1))
+			timeout 30 tpm2_eventlog "$f" >/dev/null 2>&1
+			st=$?
+			if [ $st -ge 128 ] && [ $st -ne 124 ]; then
+				crashed=$((crashed + 1))
+			elif [ $st -ne 0 ]; then
+				refused=$((refused + 1))
+			fi
+		done < "$tmp/el.list"
+		t1=$(date +%s.%N)
+		echo "$t0 $t1 $n $crashed $refused $dir" | awk '{
+		    printf "tpm2_eventlog %s: %d logs, total %.0f us (%.0f us/log, " \
+			"process start included), crashed on %d, refused %d\n",
+			$6, $3, ($2 - $1) * 1e6, ($2 - $1) * 1e6 / $3, $4, $5 }'
+	done
+fi
+
 echo "== openssl speed (verify/s, 1 thread, for comparison)"
 openssl speed -seconds 2 ecdsap256 rsa2048 2>/dev/null |
     awk '/^rsa 2048 bits/ { printf "openssl rsa-2048 verify: %s/s\n", $7 }
