@@ -24,6 +24,7 @@
 #include "common/xmalloc.h"
 #include "verifier/policy.h"
 #include "verifier/policy_ima.h"
+#include "verifier/policy_mb.h"
 
 /* PCRs every quote covers whatever the policy pins: 0-10. */
 #define POLICY_BASE_PCRS	0x7ffu
@@ -43,6 +44,7 @@ struct policy {
 	uint32_t		 pinned;	/* bit i: pcr[i] holds values */
 	struct policy_pcr	 pcr[TPM2_PCR_COUNT];
 	struct ima_policy	*ima;		/* NULL without an ima: section */
+	struct mb_policy	*mb;		/* NULL without measured_boot: */
 };
 
 /* The banks a policy may name (the PC client banks a quote can carry). */
@@ -71,7 +73,7 @@ static int parse_name(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_bank(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_pcrs(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_description(struct pctx *, yaml_node_t *, yaml_node_t *);
-static int parse_unsupported(struct pctx *, yaml_node_t *, yaml_node_t *);
+static int parse_measured_boot(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_ima(struct pctx *, yaml_node_t *, yaml_node_t *);
 
 /*
@@ -86,7 +88,7 @@ static const struct {
 	{ "bank", parse_bank },
 	{ "description", parse_description },
 	{ "pcrs", parse_pcrs },
-	{ "measured_boot", parse_unsupported },
+	{ "measured_boot", parse_measured_boot },
 	{ "ima", parse_ima },
 };
 #define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
@@ -267,12 +269,11 @@ parse_description(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 	return scalar(v, "description", &s);
 }
 
+/* measured_boot: (verifier/policy_mb.c); after bank:, whose digests it uses. */
 static int
-parse_unsupported(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
+parse_measured_boot(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 {
-	return assay_err_set(ASSAY_ERR_UNSUPPORTED, "line %zu: section '%s' "
-	    "is not supported by this verifier version", line(k),
-	    (const char *)k->data.scalar.value);
+	return mb_policy_compile(cx->doc, v, cx->p->bank, &cx->p->mb);
 }
 
 /*
@@ -298,6 +299,7 @@ policy_free(struct policy *p)
 	if (p == NULL)
 		return;
 	ima_policy_free(p->ima);
+	mb_policy_free(p->mb);
 	for (i = 0; i < TPM2_PCR_COUNT; i++)
 		free(p->pcr[i].v);
 	free(p);
@@ -529,6 +531,12 @@ const struct ima_policy *
 policy_ima(const struct policy *p)
 {
 	return p->ima;
+}
+
+const struct mb_policy *
+policy_mb(const struct policy *p)
+{
+	return p->mb;
 }
 
 int

@@ -2,7 +2,7 @@
  * policy.h — attestation policies: compiled once from YAML or JSON text
  * into an immutable, reference-counted structure shared by every agent
  * that uses it. Sections: name, bank, pcrs (static values), ima (see
- * policy_ima.h). measured_boot: is not compiled yet.
+ * policy_ima.h), measured_boot (see policy_mb.h).
  */
 #ifndef ASSAY_POLICY_H
 #define ASSAY_POLICY_H
@@ -21,9 +21,9 @@ struct policy;
  * Compile text (YAML; JSON is accepted as YAML's flow subset). name, if not
  * NULL, must equal the document's name: (or supplies it when absent).
  * Errors: ASSAY_ERR_CONFIG with detail "line N: ..." for unknown keys,
- * wrong types, bad hex or digest lengths, PCR indexes out of range;
- * ASSAY_ERR_UNSUPPORTED for sections this version cannot compile yet
- * (measured_boot:); ASSAY_ERR_INVAL if name is not a valid name.
+ * wrong types, bad hex or digest lengths, PCR indexes out of range, bad
+ * regexes or event type names in measured_boot:; ASSAY_ERR_INVAL if name
+ * is not a valid name.
  */
 int	policy_compile(const char *text, size_t len, const char *name,
 	    struct policy **out);
@@ -40,6 +40,9 @@ void	policy_check_pcrs(const struct policy *p, const struct pcr_values *v,
 /* The compiled ima: section (verifier/policy_ima.h), NULL without one. */
 struct ima_policy;
 const struct ima_policy *policy_ima(const struct policy *p);
+/* The compiled measured_boot: section (verifier/policy_mb.h), or NULL. */
+struct mb_policy;
+const struct mb_policy *policy_mb(const struct policy *p);
 /* Policy names: [A-Za-z0-9._-]{1,64}, except "." and "..". */
 int	policy_name_valid(const char *name);
 

@@ -37,9 +37,14 @@ const struct failure_def failure_table[] = {
 	{ "eventlog.format",	FK_INTEGRITY, "UEFI event log is malformed" },
 	{ "eventlog.replay",	FK_INTEGRITY, "UEFI event log does not replay to the quoted PCRs" },
 	{ "eventlog.secureboot", FK_INTEGRITY, "secure boot state is not what the policy requires" },
-	{ "eventlog.boot_app",	FK_INTEGRITY, "a boot application is not allowed by the policy" },
+	{ "eventlog.pk",	FK_INTEGRITY, "a PK entry is not allowed by the policy (or PK not measured)" },
+	{ "eventlog.kek",	FK_INTEGRITY, "a KEK entry is not allowed by the policy (or KEK not measured)" },
+	{ "eventlog.db",	FK_INTEGRITY, "a db entry is not allowed by the policy (or db not measured)" },
 	{ "eventlog.dbx",	FK_INTEGRITY, "dbx lacks a revocation the policy requires" },
+	{ "eventlog.boot_app",	FK_INTEGRITY, "a boot application is not allowed by the policy" },
+	{ "eventlog.driver",	FK_INTEGRITY, "a UEFI driver is not allowed by the policy" },
 	{ "eventlog.cmdline",	FK_INTEGRITY, "kernel command line is not allowed by the policy" },
+	{ "eventlog.event",	FK_INTEGRITY, "a required event is missing or a forbidden one present" },
 	{ "policy.missing",	FK_INTEGRITY, "the agent's policy was not found" },
 	{ NULL,			FK_INTEGRITY, NULL }
 };

@@ -382,12 +382,20 @@ START_TEST(policy_ima_section_error_has_line)
 }
 END_TEST
 
-START_TEST(policy_measured_boot_section_unsupported)
+START_TEST(policy_measured_boot_section_compiled)
 {
-	ck_assert_int_eq(compile_err("name: x\n\nmeasured_boot: {}\n", NULL),
-	    ASSAY_ERR_UNSUPPORTED);
-	ck_assert_str_eq(assay_err_detail(), "line 3: section 'measured_boot' "
-	    "is not supported by this verifier version");
+	struct policy *p;
+
+	p = compile_ok("name: x\n\nmeasured_boot: {}\n");
+	ck_assert_ptr_nonnull(policy_mb(p));
+	policy_unref(p);
+	p = compile_ok("name: x\n");
+	ck_assert_ptr_null(policy_mb(p));
+	policy_unref(p);
+	ck_assert_int_eq(compile_err("name: x\n\nmeasured_boot:\n"
+	    "  secure_boot: maybe\n", NULL), ASSAY_ERR_CONFIG);
+	ck_assert_str_eq(assay_err_detail(), "line 4: secure_boot 'maybe': "
+	    "want required or allowed");
 }
 END_TEST
 
@@ -548,7 +556,7 @@ main(void)
 	tcase_add_test(tc, policy_ima_section_compiles);
 	tcase_add_test(tc, policy_without_ima_has_no_ima_policy);
 	tcase_add_test(tc, policy_ima_section_error_has_line);
-	tcase_add_test(tc, policy_measured_boot_section_unsupported);
+	tcase_add_test(tc, policy_measured_boot_section_compiled);
 	tcase_add_test(tc, policy_non_mapping_and_empty_rejected);
 	tcase_add_test(tc, policy_check_passes_with_allowed_values);
 	tcase_add_test(tc, policy_check_fails_naming_pcr_with_other_value);

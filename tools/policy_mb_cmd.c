@@ -1,0 +1,549 @@
+/*
+ * policy_mb_cmd.c — `assayctl policy from-eventlog`: parse a known-good
+ * UEFI event log, replay it, decode its facts and write a policy whose
+ * measured_boot: section allows exactly what that boot measured, with
+ * comments telling the admin what to review. Static pcrs: are not
+ * written (they pin too much); the replayed PCRs appear as comments.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/evidence/eventlog.h"
+#include "common/evidence/tpm2.h"
+#include "common/xmalloc.h"
+#include "tools/policy_mb_cmd.h"
+#include "verifier/policy.h"
+#include "verifier/policy_mb.h"
+
+#define LOG_MAX		(64L * 1024 * 1024)
+
+/* Sorted, de-duplicated strings with an optional comment each. */
+struct strset {
+	struct { char *s, *note; } *v;
+	size_t	n, cap;
+};
+
+static void
+set_add(struct strset *ss, const char *s, const char *note)
+{
+	size_t i;
+
+	for (i = 0; i < ss->n; i++)
+		if (strcmp(ss->v[i].s, s) == 0)
+			return;
+	if (ss->n == ss->cap) {
+		ss->cap = ss->cap == 0 ? 32 : ss->cap * 2;
+		ss->v = xreallocarray(ss->v, ss->cap, sizeof(*ss->v));
+	}
+	ss->v[ss->n].s = xstrdup(s);
+	ss->v[ss->n].note = note != NULL && note[0] != '\0' ?
+	    xstrdup(note) : NULL;
+	ss->n++;
+}
+
+static void
+set_free(struct strset *ss)
+{
+	size_t i;
+
+	for (i = 0; i < ss->n; i++) {
+		free(ss->v[i].s);
+		free(ss->v[i].note);
+	}
+	free(ss->v);
+	memset(ss, 0, sizeof(*ss));
+}
+
+/* Valid UTF-8 without NUL (what a YAML scalar can carry verbatim). */
+static int
+utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k, n;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+			n = 1;
+		else if ((*p & 0xf0) == 0xe0)
+			n = 2;
+		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+			n = 3;
+		else
+			return 0;
+		for (k = 1; k <= n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/* YAML double-quoted scalar. */
+static void
+yq(FILE *o, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', o);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(o, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(o, "\\x%02x", *p);
+		else
+			fputc(*p, o);
+	}
+	fputc('"', o);
+}
+
+/* A comment line's text: printable ASCII only. */
+static void
+comment_text(FILE *o, const char *s)
+{
+	for (; *s != '\0'; s++)
+		fputc((*s >= 0x20 && *s < 0x7f) ? *s : '?', o);
+}
+
+static void
+write_list(FILE *o, const char *key, const struct strset *ss)
+{
+	size_t i;
+
+	if (ss->n == 0) {
+		fprintf(o, "  %s: []\n", key);
+		return;
+	}
+	fprintf(o, "  %s:\n", key);
+	for (i = 0; i < ss->n; i++) {
+		fputs("    - ", o);
+		yq(o, ss->v[i].s);
+		if (ss->v[i].note != NULL) {
+			fputs("    # ", o);
+			comment_text(o, ss->v[i].note);
+		}
+		fputc('\n', o);
+	}
+}
+
+struct collect {
+	struct strset	*ss;
+	int		 err;
+};
+
+static int
+collect_entry(const uint8_t type[16], const uint8_t owner[16],
+    const struct cur *sig, void *arg)
+{
+	struct collect *c = arg;
+	char e[MB_ENTRY_MAX], g[EFI_GUID_STRLEN], note[96];
+
+	if (mb_sig_entry(type, sig, e) != 0) {
+		c->err = 1;
+		return 0;
+	}
+	efi_guid_format(owner, g);
+	snprintf(note, sizeof(note), "%s, owner %s",
+	    memcmp(type, EFI_CERT_X509_GUID, 16) == 0 ? "X.509 certificate" :
+	    memcmp(type, EFI_CERT_SHA256_GUID, 16) == 0 ? "SHA-256 hash" :
+	    "other signature type", g);
+	set_add(c->ss, e, note);
+	return 0;
+}
+
+/*
+ * One key database: its entries when measured and verified, otherwise a
+ * comment saying why the key is left out (absent key = not checked).
+ */
+static void
+write_keydb(FILE *o, const char *key, const char *var, const struct el_var *v,
+    const char *why)
+{
+	struct strset ss = { 0 };
+	struct collect c = { &ss, 0 };
+
+	if (!v->present) {
+		fprintf(o, "  # %s: %s was not measured in this log; not "
+		    "checked.\n", key, var);
+		return;
+	}
+	if (!v->verified) {
+		fprintf(o, "  # %s: %s was measured but its event digest does "
+		    "not match its data; not checked.\n", key, var);
+		return;
+	}
+	if (efi_siglist_foreach(&v->data, collect_entry, &c) != 0 || c.err) {
+		fprintf(o, "  # %s: %s signature lists are malformed; not "
+		    "checked.\n", key, var);
+		set_free(&ss);
+		return;
+	}
+	fprintf(o, "  # %s\n", why);
+	write_list(o, key, &ss);
+	set_free(&ss);
+}
+
+/* The first file path node of a device path, ASCII, for comments. */
+static void
+devpath_file(const struct cur *dp, char *out, size_t outlen)
+{
+	struct cur c = *dp, node;
+	uint8_t type, sub;
+	uint16_t len, ch;
+	size_t j = 0;
+
+	out[0] = '\0';
+	while (cur_left(&c) >= 4) {
+		if (cur_u8(&c, &type) != 0 || cur_u8(&c, &sub) != 0 ||
+		    cur_u16le(&c, &len) != 0 || len < 4 ||
+		    cur_bytes(&c, len - 4u, &node) != 0 || type == 0x7f)
+			return;
+		if (type != 0x04 || sub != 0x04)
+			continue;
+		while (cur_u16le(&node, &ch) == 0 && ch != 0 && j + 1 < outlen)
+			out[j++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		out[j] = '\0';
+		return;
+	}
+}
+
+static void
+write_apps(FILE *o, const struct el_facts *f, const struct tpm2_hash *h)
+{
+	struct strset apps = { 0 }, drv = { 0 };
+	const struct el_app *a;
+	char file[128], note[160], *hex, *e;
+	size_t i, nodigest = 0;
+
+	for (i = 0; i < f->napps && i < EL_MAX_ITEMS; i++) {
+		a = &f->app[i];
+		if (a->digest == NULL) {
+			nodigest++;
+			continue;
+		}
+		devpath_file(&a->devpath, file, sizeof(file));
+		snprintf(note, sizeof(note), "PCR %u%s%s", a->pcr,
+		    file[0] != '\0' ? " " : "", file);
+		hex = hex_encode(a->digest, h->size);
+		e = xasprintf("%s:%s", h->name, hex);
+		free(hex);
+		if (a->type == EV_EFI_BOOT_SERVICES_APPLICATION)
+			set_add(&apps, e, note);
+		else
+			set_add(&drv, e, note);
+		free(e);
+	}
+	fputs("  # Authenticode digests of the EFI applications this boot "
+	    "loaded (shim,\n  # boot loader, kernel...). Add the digests of "
+	    "every version you will\n  # deploy before updating them.\n", o);
+	if (nodigest > 0)
+		fprintf(o, "  # %zu application(s) had no %s digest and are not "
+		    "listed.\n", nodigest, h->name);
+	write_list(o, "boot_apps", &apps);
+	if (drv.n == 0)
+		fputs("  # No UEFI drivers (option ROMs...) were measured: [] "
+		    "rejects any.\n  # Remove the key not to check drivers.\n",
+		    o);
+	else
+		fputs("  # UEFI drivers (option ROMs...) measured by this "
+		    "boot; hardware changes\n  # alter them.\n", o);
+	write_list(o, "drivers", &drv);
+	set_free(&apps);
+	set_free(&drv);
+}
+
+static void
+write_cmdlines(FILE *o, const struct el_facts *f)
+{
+	struct strset cl = { 0 };
+	const struct el_string *s;
+	size_t i, skipped = 0;
+
+	for (i = 0; i < f->ncmdline && i < 16; i++) {
+		s = &f->cmdline[i];
+		if (s->s == NULL || !s->verified || !utf8_ok(s->s)) {
+			skipped++;
+			continue;
+		}
+		set_add(&cl, s->s, NULL);
+	}
+	if (cl.n == 0) {
+		fprintf(o, "  # kernel_cmdline: no verified command line was "
+		    "measured%s; not checked.\n", skipped > 0 ?
+		    " (some were, unverified or not UTF-8)" : "");
+		if (f->ntags > 0)
+			fputs("  # (an EFI stub LoadOptions digest was: an exact "
+			    "entry can match it)\n", o);
+		return;
+	}
+	fputs("  # Command lines as measured; a boot passes if one of them "
+	    "matches an\n  # entry. \"re:<ERE>\" and \"glob:<pattern>\" entries "
+	    "allow variations\n  # (e.g. kernel versions).\n", o);
+	write_list(o, "kernel_cmdline", &cl);
+	set_free(&cl);
+}
+
+static void
+write_pcr_comments(FILE *o, const struct el_pcrs *rp, const struct tpm2_hash *h)
+{
+	size_t b;
+	unsigned i;
+	char *hex;
+
+	for (b = 0; b < rp->nbanks; b++)
+		if (rp->bank[b].alg == h->alg)
+			break;
+	if (b == rp->nbanks)
+		return;
+	fprintf(o, "# Replayed %s PCRs of this log, for reference only (not "
+	    "pinned: firmware\n# updates change them):\n", h->name);
+	for (i = 0; i < 8; i++) {
+		hex = hex_encode(rp->bank[b].v[i], h->size);
+		fprintf(o, "#   %u: %s\n", i, hex);
+		free(hex);
+	}
+}
+
+static int
+has_action(const struct el_facts *f, const char *a)
+{
+	size_t i;
+
+	for (i = 0; i < f->nstrings && i < EL_MAX_ITEMS; i++)
+		if ((f->str[i].type == EV_EFI_ACTION ||
+		    f->str[i].type == EV_ACTION) && f->str[i].s != NULL &&
+		    strcmp(f->str[i].s, a) == 0)
+			return 1;
+	return 0;
+}
+
+int
+policy_from_eventlog(const uint8_t *p, size_t n, const char *name,
+    uint16_t bank, const char *source, char **out)
+{
+	const struct tpm2_hash *h;
+	struct eventlog el;
+	struct el_pcrs *rp = NULL;
+	struct el_facts f;
+	int have_el = 0, have_f = 0, r;
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *o = NULL;
+
+	*out = NULL;
+	memset(&f, 0, sizeof(f));
+	if ((h = tpm2_hash_by_alg(bank)) == NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "unknown bank");
+	if (!policy_name_valid(name))
+		return assay_err_set(ASSAY_ERR_INVAL, "invalid policy name");
+	if ((r = eventlog_parse(p, n, &el)) != 0)
+		goto out;
+	have_el = 1;
+	rp = xcalloc(1, sizeof(*rp));
+	if ((r = eventlog_replay(&el, rp)) != 0)
+		goto out;
+	if ((r = eventlog_facts(&el, bank, &f)) != 0)
+		goto out;
+	have_f = 1;
+	if ((o = open_memstream(&text, &tlen)) == NULL) {
+		r = assay_err_set(ASSAY_ERR_IO, "open_memstream: %s",
+		    strerror(errno));
+		goto out;
+	}
+	fputs("# Generated by assayctl policy from-eventlog", o);
+	if (source != NULL) {
+		fputs(" from ", o);
+		comment_text(o, source);
+	}
+	fputs(".\n# It allows exactly what that known-good boot measured: "
+	    "review each list,\n# add what other approved machines and "
+	    "updates will measure, and keep\n# the policy under version "
+	    "control.\nname: ", o);
+	yq(o, name);
+	fprintf(o, "\nbank: %s\n", h->name);
+	write_pcr_comments(o, rp, h);
+	fputs("measured_boot:\n", o);
+	if (f.secure_boot == 1 && f.sb.present && f.sb.verified)
+		fputs("  # Secure boot was on in this log.\n"
+		    "  secure_boot: required\n", o);
+	else
+		fprintf(o, "  # REVIEW: secure boot was %s in this log; "
+		    "\"required\" would reject\n  # this machine.\n"
+		    "  secure_boot: allowed\n", f.secure_boot == 1 ?
+		    "on but its event does not verify" : f.secure_boot == 0 ?
+		    "OFF" : "not measured");
+	write_keydb(o, "pk", "PK", &f.pk, "Platform key: X.509 certificates by "
+	    "SHA-256 fingerprint, hashes as\n  # themselves. Every measured "
+	    "entry must be listed.");
+	write_keydb(o, "kek", "KEK", &f.kek, "Key exchange keys; every "
+	    "measured entry must be listed.");
+	write_keydb(o, "db", "db", &f.db, "Allowed signature database; every "
+	    "measured entry must be listed.");
+	write_keydb(o, "dbx_contains", "dbx", &f.dbx, "Revocations this host "
+	    "has applied: requiring them stops a dbx\n  # rollback. A dbx "
+	    "update adds entries; nothing here needs to change.");
+	write_apps(o, &f, h);
+	write_cmdlines(o, &f);
+	if (el_saw(&f, EV_SEPARATOR))
+		fputs("  require_events: [EV_SEPARATOR]\n", o);
+	if (!has_action(&f, "UEFI Debug Mode"))
+		fputs("  # Firmware debug mode must not be on.\n"
+		    "  forbid_actions: [\"UEFI Debug Mode\"]\n", o);
+	else
+		fputs("  # REVIEW: this log reports \"UEFI Debug Mode\": the "
+		    "firmware debugger is on.\n", o);
+	if (fclose(o) != 0) {
+		o = NULL;
+		r = assay_err_set(ASSAY_ERR_IO, "writing the policy failed");
+		goto out;
+	}
+	o = NULL;
+	*out = text;
+	text = NULL;
+	r = ASSAY_OK;
+ out:
+	if (o != NULL)
+		fclose(o);
+	free(text);
+	free(rp);
+	if (have_f)
+		eventlog_facts_free(&f);
+	if (have_el)
+		eventlog_free(&el);
+	return r;
+}
+
+static int
+read_file(const char *path, uint8_t **out, size_t *len)
+{
+	FILE *f;
+	uint8_t *p = NULL;
+	size_t n = 0, cap = 0, got;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return assay_err_set(ASSAY_ERR_IO, "%s: %s", path,
+		    strerror(errno));
+	for (;;) {
+		if (cap - n < 65536) {
+			cap = cap == 0 ? 65536 : cap * 2;
+			if (cap > (size_t)LOG_MAX) {
+				fclose(f);
+				free(p);
+				return assay_err_set(ASSAY_ERR_IO, "%s: too "
+				    "large", path);
+			}
+			p = xreallocarray(p, 1, cap);
+		}
+		if ((got = fread(p + n, 1, cap - n, f)) == 0)
+			break;
+		n += got;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(p);
+		return assay_err_set(ASSAY_ERR_IO, "%s: read error", path);
+	}
+	fclose(f);
+	*out = p;
+	*len = n;
+	return ASSAY_OK;
+}
+
+/* The log file's base name as a policy name: invalid characters -> '-'. */
+static char *
+default_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	char *s;
+	size_t i;
+
+	b = b != NULL ? b + 1 : path;
+	s = xstrndup(b, POLICY_NAME_MAX);
+	for (i = 0; s[i] != '\0'; i++)
+		if (!policy_name_valid((char[2]){ s[i], '\0' }) ||
+		    s[i] == '.')
+			s[i] = i > 0 ? '-' : 'x';
+	if (!policy_name_valid(s)) {
+		free(s);
+		s = xstrdup("measured-boot");
+	}
+	return s;
+}
+
+int
+cmd_policy_from_eventlog(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "bank", required_argument, NULL, 'b' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct tpm2_hash *h;
+	const char *bank = "sha256", *outpath = NULL;
+	char *name = NULL, *text = NULL;
+	uint8_t *log = NULL;
+	size_t len = 0;
+	FILE *o;
+	int c, r = 2;
+
+	optind = 0;	/* full reset: the main getopt ran in "+" mode */
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			free(name);
+			name = xstrdup(optarg);
+			break;
+		case 'b': bank = optarg; break;
+		case 'o': outpath = optarg; break;
+		default: goto usage;
+		}
+	}
+	if (optind != argc - 1 || (h = tpm2_hash_by_name(bank)) == NULL ||
+	    (name != NULL && !policy_name_valid(name)))
+		goto usage;
+	if (name == NULL)
+		name = default_name(argv[optind]);
+	if ((r = read_file(argv[optind], &log, &len)) != 0 ||
+	    (r = policy_from_eventlog(log, len, name, h->alg, argv[optind],
+	    &text)) != 0) {
+		fprintf(stderr, "error: %s: %s\n", argv[optind],
+		    assay_err_detail());
+		r = 2;
+		goto done;
+	}
+	if (outpath == NULL || strcmp(outpath, "-") == 0) {
+		fputs(text, stdout);
+		r = fflush(stdout) == 0 ? 0 : 2;
+		goto done;
+	}
+	if ((o = fopen(outpath, "w")) == NULL) {
+		fprintf(stderr, "error: %s: %s\n", outpath, strerror(errno));
+		goto done;
+	}
+	fputs(text, o);
+	if (fclose(o) != 0) {
+		fprintf(stderr, "error: %s: write failed\n", outpath);
+		goto done;
+	}
+	r = 0;
+	goto done;
+ usage:
+	fprintf(stderr, "usage: assayctl policy from-eventlog FILE [--name N] "
+	    "[--bank sha1|sha256|sha384|sha512] [-o OUT]\n");
+	r = 2;
+ done:
+	free(name);
+	free(text);
+	free(log);
+	return r;
+}

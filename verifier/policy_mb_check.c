@@ -1,0 +1,375 @@
+/*
+ * policy_mb_check.c — evaluate a compiled measured_boot: section on the
+ * facts decoded from one UEFI event log (eventlog_facts): secure boot
+ * state, key databases, dbx revocations, boot applications and drivers,
+ * kernel command lines, required and forbidden events. Every violation is
+ * one verdict failure whose detail names the offending item.
+ */
+#include <fnmatch.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/encode.h"
+#include "common/evidence/eventlog.h"
+#include "common/evidence/tpm2.h"
+#include "common/evidence/verdict.h"
+#include "common/xmalloc.h"
+#include "verifier/policy_mb.h"
+#include "verifier/policy_mb_int.h"
+
+/* Longest piece of an untrusted string quoted in a detail. */
+#define SHOW_MAX	96
+
+/* Printable ASCII copy of s for a detail, cut at SHOW_MAX. */
+static void
+show(const char *s, char *out, size_t outlen)
+{
+	size_t i, j;
+
+	for (i = j = 0; s[i] != '\0' && j + 4 < outlen && i < SHOW_MAX; i++)
+		out[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (s[i] != '\0' && j + 4 <= outlen) {
+		memcpy(out + j, "...", 3);
+		j += 3;
+	}
+	out[j] = '\0';
+}
+
+/*
+ * The first file path node (media type 4, subtype 4: UTF-16LE) of an EFI
+ * device path as ASCII, for details; "" when there is none.
+ */
+static void
+devpath_file(const struct cur *dp, char *out, size_t outlen)
+{
+	struct cur c = *dp, node;
+	uint8_t type, sub;
+	uint16_t len, ch;
+	size_t j = 0;
+
+	out[0] = '\0';
+	while (cur_left(&c) >= 4) {
+		if (cur_u8(&c, &type) != 0 || cur_u8(&c, &sub) != 0 ||
+		    cur_u16le(&c, &len) != 0 || len < 4 ||
+		    cur_bytes(&c, len - 4u, &node) != 0)
+			return;
+		if (type == 0x7f)
+			return;
+		if (type != 0x04 || sub != 0x04)
+			continue;
+		while (cur_u16le(&node, &ch) == 0 && ch != 0 && j + 1 < outlen &&
+		    j < SHOW_MAX)
+			out[j++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		out[j] = '\0';
+		return;
+	}
+}
+
+static void
+check_secure_boot(const struct mb_policy *p, const struct el_facts *f,
+    struct verdict *vd)
+{
+	if (!p->secure_boot)
+		return;
+	if (f->secure_boot < 0 || !f->sb.present)
+		verdict_fail(vd, "eventlog.secureboot", "SecureBoot variable "
+		    "not measured");
+	else if (f->secure_boot == 0)
+		verdict_fail(vd, "eventlog.secureboot", "SecureBoot is off");
+	else if (!f->sb.verified)
+		verdict_fail(vd, "eventlog.secureboot", "SecureBoot=1 event not "
+		    "verified: its digest does not match its data");
+}
+
+struct walk {
+	const struct mb_list	*allow;		/* allowlist mode */
+	const char		*id, *var;
+	struct verdict		*vd;
+	char			**got;		/* collect mode (dbx) */
+	size_t			 n, cap;
+	int			 err;
+};
+
+static int
+walk_entry(const uint8_t type[16], const uint8_t owner[16],
+    const struct cur *sig, void *arg)
+{
+	struct walk *w = arg;
+	char e[MB_ENTRY_MAX], own[EFI_GUID_STRLEN];
+
+	if (mb_sig_entry(type, sig, e) != 0) {
+		w->err = 1;
+		return 0;
+	}
+	if (w->allow != NULL) {
+		if (mb_list_has(w->allow, e))
+			return 0;
+		efi_guid_format(owner, own);
+		verdict_fail(w->vd, w->id, "%s entry %s (owner %s) not allowed",
+		    w->var, e, own);
+		return 0;
+	}
+	if (w->n == w->cap) {
+		w->cap = w->cap == 0 ? 64 : w->cap * 2;
+		w->got = xreallocarray(w->got, w->cap, sizeof(*w->got));
+	}
+	w->got[w->n++] = xstrdup(e);
+	return 0;
+}
+
+/* The variable must be measured and its digest match its data. */
+static int
+var_usable(const struct el_var *v, const char *id, const char *var,
+    struct verdict *vd)
+{
+	if (!v->present) {
+		verdict_fail(vd, id, "%s not measured", var);
+		return 0;
+	}
+	if (!v->verified) {
+		verdict_fail(vd, id, "%s event not verified: its digest does "
+		    "not match its data", var);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+check_keydb(const struct mb_list *l, const struct el_var *v, const char *id,
+    const char *var, struct verdict *vd)
+{
+	struct walk w;
+
+	if (!l->set || !var_usable(v, id, var, vd))
+		return;
+	memset(&w, 0, sizeof(w));
+	w.allow = l;
+	w.id = id;
+	w.var = var;
+	w.vd = vd;
+	if (efi_siglist_foreach(&v->data, walk_entry, &w) != 0 || w.err)
+		verdict_fail(vd, id, "%s signature lists are malformed", var);
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+check_dbx(const struct mb_list *l, const struct el_var *v, struct verdict *vd)
+{
+	struct walk w;
+	size_t i;
+	const char *s;
+
+	if (!l->set || !var_usable(v, "eventlog.dbx", "dbx", vd))
+		return;
+	memset(&w, 0, sizeof(w));
+	if (efi_siglist_foreach(&v->data, walk_entry, &w) != 0 || w.err) {
+		verdict_fail(vd, "eventlog.dbx", "dbx signature lists are "
+		    "malformed");
+		goto out;
+	}
+	if (w.n > 0)
+		qsort(w.got, w.n, sizeof(*w.got), str_cmp);
+	for (i = 0; i < l->n; i++) {
+		s = l->v[i];
+		if (w.n == 0 || bsearch(&s, w.got, w.n, sizeof(*w.got),
+		    str_cmp) == NULL)
+			verdict_fail(vd, "eventlog.dbx", "dbx lacks required "
+			    "revocation %s", s);
+	}
+ out:
+	for (i = 0; i < w.n; i++)
+		free(w.got[i]);
+	free(w.got);
+}
+
+static int
+is_driver(uint32_t type)
+{
+	return type == EV_EFI_BOOT_SERVICES_DRIVER ||
+	    type == EV_EFI_RUNTIME_SERVICES_DRIVER;
+}
+
+static void
+check_apps(const struct mb_policy *p, const struct el_facts *f,
+    struct verdict *vd)
+{
+	const struct tpm2_hash *h = tpm2_hash_by_alg(p->bank);
+	const struct el_app *a;
+	const struct mb_list *l;
+	const char *id, *what;
+	char file[SHOW_MAX + 8], *hex, *e;
+	size_t i;
+
+	if (!p->apps.set && !p->drivers.set)
+		return;
+	if (f->bank != p->bank) {
+		verdict_fail(vd, p->apps.set ? "eventlog.boot_app" :
+		    "eventlog.driver", "event log facts are in bank 0x%04x, the "
+		    "policy needs %s", f->bank, h != NULL ? h->name : "?");
+		return;
+	}
+	for (i = 0; i < f->napps && i < EL_MAX_ITEMS; i++) {
+		a = &f->app[i];
+		if (a->type == EV_EFI_BOOT_SERVICES_APPLICATION) {
+			l = &p->apps;
+			id = "eventlog.boot_app";
+			what = "boot application";
+		} else if (is_driver(a->type)) {
+			l = &p->drivers;
+			id = "eventlog.driver";
+			what = "driver";
+		} else
+			continue;
+		if (!l->set)
+			continue;
+		devpath_file(&a->devpath, file, sizeof(file));
+		if (a->digest == NULL) {
+			verdict_fail(vd, id, "%s on PCR %u%s%s has no %s digest",
+			    what, a->pcr, file[0] != '\0' ? " " : "", file,
+			    h->name);
+			continue;
+		}
+		hex = hex_encode(a->digest, h->size);
+		e = xasprintf("%s:%s", h->name, hex);
+		free(hex);
+		if (!mb_list_has(l, e))
+			verdict_fail(vd, id, "%s %s on PCR %u%s%s not allowed",
+			    what, e, a->pcr, file[0] != '\0' ? " " : "", file);
+		free(e);
+	}
+}
+
+static int
+cmd_matches(const struct mb_cmd *c, const char *s)
+{
+	switch (c->kind) {
+	case MB_CMD_EXACT:
+		return strcmp(c->s, s) == 0;
+	case MB_CMD_RE:
+		return regexec(&c->re, s, 0, NULL, 0) == 0;
+	case MB_CMD_GLOB:
+		return fnmatch(c->s, s, 0) == 0;
+	}
+	return 0;
+}
+
+static void
+check_cmdline(const struct mb_policy *p, const struct el_facts *f,
+    struct verdict *vd)
+{
+	const struct el_string *first = NULL, *cl;
+	char buf[SHOW_MAX + 8];
+	size_t i, j, n;
+
+	if (!p->cmd_set)
+		return;
+	/* The Linux EFI stub measures LoadOptions only as a digest. */
+	for (j = 0; j < p->ncmd; j++)
+		if (p->cmd[j].kind == MB_CMD_EXACT &&
+		    eventlog_loadopts_match(f, p->cmd[j].s) == 1)
+			return;
+	n = f->ncmdline < 16 ? f->ncmdline : 16;
+	for (i = 0; i < n; i++) {
+		cl = &f->cmdline[i];
+		if (cl->s == NULL)
+			continue;
+		for (j = 0; j < p->ncmd; j++) {
+			if (!cmd_matches(&p->cmd[j], cl->s))
+				continue;
+			if (cl->verified)
+				return;
+			if (first == NULL)
+				first = cl;
+		}
+	}
+	if (n == 0) {
+		for (i = 0; i < f->ntags && i < 8; i++)
+			if (f->tag[i].id == EL_TAG_LOAD_OPTIONS)
+				break;
+		verdict_fail(vd, "eventlog.cmdline", i < f->ntags && i < 8 ?
+		    "kernel command line measured only as a LoadOptions "
+		    "digest (PCR 9) that no exact entry matches" :
+		    "no kernel command line measured");
+		return;
+	}
+	if (first != NULL) {
+		show(first->s, buf, sizeof(buf));
+		verdict_fail(vd, "eventlog.cmdline", "kernel command line '%s' "
+		    "not verified: its digest does not match its text", buf);
+		return;
+	}
+	for (i = 0; i < n && f->cmdline[i].s == NULL; i++)
+		;
+	show(i < n ? f->cmdline[i].s : "", buf, sizeof(buf));
+	verdict_fail(vd, "eventlog.cmdline", "kernel command line '%s' not "
+	    "allowed%s", buf, n > 1 ? " (nor any other measured)" : "");
+}
+
+static const char *
+type_str(uint32_t type, char *buf, size_t len)
+{
+	const char *nm;
+
+	if ((nm = eventlog_type_name(type)) != NULL)
+		return nm;
+	snprintf(buf, len, "0x%08x", type);
+	return buf;
+}
+
+static void
+check_events(const struct mb_policy *p, const struct el_facts *f,
+    struct verdict *vd)
+{
+	const struct el_string *s;
+	char buf[SHOW_MAX + 8], tb[16];
+	size_t i, j, n;
+
+	for (i = 0; i < p->require.n; i++)
+		if (!el_saw(f, p->require.v[i]))
+			verdict_fail(vd, "eventlog.event", "required event %s "
+			    "not in the log", type_str(p->require.v[i], tb,
+			    sizeof(tb)));
+	for (i = 0; i < p->forbid.n; i++)
+		if (el_saw(f, p->forbid.v[i]))
+			verdict_fail(vd, "eventlog.event", "forbidden event %s "
+			    "in the log", type_str(p->forbid.v[i], tb,
+			    sizeof(tb)));
+	n = f->nstrings < EL_MAX_ITEMS ? f->nstrings : EL_MAX_ITEMS;
+	for (i = 0; i < p->nactions; i++) {
+		for (j = 0; j < n; j++) {
+			s = &f->str[j];
+			if ((s->type != EV_EFI_ACTION && s->type != EV_ACTION) ||
+			    s->s == NULL || strcmp(s->s, p->actions[i]) != 0)
+				continue;
+			show(s->s, buf, sizeof(buf));
+			verdict_fail(vd, "eventlog.event", "forbidden action "
+			    "'%s' (%s, PCR %u) in the log", buf,
+			    type_str(s->type, tb, sizeof(tb)), s->pcr);
+			break;
+		}
+	}
+}
+
+void
+mb_policy_check(const struct mb_policy *p, const struct el_facts *f,
+    struct verdict *vd)
+{
+	if (p == NULL)
+		return;
+	check_secure_boot(p, f, vd);
+	check_keydb(&p->pk, &f->pk, "eventlog.pk", "PK", vd);
+	check_keydb(&p->kek, &f->kek, "eventlog.kek", "KEK", vd);
+	check_keydb(&p->db, &f->db, "eventlog.db", "db", vd);
+	check_dbx(&p->dbx, &f->dbx, vd);
+	check_apps(p, f, vd);
+	check_cmdline(p, f, vd);
+	check_events(p, f, vd);
+}
