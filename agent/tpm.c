@@ -32,9 +32,14 @@
 #define EK_ATTRS	(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | \
 	TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY | \
 	TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT)
+/*
+ * noDA: the AK's authValue is empty, so dictionary-attack protection buys
+ * nothing, while every unclean shutdown counts as a failed try: without
+ * it a host that loses power a few times is locked out of attestation.
+ */
 #define AK_ATTRS	(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | \
 	TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH | \
-	TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
+	TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
 
 /* PolicySecret(TPM_RH_ENDORSEMENT) with an empty policyRef. */
 static const uint8_t policy_secret_eh_sha256[] = {
@@ -613,7 +618,9 @@ tpmx_ak_find(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *tr,
 	if ((rc = Esys_ReadPublic(t->esys, *tr, ESYS_TR_NONE, ESYS_TR_NONE,
 	    ESYS_TR_NONE, pub, NULL, NULL)) != TSS2_RC_SUCCESS)
 		return tpmx_err("ReadPublic(AK)", rc);
-	if (((*pub)->publicArea.objectAttributes & AK_ATTRS) != AK_ATTRS ||
+	/* An AK made before noDA was added is still an AK. */
+	if (((*pub)->publicArea.objectAttributes & (AK_ATTRS & ~TPMA_OBJECT_NODA)) !=
+	    (AK_ATTRS & ~TPMA_OBJECT_NODA) ||
 	    ((*pub)->publicArea.objectAttributes & TPMA_OBJECT_DECRYPT))
 		return assay_err_set(ASSAY_ERR_CONFIG, "handle 0x%08x holds a "
 		    "key that is not a restricted signing key", h);

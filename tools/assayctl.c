@@ -14,8 +14,10 @@
 #include "common/xmalloc.h"
 #include "tools/admin.h"
 #include "tools/certs.h"
+#include "tools/eventlog_cmd.h"
 #include "tools/ima_cmd.h"
 #include "tools/policy_cmd.h"
+#include "tools/policy_mb_cmd.h"
 #include "tools/quote_cmd.h"
 
 #define CTL(f) offsetof(struct ctl, f)
@@ -44,8 +46,10 @@ usage(void)
 	    "  policy generate --name N [--bank ALG] [--exclude GLOB]... [--root DIR]...\n"
 	    "         [--ima-list FILE [--ascii] [--thash ALG]] [-o OUT]\n"
 	    "  policy import-keylime FILE [--name N] [-o OUT]\n"
+	    "  policy from-eventlog FILE [--name N] [--bank ALG] [-o OUT]\n"
 	    "  ima replay [--bank ALG] [--ascii] [--template-hash-alg ALG] FILE\n"
 	    "  ima check --policy P.yaml [--ascii] [--thash ALG] FILE\n"
+	    "  eventlog show FILE [--json] | eventlog replay FILE --json\n"
 	    "  health\n"
 	    "  certs init DIR [--verifier-cn NAME] [--agent NAME ...] [--days D]\n"
 	    "  quote verify --ak AK.pem --nonce HEX --message Q.msg --signature Q.sig\n"
@@ -119,6 +123,9 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "agents") == 0 || strcmp(argv[0], "agent") == 0)
 		r = cmd_agents(&c, argc - 1, argv + 1);
 	else if ((strcmp(argv[0], "policy") == 0 || strcmp(argv[0], "policies") == 0) &&
+	    argc > 1 && strcmp(argv[1], "from-eventlog") == 0)
+		r = cmd_policy_from_eventlog(argc - 1, argv + 1);
+	else if ((strcmp(argv[0], "policy") == 0 || strcmp(argv[0], "policies") == 0) &&
 	    argc > 1 && (strcmp(argv[1], "generate") == 0 ||
 	    strcmp(argv[1], "import-keylime") == 0))
 		r = cmd_policy_offline(argc - 1, argv + 1);
@@ -128,6 +135,8 @@ main(int argc, char **argv)
 		r = cmd_ima_check(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "ima") == 0)
 		r = cmd_ima(argc - 1, argv + 1);
+	else if (strcmp(argv[0], "eventlog") == 0)
+		r = cmd_eventlog(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "health") == 0)
 		r = cmd_health(&c, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "certs") == 0)

@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include <jansson.h>
 #include "verifier/verifier.h"
 
 int64_t
@@ -71,6 +72,7 @@ agent_add(struct verifier *v, const struct agent_rec *rec)
 	agent_rec_copy(&va->rec, rec);
 	(void)agent_load_ak(va);
 	ima_state_from_json(va->rec.verify_state, &va->ima);
+	mb_state_from_json(va->rec.verify_state, &va->mb);
 	strmap_put(v->agents, va->rec.id, va);
 	return va;
 }
@@ -183,12 +185,43 @@ agent_remove(struct vagent *va)
 	free(va);
 }
 
+/* rec.verify_state holds {"ima":{...},"measured_boot":{...}}. */
+void
+agent_set_verify_state(struct vagent *va, const struct ima_state *ima,
+    const struct mb_state *mb)
+{
+	char *a = ima_state_to_json(ima), *b = mb_state_to_json(mb);
+	json_t *o = a != NULL ? json_loads(a, 0, NULL) : NULL;
+	json_t *m = b != NULL ? json_loads(b, 0, NULL) : NULL;
+
+	va->ima = *ima;
+	va->mb = *mb;
+	if (o == NULL)
+		o = json_object();
+	if (m != NULL)
+		json_object_update(o, m);
+	free(va->rec.verify_state);
+	va->rec.verify_state = json_object_size(o) > 0 ? json_dumps(o, JSON_COMPACT) :
+	    NULL;
+	json_decref(o);
+	json_decref(m);
+	free(a);
+	free(b);
+}
+
 void
 agent_set_ima(struct vagent *va, const struct ima_state *st)
 {
-	va->ima = *st;
-	free(va->rec.verify_state);
-	va->rec.verify_state = ima_state_to_json(&va->ima);
+	agent_set_verify_state(va, st, &va->mb);
+}
+
+void
+agent_mb_restart(struct vagent *va)
+{
+	struct mb_state mb = va->mb;
+
+	mb.valid = 0;
+	agent_set_verify_state(va, &va->ima, &mb);
 }
 
 void

@@ -183,6 +183,7 @@ api_agent_put(struct http_request *r)
 		va->rec.policy = xstrdup(pol);
 		polchanged = 1;
 		agent_ima_restart(va);
+		agent_mb_restart(va);
 	}
 	if (interval != -1)
 		va->rec.interval = (int)interval;

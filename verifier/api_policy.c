@@ -215,6 +215,7 @@ api_policy_put(struct http_request *r)
 		if (va->rec.policy == NULL || strcmp(va->rec.policy, name) != 0)
 			continue;
 		agent_ima_restart(va);	/* the new policy judges every entry */
+		agent_mb_restart(va);	/* and the boot log again */
 		if (va->rec.state == AGENT_UNTRUSTED &&
 		    agent_set_state(va, AGENT_PENDING, NULL, "policy updated") != 0)
 			continue;

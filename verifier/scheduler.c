@@ -18,6 +18,7 @@
 #include "common/xmalloc.h"
 #include "verifier/policy.h"
 #include "verifier/policy_ima.h"
+#include "verifier/policy_mb.h"
 #include "verifier/verifier.h"
 #include "verifier/verify.h"
 
@@ -140,6 +141,7 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 	j->sel = va->sel;
 	j->prev = va->rec.clock;
 	j->ima_in = va->ima;
+	j->mb_in = va->mb;
 	verify_pool_submit(v->pool, j);
 }
 
@@ -193,7 +195,7 @@ sched_verify_done(struct verify_job *j, void *arg)
 	if (verdict_ok(&j->verdict) && j->retry) {
 		/* Inconclusive (new boot, or a bank to add): keep what is known. */
 		va->rec.clock = j->qres.clock;
-		agent_set_ima(va, &j->ima_out);
+		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
 		(void)agent_save(va, NULL, NULL, NULL);
 		log_info("agent %s: round inconclusive (%s): polling again", va->rec.id,
 		    j->retry_reason);
@@ -204,7 +206,7 @@ sched_verify_done(struct verify_job *j, void *arg)
 	va->retries = 0;
 	if (verdict_ok(&j->verdict)) {
 		v->n_attest_ok++;
-		agent_set_ima(va, &j->ima_out);
+		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
 		va->rec.attest_ok++;
 		va->rec.clock = j->qres.clock;
 		va->rec.last_attested = now_unix();
@@ -259,7 +261,7 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	struct vagent *va = arg;
 	struct verifier *v = va->v;
 	struct policy *pol;
-	char host[256], *sel = NULL, *esel = NULL, *nonce = NULL, *path = NULL;
+	char host[256], *sel = NULL, *esel = NULL, *nonce = NULL, *path = NULL, *ima;
 	uint16_t port;
 
 	if (va->inflight || !polled_state(va->rec.state))
@@ -286,14 +288,18 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	policy_selection(pol, &va->sel);
 	if (policy_ima(pol) != NULL)
 		add_boot_aggregate_bank(va);
+	if (policy_mb(pol) != NULL)
+		va->sel.bank[0].mask |= va->mb.extra;	/* PCRs the log extends */
 	sel = pcr_selection_format(&va->sel);
 	esel = evhttp_encode_uri(sel);
 	nonce = hex_encode(va->nonce, sizeof(va->nonce));
-	if (policy_ima(pol) != NULL)
-		path = xasprintf("/v1/quote?nonce=%s&pcrs=%s&ima_from=%llu", nonce, esel,
-		    va->ima.valid ? (unsigned long long)va->ima.rp.count : 0ULL);
-	else
-		path = xasprintf("/v1/quote?nonce=%s&pcrs=%s", nonce, esel);
+	ima = policy_ima(pol) == NULL ? xstrdup("") : xasprintf("&ima_from=%llu",
+	    va->ima.valid ? (unsigned long long)va->ima.rp.count : 0ULL);
+	/* The event log only when the boot PCRs have not been judged yet. */
+	path = xasprintf("/v1/quote?nonce=%s&pcrs=%s%s%s", nonce, esel, ima,
+	    policy_mb(pol) != NULL && (!va->mb.valid || va->mb.need_log) ?
+	    "&eventlog=1" : "");
+	free(ima);
 	va->inflight = 1;
 	v->inflight++;
 	if (http_client_request(v->client, "GET", host, port, path, NULL, NULL, 0,

@@ -17,6 +17,7 @@
 #include "common/strmap.h"
 #include "verifier/store.h"
 #include "verifier/verify_ima.h"
+#include "verifier/verify_mb.h"
 
 struct vconf {
 	char	*listen;		/* "127.0.0.1:8991" */
@@ -51,6 +52,7 @@ struct vagent {
 	int			 failures;	/* consecutive transport failures */
 	int			 attest_now;	/* admin asked for a round */
 	struct ima_state	 ima;		/* parsed rec.verify_state */
+	struct mb_state		 mb;
 	int			 retries;	/* inconclusive rounds in a row */
 };
 
@@ -97,8 +99,12 @@ int	agent_set_state(struct vagent *va, int state, const char *failure_id,
 void	agent_remove(struct vagent *va);
 /* Forget incremental IMA state: the next round re-checks the whole list. */
 void	agent_ima_restart(struct vagent *va);
-/* Keep va->ima and rec.verify_state in step. */
+/* Keep va->ima, va->mb and rec.verify_state in step. */
 void	agent_set_ima(struct vagent *va, const struct ima_state *st);
+void	agent_set_verify_state(struct vagent *va, const struct ima_state *ima,
+	    const struct mb_state *mb);
+/* Forget the accepted boot PCRs: the next round re-reads the event log. */
+void	agent_mb_restart(struct vagent *va);
 int64_t	now_unix(void);
 
 /* scheduler.c */

@@ -51,6 +51,7 @@ stage_static_pcrs(struct verify_job *j, const struct evidence_doc *d)
 static const struct stage stages[] = {
 	{ "quote",	0, stage_quote },
 	{ "pcrs",	1, stage_static_pcrs },
+	{ "measured_boot", 1, stage_measured_boot },
 	{ "ima",	1, stage_ima },
 };
 
@@ -101,6 +102,7 @@ verify_run(struct verify_job *j)
 	verdict_init(&j->verdict);
 	memset(&j->qres, 0, sizeof(j->qres));
 	j->ima_out = j->ima_in;
+	j->mb_out = j->mb_in;
 	j->ima_accepted = 0;
 	j->retry = 0;
 	if (evidence_doc_parse(j->body, j->body_len, &d) != 0) {

@@ -19,6 +19,7 @@
 #include "common/evidence/verdict.h"
 #include "verifier/policy.h"
 #include "verifier/verify_ima.h"
+#include "verifier/verify_mb.h"
 
 struct verify_job {
 	/* inputs, owned by the job */
@@ -35,11 +36,13 @@ struct verify_job {
 	struct clock_state	 prev;
 	struct policy		*policy;	/* reference held, may be NULL */
 	struct ima_state	 ima_in;	/* state after the last accepted round */
+	struct mb_state		 mb_in;
 	/* outputs */
 	struct verdict		 verdict;
 	struct quote_result	 qres;
 	double			 seconds;	/* time spent verifying */
 	struct ima_state	 ima_out;	/* state to keep if the round is accepted */
+	struct mb_state		 mb_out;
 	size_t			 ima_accepted;	/* entries accepted this round */
 	int			 retry;		/* inconclusive: poll again at once */
 	char			 retry_reason[128];

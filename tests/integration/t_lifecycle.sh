@@ -32,6 +32,15 @@ wait_state h1 trusted 20 || fail "h1 not trusted after reboot"
 api GET "/v1/agents/h1/events?limit=20" | grep -q '"failure_id": *"tpm.reboot"' ||
     fail "no tpm.reboot event"
 
+step "five unclean TPM resets in a row (power losses): no DA lockout, still trusted"
+agent_stop h1
+for i in 1 2 3 4 5; do
+	swtpm_reset "$T/tpm-h1" || fail "reset $i"
+done
+agent_start h1
+wait_state h1 trusted 30 || fail "h1 locked out after unclean resets"
+grep -q "DA lockout" "$T/agent-h1.log" && fail "the agent hit DA lockout"
+
 step "verifier kill -9 and restart keeps everything"
 api PUT /v1/agents/h1 '{"interval": 2}' >/dev/null || fail "update interval"
 kill -9 "$VPID"

@@ -38,9 +38,10 @@
 #include <tss2_mu.h>
 
 #define TOOL		"timeout 10 "
+/* noDA: unclean shutdowns must not lock a host out of attestation. */
 #define AK_ATTRS	(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | \
 	TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH | \
-	TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
+	TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
 
 static char lib[PATH_MAX];
 static char tdir[256];
