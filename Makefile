@@ -61,7 +61,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 TESTTOOLS := $(patsubst tests/tools/%.c,$(O)/testtools/%,$(TESTTOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps check unit units integration demo bench fuzz fuzzers clean
+.PHONY: all deps check check-vm unit units integration demo bench fuzz fuzzers clean install uninstall
 all: $(BINS)
 
 deps:
@@ -108,6 +108,12 @@ fuzzers: $(FUZZERS)
 fuzz:
 	$(MAKE) O=$(O)-fuzz CC=clang SANITIZE=fuzz fuzzers
 	tests/fuzz/run.sh $(O)-fuzz $(FUZZ_TIME)
+
+# Real firmware and a real kernel: OVMF + Debian's kernel under QEMU (TCG),
+# the agent inside the guest, the verifier on the host (tests/vm/).
+check-vm: deps
+	$(MAKE) all $(TESTTOOLS)
+	tests/vm/run.sh $(O)
 
 check: deps
 	$(MAKE) all units
