@@ -7,6 +7,15 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share/assay
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+STATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var/lib/assay,$(PREFIX)/var/lib/assay)
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
 O        ?= build-asan
@@ -15,7 +24,7 @@ O        ?= build
 endif
 
 PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libssl libcrypto libevent \
-        libevent_openssl libevent_pthreads jansson yaml-0.1 sqlite3
+        libevent_openssl libevent_pthreads jansson yaml-0.1 sqlite3 libsystemd
 
 # tss2_mu.h trips deprecation warnings: include it as a system header.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's|-I/usr/include/tss2|-isystem /usr/include/tss2|g')
@@ -134,6 +143,48 @@ demo: deps
 
 bench: all $(BENCHES)
 	tests/bench/run.sh $(O)
+
+# FHS install: daemons in sbin, assayctl in bin, man pages, example
+# configs in /etc/assay (never overwriting existing ones), policies in
+# share/assay, units/sysusers/tmpfiles with paths rewritten for PREFIX.
+MAN1 := $(wildcard man/*.1)
+MAN5 := $(wildcard man/*.5)
+MAN8 := $(wildcard man/*.8)
+UNIT_PATHS := sed -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/etc/assay|$(SYSCONFDIR)/assay|g' \
+	-e 's|/var/lib/assay|$(STATEDIR)|g'
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/policies \
+	    $(DESTDIR)$(SYSCONFDIR)/assay $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR)
+	install -d -m 0750 $(DESTDIR)$(STATEDIR)
+	install -m 0755 $(O)/assay-agent $(O)/assay-verifier $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(O)/assayctl $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 policies/*.yaml $(DESTDIR)$(DATADIR)/policies/
+	for f in examples/*.yaml; do \
+		t=$(DESTDIR)$(SYSCONFDIR)/assay/$$(basename $$f); \
+		[ -e $$t ] || $(UNIT_PATHS) $$f > $$t; \
+	done
+	for f in systemd/*.service; do \
+		$(UNIT_PATHS) $$f > $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f); \
+	done
+	install -m 0644 systemd/assay.sysusers $(DESTDIR)$(SYSUSERSDIR)/assay.conf
+	$(UNIT_PATHS) systemd/assay.tmpfiles > $(DESTDIR)$(TMPFILESDIR)/assay.conf
+
+# Removes what install put there, except configuration and state.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/assay-agent $(DESTDIR)$(SBINDIR)/assay-verifier \
+	    $(DESTDIR)$(BINDIR)/assayctl
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDDIR)/,$(notdir $(wildcard systemd/*.service))) \
+	    $(DESTDIR)$(SYSUSERSDIR)/assay.conf $(DESTDIR)$(TMPFILESDIR)/assay.conf
 
 clean:
 	rm -rf $(O)

@@ -36,6 +36,7 @@ enum enroll_state { ENROLL_NONE, ENROLL_REGISTERING, ENROLL_ACTIVATING, ENROLL_D
 
 struct agent {
 	struct event_base	*base;
+	const char		*conf_path;
 	struct aconf		 conf;
 	struct tpm_cfg		 tpm;
 	struct tpm_identity	 ident;

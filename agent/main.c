@@ -99,13 +99,78 @@ aconf_load(const char *path, struct agent *a)
 	return ASSAY_OK;
 }
 
+/* Swap a string setting; returns whether it changed. */
+static int
+swap_str(char **cur, char **next)
+{
+	int changed = (*cur == NULL) != (*next == NULL) ||
+	    (*cur != NULL && strcmp(*cur, *next) != 0);
+	char *t = *cur;
+
+	*cur = *next;
+	*next = t;
+	return changed;
+}
+
+/*
+ * SIGHUP: re-read the configuration. Rate, recheck interval, verifier
+ * name and the IMA/event log paths apply at once; identity, TPM, TLS and
+ * addresses need a restart (said in the log, never half-applied).
+ */
+static void
+reload(struct agent *a)
+{
+	struct agent n;
+
+	memset(&n, 0, sizeof(n));
+	if (aconf_load(a->conf_path, &n) != 0) {
+		log_err("reload: %s; keeping the running configuration",
+		    assay_err_detail());
+		config_free(aconf_keys, &n.conf);
+		return;
+	}
+	a->conf.quote_rate = n.conf.quote_rate;
+	a->conf.recheck = n.conf.recheck;
+	(void)swap_str(&a->conf.verifier_name, &n.conf.verifier_name);
+	if (swap_str(&a->conf.ima_path, &n.conf.ima_path)) {
+		for (size_t i = 0; i < a->nima; i++)
+			ima_reader_free(&a->ima[i]);
+		a->nima = 0;
+		a->ima_warned = 0;
+	}
+	if (swap_str(&a->conf.eventlog_path, &n.conf.eventlog_path))
+		a->eventlog_warned = 0;
+	if (swap_str(&a->conf.tcti, &n.conf.tcti) |
+	    swap_str(&a->conf.listen, &n.conf.listen) |
+	    swap_str(&a->conf.tls_cert, &n.conf.tls_cert) |
+	    swap_str(&a->conf.tls_key, &n.conf.tls_key) |
+	    swap_str(&a->conf.tls_ca, &n.conf.tls_ca) |
+	    swap_str(&a->conf.verifier, &n.conf.verifier) |
+	    swap_str(&a->conf.id, &n.conf.id)) {
+		/* Put them back: these take effect on restart only. */
+		(void)swap_str(&a->conf.tcti, &n.conf.tcti);
+		(void)swap_str(&a->conf.listen, &n.conf.listen);
+		(void)swap_str(&a->conf.tls_cert, &n.conf.tls_cert);
+		(void)swap_str(&a->conf.tls_key, &n.conf.tls_key);
+		(void)swap_str(&a->conf.tls_ca, &n.conf.tls_ca);
+		(void)swap_str(&a->conf.verifier, &n.conf.verifier);
+		(void)swap_str(&a->conf.id, &n.conf.id);
+		log_warn("reload: id, tcti, listen, tls.* and verifier.address "
+		    "changes need a restart");
+	}
+	config_free(aconf_keys, &n.conf);
+	log_notice("configuration reloaded from %s", a->conf_path);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct agent *a = arg;
 
-	if (sig == SIGHUP)
-		return;		/* nothing to reload yet beyond a restart */
+	if (sig == SIGHUP) {
+		reload(a);
+		return;
+	}
 	log_notice("signal %d: shutting down", (int)sig);
 	daemon_notify("STOPPING=1");
 	event_base_loopexit(a->base, NULL);
@@ -116,7 +181,7 @@ main(int argc, char **argv)
 {
 	struct daemon_opts o;
 	struct agent a;
-	struct event *sigs[3] = { 0 };
+	struct event *sigs[3] = { 0 }, *wd = NULL;
 	static const int signos[3] = { SIGINT, SIGTERM, SIGHUP };
 	char host[256];
 	uint16_t port;
@@ -127,6 +192,7 @@ main(int argc, char **argv)
 	setenv("TSS2_LOG", "all+NONE", 0);
 	log_init("assay-agent", o.verbose);
 	memset(&a, 0, sizeof(a));
+	a.conf_path = o.config;
 	if (aconf_load(o.config, &a) != 0) {
 		fprintf(stderr, "assay-agent: %s\n", assay_err_detail());
 		goto out;
@@ -172,6 +238,7 @@ main(int argc, char **argv)
 	    a.ident.ek_cert != NULL ? "present" : "absent");
 	enroll_start(&a, 0);
 	daemon_notify("READY=1");
+	wd = daemon_watchdog_start(a.base);
 	event_base_dispatch(a.base);
 	r = 0;
  out:
@@ -182,6 +249,8 @@ main(int argc, char **argv)
 		ima_reader_free(&a.ima[i]);
 	if (a.enroll_timer != NULL)
 		event_free(a.enroll_timer);
+	if (wd != NULL)
+		event_free(wd);
 	http_server_free(a.http);
 	http_client_free(a.client);
 	if (a.base != NULL)

@@ -1,14 +1,17 @@
 /*
- * daemon.c — argument parsing, config-relative paths, detaching and the
- * sd_notify datagram, shared by assay-agent and assay-verifier.
+ * daemon.c — argument parsing, config-relative paths, detaching, and the
+ * systemd protocol (READY/STOPPING/WATCHDOG through libsystemd's
+ * sd_notify), shared by assay-agent and assay-verifier.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <stdint.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "common/daemon.h"
 #include "common/log.h"
@@ -81,22 +84,31 @@ daemon_detach(const struct daemon_opts *o)
 void
 daemon_notify(const char *state)
 {
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd;
+	(void)sd_notify(0, state);	/* no-op without $NOTIFY_SOCKET */
+}
 
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof(sun.sun_path))
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';		/* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return;
-	(void)sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
-	close(fd);
+static void
+watchdog_ping(evutil_socket_t fd, short what, void *arg)
+{
+	(void)sd_notify(0, "WATCHDOG=1");
+}
+
+struct event *
+daemon_watchdog_start(struct event_base *base)
+{
+	struct timeval tv;
+	struct event *ev;
+	uint64_t usec = 0;
+
+	/* Pinged from the event loop: a stuck loop stops the pings. */
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return NULL;
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	if ((ev = event_new(base, -1, EV_PERSIST, watchdog_ping, NULL)) == NULL)
+		fatalx("watchdog: event_new failed");
+	event_add(ev, &tv);
+	log_info("systemd watchdog: pinging every %.1f s", (double)usec / 1e6);
+	return ev;
 }

@@ -6,6 +6,8 @@
 #ifndef ASSAY_DAEMON_H
 #define ASSAY_DAEMON_H
 
+#include <event2/event.h>
+
 struct daemon_opts {
 	const char	*config;
 	int		 foreground;
@@ -20,7 +22,12 @@ void	daemon_parse_args(int argc, char **argv, const char *prog,
 void	daemon_resolve_path(const char *config, char **p);
 /* Detach unless foreground; stderr stays for logs. */
 void	daemon_detach(const struct daemon_opts *o);
-/* Send "READY=1" etc. to $NOTIFY_SOCKET when set; no-op otherwise. */
+/* Send "READY=1" etc. to systemd when run as a notify service; else no-op. */
 void	daemon_notify(const char *state);
+/*
+ * When systemd set WatchdogSec=, ping it from base's loop at half the
+ * interval; returns the timer (caller frees) or NULL when not watched.
+ */
+struct event	*daemon_watchdog_start(struct event_base *base);
 
 #endif

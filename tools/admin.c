@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/evidence/verdict.h"
 #include "common/http.h"
 #include "common/tls.h"
 #include "common/xmalloc.h"
@@ -240,6 +241,94 @@ agents_action(struct ctl *c, const char *method, const char *id, const char *act
 	json_decref(j);
 	free(path);
 	return r;
+}
+
+/* Why one agent is in its state, in plain words. */
+static int
+status_one(struct ctl *c, const char *id)
+{
+	const struct failure_def *fd;
+	json_t *j;
+	char *path = xasprintf("/v1/agents/%s", id), tbuf[32], *detail, *item, *save;
+	const char *state, *reason;
+	int r;
+
+	r = call(c, "GET", path, NULL, NULL, 0, &j, NULL);
+	free(path);
+	if (r != 0 || c->json) {
+		json_decref(j);
+		return r;
+	}
+	state = str(j, "state");
+	reason = json_string_value(json_object_get(j, "reason"));
+	printf("%s is %s (since %s).\n", id, state,
+	    when(json_integer_value(json_object_get(j, "last_event")), tbuf, sizeof(tbuf)));
+	if (strcmp(state, "trusted") == 0)
+		printf("Its last attestation (%s) passed every check of policy %s.\n",
+		    when(json_integer_value(json_object_get(j, "last_attested")), tbuf,
+		    sizeof(tbuf)), str(j, "policy"));
+	else if (strcmp(state, "registered") == 0)
+		printf("It is enrolled but not admitted: give it a policy with "
+		    "'assayctl agents admit %s --policy NAME'.\n", id);
+	else if (strcmp(state, "pending") == 0)
+		printf("It is admitted; its first attestation has not finished yet.\n");
+	else if (strcmp(state, "stopped") == 0)
+		printf("An admin paused it: 'assayctl agents start %s' resumes it.\n", id);
+	if (reason != NULL) {
+		fd = failure_lookup(reason);
+		printf("\nWhy: %s (%s).\n", fd != NULL ? fd->what : "unknown check", reason);
+		/* The detail lists the first failure, then "; id: detail" for others. */
+		detail = xstrdup(str(j, "reason_detail"));
+		for (item = strtok_r(detail, ";", &save); item != NULL;
+		    item = strtok_r(NULL, ";", &save)) {
+			while (*item == ' ')
+				item++;
+			printf("  - %s\n", item);
+		}
+		free(detail);
+		if (strcmp(state, "untrusted") == 0)
+			printf("\nUntrusted stays until an admin resets it ('assayctl agents "
+			    "reset %s') or assigns a policy that allows what was found.\n", id);
+		else if (strcmp(state, "unreachable") == 0)
+			printf("\nUnreachable is not an integrity failure: the verifier keeps "
+			    "retrying with backoff.\n");
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* Every agent that is not trusted, with its reason. */
+static int
+status_all(struct ctl *c)
+{
+	json_t *j, *a;
+	size_t i, n = 0, bad = 0;
+	int r;
+
+	if ((r = call(c, "GET", "/v1/agents", NULL, NULL, 0, &j, NULL)) != 0 || c->json) {
+		json_decref(j);
+		return r;
+	}
+	json_array_foreach(json_object_get(j, "agents"), i, a) {
+		const char *st = str(a, "state"), *reason = str(a, "reason");
+		const struct failure_def *fd = failure_lookup(reason);
+
+		n++;
+		if (strcmp(st, "trusted") == 0)
+			continue;
+		bad++;
+		printf("%-36s %-12s %s%s%s\n", str(a, "id"), st, reason,
+		    fd != NULL ? ": " : "", fd != NULL ? fd->what : "");
+	}
+	printf("%zu agents, %zu trusted, %zu not\n", n, n - bad, bad);
+	json_decref(j);
+	return 0;
+}
+
+int
+cmd_status(struct ctl *c, int argc, char **argv)
+{
+	return argc > 0 ? status_one(c, argv[0]) : status_all(c);
 }
 
 int

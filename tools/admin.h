@@ -16,6 +16,7 @@ struct ctl {
 int	cmd_agents(struct ctl *c, int argc, char **argv);
 int	cmd_policy(struct ctl *c, int argc, char **argv);
 int	cmd_health(struct ctl *c, int argc, char **argv);
+int	cmd_status(struct ctl *c, int argc, char **argv);
 int	cmd_evidence(int argc, char **argv);
 
 #endif

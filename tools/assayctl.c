@@ -50,6 +50,7 @@ usage(void)
 	    "  ima replay [--bank ALG] [--ascii] [--template-hash-alg ALG] FILE\n"
 	    "  ima check --policy P.yaml [--ascii] [--thash ALG] FILE\n"
 	    "  eventlog show FILE [--json] | eventlog replay FILE --json\n"
+	    "  status [ID]      which hosts are not trusted, or why one is in its state\n"
 	    "  health\n"
 	    "  certs init DIR [--verifier-cn NAME] [--agent NAME ...] [--days D]\n"
 	    "  quote verify --ak AK.pem --nonce HEX --message Q.msg --signature Q.sig\n"
@@ -137,6 +138,8 @@ main(int argc, char **argv)
 		r = cmd_ima(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "eventlog") == 0)
 		r = cmd_eventlog(argc - 1, argv + 1);
+	else if (strcmp(argv[0], "status") == 0)
+		r = cmd_status(&c, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "health") == 0)
 		r = cmd_health(&c, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "certs") == 0)

@@ -701,6 +701,25 @@ shrink(struct ima_policy *p)
 	}
 }
 
+/*
+ * libyaml marks count characters, not bytes: turn a mark index into the
+ * byte offset in UTF-8 text (continuation bytes 10xxxxxx do not start one).
+ */
+static size_t
+char_to_byte(const char *text, size_t len, size_t idx)
+{
+	size_t b = 0, c = 0;
+
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		b = 3;		/* a BOM is not counted as a character */
+	for (; b < len && c < idx; c++) {
+		b++;
+		while (b < len && ((unsigned char)text[b] & 0xc0) == 0x80)
+			b++;
+	}
+	return b;
+}
+
 int
 ima_policy_compile(const char *text, size_t len, struct ima_policy **out,
     size_t *vstart, size_t *vend)
@@ -761,8 +780,8 @@ ima_policy_compile(const char *text, size_t len, struct ima_policy **out,
 		shrink(cx.p);
 		*out = cx.p;	/* caller owns it */
 		cx.p = NULL;
-		*vstart = vs;
-		*vend = ve;
+		*vstart = char_to_byte(text, len, vs);
+		*vend = char_to_byte(text, len, ve);
 	}
 	r = ASSAY_OK;
  out:

@@ -117,6 +117,12 @@ stage_measured_boot(struct verify_job *j, const struct evidence_doc *d)
 	    memcmp(dg, j->mb_in.pcrs_digest, sizeof(dg)) == 0 && d->eventlog == NULL)
 		return;
 	if (d->eventlog == NULL) {
+		/* Asked for it (no accepted state, or asked last round): none came. */
+		if (!j->mb_in.valid || j->mb_in.need_log) {
+			verdict_fail(&j->verdict, "eventlog.format", "the agent sent no "
+			    "firmware event log (its eventlog.path unreadable?)");
+			return;
+		}
 		need_log(j, "boot PCRs changed: the event log is needed");
 		return;
 	}

@@ -33,6 +33,19 @@ api GET /v1/agents/a1 | grep -q 'PCR 16' || fail "detail does not name PCR 16"
 api GET "/v1/agents/a1/events?limit=5" | grep -q '"failure_id": *"pcr.value"' ||
     fail "no pcr.value event"
 
+step "assayctl status explains it in plain words"
+ctl() {
+	"$ASSAY_BIN/assayctl" --verifier "127.0.0.1:$VPORT" --cert "$T/pki/admin.pem" \
+	    --key "$T/pki/admin.key" --ca "$T/pki/ca.pem" "$@"
+}
+ctl status a1 > "$T/status.out" || fail "assayctl status a1"
+grep -q "^a1 is untrusted" "$T/status.out" || fail "status: $(cat "$T/status.out")"
+grep -q "a PCR value is not allowed by the policy (pcr.value)" "$T/status.out" ||
+    fail "status reason: $(cat "$T/status.out")"
+grep -q "PCR 16 (sha256) is" "$T/status.out" || fail "status entry: $(cat "$T/status.out")"
+ctl status | grep -q "^a1 .*untrusted *pcr.value" || fail "status summary"
+ctl status | grep -q "2 agents, 1 trusted, 1 not" || fail "status counts"
+
 step "untrusted is sticky; reset re-evaluates and fails again"
 sleep 2
 [ "$(agent_state a1)" = untrusted ] || fail "untrusted is not sticky"

@@ -80,4 +80,13 @@ timeout 10 tpm2_pcrextend -T "$tcti" \
     fail "pcrextend"
 wait_state m untrusted 30 || fail "extended PCR 7 not caught"
 reason_is eventlog.replay
+step "boot PCRs changed and the agent sends no event log -> eventlog.format"
+agent_stop m
+sed -i "s|path: \"$T/fw-m.log\"|path: \"$T/no-such.log\"|" "$T/agent-m.yaml"
+swtpm_reset "$T/tpm-m" || fail "reset"
+firmware -s 1 -a shim -a grub -c "BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet" -x "$DBX"
+EVENTLOG="$T/no-such.log" agent_start m
+api POST /v1/agents/m/reset >/dev/null 2>&1
+wait_state m untrusted 30 || fail "missing event log not caught"
+reason_is eventlog.format
 echo "PASS"

@@ -97,6 +97,26 @@ compile_err(const char *text)
 	return r;
 }
 
+START_TEST(non_ascii_text_before_the_ima_section_compiles)
+{
+	/* libyaml counts characters: the section cut must be in bytes. */
+	static const char text[] =
+	    "name: t\n"
+	    "# caf\xc3\xa9 \xe2\x80\x94 a comment with UTF-8\n"
+	    "description: \"na\xc3\xafve \xf0\x9f\x94\x92\"\n"
+	    "ima:\n"
+	    "  allow_digests: [\"sha256:"
+	    "0000000000000000000000000000000000000000000000000000000000000000\"]\n"
+	    "bank: sha256\n";
+	struct policy *p = NULL;
+
+	ck_assert_msg(policy_compile(text, strlen(text), "t", &p) == ASSAY_OK, "%s",
+	    assay_err_detail());
+	ck_assert_ptr_nonnull(policy_ima(p));
+	policy_unref(p);
+}
+END_TEST
+
 START_TEST(allowed_digest_for_path_passes)
 {
 	struct fx f;
@@ -501,6 +521,7 @@ suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, allowed_digest_for_path_passes);
+	tcase_add_test(tc, non_ascii_text_before_the_ima_section_compiles);
 	tcase_add_test(tc, known_path_other_digest_is_not_allowed);
 	tcase_add_test(tc, allow_digests_passes_for_any_path);
 	tcase_add_test(tc, same_bytes_other_algorithm_are_different_digests);
