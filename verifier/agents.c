@@ -1,7 +1,9 @@
 /*
  * agents.c — the verifier's in-memory agent registry (loaded from the
  * store at start) and every agent state transition: each one is written to
- * the store with its event in one transaction, then logged in one line.
+ * the store with its event (and the notifications it queues) in one
+ * transaction, then logged in one line. Store writes are timed for
+ * /metrics.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,8 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include <jansson.h>
+#include "verifier/metrics.h"
+#include "verifier/notify.h"
 #include "verifier/verifier.h"
 
 int64_t
@@ -95,6 +99,24 @@ agents_load(struct verifier *v)
 	return ASSAY_OK;
 }
 
+/* store_agent_put, timed; a state change also queues its notifications. */
+static int
+agent_put(struct vagent *va, const struct store_event *ev, int notify)
+{
+	const char *const *targets = NULL;
+	size_t ntargets = 0;
+	double t0 = metrics_now();
+	int r;
+
+	if (notify && ev != NULL)
+		notify_targets(va->v->notify, &targets, &ntargets);
+	r = store_agent_put_notify(va->v->store, &va->rec, ev, targets, ntargets);
+	metrics_db_write(va->v->metrics, metrics_now() - t0);
+	if (r == ASSAY_OK && ntargets > 0)
+		notify_kick(va->v->notify);
+	return r;
+}
+
 int
 agent_save(struct vagent *va, const char *type, const char *failure_id,
     const char *detail)
@@ -110,7 +132,7 @@ agent_save(struct vagent *va, const char *type, const char *failure_id,
 	ev.failure_id = (char *)failure_id;
 	ev.detail = (char *)detail;
 	va->rec.last_event_at = type != NULL ? ev.time : va->rec.last_event_at;
-	if ((r = store_agent_put(va->v->store, &va->rec, type != NULL ? &ev : NULL)) != 0) {
+	if ((r = agent_put(va, type != NULL ? &ev : NULL, 0)) != 0) {
 		log_err("agent %s: store write failed: %s", va->rec.id,
 		    assay_err_detail());
 		/* Keep memory equal to what is on disk. */
@@ -147,7 +169,7 @@ agent_set_state(struct vagent *va, int state, const char *failure_id,
 	ev.failure_id = (char *)failure_id;
 	ev.detail = (char *)detail;
 	va->rec.last_event_at = ev.time;
-	if ((r = store_agent_put(va->v->store, &va->rec, &ev)) != 0) {
+	if ((r = agent_put(va, &ev, 1)) != 0) {
 		log_err("agent %s: cannot record state %s: %s", va->rec.id,
 		    agent_state_name(state), assay_err_detail());
 		if (replaced) {

@@ -1,6 +1,6 @@
 /*
  * api.h — admin REST handlers shared between api.c (agents, health) and
- * api_policy.c (policies, metrics).
+ * api_policy.c (policies) and metrics.c (metrics).
  */
 #ifndef ASSAY_API_H
 #define ASSAY_API_H

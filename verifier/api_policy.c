@@ -2,7 +2,7 @@
  * api_policy.c — policies in the verifier: loaded from the store (and an
  * optional directory) at start, compiled once, shared by every agent that
  * names them; the admin endpoints that upload, show, list and delete
- * them; and the Prometheus /metrics endpoint.
+ * them. (/metrics lives in metrics.c.)
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -17,7 +17,6 @@
 #include "verifier/api.h"
 #include "verifier/policy.h"
 #include "verifier/verifier.h"
-#include "verifier/verify.h"
 
 #define POLICY_TEXT_MAX	(64u * 1024 * 1024)
 
@@ -249,46 +248,4 @@ api_policy_delete(struct http_request *r)
 	policy_unref(strmap_del(v->policies, name));
 	log_notice("policy %s deleted by %s", name, r->peer.cn);
 	http_reply_raw(r, 204, NULL, NULL, 0);
-}
-
-void
-api_metrics(struct http_request *r)
-{
-	struct verifier *v = r->arg;
-	int counts[AGENT_STATE_MAX] = { 0 };
-	const char *id;
-	void *val;
-	size_t pos = 0;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (f == NULL)
-		fatalx("open_memstream failed");
-	while (strmap_next(v->agents, &pos, &id, &val))
-		counts[((struct vagent *)val)->rec.state]++;
-	fprintf(f, "# HELP assay_agents Agents by state.\n# TYPE assay_agents gauge\n");
-	for (int i = 0; i < AGENT_STATE_MAX; i++)
-		fprintf(f, "assay_agents{state=\"%s\"} %d\n", agent_state_name(i), counts[i]);
-	fprintf(f, "# HELP assay_attestations_total Verified rounds by result.\n"
-	    "# TYPE assay_attestations_total counter\n"
-	    "assay_attestations_total{result=\"ok\"} %llu\n"
-	    "assay_attestations_total{result=\"fail\"} %llu\n",
-	    (unsigned long long)v->n_attest_ok, (unsigned long long)v->n_attest_fail);
-	fprintf(f, "# HELP assay_poll_errors_total Transport failures polling agents.\n"
-	    "# TYPE assay_poll_errors_total counter\nassay_poll_errors_total %llu\n",
-	    (unsigned long long)v->n_poll_errors);
-	fprintf(f, "# HELP assay_verify_seconds_total Time spent verifying evidence.\n"
-	    "# TYPE assay_verify_seconds_total counter\nassay_verify_seconds_total %.6f\n"
-	    "# HELP assay_verify_total Evidence documents verified.\n"
-	    "# TYPE assay_verify_total counter\nassay_verify_total %llu\n",
-	    v->verify_seconds, (unsigned long long)v->n_verify);
-	fprintf(f, "# HELP assay_verify_queue Jobs waiting for a verify worker.\n"
-	    "# TYPE assay_verify_queue gauge\nassay_verify_queue %zu\n"
-	    "# HELP assay_polls_inflight Polls in flight.\n"
-	    "# TYPE assay_polls_inflight gauge\nassay_polls_inflight %d\n",
-	    verify_pool_depth(v->pool), v->inflight);
-	fclose(f);
-	http_reply_raw(r, 200, "text/plain; version=0.0.4", buf, len);
-	free(buf);
 }

@@ -20,6 +20,8 @@
 #include "common/tls.h"
 #include "common/xmalloc.h"
 #include "verifier/enroll.h"
+#include "verifier/metrics.h"
+#include "verifier/notify.h"
 #include "verifier/policy.h"
 #include "verifier/registrar.h"
 #include "verifier/verifier.h"
@@ -42,6 +44,15 @@ static const struct cfg_key vconf_keys[] = {
 	{ "unreachable_after", CFG_INT, CONF(unreachable_after), 1, 100, "consecutive transport failures before unreachable" },
 	{ "threads", CFG_INT, CONF(threads), 1, 256, "verification worker threads" },
 	{ "max_inflight", CFG_INT, CONF(max_inflight), 1, 100000, "concurrent polls" },
+	{ "notify.webhooks", CFG_STRLIST, CONF(notify_webhooks), 0, 0, "https URLs POSTed a JSON body on every agent state change" },
+	{ "notify.ca", CFG_STR, CONF(notify_ca), 0, 0, "CA bundle webhook servers must chain to (the pin)" },
+	{ "notify.cert", CFG_STR, CONF(notify_cert), 0, 0, "client certificate presented to webhook servers (optional)" },
+	{ "notify.key", CFG_STR, CONF(notify_key), 0, 0, "its private key" },
+	{ "notify.server_name", CFG_STR, CONF(notify_server_name), 0, 0, "CN webhook server certificates must carry (optional)" },
+	{ "notify.command", CFG_STR, CONF(notify_command), 0, 0, "command run with the JSON body on stdin on every state change" },
+	{ "notify.timeout", CFG_INT, CONF(notify_timeout), 1, 300, "seconds per delivery attempt (webhook or command)" },
+	{ "notify.max_inflight", CFG_INT, CONF(notify_max_inflight), 1, 1000, "deliveries running at once" },
+	{ "notify.max_age", CFG_INT, CONF(notify_max_age), 60, 30 * 86400, "seconds of retries before a notification is given up" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -57,6 +68,9 @@ vconf_defaults(struct vconf *c)
 	c->unreachable_after = 3;
 	c->threads = 2;
 	c->max_inflight = 1024;
+	c->notify_timeout = 10;
+	c->notify_max_inflight = 8;
+	c->notify_max_age = 86400;
 }
 
 static int
@@ -78,7 +92,11 @@ vconf_load(const char *path, struct vconf *c)
 	daemon_resolve_path(path, &c->ek_ca);
 	daemon_resolve_path(path, &c->ek_allowlist);
 	daemon_resolve_path(path, &c->policy_dir);
-	return ASSAY_OK;
+	daemon_resolve_path(path, &c->notify_ca);
+	daemon_resolve_path(path, &c->notify_cert);
+	daemon_resolve_path(path, &c->notify_key);
+	daemon_resolve_path(path, &c->notify_command);
+	return notify_conf_check(c, path);
 }
 
 static void
@@ -105,6 +123,7 @@ verifier_free(struct verifier *v)
 	size_t pos = 0;
 
 	verify_pool_free(v->pool);
+	notify_free(v->notify);
 	http_server_free(v->http);
 	http_client_free(v->client);
 	if (v->agents != NULL) {
@@ -129,6 +148,7 @@ verifier_free(struct verifier *v)
 		enroll_free_all(v);
 	ek_trust_free(v->trust);
 	store_close(v->store);
+	metrics_free(v->metrics);
 	SSL_CTX_free(v->server_ctx);
 	SSL_CTX_free(v->client_ctx);
 	config_free(vconf_keys, &v->conf);
@@ -168,6 +188,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "assay-verifier: EK trust: %s\n", assay_err_detail());
 		goto out;
 	}
+	if (notify_new(&v, &v.notify) != 0) {
+		fprintf(stderr, "assay-verifier: %s\n", assay_err_detail());
+		goto out;
+	}
 	if (o.check_only) {
 		printf("configuration OK\n");
 		r = 0;
@@ -178,6 +202,7 @@ main(int argc, char **argv)
 	if (evthread_use_pthreads() != 0 || (v.base = event_base_new()) == NULL)
 		fatalx("libevent initialisation failed");
 	v.started = now_unix();
+	v.metrics = metrics_new();
 	v.agents = strmap_new();
 	v.policies = strmap_new();
 	v.pending = strmap_new();
@@ -203,6 +228,7 @@ main(int argc, char **argv)
 		evsignal_add(sigs[i], NULL);
 	}
 	sched_start(&v);
+	notify_start(v.notify);
 	log_notice("listening on %s:%u, %zu agents, %zu policies", host,
 	    http_server_port(v.http), strmap_count(v.agents), strmap_count(v.policies));
 	daemon_notify("READY=1");

@@ -16,6 +16,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "verifier/metrics.h"
 #include "verifier/policy.h"
 #include "verifier/policy_ima.h"
 #include "verifier/policy_mb.h"
@@ -186,6 +187,7 @@ sched_verify_done(struct verify_job *j, void *arg)
 	va->failures = 0;
 	v->n_verify++;
 	v->verify_seconds += j->seconds;
+	metrics_verify_latency(v->metrics, j->seconds);
 	for (size_t i = 0; i < j->verdict.nnotice; i++) {
 		log_notice("agent %s: %s: %s", va->rec.id, j->verdict.notice[i].id,
 		    j->verdict.notice[i].detail);
@@ -217,6 +219,8 @@ sched_verify_done(struct verify_job *j, void *arg)
 	} else {
 		v->n_attest_fail++;
 		va->rec.attest_fail++;
+		for (size_t i = 0; i < j->verdict.nfail; i++)
+			metrics_failure(v->metrics, j->verdict.fail[i].id);
 		join_failures(&j->verdict, detail, sizeof(detail));
 		if (va->rec.state != AGENT_UNTRUSTED)
 			(void)agent_set_state(va, AGENT_UNTRUSTED, j->verdict.fail[0].id,

@@ -6,6 +6,9 @@
  * BEGIN IMMEDIATE ... COMMIT, so an agent row and its event land together
  * or not at all.
  *
+ * Notification rows are read and updated by store_notify.c; they are
+ * inserted here, inside the agent's transaction (store_agent_put_notify).
+ *
  * Threading: a store is used from one thread only (the verifier's event
  * loop); the connection is opened with SQLITE_OPEN_NOMUTEX and the error
  * detail is per thread.
@@ -25,6 +28,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "verifier/store.h"
+#include "verifier/store_int.h"
 
 /* ---- schema ---------------------------------------------------------- */
 
@@ -61,6 +65,17 @@ static const char *const migrations[] = {
 	" agent_id TEXT, type TEXT NOT NULL,"
 	" old_state TEXT, new_state TEXT, failure_id TEXT, detail TEXT);"
 	"CREATE INDEX events_agent_seq ON events (agent_id, seq);",
+	/*
+	 * 2: notifications waiting for delivery, one row per event and
+	 * target (a webhook URL or the command hook); the body is built from
+	 * the event row at delivery. Deleted once delivered or given up.
+	 */
+	"CREATE TABLE notifications ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" event_seq INTEGER NOT NULL, target TEXT NOT NULL,"
+	" created INTEGER NOT NULL, next_at INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX notifications_next ON notifications (next_at);",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -118,6 +133,18 @@ struct store {
 	char		*path;
 	sqlite3_stmt	*st[ST_MAX];
 };
+
+sqlite3 *
+store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
 
 /* ---- helpers --------------------------------------------------------- */
 
@@ -681,10 +708,24 @@ int
 store_agent_put(struct store *s, const struct agent_rec *a,
     const struct store_event *ev)
 {
+	return store_agent_put_notify(s, a, ev, NULL, 0);
+}
+
+int
+store_agent_put_notify(struct store *s, const struct agent_rec *a,
+    const struct store_event *ev, const char *const *targets, size_t ntargets)
+{
 	int r;
 
 	if ((r = check_id(a->id)) != 0 || (r = check_event(ev)) != 0)
 		return r;
+	if (ntargets > 0 && ev == NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "notification without an "
+		    "event");
+	for (size_t i = 0; i < ntargets; i++)
+		if (targets[i] == NULL || *targets[i] == '\0')
+			return assay_err_set(ASSAY_ERR_INVAL, "empty notification "
+			    "target");
 	if (agent_state_name(a->state) == NULL)
 		return assay_err_set(ASSAY_ERR_INVAL, "agent %s: bad state %d",
 		    a->id, a->state);
@@ -694,6 +735,9 @@ store_agent_put(struct store *s, const struct agent_rec *a,
 		r = step_done(s, ST_AGENT_PUT, "put agent");
 	if (r == ASSAY_OK && ev != NULL)
 		r = event_insert(s, ev, a->id);
+	if (r == ASSAY_OK && ntargets > 0)
+		r = store_notify_insert_tx(s, sqlite3_last_insert_rowid(s->db),
+		    targets, ntargets);
 	return tx_end(s, r, "commit agent put");
 }
 

@@ -91,6 +91,14 @@ void	store_close(struct store *s);
  */
 int	store_agent_put(struct store *s, const struct agent_rec *a,
 	    const struct store_event *ev);
+/*
+ * store_agent_put with one notification row per target (webhook URL or
+ * command hook) for ev, in the same transaction: a state change and its
+ * notifications land together or not at all. ntargets > 0 needs ev.
+ */
+int	store_agent_put_notify(struct store *s, const struct agent_rec *a,
+	    const struct store_event *ev, const char *const *targets,
+	    size_t ntargets);
 int	store_agent_get(struct store *s, const char *id, struct agent_rec *out);
 int	store_agent_delete(struct store *s, const char *id, const struct store_event *ev);
 /* All agents; caller frees each with agent_rec_free and the array with free. */
@@ -106,5 +114,31 @@ int	store_policy_get(struct store *s, const char *name, struct store_policy *out
 int	store_policy_delete(struct store *s, const char *name);
 int	store_policy_list(struct store *s, struct store_policy **out, size_t *n);
 void	store_policy_free(struct store_policy *p);
+
+/* ---- notifications (store_notify.c) ----------------------------------- */
+
+struct store_notification {
+	int64_t			 id;
+	char			*target;
+	int64_t			 created;	/* unix seconds */
+	int64_t			 next_at;
+	int			 attempts;
+	struct store_event	 ev;		/* the event it reports */
+};
+
+void	store_notification_free(struct store_notification *n);	/* contents */
+/* Queue a notification of event seq for target (outside agent_put). */
+int	store_notify_add(struct store *s, int64_t event_seq, const char *target);
+/* Due (next_at <= now), oldest first, at most limit; caller frees. */
+int	store_notify_pending(struct store *s, int64_t now, size_t limit,
+	    struct store_notification **out, size_t *n);
+/* Delivered or given up: the row goes. */
+int	store_notify_done(struct store *s, int64_t id);
+int	store_notify_retry(struct store *s, int64_t id, int64_t next_at,
+	    int attempts);
+/* Rows queued; the earliest next_at (0 when none). */
+int	store_notify_count(struct store *s, int64_t *count, int64_t *next_at);
+/* Make every queued row due at now (start-up: retry without waiting). */
+int	store_notify_due_all(struct store *s, int64_t now);
 
 #endif

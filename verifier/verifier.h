@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "common/config.h"
 #include "common/evidence/tpm_public.h"
 #include "common/http.h"
 #include "common/strmap.h"
@@ -33,6 +34,15 @@ struct vconf {
 	long	 threads;		/* verify workers */
 	long	 max_inflight;		/* concurrent polls */
 	char	*quote_pcrs;		/* extra selection, optional */
+	/* notifications (notify.c) */
+	struct cfg_strlist notify_webhooks;	/* https URLs */
+	char	*notify_ca;		/* webhook servers must chain to it */
+	char	*notify_cert, *notify_key;	/* optional client certificate */
+	char	*notify_server_name;	/* optional: webhook certificate CN */
+	char	*notify_command;	/* optional hook, absolute path */
+	long	 notify_timeout;	/* s per attempt */
+	long	 notify_max_inflight;
+	long	 notify_max_age;	/* s before giving up */
 };
 
 struct vagent {
@@ -58,6 +68,8 @@ struct vagent {
 
 struct enroll_pending;
 struct verify_job;
+struct notify;
+struct metrics;
 
 struct verifier {
 	struct event_base	*base;
@@ -78,6 +90,8 @@ struct verifier {
 	uint64_t		 n_attest_ok, n_attest_fail, n_poll_errors;
 	uint64_t		 n_verify;
 	double			 verify_seconds;
+	struct metrics		*metrics;	/* metrics.c */
+	struct notify		*notify;	/* notify.c, NULL if none configured */
 };
 
 /* agents.c: registry and state transitions */

@@ -1,0 +1,256 @@
+/*
+ * metrics.c — the verifier's Prometheus metrics: counters and latency
+ * histograms (verification, database writes), failures by failure id,
+ * notification outcomes, gauges sampled at scrape time, and GET /metrics
+ * rendering them in the text exposition format (version 0.0.4).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/http.h"
+#include "common/log.h"
+#include "common/strmap.h"
+#include "common/xmalloc.h"
+#include "verifier/api.h"
+#include "verifier/metrics.h"
+#include "verifier/notify.h"
+#include "verifier/verifier.h"
+#include "verifier/verify.h"
+
+/* Seconds: verification is sub-millisecond to seconds (large IMA lists). */
+static const double verify_le[] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+	2.5, 5
+};
+/* Seconds: one SQLite transaction (WAL, synchronous=NORMAL). */
+static const double db_le[] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+	0.25, 1
+};
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct metrics *
+metrics_new(void)
+{
+	struct metrics *m = xcalloc(1, sizeof(*m));
+
+	m->failures = strmap_new();
+	m->verify_seconds.le = verify_le;
+	m->verify_seconds.nle = NELEM(verify_le);
+	m->db_write_seconds.le = db_le;
+	m->db_write_seconds.nle = NELEM(db_le);
+	return m;
+}
+
+void
+metrics_free(struct metrics *m)
+{
+	const char *k;
+	void *val;
+	size_t pos = 0;
+
+	if (m == NULL)
+		return;
+	while (strmap_next(m->failures, &pos, &k, &val))
+		free(val);
+	strmap_free(m->failures);
+	free(m);
+}
+
+double
+metrics_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+histogram_observe(struct histogram *h, double v)
+{
+	if (isnan(v))
+		return;
+	for (size_t i = 0; i < h->nle && i < HIST_MAX_BUCKETS; i++)
+		if (v <= h->le[i]) {
+			h->bucket[i]++;
+			break;
+		}
+	h->count++;
+	h->sum += v;
+}
+
+void
+metrics_failure(struct metrics *m, const char *id)
+{
+	uint64_t *n;
+
+	if (m == NULL || id == NULL || *id == '\0')
+		return;
+	if ((n = strmap_get(m->failures, id)) == NULL) {
+		n = xcalloc(1, sizeof(*n));
+		strmap_put(m->failures, id, n);
+	}
+	(*n)++;
+}
+
+void
+metrics_verify_latency(struct metrics *m, double seconds)
+{
+	if (m != NULL)
+		histogram_observe(&m->verify_seconds, seconds);
+}
+
+void
+metrics_db_write(struct metrics *m, double seconds)
+{
+	if (m != NULL)
+		histogram_observe(&m->db_write_seconds, seconds);
+}
+
+void
+metrics_notify(struct metrics *m, int sent, int failed, int errors)
+{
+	if (m == NULL)
+		return;
+	m->notify_sent += (uint64_t)sent;
+	m->notify_failed += (uint64_t)failed;
+	m->notify_errors += (uint64_t)errors;
+}
+
+/* ---- rendering -------------------------------------------------------- */
+
+static void
+family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value, escaped as the format asks (\\, \", \n). */
+static void
+label_value(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void
+sample_u64(FILE *f, const char *name, uint64_t v)
+{
+	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void
+render_histogram(FILE *f, const char *name, const char *help,
+    const struct histogram *h)
+{
+	uint64_t cum = 0;
+
+	family(f, name, "histogram", help);
+	for (size_t i = 0; i < h->nle && i < HIST_MAX_BUCKETS; i++) {
+		cum += h->bucket[i];
+		fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, h->le[i],
+		    (unsigned long long)cum);
+	}
+	fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+	    (unsigned long long)h->count);
+	fprintf(f, "%s_sum %.9g\n%s_count %llu\n", name, h->sum, name,
+	    (unsigned long long)h->count);
+}
+
+void
+metrics_render(const struct metrics *m, const struct metrics_gauges *g,
+    FILE *f)
+{
+	const char *id;
+	void *val;
+	size_t pos = 0;
+
+	family(f, "assay_agents", "gauge", "Agents by state.");
+	for (int i = 0; i < AGENT_STATE_MAX; i++)
+		fprintf(f, "assay_agents{state=\"%s\"} %llu\n",
+		    agent_state_name(i), (unsigned long long)g->agents[i]);
+	family(f, "assay_attestations_total", "counter",
+	    "Verified attestation rounds by result.");
+	fprintf(f, "assay_attestations_total{result=\"ok\"} %llu\n"
+	    "assay_attestations_total{result=\"fail\"} %llu\n",
+	    (unsigned long long)m->attest_ok, (unsigned long long)m->attest_fail);
+	family(f, "assay_failures_total", "counter",
+	    "Failed checks of failed rounds, by failure id.");
+	while (strmap_next(m->failures, &pos, &id, &val)) {
+		fputs("assay_failures_total{id=\"", f);
+		label_value(f, id);
+		fprintf(f, "\"} %llu\n", (unsigned long long)*(uint64_t *)val);
+	}
+	family(f, "assay_poll_errors_total", "counter",
+	    "Transport failures polling agents.");
+	sample_u64(f, "assay_poll_errors_total", m->poll_errors);
+	render_histogram(f, "assay_verify_duration_seconds",
+	    "Time to verify one evidence document.", &m->verify_seconds);
+	family(f, "assay_verify_queue", "gauge",
+	    "Evidence documents waiting for a verify worker.");
+	sample_u64(f, "assay_verify_queue", g->verify_queue);
+	family(f, "assay_polls_inflight", "gauge", "Polls in flight.");
+	sample_u64(f, "assay_polls_inflight", g->polls_inflight);
+	render_histogram(f, "assay_db_write_duration_seconds",
+	    "Time to write an agent record (and its event) to the store.",
+	    &m->db_write_seconds);
+	family(f, "assay_notifications_pending", "gauge",
+	    "Notifications queued for delivery (persisted).");
+	sample_u64(f, "assay_notifications_pending", g->notify_pending);
+	family(f, "assay_notifications_inflight", "gauge",
+	    "Notification deliveries running.");
+	sample_u64(f, "assay_notifications_inflight", g->notify_inflight);
+	family(f, "assay_notifications_sent_total", "counter",
+	    "Notifications delivered.");
+	sample_u64(f, "assay_notifications_sent_total", m->notify_sent);
+	family(f, "assay_notifications_failed_total", "counter",
+	    "Notifications given up after retrying for the maximum age.");
+	sample_u64(f, "assay_notifications_failed_total", m->notify_failed);
+	family(f, "assay_notification_errors_total", "counter",
+	    "Failed delivery attempts (each retried with backoff).");
+	sample_u64(f, "assay_notification_errors_total", m->notify_errors);
+}
+
+void
+api_metrics(struct http_request *r)
+{
+	struct verifier *v = r->arg;
+	struct metrics_gauges g;
+	struct metrics *m = v->metrics;
+	const char *id;
+	void *val;
+	size_t pos = 0, len = 0;
+	char *buf = NULL;
+	FILE *f;
+
+	memset(&g, 0, sizeof(g));
+	while (strmap_next(v->agents, &pos, &id, &val)) {
+		int st = ((struct vagent *)val)->rec.state;
+
+		if (st >= 0 && st < AGENT_STATE_MAX)
+			g.agents[st]++;
+	}
+	g.verify_queue = verify_pool_depth(v->pool);
+	g.polls_inflight = v->inflight > 0 ? (uint64_t)v->inflight : 0;
+	notify_gauges(v->notify, &g.notify_pending, &g.notify_inflight);
+	m->attest_ok = v->n_attest_ok;
+	m->attest_fail = v->n_attest_fail;
+	m->poll_errors = v->n_poll_errors;
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		fatalx("open_memstream failed");
+	metrics_render(m, &g, f);
+	fclose(f);
+	http_reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf,
+	    len);
+	free(buf);
+}
