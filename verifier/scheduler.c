@@ -23,6 +23,9 @@
 #include "verifier/verifier.h"
 #include "verifier/verify.h"
 
+/* Inconclusive rounds in a row before the host counts as untrusted. */
+#define INCONCLUSIVE_MAX	5
+
 static void poll_fire(evutil_socket_t, short, void *);
 
 static int
@@ -201,8 +204,22 @@ sched_verify_done(struct verify_job *j, void *arg)
 		(void)agent_save(va, NULL, NULL, NULL);
 		log_info("agent %s: round inconclusive (%s): polling again", va->rec.id,
 		    j->retry_reason);
+		if (++va->retries > INCONCLUSIVE_MAX) {
+			/* Never let "inconclusive" stand in for a verdict. */
+			snprintf(detail, sizeof(detail), "%d rounds in a row were "
+			    "inconclusive: %s", va->retries, j->retry_reason);
+			va->retries = 0;
+			v->n_attest_fail++;
+			va->rec.attest_fail++;
+			if (va->rec.state != AGENT_UNTRUSTED)
+				(void)agent_set_state(va, AGENT_UNTRUSTED,
+				    "evidence.format", detail);
+			verify_job_free(j);
+			sched_agent(va, (double)agent_interval(va));
+			return;
+		}
 		verify_job_free(j);
-		sched_agent(va, ++va->retries <= 3 ? 0 : (double)agent_interval(va));
+		sched_agent(va, va->retries <= 3 ? 0 : (double)agent_interval(va));
 		return;
 	}
 	va->retries = 0;
