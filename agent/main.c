@@ -99,6 +99,12 @@ aconf_load(const char *path, struct agent *a)
 	return ASSAY_OK;
 }
 
+static int
+str_differs(const char *x, const char *y)
+{
+	return (x == NULL) != (y == NULL) || (x != NULL && strcmp(x, y) != 0);
+}
+
 /* Swap a string setting; returns whether it changed. */
 static int
 swap_str(char **cur, char **next)
@@ -140,24 +146,16 @@ reload(struct agent *a)
 	}
 	if (swap_str(&a->conf.eventlog_path, &n.conf.eventlog_path))
 		a->eventlog_warned = 0;
-	if (swap_str(&a->conf.tcti, &n.conf.tcti) |
-	    swap_str(&a->conf.listen, &n.conf.listen) |
-	    swap_str(&a->conf.tls_cert, &n.conf.tls_cert) |
-	    swap_str(&a->conf.tls_key, &n.conf.tls_key) |
-	    swap_str(&a->conf.tls_ca, &n.conf.tls_ca) |
-	    swap_str(&a->conf.verifier, &n.conf.verifier) |
-	    swap_str(&a->conf.id, &n.conf.id)) {
-		/* Put them back: these take effect on restart only. */
-		(void)swap_str(&a->conf.tcti, &n.conf.tcti);
-		(void)swap_str(&a->conf.listen, &n.conf.listen);
-		(void)swap_str(&a->conf.tls_cert, &n.conf.tls_cert);
-		(void)swap_str(&a->conf.tls_key, &n.conf.tls_key);
-		(void)swap_str(&a->conf.tls_ca, &n.conf.tls_ca);
-		(void)swap_str(&a->conf.verifier, &n.conf.verifier);
-		(void)swap_str(&a->conf.id, &n.conf.id);
+	/* Compared only: these take effect on restart (a->tpm points into them). */
+	if (str_differs(a->conf.tcti, n.conf.tcti) ||
+	    str_differs(a->conf.listen, n.conf.listen) ||
+	    str_differs(a->conf.tls_cert, n.conf.tls_cert) ||
+	    str_differs(a->conf.tls_key, n.conf.tls_key) ||
+	    str_differs(a->conf.tls_ca, n.conf.tls_ca) ||
+	    str_differs(a->conf.verifier, n.conf.verifier) ||
+	    str_differs(a->conf.id, n.conf.id))
 		log_warn("reload: id, tcti, listen, tls.* and verifier.address "
 		    "changes need a restart");
-	}
 	config_free(aconf_keys, &n.conf);
 	log_notice("configuration reloaded from %s", a->conf_path);
 }

@@ -99,15 +99,85 @@ vconf_load(const char *path, struct vconf *c)
 	return notify_conf_check(c, path);
 }
 
+static int
+str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+/*
+ * SIGHUP: re-read the configuration and the policies. Timing, EK trust
+ * and the policy directory apply at once; listen, tls.*, database,
+ * threads and notify.* changes need a restart (logged, not half-applied).
+ * A file that does not load leaves everything as it was.
+ */
+static void
+reload(struct verifier *v)
+{
+	struct ek_trust *trust = NULL;
+	struct vconf n;
+	char **list_a, **list_b;
+	size_t i;
+	int restart = 0;
+
+	if (vconf_load(v->conf_path, &n) != 0) {
+		log_err("reload: %s; keeping the running configuration",
+		    assay_err_detail());
+		config_free(vconf_keys, &n);
+		return;
+	}
+	if (str_differs(n.ek_ca, v->conf.ek_ca) ||
+	    str_differs(n.ek_allowlist, v->conf.ek_allowlist)) {
+		if (ek_trust_load(n.ek_ca, n.ek_allowlist, &trust) != 0) {
+			log_err("reload: EK trust: %s; keeping the running configuration",
+			    assay_err_detail());
+			config_free(vconf_keys, &n);
+			return;
+		}
+		ek_trust_free(v->trust);
+		v->trust = trust;
+	}
+	v->conf.interval = n.interval;
+	v->conf.timeout = n.timeout;
+	v->conf.max_backoff = n.max_backoff;
+	v->conf.unreachable_after = n.unreachable_after;
+	v->conf.max_inflight = n.max_inflight;
+#define SWAP(f) do { char *t_ = v->conf.f; v->conf.f = n.f; n.f = t_; } while (0)
+	SWAP(ek_ca);
+	SWAP(ek_allowlist);
+	SWAP(policy_dir);
+#undef SWAP
+	restart = str_differs(n.listen, v->conf.listen) ||
+	    str_differs(n.tls_cert, v->conf.tls_cert) ||
+	    str_differs(n.tls_key, v->conf.tls_key) ||
+	    str_differs(n.tls_ca, v->conf.tls_ca) || str_differs(n.db, v->conf.db) ||
+	    n.threads != v->conf.threads ||
+	    str_differs(n.notify_ca, v->conf.notify_ca) ||
+	    str_differs(n.notify_cert, v->conf.notify_cert) ||
+	    str_differs(n.notify_key, v->conf.notify_key) ||
+	    str_differs(n.notify_command, v->conf.notify_command) ||
+	    str_differs(n.notify_server_name, v->conf.notify_server_name) ||
+	    n.notify_webhooks.n != v->conf.notify_webhooks.n;
+	list_a = n.notify_webhooks.v;
+	list_b = v->conf.notify_webhooks.v;
+	for (i = 0; !restart && i < n.notify_webhooks.n; i++)
+		restart = strcmp(list_a[i], list_b[i]) != 0;
+	if (restart)
+		log_warn("reload: listen, tls.*, database, threads and notify.* "
+		    "changes need a restart");
+	config_free(vconf_keys, &n);
+	if (policies_load(v) != 0)
+		log_err("reload: policies: %s", assay_err_detail());
+	log_notice("configuration and policies reloaded from %s", v->conf_path);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct verifier *v = arg;
 
 	if (sig == SIGHUP) {
-		log_notice("SIGHUP: reloading policies");
-		if (policies_load(v) != 0)
-			log_err("policy reload failed: %s", assay_err_detail());
+		reload(v);
 		return;
 	}
 	log_notice("signal %d: shutting down", (int)sig);
@@ -159,7 +229,7 @@ main(int argc, char **argv)
 {
 	struct daemon_opts o;
 	struct verifier v;
-	struct event *sigs[4] = { 0 };
+	struct event *sigs[4] = { 0 }, *wd = NULL;
 	static const int signos[4] = { SIGINT, SIGTERM, SIGHUP, 0 };
 	char host[256];
 	uint16_t port;
@@ -232,9 +302,12 @@ main(int argc, char **argv)
 	log_notice("listening on %s:%u, %zu agents, %zu policies", host,
 	    http_server_port(v.http), strmap_count(v.agents), strmap_count(v.policies));
 	daemon_notify("READY=1");
+	wd = daemon_watchdog_start(v.base);
 	event_base_dispatch(v.base);
 	r = 0;
  out:
+	if (wd != NULL)
+		event_free(wd);
 	for (int i = 0; i < 4; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);

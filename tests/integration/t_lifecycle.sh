@@ -41,6 +41,35 @@ agent_start h1
 wait_state h1 trusted 30 || fail "h1 locked out after unclean resets"
 grep -q "DA lockout" "$T/agent-h1.log" && fail "the agent hit DA lockout"
 
+step "SIGHUP reloads configuration; a broken file keeps the running one"
+sed -i 's/^timeout: 5$/timeout: 6/' "$T/verifier.yaml"
+kill -HUP "$VPID"
+i=0
+until grep -q "configuration and policies reloaded" "$T/verifier.log"; do
+	i=$((i + 1)); [ "$i" -lt 50 ] || fail "verifier did not reload"; sleep 0.1
+done
+cp "$T/verifier.yaml" "$T/verifier.yaml.good"
+echo "bogus_key: 1" >> "$T/verifier.yaml"
+kill -HUP "$VPID"
+i=0
+until grep -q "verifier.yaml:[0-9]*: unknown key 'bogus_key'; keeping the running" \
+    "$T/verifier.log"; do
+	i=$((i + 1)); [ "$i" -lt 50 ] || fail "broken config not reported"; sleep 0.1
+done
+cp "$T/verifier.yaml.good" "$T/verifier.yaml"
+kill -0 "$VPID" || fail "verifier died on a broken reload"
+eval "apid=\$APID_h1"
+kill -HUP "$apid"
+i=0
+until grep -q "configuration reloaded from" "$T/agent-h1.log"; do
+	i=$((i + 1)); [ "$i" -lt 50 ] || fail "agent did not reload"; sleep 0.1
+done
+ok1=$(api GET /v1/agents/h1 | sed -n 's/.*"attest_ok": *\([0-9]*\).*/\1/p')
+sleep 3
+ok2=$(api GET /v1/agents/h1 | sed -n 's/.*"attest_ok": *\([0-9]*\).*/\1/p')
+[ "$ok2" -gt "$ok1" ] || fail "no attestation after the agent's reload ($ok1 -> $ok2)"
+[ "$(agent_state h1)" = trusted ] || fail "reload disturbed the agent"
+
 step "verifier kill -9 and restart keeps everything"
 api PUT /v1/agents/h1 '{"interval": 2}' >/dev/null || fail "update interval"
 kill -9 "$VPID"
