@@ -59,9 +59,10 @@ vm_kernel()
 	fi
 	_deb=$(ls "$_c"/linux-image-[0-9]*.deb | head -n 1)
 	KDIR=$_c/unpacked
-	if [ ! -d "$KDIR/boot" ] || [ "$_deb" -nt "$KDIR/boot" ]; then
-		rm -rf "$KDIR"
+	if [ ! -f "$KDIR.stamp" ] || [ "$_deb" -nt "$KDIR.stamp" ]; then
+		rm -rf "$KDIR" "$KDIR.stamp"
 		dpkg-deb -x "$_deb" "$KDIR" || return 1
+		touch "$KDIR.stamp"
 	fi
 	VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* | head -n 1)
 	[ -f "$VMLINUZ" ] || { echo "no vmlinuz in $_deb" >&2; return 1; }
