@@ -1,0 +1,47 @@
+/*
+ * policy_cmd_int.h — what the offline policy tools share (policy_gen.c,
+ * policy_cmd.c, policy_keylime.c, ima_check_cmd.c): the policy being
+ * built, its YAML writer, and reading a whole input file.
+ */
+#ifndef ASSAY_POLICY_CMD_INT_H
+#define ASSAY_POLICY_CMD_INT_H
+
+#include <stddef.h>
+
+struct tpm2_hash;
+
+/* One (name, "alg:hex") pair of the policy being written. */
+struct pd {
+	char	*name;
+	char	*digest;
+	int	 buf;		/* 1: buffers:, 0: allow: */
+};
+
+struct gen {
+	struct pd	*v;
+	size_t		 n, cap;
+	char		**excl;
+	size_t		 nexcl;
+	char		**keys;
+	size_t		 nkeys;
+	const struct tpm2_hash *h;
+	int		 warnings;
+};
+
+/* Append (name[0..nlen), digest) to allow: (buf 0) or buffers: (buf 1). */
+void	policy_gen_add(struct gen *g, const char *name, size_t nlen,
+	    const char *digest, int buf);
+void	policy_gen_free(struct gen *g);	/* contents, not g */
+/*
+ * Sort and de-duplicate g, then write it as an ima: policy to outpath
+ * (NULL or "-": stdout).
+ */
+int	policy_gen_write(struct gen *g, const char *name, const char *bank,
+	    const char *outpath);
+/* The whole file, NUL-terminated (up to 1 GiB). */
+int	policy_read_file(const char *path, char **out, size_t *len);
+
+/* `assayctl policy import-keylime`; argv[0] is "import-keylime". */
+int	cmd_policy_import_keylime(int argc, char **argv);
+
+#endif

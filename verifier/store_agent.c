@@ -1,0 +1,175 @@
+/*
+ * store_agent.c — agent rows in the verifier's store: bind an agent_rec to
+ * the agents columns and read one back, and the store_agent_* operations
+ * (put with its event and notifications in one transaction, get, delete,
+ * list). Statements, transactions and row helpers come from store.c.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "common/err.h"
+#include "verifier/store.h"
+#include "verifier/store_int.h"
+
+static int
+agent_bind(struct store *s, const struct agent_rec *a)
+{
+	struct binder b = { s->st[ST_AGENT_PUT], SQLITE_OK };
+
+	b_text(&b, AC_ID + 1, a->id);
+	b_blob(&b, AC_EK_PUB + 1, a->ek_pub, a->ek_pub_len);
+	b_blob(&b, AC_EK_CERT + 1, a->ek_cert, a->ek_cert_len);
+	b_blob(&b, AC_AK_PUB + 1, a->ak_pub, a->ak_pub_len);
+	b_text(&b, AC_CERT_CN + 1, a->cert_cn);
+	b_i64(&b, AC_ACTIVATED + 1, a->activated);
+	b_i64(&b, AC_ADMITTED + 1, a->admitted);
+	b_text(&b, AC_STATE + 1, agent_state_name(a->state));
+	b_text(&b, AC_ADDRESS + 1, a->address);
+	b_text(&b, AC_POLICY + 1, a->policy);
+	b_i64(&b, AC_INTERVAL + 1, a->interval);
+	b_text(&b, AC_REASON + 1, a->reason);
+	b_text(&b, AC_REASON_DETAIL + 1, a->reason_detail);
+	b_i64(&b, AC_REGISTERED_AT + 1, a->registered_at);
+	b_i64(&b, AC_LAST_ATTESTED + 1, a->last_attested);
+	b_i64(&b, AC_LAST_EVENT_AT + 1, a->last_event_at);
+	b_i64(&b, AC_CLOCK_VALID + 1, a->clock.valid);
+	b_i64(&b, AC_CLOCK + 1, u64_to_i64(a->clock.clock));
+	b_i64(&b, AC_RESET_COUNT + 1, a->clock.reset_count);
+	b_i64(&b, AC_RESTART_COUNT + 1, a->clock.restart_count);
+	b_i64(&b, AC_FIRMWARE_VERSION + 1, u64_to_i64(a->clock.firmware_version));
+	b_i64(&b, AC_ATTEST_OK + 1, u64_to_i64(a->attest_ok));
+	b_i64(&b, AC_ATTEST_FAIL + 1, u64_to_i64(a->attest_fail));
+	b_i64(&b, AC_POLL_ERRORS + 1, u64_to_i64(a->poll_errors));
+	b_text(&b, AC_VERIFY_STATE + 1, a->verify_state);
+	if (b.rc != SQLITE_OK) {
+		stmt_done(b.st);
+		return store_db_err(s, "bind agent");
+	}
+	return ASSAY_OK;
+}
+
+/* Current row of st into a (zeroed by the caller). */
+static int
+agent_read(struct store *s, sqlite3_stmt *st, void *p)
+{
+	struct agent_rec *a = p;
+	const unsigned char *t;
+	int r;
+
+	t = sqlite3_column_text(st, AC_ID);
+	if (t == NULL || store_check_id((const char *)t) != ASSAY_OK)
+		return assay_err_set(ASSAY_ERR_DB, "store %s: agent row with a "
+		    "bad id", s->path);
+	memcpy(a->id, t, strlen((const char *)t) + 1);
+	t = sqlite3_column_text(st, AC_STATE);
+	if ((r = agent_state_parse((const char *)t, &a->state)) != ASSAY_OK)
+		return assay_err_set(ASSAY_ERR_DB, "store %s: agent %s: unknown "
+		    "state in the database", s->path, a->id);
+	store_col_blob(st, AC_EK_PUB, &a->ek_pub, &a->ek_pub_len);
+	store_col_blob(st, AC_EK_CERT, &a->ek_cert, &a->ek_cert_len);
+	store_col_blob(st, AC_AK_PUB, &a->ak_pub, &a->ak_pub_len);
+	a->cert_cn = store_col_text(st, AC_CERT_CN);
+	a->activated = sqlite3_column_int(st, AC_ACTIVATED);
+	a->admitted = sqlite3_column_int(st, AC_ADMITTED);
+	a->address = store_col_text(st, AC_ADDRESS);
+	a->policy = store_col_text(st, AC_POLICY);
+	a->interval = sqlite3_column_int(st, AC_INTERVAL);
+	a->reason = store_col_text(st, AC_REASON);
+	a->reason_detail = store_col_text(st, AC_REASON_DETAIL);
+	a->registered_at = sqlite3_column_int64(st, AC_REGISTERED_AT);
+	a->last_attested = sqlite3_column_int64(st, AC_LAST_ATTESTED);
+	a->last_event_at = sqlite3_column_int64(st, AC_LAST_EVENT_AT);
+	a->clock.valid = sqlite3_column_int(st, AC_CLOCK_VALID);
+	a->clock.clock = i64_to_u64(sqlite3_column_int64(st, AC_CLOCK));
+	a->clock.reset_count = (uint32_t)sqlite3_column_int64(st, AC_RESET_COUNT);
+	a->clock.restart_count =
+	    (uint32_t)sqlite3_column_int64(st, AC_RESTART_COUNT);
+	a->clock.firmware_version =
+	    i64_to_u64(sqlite3_column_int64(st, AC_FIRMWARE_VERSION));
+	a->attest_ok = i64_to_u64(sqlite3_column_int64(st, AC_ATTEST_OK));
+	a->attest_fail = i64_to_u64(sqlite3_column_int64(st, AC_ATTEST_FAIL));
+	a->poll_errors = i64_to_u64(sqlite3_column_int64(st, AC_POLL_ERRORS));
+	a->verify_state = store_col_text(st, AC_VERIFY_STATE);
+	return ASSAY_OK;
+}
+
+static void agent_free_v(void *p) { agent_rec_free(p); }
+
+static const struct row_kind agent_rows =
+    { "agent", sizeof(struct agent_rec), agent_read, agent_free_v };
+
+/* ---- agents ---------------------------------------------------------- */
+
+int
+store_agent_put(struct store *s, const struct agent_rec *a,
+    const struct store_event *ev)
+{
+	return store_agent_put_notify(s, a, ev, NULL, 0);
+}
+
+int
+store_agent_put_notify(struct store *s, const struct agent_rec *a,
+    const struct store_event *ev, const char *const *targets, size_t ntargets)
+{
+	int r;
+
+	if ((r = store_check_id(a->id)) != 0 ||
+	    (r = store_check_event(ev)) != 0)
+		return r;
+	if (ntargets > 0 && ev == NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "notification without an "
+		    "event");
+	for (size_t i = 0; i < ntargets; i++)
+		if (targets[i] == NULL || *targets[i] == '\0')
+			return assay_err_set(ASSAY_ERR_INVAL, "empty notification "
+			    "target");
+	if (agent_state_name(a->state) == NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "agent %s: bad state %d",
+		    a->id, a->state);
+	if ((r = store_tx_begin(s, "begin agent put")) != 0)
+		return r;
+	if ((r = agent_bind(s, a)) == ASSAY_OK)
+		r = store_step_done(s, ST_AGENT_PUT, "put agent");
+	if (r == ASSAY_OK && ev != NULL)
+		r = store_event_insert(s, ev, a->id);
+	if (r == ASSAY_OK && ntargets > 0)
+		r = store_notify_insert_tx(s, sqlite3_last_insert_rowid(s->db),
+		    targets, ntargets);
+	return store_tx_end(s, r, "commit agent put");
+}
+
+int
+store_agent_get(struct store *s, const char *id, struct agent_rec *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_check_id(id)) != 0)
+		return r;
+	return store_get_one(s, ST_AGENT_GET, &agent_rows, id, out);
+}
+
+int
+store_agent_delete(struct store *s, const char *id, const struct store_event *ev)
+{
+	int r;
+
+	if ((r = store_check_id(id)) != 0 || (r = store_check_event(ev)) != 0)
+		return r;
+	return store_delete_one(s, ST_AGENT_DEL, "agent", id, ev);
+}
+
+int
+store_agent_list(struct store *s, struct agent_rec **out, size_t *n)
+{
+	void *v;
+	int r;
+
+	r = store_rows_collect(s, s->st[ST_AGENT_LIST], &agent_rows, SIZE_MAX,
+	    &v, n);
+	*out = v;
+	return r;
+}

@@ -1,0 +1,98 @@
+/*
+ * store_policy.c — named policy texts in the verifier's store: read one
+ * policies row and the store_policy_* operations (put with its update
+ * time, get, delete, list), each write in its own transaction.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "common/err.h"
+#include "verifier/store.h"
+#include "verifier/store_int.h"
+
+static int
+policy_read(struct store *s, sqlite3_stmt *st, void *p)
+{
+	struct store_policy *pol = p;
+
+	pol->name = store_col_text(st, 0);
+	pol->text = store_col_text(st, 1);
+	pol->updated = sqlite3_column_int64(st, 2);
+	return ASSAY_OK;
+}
+
+static void policy_free_v(void *p) { store_policy_free(p); }
+
+static const struct row_kind policy_rows =
+    { "policy", sizeof(struct store_policy), policy_read, policy_free_v };
+
+/* ---- policies -------------------------------------------------------- */
+
+static int
+check_policy_name(const char *name)
+{
+	if (name == NULL || *name == '\0')
+		return assay_err_set(ASSAY_ERR_INVAL, "empty policy name");
+	return ASSAY_OK;
+}
+
+int
+store_policy_put(struct store *s, const char *name, const char *text)
+{
+	struct binder b = { s->st[ST_POLICY_PUT], SQLITE_OK };
+	int r;
+
+	if ((r = check_policy_name(name)) != 0)
+		return r;
+	if (text == NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "policy %s without text",
+		    name);
+	if ((r = store_tx_begin(s, "begin policy put")) != 0)
+		return r;
+	b_text(&b, 1, name);
+	b_text(&b, 2, text);
+	b_i64(&b, 3, (int64_t)time(NULL));
+	if (b.rc != SQLITE_OK) {
+		stmt_done(b.st);
+		r = store_db_err(s, "bind policy");
+	} else
+		r = store_step_done(s, ST_POLICY_PUT, "put policy");
+	return store_tx_end(s, r, "commit policy put");
+}
+
+int
+store_policy_get(struct store *s, const char *name, struct store_policy *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_policy_name(name)) != 0)
+		return r;
+	return store_get_one(s, ST_POLICY_GET, &policy_rows, name, out);
+}
+
+int
+store_policy_delete(struct store *s, const char *name)
+{
+	int r;
+
+	if ((r = check_policy_name(name)) != 0)
+		return r;
+	return store_delete_one(s, ST_POLICY_DEL, "policy", name, NULL);
+}
+
+int
+store_policy_list(struct store *s, struct store_policy **out, size_t *n)
+{
+	void *v;
+	int r;
+
+	r = store_rows_collect(s, s->st[ST_POLICY_LIST], &policy_rows,
+	    SIZE_MAX, &v, n);
+	*out = v;
+	return r;
+}
