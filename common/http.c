@@ -1,7 +1,8 @@
 /*
  * http.c — HTTPS with mutual TLS on libevent's evhttp. Owns the server
  * (listening socket, TLS bufferevents, route table dispatch with {param}
- * captures and role checks, JSON replies) and the client (one connection
+ * captures and role checks, JSON replies, per-request deadline and cap on
+ * concurrent connections) and the client (one connection
  * per request, server CN check during the handshake, completion delivered
  * once and deferred on the loop thread, blocking wrapper on a private loop).
  */
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -126,6 +128,29 @@ log_safe(char *dst, size_t dstlen, const char *s)
 
 /* ---------------------------------------------------------------- server */
 
+/*
+ * Per-connection guard. evhttp gives no hook when it accepts a connection,
+ * so the guard is born in the bufferevent callback and hangs off the SSL
+ * object as ex_data: SSL_free (when libevent finalizes the bufferevent) is
+ * the one reliable "connection gone" signal and frees it. The evhttp
+ * connection is found when needed as the bufferevent's callback argument
+ * (NULL once evhttp has let go of it).
+ *
+ * Request deadline: the clock starts at accept (it covers the TLS
+ * handshake, headers and body of the first request) and stops when the
+ * request is complete (server_gencb). On a keep-alive connection it starts
+ * again with the first byte of the next request; the idle time between
+ * requests is bounded by the evhttp timeout instead.
+ */
+struct http_conn {
+	LIST_ENTRY(http_conn)	 entry;
+	struct http_server	*s;		/* NULL once the server is gone */
+	struct bufferevent	*bev;
+	struct event		*ev;		/* deadline, or the reject kick */
+	int			 reject;
+	int			 busy;		/* a request is being received */
+};
+
 struct http_server {
 	struct event_base	*base;
 	SSL_CTX			*ctx;
@@ -133,7 +158,139 @@ struct http_server {
 	const struct http_route	*routes;
 	void			*arg;
 	uint16_t		 port;
+	int			 deadline;	/* seconds for one request */
+	int			 max_conns;
+	int			 nconns;	/* live, not counting rejects */
+	time_t			 reject_logged;
+	unsigned long		 rejected;	/* since the last warning */
+	LIST_HEAD(, http_conn)	 conns;
 };
+
+static pthread_once_t conn_idx_once = PTHREAD_ONCE_INIT;
+static int conn_idx = -1;
+
+static void
+conn_unlink(struct http_conn *c)
+{
+	if (c->s == NULL)
+		return;
+	if (!c->reject)
+		c->s->nconns--;
+	LIST_REMOVE(c, entry);
+	event_free(c->ev);
+	c->ev = NULL;
+	c->s = NULL;
+}
+
+/* ex_data free callback: the SSL, so the connection, is gone. */
+static void
+conn_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	struct http_conn *c = ptr;
+
+	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+	if (c == NULL)
+		return;
+	conn_unlink(c);
+	free(c);
+}
+
+static void
+conn_idx_init(void)
+{
+	conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_ssl_free);
+	if (conn_idx < 0)
+		fatalx("SSL_get_ex_new_index");
+}
+
+static struct http_conn *
+conn_of_ssl(SSL *ssl)
+{
+	return ssl != NULL && conn_idx >= 0 ? SSL_get_ex_data(ssl, conn_idx) :
+	    NULL;
+}
+
+/* The evhttp connection still using c's bufferevent, or NULL. */
+static struct evhttp_connection *
+conn_evcon(struct http_conn *c)
+{
+	void *arg = NULL;
+
+	bufferevent_getcb(c->bev, NULL, NULL, NULL, &arg);
+	return arg;
+}
+
+static void
+conn_arm(struct http_conn *c)
+{
+	struct timeval tv = { c->s->deadline, 0 };
+
+	c->busy = 1;
+	evtimer_add(c->ev, &tv);
+}
+
+static void
+conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+	struct evhttp_connection *evcon;
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	(void)fd; (void)what;
+	if ((evcon = conn_evcon(c)) == NULL)
+		return;
+	if (c->reject) {
+		evhttp_connection_free(evcon);
+		return;
+	}
+	evhttp_connection_get_peer(evcon, &addr, &port);
+	log_info("http: %s port %u sent no complete request in %d s, closing",
+	    addr != NULL ? addr : "?", (unsigned)port, c->s->deadline);
+	evhttp_connection_free(evcon);
+}
+
+/* Bytes of a request arrived: the first of one starts its deadline. */
+static void
+conn_input_cb(struct evbuffer *b, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct http_conn *c = arg;
+
+	(void)b;
+	if (info->n_added > 0 && !c->busy && c->s != NULL)
+		conn_arm(c);
+}
+
+/* A complete request was received on the connection of ssl. */
+static void
+conn_request_done(SSL *ssl)
+{
+	struct http_conn *c = conn_of_ssl(ssl);
+
+	if (c == NULL || c->s == NULL)
+		return;
+	c->busy = 0;
+	evtimer_del(c->ev);
+	/* Bytes of a pipelined request already waiting: its clock runs. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		conn_arm(c);
+}
+
+static void
+conn_log_reject(struct http_server *s)
+{
+	time_t now = time(NULL);
+
+	s->rejected++;
+	if (s->reject_logged != 0 && now - s->reject_logged < 10)
+		return;
+	log_warn("http: %d connections open (max %d): refused %lu", s->nconns,
+	    s->max_conns, s->rejected);
+	s->reject_logged = now;
+	s->rejected = 0;
+}
 
 /* A request being served: the public part first, so r casts back. */
 struct http_sreq {
@@ -148,9 +305,11 @@ server_bevcb(struct event_base *base, void *arg)
 {
 	struct http_server *s = arg;
 	struct bufferevent *bev;
+	struct http_conn *c;
 	SSL *ssl;
 
 	/*
+	 * Called by evhttp right after accept, before it sets the socket.
 	 * If this fails evhttp falls back to a plain socket; every route
 	 * then answers 403 because there is no TLS peer identity.
 	 */
@@ -165,6 +324,31 @@ server_bevcb(struct event_base *base, void *arg)
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+
+	c = xcalloc(1, sizeof(*c));
+	c->s = s;
+	c->bev = bev;
+	if ((c->ev = evtimer_new(base, conn_deadline_cb, c)) == NULL)
+		fatalx("evtimer_new");
+	if (SSL_set_ex_data(ssl, conn_idx, c) != 1)
+		fatalx("SSL_set_ex_data");
+	LIST_INSERT_HEAD(&s->conns, c, entry);
+	if (s->nconns >= s->max_conns) {
+		/*
+		 * Over the limit: close it as soon as evhttp has adopted
+		 * it. An activated event runs in this same loop pass,
+		 * before any I/O on the new socket, so no TLS is done.
+		 */
+		c->reject = 1;
+		conn_log_reject(s);
+		event_active(c->ev, EV_TIMEOUT, 0);
+		return bev;
+	}
+	s->nconns++;
+	if (evbuffer_add_cb(bufferevent_get_input(bev), conn_input_cb,
+	    c) == NULL)
+		fatalx("evbuffer_add_cb");
+	conn_arm(c);
 	return bev;
 }
 
@@ -368,6 +552,7 @@ server_gencb(struct evhttp_request *req, void *arg)
 	q->r.method = http_method_name(evhttp_request_get_command(req));
 	if (q->r.method == NULL)
 		q->r.method = "?";
+	conn_request_done(request_ssl(req));
 
 	if (tls_peer_identity(request_ssl(req), &q->r.peer) != ASSAY_OK) {
 		http_reply_error(&q->r, 403, "client certificate required");
@@ -457,6 +642,11 @@ http_server_new(struct event_base *base, SSL_CTX *ctx,
 	s->base = base;
 	s->routes = routes;
 	s->arg = arg;
+	s->deadline = HTTP_DEFAULT_DEADLINE;
+	s->max_conns = HTTP_DEFAULT_MAX_CONNS;
+	LIST_INIT(&s->conns);
+	if (pthread_once(&conn_idx_once, conn_idx_init) != 0)
+		fatalx("pthread_once");
 	if ((s->http = evhttp_new(base)) == NULL)
 		fatalx("evhttp_new");
 	SSL_CTX_up_ref(ctx);
@@ -478,6 +668,24 @@ void
 http_server_set_timeout(struct http_server *s, int sec)
 {
 	evhttp_set_timeout(s->http, sec > 0 ? sec : HTTP_DEFAULT_TIMEOUT);
+}
+
+void
+http_server_set_request_deadline(struct http_server *s, int sec)
+{
+	s->deadline = sec > 0 ? sec : HTTP_DEFAULT_DEADLINE;
+}
+
+void
+http_server_set_max_connections(struct http_server *s, int max)
+{
+	s->max_conns = max > 0 ? max : HTTP_DEFAULT_MAX_CONNS;
+}
+
+int
+http_server_connections(const struct http_server *s)
+{
+	return s->nconns;
 }
 
 void
@@ -548,8 +756,13 @@ http_server_port(const struct http_server *s)
 void
 http_server_free(struct http_server *s)
 {
+	struct http_conn *c;
+
 	if (s == NULL)
 		return;
+	/* Connections are finalized later (event_base_free): detach them. */
+	while ((c = LIST_FIRST(&s->conns)) != NULL)
+		conn_unlink(c);
 	evhttp_free(s->http);
 	SSL_CTX_free(s->ctx);
 	free(s);

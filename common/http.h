@@ -20,6 +20,8 @@
 
 #define HTTP_MAX_PARAMS	4
 #define HTTP_MAX_BODY	(16u * 1024 * 1024)
+#define HTTP_DEFAULT_DEADLINE	30
+#define HTTP_DEFAULT_MAX_CONNS	4096
 
 struct http_request {
 	struct evhttp_request	*req;
@@ -53,6 +55,21 @@ int	http_server_listen(struct http_server *s, const char *addr, uint16_t port);
 uint16_t http_server_port(const struct http_server *s);
 /* Idle/read timeout per connection (default 30 s). */
 void	http_server_set_timeout(struct http_server *s, int sec);
+/*
+ * Absolute time a connection gets to deliver one complete request (TLS
+ * handshake, headers, body; default HTTP_DEFAULT_DEADLINE s). The clock
+ * starts at accept and, on a keep-alive connection, again at the first
+ * byte of each later request; idle time between requests is bounded by the
+ * timeout above. A connection past its deadline is closed (logged at info).
+ */
+void	http_server_set_request_deadline(struct http_server *s, int sec);
+/*
+ * Most connections open at once (default HTTP_DEFAULT_MAX_CONNS); more are
+ * closed right after accept, before any TLS, with a rate-limited warning.
+ */
+void	http_server_set_max_connections(struct http_server *s, int max);
+/* Connections currently open, refused ones not counted (loop thread). */
+int	http_server_connections(const struct http_server *s);
 /* Largest request body accepted (default HTTP_MAX_BODY; larger: 413). */
 void	http_server_set_max_body(struct http_server *s, size_t max);
 void	http_server_free(struct http_server *s);
