@@ -222,6 +222,7 @@ main(int argc, char **argv)
 		fatalx("libevent initialisation failed");
 	a.client = http_client_new(a.base, a.client_ctx);
 	a.http = http_server_new(a.base, a.server_ctx, agent_routes, &a);
+	http_server_set_max_connections(a.http, 16);	/* one verifier, a few admins */
 	if (http_server_listen(a.http, host, port) != 0) {
 		log_err("listen %s: %s", a.conf.listen, assay_err_detail());
 		goto out;

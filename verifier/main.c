@@ -4,6 +4,7 @@
  * orderly shutdown.
  */
 #include <signal.h>
+#include <sys/resource.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,28 @@ vconf_load(const char *path, struct vconf *c)
 	daemon_resolve_path(path, &c->notify_key);
 	daemon_resolve_path(path, &c->notify_command);
 	return notify_conf_check(c, path);
+}
+
+/*
+ * Raise the soft file limit to the hard one (agents' polls, admin clients
+ * and the database all need descriptors) and keep half of it for the
+ * server's own connections.
+ */
+static int
+max_connections(void)
+{
+	struct rlimit rl;
+	rlim_t half;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 512;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	half = rl.rlim_cur / 2;
+	return half > 65536 ? 65536 : (int)half;
 }
 
 static int
@@ -289,6 +312,9 @@ main(int argc, char **argv)
 	v.http = http_server_new(v.base, v.server_ctx, api_routes, &v);
 	/* Policies with a million digests are larger than the default body limit. */
 	http_server_set_max_body(v.http, 64u * 1024 * 1024);
+	/* A 64 MiB policy upload needs more than the default 30 s. */
+	http_server_set_request_deadline(v.http, 120);
+	http_server_set_max_connections(v.http, max_connections());
 	if (http_server_listen(v.http, host, port) != 0) {
 		log_err("listen %s: %s", v.conf.listen, assay_err_detail());
 		goto out;
