@@ -3,7 +3,10 @@
  * per request, the server certificate CN checked during the handshake,
  * completion delivered exactly once and deferred on the loop thread,
  * failures mapped to NET/TIMEOUT/PERM, a blocking wrapper on a private
- * loop, and host:port parsing.
+ * loop, and host:port parsing. TLS sessions are cached per host:port and
+ * offered again (resumption skips the ECDHE + chain verification of a full
+ * handshake); a resumed session's peer certificate is checked against the
+ * expected CN just as a full handshake's is.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -28,7 +32,11 @@
 #include "common/http.h"
 #include "common/http_int.h"
 #include "common/log.h"
+#include "common/strmap.h"
 #include "common/xmalloc.h"
+
+/* A cached session older than this is not offered again. */
+#define SESSION_MAX_AGE	3600
 
 struct http_creq;
 
@@ -36,6 +44,10 @@ struct http_client {
 	struct event_base		*base;
 	SSL_CTX				*ctx;
 	TAILQ_HEAD(, http_creq)		 reqs;
+	struct strmap			*sessions;	/* "host:port" -> SSL_SESSION */
+	int				 resume;
+	uint64_t			 n_handshakes;
+	uint64_t			 n_resumed;
 };
 
 struct http_creq {
@@ -51,6 +63,7 @@ struct http_creq {
 	char				 target[300];	/* "host:port" for messages */
 	int				 timeout;
 	int				 cn_mismatch;
+	int				 hs_done;
 	int				 finished;
 	int				 err;
 	int				 req_error;	/* evhttp_request_error + 1 */
@@ -100,12 +113,58 @@ client_verify_cb(int ok, X509_STORE_CTX *xs)
 }
 
 static void
+session_drop(struct http_client *c, const char *key)
+{
+	SSL_SESSION *old;
+
+	if ((old = strmap_del(c->sessions, key)) != NULL)
+		SSL_SESSION_free(old);
+}
+
+/* Keep sess (the caller's reference moves to the cache). */
+static void
+session_keep(struct http_client *c, const char *key, SSL_SESSION *sess)
+{
+	SSL_SESSION *old;
+
+	if ((old = strmap_put(c->sessions, key, sess)) != NULL && old != sess)
+		SSL_SESSION_free(old);
+}
+
+/*
+ * New session from a handshake (TLS 1.2) or a NewSessionTicket that came
+ * after it (TLS 1.3). Only sessions of verified peers whose CN matched.
+ * A copy is kept: OpenSSL marks the connection's own session object not
+ * resumable when the connection is freed without a close_notify.
+ */
+static int
+client_new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct http_creq *q;
+	SSL_SESSION *copy;
+
+	if (creq_ssl_idx < 0 || (q = SSL_get_ex_data(ssl, creq_ssl_idx)) == NULL ||
+	    q->c == NULL || !q->c->resume || q->cn_mismatch ||
+	    (q->finished && q->err != ASSAY_OK) ||
+	    SSL_get_verify_result(ssl) != X509_V_OK ||
+	    !SSL_SESSION_is_resumable(sess) ||
+	    (copy = SSL_SESSION_dup(sess)) == NULL) {
+		ERR_clear_error();
+		return 0;
+	}
+	session_keep(q->c, q->target, copy);
+	return 0;	/* sess itself stays OpenSSL's */
+}
+
+static void
 creq_finish(struct http_creq *q, int err)
 {
 	if (q->finished)
 		return;
 	q->finished = 1;
 	q->err = err;
+	if (err != ASSAY_OK)
+		session_drop(q->c, q->target);
 	evtimer_del(q->timer);
 	/* Deliver from the loop, never from inside an evhttp callback. */
 	event_active(q->done_ev, EV_TIMEOUT, 1);
@@ -146,6 +205,46 @@ creq_fail(struct http_creq *q)
 	creq_finish(q, err);
 }
 
+/*
+ * End of a handshake. The verify callback does not run when a session is
+ * resumed: check the peer certificate the session carries (the server
+ * proved it holds that session) against the expected CN and its validity.
+ */
+static void
+client_info_cb(const SSL *ssl, int where, int ret)
+{
+	struct http_creq *q;
+	struct tls_peer peer;
+	X509 *x;
+
+	if ((where & SSL_CB_HANDSHAKE_DONE) == 0 || creq_ssl_idx < 0 ||
+	    (q = SSL_get_ex_data(ssl, creq_ssl_idx)) == NULL || q->hs_done)
+		return;
+	q->hs_done = 1;		/* TLS 1.3 signals DONE again after tickets */
+	q->c->n_handshakes++;
+	if (!SSL_session_reused(ssl))
+		return;
+	q->c->n_resumed++;
+	if ((x = SSL_get0_peer_certificate(ssl)) == NULL ||
+	    SSL_get_verify_result(ssl) != X509_V_OK) {
+		q->verify_result = x == NULL ? X509_V_ERR_UNSPECIFIED :
+		    SSL_get_verify_result(ssl);
+		creq_fail(q);
+		return;
+	}
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0) {
+		q->verify_result = X509_V_ERR_CERT_HAS_EXPIRED;
+		creq_fail(q);
+		return;
+	}
+	if (q->expect_cn != NULL && (tls_x509_identity(x, &peer) != ASSAY_OK ||
+	    strcmp(peer.cn, q->expect_cn) != 0)) {
+		q->cn_mismatch = 1;
+		snprintf(q->peer_cn, sizeof(q->peer_cn), "%s", peer.cn);
+		creq_fail(q);	/* the response, if any, is never delivered */
+	}
+}
+
 static void
 client_err_cb(enum evhttp_request_error e, void *arg)
 {
@@ -169,6 +268,27 @@ client_err_cb(enum evhttp_request_error e, void *arg)
 		q->verify_result = SSL_get_verify_result(ssl);
 }
 
+/* Fallback when no new-session callback stored one (it normally has). */
+static void
+client_keep_session(struct http_creq *q)
+{
+	struct bufferevent *bev;
+	SSL_SESSION *sess;
+	SSL *ssl;
+
+	if (q->evcon == NULL || q->cn_mismatch ||
+	    (bev = evhttp_connection_get_bufferevent(q->evcon)) == NULL ||
+	    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL ||
+	    SSL_get_verify_result(ssl) != X509_V_OK ||
+	    (sess = SSL_get0_session(ssl)) == NULL ||
+	    !SSL_SESSION_is_resumable(sess) ||
+	    (sess = SSL_SESSION_dup(sess)) == NULL) {
+		ERR_clear_error();
+		return;
+	}
+	session_keep(q->c, q->target, sess);
+}
+
 static void
 client_req_cb(struct evhttp_request *req, void *arg)
 {
@@ -182,6 +302,8 @@ client_req_cb(struct evhttp_request *req, void *arg)
 		creq_fail(q);
 		return;
 	}
+	if (q->c->resume && strmap_get(q->c->sessions, q->target) == NULL)
+		client_keep_session(q);
 	in = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(in);
 	q->body = xmalloc(len + 1);
@@ -251,7 +373,52 @@ http_client_new(struct event_base *base, SSL_CTX *ctx)
 	SSL_CTX_up_ref(ctx);
 	c->ctx = ctx;
 	TAILQ_INIT(&c->reqs);
+	c->sessions = strmap_new();
+	http_client_set_resumption(c,
+	    getenv("ASSAY_TLS_NO_RESUME") == NULL ||
+	    strcmp(getenv("ASSAY_TLS_NO_RESUME"), "1") != 0);
 	return c;
+}
+
+static void
+sessions_clear(struct http_client *c)
+{
+	const char *key;
+	void *val;
+	size_t pos = 0;
+
+	while (strmap_next(c->sessions, &pos, &key, &val))
+		SSL_SESSION_free(val);
+	strmap_free(c->sessions);
+	c->sessions = strmap_new();
+}
+
+void
+http_client_set_resumption(struct http_client *c, int on)
+{
+	c->resume = on != 0;
+	if (!c->resume) {
+		sessions_clear(c);
+		return;
+	}
+	/*
+	 * The callback is per context: it finds its client through the
+	 * connection, and ignores connections that are not ours.
+	 */
+	if (SSL_CTX_sess_get_new_cb(c->ctx) != client_new_session_cb) {
+		SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_CLIENT |
+		    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(c->ctx, client_new_session_cb);
+	}
+}
+
+void
+http_client_tls_stats(const struct http_client *c, uint64_t *handshakes,
+    uint64_t *resumed, size_t *cached)
+{
+	*handshakes = c->n_handshakes;
+	*resumed = c->n_resumed;
+	*cached = strmap_count(c->sessions);
 }
 
 void
@@ -265,6 +432,8 @@ http_client_free(struct http_client *c)
 		TAILQ_REMOVE(&c->reqs, q, entry);
 		creq_free(q);
 	}
+	sessions_clear(c);
+	strmap_free(c->sessions);
 	SSL_CTX_free(c->ctx);
 	free(c);
 }
@@ -290,7 +459,8 @@ http_client_request(struct http_client *c, const char *method,
 	struct evkeyvalq *h;
 	enum evhttp_cmd_type cmd;
 	struct timeval tv;
-	char hosthdr[300], clen[24];
+	char hosthdr[300], clen[24], target[300];
+	SSL_SESSION *sess;
 	SSL *ssl;
 	int v6;
 
@@ -308,6 +478,10 @@ http_client_request(struct http_client *c, const char *method,
 	if (timeout_sec <= 0)
 		timeout_sec = HTTP_DEFAULT_TIMEOUT;
 
+	v6 = strchr(host, ':') != NULL;
+	snprintf(target, sizeof(target), "%s%s%s:%u", v6 ? "[" : "",
+	    host, v6 ? "]" : "", (unsigned)port);
+
 	if ((ssl = SSL_new(c->ctx)) == NULL) {
 		ERR_clear_error();
 		return assay_err_set(ASSAY_ERR_CRYPTO, "SSL_new failed");
@@ -316,6 +490,13 @@ http_client_request(struct http_client *c, const char *method,
 		SSL_free(ssl);
 		ERR_clear_error();
 		return assay_err_set(ASSAY_ERR_INVAL, "bad host name %s", host);
+	}
+	if (c->resume && (sess = strmap_get(c->sessions, target)) != NULL) {
+		if (SSL_SESSION_get_time(sess) + SESSION_MAX_AGE < time(NULL) ||
+		    SSL_set_session(ssl, sess) != 1) {
+			ERR_clear_error();
+			session_drop(c, target);
+		}
 	}
 	bev = bufferevent_openssl_socket_new(c->base, -1, ssl,
 	    BUFFEREVENT_SSL_CONNECTING,
@@ -332,11 +513,10 @@ http_client_request(struct http_client *c, const char *method,
 	q->arg = arg;
 	q->timeout = timeout_sec;
 	q->expect_cn = expect_cn != NULL ? xstrdup(expect_cn) : NULL;
-	v6 = strchr(host, ':') != NULL;
-	snprintf(q->target, sizeof(q->target), "%s%s%s:%u", v6 ? "[" : "",
-	    host, v6 ? "]" : "", (unsigned)port);
+	snprintf(q->target, sizeof(q->target), "%s", target);
 	SSL_set_ex_data(ssl, creq_ssl_idx, q);
 	SSL_set_verify(ssl, SSL_VERIFY_PEER, client_verify_cb);
+	SSL_set_info_callback(ssl, client_info_cb);
 
 	if ((q->evcon = evhttp_connection_base_bufferevent_new(c->base, NULL,
 	    bev, host, port)) == NULL) {

@@ -82,6 +82,22 @@ else
 	done
 fi
 
+echo "== fleet sim (agent_sim agents polled by the real assay-verifier)"
+# N=1000 and N=5000 agents at a 10 s interval, TLS resumption on;
+# FLEET_SIM_COMPARE=1 also runs both with ASSAY_TLS_NO_RESUME=1.
+if [ -x "$O/bench/agent_sim" ] && [ -x "$O/assay-verifier" ] &&
+    command -v curl >/dev/null 2>&1; then
+	for n in 1000 5000; do
+		sh tests/bench/fleet_sim.sh "$O" "$n" 10 20 || rc=1
+		if [ -n "${FLEET_SIM_COMPARE:-}" ]; then
+			ASSAY_TLS_NO_RESUME=1 sh tests/bench/fleet_sim.sh "$O" \
+			    "$n" 10 20 || rc=1
+		fi
+	done
+else
+	echo "fleet sim: skipped (agent_sim, assay-verifier or curl missing)"
+fi
+
 echo "== openssl speed (verify/s, 1 thread, for comparison)"
 openssl speed -seconds 2 ecdsap256 rsa2048 2>/dev/null |
     awk '/^rsa 2048 bits/ { printf "openssl rsa-2048 verify: %s/s\n", $7 }

@@ -1,0 +1,650 @@
+/*
+ * agent_sim.c — bench: one process, one event loop, N simulated assay
+ * agents, each an HTTPS listener on 127.0.0.1:BASE+i answering
+ * GET /v1/quote like assay-agent does (agent/api.c): a software
+ * TPMS_ATTEST (magic, QUOTE, qualifiedSigner = the AK's qualified name
+ * under a software EK, extraData = nonce, increasing clock, the requested
+ * selection and the digest of fixed PCR values) signed by a per-agent
+ * ECDSA P-256 AK, returned as the evidence document of common/evidence/doc.h.
+ *
+ *   agent_sim serve PKIDIR BASEPORT N [-d DB] [-i INTERVAL] [-r READYFILE] [-t MAXSEC]
+ *	With -d, writes the N agents straight into the verifier's store
+ *	(enrolled, activated, admitted, pending, policy "sim") and a static
+ *	PCR policy "sim" before listening. This bypasses enrollment ON
+ *	PURPOSE: enrollment (EK certificate, credential activation) is
+ *	tested by the integration tests; here only polling is measured.
+ *	Serves until SIGTERM/SIGINT or MAXSEC (default 300) seconds.
+ *   agent_sim (no arguments)
+ *	Short self-contained figure for `make bench`: a temp PKI, 200
+ *	simulated agents and an in-process client polling them with quote
+ *	verification, with and without TLS session resumption.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/core_names.h>
+#include <openssl/rand.h>
+
+#include "common/http_int.h"
+#include "common/evidence/doc.h"
+#include "common/evidence/tpm_public.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/tls.h"
+#include "tests/unit/quote_fixture.h"
+#include "tools/certs.h"
+#include "verifier/store.h"
+
+#define SIM_PIN_PCR	0	/* the PCR the "sim" policy pins */
+
+/* The TCG EK template's authPolicy: PolicySecret(TPM_RH_ENDORSEMENT). */
+static const uint8_t ek_policy[32] = {
+	0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
+	0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
+	0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
+};
+
+struct sim;
+
+struct sim_agent {
+	struct sim		*sim;
+	unsigned		 idx;
+	uint16_t		 port;
+	EVP_PKEY		*ak;
+	uint8_t			*ak_pub, *ek_pub;
+	size_t			 ak_pub_len, ek_pub_len;
+	uint8_t			 qn[TPM2_NAME_MAX];
+	size_t			 qn_len;
+	uint64_t		 clock;
+	struct http_server	*srv;
+};
+
+struct sim {
+	struct event_base	*base;
+	struct sim_agent	*a;
+	size_t			 n;
+	struct pcr_values	 vals;		/* sha1/sha256/sha384, PCRs 0-23 */
+	double			 t0;
+	uint64_t		 quotes, refused;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double
+cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* TPM2B_PUBLIC of a P-256 key: an AK (ECDSA-SHA256 signer) or an EK. */
+static uint8_t *
+ecc_public(EVP_PKEY *k, int ek, size_t *len)
+{
+	BIGNUM *x = NULL, *y = NULL;
+	uint8_t bx[32], by[32];
+	struct buf t, o;
+
+	if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
+	    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1 ||
+	    BN_bn2binpad(x, bx, 32) != 32 || BN_bn2binpad(y, by, 32) != 32)
+		abort();
+	BN_free(x);
+	BN_free(y);
+	buf_init(&t);
+	buf_put_u16be(&t, TPM2_ALG_ECC);
+	buf_put_u16be(&t, TPM2_ALG_SHA256);
+	if (ek) {
+		buf_put_u32be(&t, TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+		    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
+		    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT);
+		buf_put_tpm2b(&t, ek_policy, sizeof(ek_policy));
+		buf_put_u16be(&t, TPM2_ALG_AES);	/* symmetric */
+		buf_put_u16be(&t, 128);
+		buf_put_u16be(&t, TPM2_ALG_CFB);
+		buf_put_u16be(&t, TPM2_ALG_NULL);	/* scheme */
+	} else {
+		buf_put_u32be(&t, TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+		    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+		    TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED |
+		    TPMA_OBJECT_SIGN_ENCRYPT);
+		buf_put_tpm2b(&t, NULL, 0);
+		buf_put_u16be(&t, TPM2_ALG_NULL);	/* symmetric */
+		buf_put_u16be(&t, TPM2_ALG_ECDSA);	/* scheme */
+		buf_put_u16be(&t, TPM2_ALG_SHA256);
+	}
+	buf_put_u16be(&t, TPM2_ECC_NIST_P256);
+	buf_put_u16be(&t, TPM2_ALG_NULL);		/* kdf */
+	buf_put_tpm2b(&t, bx, 32);
+	buf_put_tpm2b(&t, by, 32);
+	buf_init(&o);
+	buf_put_tpm2b(&o, t.d, t.len);
+	buf_free(&t);
+	return buf_steal(&o, len);
+}
+
+static void
+agent_keys(struct sim_agent *a)
+{
+	struct tpm2_public ek, ak;
+	EVP_PKEY *ekk = soft_key_ec();
+
+	a->ak = soft_key_ec();
+	a->ak_pub = ecc_public(a->ak, 0, &a->ak_pub_len);
+	a->ek_pub = ecc_public(ekk, 1, &a->ek_pub_len);
+	EVP_PKEY_free(ekk);
+	if (tpm2_public_parse(a->ek_pub, a->ek_pub_len, &ek) != 0 ||
+	    tpm2_public_parse(a->ak_pub, a->ak_pub_len, &ak) != 0 ||
+	    tpm2_public_check_ak(&ak) != 0 ||
+	    tpm2_ak_qualified_name(&ek, &ak, a->qn, &a->qn_len) != 0) {
+		fprintf(stderr, "agent_sim: software keys: %s\n", assay_err_detail());
+		exit(1);
+	}
+	tpm2_public_free(&ek);
+	tpm2_public_free(&ak);
+}
+
+static void
+sim_values(struct sim *s)
+{
+	static const uint16_t banks[] = { TPM2_ALG_SHA1, TPM2_ALG_SHA256,
+	    TPM2_ALG_SHA384 };
+	uint8_t d[TPM2_MAX_DIGEST];
+
+	pcr_values_init(&s->vals);
+	for (size_t b = 0; b < sizeof(banks) / sizeof(banks[0]); b++) {
+		const struct tpm2_hash *h = tpm2_hash_by_alg(banks[b]);
+
+		for (unsigned i = 0; i < TPM2_PCR_COUNT; i++) {
+			memset(d, (int)(0x40 + i), h->size);
+			if (pcr_values_set(&s->vals, banks[b], i, d, h->size) != 0)
+				abort();
+		}
+	}
+}
+
+/* TPMS_ATTEST for one quote of agent a. */
+static uint8_t *
+attest_build(struct sim_agent *a, const uint8_t *nonce, size_t nonce_len,
+    const struct pcr_selection *sel, size_t *len)
+{
+	uint8_t dig[TPM2_MAX_DIGEST];
+	uint64_t ms = (uint64_t)((now() - a->sim->t0) * 1000.0) + 1000;
+	size_t dlen = 0;
+	struct buf b;
+
+	if (pcr_values_digest(&a->sim->vals, sel, TPM2_ALG_SHA256, dig,
+	    &dlen) != 0)
+		return NULL;
+	a->clock = ms > a->clock ? ms : a->clock + 1;
+	buf_init(&b);
+	buf_put_u32be(&b, TPM2_GENERATED_VALUE);
+	buf_put_u16be(&b, TPM2_ST_ATTEST_QUOTE);
+	buf_put_tpm2b(&b, a->qn, a->qn_len);
+	buf_put_tpm2b(&b, nonce, nonce_len);
+	buf_put_u64be(&b, a->clock);		/* clockInfo */
+	buf_put_u32be(&b, 1);			/* resetCount */
+	buf_put_u32be(&b, 0);			/* restartCount */
+	buf_put_u8(&b, 1);			/* safe */
+	buf_put_u64be(&b, 0x2019102300163636ULL);	/* firmwareVersion */
+	pcr_selection_marshal(sel, &b);
+	buf_put_tpm2b(&b, dig, dlen);
+	return buf_steal(&b, len);
+}
+
+static void
+api_quote(struct http_request *r)
+{
+	struct sim_agent *a = r->arg;
+	const char *nonce_hex = http_query(r, "nonce"), *pcrs = http_query(r, "pcrs");
+	struct evidence_doc d;
+	struct pcr_selection sel;
+	uint8_t nonce[64];
+	size_t nonce_len;
+
+	evidence_doc_init(&d);
+	if (nonce_hex == NULL ||
+	    hex_decode(nonce_hex, nonce, sizeof(nonce), &nonce_len) != 0 ||
+	    nonce_len < 16 || pcrs == NULL || pcr_selection_parse(pcrs, &sel) != 0) {
+		a->sim->refused++;
+		http_reply_error(r, 400, "nonce and pcrs please");
+		return;
+	}
+	for (size_t i = 0; i < sel.n; i++)
+		for (unsigned p = 0; p < TPM2_PCR_COUNT; p++) {
+			const uint8_t *v;
+
+			if ((sel.bank[i].mask & (1u << p)) == 0)
+				continue;
+			if ((v = pcr_values_get(&a->sim->vals, sel.bank[i].hash,
+			    p)) == NULL)
+				goto bad;
+			(void)pcr_values_set(&d.pcrs, sel.bank[i].hash, p, v,
+			    tpm2_hash_by_alg(sel.bank[i].hash)->size);
+		}
+	if ((d.attest = attest_build(a, nonce, nonce_len, &sel,
+	    &d.attest_len)) == NULL)
+		goto bad;
+	d.sig = soft_sign(a->ak, TPM2_ALG_ECDSA, TPM2_ALG_SHA256, 0, d.attest,
+	    d.attest_len, &d.sig_len);
+	a->sim->quotes++;
+	http_reply_json(r, 200, evidence_doc_to_json(&d));
+	evidence_doc_free(&d);
+	return;
+ bad:
+	a->sim->refused++;
+	evidence_doc_free(&d);
+	http_reply_error(r, 400, "bank not simulated");
+}
+
+static const struct http_route sim_routes[] = {
+	{ "GET", "/v1/quote", ROLE_VERIFIER, api_quote },
+	{ NULL, NULL, 0, NULL },
+};
+
+static char *
+pki(const char *dir, const char *f)
+{
+	return xasprintf("%s/%s", dir, f);
+}
+
+static SSL_CTX *
+ctx_for(const char *dir, const char *who, int server)
+{
+	char *c = xasprintf("%s/%s.pem", dir, who), *k = xasprintf("%s/%s.key",
+	    dir, who), *ca = pki(dir, "ca.pem");
+	SSL_CTX *ctx = server ? tls_server_ctx(c, k, ca) : tls_client_ctx(c, k, ca);
+
+	free(c);
+	free(k);
+	free(ca);
+	if (ctx == NULL) {
+		fprintf(stderr, "agent_sim: TLS %s: %s\n", who, assay_err_detail());
+		exit(1);
+	}
+	return ctx;
+}
+
+/* Keys for all, then listeners; ASSAY_ERR_NET when a port is taken. */
+static int
+sim_start(struct sim *s, const char *pkidir, uint16_t base, size_t n)
+{
+	SSL_CTX *sctx = ctx_for(pkidir, "agent-sim", 1);
+
+	s->n = n;
+	s->a = xcalloc(n, sizeof(*s->a));
+	s->t0 = now();
+	sim_values(s);
+	for (size_t i = 0; i < n; i++) {
+		struct sim_agent *a = &s->a[i];
+
+		a->sim = s;
+		a->idx = (unsigned)i;
+		a->port = (uint16_t)(base + i);
+		agent_keys(a);
+		a->srv = http_server_new(s->base, sctx, sim_routes, a);
+		if (http_server_listen(a->srv, "127.0.0.1", a->port) != 0) {
+			fprintf(stderr, "agent_sim: port %u: %s\n", a->port,
+			    assay_err_detail());
+			SSL_CTX_free(sctx);
+			return ASSAY_ERR_NET;
+		}
+	}
+	SSL_CTX_free(sctx);
+	return ASSAY_OK;
+}
+
+static void
+sim_free(struct sim *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->a[i].srv != NULL)
+			http_server_free(s->a[i].srv);
+		EVP_PKEY_free(s->a[i].ak);
+		free(s->a[i].ak_pub);
+		free(s->a[i].ek_pub);
+	}
+	free(s->a);
+}
+
+static char *
+sim_policy_text(const struct sim *s)
+{
+	char *hex = hex_encode(pcr_values_get(&s->vals, TPM2_ALG_SHA256,
+	    SIM_PIN_PCR), 32);
+	char *t = xasprintf("name: sim\nbank: sha256\npcrs:\n  %d: [\"%s\"]\n",
+	    SIM_PIN_PCR, hex);
+
+	free(hex);
+	return t;
+}
+
+/* Enrolled-and-admitted rows, written directly (see the header comment). */
+static int
+sim_populate(const struct sim *s, const char *db, int interval)
+{
+	struct store *st = NULL;
+	struct agent_rec rec;
+	char id[32], addr[32], *pol;
+	int r;
+
+	if ((r = store_open(db, &st)) != 0)
+		return r;
+	pol = sim_policy_text(s);
+	r = store_policy_put(st, "sim", pol);
+	free(pol);
+	for (size_t i = 0; r == 0 && i < s->n; i++) {
+		const struct sim_agent *a = &s->a[i];
+
+		memset(&rec, 0, sizeof(rec));
+		snprintf(id, sizeof(id), "sim-%05zu", i);
+		snprintf(addr, sizeof(addr), "127.0.0.1:%u", a->port);
+		snprintf(rec.id, sizeof(rec.id), "%s", id);
+		rec.ek_pub = a->ek_pub;
+		rec.ek_pub_len = a->ek_pub_len;
+		rec.ak_pub = a->ak_pub;
+		rec.ak_pub_len = a->ak_pub_len;
+		rec.cert_cn = "sim";
+		rec.activated = 1;
+		rec.admitted = 1;
+		rec.state = AGENT_PENDING;
+		rec.address = addr;
+		rec.policy = "sim";
+		rec.interval = interval;
+		rec.registered_at = (int64_t)time(NULL);
+		r = store_agent_put(st, &rec, NULL);
+	}
+	store_close(st);
+	return r;
+}
+
+static void
+on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	event_base_loopbreak(arg);
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	const char *pkidir, *db = NULL, *ready = NULL;
+	struct event *sigt, *sigi, *deadline;
+	struct timeval tv = { 300, 0 };
+	long interval = 10, base, n;
+	struct sim s;
+	FILE *f;
+	int ch;
+
+	if (argc < 4)
+		goto usage;
+	pkidir = argv[1];
+	base = strtol(argv[2], NULL, 10);
+	n = strtol(argv[3], NULL, 10);
+	if (base < 1024 || n < 1 || base + n > 65535)
+		goto usage;
+	optind = 4;
+	while ((ch = getopt(argc, argv, "d:i:r:t:")) != -1) {
+		switch (ch) {
+		case 'd': db = optarg; break;
+		case 'i': interval = strtol(optarg, NULL, 10); break;
+		case 'r': ready = optarg; break;
+		case 't': tv.tv_sec = strtol(optarg, NULL, 10); break;
+		default: goto usage;
+		}
+	}
+	memset(&s, 0, sizeof(s));
+	s.base = event_base_new();
+	if (sim_start(&s, pkidir, (uint16_t)base, (size_t)n) != 0)
+		return 3;	/* port taken: the caller picks another base */
+	if (db != NULL && sim_populate(&s, db, (int)interval) != 0) {
+		fprintf(stderr, "agent_sim: store %s: %s\n", db, assay_err_detail());
+		return 1;
+	}
+	if (ready != NULL && (f = fopen(ready, "w")) != NULL) {
+		fprintf(f, "%ld\n", n);
+		fclose(f);
+	}
+	sigt = evsignal_new(s.base, SIGTERM, on_stop, s.base);
+	sigi = evsignal_new(s.base, SIGINT, on_stop, s.base);
+	deadline = evtimer_new(s.base, on_stop, s.base);
+	evsignal_add(sigt, NULL);
+	evsignal_add(sigi, NULL);
+	evtimer_add(deadline, &tv);
+	event_base_dispatch(s.base);
+	fprintf(stderr, "agent_sim: %ld agents served %llu quotes (%llu refused) "
+	    "in %.0f s\n", n, (unsigned long long)s.quotes,
+	    (unsigned long long)s.refused, now() - s.t0);
+	event_free(sigt);
+	event_free(sigi);
+	event_free(deadline);
+	sim_free(&s);
+	event_base_free(s.base);
+	return 0;
+ usage:
+	fprintf(stderr, "usage: agent_sim serve PKIDIR BASEPORT N [-d DB] "
+	    "[-i INTERVAL] [-r READYFILE] [-t MAXSEC]\n");
+	return 2;
+}
+
+/* ---- no arguments: an in-process poller, a few seconds ----------------- */
+
+struct poller {
+	struct sim		*s;
+	struct http_client	*c;
+	struct pcr_selection	 sel;
+	size_t			 next;
+	int			 inflight;
+	int			 stop;
+	uint64_t		 ok, bad;
+	uint8_t			 nonce[64][32];	/* one per slot */
+};
+
+struct slot {
+	struct poller	*p;
+	int		 i;
+	size_t		 agent;
+};
+
+static void poll_one(struct slot *sl);
+
+static void
+poll_cb(int err, int status, const uint8_t *body, size_t len, void *arg)
+{
+	struct slot *sl = arg;
+	struct poller *p = sl->p;
+	struct sim_agent *a = &p->s->a[sl->agent];
+	struct evidence_doc d;
+	struct tpm2_public ak;
+	struct quote_evidence ev;
+	struct quote_expect ex;
+	struct quote_result res;
+	struct verdict v;
+
+	p->inflight--;
+	evidence_doc_init(&d);
+	verdict_init(&v);
+	if (err != ASSAY_OK || status != 200 ||
+	    evidence_doc_parse(body, len, &d) != 0 ||
+	    tpm2_public_parse(a->ak_pub, a->ak_pub_len, &ak) != 0) {
+		p->bad++;
+		goto next;
+	}
+	memset(&ex, 0, sizeof(ex));
+	ex.ak = ak.pkey;
+	ex.ak_name = a->qn;
+	ex.ak_name_len = a->qn_len;
+	ex.nonce = p->nonce[sl->i];
+	ex.nonce_len = 32;
+	ex.sel = &p->sel;
+	ev.attest = d.attest;
+	ev.attest_len = d.attest_len;
+	ev.sig = d.sig;
+	ev.sig_len = d.sig_len;
+	ev.pcrs = &d.pcrs;
+	if (quote_verify(&ev, &ex, &res, &v) == ASSAY_OK)
+		p->ok++;
+	else
+		p->bad++;
+	tpm2_public_free(&ak);
+ next:
+	evidence_doc_free(&d);
+	if (!p->stop)
+		poll_one(sl);
+	else if (p->inflight == 0)
+		event_base_loopbreak(p->s->base);
+}
+
+static void
+poll_one(struct slot *sl)
+{
+	struct poller *p = sl->p;
+	char *nonce, *path;
+
+	sl->agent = p->next++ % p->s->n;
+	if (RAND_bytes(p->nonce[sl->i], 32) != 1)
+		abort();
+	nonce = hex_encode(p->nonce[sl->i], 32);
+	path = xasprintf("/v1/quote?nonce=%s&pcrs=sha256:0-10", nonce);
+	p->inflight++;
+	if (http_client_request(p->c, "GET", "127.0.0.1",
+	    p->s->a[sl->agent].port, path, NULL, NULL, 0, 10, "sim", poll_cb,
+	    sl) != 0)
+		abort();
+	free(nonce);
+	free(path);
+}
+
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	((struct poller *)arg)->stop = 1;
+}
+
+static void
+run_poller(struct sim *s, SSL_CTX *cctx, int resume, double secs, int conc)
+{
+	struct slot slots[64];
+	struct poller p;
+	struct event *ev;
+	struct timeval tv;
+	uint64_t hs, res;
+	size_t cached;
+	double t0, c0, dt;
+
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.c = http_client_new(s->base, cctx);
+	http_client_set_resumption(p.c, resume);
+	if (pcr_selection_parse("sha256:0-10", &p.sel) != 0)
+		abort();
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	ev = evtimer_new(s->base, on_deadline, &p);
+	evtimer_add(ev, &tv);
+	t0 = now();
+	c0 = cpu_seconds();
+	for (int i = 0; i < conc; i++) {
+		slots[i].p = &p;
+		slots[i].i = i;
+		poll_one(&slots[i]);
+	}
+	event_base_dispatch(s->base);
+	dt = now() - t0;
+	http_client_tls_stats(p.c, &hs, &res, &cached);
+	printf("agent_sim in-process: %zu agents, %d in flight, resumption %s: "
+	    "%.0f verified rounds/s (%llu bad), %.0f%% CPU of one core for "
+	    "client + agents, %llu of %llu handshakes resumed\n", s->n, conc,
+	    resume ? "on " : "off", (double)p.ok / dt,
+	    (unsigned long long)p.bad, 100.0 * (cpu_seconds() - c0) / dt,
+	    (unsigned long long)res, (unsigned long long)hs);
+	event_free(ev);
+	http_client_free(p.c);
+}
+
+static int
+cmd_selftest(void)
+{
+	char dir[] = "/tmp/agent_sim.XXXXXX", *agents[] = { "sim" }, *cmd;
+	SSL_CTX *cctx;
+	struct sim s;
+	uint16_t base;
+	int r = 1, tries;
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	if (certs_init(dir, NULL, agents, 1, 1, 1) != ASSAY_OK) {
+		fprintf(stderr, "agent_sim: PKI: %s\n", assay_err_detail());
+		goto out;
+	}
+	for (tries = 0; tries < 5; tries++) {
+		memset(&s, 0, sizeof(s));
+		s.base = event_base_new();
+		base = (uint16_t)(20000 + (unsigned)(getpid() * 7 + tries * 997) % 10000);
+		if (sim_start(&s, dir, base, 200) == ASSAY_OK)
+			break;
+		sim_free(&s);
+		event_base_free(s.base);
+	}
+	if (tries == 5)
+		goto out;
+	cctx = ctx_for(dir, "verifier", 0);
+	run_poller(&s, cctx, 0, 2.0, 16);
+	run_poller(&s, cctx, 1, 2.0, 16);
+	SSL_CTX_free(cctx);
+	sim_free(&s);
+	event_base_free(s.base);
+	r = 0;
+ out:
+	cmd = xasprintf("rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "agent_sim: cannot remove %s\n", dir);
+	free(cmd);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	log_init("agent_sim", 0);
+	if (argc == 1)
+		return cmd_selftest();
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	fprintf(stderr, "usage: agent_sim [serve PKIDIR BASEPORT N [-d DB] "
+	    "[-i INTERVAL] [-r READYFILE] [-t MAXSEC]]\n");
+	return 2;
+}
