@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/core_names.h>
 #include <openssl/rand.h>
@@ -74,7 +75,7 @@ struct sim {
 	size_t			 n;
 	struct pcr_values	 vals;		/* sha1/sha256/sha384, PCRs 0-23 */
 	double			 t0;
-	uint64_t		 quotes, refused;
+	uint64_t		 quotes, refused, resumed;
 };
 
 static double
@@ -258,6 +259,10 @@ api_quote(struct http_request *r)
 	d.sig = soft_sign(a->ak, TPM2_ALG_ECDSA, TPM2_ALG_SHA256, 0, d.attest,
 	    d.attest_len, &d.sig_len);
 	a->sim->quotes++;
+	if (SSL_session_reused(bufferevent_openssl_get_ssl(
+	    evhttp_connection_get_bufferevent(evhttp_request_get_connection(
+	    r->req)))))
+		a->sim->resumed++;
 	http_reply_json(r, 200, evidence_doc_to_json(&d));
 	evidence_doc_free(&d);
 	return;
@@ -441,8 +446,9 @@ cmd_serve(int argc, char **argv)
 	evsignal_add(sigi, NULL);
 	evtimer_add(deadline, &tv);
 	event_base_dispatch(s.base);
-	fprintf(stderr, "agent_sim: %ld agents served %llu quotes (%llu refused) "
-	    "in %.0f s\n", n, (unsigned long long)s.quotes,
+	fprintf(stderr, "agent_sim: %ld agents served %llu quotes (%llu over "
+	    "resumed TLS sessions, %llu refused) in %.0f s\n", n,
+	    (unsigned long long)s.quotes, (unsigned long long)s.resumed,
 	    (unsigned long long)s.refused, now() - s.t0);
 	event_free(sigt);
 	event_free(sigi);

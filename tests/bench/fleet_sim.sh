@@ -122,6 +122,12 @@ attests()
 	    END { print s + 0 }'
 }
 
+poll_errors()
+{
+	api /metrics 2>/dev/null | awk '/^assay_poll_errors_total/ { s += $2 }
+	    END { print s + 0 }'
+}
+
 cpu_ticks()
 {
 	awk '{ print $14 + $15 }' "/proc/$VPID/stat"
@@ -141,10 +147,12 @@ t_trusted=$(now)
 
 tck=$(getconf CLK_TCK)
 a0=$(attests)
+e0=$(poll_errors)
 c0=$(cpu_ticks)
 w0=$(now)
 sleep "$SECS"
 a1=$(attests)
+e1=$(poll_errors)
 c1=$(cpu_ticks)
 w1=$(now)
 rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$VPID/status")
@@ -152,9 +160,17 @@ n=$(trusted)
 [ "${n:-0}" -ge "$N" ] || fail "only ${n:-0} of $N still trusted after the measurement"
 resume=on
 [ "${ASSAY_TLS_NO_RESUME:-}" = 1 ] && resume=off
-echo "$N $I $a0 $a1 $c0 $c1 $w0 $w1 $rss $tck $t_start $t_trusted $resume" | awk '{
+echo "$N $I $a0 $a1 $c0 $c1 $w0 $w1 $rss $tck $t_start $t_trusted $resume \
+    $((e1 - e0))" | awk '{
 	dt = $8 - $7
 	printf "fleet sim: %d agents, interval %d s: %.0f rounds/s sustained, " \
 	    "verifier RSS %.0f MB, CPU %.0f%% of one core, all trusted in " \
-	    "%.0f s (TLS resumption %s)\n", $1, $2, ($4 - $3) / dt, $9 / 1024,
-	    100 * ($6 - $5) / $10 / dt, $12 - $11, $13 }'
+	    "%.0f s (TLS resumption %s, %d poll errors)\n", $1, $2,
+	    ($4 - $3) / dt, $9 / 1024, 100 * ($6 - $5) / $10 / dt, $12 - $11,
+	    $13, $14 }'
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+SPID=""
+tail -n 1 "$T/sim.log"
+[ "${FLEET_SIM_KEEP_LOG:-}" ] && cp "$T/verifier.log" "$FLEET_SIM_KEEP_LOG"
+true
