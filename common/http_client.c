@@ -44,7 +44,7 @@ struct http_client {
 	struct event_base		*base;
 	SSL_CTX				*ctx;
 	TAILQ_HEAD(, http_creq)		 reqs;
-	struct strmap			*sessions;	/* "host:port" -> SSL_SESSION */
+	struct strmap			*sessions;	/* "host:port" -> cached_session */
 	int				 resume;
 	uint64_t			 n_handshakes;
 	uint64_t			 n_resumed;
@@ -112,23 +112,66 @@ client_verify_cb(int ok, X509_STORE_CTX *xs)
 	return 1;
 }
 
+/*
+ * Sessions are cached serialized (about 1.5 KB with the peer certificate)
+ * rather than as SSL_SESSION objects (about 10 KB parsed): at tens of
+ * thousands of agents that is the difference between ~75 MB and ~500 MB;
+ * decoding one per poll costs far less than the handshake it saves.
+ */
+struct cached_session {
+	time_t		 when;		/* SSL_SESSION_get_time */
+	size_t		 len;
+	unsigned char	 der[];
+};
+
 static void
 session_drop(struct http_client *c, const char *key)
 {
-	SSL_SESSION *old;
-
-	if ((old = strmap_del(c->sessions, key)) != NULL)
-		SSL_SESSION_free(old);
+	free(strmap_del(c->sessions, key));
 }
 
-/* Keep sess (the caller's reference moves to the cache). */
+/* Keep sess: serialized into the cache, the caller's reference freed. */
 static void
 session_keep(struct http_client *c, const char *key, SSL_SESSION *sess)
 {
-	SSL_SESSION *old;
+	struct cached_session *cs;
+	unsigned char *p;
+	int n = i2d_SSL_SESSION(sess, NULL);
 
-	if ((old = strmap_put(c->sessions, key, sess)) != NULL && old != sess)
-		SSL_SESSION_free(old);
+	if (n <= 0 || n > 64 * 1024) {
+		SSL_SESSION_free(sess);
+		session_drop(c, key);
+		return;
+	}
+	cs = xmalloc(sizeof(*cs) + (size_t)n);
+	cs->when = (time_t)SSL_SESSION_get_time(sess);
+	cs->len = (size_t)n;
+	p = cs->der;
+	(void)i2d_SSL_SESSION(sess, &p);
+	SSL_SESSION_free(sess);
+	free(strmap_put(c->sessions, key, cs));
+}
+
+/* The cached session for key, decoded (caller frees), or NULL. */
+static SSL_SESSION *
+session_get(struct http_client *c, const char *key)
+{
+	struct cached_session *cs = strmap_get(c->sessions, key);
+	const unsigned char *p;
+	SSL_SESSION *sess;
+
+	if (cs == NULL)
+		return NULL;
+	if (cs->when + SESSION_MAX_AGE < time(NULL)) {
+		session_drop(c, key);
+		return NULL;
+	}
+	p = cs->der;
+	if ((sess = d2i_SSL_SESSION(NULL, &p, (long)cs->len)) == NULL) {
+		ERR_clear_error();
+		session_drop(c, key);
+	}
+	return sess;
 }
 
 /*
@@ -388,7 +431,7 @@ sessions_clear(struct http_client *c)
 	size_t pos = 0;
 
 	while (strmap_next(c->sessions, &pos, &key, &val))
-		SSL_SESSION_free(val);
+		free(val);
 	strmap_free(c->sessions);
 	c->sessions = strmap_new();
 }
@@ -491,12 +534,12 @@ http_client_request(struct http_client *c, const char *method,
 		ERR_clear_error();
 		return assay_err_set(ASSAY_ERR_INVAL, "bad host name %s", host);
 	}
-	if (c->resume && (sess = strmap_get(c->sessions, target)) != NULL) {
-		if (SSL_SESSION_get_time(sess) + SESSION_MAX_AGE < time(NULL) ||
-		    SSL_set_session(ssl, sess) != 1) {
+	if (c->resume && (sess = session_get(c, target)) != NULL) {
+		if (SSL_set_session(ssl, sess) != 1) {
 			ERR_clear_error();
 			session_drop(c, target);
 		}
+		SSL_SESSION_free(sess);		/* ssl holds its own reference */
 	}
 	bev = bufferevent_openssl_socket_new(c->base, -1, ssl,
 	    BUFFEREVENT_SSL_CONNECTING,
