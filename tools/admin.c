@@ -13,11 +13,15 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/evidence/verdict.h"
 #include "common/http.h"
 #include "common/tls.h"
 #include "common/xmalloc.h"
 #include "tools/admin.h"
+
+/* The verifier refuses request bodies larger than this (verifier/main.c). */
+#define POLICY_UPLOAD_MAX	(64u * 1024 * 1024)
 
 static int
 call(struct ctl *c, const char *method, const char *path, const char *ctype,
@@ -358,35 +362,13 @@ cmd_agents(struct ctl *c, int argc, char **argv)
 	return 2;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0, n;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	for (;;) {
-		if (cap - *len < 65536)
-			buf = xreallocarray(buf, 1, cap = cap * 2 + 65536);
-		if ((n = fread(buf + *len, 1, cap - *len - 1, f)) == 0)
-			break;
-		*len += n;
-	}
-	buf[*len] = '\0';
-	if (f != stdin)
-		fclose(f);
-	return buf;
-}
-
 int
 cmd_policy(struct ctl *c, int argc, char **argv)
 {
 	const char *sub = argc > 0 ? argv[0] : "list";
 	json_t *j = NULL, *p;
-	char *path, *text, *raw = NULL;
+	char *path, *raw = NULL;
+	uint8_t *text;
 	size_t len, i;
 	int r;
 
@@ -405,8 +387,8 @@ cmd_policy(struct ctl *c, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(sub, "upload") == 0 && argc == 3) {
-		if ((text = slurp(argv[2], &len)) == NULL) {
-			fprintf(stderr, "assayctl: %s: cannot read\n", argv[2]);
+		if (file_read_all(argv[2], POLICY_UPLOAD_MAX, &text, &len) != 0) {
+			fprintf(stderr, "assayctl: %s\n", assay_err_detail());
 			return 2;
 		}
 		path = xasprintf("/v1/policies/%s", argv[1]);

@@ -16,6 +16,7 @@
 
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/xmalloc.h"
 #include "common/evidence/eventlog.h"
 #include "common/evidence/tpm2.h"
@@ -23,43 +24,6 @@
 
 #define EVENTLOG_FILE_MAX	(64u * 1024 * 1024)
 #define DESC_MAX		160
-
-static int
-slurp(const char *path, uint8_t **out, size_t *len)
-{
-	FILE *f;
-	uint8_t *d = NULL;
-	size_t n = 0, cap = 0, got;
-
-	*out = NULL;
-	if ((f = fopen(path, "rb")) == NULL)
-		return assay_err_set(ASSAY_ERR_IO, "%s: cannot open", path);
-	for (;;) {
-		if (cap - n < 65536) {
-			if (cap >= EVENTLOG_FILE_MAX) {
-				fclose(f);
-				free(d);
-				return assay_err_set(ASSAY_ERR_RANGE,
-				    "%s: too large", path);
-			}
-			cap = cap == 0 ? 1 << 16 : cap * 2;
-			d = xreallocarray(d, cap, 1);
-		}
-		got = fread(d + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		fclose(f);
-		free(d);
-		return assay_err_set(ASSAY_ERR_IO, "%s: read error", path);
-	}
-	fclose(f);
-	*out = d;
-	*len = n;
-	return ASSAY_OK;
-}
 
 static void
 usage(void)
@@ -259,7 +223,7 @@ cmd_eventlog(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (slurp(argv[optind], &d, &n) != 0) {
+	if (file_read_all(argv[optind], EVENTLOG_FILE_MAX, &d, &n) != 0) {
 		fprintf(stderr, "%s\n", assay_err_detail());
 		return 2;
 	}

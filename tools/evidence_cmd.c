@@ -11,27 +11,12 @@
 
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/evidence/tpm_public.h"
 #include "common/xmalloc.h"
 #include "tools/admin.h"
 #include "verifier/policy.h"
 #include "verifier/verify.h"
-
-static uint8_t *
-read_all(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	buf = xmalloc(max + 1);
-	*len = fread(buf, 1, max, f);
-	fclose(f);
-	buf[*len] = '\0';
-	return buf;
-}
 
 int
 cmd_evidence(int argc, char **argv)
@@ -67,28 +52,38 @@ cmd_evidence(int argc, char **argv)
 	}
 	if (akf == NULL || nonce == NULL || pcrs == NULL || optind != argc - 1)
 		goto usage;
-	if ((akb = read_all(akf, TPM_PUBLIC_MAX_SIZE, &akl)) == NULL ||
-	    tpm2_public_parse(akb, akl, &ak) != 0) {
+	if (file_read_all(akf, TPM_PUBLIC_MAX_SIZE, &akb, &akl) != 0) {
+		fprintf(stderr, "assayctl: %s\n", assay_err_detail());
+		goto out;
+	}
+	if (tpm2_public_parse(akb, akl, &ak) != 0) {
 		fprintf(stderr, "assayctl: %s: not a TPM2B_PUBLIC: %s\n", akf,
 		    assay_err_detail());
 		goto out;
 	}
 	have_ak = 1;
-	if (polf != NULL && ((ptext = read_all(polf, 64u << 20, &pl)) == NULL ||
-	    policy_compile((char *)ptext, pl, NULL, &pol) != 0)) {
+	if (polf != NULL && file_read_all(polf, 64u << 20, &ptext, &pl) != 0) {
+		fprintf(stderr, "assayctl: %s\n", assay_err_detail());
+		goto out;
+	}
+	if (polf != NULL && policy_compile((char *)ptext, pl, NULL, &pol) != 0) {
 		fprintf(stderr, "assayctl: %s: %s\n", polf, assay_err_detail());
 		goto out;
 	}
-	if ((doc = read_all(argv[optind], DOC_IMA_MAX + DOC_EVENTLOG_MAX, &docl)) == NULL) {
-		fprintf(stderr, "assayctl: %s: cannot read\n", argv[optind]);
+	if (file_read_all(argv[optind], DOC_IMA_MAX + DOC_EVENTLOG_MAX, &doc,
+	    &docl) != 0) {
+		fprintf(stderr, "assayctl: %s\n", assay_err_detail());
 		goto out;
 	}
 	j = verify_job_new("offline", doc, docl, ak.pkey, pol);
 	doc = NULL;
 	if (ekf != NULL) {
 		/* With the EK, the quote's signer (AK qualified name) is checked. */
-		if ((ekb = read_all(ekf, TPM_PUBLIC_MAX_SIZE, &ekl)) == NULL ||
-		    tpm2_public_parse(ekb, ekl, &ek) != 0) {
+		if (file_read_all(ekf, TPM_PUBLIC_MAX_SIZE, &ekb, &ekl) != 0) {
+			fprintf(stderr, "assayctl: %s\n", assay_err_detail());
+			goto out;
+		}
+		if (tpm2_public_parse(ekb, ekl, &ek) != 0) {
 			fprintf(stderr, "assayctl: %s: not a TPM2B_PUBLIC\n", ekf);
 			goto out;
 		}

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/xmalloc.h"
 #include "common/evidence/ima.h"
 #include "common/evidence/tpm2.h"
@@ -25,43 +26,6 @@ static const uint16_t all_banks[] = {
 	TPM2_ALG_SHA1, TPM2_ALG_SHA256, TPM2_ALG_SHA384, TPM2_ALG_SHA512,
 	TPM2_ALG_SM3_256,
 };
-
-static int
-slurp(const char *path, uint8_t **out, size_t *len)
-{
-	FILE *f;
-	uint8_t *d = NULL;
-	size_t n = 0, cap = 0, got;
-
-	*out = NULL;
-	if ((f = fopen(path, "rb")) == NULL)
-		return assay_err_set(ASSAY_ERR_IO, "%s: cannot open", path);
-	for (;;) {
-		if (cap - n < 65536) {
-			if (cap >= IMA_FILE_MAX) {
-				fclose(f);
-				free(d);
-				return assay_err_set(ASSAY_ERR_RANGE, "%s: too large",
-				    path);
-			}
-			cap = cap == 0 ? 1 << 20 : cap * 2;
-			d = xreallocarray(d, cap, 1);
-		}
-		got = fread(d + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		fclose(f);
-		free(d);
-		return assay_err_set(ASSAY_ERR_IO, "%s: read error", path);
-	}
-	fclose(f);
-	*out = d;
-	*len = n;
-	return ASSAY_OK;
-}
 
 static void
 usage(void)
@@ -151,7 +115,7 @@ cmd_ima(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if ((r = slurp(argv[optind], &d, &n)) != 0) {
+	if ((r = file_read_all(argv[optind], IMA_FILE_MAX, &d, &n)) != 0) {
 		fprintf(stderr, "%s\n", assay_err_detail());
 		return 2;
 	}

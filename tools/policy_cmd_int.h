@@ -1,12 +1,14 @@
 /*
  * policy_cmd_int.h — what the offline policy tools share (policy_gen.c,
- * policy_cmd.c, policy_keylime.c, ima_check_cmd.c): the policy being
- * built, its YAML writer, and reading a whole input file.
+ * policy_cmd.c, policy_keylime.c, ima_check_cmd.c; policy_mb_cmd.c uses
+ * the quoting): the policy being built, its YAML writer, and reading a
+ * whole input file.
  */
 #ifndef ASSAY_POLICY_CMD_INT_H
 #define ASSAY_POLICY_CMD_INT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct tpm2_hash;
 
@@ -38,8 +40,13 @@ void	policy_gen_free(struct gen *g);	/* contents, not g */
  */
 int	policy_gen_write(struct gen *g, const char *name, const char *bank,
 	    const char *outpath);
-/* The whole file, NUL-terminated (up to 1 GiB). */
+/* The whole file ("-": stdin), NUL-terminated (up to 1 GiB): file_read_all. */
 int	policy_read_file(const char *path, char **out, size_t *len);
+/*
+ * s as a YAML double-quoted scalar: '"' and '\\' escaped, control bytes
+ * and DEL as \xHH. Shared with policy_mb_cmd.c's from-eventlog writer.
+ */
+void	policy_yaml_quote(FILE *o, const char *s);
 
 /* `assayctl policy import-keylime`; argv[0] is "import-keylime". */
 int	cmd_policy_import_keylime(int argc, char **argv);

@@ -14,14 +14,16 @@
 #include "common/buf.h"
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/evidence/eventlog.h"
 #include "common/evidence/tpm2.h"
 #include "common/xmalloc.h"
+#include "tools/policy_cmd_int.h"
 #include "tools/policy_mb_cmd.h"
 #include "verifier/policy.h"
 #include "verifier/policy_mb.h"
 
-#define LOG_MAX		(64L * 1024 * 1024)
+#define LOG_MAX		(64u * 1024 * 1024)
 
 /* Sorted, de-duplicated strings with an optional comment each. */
 struct strset {
@@ -88,24 +90,6 @@ utf8_ok(const char *s)
 	return 1;
 }
 
-/* YAML double-quoted scalar. */
-static void
-yq(FILE *o, const char *s)
-{
-	const unsigned char *p;
-
-	fputc('"', o);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(o, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(o, "\\x%02x", *p);
-		else
-			fputc(*p, o);
-	}
-	fputc('"', o);
-}
-
 /* A comment line's text: printable ASCII only. */
 static void
 comment_text(FILE *o, const char *s)
@@ -126,7 +110,7 @@ write_list(FILE *o, const char *key, const struct strset *ss)
 	fprintf(o, "  %s:\n", key);
 	for (i = 0; i < ss->n; i++) {
 		fputs("    - ", o);
-		yq(o, ss->v[i].s);
+		policy_yaml_quote(o, ss->v[i].s);
 		if (ss->v[i].note != NULL) {
 			fputs("    # ", o);
 			comment_text(o, ss->v[i].note);
@@ -368,7 +352,7 @@ policy_from_eventlog(const uint8_t *p, size_t n, const char *name,
 	    "review each list,\n# add what other approved machines and "
 	    "updates will measure, and keep\n# the policy under version "
 	    "control.\nname: ", o);
-	yq(o, name);
+	policy_yaml_quote(o, name);
 	fprintf(o, "\nbank: %s\n", h->name);
 	write_pcr_comments(o, rp, h);
 	fputs("measured_boot:\n", o);
@@ -420,42 +404,6 @@ policy_from_eventlog(const uint8_t *p, size_t n, const char *name,
 	if (have_el)
 		eventlog_free(&el);
 	return r;
-}
-
-static int
-read_file(const char *path, uint8_t **out, size_t *len)
-{
-	FILE *f;
-	uint8_t *p = NULL;
-	size_t n = 0, cap = 0, got;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return assay_err_set(ASSAY_ERR_IO, "%s: %s", path,
-		    strerror(errno));
-	for (;;) {
-		if (cap - n < 65536) {
-			cap = cap == 0 ? 65536 : cap * 2;
-			if (cap > (size_t)LOG_MAX) {
-				fclose(f);
-				free(p);
-				return assay_err_set(ASSAY_ERR_IO, "%s: too "
-				    "large", path);
-			}
-			p = xreallocarray(p, 1, cap);
-		}
-		if ((got = fread(p + n, 1, cap - n, f)) == 0)
-			break;
-		n += got;
-	}
-	if (ferror(f)) {
-		fclose(f);
-		free(p);
-		return assay_err_set(ASSAY_ERR_IO, "%s: read error", path);
-	}
-	fclose(f);
-	*out = p;
-	*len = n;
-	return ASSAY_OK;
 }
 
 /* The log file's base name as a policy name: invalid characters -> '-'. */
@@ -513,7 +461,7 @@ cmd_policy_from_eventlog(int argc, char **argv)
 		goto usage;
 	if (name == NULL)
 		name = default_name(argv[optind]);
-	if ((r = read_file(argv[optind], &log, &len)) != 0 ||
+	if ((r = file_read_all(argv[optind], LOG_MAX, &log, &len)) != 0 ||
 	    (r = policy_from_eventlog(log, len, name, h->alg, argv[optind],
 	    &text)) != 0) {
 		fprintf(stderr, "error: %s: %s\n", argv[optind],

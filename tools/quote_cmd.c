@@ -16,6 +16,7 @@
 
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/xmalloc.h"
 #include "common/evidence/attest.h"
 #include "common/evidence/pcr.h"
@@ -25,32 +26,7 @@
 #include "common/evidence/verdict.h"
 #include "tools/quote_cmd.h"
 
-#define QUOTE_FILE_MAX	(64 * 1024)
-
-static int
-read_file(const char *path, uint8_t **out, size_t *len)
-{
-	FILE *f;
-	uint8_t *d;
-	size_t n;
-
-	*out = NULL;
-	*len = 0;
-	if ((f = fopen(path, "rb")) == NULL)
-		return assay_err_set(ASSAY_ERR_IO, "%s: cannot open", path);
-	d = xmalloc(QUOTE_FILE_MAX + 1);
-	n = fread(d, 1, QUOTE_FILE_MAX + 1, f);
-	if (ferror(f) || n > QUOTE_FILE_MAX) {
-		fclose(f);
-		free(d);
-		return assay_err_set(ASSAY_ERR_IO, "%s: unreadable or too large",
-		    path);
-	}
-	fclose(f);
-	*out = d;
-	*len = n;
-	return ASSAY_OK;
-}
+#define QUOTE_FILE_MAX	(64u * 1024)
 
 static void
 usage(void)
@@ -74,7 +50,7 @@ load_ak(const char *path, int force_tpm2b, EVP_PKEY **key, uint8_t *name,
 
 	*key = NULL;
 	*name_len = 0;
-	if ((r = read_file(path, &d, &n)) != 0)
+	if ((r = file_read_all(path, QUOTE_FILE_MAX, &d, &n)) != 0)
 		return r;
 	if (!force_tpm2b && n >= 10 && memcmp(d, "-----BEGIN", 10) == 0) {
 		bio = BIO_new_mem_buf(d, (int)n);
@@ -113,7 +89,7 @@ ak_qualified_name(const char *ek_path, const uint8_t *ak_name, size_t ak_len,
 	int r;
 
 	memset(&ek, 0, sizeof(ek));
-	if ((r = read_file(ek_path, &d, &n)) != 0)
+	if ((r = file_read_all(ek_path, QUOTE_FILE_MAX, &d, &n)) != 0)
 		return r;
 	if ((r = tpm2_public_parse(d, n, &ek)) != 0) {
 		r = assay_err_set(r, "%s: TPM2B_PUBLIC: %s", ek_path,
@@ -203,9 +179,9 @@ cmd_quote(int argc, char **argv)
 	}
 	vals = xcalloc(1, sizeof(*vals));	/* ~12 KiB: keep off the stack */
 	if ((r = load_ak(akf, tpm2b, &ak, name, &name_len)) != 0 ||
-	    (r = read_file(msgf, &msg, &msg_len)) != 0 ||
-	    (r = read_file(sigf, &sig, &sig_len)) != 0 ||
-	    (r = read_file(pcrsf, &pcrs, &pcrs_len)) != 0)
+	    (r = file_read_all(msgf, QUOTE_FILE_MAX, &msg, &msg_len)) != 0 ||
+	    (r = file_read_all(sigf, QUOTE_FILE_MAX, &sig, &sig_len)) != 0 ||
+	    (r = file_read_all(pcrsf, QUOTE_FILE_MAX, &pcrs, &pcrs_len)) != 0)
 		goto err;
 	if ((r = hex_decode(nonce_hex, nonce, sizeof(nonce), &nonce_len)) != 0) {
 		assay_err_set(r, "--nonce: not hex of at most %zu bytes",

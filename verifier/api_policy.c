@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -33,28 +33,6 @@ policy_install(struct verifier *v, struct policy *p)
 }
 
 static int
-read_file(const char *path, char **out, size_t *len)
-{
-	FILE *f;
-	struct stat st;
-	char *buf;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return assay_err_set(ASSAY_ERR_IO, "%s: cannot open", path);
-	if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
-	    (size_t)st.st_size > POLICY_TEXT_MAX) {
-		fclose(f);
-		return assay_err_set(ASSAY_ERR_IO, "%s: unreadable or too large", path);
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	*len = fread(buf, 1, (size_t)st.st_size, f);
-	buf[*len] = '\0';
-	fclose(f);
-	*out = buf;
-	return ASSAY_OK;
-}
-
-static int
 load_dir(struct verifier *v, const char *dir)
 {
 	struct dirent *de;
@@ -65,22 +43,24 @@ load_dir(struct verifier *v, const char *dir)
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
 		struct policy *p = NULL;
-		char *path, *text = NULL;
+		uint8_t *text = NULL;
+		char *path;
 		size_t len = 0;
 
 		if (n < 6 || (strcmp(de->d_name + n - 5, ".yaml") != 0 &&
 		    strcmp(de->d_name + n - 5, ".json") != 0))
 			continue;
 		path = xasprintf("%s/%s", dir, de->d_name);
-		if (read_file(path, &text, &len) != 0 ||
-		    policy_compile(text, len, NULL, &p) != 0) {
+		if (file_read_all(path, POLICY_TEXT_MAX, &text, &len) != 0 ||
+		    policy_compile((const char *)text, len, NULL, &p) != 0) {
 			log_err("policy %s: %s", path, assay_err_detail());
 			closedir(d);
 			free(path);
 			free(text);
 			return ASSAY_ERR_CONFIG;
 		}
-		if (store_policy_put(v->store, policy_name(p), text) != 0)
+		if (store_policy_put(v->store, policy_name(p),
+		    (const char *)text) != 0)
 			log_err("policy %s: not stored: %s", path, assay_err_detail());
 		log_info("policy %s loaded from %s", policy_name(p), path);
 		policy_install(v, p);

@@ -28,6 +28,7 @@
 #include "common/buf.h"
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/evidence/tpm2.h"
 #include "common/evidence/tpm_public.h"
 #include "common/xmalloc.h"
@@ -48,47 +49,6 @@ struct ek_trust {
 
 /* ---- loading the CA bundle and the allowlist ---- */
 
-static int
-read_file(const char *path, size_t max, uint8_t **out, size_t *outlen)
-{
-	FILE *f;
-	uint8_t *d = NULL;
-	size_t len = 0, cap = 0, n;
-	int r = ASSAY_OK;
-
-	*out = NULL;
-	*outlen = 0;
-	if ((f = fopen(path, "rb")) == NULL)
-		return assay_err_set(ASSAY_ERR_IO, "%s: %s", path, strerror(errno));
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap == 0 ? 8192 : cap * 2;
-			d = xreallocarray(d, 1, cap + 1);
-		}
-		n = fread(d + len, 1, cap - len, f);
-		len += n;
-		if (len > max) {
-			r = assay_err_set(ASSAY_ERR_RANGE, "%s: larger than %zu bytes",
-			    path, max);
-			goto out;
-		}
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		r = assay_err_set(ASSAY_ERR_IO, "%s: read error", path);
-		goto out;
-	}
-	d[len] = '\0';
-	*out = d;
-	*outlen = len;
-	d = NULL;
- out:
-	free(d);
-	fclose(f);
-	return r;
-}
-
 /* Add every certificate in path (PEM, possibly several, or one DER). */
 static int
 load_cert_file(X509_STORE *store, const char *path, size_t *count)
@@ -100,8 +60,8 @@ load_cert_file(X509_STORE *store, const char *path, size_t *count)
 	const unsigned char *p;
 	int r;
 
-	if (read_file(path, CERT_FILE_MAX, &d, &len) != 0)
-		return ASSAY_ERR_CONFIG;	/* detail set by read_file */
+	if (file_read_all(path, CERT_FILE_MAX, &d, &len) != 0)
+		return ASSAY_ERR_CONFIG;	/* detail set by file_read_all */
 	if (memmem(d, len, "-----BEGIN", 10) != NULL) {
 		if ((bio = BIO_new_mem_buf(d, (int)len)) == NULL) {
 			r = ASSAY_ERR_CRYPTO;
@@ -204,8 +164,8 @@ load_allowlist(struct ek_trust *t, const char *path)
 	size_t len, lineno = 0, cap = 0;
 	int r;
 
-	if (read_file(path, ALLOWLIST_MAX, &d, &len) != 0)
-		return ASSAY_ERR_CONFIG;	/* detail set by read_file */
+	if (file_read_all(path, ALLOWLIST_MAX, &d, &len) != 0)
+		return ASSAY_ERR_CONFIG;	/* detail set by file_read_all */
 	if (memchr(d, '\0', len) != NULL) {
 		r = assay_err_set(ASSAY_ERR_CONFIG, "%s: NUL byte", path);
 		goto out;
