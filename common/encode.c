@@ -11,8 +11,8 @@
 #include "common/err.h"
 #include "common/xmalloc.h"
 
-static int
-hexval(int c)
+int
+hex_digit_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -50,8 +50,8 @@ hex_decode(const char *s, uint8_t *dst, size_t max, size_t *outlen)
 	if (len / 2 > max)
 		return ASSAY_ERR_RANGE;
 	for (i = 0; i < len / 2; i++) {
-		int hi = hexval((unsigned char)s[2 * i]);
-		int lo = hexval((unsigned char)s[2 * i + 1]);
+		int hi = hex_digit_value((unsigned char)s[2 * i]);
+		int lo = hex_digit_value((unsigned char)s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return ASSAY_ERR_FORMAT;

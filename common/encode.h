@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Value of one hex digit (either case), or -1. */
+int	 hex_digit_value(int c);
 /* Lowercase hex, NUL-terminated, caller frees. */
 char	*hex_encode(const void *p, size_t n);
 /* Decode into dst (capacity max); *outlen gets the byte count. */

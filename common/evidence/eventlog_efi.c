@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/encode.h"
 #include "common/err.h"
 #include "common/xmalloc.h"
 #include "common/evidence/eventlog.h"
@@ -58,18 +59,6 @@ efi_guid_format(const uint8_t g[16], char out[EFI_GUID_STRLEN])
 	    g[10], g[11], g[12], g[13], g[14], g[15]);
 }
 
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 int
 efi_guid_parse(const char *s, uint8_t g[16])
 {
@@ -89,8 +78,8 @@ efi_guid_parse(const char *s, uint8_t g[16])
 			i++;
 			continue;
 		}
-		if ((hi = hexval((unsigned char)s[i])) < 0 ||
-		    (lo = hexval((unsigned char)s[i + 1])) < 0)
+		if ((hi = hex_digit_value((unsigned char)s[i])) < 0 ||
+		    (lo = hex_digit_value((unsigned char)s[i + 1])) < 0)
 			return assay_err_set(ASSAY_ERR_FORMAT,
 			    "GUID: bad hex digit at %zu", i);
 		g[pos[k++]] = (uint8_t)(hi << 4 | lo);

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "common/buf.h"
+#include "common/encode.h"
 #include "common/err.h"
 #include "common/xmalloc.h"
 #include "common/evidence/ima.h"
@@ -407,18 +408,6 @@ ima_list_free(struct ima_list *l)
 
 /* ---- ASCII ---- */
 
-static int
-hexval(uint8_t ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Decode n hex chars at s into dst; -1 on odd length or bad char. */
 static int
 unhex(const uint8_t *s, size_t n, uint8_t *dst)
@@ -429,7 +418,7 @@ unhex(const uint8_t *s, size_t n, uint8_t *dst)
 	if (n % 2 != 0)
 		return -1;
 	for (i = 0; i < n; i += 2) {
-		if ((hi = hexval(s[i])) < 0 || (lo = hexval(s[i + 1])) < 0)
+		if ((hi = hex_digit_value(s[i])) < 0 || (lo = hex_digit_value(s[i + 1])) < 0)
 			return -1;
 		dst[i / 2] = (uint8_t)(hi << 4 | lo);
 	}
