@@ -23,6 +23,7 @@
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
 #include "verifier/policy.h"
+#include "verifier/policy_yaml.h"
 #include "verifier/policy_ima.h"
 #include "verifier/policy_mb.h"
 
@@ -93,8 +94,8 @@ static const struct {
 };
 #define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
 
-static size_t
-line(const yaml_node_t *n)
+size_t
+policy_yaml_line(const yaml_node_t *n)
 {
 	return n->start_mark.line + 1;
 }
@@ -111,15 +112,15 @@ bank_name(uint16_t alg)
 }
 
 /* The scalar's text; ASSAY_ERR_CONFIG if not a scalar or has a NUL. */
-static int
-scalar(const yaml_node_t *n, const char *what, const char **out)
+int
+policy_yaml_scalar(const yaml_node_t *n, const char *what, const char **out)
 {
 	if (n->type != YAML_SCALAR_NODE)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be "
-		    "a string", line(n), what);
+		    "a string", policy_yaml_line(n), what);
 	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s contains "
-		    "a NUL character", line(n), what);
+		    "a NUL character", policy_yaml_line(n), what);
 	*out = (const char *)n->data.scalar.value;
 	return ASSAY_OK;
 }
@@ -130,15 +131,15 @@ parse_name(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 	const char *s;
 	int r;
 
-	if ((r = scalar(v, "name", &s)) != 0)
+	if ((r = policy_yaml_scalar(v, "name", &s)) != 0)
 		return r;
 	if (!policy_name_valid(s))
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: invalid policy "
-		    "name (want [A-Za-z0-9._-], 1-%d characters)", line(v),
+		    "name (want [A-Za-z0-9._-], 1-%d characters)", policy_yaml_line(v),
 		    POLICY_NAME_MAX);
 	if (cx->want_name != NULL && strcmp(cx->want_name, s) != 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: policy name "
-		    "'%s' does not match '%s'", line(v), s, cx->want_name);
+		    "'%s' does not match '%s'", policy_yaml_line(v), s, cx->want_name);
 	snprintf(cx->p->name, sizeof(cx->p->name), "%s", s);
 	return ASSAY_OK;
 }
@@ -150,7 +151,7 @@ parse_bank(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 	size_t i;
 	int r;
 
-	if ((r = scalar(v, "bank", &s)) != 0)
+	if ((r = policy_yaml_scalar(v, "bank", &s)) != 0)
 		return r;
 	for (i = 0; i < sizeof(banks) / sizeof(banks[0]); i++) {
 		if (strcmp(banks[i].name, s) == 0) {
@@ -160,7 +161,7 @@ parse_bank(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 		}
 	}
 	return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: unknown bank (want "
-	    "sha1, sha256, sha384 or sha512)", line(v));
+	    "sha1, sha256, sha384 or sha512)", policy_yaml_line(v));
 }
 
 /* "0".."23", decimal digits only. */
@@ -171,9 +172,9 @@ pcr_index(const yaml_node_t *k, unsigned *out)
 	unsigned v = 0;
 	size_t i;
 
-	if (scalar(k, "PCR index", &s) != 0)
+	if (policy_yaml_scalar(k, "PCR index", &s) != 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR index "
-		    "must be a number 0-%d", line(k), TPM2_PCR_COUNT - 1);
+		    "must be a number 0-%d", policy_yaml_line(k), TPM2_PCR_COUNT - 1);
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] < '0' || s[i] > '9' || i >= 2)
 			break;
@@ -181,7 +182,7 @@ pcr_index(const yaml_node_t *k, unsigned *out)
 	}
 	if (i == 0 || s[i] != '\0' || v >= TPM2_PCR_COUNT)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR index "
-		    "'%s' out of range 0-%d", line(k), s, TPM2_PCR_COUNT - 1);
+		    "'%s' out of range 0-%d", policy_yaml_line(k), s, TPM2_PCR_COUNT - 1);
 	*out = v;
 	return ASSAY_OK;
 }
@@ -196,18 +197,18 @@ pcr_value(struct pctx *cx, unsigned pcr, const yaml_node_t *n,
 	size_t len;
 	int r;
 
-	if ((r = scalar(n, "PCR value", &s)) != 0)
+	if ((r = policy_yaml_scalar(n, "PCR value", &s)) != 0)
 		return r;
 	if (strlen(s) != 2 * cx->p->dlen)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR %u value "
-		    "has %zu hex digits, %s needs %zu", line(n), pcr, strlen(s),
+		    "has %zu hex digits, %s needs %zu", policy_yaml_line(n), pcr, strlen(s),
 		    bank_name(cx->p->bank), 2 * cx->p->dlen);
 	if (hex_decode(s, d, sizeof(d), &len) != 0 || len != cx->p->dlen)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR %u value "
-		    "is not hex", line(n), pcr);
+		    "is not hex", policy_yaml_line(n), pcr);
 	if (pp->n >= POLICY_PCR_VALUES_MAX)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than %d "
-		    "values for PCR %u", line(n), POLICY_PCR_VALUES_MAX, pcr);
+		    "values for PCR %u", policy_yaml_line(n), POLICY_PCR_VALUES_MAX, pcr);
 	pp->v = xreallocarray(pp->v, pp->n + 1, cx->p->dlen);
 	memcpy(pp->v + pp->n * cx->p->dlen, d, cx->p->dlen);
 	pp->n++;
@@ -226,19 +227,19 @@ parse_pcrs(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 
 	if (v->type != YAML_MAPPING_NODE)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: pcrs must map "
-		    "PCR indexes to values", line(v));
+		    "PCR indexes to values", policy_yaml_line(v));
 	for (pair = v->data.mapping.pairs.start;
 	    pair < v->data.mapping.pairs.top; pair++) {
 		kn = yaml_document_get_node(cx->doc, pair->key);
 		vn = yaml_document_get_node(cx->doc, pair->value);
 		if (kn == NULL || vn == NULL)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-			    "malformed pcrs", line(v));
+			    "malformed pcrs", policy_yaml_line(v));
 		if ((r = pcr_index(kn, &pcr)) != 0)
 			return r;
 		if (cx->p->pinned & (1u << pcr))
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR %u "
-			    "listed twice", line(kn), pcr);
+			    "listed twice", policy_yaml_line(kn), pcr);
 		cx->p->pinned |= 1u << pcr;
 		pp = &cx->p->pcr[pcr];
 		if (vn->type == YAML_SEQUENCE_NODE) {
@@ -247,7 +248,7 @@ parse_pcrs(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 				if ((e = yaml_document_get_node(cx->doc, *it)) ==
 				    NULL)
 					return assay_err_set(ASSAY_ERR_CONFIG,
-					    "line %zu: malformed pcrs", line(vn));
+					    "line %zu: malformed pcrs", policy_yaml_line(vn));
 				if ((r = pcr_value(cx, pcr, e, pp)) != 0)
 					return r;
 			}
@@ -255,7 +256,7 @@ parse_pcrs(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 			return r;
 		if (pp->n == 0)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: PCR %u "
-			    "has no allowed values", line(vn), pcr);
+			    "has no allowed values", policy_yaml_line(vn), pcr);
 	}
 	return ASSAY_OK;
 }
@@ -266,7 +267,7 @@ parse_description(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 {
 	const char *s;
 
-	return scalar(v, "description", &s);
+	return policy_yaml_scalar(v, "description", &s);
 }
 
 /* measured_boot: (verifier/policy_mb.c); after bank:, whose digests it uses. */
@@ -285,7 +286,7 @@ parse_ima(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 {
 	if (cx->ima == NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: ima section "
-		    "not compiled", line(k));
+		    "not compiled", policy_yaml_line(k));
 	cx->p->ima = cx->ima;	/* the policy owns it now */
 	cx->ima = NULL;
 	return ASSAY_OK;
@@ -330,18 +331,18 @@ collect_sections(struct pctx *cx, yaml_node_t *root, yaml_node_t **keys,
 		vn = yaml_document_get_node(cx->doc, pair->value);
 		if (kn == NULL || vn == NULL)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-			    "malformed policy", line(root));
-		if ((r = scalar(kn, "a key", &s)) != 0)
+			    "malformed policy", policy_yaml_line(root));
+		if ((r = policy_yaml_scalar(kn, "a key", &s)) != 0)
 			return r;
 		for (i = 0; i < NSECTIONS; i++)
 			if (strcmp(sections[i].key, s) == 0)
 				break;
 		if (i == NSECTIONS)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: unknown "
-			    "key '%s'", line(kn), s);
+			    "key '%s'", policy_yaml_line(kn), s);
 		if (keys[i] != NULL)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-			    "duplicate key '%s'", line(kn), s);
+			    "duplicate key '%s'", policy_yaml_line(kn), s);
 		keys[i] = kn;
 		vals[i] = vn;
 	}
@@ -415,7 +416,7 @@ policy_compile(const char *text, size_t len, const char *name,
 	yaml_document_delete(&extra);
 	if (root->type != YAML_MAPPING_NODE) {
 		r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: a policy must be "
-		    "a mapping", line(root));
+		    "a mapping", policy_yaml_line(root));
 		goto out;
 	}
 
@@ -438,7 +439,7 @@ policy_compile(const char *text, size_t len, const char *name,
 	if (p->name[0] == '\0') {
 		if (name == NULL) {
 			r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: policy "
-			    "has no name", line(root));
+			    "has no name", policy_yaml_line(root));
 			goto out;
 		}
 		snprintf(p->name, sizeof(p->name), "%s", name);

@@ -22,6 +22,7 @@
 #include "common/evidence/tpm2.h"
 #include "common/xmalloc.h"
 #include "verifier/policy_mb.h"
+#include "verifier/policy_yaml.h"
 #include "verifier/policy_mb_int.h"
 
 /* Hash signature types of EFI_SIGNATURE_LISTs (UEFI 2.x, 32.4.1). */
@@ -82,25 +83,6 @@ static const struct {
 	{ "forbid_actions", K_ACTIONS, 0 },
 };
 #define NMBKEYS		(sizeof(mb_keys) / sizeof(mb_keys[0]))
-
-static size_t
-line(const yaml_node_t *n)
-{
-	return n->start_mark.line + 1;
-}
-
-static int
-scalar(const yaml_node_t *n, const char *what, const char **out)
-{
-	if (n->type != YAML_SCALAR_NODE)
-		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be "
-		    "a string", line(n), what);
-	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
-		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s contains "
-		    "a NUL character", line(n), what);
-	*out = (const char *)n->data.scalar.value;
-	return ASSAY_OK;
-}
 
 static int
 str_cmp(const void *a, const void *b)
@@ -191,7 +173,7 @@ digest_entry(const yaml_node_t *n, const char *what,
 	char *c;
 	int r;
 
-	if ((r = scalar(n, what, &s)) != 0)
+	if ((r = policy_yaml_scalar(n, what, &s)) != 0)
 		return r;
 	if ((colon = strchr(s, ':')) != NULL) {
 		alen = (size_t)(colon - s);
@@ -214,7 +196,7 @@ digest_entry(const yaml_node_t *n, const char *what,
 		}
 		if (name == NULL)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s "
-			    "'%s': algorithm must be %s", line(n), what, s,
+			    "'%s': algorithm must be %s", policy_yaml_line(n), what, s,
 			    want != NULL ? want->name :
 			    "sha1, sha224, sha256, sha384 or sha512");
 	} else {
@@ -236,7 +218,7 @@ digest_entry(const yaml_node_t *n, const char *what,
 		}
 		if (name == NULL)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s "
-			    "'%s': not a digest (want alg:hex)", line(n), what,
+			    "'%s': not a digest (want alg:hex)", policy_yaml_line(n), what,
 			    s);
 	}
 	hlen = strlen(hx);
@@ -245,7 +227,7 @@ digest_entry(const yaml_node_t *n, const char *what,
 			break;
 	if (hlen != 2 * size || i != hlen)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s '%s': "
-		    "want %zu hex digits for %s", line(n), what, s, 2 * size,
+		    "want %zu hex digits for %s", policy_yaml_line(n), what, s, 2 * size,
 		    name);
 	c = xasprintf("%s:%s", name, hx);
 	for (i = strlen(name) + 1; c[i] != '\0'; i++)
@@ -345,16 +327,16 @@ seq(yaml_document_t *doc, const yaml_node_t *v, const char *key,
 
 	if (v->type != YAML_SEQUENCE_NODE)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be a "
-		    "list", line(v), key);
+		    "list", policy_yaml_line(v), key);
 	*start = v->data.sequence.items.start;
 	*n = (size_t)(v->data.sequence.items.top - *start);
 	if (*n > MB_LIST_MAX)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s has more "
-		    "than %d entries", line(v), key, MB_LIST_MAX);
+		    "than %d entries", policy_yaml_line(v), key, MB_LIST_MAX);
 	for (it = *start; it < *start + *n; it++)
 		if (yaml_document_get_node(doc, *it) == NULL)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-			    "malformed %s", line(v), key);
+			    "malformed %s", policy_yaml_line(v), key);
 	return ASSAY_OK;
 }
 
@@ -405,24 +387,24 @@ parse_cmdlines(yaml_document_t *doc, const yaml_node_t *v,
 		return r;
 	if (n == 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: kernel_cmdline "
-		    "is empty (no command line could match)", line(v));
+		    "is empty (no command line could match)", policy_yaml_line(v));
 	p->cmd_set = 1;
 	p->cmd = xcalloc(n, sizeof(*p->cmd));
 	for (i = 0; i < n; i++) {
 		e = yaml_document_get_node(doc, items[i]);
-		if ((r = scalar(e, "kernel_cmdline entry", &s)) != 0)
+		if ((r = policy_yaml_scalar(e, "kernel_cmdline entry", &s)) != 0)
 			return r;
 		c = &p->cmd[i];
 		if (strncmp(s, "re:", 3) == 0) {
 			if ((why = regex_unsafe(s + 3)) != NULL)
 				return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-				    "kernel_cmdline regex '%s': %s", line(e),
+				    "kernel_cmdline regex '%s': %s", policy_yaml_line(e),
 				    s + 3, why);
 			if ((rc = regcomp(&c->re, s + 3,
 			    REG_EXTENDED | REG_NOSUB)) != 0) {
 				regerror(rc, &c->re, msg, sizeof(msg));
 				return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-				    "kernel_cmdline regex '%s': %s", line(e),
+				    "kernel_cmdline regex '%s': %s", policy_yaml_line(e),
 				    s + 3, msg);
 			}
 			c->kind = MB_CMD_RE;
@@ -434,7 +416,7 @@ parse_cmdlines(yaml_document_t *doc, const yaml_node_t *v,
 				return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
 				    "kernel_cmdline glob longer than %d "
 				    "characters or with more than %d '*'",
-				    line(e), MB_RE_LEN_MAX, MB_GLOB_STARS_MAX);
+				    policy_yaml_line(e), MB_RE_LEN_MAX, MB_GLOB_STARS_MAX);
 			c->kind = MB_CMD_GLOB;
 			c->s = xstrdup(s + 5);
 		} else {
@@ -460,16 +442,16 @@ parse_types(yaml_document_t *doc, const yaml_node_t *v, const char *key,
 		return r;
 	if (n > MB_EVENTS_MAX)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s has more "
-		    "than %d entries", line(v), key, MB_EVENTS_MAX);
+		    "than %d entries", policy_yaml_line(v), key, MB_EVENTS_MAX);
 	t->set = 1;
 	t->v = xcalloc(n + 1, sizeof(*t->v));
 	for (i = 0; i < n; i++) {
 		e = yaml_document_get_node(doc, items[i]);
-		if ((r = scalar(e, "event type", &s)) != 0)
+		if ((r = policy_yaml_scalar(e, "event type", &s)) != 0)
 			return r;
 		if (mb_event_type(s, &t->v[t->n]) != 0)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s: "
-			    "unknown event type '%s'", line(e), key, s);
+			    "unknown event type '%s'", policy_yaml_line(e), key, s);
 		t->n++;
 	}
 	return ASSAY_OK;
@@ -489,12 +471,12 @@ parse_actions(yaml_document_t *doc, const yaml_node_t *v,
 		return r;
 	if (n > MB_EVENTS_MAX)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: forbid_actions "
-		    "has more than %d entries", line(v), MB_EVENTS_MAX);
+		    "has more than %d entries", policy_yaml_line(v), MB_EVENTS_MAX);
 	p->actions_set = 1;
 	p->actions = xcalloc(n + 1, sizeof(*p->actions));
 	for (i = 0; i < n; i++) {
 		e = yaml_document_get_node(doc, items[i]);
-		if ((r = scalar(e, "forbid_actions entry", &s)) != 0)
+		if ((r = policy_yaml_scalar(e, "forbid_actions entry", &s)) != 0)
 			return r;
 		p->actions[p->nactions++] = xstrdup(s);
 	}
@@ -507,7 +489,7 @@ parse_secure_boot(const yaml_node_t *v, struct mb_policy *p)
 	const char *s;
 	int r;
 
-	if ((r = scalar(v, "secure_boot", &s)) != 0)
+	if ((r = policy_yaml_scalar(v, "secure_boot", &s)) != 0)
 		return r;
 	if (strcmp(s, "required") == 0)
 		p->secure_boot = 1;
@@ -515,7 +497,7 @@ parse_secure_boot(const yaml_node_t *v, struct mb_policy *p)
 		p->secure_boot = 0;
 	else
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: secure_boot "
-		    "'%s': want required or allowed", line(v), s);
+		    "'%s': want required or allowed", policy_yaml_line(v), s);
 	return ASSAY_OK;
 }
 
@@ -535,10 +517,10 @@ mb_policy_compile(yaml_document_t *doc, yaml_node_t *v, uint16_t bank,
 	*out = NULL;
 	if ((h = tpm2_hash_by_alg(bank)) == NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: measured_boot: "
-		    "unknown policy bank", line(v));
+		    "unknown policy bank", policy_yaml_line(v));
 	if (v->type != YAML_MAPPING_NODE)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: measured_boot "
-		    "must be a mapping", line(v));
+		    "must be a mapping", policy_yaml_line(v));
 	p = xcalloc(1, sizeof(*p));
 	p->bank = bank;
 	for (pair = v->data.mapping.pairs.start;
@@ -547,24 +529,24 @@ mb_policy_compile(yaml_document_t *doc, yaml_node_t *v, uint16_t bank,
 		vn = yaml_document_get_node(doc, pair->value);
 		if (kn == NULL || vn == NULL) {
 			r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: malformed "
-			    "measured_boot", line(v));
+			    "measured_boot", policy_yaml_line(v));
 			goto out;
 		}
-		if ((r = scalar(kn, "a key", &s)) != 0)
+		if ((r = policy_yaml_scalar(kn, "a key", &s)) != 0)
 			goto out;
 		for (i = 0; i < NMBKEYS; i++)
 			if (strcmp(mb_keys[i].key, s) == 0)
 				break;
 		if (i == NMBKEYS) {
 			r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: unknown "
-			    "key 'measured_boot.%s'", line(kn), s);
+			    "key 'measured_boot.%s'", policy_yaml_line(kn), s);
 			goto out;
 		}
 		/* boot_apps and allowed_boot_apps share one list. */
 		if (seen[i] || (mb_keys[i].kind == K_APPS &&
 		    ((struct mb_list *)((char *)p + mb_keys[i].off))->set)) {
 			r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: duplicate "
-			    "key 'measured_boot.%s'", line(kn), s);
+			    "key 'measured_boot.%s'", policy_yaml_line(kn), s);
 			goto out;
 		}
 		seen[i] = 1;
