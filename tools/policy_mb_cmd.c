@@ -176,30 +176,6 @@ write_keydb(FILE *o, const char *key, const char *var, const struct el_var *v,
 	set_free(&ss);
 }
 
-/* The first file path node of a device path, ASCII, for comments. */
-static void
-devpath_file(const struct cur *dp, char *out, size_t outlen)
-{
-	struct cur c = *dp, node;
-	uint8_t type, sub;
-	uint16_t len, ch;
-	size_t j = 0;
-
-	out[0] = '\0';
-	while (cur_left(&c) >= 4) {
-		if (cur_u8(&c, &type) != 0 || cur_u8(&c, &sub) != 0 ||
-		    cur_u16le(&c, &len) != 0 || len < 4 ||
-		    cur_bytes(&c, len - 4u, &node) != 0 || type == 0x7f)
-			return;
-		if (type != 0x04 || sub != 0x04)
-			continue;
-		while (cur_u16le(&node, &ch) == 0 && ch != 0 && j + 1 < outlen)
-			out[j++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-		out[j] = '\0';
-		return;
-	}
-}
-
 static void
 write_apps(FILE *o, const struct el_facts *f, const struct tpm2_hash *h)
 {
@@ -214,7 +190,7 @@ write_apps(FILE *o, const struct el_facts *f, const struct tpm2_hash *h)
 			nodigest++;
 			continue;
 		}
-		devpath_file(&a->devpath, file, sizeof(file));
+		efi_devpath_file(&a->devpath, file, sizeof(file));
 		snprintf(note, sizeof(note), "PCR %u%s%s", a->pcr,
 		    file[0] != '\0' ? " " : "", file);
 		hex = hex_encode(a->digest, h->size);

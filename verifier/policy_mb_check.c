@@ -38,36 +38,6 @@ show(const char *s, char *out, size_t outlen)
 	out[j] = '\0';
 }
 
-/*
- * The first file path node (media type 4, subtype 4: UTF-16LE) of an EFI
- * device path as ASCII, for details; "" when there is none.
- */
-static void
-devpath_file(const struct cur *dp, char *out, size_t outlen)
-{
-	struct cur c = *dp, node;
-	uint8_t type, sub;
-	uint16_t len, ch;
-	size_t j = 0;
-
-	out[0] = '\0';
-	while (cur_left(&c) >= 4) {
-		if (cur_u8(&c, &type) != 0 || cur_u8(&c, &sub) != 0 ||
-		    cur_u16le(&c, &len) != 0 || len < 4 ||
-		    cur_bytes(&c, len - 4u, &node) != 0)
-			return;
-		if (type == 0x7f)
-			return;
-		if (type != 0x04 || sub != 0x04)
-			continue;
-		while (cur_u16le(&node, &ch) == 0 && ch != 0 && j + 1 < outlen &&
-		    j < SHOW_MAX)
-			out[j++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-		out[j] = '\0';
-		return;
-	}
-}
-
 static void
 check_secure_boot(const struct mb_policy *p, const struct el_facts *f,
     struct verdict *vd)
@@ -230,7 +200,7 @@ check_apps(const struct mb_policy *p, const struct el_facts *f,
 			continue;
 		if (!l->set)
 			continue;
-		devpath_file(&a->devpath, file, sizeof(file));
+		efi_devpath_file(&a->devpath, file, sizeof(file));
 		if (a->digest == NULL) {
 			verdict_fail(vd, id, "%s on PCR %u%s%s has no %s digest",
 			    what, a->pcr, file[0] != '\0' ? " " : "", file,

@@ -253,4 +253,11 @@ int	efi_var_name_is(const struct efi_var *v, const char *name);
 int	efi_image_load_parse(const struct cur *ev, uint8_t uintn_size,
 	    uint64_t *image_len, struct cur *devpath);
 
+/*
+ * The first file-path node (media type 4, subtype 4, UTF-16LE) of an EFI
+ * device path as printable ASCII (others as '?'), at most outlen - 1
+ * characters; "" when there is none or the path is malformed.
+ */
+void	efi_devpath_file(const struct cur *dp, char *out, size_t outlen);
+
 #endif

@@ -586,3 +586,28 @@ eventlog_loadopts_match(const struct el_facts *f, const char *cmdline)
 	}
 	return 0;
 }
+
+void
+efi_devpath_file(const struct cur *dp, char *out, size_t outlen)
+{
+	struct cur c = *dp, node;
+	uint8_t type, sub;
+	uint16_t len, ch;
+	size_t j = 0;
+
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	while (cur_left(&c) >= 4) {
+		if (cur_u8(&c, &type) != 0 || cur_u8(&c, &sub) != 0 ||
+		    cur_u16le(&c, &len) != 0 || len < 4 ||
+		    cur_bytes(&c, len - 4u, &node) != 0 || type == 0x7f)
+			return;		/* malformed, or the end node */
+		if (type != 0x04 || sub != 0x04)
+			continue;
+		while (cur_u16le(&node, &ch) == 0 && ch != 0 && j + 1 < outlen)
+			out[j++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		out[j] = '\0';
+		return;
+	}
+}

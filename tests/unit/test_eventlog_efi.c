@@ -302,6 +302,29 @@ START_TEST(utf16_decodes_surrogates_and_stops_at_nul)
 }
 END_TEST
 
+START_TEST(devpath_file_names_the_first_file_node)
+{
+	/* PCI node, then a file node "\\EFI\\x.EFI" (UTF-16LE), then the end. */
+	static const uint8_t dp[] = {
+	    0x01, 0x01, 0x06, 0x00, 0x00, 0x02,
+	    0x04, 0x04, 0x14, 0x00, '\\', 0, 'E', 0, 'F', 0, 'I', 0, '\\', 0,
+	    'x', 0, '.', 0, 0xe9, 0, 0, 0,
+	    0x7f, 0xff, 0x04, 0x00 };
+	static const uint8_t bad[] = { 0x04, 0x04, 0x02, 0x00 };
+	struct cur c;
+	char out[64], small[4];
+
+	cur_init(&c, dp, sizeof(dp));
+	efi_devpath_file(&c, out, sizeof(out));
+	ck_assert_str_eq(out, "\\EFI\\x.?");
+	efi_devpath_file(&c, small, sizeof(small));
+	ck_assert_str_eq(small, "\\EF");
+	cur_init(&c, bad, sizeof(bad));	/* node length below 4 */
+	efi_devpath_file(&c, out, sizeof(out));
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -324,6 +347,7 @@ main(void)
 	tcase_add_test(tc, shim_moklist_is_present_but_unverifiable);
 	tcase_add_test(tc, guid_text_round_trips);
 	tcase_add_test(tc, utf16_decodes_surrogates_and_stops_at_nul);
+	tcase_add_test(tc, devpath_file_names_the_first_file_node);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
