@@ -42,7 +42,9 @@ wait_state web1 untrusted 20 || fail "agent not untrusted"
 
 say "6. The verifier now says: untrusted, and why"
 show $CURL "https://127.0.0.1:$VPORT/v1/agents/web1"
-"$ASSAY_BIN/assayctl" --verifier "127.0.0.1:$VPORT" --cert "$T/pki/admin.pem" \
-    --key "$T/pki/admin.key" --ca "$T/pki/ca.pem" agents events web1
+CTL="$ASSAY_BIN/assayctl --verifier 127.0.0.1:$VPORT --cert $T/pki/admin.pem \
+    --key $T/pki/admin.key --ca $T/pki/ca.pem"
+show $CTL status web1
+show $CTL agents events web1
 
 say "Demo complete: stopping everything this demo started"
