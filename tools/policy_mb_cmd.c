@@ -15,6 +15,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/fileio.h"
+#include "common/evidence/bind.h"
 #include "common/evidence/eventlog.h"
 #include "common/evidence/tpm2.h"
 #include "common/xmalloc.h"
@@ -311,7 +312,7 @@ policy_from_eventlog(const uint8_t *p, size_t n, const char *name,
 	rp = xcalloc(1, sizeof(*rp));
 	if ((r = eventlog_replay(&el, rp)) != 0)
 		goto out;
-	if ((r = eventlog_facts(&el, bank, &f)) != 0)
+	if ((r = eventlog_facts(&el, bank, BIND_ALL_PCRS, &f)) != 0)
 		goto out;
 	have_f = 1;
 	if ((o = open_memstream(&text, &tlen)) == NULL) {

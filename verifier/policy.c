@@ -18,6 +18,7 @@
 
 #include "common/encode.h"
 #include "common/err.h"
+#include "verifier/verify_mb.h"
 #include "common/evidence/pcr.h"
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
@@ -495,6 +496,8 @@ policy_selection(const struct policy *p, struct pcr_selection *out)
 	out->n = 1;
 	out->bank[0].hash = p->bank;
 	out->bank[0].mask = POLICY_BASE_PCRS | p->pinned;
+	if (p->mb != NULL)
+		out->bank[0].mask |= MB_COVER_PCRS;
 }
 
 void

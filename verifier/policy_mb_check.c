@@ -52,6 +52,9 @@ check_secure_boot(const struct mb_policy *p, const struct el_facts *f,
 	else if (!f->sb.verified)
 		verdict_fail(vd, "eventlog.secureboot", "SecureBoot=1 event not "
 		    "verified: its digest does not match its data");
+	else if (f->sb.repeated > 0)
+		verdict_fail(vd, "eventlog.secureboot", "SecureBoot measured %zu "
+		    "more times after the first (PCR 7)", f->sb.repeated);
 }
 
 struct walk {
@@ -102,6 +105,12 @@ var_usable(const struct el_var *v, const char *id, const char *var,
 	if (!v->verified) {
 		verdict_fail(vd, id, "%s event not verified: its digest does "
 		    "not match its data", var);
+		return 0;
+	}
+	if (v->repeated > 0) {
+		/* Firmware measures it once: later ones would go unjudged. */
+		verdict_fail(vd, id, "%s measured %zu more times after the first "
+		    "(PCR 7)", var, v->repeated);
 		return 0;
 	}
 	return 1;
@@ -231,56 +240,69 @@ cmd_matches(const struct mb_cmd *c, const char *s)
 	return 0;
 }
 
+static int
+cmd_allowed(const struct mb_policy *p, const char *s)
+{
+	for (size_t j = 0; j < p->ncmd; j++)
+		if (cmd_matches(&p->cmd[j], s))
+			return 1;
+	return 0;
+}
+
+/* A LoadOptions digest (PCR 9) can only match exact lines. */
+static int
+tag_allowed(const struct mb_policy *p, const struct el_facts *f, size_t t)
+{
+	for (size_t j = 0; j < p->ncmd; j++)
+		if (p->cmd[j].kind == MB_CMD_EXACT &&
+		    eventlog_tag_is_cmdline(f, t, p->cmd[j].s) == 1)
+			return 1;
+	return 0;
+}
+
+/*
+ * Every command line the bound log measured must be allowed: text ones
+ * (GRUB, systemd-boot) verified against their digest and matching an
+ * entry, the EFI stub's LoadOptions digests matching an exact entry. One
+ * allowed line never excuses another; none measured at all fails too.
+ */
 static void
 check_cmdline(const struct mb_policy *p, const struct el_facts *f,
     struct verdict *vd)
 {
-	const struct el_string *first = NULL, *cl;
+	const struct el_string *cl;
 	char buf[SHOW_MAX + 8];
-	size_t i, j, n;
+	size_t i, n, seen = 0;
 
 	if (!p->cmd_set)
 		return;
-	/* The Linux EFI stub measures LoadOptions only as a digest. */
-	for (j = 0; j < p->ncmd; j++)
-		if (p->cmd[j].kind == MB_CMD_EXACT &&
-		    eventlog_loadopts_match(f, p->cmd[j].s) == 1)
-			return;
 	n = f->ncmdline < 16 ? f->ncmdline : 16;
 	for (i = 0; i < n; i++) {
 		cl = &f->cmdline[i];
-		if (cl->s == NULL)
+		seen++;
+		show(cl->s != NULL ? cl->s : "", buf, sizeof(buf));
+		if (!cl->verified)
+			verdict_fail(vd, "eventlog.cmdline", "kernel command line "
+			    "(PCR %u) '%s' not verified: its digest does not match "
+			    "its text", cl->pcr, buf);
+		else if (cl->s == NULL || !cmd_allowed(p, cl->s))
+			verdict_fail(vd, "eventlog.cmdline", "kernel command line "
+			    "(PCR %u) '%s' not allowed", cl->pcr, buf);
+	}
+	for (i = 0; i < f->ntags && i < 8; i++) {
+		if (f->tag[i].id != EL_TAG_LOAD_OPTIONS)
 			continue;
-		for (j = 0; j < p->ncmd; j++) {
-			if (!cmd_matches(&p->cmd[j], cl->s))
-				continue;
-			if (cl->verified)
-				return;
-			if (first == NULL)
-				first = cl;
-		}
+		seen++;
+		if (!tag_allowed(p, f, i))
+			verdict_fail(vd, "eventlog.cmdline", "kernel command line "
+			    "measured as a LoadOptions digest (PCR 9, event %zu) that "
+			    "no exact entry matches", f->tag[i].seq);
 	}
-	if (n == 0) {
-		for (i = 0; i < f->ntags && i < 8; i++)
-			if (f->tag[i].id == EL_TAG_LOAD_OPTIONS)
-				break;
-		verdict_fail(vd, "eventlog.cmdline", i < f->ntags && i < 8 ?
-		    "kernel command line measured only as a LoadOptions "
-		    "digest (PCR 9) that no exact entry matches" :
-		    "no kernel command line measured");
-		return;
-	}
-	if (first != NULL) {
-		show(first->s, buf, sizeof(buf));
-		verdict_fail(vd, "eventlog.cmdline", "kernel command line '%s' "
-		    "not verified: its digest does not match its text", buf);
-		return;
-	}
-	for (i = 0; i < n && f->cmdline[i].s == NULL; i++)
-		;
-	show(i < n ? f->cmdline[i].s : "", buf, sizeof(buf));
-	verdict_fail(vd, "eventlog.cmdline", "kernel command line '%s' not "
-	    "allowed%s", buf, n > 1 ? " (nor any other measured)" : "");
+	if (f->ntags_dropped > 0)
+		verdict_fail(vd, "eventlog.cmdline", "%zu more tagged PCR 9 events "
+		    "than can be judged", f->ntags_dropped);
+	if (seen == 0)
+		verdict_fail(vd, "eventlog.cmdline", "no kernel command line measured");
 }
 
 static const char *

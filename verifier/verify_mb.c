@@ -1,9 +1,11 @@
 /*
- * verify_mb.c — measured boot in a verification round. When the quoted
- * PCRs 0-9 equal the last accepted ones nothing is parsed. Otherwise the
- * round needs the event log (inconclusive until the agent sends it): it
- * must parse, replay every bank to the quoted values of every PCR it
- * extends, and satisfy the policy's measured_boot: section.
+ * verify_mb.c — measured boot in a verification round. The stage covers
+ * PCRs 0-9, 12-14 and every other PCR the log was seen to extend; all are
+ * quoted. When they equal the last accepted values and no log is owed,
+ * nothing is parsed. Otherwise the round needs the event log
+ * (inconclusive until the agent sends it): it must parse, replay every
+ * bank to the quoted value of every covered PCR, and the events of the
+ * PCRs it binds (bind.h) must satisfy the measured_boot: section.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +14,16 @@
 
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/evidence/bind.h"
 #include "common/evidence/doc.h"
 #include "common/evidence/eventlog.h"
+#include "common/evidence/ima.h"
 #include "common/xmalloc.h"
 #include "verifier/policy.h"
 #include "verifier/policy_mb.h"
 #include "verifier/verify.h"
 #include "verifier/verify_mb.h"
 
-#define MB_PCRS	0x3ffu	/* PCRs 0-9 */
 
 char *
 mb_state_to_json(const struct mb_state *s)
@@ -56,31 +59,54 @@ mb_state_from_json(const char *text, struct mb_state *s)
 	    hex_decode(hex, s->pcrs_digest, sizeof(s->pcrs_digest), &n) == 0 &&
 	    n == sizeof(s->pcrs_digest) && extra >= 0 && extra <= 0xffffff) {
 		s->valid = valid;
-		s->extra = (uint32_t)extra & ~(MB_PCRS | 1u << 10);
+		s->extra = (uint32_t)extra & ~(MB_COVER_PCRS | 1u << IMA_PCR);
 		s->need_log = need;
 	} else
 		memset(s, 0, sizeof(*s));
 	json_decref(o);
 }
 
-/* SHA-256 over PCRs 0-9 of bank as quoted; 0 if one is missing. */
+/* PCRs of bank in the selection. */
+static uint32_t
+quoted_mask(const struct pcr_selection *sel, uint16_t bank)
+{
+	uint32_t m = 0;
+
+	for (size_t i = 0; i < sel->n; i++)
+		if (sel->bank[i].hash == bank)
+			m |= sel->bank[i].mask;
+	return m;
+}
+
+/*
+ * SHA-256 over the cover mask and the quoted values of every PCR in it
+ * (ascending); 0 with the first missing PCR in *missing.
+ */
 static int
-pcrs_digest(const struct pcr_values *v, uint16_t bank, uint8_t out[32])
+pcrs_digest(const struct pcr_values *v, uint16_t bank, uint32_t cover,
+    uint8_t out[32], unsigned *missing)
 {
 	const struct tpm2_hash *h = tpm2_hash_by_alg(bank);
-	uint8_t all[10 * TPM2_MAX_DIGEST];
-	size_t n;
+	uint8_t all[4 + TPM2_PCR_COUNT * TPM2_MAX_DIGEST];
+	size_t n = 0, len;
 
 	if (h == NULL)
 		return 0;
-	for (unsigned i = 0; i < 10; i++) {
-		const uint8_t *p = pcr_values_get(v, bank, i);
+	for (unsigned i = 0; i < 4; i++)
+		all[n++] = (uint8_t)(cover >> (8 * i));
+	for (unsigned i = 0; i < TPM2_PCR_COUNT; i++) {
+		const uint8_t *p;
 
-		if (p == NULL)
+		if (!(cover & (1u << i)))
+			continue;
+		if ((p = pcr_values_get(v, bank, i)) == NULL) {
+			*missing = i;
 			return 0;
-		memcpy(all + i * h->size, p, h->size);
+		}
+		memcpy(all + n, p, h->size);
+		n += h->size;
 	}
-	return tpm2_hash(TPM2_ALG_SHA256, all, 10 * h->size, out, &n) == 0;
+	return tpm2_hash(TPM2_ALG_SHA256, all, n, out, &len) == 0;
 }
 
 static void
@@ -91,29 +117,84 @@ need_log(struct verify_job *j, const char *why)
 	snprintf(j->retry_reason, sizeof(j->retry_reason), "%s", why);
 }
 
+/*
+ * The PCRs this stage covers this round: those firmware and boot loaders
+ * extend (MB_COVER_PCRS) and the extra ones the log was seen to extend.
+ * All must be quoted; each is compared with the replay; the skip
+ * shortcut hashes all of them.
+ */
+static int
+mb_cover(struct verify_job *j, uint16_t bank, uint32_t *cover)
+{
+	const struct tpm2_hash *h = tpm2_hash_by_alg(bank);
+	uint32_t want = MB_COVER_PCRS | j->mb_in.extra, q;
+	unsigned i;
+
+	q = quoted_mask(&j->sel, bank);
+	if ((want & ~q) != 0 || h == NULL) {
+		for (i = 0; i < TPM2_PCR_COUNT && !((want & ~q) & (1u << i)); i++)
+			;
+		verdict_fail(&j->verdict, "eventlog.replay", "PCR %u (%s) was "
+		    "not quoted", i, h != NULL ? h->name : "?");
+		return -1;
+	}
+	*cover = want;
+	return 0;
+}
+
+/* The log: parsed, replayed; PCRs it extends beyond the cover learned. */
+static int
+mb_replay(struct verify_job *j, const struct evidence_doc *d, uint16_t bank,
+    struct eventlog *el, struct el_pcrs *rp)
+{
+	uint32_t extra = 0;
+
+	if (eventlog_parse(d->eventlog, d->eventlog_len, el) != 0) {
+		verdict_fail(&j->verdict, "eventlog.format", "%s", assay_err_detail());
+		return -1;
+	}
+	if (eventlog_replay(el, rp) != 0) {
+		verdict_fail(&j->verdict, "eventlog.format", "%s", assay_err_detail());
+		return -1;
+	}
+	/* PCRs the log extends beyond the cover (not IMA's 10) are quoted too. */
+	for (size_t b = 0; b < rp->nbanks; b++)
+		if (rp->bank[b].alg == bank)
+			extra = rp->bank[b].touched & ~(MB_COVER_PCRS | 1u << IMA_PCR);
+	extra &= ~quoted_mask(&j->sel, bank);
+	if (extra != 0) {
+		j->mb_out.extra |= extra;
+		need_log(j, "the event log extends more PCRs: quoting them too");
+		return 1;
+	}
+	return 0;
+}
+
 void
 stage_measured_boot(struct verify_job *j, const struct evidence_doc *d)
 {
 	const struct mb_policy *mp = j->policy != NULL ? policy_mb(j->policy) : NULL;
 	uint16_t bank = j->policy != NULL ? policy_bank(j->policy) : TPM2_ALG_SHA256;
-	struct eventlog el;
+	struct eventlog el = { 0 };
 	struct el_pcrs *rp = NULL;
 	struct el_facts *facts = NULL;
+	uint32_t cover, bound;
 	uint8_t dg[32];
-	uint32_t extra = 0;
+	unsigned missing = 0;
 	size_t before;
 
 	if (mp == NULL)
 		return;
-	if (!pcrs_digest(&d->pcrs, bank, dg)) {
-		verdict_fail(&j->verdict, "eventlog.replay", "PCRs 0-9 (%s) were not "
-		    "quoted", tpm2_hash_by_alg(bank) != NULL ?
-		    tpm2_hash_by_alg(bank)->name : "?");
+	j->mb_out = j->mb_in;
+	if (mb_cover(j, bank, &cover) != 0)
+		return;
+	if (!pcrs_digest(&d->pcrs, bank, cover, dg, &missing)) {
+		verdict_fail(&j->verdict, "eventlog.replay", "PCR %u (%s) was not "
+		    "reported", missing, tpm2_hash_by_alg(bank)->name);
 		return;
 	}
-	j->mb_out = j->mb_in;
-	/* Unchanged boot PCRs were judged already: nothing to parse. */
-	if (j->mb_in.valid && !j->qres.rebooted &&
+	/* Every covered PCR unchanged and judged, no log owed: nothing to do. */
+	if (j->mb_in.valid && !j->mb_in.need_log && !j->qres.rebooted &&
 	    memcmp(dg, j->mb_in.pcrs_digest, sizeof(dg)) == 0 && d->eventlog == NULL)
 		return;
 	if (d->eventlog == NULL) {
@@ -126,33 +207,16 @@ stage_measured_boot(struct verify_job *j, const struct evidence_doc *d)
 		need_log(j, "boot PCRs changed: the event log is needed");
 		return;
 	}
-	if (eventlog_parse(d->eventlog, d->eventlog_len, &el) != 0) {
-		verdict_fail(&j->verdict, "eventlog.format", "%s", assay_err_detail());
-		return;
-	}
 	rp = xcalloc(1, sizeof(*rp));
 	facts = xcalloc(1, sizeof(*facts));
-	if (eventlog_replay(&el, rp) != 0) {
-		verdict_fail(&j->verdict, "eventlog.format", "%s", assay_err_detail());
+	if (mb_replay(j, d, bank, &el, rp) != 0)
 		goto out;
-	}
-	/* PCRs the log extends beyond 0-9 (not IMA's 10) must be quoted too. */
-	for (size_t b = 0; b < rp->nbanks; b++)
-		if (rp->bank[b].alg == bank)
-			extra = rp->bank[b].touched & ~(MB_PCRS | 1u << 10);
-	for (size_t i = 0; i < j->sel.n; i++)
-		if (j->sel.bank[i].hash == bank)
-			extra &= ~j->sel.bank[i].mask;
-	if (extra != 0) {
-		j->mb_out.extra |= extra;
-		need_log(j, "the event log extends PCRs beyond 0-9: quoting them too");
-		goto out;
-	}
 	before = j->verdict.nfail;
-	eventlog_check_pcrs(rp, &d->pcrs, &j->sel, &j->verdict);
+	eventlog_check_pcrs(rp, &d->pcrs, &j->sel, cover, &j->verdict);
 	if (j->verdict.nfail != before)
 		goto out;	/* facts from a log that does not replay mean nothing */
-	if (eventlog_facts(&el, bank, facts) != 0) {
+	bound = bind_eventlog_pcrs(rp, &d->pcrs, &j->sel, bank);
+	if (eventlog_facts(&el, bank, bound, facts) != 0) {
 		verdict_fail(&j->verdict, "eventlog.format", "%s", assay_err_detail());
 		goto out;
 	}

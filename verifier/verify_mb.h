@@ -12,10 +12,19 @@
 
 #include "common/evidence/tpm2.h"
 
+/*
+ * PCRs measured boot always quotes and compares with the replay: what
+ * firmware (0-7), boot loaders and the Linux EFI stub (8, 9), systemd-boot
+ * (12, 13) and shim (14) extend. PCRs 11 and 15 are extended at run time
+ * outside the firmware log; they are covered only when the log extends
+ * them (extra).
+ */
+#define MB_COVER_PCRS	0x73ffu
+
 struct mb_state {
 	int		valid;		/* pcrs_digest is of an accepted log */
-	uint8_t		pcrs_digest[32];	/* SHA-256 over the policy bank's PCRs 0-9 */
-	uint32_t	extra;		/* PCRs beyond 0-9 the log extends (not 10) */
+	uint8_t		pcrs_digest[32];	/* SHA-256 over the covered PCRs */
+	uint32_t	extra;		/* PCRs beyond the cover the log extends (not 10) */
 	int		need_log;	/* next round must carry the event log */
 };
 

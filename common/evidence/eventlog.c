@@ -468,7 +468,7 @@ hex_short(const uint8_t *d, size_t n, char *out)
 
 void
 eventlog_check_pcrs(const struct el_pcrs *rp, const struct pcr_values *quoted,
-    const struct pcr_selection *sel, struct verdict *vd)
+    const struct pcr_selection *sel, uint32_t cover, struct verdict *vd)
 {
 	const struct tpm2_hash *h;
 	const uint8_t *q;
@@ -488,9 +488,9 @@ eventlog_check_pcrs(const struct el_pcrs *rp, const struct pcr_values *quoted,
 			continue;
 		}
 		for (i = 0; i < TPM2_PCR_COUNT; i++) {
-			if (!(sel->bank[s].mask & (1u << i)))
-				continue;
-			if (i >= 8 && !(rp->bank[k].touched & (1u << i)))
+			/* Untouched PCRs too: a log may not drop their events. */
+			if (!(sel->bank[s].mask & (cover | rp->bank[k].touched) &
+			    (1u << i)))
 				continue;
 			if ((q = pcr_values_get(quoted, sel->bank[s].hash, i)) ==
 			    NULL) {

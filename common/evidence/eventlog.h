@@ -114,13 +114,14 @@ struct el_pcrs {
 int	eventlog_replay(const struct eventlog *el, struct el_pcrs *out);
 
 /*
- * Compare the replay with quoted values for every PCR of sel the log
- * touches (and PCRs 0-7 even if untouched); each mismatch adds
- * eventlog.replay naming PCR and bank. A quoted bank absent from the log
- * is also eventlog.replay.
+ * Compare the replay with the quoted value of every PCR of sel that is in
+ * cover or that the log touches — an untouched PCR in cover must still
+ * hold its initial value, so a log cannot drop a PCR's events; each
+ * mismatch adds eventlog.replay naming PCR and bank. A quoted bank absent
+ * from the log is also eventlog.replay.
  */
 void	eventlog_check_pcrs(const struct el_pcrs *rp, const struct pcr_values *quoted,
-	    const struct pcr_selection *sel, struct verdict *vd);
+	    const struct pcr_selection *sel, uint32_t cover, struct verdict *vd);
 
 /*
  * Does the event's digest for alg equal alg's hash of its data (as the
@@ -142,6 +143,7 @@ struct el_var {
 	/* additions */
 	uint32_t	 pcr;		/* PCR of the event it came from */
 	const uint8_t	*digest;	/* that event's digest in the facts' bank */
+	size_t		 repeated;	/* further measurements of the variable */
 };
 
 struct el_app {
@@ -182,12 +184,20 @@ struct el_facts {
 	struct el_tag {
 		uint32_t	 pcr;
 		uint32_t	 id;
+		size_t		 seq;		/* the event's index in the log */
 		const uint8_t	*digest;
 	} tag[8];
+	size_t		 ntags_dropped;	/* tags beyond tag[]: judged as not allowed */
+	size_t		 nunbound;	/* events that count for nothing (bind.h) */
 };
 
-/* Decode what a policy needs, digests in bank. Strings are copied. */
-int	eventlog_facts(const struct eventlog *el, uint16_t bank, struct el_facts *out);
+/*
+ * Decode what a policy needs, digests in bank, from the events that count
+ * under the binding rule (bind_eventlog_event with the mask of PCRs the
+ * quote bound; offline tools pass BIND_ALL_PCRS). Strings are copied.
+ */
+int	eventlog_facts(const struct eventlog *el, uint16_t bank, uint32_t bound,
+	    struct el_facts *out);
 void	eventlog_facts_free(struct el_facts *f);
 /* Whether an event of type occurred (for required/forbidden events). */
 int	el_saw(const struct el_facts *f, uint32_t type);
@@ -201,6 +211,8 @@ int	el_saw(const struct el_facts *f, uint32_t type);
  * terminating NUL, as firmware passes it)? 1 yes, 0 no or no such tag.
  */
 int	eventlog_loadopts_match(const struct el_facts *f, const char *cmdline);
+/* The same for tag i alone; 0 when it is no LoadOptions tag. */
+int	eventlog_tag_is_cmdline(const struct el_facts *f, size_t i, const char *cmdline);
 
 /*
  * Walk the EFI_SIGNATURE_LISTs in a variable's data (PK, KEK, db, dbx):

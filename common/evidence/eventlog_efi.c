@@ -28,6 +28,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/xmalloc.h"
+#include "common/evidence/bind.h"
 #include "common/evidence/eventlog.h"
 
 const uint8_t EFI_GLOBAL_VARIABLE_GUID[16] = {
@@ -316,8 +317,11 @@ static void
 take_var(struct el_var *v, const struct el_event *e, const struct efi_var *var,
     uint16_t bank)
 {
-	if (v->present)
+	if (v->present) {
+		/* Firmware measures each once: a second one is not judged away. */
+		v->repeated++;
 		return;
+	}
 	v->present = 1;
 	v->verified = eventlog_data_matches(e, bank) == 1;
 	memcpy(v->guid, var->guid, 16);
@@ -452,10 +456,15 @@ fact_tag(struct el_facts *f, const struct el_event *e)
 		return;
 	if (id != EL_TAG_LOAD_OPTIONS && id != EL_TAG_INITRD)
 		return;
-	if (f->ntags == sizeof(f->tag) / sizeof(f->tag[0]))
+	if (e->pcr != 9)
+		return;		/* the Linux EFI stub measures into PCR 9 only */
+	if (f->ntags == sizeof(f->tag) / sizeof(f->tag[0])) {
+		f->ntags_dropped++;
 		return;
+	}
 	f->tag[f->ntags].pcr = e->pcr;
 	f->tag[f->ntags].id = id;
+	f->tag[f->ntags].seq = e->seq;
 	f->tag[f->ntags].digest = bank_digest(e, f->bank);
 	f->ntags++;
 }
@@ -484,7 +493,8 @@ fact_app(struct el_facts *f, const struct eventlog *el,
 }
 
 int
-eventlog_facts(const struct eventlog *el, uint16_t bank, struct el_facts *out)
+eventlog_facts(const struct eventlog *el, uint16_t bank, uint32_t bound,
+    struct el_facts *out)
 {
 	const struct el_event *e;
 	const struct tpm2_hash *h;
@@ -505,6 +515,10 @@ eventlog_facts(const struct eventlog *el, uint16_t bank, struct el_facts *out)
 	}
 	for (i = 0; i < el->n && r == ASSAY_OK; i++) {
 		e = &el->ev[i];
+		if (!bind_eventlog_event(e, bound)) {
+			out->nunbound++;	/* shown by tools, judged never */
+			continue;
+		}
 		b = type_bit(e->type);
 		out->types_seen[b / 8] |= (uint8_t)(1u << (b % 8));
 		switch (e->type) {
@@ -573,17 +587,23 @@ utf16_hash_eq(uint16_t bank, const uint8_t *want, const char *s, int nul)
 }
 
 int
+eventlog_tag_is_cmdline(const struct el_facts *f, size_t i, const char *cmdline)
+{
+	if (i >= f->ntags || f->tag[i].id != EL_TAG_LOAD_OPTIONS ||
+	    f->tag[i].digest == NULL)
+		return 0;
+	return utf16_hash_eq(f->bank, f->tag[i].digest, cmdline, 1) ||
+	    utf16_hash_eq(f->bank, f->tag[i].digest, cmdline, 0);
+}
+
+int
 eventlog_loadopts_match(const struct el_facts *f, const char *cmdline)
 {
 	size_t i;
 
-	for (i = 0; i < f->ntags; i++) {
-		if (f->tag[i].id != EL_TAG_LOAD_OPTIONS || f->tag[i].digest == NULL)
-			continue;
-		if (utf16_hash_eq(f->bank, f->tag[i].digest, cmdline, 1) ||
-		    utf16_hash_eq(f->bank, f->tag[i].digest, cmdline, 0))
+	for (i = 0; i < f->ntags; i++)
+		if (eventlog_tag_is_cmdline(f, i, cmdline))
 			return 1;
-	}
 	return 0;
 }
 

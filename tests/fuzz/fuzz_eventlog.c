@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "common/err.h"
+#include "common/evidence/bind.h"
 #include "common/evidence/eventlog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (k = 0; k < el.ev[i].ndigests; k++)
 			(void)eventlog_data_matches(&el.ev[i], el.ev[i].digest[k].alg);
 	for (k = 0; k < el.nalgs; k++) {
-		if (eventlog_facts(&el, el.alg[k].alg, &f) != ASSAY_OK)
+		if (eventlog_facts(&el, el.alg[k].alg, BIND_ALL_PCRS, &f) != ASSAY_OK)
 			continue;
 		(void)efi_siglist_foreach(&f.db.data, sig_cb, &total);
 		(void)efi_siglist_foreach(&f.dbx.data, sig_cb, &total);

@@ -328,12 +328,12 @@ START_TEST(check_pcrs_names_pcr_and_bank_on_mismatch)
 	for (i = 0; i < 10; i++)
 		pcr_values_set(&q, TPM2_ALG_SHA256, i, rp.bank[1].v[i], 32);
 	verdict_init(&vd);
-	eventlog_check_pcrs(&rp, &q, &sel, &vd);
+	eventlog_check_pcrs(&rp, &q, &sel, 0x3ffu, &vd);
 	ck_assert_int_eq(verdict_ok(&vd), 1);
 	memcpy(bad, rp.bank[1].v[4], 32);
 	bad[0] ^= 1;
 	pcr_values_set(&q, TPM2_ALG_SHA256, 4, bad, 32);
-	eventlog_check_pcrs(&rp, &q, &sel, &vd);
+	eventlog_check_pcrs(&rp, &q, &sel, 0x3ffu, &vd);
 	ck_assert_uint_eq(vd.nfail, 1);
 	ck_assert_str_eq(vd.fail[0].id, "eventlog.replay");
 	ck_assert_ptr_nonnull(strstr(vd.fail[0].detail, "PCR 4 in bank sha256"));
@@ -355,7 +355,7 @@ START_TEST(check_pcrs_fails_a_quoted_bank_the_log_lacks)
 	ck_assert_int_eq(pcr_selection_parse("sha384:0", &sel), ASSAY_OK);
 	pcr_values_init(&q);
 	verdict_init(&vd);
-	eventlog_check_pcrs(&rp, &q, &sel, &vd);
+	eventlog_check_pcrs(&rp, &q, &sel, 0x3ffu, &vd);
 	ck_assert_int_eq(verdict_has(&vd, "eventlog.replay"), 1);
 	ck_assert_ptr_nonnull(strstr(vd.fail[0].detail, "bank sha384"));
 	eventlog_free(&el);

@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/evidence/bind.h"
 #include "common/evidence/eventlog.h"
 #include "common/evidence/tpm2.h"
 #include "eventlog_fixture.h"
@@ -28,7 +29,7 @@ load(const char *name, uint16_t bank)
 
 	l->d = fx_read(name, &l->n);
 	ck_assert_int_eq(eventlog_parse(l->d, l->n, &l->el), ASSAY_OK);
-	ck_assert_int_eq(eventlog_facts(&l->el, bank, &l->f), ASSAY_OK);
+	ck_assert_int_eq(eventlog_facts(&l->el, bank, BIND_ALL_PCRS, &l->f), ASSAY_OK);
 	return l;
 }
 
@@ -211,7 +212,7 @@ START_TEST(tampered_secure_boot_data_is_not_verified)
 	eventlog_free(&l->el);
 	l->d[off] ^= 1;
 	ck_assert_int_eq(eventlog_parse(l->d, l->n, &l->el), ASSAY_OK);
-	ck_assert_int_eq(eventlog_facts(&l->el, TPM2_ALG_SHA256, &l->f), ASSAY_OK);
+	ck_assert_int_eq(eventlog_facts(&l->el, TPM2_ALG_SHA256, BIND_ALL_PCRS, &l->f), ASSAY_OK);
 	ck_assert_int_eq(l->f.sb.present, 1);
 	ck_assert_int_eq(l->f.sb.verified, 0);
 	ck_assert_int_eq(l->f.secure_boot, -1);
@@ -234,7 +235,7 @@ START_TEST(tampered_cmdline_is_not_verified)
 	ck_assert_uint_lt(i, l->el.n);
 	l->d[(size_t)(l->el.ev[i].data.p - l->d) + 17] ^= 0x20;
 	eventlog_facts_free(&l->f);
-	ck_assert_int_eq(eventlog_facts(&l->el, TPM2_ALG_SHA256, &l->f), ASSAY_OK);
+	ck_assert_int_eq(eventlog_facts(&l->el, TPM2_ALG_SHA256, BIND_ALL_PCRS, &l->f), ASSAY_OK);
 	ck_assert_uint_eq(l->f.ncmdline, 1);
 	ck_assert_int_eq(l->f.cmdline[0].verified, 0);
 	unload(l);
@@ -250,7 +251,7 @@ START_TEST(facts_refuse_a_bank_the_log_lacks)
 
 	d = fx_read("qemu-ovmf/boot1.binary_bios_measurements", &n);
 	ck_assert_int_eq(eventlog_parse(d, n, &el), ASSAY_OK);
-	ck_assert_int_eq(eventlog_facts(&el, TPM2_ALG_SHA384, &f),
+	ck_assert_int_eq(eventlog_facts(&el, TPM2_ALG_SHA384, BIND_ALL_PCRS, &f),
 	    ASSAY_ERR_NOT_FOUND);
 	eventlog_free(&el);
 	free(d);

@@ -447,11 +447,81 @@ START_TEST(mb_cmdline_exact_regex_glob_match)
 
 	for (i = 0; i < 3; i++) {
 		facts_init(&f);
-		cmdline_add(&f, "grub_cmd: set root", 1);
 		cmdline_add(&f, ok[i], 1);
 		vd = run(cmd_pol, &f);
 		assert_ok(&vd);
 	}
+}
+END_TEST
+
+/* Two linux lines in grub.cfg, or one extended after boot: both judged. */
+START_TEST(mb_cmdline_every_measured_line_must_be_allowed)
+{
+	struct el_facts f;
+	struct verdict vd;
+
+	facts_init(&f);
+	cmdline_add(&f, "exact one", 1);
+	cmdline_add(&f, "exact one init=/bin/sh", 1);
+	vd = run(cmd_pol, &f);
+	assert_one_failure(&vd, "eventlog.cmdline", "'exact one init=/bin/sh' "
+	    "not allowed");
+	facts_init(&f);
+	cmdline_add(&f, "exact one init=/bin/sh", 1);
+	cmdline_add(&f, "exact one", 1);
+	vd = run(cmd_pol, &f);
+	assert_one_failure(&vd, "eventlog.cmdline", "'exact one init=/bin/sh' "
+	    "not allowed");
+}
+END_TEST
+
+/* An allowed LoadOptions digest never excuses a forbidden text line. */
+START_TEST(mb_cmdline_loadoptions_does_not_excuse_a_text_line)
+{
+	static uint8_t u16[64], dg[32];
+	const char *line = "exact one";
+	struct el_facts f;
+	struct verdict vd;
+	size_t i, n = strlen(line), len;
+
+	for (i = 0; i < n; i++)
+		u16[2 * i] = (uint8_t)line[i];
+	ck_assert_int_eq(tpm2_hash(TPM2_ALG_SHA256, u16, 2 * n + 2, dg, &len),
+	    ASSAY_OK);
+	facts_init(&f);
+	f.tag[0].pcr = 9;
+	f.tag[0].id = EL_TAG_LOAD_OPTIONS;
+	f.tag[0].digest = dg;
+	f.ntags = 1;
+	vd = run(cmd_pol, &f);
+	assert_ok(&vd);
+	cmdline_add(&f, "exact one init=/bin/sh", 1);
+	vd = run(cmd_pol, &f);
+	assert_one_failure(&vd, "eventlog.cmdline", "init=/bin/sh");
+	/* and a LoadOptions digest of a line not listed fails by itself */
+	facts_init(&f);
+	dg[0] ^= 1;
+	f.tag[0].pcr = 9;
+	f.tag[0].id = EL_TAG_LOAD_OPTIONS;
+	f.tag[0].digest = dg;
+	f.ntags = 1;
+	vd = run(cmd_pol, &f);
+	assert_one_failure(&vd, "eventlog.cmdline", "LoadOptions digest");
+}
+END_TEST
+
+/* A second PK measurement is never ignored. */
+START_TEST(mb_repeated_variable_fails)
+{
+	struct el_facts f;
+	struct verdict vd;
+
+	facts_init(&f);
+	f.secure_boot = 1;
+	f.sb.present = f.sb.verified = 1;
+	f.sb.repeated = 1;
+	vd = run("name: t\nmeasured_boot:\n  secure_boot: required\n", &f);
+	assert_one_failure(&vd, "eventlog.secureboot", "more times");
 }
 END_TEST
 
@@ -546,6 +616,9 @@ main(void)
 	tcase_add_test(tc, mb_boot_app_without_bank_digest_fails);
 	tcase_add_test(tc, mb_cmdline_exact_regex_glob_match);
 	tcase_add_test(tc, mb_cmdline_not_allowed_names_line);
+	tcase_add_test(tc, mb_cmdline_every_measured_line_must_be_allowed);
+	tcase_add_test(tc, mb_cmdline_loadoptions_does_not_excuse_a_text_line);
+	tcase_add_test(tc, mb_repeated_variable_fails);
 	tcase_add_test(tc, mb_cmdline_unverified_does_not_count);
 	tcase_add_test(tc, mb_cmdline_none_measured_fails);
 	tcase_add_test(tc, mb_forbidden_action_named);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/evidence/bind.h"
 #include "common/evidence/eventlog.h"
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
@@ -43,7 +44,7 @@ log_open_buf(struct logfx *x)
 {
 	ck_assert_msg(eventlog_parse(x->data, x->len, &x->el) == ASSAY_OK,
 	    "parse: %s", assay_err_detail());
-	ck_assert_msg(eventlog_facts(&x->el, TPM2_ALG_SHA256, &x->f) ==
+	ck_assert_msg(eventlog_facts(&x->el, TPM2_ALG_SHA256, BIND_ALL_PCRS, &x->f) ==
 	    ASSAY_OK, "facts: %s", assay_err_detail());
 }
 
