@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/evidence/bind.h"
 #include "common/evidence/ima.h"
 #include "common/evidence/ima_sig.h"
 #include "common/evidence/tpm2.h"
@@ -298,13 +299,20 @@ ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
 
 	if (nlen > 0 && e->name.p[nlen - 1] == '\0')
 		nlen--;
-	if (excluded(p, (const char *)e->name.p, nlen))
+	/* Which rules judge an entry is decided from bound bytes (bind.h). */
+	switch (bind_ima_kind(e)) {
+	case BIND_IMA_VIOLATION:
+		/* Before anything reads its name, template or digest. */
+		printable(&e->name, name, sizeof(name));
+		verdict_fail(vd, "ima.not_allowed", "measurement violation (a "
+		    "file changed or opened for write while measured; the name "
+		    "'%.120s' is covered by no digest)", name);
 		return;
-	printable(&e->name, name, sizeof(name));
-	digest_str(e, dig, sizeof(dig));
-	if ((ai = alg_index(e->dalg, e->digest.len)) >= 0)
-		off = ima_pol_digest_find(p, (unsigned)ai, e->digest.p);
-	if (e->tmpl == IMA_TMPL_IMA_BUF) {
+	case BIND_IMA_BUFFER:
+		printable(&e->name, name, sizeof(name));
+		digest_str(e, dig, sizeof(dig));
+		if ((ai = alg_index(e->dalg, e->digest.len)) >= 0)
+			off = ima_pol_digest_find(p, (unsigned)ai, e->digest.p);
 		if ((rec = ima_pol_name_find(&p->bufs, (const char *)e->name.p,
 		    nlen)) == NULL)
 			unknown(p, vd, "buffer", name, dig);
@@ -312,13 +320,15 @@ ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
 			verdict_fail(vd, "ima.not_allowed", "buffer %.100s: %s "
 			    "not allowed", name, dig);
 		return;
+	case BIND_IMA_FILE:
+		break;
 	}
-	if (e->violation) {
-		verdict_fail(vd, "ima.not_allowed", "%.180s: measurement "
-		    "violation (file changed or opened for write while "
-		    "measured)", name);
+	if (excluded(p, (const char *)e->name.p, nlen))
 		return;
-	}
+	printable(&e->name, name, sizeof(name));
+	digest_str(e, dig, sizeof(dig));
+	if ((ai = alg_index(e->dalg, e->digest.len)) >= 0)
+		off = ima_pol_digest_find(p, (unsigned)ai, e->digest.p);
 	if (check_signature(p, e, name, vd))
 		return;
 	if (off >= 0 && (p->arena[off + 1] & DF_GLOBAL))

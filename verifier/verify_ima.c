@@ -210,6 +210,16 @@ stage_ima(struct verify_job *j, const struct evidence_doc *d)
 		    "the list holds %zu", (unsigned long long)d->ima_count, l.n);
 		goto out;
 	}
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.e[i].pcr == IMA_PCR)
+			continue;
+		/* Replayed into nothing we quote: such an entry binds nothing. */
+		entry_label(&l.e[i], label, sizeof(label));
+		verdict_fail(&j->verdict, "ima.replay", "entry %llu (%s) extends "
+		    "PCR %u; only PCR 10 is replayed and quoted",
+		    (unsigned long long)(d->ima_from + i), label, l.e[i].pcr);
+		goto out;
+	}
 	if (!selected(&j->sel, bank, IMA_PCR) ||
 	    (quoted = pcr_values_get(&d->pcrs, bank, IMA_PCR)) == NULL) {
 		verdict_fail(&j->verdict, "ima.replay", "PCR 10 (%s) was not quoted",

@@ -363,6 +363,22 @@ START_TEST(buffer_allowlist_by_name)
 }
 END_TEST
 
+/* The template name is unbound: a path labelled ima-buf is still a file. */
+START_TEST(path_relabelled_ima_buf_is_judged_as_a_file)
+{
+	struct fx f;
+
+	fx_compile(&f, "name: t\nima:\n  buffers:\n    /usr/bin/evil: [ "
+	    "\"sha256:" D1 "\" ]\n  unknown: fail\n");
+	fx_entry(&f, IMA_TMPL_IMA_BUF, "/usr/bin/evil", TPM2_ALG_SHA256, D1);
+	fx_check(&f);
+	ck_assert_uint_eq(f.vd.nfail, 1);
+	ck_assert_str_eq(f.vd.fail[0].id, "ima.not_allowed");
+	ck_assert(strstr(f.vd.fail[0].detail, "file /usr/bin/evil") != NULL);
+	fx_free(&f);
+}
+END_TEST
+
 START_TEST(require_signature_without_signature_fails)
 {
 	struct fx f;
@@ -387,8 +403,38 @@ START_TEST(violation_is_not_allowed)
 	f.e.violation = 1;
 	fx_check(&f);
 	ck_assert_str_eq(f.vd.fail[0].id, "ima.not_allowed");
-	ck_assert(strstr(f.vd.fail[0].detail, "/var/x: measurement violation")
+	ck_assert(strstr(f.vd.fail[0].detail, "measurement violation")
 	    != NULL);
+	fx_free(&f);
+}
+END_TEST
+
+/* A violation's name and template are covered by nothing: judged first. */
+START_TEST(violation_renamed_into_an_exclude_still_fails)
+{
+	struct fx f;
+
+	fx_compile(&f, base_yaml);
+	fx_entry(&f, IMA_TMPL_IMA_NG, "/tmp/anything", TPM2_ALG_SHA256, D1);
+	f.e.violation = 1;
+	fx_check(&f);
+	ck_assert_uint_eq(f.vd.nfail, 1);
+	ck_assert_str_eq(f.vd.fail[0].id, "ima.not_allowed");
+	ck_assert(strstr(f.vd.fail[0].detail, "measurement violation") != NULL);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(violation_relabelled_ima_buf_still_fails)
+{
+	struct fx f;
+
+	fx_compile(&f, base_yaml);
+	fx_entry(&f, IMA_TMPL_IMA_BUF, "kexec-cmdline", TPM2_ALG_SHA256, D1);
+	f.e.violation = 1;
+	fx_check(&f);
+	ck_assert_uint_eq(f.vd.nfail, 1);
+	ck_assert(strstr(f.vd.fail[0].detail, "measurement violation") != NULL);
 	fx_free(&f);
 }
 END_TEST
@@ -538,6 +584,9 @@ suite(void)
 	tcase_add_test(tc, buffer_allowlist_by_name);
 	tcase_add_test(tc, require_signature_without_signature_fails);
 	tcase_add_test(tc, violation_is_not_allowed);
+	tcase_add_test(tc, path_relabelled_ima_buf_is_judged_as_a_file);
+	tcase_add_test(tc, violation_renamed_into_an_exclude_still_fails);
+	tcase_add_test(tc, violation_relabelled_ima_buf_still_fails);
 	tcase_add_test(tc, long_path_detail_is_truncated_not_overflowed);
 	tcase_add_test(tc, good_signature_from_policy_key_passes);
 	tcase_add_test(tc, bad_signature_is_ima_signature);
