@@ -12,6 +12,7 @@
 #include <event2/thread.h>
 
 #include "common/err.h"
+#include "common/evidence/bind.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "verifier/verify.h"
@@ -39,6 +40,10 @@ stage_quote(struct verify_job *j, const struct evidence_doc *d)
 	};
 
 	(void)quote_verify(&ev, &ex, &j->qres, &j->verdict);
+	/* A value the quote did not cover must not reach any policy rule. */
+	if (bind_pcr_values(&d->pcrs, &j->sel) != 0)
+		verdict_fail(&j->verdict, "quote.pcr_select", "%s",
+		    assay_err_detail());
 }
 
 static void

@@ -108,6 +108,10 @@ quote_verify(const struct quote_evidence *ev, const struct quote_expect *ex,
 	else if (tpm2_signature_verify(ex->ak, &sig, ev->attest,
 	    ev->attest_len) != ASSAY_OK)
 		verdict_fail(v, "quote.signature", "%s", assay_err_detail());
+	else if (sig.hash_alg == TPM2_ALG_SHA1)
+		/* Signature and pcrDigest both use it: collisions forge both. */
+		verdict_fail(v, "quote.signature", "the quote is signed (and its "
+		    "pcrDigest computed) with SHA-1, which is refused");
 
 	if (qi.magic != TPM2_GENERATED_VALUE)
 		verdict_fail(v, "quote.magic", "magic 0x%08" PRIx32, qi.magic);

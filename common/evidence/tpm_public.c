@@ -353,6 +353,9 @@ tpm2_public_check_ak(const struct tpm2_public *pub)
 	if (tpm2_hash_by_alg(pub->name_alg) == NULL)
 		return assay_err_set(ASSAY_FAIL,
 		    "AK nameAlg 0x%04x unknown", pub->name_alg);
+	/* A Name collision would detach the checked attributes from the key. */
+	if (pub->name_alg == TPM2_ALG_SHA1)
+		return assay_err_set(ASSAY_FAIL, "AK nameAlg SHA-1 is refused");
 	switch (pub->type) {
 	case TPM2_ALG_RSA:
 		if (pub->key_bits < 2048)
