@@ -9,12 +9,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/encode.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include <jansson.h>
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
+#include "verifier/policy.h"
 #include "verifier/verifier.h"
 
 int64_t
@@ -123,6 +125,7 @@ agent_save(struct vagent *va, const char *type, const char *failure_id,
 {
 	struct store_event ev = { 0 };
 	struct agent_rec back;
+	char *clean = detail != NULL ? text_sanitize(xstrdup(detail)) : NULL;
 	int r;
 
 	ev.time = now_unix();
@@ -130,9 +133,11 @@ agent_save(struct vagent *va, const char *type, const char *failure_id,
 	ev.type = (char *)type;
 	ev.new_state = (char *)agent_state_name(va->rec.state);
 	ev.failure_id = (char *)failure_id;
-	ev.detail = (char *)detail;
+	ev.detail = clean;
 	va->rec.last_event_at = type != NULL ? ev.time : va->rec.last_event_at;
-	if ((r = agent_put(va, type != NULL ? &ev : NULL, 0)) != 0) {
+	r = agent_put(va, type != NULL ? &ev : NULL, 0);
+	free(clean);
+	if (r != 0) {
 		log_err("agent %s: store write failed: %s", va->rec.id,
 		    assay_err_detail());
 		/* Keep memory equal to what is on disk. */
@@ -153,12 +158,14 @@ agent_set_state(struct vagent *va, int state, const char *failure_id,
 	struct store_event ev = { 0 };
 	int old = va->rec.state, r, replaced = 0;
 	char *oreason = va->rec.reason, *odetail = va->rec.reason_detail;
+	/* Details may quote what an agent sent: stored and logged sanitized. */
+	char *clean = detail != NULL ? text_sanitize(xstrdup(detail)) : NULL;
 
 	va->rec.state = state;
 	/* A failure id replaces the reason; trusted/pending clear it. */
 	if (failure_id != NULL || state == AGENT_TRUSTED || state == AGENT_PENDING) {
 		va->rec.reason = failure_id != NULL ? xstrdup(failure_id) : NULL;
-		va->rec.reason_detail = detail != NULL ? xstrdup(detail) : NULL;
+		va->rec.reason_detail = clean != NULL ? xstrdup(clean) : NULL;
 		replaced = 1;
 	}
 	ev.time = now_unix();
@@ -167,7 +174,7 @@ agent_set_state(struct vagent *va, int state, const char *failure_id,
 	ev.old_state = (char *)agent_state_name(old);
 	ev.new_state = (char *)agent_state_name(state);
 	ev.failure_id = (char *)failure_id;
-	ev.detail = (char *)detail;
+	ev.detail = clean;
 	va->rec.last_event_at = ev.time;
 	if ((r = agent_put(va, &ev, 1)) != 0) {
 		log_err("agent %s: cannot record state %s: %s", va->rec.id,
@@ -179,6 +186,7 @@ agent_set_state(struct vagent *va, int state, const char *failure_id,
 			va->rec.reason_detail = odetail;
 		}
 		va->rec.state = old;
+		free(clean);
 		return r;
 	}
 	if (replaced) {
@@ -187,8 +195,9 @@ agent_set_state(struct vagent *va, int state, const char *failure_id,
 	}
 	log_notice("agent %s: %s -> %s%s%s%s%s", va->rec.id, agent_state_name(old),
 	    agent_state_name(state), failure_id != NULL ? " failure=" : "",
-	    failure_id != NULL ? failure_id : "", detail != NULL ? ": " : "",
-	    detail != NULL ? detail : "");
+	    failure_id != NULL ? failure_id : "", clean != NULL ? ": " : "",
+	    clean != NULL ? clean : "");
+	free(clean);
 	return ASSAY_OK;
 }
 
@@ -203,6 +212,7 @@ agent_remove(struct vagent *va)
 	}
 	if (va->ak_ok)
 		tpm2_public_free(&va->ak);
+	policy_unref(va->round_policy);
 	agent_rec_free(&va->rec);
 	free(va);
 }
@@ -244,6 +254,7 @@ agent_mb_restart(struct vagent *va)
 
 	mb.valid = 0;
 	agent_set_verify_state(va, &va->ima, &mb);
+	va->epoch++;		/* a round in flight must not undo this */
 }
 
 void
@@ -253,4 +264,5 @@ agent_ima_restart(struct vagent *va)
 
 	st.valid = 0;
 	agent_set_ima(va, &st);
+	va->epoch++;
 }

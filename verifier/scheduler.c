@@ -123,19 +123,25 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 	}
 	if (err != ASSAY_OK || status != 200) {
 		va->inflight = 0;
+		policy_unref(va->round_policy);
+		va->round_policy = NULL;
 		if (err != ASSAY_OK)
 			snprintf(detail, sizeof(detail), "%s: %s", assay_strerror(err),
 			    assay_err_detail());
 		else
 			snprintf(detail, sizeof(detail), "agent answered HTTP %d: %.160s",
 			    status, body != NULL ? (const char *)body : "");
-		transport_failure(va, detail);
+		transport_failure(va, text_sanitize(detail));
 		return;
 	}
-	pol = policy_find(v, va->rec.policy);
+	/* Judged with the policy (and selection) the round was asked under. */
+	pol = va->round_policy;
 	j = verify_job_new(va->rec.id, xmemdup(body, len), len,
 	    va->ak_ok ? va->ak.pkey : NULL, pol);
+	policy_unref(va->round_policy);
+	va->round_policy = NULL;
 	j->gen = va->gen;
+	j->epoch = va->round_epoch;
 	j->arg = va;
 	/* The quote names its signer by Qualified Name (AK under the EK). */
 	memcpy(j->ak_name, va->ak_qn, va->ak_qn_len);
@@ -180,8 +186,12 @@ sched_verify_done(struct verify_job *j, void *arg)
 		return;
 	}
 	va->nonce_valid = 0;		/* each nonce answers one round only */
-	if (j->gen != va->gen || !polled_state(va->rec.state)) {
-		/* Re-enrolled or stopped while we verified: drop the round. */
+	if (j->gen != va->gen || j->epoch != va->epoch ||
+	    !polled_state(va->rec.state)) {
+		/*
+		 * Re-enrolled, stopped, or a new policy voided what was judged
+		 * while we verified: drop the round, never apply its state.
+		 */
 		verify_job_free(j);
 		if (polled_state(va->rec.state))
 			sched_agent(va, 0);
@@ -306,6 +316,9 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	if (RAND_bytes(va->nonce, sizeof(va->nonce)) != 1)
 		fatalx("RAND_bytes failed");
 	va->nonce_valid = 1;
+	policy_unref(va->round_policy);
+	va->round_policy = policy_ref(pol);
+	va->round_epoch = va->epoch;
 	policy_selection(pol, &va->sel);
 	if (policy_ima(pol) != NULL)
 		add_boot_aggregate_bank(va);
@@ -327,6 +340,8 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	    (int)v->conf.timeout, va->rec.cert_cn, poll_done, va) != 0) {
 		va->inflight = 0;
 		v->inflight--;
+		policy_unref(va->round_policy);
+		va->round_policy = NULL;
 		transport_failure(va, assay_err_detail());
 	}
 	free(sel);

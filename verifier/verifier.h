@@ -58,7 +58,10 @@ struct vagent {
 	uint64_t		 gen;		/* bumped on re-registration */
 	uint8_t			 nonce[32];
 	int			 nonce_valid;
-	struct pcr_selection	 sel;
+	struct pcr_selection	 sel;		/* this round's quoted selection */
+	struct policy		*round_policy;	/* the round is judged with it (ref) */
+	uint64_t		 epoch;		/* bumped when what was judged is void */
+	uint64_t		 round_epoch;	/* epoch the round was asked under */
 	int			 failures;	/* consecutive transport failures */
 	int			 attest_now;	/* admin asked for a round */
 	struct ima_state	 ima;		/* parsed rec.verify_state */
@@ -67,6 +70,7 @@ struct vagent {
 };
 
 struct enroll_pending;
+struct policy;
 struct verify_job;
 struct notify;
 struct metrics;

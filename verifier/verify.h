@@ -25,6 +25,7 @@ struct verify_job {
 	/* inputs, owned by the job */
 	char			 agent_id[128];
 	uint64_t		 gen;		/* caller's generation tag */
+	uint64_t		 epoch;		/* caller's policy epoch tag */
 	uint8_t			*body;		/* evidence document text */
 	size_t			 body_len;
 	EVP_PKEY		*ak;		/* reference held */
