@@ -26,14 +26,7 @@ static void enroll_fire(evutil_socket_t, short, void *);
 char *
 agent_default_id(const struct tpm_identity *id)
 {
-	uint8_t h[SHA256_DIGEST_LENGTH];
-	char *hex, *s;
-
-	SHA256(id->ek_pub, id->ek_pub_len, h);
-	hex = hex_encode(h, 16);
-	s = xasprintf("ek-%s", hex);
-	free(hex);
-	return s;
+	return activation_ek_id(id->ek_pub, id->ek_pub_len);
 }
 
 void

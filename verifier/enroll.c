@@ -26,6 +26,7 @@
 #define ENROLL_SECRET_LEN	32
 #define ENROLL_TTL		300	/* seconds to activate after register */
 #define ENROLL_MAX_PENDING	10000
+#define ENROLL_MAX_PER_CN	4	/* enrollments in progress per certificate */
 
 struct enroll_pending {
 	uint8_t		 secret[ENROLL_SECRET_LEN];
@@ -60,6 +61,46 @@ pending_expire(struct verifier *v)
 		pending_free(strmap_del(v->pending, dead[i]));
 		free(dead[i]);
 	}
+}
+
+/* Pending enrollments are keyed by id and certificate: none replaces another's. */
+static char *
+pending_key(const char *id, const char *cn)
+{
+	return xasprintf("%s\n%s", id, cn);
+}
+
+static size_t
+pending_of_cn(struct verifier *v, const char *cn)
+{
+	const char *key;
+	void *val;
+	size_t pos = 0, n = 0;
+
+	while (strmap_next(v->pending, &pos, &key, &val))
+		if (strcmp(((struct enroll_pending *)val)->rec.cert_cn, cn) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * An id is bound to the identity that asks for it: it must be the client
+ * certificate's CN, or the id derived from the EK being registered
+ * ("ek-" + SHA-256 prefix, what an agent without a configured id uses),
+ * which only that TPM can activate.
+ */
+static int
+enroll_id_bound(const char *id, const char *cn, const uint8_t *ek_pub, size_t len)
+{
+	char *ekid;
+	int ok;
+
+	if (strcmp(id, cn) == 0)
+		return 1;
+	ekid = activation_ek_id(ek_pub, len);
+	ok = strcmp(id, ekid) == 0;
+	free(ekid);
+	return ok;
 }
 
 int
@@ -111,7 +152,7 @@ api_register(struct http_request *r)
 	const char *id, *addr = NULL;
 	json_t *body, *jchain, *resp;
 	int have_ek = 0, have_ak = 0;
-	char *s;
+	char *s, *key = NULL;
 
 	if ((body = http_body_json(r)) == NULL)
 		return;
@@ -162,6 +203,13 @@ api_register(struct http_request *r)
 			nchain = i + 1;
 		}
 	}
+	if (!enroll_id_bound(id, r->peer.cn, ek_pub, ek_pub_len)) {
+		log_warn("register %s refused: the certificate '%s' may enroll only "
+		    "its own CN or its EK's id", id, r->peer.cn);
+		http_reply_error(r, 403, "agent id '%s' is neither this certificate's "
+		    "CN nor the id of this EK", id);
+		goto out;
+	}
 	if (va != NULL && (va->rec.ek_pub_len != ek_pub_len ||
 	    memcmp(va->rec.ek_pub, ek_pub, ek_pub_len) != 0)) {
 		log_warn("register %s refused: EK differs from the enrolled one", id);
@@ -190,10 +238,20 @@ api_register(struct http_request *r)
 		goto out;
 	}
 	pending_expire(v);
-	if (strmap_count(v->pending) >= ENROLL_MAX_PENDING &&
-	    strmap_get(v->pending, id) == NULL) {
-		http_reply_error(r, 503, "too many enrollments in progress");
-		goto out;
+	key = pending_key(id, r->peer.cn);
+	if (strmap_get(v->pending, key) == NULL) {
+		if (pending_of_cn(v, r->peer.cn) >= ENROLL_MAX_PER_CN) {
+			log_warn("register %s refused: certificate '%s' has %d "
+			    "enrollments in progress", id, r->peer.cn,
+			    ENROLL_MAX_PER_CN);
+			http_reply_error(r, 429, "too many enrollments in progress "
+			    "for this certificate");
+			goto out;
+		}
+		if (strmap_count(v->pending) >= ENROLL_MAX_PENDING) {
+			http_reply_error(r, 503, "too many enrollments in progress");
+			goto out;
+		}
 	}
 	p = xcalloc(1, sizeof(*p));
 	if (RAND_bytes(p->secret, sizeof(p->secret)) != 1)
@@ -217,7 +275,7 @@ api_register(struct http_request *r)
 	p->rec.cert_cn = xstrdup(r->peer.cn);
 	p->rec.address = addr != NULL ? xstrdup(addr) : NULL;
 	p->expires = now_unix() + ENROLL_TTL;
-	pending_free(strmap_put(v->pending, id, p));
+	pending_free(strmap_put(v->pending, key, p));
 	p = NULL;
 
 	resp = json_object();
@@ -238,6 +296,7 @@ api_register(struct http_request *r)
 	free(ek_pub);
 	free(ek_cert);
 	free(ak_pub);
+	free(key);
 	free(cred);
 	free(enc);
 	for (size_t i = 0; i < 8; i++)
@@ -262,17 +321,26 @@ api_activate(struct http_request *r)
 	uint8_t want[32], got[32];
 	size_t n;
 	json_t *body;
+	char *key = NULL;
 	int isnew, akchanged;
 
 	if ((body = http_body_json(r)) == NULL)
 		return;
 	pending_expire(v);
-	if ((p = strmap_get(v->pending, id)) == NULL) {
-		http_reply_error(r, 404, "no enrollment in progress for '%s'", id);
+	key = pending_key(id, r->peer.cn);
+	if ((p = strmap_get(v->pending, key)) == NULL) {
+		/* Same answer for "none" and "another identity's": no probing. */
+		http_reply_error(r, 404, "no enrollment in progress for '%s' by "
+		    "this certificate", id);
 		goto out;
 	}
-	if (strcmp(p->rec.cert_cn, r->peer.cn) != 0) {
-		http_reply_error(r, 403, "enrollment of '%s' belongs to another identity", id);
+	va = agent_find(v, id);
+	if (va != NULL && va->rec.cert_cn != NULL &&
+	    strcmp(va->rec.cert_cn, r->peer.cn) != 0) {
+		/* Another certificate activated this id first: it is bound. */
+		pending_free(strmap_del(v->pending, key));
+		http_reply_error(r, 403, "agent id '%s' is bound to another "
+		    "identity", id);
 		goto out;
 	}
 	proof = json_string_value(json_object_get(body, "proof"));
@@ -283,7 +351,7 @@ api_activate(struct http_request *r)
 	}
 	activation_proof(p->secret, sizeof(p->secret), id, want);
 	/* One try per credential. */
-	strmap_del(v->pending, id);
+	strmap_del(v->pending, key);
 	if (CRYPTO_memcmp(want, got, sizeof(want)) != 0) {
 		log_warn("activate %s refused: wrong proof of credential activation", id);
 		pending_free(p);
@@ -336,6 +404,7 @@ api_activate(struct http_request *r)
 	http_reply_json(r, 200, enroll_status(va));
  out:
 	OPENSSL_cleanse(want, sizeof(want));
+	free(key);
 	json_decref(body);
 }
 
