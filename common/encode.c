@@ -1,6 +1,7 @@
 /*
- * encode.c — hex and base64 codecs. Base64 uses OpenSSL's block coder and
- * adds the strictness it lacks (length multiple of 4, padding only at the end).
+ * encode.c — hex and base64 codecs, and the sanitizer for text that
+ * carries untrusted bytes. Base64 uses OpenSSL's block coder and adds the
+ * strictness it lacks (length multiple of 4, padding only at the end).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +129,66 @@ base64_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *outlen)
 	*out = d;
 	*outlen = (size_t)n - pad;
 	return ASSAY_OK;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4) and its code point; 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *p, uint32_t *cp)
+{
+	size_t n, i;
+	uint32_t c = p[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		n = 2; c &= 0x1f; min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3; c &= 0x0f; min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4; c &= 0x07; min = 0x10000;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Characters a terminal or a viewer acts on instead of showing. */
+static int
+unsafe_cp(uint32_t c)
+{
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) ||
+	    c == 0x061c || c == 0x200e || c == 0x200f ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+char *
+text_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s, *o = p;
+	uint32_t cp;
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	while (*p != '\0') {
+		if ((n = utf8_seq(p, &cp)) == 0 || unsafe_cp(cp)) {
+			*o++ = '?';
+			p += n == 0 ? 1 : n;
+			continue;
+		}
+		memmove(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
+	return s;
 }

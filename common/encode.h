@@ -21,4 +21,11 @@ int	 hex_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *outlen);
 char	*base64_encode(const void *p, size_t n);
 int	 base64_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *outlen);
 
+/*
+ * Make text that may carry evidence bytes safe to store, serve as JSON and
+ * print: in place, each invalid UTF-8 byte and each control character
+ * (C0, DEL, C1, bidirectional overrides) becomes '?'. Returns s.
+ */
+char	*text_sanitize(char *s);
+
 #endif

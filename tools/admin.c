@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "common/encode.h"
 #include "common/err.h"
 #include "common/fileio.h"
 #include "common/evidence/verdict.h"
@@ -22,6 +23,32 @@
 
 /* The verifier refuses request bodies larger than this (verifier/main.c). */
 #define POLICY_UPLOAD_MAX	(64u * 1024 * 1024)
+
+/*
+ * Strings in an answer may quote evidence an agent sent: whatever the
+ * verifier did, nothing that reaches the admin's terminal may carry
+ * control characters.
+ */
+static void
+sanitize_json(json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	char *c;
+
+	if (json_is_string(j)) {
+		c = text_sanitize(xstrdup(json_string_value(j)));
+		json_string_set(j, c);
+		free(c);
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			sanitize_json(v);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			sanitize_json(v);
+	}
+}
 
 static int
 call(struct ctl *c, const char *method, const char *path, const char *ctype,
@@ -58,14 +85,15 @@ call(struct ctl *c, const char *method, const char *path, const char *ctype,
 		fprintf(stderr, "assayctl: %s: %s\n", c->verifier, assay_err_detail());
 		return 2;
 	}
-	if (rlen > 0 && resp[0] == '{')
-		j = json_loadb((const char *)resp, rlen, 0, NULL);
+	if (rlen > 0 && resp[0] == '{' &&
+	    (j = json_loadb((const char *)resp, rlen, 0, NULL)) != NULL)
+		sanitize_json(j);
 	if (status >= 400) {
 		const char *msg = j != NULL ?
 		    json_string_value(json_object_get(j, "error")) : NULL;
 
 		fprintf(stderr, "assayctl: HTTP %d: %s\n", status,
-		    msg != NULL ? msg : (const char *)resp);
+		    msg != NULL ? msg : text_sanitize((char *)resp));
 		json_decref(j);
 		free(resp);
 		return 1;

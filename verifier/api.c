@@ -19,10 +19,21 @@
 #include "verifier/verifier.h"
 #include "verifier/verify.h"
 
+/* A stored string as JSON; text from before sanitizing is made safe too. */
 static json_t *
 opt_str(const char *s)
 {
-	return s != NULL ? json_string(s) : json_null();
+	json_t *j;
+	char *c;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	c = text_sanitize(xstrdup(s));
+	j = json_string(c);
+	free(c);
+	return j != NULL ? j : json_null();
 }
 
 json_t *

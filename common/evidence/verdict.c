@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/encode.h"
 #include "common/evidence/verdict.h"
 
 const struct failure_def failure_table[] = {
@@ -85,6 +86,8 @@ verdict_add(struct verdict *v, struct verdict_item *items, size_t *n,
 	}
 	items[*n].id = f->id;
 	vsnprintf(items[*n].detail, sizeof(items[*n].detail), fmt, ap);
+	/* Details quote evidence bytes: never pass escapes or bad UTF-8 on. */
+	text_sanitize(items[*n].detail);
 	(*n)++;
 }
 

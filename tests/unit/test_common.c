@@ -11,7 +11,9 @@
 
 #include "common/activation.h"
 #include "common/daemon.h"
+#include "common/encode.h"
 #include "common/err.h"
+#include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
 
 START_TEST(every_error_has_a_string)
@@ -45,6 +47,35 @@ START_TEST(activation_proof_is_hmac_sha256_of_id)
 	ck_assert_int_eq(memcmp(got, want, sizeof(want)), 0);
 	activation_proof(secret, sizeof(secret), "web2", other);
 	ck_assert_int_ne(memcmp(got, other, sizeof(got)), 0);
+}
+END_TEST
+
+START_TEST(text_sanitize_replaces_controls_and_bad_utf8)
+{
+	char a[] = "/tmp/\x1b[31mevil\x07\x7f";
+	char b[] = "ok \xc3\xa9 \xff\xfe \xc3 \xe2\x80\xae rtl \xc2\x9b csi";
+	char c[] = "\xed\xa0\x80 surrogate, \xc0\xaf overlong, \xf0\x9f\x98\x80";
+	struct verdict vd;
+
+	ck_assert_str_eq(text_sanitize(a), "/tmp/?[31mevil??");
+	ck_assert_str_eq(text_sanitize(b), "ok \xc3\xa9 ?? ? ? rtl ? csi");
+	ck_assert_str_eq(text_sanitize(c), "??? surrogate, ?? overlong, "
+	    "\xf0\x9f\x98\x80");
+	/* every verdict detail goes through it */
+	verdict_init(&vd);
+	verdict_fail(&vd, "ima.not_allowed", "file %s", "/x/\x1b]0;pwned\x07\xff");
+	ck_assert_str_eq(vd.fail[0].detail, "file /x/?]0;pwned??");
+}
+END_TEST
+
+START_TEST(ek_id_is_the_sha256_prefix_of_the_ek)
+{
+	static const uint8_t ek[3] = { 1, 2, 3 };
+	char *id = activation_ek_id(ek, sizeof(ek));
+
+	/* sha256(01 02 03) = 039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81 */
+	ck_assert_str_eq(id, "ek-039058c6f2c0cb492c533b0a4d14ef77");
+	free(id);
 }
 END_TEST
 
@@ -95,6 +126,8 @@ main(void)
 	tcase_add_test(tc, err_set_returns_code_and_keeps_detail);
 	tcase_add_test(tc, activation_proof_is_hmac_sha256_of_id);
 	tcase_add_test(tc, relative_config_paths_follow_the_config_file);
+	tcase_add_test(tc, text_sanitize_replaces_controls_and_bad_utf8);
+	tcase_add_test(tc, ek_id_is_the_sha256_prefix_of_the_ek);
 	tcase_add_test(tc, xmalloc_helpers_copy_and_format);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
