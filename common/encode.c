@@ -170,8 +170,8 @@ unsafe_cp(uint32_t c)
 	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 }
 
-char *
-text_sanitize(char *s)
+static char *
+sanitize(char *s, int lines)
 {
 	unsigned char *p = (unsigned char *)s, *o = p;
 	uint32_t cp;
@@ -180,7 +180,8 @@ text_sanitize(char *s)
 	if (s == NULL)
 		return NULL;
 	while (*p != '\0') {
-		if ((n = utf8_seq(p, &cp)) == 0 || unsafe_cp(cp)) {
+		if ((n = utf8_seq(p, &cp)) == 0 ||
+		    (unsafe_cp(cp) && !(lines && (cp == '\n' || cp == '\t')))) {
 			*o++ = '?';
 			p += n == 0 ? 1 : n;
 			continue;
@@ -191,4 +192,16 @@ text_sanitize(char *s)
 	}
 	*o = '\0';
 	return s;
+}
+
+char *
+text_sanitize(char *s)
+{
+	return sanitize(s, 0);
+}
+
+char *
+text_sanitize_lines(char *s)
+{
+	return sanitize(s, 1);
 }

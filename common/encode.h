@@ -27,5 +27,7 @@ int	 base64_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *outle
  * (C0, DEL, C1, bidirectional overrides) becomes '?'. Returns s.
  */
 char	*text_sanitize(char *s);
+/* The same, keeping newlines and tabs (multi-line text for a terminal). */
+char	*text_sanitize_lines(char *s);
 
 #endif

@@ -38,7 +38,7 @@ sanitize_json(json_t *j)
 	char *c;
 
 	if (json_is_string(j)) {
-		c = text_sanitize(xstrdup(json_string_value(j)));
+		c = text_sanitize_lines(xstrdup(json_string_value(j)));
 		json_string_set(j, c);
 		free(c);
 	} else if (json_is_object(j)) {
@@ -93,7 +93,7 @@ call(struct ctl *c, const char *method, const char *path, const char *ctype,
 		    json_string_value(json_object_get(j, "error")) : NULL;
 
 		fprintf(stderr, "assayctl: HTTP %d: %s\n", status,
-		    msg != NULL ? msg : text_sanitize((char *)resp));
+		    msg != NULL ? msg : text_sanitize_lines((char *)resp));
 		json_decref(j);
 		free(resp);
 		return 1;

@@ -27,6 +27,7 @@
 #define ENROLL_TTL		300	/* seconds to activate after register */
 #define ENROLL_MAX_PENDING	10000
 #define ENROLL_MAX_PER_CN	4	/* enrollments in progress per certificate */
+#define ENROLL_MAX_PER_EK	4	/* and per EK */
 
 struct enroll_pending {
 	uint8_t		 secret[ENROLL_SECRET_LEN];
@@ -70,17 +71,24 @@ pending_key(const char *id, const char *cn)
 	return xasprintf("%s\n%s", id, cn);
 }
 
-static size_t
-pending_of_cn(struct verifier *v, const char *cn)
+/* Enrollments in progress by this certificate, and for this EK. */
+static void
+pending_count(struct verifier *v, const char *cn, const uint8_t *ek, size_t eklen,
+    size_t *ncn, size_t *nek)
 {
+	const struct enroll_pending *p;
 	const char *key;
 	void *val;
-	size_t pos = 0, n = 0;
+	size_t pos = 0;
 
-	while (strmap_next(v->pending, &pos, &key, &val))
-		if (strcmp(((struct enroll_pending *)val)->rec.cert_cn, cn) == 0)
-			n++;
-	return n;
+	*ncn = *nek = 0;
+	while (strmap_next(v->pending, &pos, &key, &val)) {
+		p = val;
+		if (strcmp(p->rec.cert_cn, cn) == 0)
+			(*ncn)++;
+		if (p->rec.ek_pub_len == eklen && memcmp(p->rec.ek_pub, ek, eklen) == 0)
+			(*nek)++;
+	}
 }
 
 /*
@@ -153,6 +161,7 @@ api_register(struct http_request *r)
 	json_t *body, *jchain, *resp;
 	int have_ek = 0, have_ak = 0;
 	char *s, *key = NULL;
+	size_t ncn, nek;
 
 	if ((body = http_body_json(r)) == NULL)
 		return;
@@ -239,11 +248,12 @@ api_register(struct http_request *r)
 	}
 	pending_expire(v);
 	key = pending_key(id, r->peer.cn);
+	pending_count(v, r->peer.cn, ek_pub, ek_pub_len, &ncn, &nek);
 	if (strmap_get(v->pending, key) == NULL) {
-		if (pending_of_cn(v, r->peer.cn) >= ENROLL_MAX_PER_CN) {
-			log_warn("register %s refused: certificate '%s' has %d "
-			    "enrollments in progress", id, r->peer.cn,
-			    ENROLL_MAX_PER_CN);
+		if (ncn >= ENROLL_MAX_PER_CN || nek >= ENROLL_MAX_PER_EK) {
+			log_warn("register %s refused: %zu enrollments in progress "
+			    "for certificate '%s', %zu for this EK", id, ncn,
+			    r->peer.cn, nek);
 			http_reply_error(r, 429, "too many enrollments in progress "
 			    "for this certificate");
 			goto out;

@@ -75,7 +75,7 @@ bind_eventlog_event(const struct el_event *e, uint32_t bound)
 {
 	if (e->type == EV_NO_ACTION || e->pcr >= TPM2_PCR_COUNT)
 		return 0;
-	return (bound >> e->pcr) & 1u;
+	return ((bound & ~BIND_RESETTABLE_PCRS) >> e->pcr) & 1u;
 }
 
 enum bind_ima_kind

@@ -34,7 +34,7 @@ timeout 20 tpm2_createak -T "$(swtpm_tcti "$T/tpm-x")" -C "$T/x-ek.ctx" -c "$T/x
     -G ecc -g sha256 -s ecdsa -u "$T/x-ak.pub" >/dev/null || fail "createak x"
 ekcert=$(base64 -w0 "$T/tpm-good/tpm/ek-rsa2048.crt")
 [ -n "$ekcert" ] || fail "no EK cert file of the good TPM"
-body="{\"id\":\"mallory\",\"ek_pub\":\"$(base64 -w0 "$T/x-ek.pub")\",\"ak_pub\":\"$(base64 -w0 "$T/x-ak.pub")\",\"ek_cert\":\"$ekcert\"}"
+body="{\"id\":\"rogue\",\"ek_pub\":\"$(base64 -w0 "$T/x-ek.pub")\",\"ak_pub\":\"$(base64 -w0 "$T/x-ak.pub")\",\"ek_cert\":\"$ekcert\"}"
 api_as agent-rogue POST /v1/register "$body" >/dev/null 2>&1 &&
     fail "mismatched EK accepted"
 [ "$(cat "$T/status")" = 403 ] || fail "mismatched EK: status $(cat "$T/status")"

@@ -474,6 +474,21 @@ START_TEST(soft_quote_pcr_digest_uses_signing_hash)
 }
 END_TEST
 
+/* A SHA-1 signature would let a collision forge signature and pcrDigest. */
+START_TEST(soft_quote_rejects_sha1)
+{
+	struct soft s;
+
+	soft_setup(&s);
+	s.q.hash = TPM2_ALG_SHA1;
+	ck_assert_int_eq(soft_run(&s), ASSAY_FAIL);
+	ck_assert_uint_eq(s.v.nfail, 1);
+	ck_assert_str_eq(s.v.fail[0].id, "quote.signature");
+	ck_assert_ptr_nonnull(strstr(s.v.fail[0].detail, "SHA-1"));
+	soft_teardown(&s);
+}
+END_TEST
+
 START_TEST(soft_quote_reports_every_failed_check)
 {
 	struct soft s;
@@ -656,6 +671,7 @@ main(void)
 	tcase_add_test(tc, soft_quote_firmware_change_is_notice);
 	tcase_add_test(tc, soft_quote_without_previous_clock_skips_clock_check);
 	tcase_add_test(tc, soft_quote_pcr_digest_uses_signing_hash);
+	tcase_add_test(tc, soft_quote_rejects_sha1);
 	tcase_add_test(tc, soft_quote_reports_every_failed_check);
 	tcase_add_test(tc, cmd_quote_accepts_fixture);
 	tcase_add_test(tc, cmd_quote_fails_on_wrong_nonce_and_selection);

@@ -173,6 +173,24 @@ START_TEST(ak_check_names_missing_restricted)
 }
 END_TEST
 
+/* nameAlg SHA-1: a Name collision would detach the attributes checked. */
+START_TEST(ak_check_refuses_sha1_name_alg)
+{
+	struct tpm2_public pub;
+	uint8_t *p;
+	size_t n;
+
+	load("ak-ecc.pub", &p, &n);
+	p[4] = 0x00;
+	p[5] = 0x04;		/* TPM2_ALG_SHA1 */
+	ck_assert_int_eq(tpm2_public_parse(p, n, &pub), ASSAY_OK);
+	ck_assert_int_eq(tpm2_public_check_ak(&pub), ASSAY_FAIL);
+	ck_assert_ptr_nonnull(strstr(assay_err_detail(), "SHA-1"));
+	tpm2_public_free(&pub);
+	free(p);
+}
+END_TEST
+
 START_TEST(matches_own_key_not_other_tpm)
 {
 	struct tpm2_public a, b;
@@ -402,6 +420,7 @@ main(void)
 	tcase_add_test(tc, ak_check_rejects_ek_for_decrypt);
 	tcase_add_test(tc, ak_check_names_missing_fixedtpm);
 	tcase_add_test(tc, ak_check_names_missing_restricted);
+	tcase_add_test(tc, ak_check_refuses_sha1_name_alg);
 	tcase_add_test(tc, matches_own_key_not_other_tpm);
 	tcase_add_test(tc, truncated_bodies_rejected);
 	tcase_add_test(tc, trailing_bytes_rejected);
