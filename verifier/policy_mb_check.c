@@ -336,6 +336,13 @@ check_events(const struct mb_policy *p, const struct el_facts *f,
 			    sizeof(tb)));
 	n = f->nstrings < EL_MAX_ITEMS ? f->nstrings : EL_MAX_ITEMS;
 	for (i = 0; i < p->nactions; i++) {
+		/* By what was extended: a relabelled type or data cannot hide it. */
+		if (eventlog_bound_digest_of(f, p->actions[i], &j)) {
+			show(p->actions[i], buf, sizeof(buf));
+			verdict_fail(vd, "eventlog.event", "forbidden action "
+			    "'%s' measured (event %zu)", buf, j);
+			continue;
+		}
 		for (j = 0; j < n; j++) {
 			s = &f->str[j];
 			if ((s->type != EV_EFI_ACTION && s->type != EV_ACTION) ||

@@ -189,7 +189,17 @@ struct el_facts {
 	} tag[8];
 	size_t		 ntags_dropped;	/* tags beyond tag[]: judged as not allowed */
 	size_t		 nunbound;	/* events that count for nothing (bind.h) */
+	/* the log and bound mask the facts came from (for digest rules) */
+	const struct eventlog *el;
+	uint32_t	 bound;
 };
+
+/*
+ * Whether a bound event's digest in the facts' bank is the hash of s
+ * (without its NUL): judged by what was extended, whatever the event's
+ * type or data say. 1 yes (*seq = its index), 0 no.
+ */
+int	eventlog_bound_digest_of(const struct el_facts *f, const char *s, size_t *seq);
 
 /*
  * Decode what a policy needs, digests in bank, from the events that count

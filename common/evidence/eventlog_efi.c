@@ -505,6 +505,8 @@ eventlog_facts(const struct eventlog *el, uint16_t bank, uint32_t bound,
 	memset(out, 0, sizeof(*out));
 	out->bank = bank;
 	out->secure_boot = -1;
+	out->el = el;
+	out->bound = bound;
 	for (k = 0; k < el->nalgs; k++)
 		if (el->alg[k].alg == bank)
 			break;
@@ -584,6 +586,27 @@ utf16_hash_eq(uint16_t bank, const uint8_t *want, const char *s, int nul)
 	    memcmp(md, want, len) == 0;
 	free(u);
 	return ok;
+}
+
+int
+eventlog_bound_digest_of(const struct el_facts *f, const char *s, size_t *seq)
+{
+	uint8_t md[TPM2_MAX_DIGEST];
+	const uint8_t *d;
+	size_t i, len;
+
+	if (f->el == NULL || tpm2_hash(f->bank, s, strlen(s), md, &len) != 0)
+		return 0;
+	for (i = 0; i < f->el->n; i++) {
+		if (!bind_eventlog_event(&f->el->ev[i], f->bound) ||
+		    (d = bank_digest(&f->el->ev[i], f->bank)) == NULL)
+			continue;
+		if (memcmp(d, md, len) == 0) {
+			*seq = f->el->ev[i].seq;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int

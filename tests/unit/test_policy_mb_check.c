@@ -20,6 +20,7 @@
 #include "verifier/policy.h"
 #include "verifier/policy_mb.h"
 #include "tests/unit/policy_mb_fixture.h"
+#include "tests/unit/eventlog_fixture.h"
 
 static const uint8_t owner[16] = {
 	0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x33, 0x33,
@@ -510,6 +511,45 @@ START_TEST(mb_cmdline_loadoptions_does_not_excuse_a_text_line)
 }
 END_TEST
 
+/* A forbidden action relabelled as another event type is still caught. */
+START_TEST(mb_forbidden_action_found_by_its_digest)
+{
+	const char *act = "UEFI Debug Mode";
+	struct eventlog el;
+	struct el_facts f;
+	struct verdict vd;
+	struct buf b;
+	uint8_t d[32];
+	size_t len;
+
+	fx_sha256_only(&b);
+	ck_assert_int_eq(tpm2_hash(TPM2_ALG_SHA256, act, strlen(act), d, &len),
+	    ASSAY_OK);
+	fx_u32(&b, 1);			/* PCR 1 */
+	fx_u32(&b, EV_POST_CODE);	/* not EV_EFI_ACTION: the type is unbound */
+	fx_u32(&b, 1);
+	fx_u16(&b, 0x000b);
+	buf_put(&b, d, 32);
+	fx_u32(&b, 4);
+	buf_put(&b, "ROM!", 4);
+	ck_assert_int_eq(eventlog_parse(b.d, b.len, &el), ASSAY_OK);
+	ck_assert_int_eq(eventlog_facts(&el, TPM2_ALG_SHA256, 1u << 1, &f), ASSAY_OK);
+	vd = run("name: t\nmeasured_boot:\n  forbid_actions: [ \"UEFI Debug "
+	    "Mode\" ]\n", &f);
+	assert_one_failure(&vd, "eventlog.event", "forbidden action 'UEFI Debug "
+	    "Mode' measured (event 0)");
+	eventlog_facts_free(&f);
+	/* not bound (PCR 1 not quoted): it counts for nothing */
+	ck_assert_int_eq(eventlog_facts(&el, TPM2_ALG_SHA256, 1u << 2, &f), ASSAY_OK);
+	vd = run("name: t\nmeasured_boot:\n  forbid_actions: [ \"UEFI Debug "
+	    "Mode\" ]\n", &f);
+	assert_ok(&vd);
+	eventlog_facts_free(&f);
+	eventlog_free(&el);
+	buf_free(&b);
+}
+END_TEST
+
 /* A second PK measurement is never ignored. */
 START_TEST(mb_repeated_variable_fails)
 {
@@ -619,6 +659,7 @@ main(void)
 	tcase_add_test(tc, mb_cmdline_every_measured_line_must_be_allowed);
 	tcase_add_test(tc, mb_cmdline_loadoptions_does_not_excuse_a_text_line);
 	tcase_add_test(tc, mb_repeated_variable_fails);
+	tcase_add_test(tc, mb_forbidden_action_found_by_its_digest);
 	tcase_add_test(tc, mb_cmdline_unverified_does_not_count);
 	tcase_add_test(tc, mb_cmdline_none_measured_fails);
 	tcase_add_test(tc, mb_forbidden_action_named);
