@@ -197,7 +197,7 @@ write_apps(FILE *o, const struct el_facts *f, const struct tpm2_hash *h)
 		hex = hex_encode(a->digest, h->size);
 		e = xasprintf("%s:%s", h->name, hex);
 		free(hex);
-		if (a->type == EV_EFI_BOOT_SERVICES_APPLICATION)
+		if (a->kind == EL_CODE_APP)
 			set_add(&apps, e, note);
 		else
 			set_add(&drv, e, note);
@@ -222,6 +222,34 @@ write_apps(FILE *o, const struct el_facts *f, const struct tpm2_hash *h)
 	set_free(&drv);
 }
 
+/*
+ * GRUB chain-loading a kernel with the EFI stub: the stub measures the
+ * load options GRUB passed, "BOOT_IMAGE=" and GRUB's command line. Name
+ * each LoadOptions digest we can explain so the policy allows it too.
+ */
+static void
+add_loadopts(struct strset *cl, const struct el_facts *f)
+{
+	size_t i, t;
+	char *line;
+
+	for (t = 0; t < f->ntags && t < 8; t++) {
+		if (f->tag[t].id != EL_TAG_LOAD_OPTIONS)
+			continue;
+		for (i = 0; i < f->ncmdline && i < 16; i++) {
+			if (f->cmdline[i].s == NULL || !utf8_ok(f->cmdline[i].s))
+				continue;
+			line = xasprintf("BOOT_IMAGE=%s", f->cmdline[i].s);
+			if (eventlog_tag_is_cmdline(f, t, line) == 1) {
+				set_add(cl, line, "the EFI stub's LoadOptions (PCR 9)");
+				free(line);
+				break;
+			}
+			free(line);
+		}
+	}
+}
+
 static void
 write_cmdlines(FILE *o, const struct el_facts *f)
 {
@@ -237,6 +265,7 @@ write_cmdlines(FILE *o, const struct el_facts *f)
 		}
 		set_add(&cl, s->s, NULL);
 	}
+	add_loadopts(&cl, f);
 	if (cl.n == 0) {
 		fprintf(o, "  # kernel_cmdline: no verified command line was "
 		    "measured%s; not checked.\n", skipped > 0 ?
@@ -246,8 +275,8 @@ write_cmdlines(FILE *o, const struct el_facts *f)
 			    "entry can match it)\n", o);
 		return;
 	}
-	fputs("  # Command lines as measured; a boot passes if one of them "
-	    "matches an\n  # entry. \"re:<ERE>\" and \"glob:<pattern>\" entries "
+	fputs("  # Command lines as measured; every line a boot measures must "
+	    "match an\n  # entry. \"re:<ERE>\" and \"glob:<pattern>\" entries "
 	    "allow variations\n  # (e.g. kernel versions).\n", o);
 	write_list(o, "kernel_cmdline", &cl);
 	set_free(&cl);

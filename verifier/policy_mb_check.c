@@ -169,13 +169,6 @@ check_dbx(const struct mb_list *l, const struct el_var *v, struct verdict *vd)
 	free(w.got);
 }
 
-static int
-is_driver(uint32_t type)
-{
-	return type == EV_EFI_BOOT_SERVICES_DRIVER ||
-	    type == EV_EFI_RUNTIME_SERVICES_DRIVER;
-}
-
 static void
 check_apps(const struct mb_policy *p, const struct el_facts *f,
     struct verdict *vd)
@@ -197,16 +190,16 @@ check_apps(const struct mb_policy *p, const struct el_facts *f,
 	}
 	for (i = 0; i < f->napps && i < EL_MAX_ITEMS; i++) {
 		a = &f->app[i];
-		if (a->type == EV_EFI_BOOT_SERVICES_APPLICATION) {
+		/* The kind comes from the PCR (bound), not the event type. */
+		if (a->kind == EL_CODE_APP) {
 			l = &p->apps;
 			id = "eventlog.boot_app";
 			what = "boot application";
-		} else if (is_driver(a->type)) {
+		} else {
 			l = &p->drivers;
 			id = "eventlog.driver";
 			what = "driver";
-		} else
-			continue;
+		}
 		if (!l->set)
 			continue;
 		efi_devpath_file(&a->devpath, file, sizeof(file));
@@ -298,6 +291,11 @@ check_cmdline(const struct mb_policy *p, const struct el_facts *f,
 			    "measured as a LoadOptions digest (PCR 9, event %zu) that "
 			    "no exact entry matches", f->tag[i].seq);
 	}
+	if (f->nunjudged_cmd > 0)
+		verdict_fail(vd, "eventlog.cmdline", "%zu event(s) in PCR 8 (first: "
+		    "event %zu) whose data is not what their digest hashes: a "
+		    "command line could hide behind them", f->nunjudged_cmd,
+		    f->unjudged_seq);
 	if (f->ntags_dropped > 0)
 		verdict_fail(vd, "eventlog.cmdline", "%zu more tagged PCR 9 events "
 		    "than can be judged", f->ntags_dropped);
@@ -334,7 +332,13 @@ check_events(const struct mb_policy *p, const struct el_facts *f,
 			verdict_fail(vd, "eventlog.event", "forbidden event %s "
 			    "in the log", type_str(p->forbid.v[i], tb,
 			    sizeof(tb)));
+	if ((p->require.n > 0 || p->forbid.n > 0) && f->ntypes_dropped > 0)
+		verdict_fail(vd, "eventlog.event", "more distinct event types "
+		    "than can be judged");
 	n = f->nstrings < EL_MAX_ITEMS ? f->nstrings : EL_MAX_ITEMS;
+	if (p->nactions > 0 && f->nstrings_dropped > 0)
+		verdict_fail(vd, "eventlog.event", "%zu strings beyond the %d that "
+		    "can be judged", f->nstrings_dropped, EL_MAX_ITEMS);
 	for (i = 0; i < p->nactions; i++) {
 		/* By what was extended: a relabelled type or data cannot hide it. */
 		if (eventlog_bound_digest_of(f, p->actions[i], &j)) {
@@ -346,7 +350,8 @@ check_events(const struct mb_policy *p, const struct el_facts *f,
 		for (j = 0; j < n; j++) {
 			s = &f->str[j];
 			if ((s->type != EV_EFI_ACTION && s->type != EV_ACTION) ||
-			    s->s == NULL || strcmp(s->s, p->actions[i]) != 0)
+			    !s->verified || s->s == NULL ||
+			    strcmp(s->s, p->actions[i]) != 0)
 				continue;
 			show(s->s, buf, sizeof(buf));
 			verdict_fail(vd, "eventlog.event", "forbidden action "

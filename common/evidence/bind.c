@@ -71,11 +71,18 @@ bind_eventlog_pcrs(const struct el_pcrs *rp, const struct pcr_values *quoted,
 }
 
 int
-bind_eventlog_event(const struct el_event *e, uint32_t bound)
+bind_eventlog_event(const struct el_event *e, uint16_t bank, uint32_t bound)
 {
-	if (e->type == EV_NO_ACTION || e->pcr >= TPM2_PCR_COUNT)
+	size_t i;
+
+	if (e->type == EV_NO_ACTION || e->pcr >= TPM2_PCR_COUNT ||
+	    !(((bound & ~BIND_RESETTABLE_PCRS) >> e->pcr) & 1u))
 		return 0;
-	return ((bound & ~BIND_RESETTABLE_PCRS) >> e->pcr) & 1u;
+	/* An event without the bank's digest changed no value in that bank. */
+	for (i = 0; i < e->ndigests; i++)
+		if (e->digest[i].alg == bank)
+			return 1;
+	return 0;
 }
 
 enum bind_ima_kind

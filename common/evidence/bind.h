@@ -48,8 +48,12 @@ int	bind_pcr_values(const struct pcr_values *v, const struct pcr_selection *sel)
 uint32_t bind_eventlog_pcrs(const struct el_pcrs *rp, const struct pcr_values *quoted,
 	    const struct pcr_selection *sel, uint16_t bank);
 
-/* Does this event count for a policy, given the bound PCR mask? 1 or 0. */
-int	bind_eventlog_event(const struct el_event *e, uint32_t bound);
+/*
+ * Does this event count for a policy whose facts are read in bank, given
+ * the bound PCR mask? It must have been extended into that bank (carry
+ * its digest). 1 or 0.
+ */
+int	bind_eventlog_event(const struct el_event *e, uint16_t bank, uint32_t bound);
 
 /* What judges an IMA entry that replayed into the quoted PCR 10. */
 enum bind_ima_kind {

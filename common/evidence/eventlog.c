@@ -520,30 +520,80 @@ hash_eq(uint16_t alg, const uint8_t *want, const uint8_t *p, size_t n)
 	return memcmp(md, want, len) == 0;
 }
 
-static int
-ipl_matches(const struct el_event *e, uint16_t alg, const uint8_t *d)
+/*
+ * The part of an event's data its digest is the hash of, whatever its
+ * type says: the whole data, the data without a trailing NUL, or the text
+ * after a boot loader's label prefix. 1 and the parts, or 0.
+ */
+int
+eventlog_hashed_text(const struct el_event *e, uint16_t alg, struct cur *text,
+    struct cur *label)
 {
 	static const char *grub_prefix[] = {
 		"grub_cmd: ", "kernel_cmdline: ", "module_cmdline: ",
-		"grub_kernel_cmdline ",
+		"grub_kernel_cmdline ", "grub_cmd ",
 	};
-	const uint8_t *p = e->data.p;
-	size_t n = e->data.len, i, pl;
+	const uint8_t *p = e->data.p, *d = NULL;
+	size_t n = e->data.len, i, k, bare, hl, pl;
 
+	for (i = 0; i < e->ndigests; i++)
+		if (e->digest[i].alg == alg)
+			d = e->digest[i].d;
+	if (d == NULL)
+		return 0;
+	label->p = p;
+	label->len = 0;
+	text->p = p;
+	text->len = n;
 	if (hash_eq(alg, d, p, n))
 		return 1;
 	if (n > 0 && p[n - 1] == '\0') {
-		n--;
-		if (hash_eq(alg, d, p, n))
+		text->len = n - 1;
+		if (hash_eq(alg, d, p, n - 1))
 			return 1;
 	}
-	for (i = 0; i < sizeof(grub_prefix) / sizeof(grub_prefix[0]); i++) {
-		pl = strlen(grub_prefix[i]);
-		if (n >= pl && memcmp(p, grub_prefix[i], pl) == 0 &&
-		    hash_eq(alg, d, p + pl, n - pl))
-			return 1;
+	/* after the prefix, without or (older GRUB) with the NUL */
+	bare = n > 0 && p[n - 1] == '\0' ? n - 1 : n;
+	for (k = 0; k < 2; k++) {
+		hl = k == 0 ? bare : n;
+		if (k == 1 && hl == bare)
+			break;
+		for (i = 0; i < sizeof(grub_prefix) / sizeof(grub_prefix[0]); i++) {
+			pl = strlen(grub_prefix[i]);
+			if (bare >= pl && memcmp(p, grub_prefix[i], pl) == 0 &&
+			    hash_eq(alg, d, p + pl, hl - pl)) {
+				label->len = pl;
+				text->p = p + pl;
+				text->len = bare - pl;
+				return 1;
+			}
+		}
 	}
 	return 0;
+}
+
+static int
+ipl_matches(const struct el_event *e, uint16_t alg)
+{
+	struct cur text, label;
+
+	return eventlog_hashed_text(e, alg, &text, &label);
+}
+
+int
+eventlog_data_bound(const struct el_event *e, uint16_t alg)
+{
+	struct cur text, label;
+	struct efi_var v;
+	const uint8_t *d = NULL;
+
+	if (eventlog_hashed_text(e, alg, &text, &label))
+		return 1;
+	for (size_t i = 0; i < e->ndigests; i++)
+		if (e->digest[i].alg == alg)
+			d = e->digest[i].d;
+	return d != NULL && efi_var_parse(&e->data, &v) == 0 &&
+	    hash_eq(alg, d, v.data.p, v.data.len);
 }
 
 int
@@ -571,7 +621,7 @@ eventlog_data_matches(const struct el_event *e, uint16_t alg)
 			return 0;
 		return hash_eq(alg, d, v.data.p, v.data.len);
 	case DR_IPL:
-		return ipl_matches(e, alg, d);
+		return ipl_matches(e, alg);
 	default:
 		return -1;
 	}

@@ -131,6 +131,19 @@ void	eventlog_check_pcrs(const struct el_pcrs *rp, const struct pcr_values *quot
  */
 int	eventlog_data_matches(const struct el_event *e, uint16_t alg);
 
+/*
+ * Label-free forms of the same, for the binding rule (an event's type and
+ * any label prefix are covered by no digest). eventlog_hashed_text: is the
+ * digest for alg the hash of the data, of the data without its trailing
+ * NUL, or of the text after a boot loader prefix ("grub_cmd: ",
+ * "kernel_cmdline: "...)? 1 with the hashed part in text and the prefix
+ * in label, else 0. eventlog_data_bound: that, or the hash of the
+ * variable data of a UEFI_VARIABLE_DATA; 1 or 0.
+ */
+int	eventlog_hashed_text(const struct el_event *e, uint16_t alg, struct cur *text,
+	    struct cur *label);
+int	eventlog_data_bound(const struct el_event *e, uint16_t alg);
+
 /* ---- decoded facts for measured-boot policies ---- */
 
 #define EL_MAX_ITEMS	256
@@ -146,9 +159,12 @@ struct el_var {
 	size_t		 repeated;	/* further measurements of the variable */
 };
 
+enum el_code_kind { EL_CODE_APP, EL_CODE_DRIVER };
+
 struct el_app {
 	uint32_t	 pcr;
-	uint32_t	 type;		/* BOOT_SERVICES_APPLICATION, _DRIVER, RUNTIME_ */
+	uint32_t	 type;		/* the event's type as logged (unbound: display) */
+	int		 kind;		/* enum el_code_kind: which allowlist judges it */
 	const uint8_t	*digest;	/* Authenticode digest in the requested bank */
 	struct cur	 devpath;	/* EFI device path, raw */
 };
@@ -170,7 +186,9 @@ struct el_facts {
 	struct el_string cmdline[16];
 	size_t		 nstrings;	/* every EV_IPL / EV_EFI_ACTION / tag string */
 	struct el_string str[EL_MAX_ITEMS];
-	uint8_t		 types_seen[32];	/* bitmap over a type hash, see el_saw */
+	size_t		 ntypes;	/* distinct event types seen (labels: unbound) */
+	uint32_t	 types[64];
+	size_t		 ntypes_dropped;
 	int		 has_debugger;	/* an EV_EFI_ACTION naming a debug mode */
 	/* additions */
 	size_t		 nstrings_dropped;	/* strings beyond str[] */
@@ -189,6 +207,14 @@ struct el_facts {
 	} tag[8];
 	size_t		 ntags_dropped;	/* tags beyond tag[]: judged as not allowed */
 	size_t		 nunbound;	/* events that count for nothing (bind.h) */
+	/*
+	 * Bound events in PCR 8 (GRUB's and systemd-boot's string PCR) whose
+	 * data is not what their digest hashes: a command line could hide
+	 * behind any of them. The first one's event index.
+	 */
+	size_t		 nunjudged_cmd;
+	size_t		 unjudged_seq;
+	int		 pcr7_separated;	/* PCR 7's separator was seen */
 	/* the log and bound mask the facts came from (for digest rules) */
 	const struct eventlog *el;
 	uint32_t	 bound;

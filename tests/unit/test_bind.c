@@ -106,18 +106,26 @@ END_TEST
 
 START_TEST(bind_event_rule)
 {
-	struct el_event e = { .pcr = 7, .type = EV_SEPARATOR };
+	static const uint8_t d[32];
+	struct el_event e = { .pcr = 7, .type = EV_SEPARATOR, .ndigests = 1 };
 
-	ck_assert_int_eq(bind_eventlog_event(&e, 1u << 7), 1);
-	ck_assert_int_eq(bind_eventlog_event(&e, 1u << 6), 0);
+	e.digest[0].alg = TPM2_ALG_SHA256;
+	e.digest[0].d = d;
+
+	ck_assert_int_eq(bind_eventlog_event(&e, TPM2_ALG_SHA256, 1u << 7), 1);
+	ck_assert_int_eq(bind_eventlog_event(&e, TPM2_ALG_SHA256, 1u << 6), 0);
 	e.type = EV_NO_ACTION;
-	ck_assert_int_eq(bind_eventlog_event(&e, 1u << 7), 0);
+	ck_assert_int_eq(bind_eventlog_event(&e, TPM2_ALG_SHA256, 1u << 7), 0);
 	e.type = EV_SEPARATOR;
 	e.pcr = 24;
-	ck_assert_int_eq(bind_eventlog_event(&e, 0xffffffffu), 0);
+	ck_assert_int_eq(bind_eventlog_event(&e, TPM2_ALG_SHA256, 0xffffffffu), 0);
 	e.pcr = 0xffffffffu;
-	ck_assert_int_eq(bind_eventlog_event(&e, 0xffffffffu), 0);
+	ck_assert_int_eq(bind_eventlog_event(&e, TPM2_ALG_SHA256, 0xffffffffu), 0);
 	ck_assert_uint_eq(BIND_ALL_PCRS & BIND_RESETTABLE_PCRS, 0);
+	/* extended into another bank only: changed nothing in this one */
+	e.pcr = 7;
+	e.digest[0].alg = TPM2_ALG_SHA1;
+	ck_assert_int_eq(bind_eventlog_event(&e, TPM2_ALG_SHA256, 1u << 7), 0);
 }
 END_TEST
 

@@ -156,11 +156,16 @@ START_TEST(grub_kernel_cmdline_is_found_and_verified)
 {
 	struct loaded *l = load("keylime/mb_log.bin", TPM2_ALG_SHA256);
 
-	ck_assert_uint_eq(l->f.ncmdline, 1);
-	ck_assert_uint_eq(l->f.cmdline[0].pcr, 8);
-	ck_assert_int_eq(l->f.cmdline[0].verified, 1);
-	ck_assert_int_eq(strncmp(l->f.cmdline[0].s,
-	    "(hd0,gpt2)/vmlinuz-5.14.0-183.el9.x86_64 root=", 46), 0);
+	/* GRUB's `linux` command and its kernel_cmdline: the same line twice */
+	ck_assert_uint_eq(l->f.ncmdline, 2);
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert_uint_eq(l->f.cmdline[i].pcr, 8);
+		ck_assert_int_eq(l->f.cmdline[i].verified, 1);
+		ck_assert_int_eq(strncmp(l->f.cmdline[i].s,
+		    "(hd0,gpt2)/vmlinuz-5.14.0-183.el9.x86_64 root=", 46), 0);
+	}
+	ck_assert_str_eq(l->f.cmdline[0].s, l->f.cmdline[1].s);
+	ck_assert_uint_eq(l->f.nunjudged_cmd, 0);
 	unload(l);
 }
 END_TEST
@@ -220,7 +225,7 @@ START_TEST(tampered_secure_boot_data_is_not_verified)
 }
 END_TEST
 
-START_TEST(tampered_cmdline_is_not_verified)
+START_TEST(tampered_cmdline_cannot_be_judged)
 {
 	struct loaded *l = load("keylime/mb_log.bin", TPM2_ALG_SHA256);
 	const char *p;
@@ -236,8 +241,10 @@ START_TEST(tampered_cmdline_is_not_verified)
 	l->d[(size_t)(l->el.ev[i].data.p - l->d) + 17] ^= 0x20;
 	eventlog_facts_free(&l->f);
 	ck_assert_int_eq(eventlog_facts(&l->el, TPM2_ALG_SHA256, BIND_ALL_PCRS, &l->f), ASSAY_OK);
+	/* the tampered one is no command line but an unjudgeable PCR 8 event */
 	ck_assert_uint_eq(l->f.ncmdline, 1);
-	ck_assert_int_eq(l->f.cmdline[0].verified, 0);
+	ck_assert_uint_eq(l->f.nunjudged_cmd, 1);
+	ck_assert_uint_eq(l->f.unjudged_seq, l->el.ev[i].seq);
 	unload(l);
 }
 END_TEST
@@ -343,7 +350,7 @@ main(void)
 	tcase_add_test(tc, systemd_boot_utf16_cmdline_is_found);
 	tcase_add_test(tc, ovmf_direct_boot_logs_load_options_digest_only);
 	tcase_add_test(tc, tampered_secure_boot_data_is_not_verified);
-	tcase_add_test(tc, tampered_cmdline_is_not_verified);
+	tcase_add_test(tc, tampered_cmdline_cannot_be_judged);
 	tcase_add_test(tc, facts_refuse_a_bank_the_log_lacks);
 	tcase_add_test(tc, shim_moklist_is_present_but_unverifiable);
 	tcase_add_test(tc, guid_text_round_trips);

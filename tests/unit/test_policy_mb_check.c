@@ -342,6 +342,7 @@ app_add(struct el_facts *f, uint32_t type, const uint8_t *d,
 
 	a->pcr = type == EV_EFI_BOOT_SERVICES_APPLICATION ? 4 : 2;
 	a->type = type;
+	a->kind = a->pcr == 4 ? EL_CODE_APP : EL_CODE_DRIVER;
 	a->digest = d;
 	if (dp != NULL)
 		cur_init(&a->devpath, dp->d, dp->len);
