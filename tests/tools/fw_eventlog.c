@@ -1,18 +1,56 @@
 /*
- * fw_eventlog.c — a test helper that plays the firmware for an agent's
- * swtpm: it writes a TCG crypto-agile event log (Spec ID Event03, sha1 and
- * sha256 banks) with the events a measured-boot policy looks at, and
- * extends the swtpm's PCRs 0-9 with the same digests.
+ * fw_eventlog.c — a test helper that plays the firmware (and, with the
+ * attack options, a root attacker) for an agent's swtpm: it writes a TCG
+ * crypto-agile event log (Spec ID Event03, sha1 and sha256 banks) with the
+ * events a measured-boot policy looks at, and extends the swtpm's PCRs
+ * with the same digests.
  *
- *   fw_eventlog -t TCTI -o LOG [-s 0|1] [-c CMDLINE] [-a APP]... [-x DBXHEX]...
- *               [-T] [-n]
+ *   fw_eventlog -t TCTI -o LOG [-s 0|1] [-c CMDLINE] [-a APP[=SHOWN]]...
+ *               [-x DBXHEX]... [-T] [-n] [-B] [-e SPEC]... [-D PCR]...
+ *               [-O PCR]... [-U PCR]... [-C BYTES] [-V VAR:PCR] [-k]
+ *
+ * The genuine boot:
  *   -s  SecureBoot value measured into PCR 7 (default 1)
  *   -c  kernel command line, measured GRUB-style as EV_IPL in PCR 8
- *   -a  a boot application named APP (Authenticode digest = H("app:" APP))
+ *   -a  a boot application named APP (Authenticode digest = H("app:" APP),
+ *       device path \EFI\APP.efi); APP=SHOWN extends APP's digest but logs
+ *       SHOWN's digest and path (a log rewritten to show an allowed app)
  *   -x  a SHA-256 revocation in dbx
- *   -T  tamper: the log carries another digest for the first application
- *       than the one extended (what a log rewritten after boot looks like)
+ *   -e  one more event after the standard ones (repeatable, in order):
+ *         [pcr=N,][type=T,][mode=both|log|extend,]KIND=TEXT
+ *       N decimal or 0x hex (0xffffffff, 16, 23, 24... allowed); T a TCG
+ *       name (EV_IPL, EV_NO_ACTION, EV_EVENT_TAG, EV_EFI_ACTION...) or 0x
+ *       hex; mode log = only written to the log, extend = only extended
+ *       (a dropped event); events at PCR 24+ and EV_NO_ACTION events are
+ *       never extended. KIND (default PCR and type in brackets):
+ *         loadopts  Linux EFI stub EV_EVENT_TAG 0x8F3B22ED, data "tag id,
+ *                   len, LOADED_IMAGE::LoadOptions\0", digest = hash of
+ *                   TEXT in UTF-16LE with a terminating NUL   [9, EV_EVENT_TAG]
+ *         cmdline   GRUB "kernel_cmdline: TEXT\0"              [8, EV_IPL]
+ *         ipl       "TEXT\0" (e.g. shim's MokList)             [14, EV_IPL]
+ *         utf16     TEXT in UTF-16LE (systemd load options)    [12, EV_IPL]
+ *         action    "TEXT" without NUL                         [5, EV_EFI_ACTION]
+ *         var       NAME:VALUE, a UEFI_VARIABLE_DATA: SecureBoot:0|1, or
+ *                   PK/KEK/db/dbx holding one stand-in certificate "assay
+ *                   test VALUE certificate"       [7, EV_EFI_VARIABLE_DRIVER_CONFIG]
+ *         data      "TEXT" without NUL                         [0, EV_POST_CODE]
+ *       every digest but loadopts' is the bank hash of the event data.
+ *
+ * Attacks on the log (the TPM always gets the genuine extends):
+ *   -T  the log carries another sha256 digest for the first application
  *   -n  write the log only, extend nothing
+ *   -B  the boot happened already: the standard events are logged but not
+ *       extended; -e events are extended (an attacker appending events
+ *       after boot). The log is written before anything is extended.
+ *   -D  drop every event of this (logged) PCR from the log (repeatable)
+ *   -O  swap the first two logged events of this PCR in the log
+ *   -U  write the first logged event of this PCR twice
+ *   -C  cut this many bytes off the end of the log (mid-event)
+ *   -V  log the PCR 7 variable VAR (SecureBoot, PK, KEK, db, dbx) at
+ *       another PCR (still extended at 7)
+ *   -k  the PK certificate bytes in the log are altered; its digests
+ *       (logged and extended) are those of the genuine PK
+ * The log is written to LOG.tmp and renamed, so a reader never sees half.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +65,30 @@
 #include "common/evidence/tpm2.h"
 #include "common/xmalloc.h"
 
-static const uint16_t banks[2] = { TPM2_ALG_SHA1, TPM2_ALG_SHA256 };
+#define NBANKS	2
+#define MAXLIST	32
+
+static const uint16_t banks[NBANKS] = { TPM2_ALG_SHA1, TPM2_ALG_SHA256 };
 static struct tpm_cfg tpm;
-static int no_extend, tamper, tampered;
-static struct buf out;
+static int no_extend, base_logonly, tamper, tampered, tamper_pk;
+static const char *moved_var;
+static uint32_t moved_pcr;
+
+enum { M_BOTH, M_LOG, M_EXTEND };
+
+struct fwev {
+	uint32_t	 pcr;		/* PCR extended */
+	uint32_t	 log_pcr;	/* PCR written in the log */
+	uint32_t	 type;
+	uint8_t		*data;
+	size_t		 len;
+	uint8_t		 ext[NBANKS][32];	/* digests extended */
+	uint8_t		 logged[NBANKS][32];	/* digests written in the log */
+	int		 do_log, do_ext;
+};
+static struct fwev *evs;
+static size_t nevs;
+static int cur_mode = M_BOTH;	/* mode of the events being added */
 
 /* GUIDs in their in-memory (mixed-endian) byte order */
 static const uint8_t efi_global[16] = { 0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2,
@@ -49,6 +107,13 @@ die(const char *what)
 {
 	fprintf(stderr, "fw_eventlog: %s: %s\n", what, assay_err_detail());
 	exit(1);
+}
+
+static void __attribute__((noreturn))
+dief(const char *what, const char *arg)
+{
+	fprintf(stderr, "fw_eventlog: %s: %s\n", what, arg);
+	exit(2);
 }
 
 static void
@@ -74,36 +139,53 @@ le16(struct buf *b, uint16_t v)
 	buf_put(b, x, 2);
 }
 
-/* One TCG_PCR_EVENT2 with per-bank digests d[], then the extend. */
+static void
+hash_all(const void *p, size_t n, uint8_t d[NBANKS][32])
+{
+	size_t len;
+
+	for (int i = 0; i < NBANKS; i++)
+		if (tpm2_hash(banks[i], p, n, d[i], &len) != 0)
+			die("hash");
+}
+
+/* Queue one event: extended with d[] at pcr, logged with logged[] at log_pcr. */
+static struct fwev *
+event_full(uint32_t pcr, uint32_t log_pcr, uint32_t type, const uint8_t *data,
+    size_t len, uint8_t d[NBANKS][32], uint8_t logged[NBANKS][32])
+{
+	struct fwev *e;
+
+	evs = xreallocarray(evs, nevs + 1, sizeof(*evs));
+	e = &evs[nevs++];
+	memset(e, 0, sizeof(*e));
+	e->pcr = pcr;
+	e->log_pcr = log_pcr;
+	e->type = type;
+	e->data = xmalloc(len > 0 ? len : 1);
+	memcpy(e->data, data, len);
+	e->len = len;
+	memcpy(e->ext, d, sizeof(e->ext));
+	memcpy(e->logged, logged, sizeof(e->logged));
+	e->do_log = cur_mode != M_EXTEND;
+	e->do_ext = cur_mode != M_LOG && pcr < TPM2_PCR_COUNT && type != EV_NO_ACTION;
+	return e;
+}
+
 static void
 event_with(uint32_t pcr, uint32_t type, const uint8_t *data, size_t len,
-    uint8_t d[2][32], uint8_t logged[2][32])
+    uint8_t d[NBANKS][32], uint8_t logged[NBANKS][32])
 {
-	const uint8_t *ext[2] = { d[0], d[1] };
-
-	le32(&out, pcr);
-	le32(&out, type);
-	le32(&out, 2);
-	for (int i = 0; i < 2; i++) {
-		le16(&out, banks[i]);
-		buf_put(&out, logged[i], tpm2_hash_by_alg(banks[i])->size);
-	}
-	le32(&out, (uint32_t)len);
-	buf_put(&out, data, len);
-	if (!no_extend && tpm_pcr_extend(&tpm, pcr, banks, ext, 2) != 0)
-		die("extend");
+	(void)event_full(pcr, pcr, type, data, len, d, logged);
 }
 
 /* An event whose digests are the hashes of its data. */
 static void
 event(uint32_t pcr, uint32_t type, const uint8_t *data, size_t len)
 {
-	uint8_t d[2][32];
-	size_t n;
+	uint8_t d[NBANKS][32];
 
-	for (int i = 0; i < 2; i++)
-		if (tpm2_hash(banks[i], data, len, d[i], &n) != 0)
-			die("hash");
+	hash_all(data, len, d);
 	event_with(pcr, type, data, len, d, d);
 }
 
@@ -114,19 +196,33 @@ utf16(struct buf *b, const char *s)
 		le16(b, (uint16_t)(unsigned char)*s);
 }
 
+static void
+var_data(struct buf *v, const uint8_t guid[16], const char *name,
+    const uint8_t *val, size_t len)
+{
+	buf_put(v, guid, 16);
+	le64(v, strlen(name));
+	le64(v, len);
+	utf16(v, name);
+	buf_put(v, val, len);
+}
+
 /* UEFI_VARIABLE_DATA for an EV_EFI_VARIABLE_DRIVER_CONFIG event in PCR 7. */
 static void
 variable(const uint8_t guid[16], const char *name, const uint8_t *val, size_t len)
 {
+	uint8_t d[NBANKS][32];
+	uint32_t log_pcr = 7;
 	struct buf v;
 
 	buf_init(&v);
-	buf_put(&v, guid, 16);
-	le64(&v, strlen(name));
-	le64(&v, len);
-	utf16(&v, name);
-	buf_put(&v, val, len);
-	event(7, EV_EFI_VARIABLE_DRIVER_CONFIG, v.d, v.len);
+	var_data(&v, guid, name, val, len);
+	hash_all(v.d, v.len, d);
+	if (moved_var != NULL && strcmp(moved_var, name) == 0)
+		log_pcr = moved_pcr;
+	if (tamper_pk && strcmp(name, "PK") == 0)
+		v.d[v.len - 1] ^= 0x5a;	/* the log's bytes, not the digest */
+	(void)event_full(7, log_pcr, EV_EFI_VARIABLE_DRIVER_CONFIG, v.d, v.len, d, d);
 	buf_free(&v);
 }
 
@@ -145,51 +241,72 @@ siglist(struct buf *b, const uint8_t type[16], const uint8_t *const *sigs,
 	}
 }
 
+/* An EFI_SIGNATURE_LIST of one stand-in X.509 certificate named who. */
 static void
-key_db(const uint8_t guid[16], const char *name)
+cert_list(struct buf *b, const char *who)
 {
-	struct buf v;
 	char cert[64];
 	const uint8_t *p = (const uint8_t *)cert;
 
 	/* Stand-in certificate bytes: policies hash what the list holds. */
 	memset(cert, 0, sizeof(cert));
-	snprintf(cert, sizeof(cert), "assay test %s certificate", name);
+	snprintf(cert, sizeof(cert), "assay test %s certificate", who);
+	siglist(b, cert_x509, &p, 1, sizeof(cert));
+}
+
+static void
+key_db(const uint8_t guid[16], const char *name)
+{
+	struct buf v;
+
 	buf_init(&v);
-	siglist(&v, cert_x509, &p, 1, sizeof(cert));
+	cert_list(&v, name);
 	variable(guid, name, v.d, v.len);
 	buf_free(&v);
 }
 
+/* APP or APP=SHOWN: the TPM gets APP's digest, the log shows SHOWN. */
 static void
-app(const char *name)
+app(const char *spec)
 {
-	uint8_t d[2][32], logged[2][32];
-	struct buf v;
-	char *s = xasprintf("app:%s", name);
-	size_t n;
+	uint8_t d[NBANKS][32], logged[NBANKS][32];
+	const char *eq = strchr(spec, '=');
+	char *real = eq != NULL ? xstrndup(spec, (size_t)(eq - spec)) : xstrdup(spec);
+	const char *shown = eq != NULL ? eq + 1 : spec;
+	char *s, *path;
+	struct buf v, dp;
 
-	for (int i = 0; i < 2; i++)
-		if (tpm2_hash(banks[i], s, strlen(s), d[i], &n) != 0)
-			die("hash");
-	memcpy(logged, d, sizeof(d));
+	s = xasprintf("app:%s", real);
+	hash_all(s, strlen(s), d);
+	free(s);
+	s = xasprintf("app:%s", shown);
+	hash_all(s, strlen(s), logged);
+	free(s);
 	if (tamper && !tampered++)
 		logged[1][0] ^= 0xff;
+	/* Device path: one media file path node (UTF-16, NUL) and the end node. */
+	path = xasprintf("\\EFI\\%s.efi", shown);
+	buf_init(&dp);
+	buf_put(&dp, "\x04\x04", 2);
+	le16(&dp, (uint16_t)(4 + 2 * (strlen(path) + 1)));
+	utf16(&dp, path);
+	le16(&dp, 0);
+	buf_put(&dp, "\x7f\xff\x04\x00", 4);
 	buf_init(&v);
 	le64(&v, 0x7f000000);		/* ImageLocationInMemory */
 	le64(&v, 0x100000);		/* ImageLengthInMemory */
 	le64(&v, 0);			/* ImageLinkTimeAddress */
-	le64(&v, strlen(name) + 4);	/* LengthOfDevicePath: a vendor node stand-in */
-	buf_put(&v, "\x04\x04", 2);	/* media, file path */
-	le16(&v, (uint16_t)(strlen(name) + 4));
-	buf_put(&v, name, strlen(name));
+	le64(&v, dp.len);		/* LengthOfDevicePath */
+	buf_put(&v, dp.d, dp.len);
 	event_with(4, EV_EFI_BOOT_SERVICES_APPLICATION, v.d, v.len, d, logged);
 	buf_free(&v);
-	free(s);
+	buf_free(&dp);
+	free(path);
+	free(real);
 }
 
 static void
-spec_id(void)
+spec_id(struct buf *out)
 {
 	struct buf e;
 	static const uint8_t zeros[20];
@@ -198,33 +315,213 @@ spec_id(void)
 	buf_put(&e, "Spec ID Event03", 16);
 	le32(&e, 0);			/* platformClass: client */
 	buf_put(&e, "\x00\x02\x00\x02", 4);	/* 2.0 errata 0, UINTN = 8 bytes */
-	le32(&e, 2);
-	for (int i = 0; i < 2; i++) {
+	le32(&e, NBANKS);
+	for (int i = 0; i < NBANKS; i++) {
 		le16(&e, banks[i]);
 		le16(&e, (uint16_t)tpm2_hash_by_alg(banks[i])->size);
 	}
 	buf_put(&e, "\x00", 1);		/* no vendor info */
-	le32(&out, 0);
-	le32(&out, EV_NO_ACTION);
-	buf_put(&out, zeros, 20);
-	le32(&out, (uint32_t)e.len);
-	buf_put(&out, e.d, e.len);
+	le32(out, 0);
+	le32(out, EV_NO_ACTION);
+	buf_put(out, zeros, 20);
+	le32(out, (uint32_t)e.len);
+	buf_put(out, e.d, e.len);
 	buf_free(&e);
+}
+
+static void
+write_event(struct buf *out, const struct fwev *e)
+{
+	le32(out, e->log_pcr);
+	le32(out, e->type);
+	le32(out, NBANKS);
+	for (int i = 0; i < NBANKS; i++) {
+		le16(out, banks[i]);
+		buf_put(out, e->logged[i], tpm2_hash_by_alg(banks[i])->size);
+	}
+	le32(out, (uint32_t)e->len);
+	buf_put(out, e->data, e->len);
+}
+
+static uint32_t
+parse_u32(const char *s, const char *what)
+{
+	char *end;
+	unsigned long long v;
+
+	v = strtoull(s, &end, 0);
+	if (*s == '\0' || *end != '\0' || v > 0xffffffffull)
+		dief(what, s);
+	return (uint32_t)v;
+}
+
+static uint32_t
+parse_type(const char *s)
+{
+	static const uint32_t known[] = {
+		EV_PREBOOT_CERT, EV_POST_CODE, EV_NO_ACTION, EV_SEPARATOR,
+		EV_ACTION, EV_EVENT_TAG, EV_S_CRTM_CONTENTS, EV_S_CRTM_VERSION,
+		EV_CPU_MICROCODE, EV_PLATFORM_CONFIG_FLAGS, EV_TABLE_OF_DEVICES,
+		EV_COMPACT_HASH, EV_IPL, EV_IPL_PARTITION_DATA, EV_NONHOST_CODE,
+		EV_NONHOST_CONFIG, EV_NONHOST_INFO, EV_OMIT_BOOT_DEVICE_EVENTS,
+		EV_EFI_VARIABLE_DRIVER_CONFIG, EV_EFI_VARIABLE_BOOT,
+		EV_EFI_BOOT_SERVICES_APPLICATION, EV_EFI_BOOT_SERVICES_DRIVER,
+		EV_EFI_RUNTIME_SERVICES_DRIVER, EV_EFI_GPT_EVENT, EV_EFI_ACTION,
+		EV_EFI_PLATFORM_FIRMWARE_BLOB, EV_EFI_HANDOFF_TABLES,
+		EV_EFI_PLATFORM_FIRMWARE_BLOB2, EV_EFI_HANDOFF_TABLES2,
+		EV_EFI_VARIABLE_BOOT2, EV_EFI_HCRTM_EVENT,
+		EV_EFI_VARIABLE_AUTHORITY, EV_EFI_SPDM_FIRMWARE_BLOB,
+		EV_EFI_SPDM_FIRMWARE_CONFIG,
+	};
+	const char *nm;
+
+	if (strncmp(s, "0x", 2) == 0 || strncmp(s, "0X", 2) == 0)
+		return parse_u32(s, "-e type");
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if ((nm = eventlog_type_name(known[i])) != NULL && strcmp(nm, s) == 0)
+			return known[i];
+	dief("-e: unknown event type", s);
+}
+
+/* -e [pcr=N,][type=T,][mode=M,]KIND=TEXT */
+static void
+extra_event(const char *spec)
+{
+	uint32_t pcr = 0, type = 0;
+	int have_pcr = 0, have_type = 0, mode = M_BOTH;
+	const char *p = spec, *comma, *text;
+	uint8_t d[NBANKS][32], h[NBANKS][32];
+	struct buf v;
+	char *s;
+
+	for (;;) {
+		if (strncmp(p, "pcr=", 4) == 0 || strncmp(p, "type=", 5) == 0 ||
+		    strncmp(p, "mode=", 5) == 0) {
+			if ((comma = strchr(p, ',')) == NULL)
+				dief("-e: no KIND=TEXT", spec);
+			s = xstrndup(p, (size_t)(comma - p));
+			if (s[0] == 'p') {
+				pcr = parse_u32(s + 4, "-e pcr");
+				have_pcr = 1;
+			} else if (s[0] == 't') {
+				type = parse_type(s + 5);
+				have_type = 1;
+			} else if (strcmp(s + 5, "both") == 0)
+				mode = M_BOTH;
+			else if (strcmp(s + 5, "log") == 0)
+				mode = M_LOG;
+			else if (strcmp(s + 5, "extend") == 0)
+				mode = M_EXTEND;
+			else
+				dief("-e: mode is both, log or extend", s);
+			free(s);
+			p = comma + 1;
+			continue;
+		}
+		break;
+	}
+	if ((text = strchr(p, '=')) == NULL)
+		dief("-e: no KIND=TEXT", spec);
+	text++;
+	buf_init(&v);
+#define KIND(k)	(strncmp(p, k "=", sizeof(k)) == 0)
+	if (KIND("loadopts")) {
+		static const char nm[] = "LOADED_IMAGE::LoadOptions";
+		struct buf u;
+
+		le32(&v, EL_TAG_LOAD_OPTIONS);
+		le32(&v, sizeof(nm));
+		buf_put(&v, nm, sizeof(nm));
+		buf_init(&u);
+		utf16(&u, text);
+		le16(&u, 0);
+		hash_all(u.d, u.len, d);
+		buf_free(&u);
+		if (!have_pcr)
+			pcr = 9;
+		if (!have_type)
+			type = EV_EVENT_TAG;
+	} else {
+		if (KIND("cmdline")) {
+			s = xasprintf("kernel_cmdline: %s", text);
+			buf_put(&v, s, strlen(s) + 1);
+			free(s);
+			pcr = have_pcr ? pcr : 8;
+			type = have_type ? type : EV_IPL;
+		} else if (KIND("ipl")) {
+			buf_put(&v, text, strlen(text) + 1);
+			pcr = have_pcr ? pcr : 14;
+			type = have_type ? type : EV_IPL;
+		} else if (KIND("utf16")) {
+			utf16(&v, text);
+			pcr = have_pcr ? pcr : 12;
+			type = have_type ? type : EV_IPL;
+		} else if (KIND("action")) {
+			buf_put(&v, text, strlen(text));
+			pcr = have_pcr ? pcr : 5;
+			type = have_type ? type : EV_EFI_ACTION;
+		} else if (KIND("var")) {
+			const char *c = strchr(text, ':');
+			char *name;
+			uint8_t b;
+			struct buf val;
+
+			if (c == NULL)
+				dief("-e var=NAME:VALUE", text);
+			name = xstrndup(text, (size_t)(c - text));
+			buf_init(&val);
+			if (strcmp(name, "SecureBoot") == 0) {
+				b = (uint8_t)(strcmp(c + 1, "0") != 0);
+				buf_put(&val, &b, 1);
+			} else
+				cert_list(&val, c + 1);
+			var_data(&v, strcmp(name, "db") == 0 || strcmp(name, "dbx") == 0 ?
+			    efi_secdb : efi_global, name, val.d, val.len);
+			buf_free(&val);
+			free(name);
+			pcr = have_pcr ? pcr : 7;
+			type = have_type ? type : EV_EFI_VARIABLE_DRIVER_CONFIG;
+		} else if (KIND("data")) {
+			buf_put(&v, text, strlen(text));
+			pcr = have_pcr ? pcr : 0;
+			type = have_type ? type : EV_POST_CODE;
+		} else
+			dief("-e: unknown KIND (loadopts, cmdline, ipl, utf16, "
+			    "action, var, data)", p);
+		hash_all(v.d, v.len, d);
+	}
+#undef KIND
+	memcpy(h, d, sizeof(h));
+	cur_mode = mode;
+	event_with(pcr, type, v.d, v.len, d, h);
+	cur_mode = M_BOTH;
+	buf_free(&v);
+}
+
+static int
+in_list(const uint32_t *l, size_t n, uint32_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i] == v)
+			return 1;
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *path = NULL, *cmdline = NULL, *apps[16];
+	const char *path = NULL, *cmdline = NULL, *apps[16], *extras[MAXLIST];
+	uint32_t drop[MAXLIST], swap[MAXLIST], dup[MAXLIST];
+	size_t ndrop = 0, nswap = 0, ndup = 0, nextras = 0, cut = 0;
 	uint8_t *dbx[16], sb = 1;
 	static const uint8_t sep[4];
-	size_t napps = 0, ndbx = 0, n;
-	struct buf v;
+	size_t napps = 0, ndbx = 0, n, *order, nord = 0;
+	struct buf v, out;
+	char *tmp, *colon;
 	FILE *f;
 	int ch;
 
-	buf_init(&out);
-	while ((ch = getopt(argc, argv, "t:o:s:c:a:x:Tn")) != -1) {
+	while ((ch = getopt(argc, argv, "t:o:s:c:a:x:TnBe:D:O:U:C:V:k")) != -1) {
 		switch (ch) {
 		case 't': tpm.tcti = optarg; break;
 		case 'o': path = optarg; break;
@@ -235,22 +532,54 @@ main(int argc, char **argv)
 				apps[napps++] = optarg;
 			break;
 		case 'x':
-			if (ndbx < 16 && (hex_decode_alloc(optarg, 32, &dbx[ndbx], &n) != 0 ||
-			    n != 32))
+			if (ndbx == 16)
+				dief("too many", "-x");
+			if (hex_decode_alloc(optarg, 32, &dbx[ndbx], &n) != 0 ||
+			    n != 32)
 				die("-x wants 64 hex digits");
 			ndbx++;
 			break;
 		case 'T': tamper = 1; break;
 		case 'n': no_extend = 1; break;
+		case 'B': base_logonly = 1; break;
+		case 'e':
+			if (nextras == MAXLIST)
+				dief("too many", "-e");
+			extras[nextras++] = optarg;
+			break;
+		case 'D':
+			if (ndrop == MAXLIST)
+				dief("too many", "-D");
+			drop[ndrop++] = parse_u32(optarg, "-D wants a PCR");
+			break;
+		case 'O':
+			if (nswap == MAXLIST)
+				dief("too many", "-O");
+			swap[nswap++] = parse_u32(optarg, "-O wants a PCR");
+			break;
+		case 'U':
+			if (ndup == MAXLIST)
+				dief("too many", "-U");
+			dup[ndup++] = parse_u32(optarg, "-U wants a PCR");
+			break;
+		case 'C': cut = parse_u32(optarg, "-C wants a byte count"); break;
+		case 'V':
+			if ((colon = strchr(optarg, ':')) == NULL)
+				dief("-V wants VAR:PCR", optarg);
+			moved_var = xstrndup(optarg, (size_t)(colon - optarg));
+			moved_pcr = parse_u32(colon + 1, "-V wants VAR:PCR");
+			break;
+		case 'k': tamper_pk = 1; break;
 		default: goto usage;
 		}
 	}
-	if (path == NULL || (tpm.tcti == NULL && !no_extend))
+	if (path == NULL || optind != argc || (tpm.tcti == NULL && !no_extend))
 		goto usage;
 	setenv("TSS2_LOG", "all+NONE", 0);
 	tpm.ak_alg = TPM2_ALG_ECC;
 
-	spec_id();
+	/* The standard boot. */
+	cur_mode = base_logonly ? M_LOG : M_BOTH;
 	buf_init(&v);
 	utf16(&v, "1.0");
 	event(0, EV_S_CRTM_VERSION, v.d, v.len);
@@ -276,17 +605,83 @@ main(int argc, char **argv)
 		event(8, EV_IPL, (const uint8_t *)s, strlen(s) + 1);
 		free(s);
 	}
-	if ((f = fopen(path, "wb")) == NULL || fwrite(out.d, 1, out.len, f) != out.len ||
-	    fclose(f) != 0) {
+	cur_mode = M_BOTH;
+	/* What comes after it (or what the attacker appends). */
+	for (size_t i = 0; i < nextras; i++)
+		extra_event(extras[i]);
+
+	/* The log as written: drops, swaps, duplicates. */
+	order = xcalloc(2 * nevs + 1, sizeof(*order));
+	for (size_t i = 0; i < nevs; i++) {
+		if (!evs[i].do_log || in_list(drop, ndrop, evs[i].log_pcr))
+			continue;
+		order[nord++] = i;
+		if (in_list(dup, ndup, evs[i].log_pcr)) {
+			order[nord++] = i;	/* the first one only */
+			for (size_t k = 0; k < ndup; k++)
+				if (dup[k] == evs[i].log_pcr)
+					dup[k] = 0xfffffffeu;
+		}
+	}
+	for (size_t k = 0; k < nswap; k++) {
+		size_t a = nord, b = nord, t;
+
+		for (size_t i = 0; i < nord; i++) {
+			if (evs[order[i]].log_pcr != swap[k])
+				continue;
+			if (a == nord)
+				a = i;
+			else {
+				b = i;
+				break;
+			}
+		}
+		if (b == nord)
+			dief("-O: fewer than two logged events in PCR", "");
+		t = order[a];
+		order[a] = order[b];
+		order[b] = t;
+	}
+	buf_init(&out);
+	spec_id(&out);
+	for (size_t i = 0; i < nord; i++)
+		write_event(&out, &evs[order[i]]);
+	if (cut > 0) {
+		if (cut >= out.len)
+			dief("-C: the log is shorter than that", "");
+		out.len -= cut;
+	}
+	tmp = xasprintf("%s.tmp", path);
+	if ((f = fopen(tmp, "wb")) == NULL || fwrite(out.d, 1, out.len, f) != out.len ||
+	    fclose(f) != 0 || rename(tmp, path) != 0) {
 		perror(path);
 		return 1;
 	}
+	free(tmp);
+
+	/* The TPM: after the log, so that a reader never sees an extend the
+	 * log it can fetch does not explain yet (post-boot appends). */
+	for (size_t i = 0; i < nevs && !no_extend; i++) {
+		const uint8_t *ext[NBANKS] = { evs[i].ext[0], evs[i].ext[1] };
+
+		if (evs[i].do_ext &&
+		    tpm_pcr_extend(&tpm, evs[i].pcr, banks, ext, NBANKS) != 0)
+			die("extend");
+	}
+	for (size_t i = 0; i < nevs; i++)
+		free(evs[i].data);
+	free(evs);
+	free(order);
 	for (size_t i = 0; i < ndbx; i++)
 		free(dbx[i]);
 	buf_free(&out);
 	return 0;
  usage:
 	fprintf(stderr, "usage: fw_eventlog -t TCTI -o LOG [-s 0|1] [-c CMDLINE] "
-	    "[-a APP]... [-x DBXHEX]... [-T] [-n]\n");
+	    "[-a APP[=SHOWN]]... [-x DBXHEX]... [-T] [-n] [-B]\n"
+	    "                   [-e [pcr=N,][type=T,][mode=both|log|extend,]"
+	    "KIND=TEXT]...\n"
+	    "                   [-D PCR]... [-O PCR]... [-U PCR]... [-C BYTES] "
+	    "[-V VAR:PCR] [-k]\n");
 	return 2;
 }
