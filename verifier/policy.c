@@ -47,6 +47,7 @@ struct policy {
 	struct policy_pcr	 pcr[TPM2_PCR_COUNT];
 	struct ima_policy	*ima;		/* NULL without an ima: section */
 	struct mb_policy	*mb;		/* NULL without measured_boot: */
+	int			 allow_sha1;	/* bank: sha1 explicitly accepted */
 };
 
 /* The banks a policy may name (the PC client banks a quote can carry). */
@@ -73,6 +74,7 @@ typedef int (*section_fn)(struct pctx *, yaml_node_t *, yaml_node_t *);
 
 static int parse_name(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_bank(struct pctx *, yaml_node_t *, yaml_node_t *);
+static int parse_allow_sha1(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_pcrs(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_description(struct pctx *, yaml_node_t *, yaml_node_t *);
 static int parse_measured_boot(struct pctx *, yaml_node_t *, yaml_node_t *);
@@ -87,6 +89,7 @@ static const struct {
 	section_fn	 parse;
 } sections[] = {
 	{ "name", parse_name },
+	{ "allow_sha1", parse_allow_sha1 },
 	{ "bank", parse_bank },
 	{ "description", parse_description },
 	{ "pcrs", parse_pcrs },
@@ -156,6 +159,12 @@ parse_bank(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 		return r;
 	for (i = 0; i < sizeof(banks) / sizeof(banks[0]); i++) {
 		if (strcmp(banks[i].name, s) == 0) {
+			/* SHA-1 collisions would bind forged facts to the quote. */
+			if (banks[i].alg == TPM2_ALG_SHA1 && !cx->p->allow_sha1)
+				return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: bank "
+				    "sha1 binds evidence by SHA-1 only; use sha256, or "
+				    "set 'allow_sha1: true' for TPMs without it",
+				    policy_yaml_line(v));
 			cx->p->bank = banks[i].alg;
 			cx->p->dlen = banks[i].size;
 			return ASSAY_OK;
@@ -163,6 +172,22 @@ parse_bank(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
 	}
 	return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: unknown bank (want "
 	    "sha1, sha256, sha384 or sha512)", policy_yaml_line(v));
+}
+
+static int
+parse_allow_sha1(struct pctx *cx, yaml_node_t *k, yaml_node_t *v)
+{
+	const char *s;
+	int r;
+
+	if ((r = policy_yaml_scalar(v, "allow_sha1", &s)) != 0)
+		return r;
+	if (strcmp(s, "true") == 0)
+		cx->p->allow_sha1 = 1;
+	else if (strcmp(s, "false") != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: allow_sha1 must "
+		    "be true or false", policy_yaml_line(v));
+	return ASSAY_OK;
 }
 
 /* "0".."23", decimal digits only. */

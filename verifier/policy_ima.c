@@ -611,6 +611,31 @@ sec_unknown(struct icx *cx)
 	return ASSAY_OK;
 }
 
+static int
+sec_legacy_extend(struct icx *cx)
+{
+	const char *s;
+	size_t n;
+	int r;
+
+	if ((r = ev_scalar(cx, "legacy_sha1_extend", &s, &n)) != 0)
+		return r;
+	if (strcmp(s, "true") == 0)
+		cx->p->legacy_extend = 1;
+	else if (strcmp(s, "false") == 0)
+		cx->p->legacy_extend = 0;
+	else
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
+		    "legacy_sha1_extend must be true or false", ev_line(cx));
+	return ASSAY_OK;
+}
+
+int
+ima_policy_legacy_extend(const struct ima_policy *p)
+{
+	return p->legacy_extend;
+}
+
 static const struct {
 	const char	*key;
 	int		(*parse)(struct icx *);
@@ -621,6 +646,7 @@ static const struct {
 	{ "keys", sec_keys },
 	{ "require_signature", sec_require_signature },
 	{ "unknown", sec_unknown },
+	{ "legacy_sha1_extend", sec_legacy_extend },
 	{ "buffers", sec_buffers },
 };
 #define NKEYS	(sizeof(keys_table) / sizeof(keys_table[0]))

@@ -54,6 +54,8 @@ void	ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
 
 /* The policy's ima: section, NULL without one (also declared in policy.h). */
 const struct ima_policy *policy_ima(const struct policy *p);
+/* Whether the policy accepts PCR 10 extended the pre-5.8 way (SHA-1). */
+int	ima_policy_legacy_extend(const struct ima_policy *p);
 
 /* Figures for tools and benchmarks. */
 struct ima_policy_stats {

@@ -68,6 +68,7 @@ struct ima_policy {
 	size_t		 nkeys;
 	int		 require_sig;
 	int		 warn_unknown;
+	int		 legacy_extend;	/* accept the SHA-1-padded extend scheme */
 };
 
 int64_t	ima_pol_digest_find(const struct ima_policy *p, unsigned ai,

@@ -124,6 +124,12 @@ check_keydb(const struct mb_list *l, const struct el_var *v, const char *id,
 
 	if (!l->set || !var_usable(v, id, var, vd))
 		return;
+	if (l->n > 0 && v->data.len == 0) {
+		/* Setup mode: the OS may write PK, KEK, db and dbx itself. */
+		verdict_fail(vd, id, "%s is empty (setup mode), the policy "
+		    "expects its keys", var);
+		return;
+	}
 	memset(&w, 0, sizeof(w));
 	w.allow = l;
 	w.id = id;

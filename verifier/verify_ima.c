@@ -27,12 +27,12 @@ static const char *const scheme_names[] = {
 };
 
 void
-ima_state_reset(struct ima_state *s, uint16_t bank)
+ima_state_reset(struct ima_state *s, uint16_t bank, int scheme)
 {
 	uint16_t ba = s->ba_alg;	/* what boot_aggregate uses survives reboots */
 
 	memset(s, 0, sizeof(*s));
-	ima_replay_init(&s->rp, bank, IMA_EXTEND_AUTO);
+	ima_replay_init(&s->rp, bank, scheme);
 	s->ba_alg = ba;
 	s->valid = 1;
 }
@@ -175,23 +175,33 @@ stage_ima(struct verify_job *j, const struct evidence_doc *d)
 	const uint8_t *quoted;
 	size_t accepted = 0, bad = (size_t)-1, first;
 	char label[256], *hex;
-	int fresh;
+	int fresh, scheme, restart;
 
 	if (ip == NULL || h == NULL)
 		return;
-	if (!st.valid || j->qres.rebooted || st.rp.bank != bank)
-		ima_state_reset(&st, bank);
+	/*
+	 * Pre-5.8 kernels extend other banks with the zero-padded SHA-1
+	 * template hash: PCR 10 then binds entries by SHA-1 only, so that
+	 * scheme is taken only where the policy accepts it.
+	 */
+	scheme = ima_policy_legacy_extend(ip) ? IMA_EXTEND_AUTO :
+	    IMA_EXTEND_BANK_HASH;
+	/* A new boot, another bank or a scheme no longer accepted: restart. */
+	restart = !st.valid || j->qres.rebooted || st.rp.bank != bank ||
+	    (scheme != IMA_EXTEND_AUTO && st.rp.scheme != scheme);
+	if (restart)
+		ima_state_reset(&st, bank, scheme);
 	if (!d->has_ima) {
 		verdict_fail(&j->verdict, "ima.format", "the agent sent no IMA "
 		    "measurement list (IMA off, or the agent's ima.path unreadable)");
 		return;
 	}
 	if (d->ima_from != st.rp.count) {
-		if (j->qres.rebooted || !j->ima_in.valid) {
-			/* New boot: ask for the list from its start. */
+		if (restart) {
+			/* New boot (or state): ask for the list from its start. */
 			j->retry = 1;
 			snprintf(j->retry_reason, sizeof(j->retry_reason),
-			    "TPM reset: IMA list restarts");
+			    "IMA list restarts (TPM reset, new bank or scheme)");
 			j->ima_out = st;
 			return;
 		}
@@ -248,7 +258,7 @@ stage_ima(struct verify_job *j, const struct evidence_doc *d)
 	if (fresh && accepted > 0) {
 		if (check_boot_aggregate(j, d, &l.e[0], &st) != 0) {
 			/* Keep the learned bank, not the replay: redo next round. */
-			ima_state_reset(&j->ima_out, bank);
+			ima_state_reset(&j->ima_out, bank, scheme);
 			j->ima_out.ba_alg = st.ba_alg;
 			goto out;
 		}

@@ -20,7 +20,8 @@ struct ima_state {
 struct verify_job;
 struct evidence_doc;
 
-void	ima_state_reset(struct ima_state *s, uint16_t bank);
+/* Fresh state for bank; scheme: IMA_EXTEND_AUTO or one fixed scheme. */
+void	ima_state_reset(struct ima_state *s, uint16_t bank, int scheme);
 /* JSON text for agent_rec.verify_state; caller frees. */
 char	*ima_state_to_json(const struct ima_state *s);
 /* NULL or malformed text gives an invalid (start over) state. */

@@ -174,7 +174,7 @@ START_TEST(policy_other_banks_use_their_digest_length)
 	ck_assert_uint_eq(policy_bank(p), TPM2_ALG_SHA384);
 	policy_unref(p);
 	/* bank: after pcrs: still decides the length */
-	snprintf(text, sizeof(text), "name: x\npcrs: {0: %s}\nbank: sha1\n",
+	snprintf(text, sizeof(text), "name: x\npcrs: {0: %s}\nallow_sha1: true\nbank: sha1\n",
 	    hexrep(h, 20, 0xab));
 	p = compile_ok(text);
 	ck_assert_uint_eq(policy_bank(p), TPM2_ALG_SHA1);
@@ -282,15 +282,24 @@ START_TEST(policy_uppercase_hex_accepted)
 }
 END_TEST
 
+START_TEST(policy_sha1_bank_needs_explicit_consent)
+{
+	ck_assert_int_eq(compile_err("name: x\nbank: sha1\n", NULL), ASSAY_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(assay_err_detail(), "allow_sha1"));
+	ck_assert_int_eq(compile_err("name: x\nallow_sha1: maybe\n", NULL),
+	    ASSAY_ERR_CONFIG);
+}
+END_TEST
+
 START_TEST(policy_wrong_digest_length_for_bank_rejected)
 {
 	char text[256];
 
-	snprintf(text, sizeof(text), "name: x\nbank: sha1\npcrs:\n  0: %s\n",
+	snprintf(text, sizeof(text), "name: x\nallow_sha1: true\nbank: sha1\npcrs:\n  0: %s\n",
 	    H32(0x01));
 	ck_assert_int_eq(compile_err(text, NULL), ASSAY_ERR_CONFIG);
 	ck_assert_str_eq(assay_err_detail(),
-	    "line 4: PCR 0 value has 64 hex digits, sha1 needs 40");
+	    "line 5: PCR 0 value has 64 hex digits, sha1 needs 40");
 }
 END_TEST
 
@@ -354,7 +363,7 @@ END_TEST
 START_TEST(policy_ima_section_compiles)
 {
 	struct policy *p = NULL;
-	static const char y[] = "name: x\nima:\n  unknown: fail\nbank: sha1\n";
+	static const char y[] = "name: x\nima:\n  unknown: fail\nallow_sha1: true\nbank: sha1\n";
 
 	ck_assert_int_eq(policy_compile(y, sizeof(y) - 1, NULL, &p), ASSAY_OK);
 	ck_assert_ptr_nonnull(policy_ima(p));
@@ -477,7 +486,7 @@ START_TEST(policy_selection_is_0_to_10_plus_pinned)
 	ck_assert_uint_eq(sel.bank[0].hash, TPM2_ALG_SHA256);
 	ck_assert_uint_eq(sel.bank[0].mask, 0x7ffu | (1u << 14));
 	policy_unref(p);
-	p = compile_ok("name: x\nbank: sha1\n");
+	p = compile_ok("name: x\nallow_sha1: true\nbank: sha1\n");
 	policy_selection(p, &sel);
 	ck_assert_uint_eq(sel.bank[0].hash, TPM2_ALG_SHA1);
 	ck_assert_uint_eq(sel.bank[0].mask, 0x7ffu);
@@ -547,6 +556,7 @@ main(void)
 	tcase_add_test(tc, policy_bad_hex_rejected);
 	tcase_add_test(tc, policy_uppercase_hex_accepted);
 	tcase_add_test(tc, policy_wrong_digest_length_for_bank_rejected);
+	tcase_add_test(tc, policy_sha1_bank_needs_explicit_consent);
 	tcase_add_test(tc, policy_pcr_24_rejected);
 	tcase_add_test(tc, policy_non_numeric_pcr_rejected);
 	tcase_add_test(tc, policy_duplicate_pcr_rejected);

@@ -379,6 +379,22 @@ START_TEST(path_relabelled_ima_buf_is_judged_as_a_file)
 }
 END_TEST
 
+/* The pre-5.8 SHA-1-padded extend binds by SHA-1: only on request. */
+START_TEST(legacy_sha1_extend_is_opt_in)
+{
+	struct policy *p = NULL;
+	static const char on[] = "name: t\nima:\n  legacy_sha1_extend: true\n";
+	static const char off[] = "name: t\nima:\n  unknown: warn\n";
+
+	ck_assert_int_eq(policy_compile(on, sizeof(on) - 1, NULL, &p), ASSAY_OK);
+	ck_assert_int_eq(ima_policy_legacy_extend(policy_ima(p)), 1);
+	policy_unref(p);
+	ck_assert_int_eq(policy_compile(off, sizeof(off) - 1, NULL, &p), ASSAY_OK);
+	ck_assert_int_eq(ima_policy_legacy_extend(policy_ima(p)), 0);
+	policy_unref(p);
+}
+END_TEST
+
 START_TEST(require_signature_without_signature_fails)
 {
 	struct fx f;
@@ -584,6 +600,7 @@ suite(void)
 	tcase_add_test(tc, buffer_allowlist_by_name);
 	tcase_add_test(tc, require_signature_without_signature_fails);
 	tcase_add_test(tc, violation_is_not_allowed);
+	tcase_add_test(tc, legacy_sha1_extend_is_opt_in);
 	tcase_add_test(tc, path_relabelled_ima_buf_is_judged_as_a_file);
 	tcase_add_test(tc, violation_renamed_into_an_exclude_still_fails);
 	tcase_add_test(tc, violation_relabelled_ima_buf_still_fails);

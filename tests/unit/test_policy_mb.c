@@ -103,7 +103,7 @@ START_TEST(mb_app_digest_must_be_policy_bank)
 	    "'sha1:a9993e364706816aba3e25717850c26c9cd0d89d': algorithm must "
 	    "be sha256");
 	/* In a sha1 policy the same entry is fine. */
-	policy_unref(compile_ok("name: t\nbank: sha1\nmeasured_boot:\n"
+	policy_unref(compile_ok("name: t\nallow_sha1: true\nbank: sha1\nmeasured_boot:\n"
 	    "  boot_apps: [\"sha1:a9993e364706816aba3e25717850c26c9cd0d89d\"]\n"));
 }
 END_TEST

@@ -210,6 +210,25 @@ START_TEST(mb_pk_rejects_unlisted_certificate)
 }
 END_TEST
 
+/* Setup mode (empty PK) never satisfies a policy that lists keys. */
+START_TEST(mb_empty_pk_fails_a_listed_pk)
+{
+	struct el_facts f;
+	struct verdict vd;
+	struct buf b;
+
+	buf_init(&b);
+	facts_init(&f);
+	var_set(&f.pk, &b);
+	vd = run("name: t\nmeasured_boot:\n  pk: [\"sha256:" SHA256_ABC
+	    "\"]\n", &f);
+	assert_one_failure(&vd, "eventlog.pk", "PK is empty (setup mode)");
+	vd = run("name: t\nmeasured_boot:\n  pk: []\n", &f);
+	assert_ok(&vd);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(mb_kek_must_be_measured)
 {
 	struct el_facts f;
@@ -660,6 +679,7 @@ main(void)
 	tcase_add_test(tc, mb_cmdline_every_measured_line_must_be_allowed);
 	tcase_add_test(tc, mb_cmdline_loadoptions_does_not_excuse_a_text_line);
 	tcase_add_test(tc, mb_repeated_variable_fails);
+	tcase_add_test(tc, mb_empty_pk_fails_a_listed_pk);
 	tcase_add_test(tc, mb_forbidden_action_found_by_its_digest);
 	tcase_add_test(tc, mb_cmdline_unverified_does_not_count);
 	tcase_add_test(tc, mb_cmdline_none_measured_fails);
