@@ -573,23 +573,30 @@ sec_keys(struct icx *cx)
 	return each_item(cx, "keys", item_key, NULL);
 }
 
+/* A true/false scalar into *out. */
 static int
-sec_require_signature(struct icx *cx)
+ev_bool(struct icx *cx, const char *key, int *out)
 {
 	const char *s;
 	size_t n;
 	int r;
 
-	if ((r = ev_scalar(cx, "require_signature", &s, &n)) != 0)
+	if ((r = ev_scalar(cx, key, &s, &n)) != 0)
 		return r;
 	if (strcmp(s, "true") == 0)
-		cx->p->require_sig = 1;
+		*out = 1;
 	else if (strcmp(s, "false") == 0)
-		cx->p->require_sig = 0;
+		*out = 0;
 	else
-		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-		    "require_signature must be true or false", ev_line(cx));
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be "
+		    "true or false", ev_line(cx), key);
 	return ASSAY_OK;
+}
+
+static int
+sec_require_signature(struct icx *cx)
+{
+	return ev_bool(cx, "require_signature", &cx->p->require_sig);
 }
 
 static int
@@ -614,20 +621,7 @@ sec_unknown(struct icx *cx)
 static int
 sec_legacy_extend(struct icx *cx)
 {
-	const char *s;
-	size_t n;
-	int r;
-
-	if ((r = ev_scalar(cx, "legacy_sha1_extend", &s, &n)) != 0)
-		return r;
-	if (strcmp(s, "true") == 0)
-		cx->p->legacy_extend = 1;
-	else if (strcmp(s, "false") == 0)
-		cx->p->legacy_extend = 0;
-	else
-		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-		    "legacy_sha1_extend must be true or false", ev_line(cx));
-	return ASSAY_OK;
+	return ev_bool(cx, "legacy_sha1_extend", &cx->p->legacy_extend);
 }
 
 int
