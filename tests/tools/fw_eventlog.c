@@ -5,28 +5,46 @@
  * events a measured-boot policy looks at, and extends the swtpm's PCRs
  * with the same digests.
  *
- *   fw_eventlog -t TCTI -o LOG [-s 0|1] [-c CMDLINE] [-a APP[=SHOWN]]...
+ *   fw_eventlog -t TCTI -o LOG [-s 0|1] [-c CMDLINE] [-G] [-a APP[=SHOWN]]...
  *               [-x DBXHEX]... [-T] [-n] [-B] [-e SPEC]... [-D PCR]...
  *               [-O PCR]... [-U PCR]... [-C BYTES] [-V VAR:PCR] [-k]
+ *               [-L SPEC]...
  *
  * The genuine boot:
  *   -s  SecureBoot value measured into PCR 7 (default 1)
- *   -c  kernel command line, measured GRUB-style as EV_IPL in PCR 8
+ *   -c  kernel command line, measured GRUB-style as EV_IPL in PCR 8: data
+ *       "kernel_cmdline: CMDLINE\0", digest = hash of all of it (label
+ *       and NUL included; real GRUB does not hash them, see -G)
+ *   -G  -c is measured the way real GRUB (2.04+) does it: first the
+ *       command event "grub_cmd: linux PATH ARGS\0" (digest = hash of
+ *       "linux PATH ARGS"), then "kernel_cmdline: CMDLINE\0" (digest =
+ *       hash of CMDLINE); both EV_IPL in PCR 8, label and NUL unhashed.
+ *       PATH and ARGS come from CMDLINE "BOOT_IMAGE=PATH ARGS" (GRUB
+ *       prepends BOOT_IMAGE=PATH); without it PATH is /vmlinuz and ARGS
+ *       all of CMDLINE
  *   -a  a boot application named APP (Authenticode digest = H("app:" APP),
  *       device path \EFI\APP.efi); APP=SHOWN extends APP's digest but logs
  *       SHOWN's digest and path (a log rewritten to show an allowed app)
  *   -x  a SHA-256 revocation in dbx
  *   -e  one more event after the standard ones (repeatable, in order):
- *         [pcr=N,][type=T,][mode=both|log|extend,]KIND=TEXT
+ *         [pcr=N,][type=T,][mode=both|log|extend,][bank=B,][repeat=R,]KIND=TEXT
  *       N decimal or 0x hex (0xffffffff, 16, 23, 24... allowed); T a TCG
  *       name (EV_IPL, EV_NO_ACTION, EV_EVENT_TAG, EV_EFI_ACTION...) or 0x
  *       hex; mode log = only written to the log, extend = only extended
  *       (a dropped event); events at PCR 24+ and EV_NO_ACTION events are
- *       never extended. KIND (default PCR and type in brackets):
+ *       never extended. bank=sha1 or bank=sha256: the event carries only
+ *       that bank's digest and only that bank is extended (the Spec ID
+ *       event still announces both). repeat=R queues R identical events.
+ *       KIND (default PCR and type in brackets):
  *         loadopts  Linux EFI stub EV_EVENT_TAG 0x8F3B22ED, data "tag id,
  *                   len, LOADED_IMAGE::LoadOptions\0", digest = hash of
  *                   TEXT in UTF-16LE with a terminating NUL   [9, EV_EVENT_TAG]
  *         cmdline   GRUB "kernel_cmdline: TEXT\0"              [8, EV_IPL]
+ *                   (digest = hash of all of it, as -c)
+ *         grub_cmdline  real GRUB "kernel_cmdline: TEXT\0", digest =
+ *                   hash of TEXT only (as -G)             [8, EV_IPL]
+ *         grub_cmd  real GRUB "grub_cmd: TEXT\0", digest = hash of TEXT
+ *                                                         [8, EV_IPL]
  *         ipl       "TEXT\0" (e.g. shim's MokList)             [14, EV_IPL]
  *         utf16     TEXT in UTF-16LE (systemd load options)    [12, EV_IPL]
  *         action    "TEXT" without NUL                         [5, EV_EFI_ACTION]
@@ -34,7 +52,7 @@
  *                   PK/KEK/db/dbx holding one stand-in certificate "assay
  *                   test VALUE certificate"       [7, EV_EFI_VARIABLE_DRIVER_CONFIG]
  *         data      "TEXT" without NUL                         [0, EV_POST_CODE]
- *       every digest but loadopts' is the bank hash of the event data.
+ *       every other digest is the bank hash of the event data.
  *
  * Attacks on the log (the TPM always gets the genuine extends):
  *   -T  the log carries another sha256 digest for the first application
@@ -50,6 +68,19 @@
  *       another PCR (still extended at 7)
  *   -k  the PK certificate bytes in the log are altered; its digests
  *       (logged and extended) are those of the genuine PK
+ *   -L  relabel one queued event (standard or -e) in the log only: what
+ *       is extended and the logged digests stay (repeatable, in order):
+ *         pcr=N[,nth=K][,type=T][,unlabel][,flip=OFF][,nul][,data=TEXT]
+ *       the K-th event (default 1; negative counts from the end: -1 is
+ *       the last) logged at PCR N, counting standard and -e events in
+ *       the order they are queued (PCR 7: SecureBoot, PK, KEK, db, dbx,
+ *       separator, then -e events; PCR 4: separator, then the -a apps;
+ *       PCR 8: the -c event(s), -G's grub_cmd first). Edits, applied in
+ *       this order: data=TEXT replaces the data with TEXT, no NUL (must
+ *       come last); unlabel keeps only what follows the first ": " of
+ *       the data, without a trailing NUL (a GRUB string becomes its hashed
+ *       text); nul appends a NUL; flip=OFF XORs data byte OFF with 0x01;
+ *       type=T writes type T (T as for -e).
  * The log is written to LOG.tmp and renamed, so a reader never sees half.
  */
 #include <stdio.h>
@@ -85,10 +116,12 @@ struct fwev {
 	uint8_t		 ext[NBANKS][32];	/* digests extended */
 	uint8_t		 logged[NBANKS][32];	/* digests written in the log */
 	int		 do_log, do_ext;
+	unsigned	 banks;		/* bit i: banks[i] logged and extended */
 };
 static struct fwev *evs;
 static size_t nevs;
 static int cur_mode = M_BOTH;	/* mode of the events being added */
+static unsigned cur_banks = (1u << NBANKS) - 1;	/* banks of the events being added */
 
 /* GUIDs in their in-memory (mixed-endian) byte order */
 static const uint8_t efi_global[16] = { 0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2,
@@ -168,6 +201,7 @@ event_full(uint32_t pcr, uint32_t log_pcr, uint32_t type, const uint8_t *data,
 	memcpy(e->ext, d, sizeof(e->ext));
 	memcpy(e->logged, logged, sizeof(e->logged));
 	e->do_log = cur_mode != M_EXTEND;
+	e->banks = cur_banks;
 	e->do_ext = cur_mode != M_LOG && pcr < TPM2_PCR_COUNT && type != EV_NO_ACTION;
 	return e;
 }
@@ -332,10 +366,16 @@ spec_id(struct buf *out)
 static void
 write_event(struct buf *out, const struct fwev *e)
 {
+	uint32_t n = 0;
+
+	for (int i = 0; i < NBANKS; i++)
+		n += (e->banks >> i) & 1u;
 	le32(out, e->log_pcr);
 	le32(out, e->type);
-	le32(out, NBANKS);
+	le32(out, n);
 	for (int i = 0; i < NBANKS; i++) {
+		if (!((e->banks >> i) & 1u))
+			continue;
 		le16(out, banks[i]);
 		buf_put(out, e->logged[i], tpm2_hash_by_alg(banks[i])->size);
 	}
@@ -383,12 +423,23 @@ parse_type(const char *s)
 	dief("-e: unknown event type", s);
 }
 
-/* -e [pcr=N,][type=T,][mode=M,]KIND=TEXT */
+/* A GRUB string: "LABEL TEXT\0" logged, TEXT hashed (as real GRUB does). */
+static void
+grub_string(struct buf *v, uint8_t d[NBANKS][32], const char *label,
+    const char *text)
+{
+	buf_put(v, label, strlen(label));
+	buf_put(v, text, strlen(text) + 1);
+	hash_all(text, strlen(text), d);
+}
+
+/* -e [pcr=N,][type=T,][mode=M,][bank=B,][repeat=R,]KIND=TEXT */
 static void
 extra_event(const char *spec)
 {
-	uint32_t pcr = 0, type = 0;
-	int have_pcr = 0, have_type = 0, mode = M_BOTH;
+	uint32_t pcr = 0, type = 0, repeat = 1;
+	int have_pcr = 0, have_type = 0, mode = M_BOTH, hashed = 0;
+	unsigned bmask = (1u << NBANKS) - 1;
 	const char *p = spec, *comma, *text;
 	uint8_t d[NBANKS][32], h[NBANKS][32];
 	struct buf v;
@@ -396,16 +447,27 @@ extra_event(const char *spec)
 
 	for (;;) {
 		if (strncmp(p, "pcr=", 4) == 0 || strncmp(p, "type=", 5) == 0 ||
-		    strncmp(p, "mode=", 5) == 0) {
+		    strncmp(p, "mode=", 5) == 0 || strncmp(p, "bank=", 5) == 0 ||
+		    strncmp(p, "repeat=", 7) == 0) {
 			if ((comma = strchr(p, ',')) == NULL)
 				dief("-e: no KIND=TEXT", spec);
 			s = xstrndup(p, (size_t)(comma - p));
-			if (s[0] == 'p') {
+			if (strncmp(s, "pcr=", 4) == 0) {
 				pcr = parse_u32(s + 4, "-e pcr");
 				have_pcr = 1;
-			} else if (s[0] == 't') {
+			} else if (strncmp(s, "type=", 5) == 0) {
 				type = parse_type(s + 5);
 				have_type = 1;
+			} else if (strncmp(s, "repeat=", 7) == 0) {
+				repeat = parse_u32(s + 7, "-e repeat");
+			} else if (strncmp(s, "bank=", 5) == 0) {
+				bmask = 0;
+				for (int i = 0; i < NBANKS; i++)
+					if (strcmp(s + 5,
+					    tpm2_hash_by_alg(banks[i])->name) == 0)
+						bmask = 1u << i;
+				if (bmask == 0)
+					dief("-e: bank is sha1 or sha256", s);
 			} else if (strcmp(s + 5, "both") == 0)
 				mode = M_BOTH;
 			else if (strcmp(s + 5, "log") == 0)
@@ -441,6 +503,13 @@ extra_event(const char *spec)
 			pcr = 9;
 		if (!have_type)
 			type = EV_EVENT_TAG;
+		hashed = 1;
+	} else if (KIND("grub_cmdline") || KIND("grub_cmd")) {
+		grub_string(&v, d, KIND("grub_cmd") ? "grub_cmd: " :
+		    "kernel_cmdline: ", text);
+		pcr = have_pcr ? pcr : 8;
+		type = have_type ? type : EV_IPL;
+		hashed = 1;
 	} else {
 		if (KIND("cmdline")) {
 			s = xasprintf("kernel_cmdline: %s", text);
@@ -486,16 +555,138 @@ extra_event(const char *spec)
 			pcr = have_pcr ? pcr : 0;
 			type = have_type ? type : EV_POST_CODE;
 		} else
-			dief("-e: unknown KIND (loadopts, cmdline, ipl, utf16, "
-			    "action, var, data)", p);
-		hash_all(v.d, v.len, d);
+			dief("-e: unknown KIND (loadopts, cmdline, grub_cmdline, "
+			    "grub_cmd, ipl, utf16, action, var, data)", p);
 	}
+	if (!hashed)
+		hash_all(v.d, v.len, d);
 #undef KIND
 	memcpy(h, d, sizeof(h));
 	cur_mode = mode;
-	event_with(pcr, type, v.d, v.len, d, h);
+	cur_banks = bmask;
+	for (uint32_t i = 0; i < repeat; i++)
+		event_with(pcr, type, v.d, v.len, d, h);
 	cur_mode = M_BOTH;
+	cur_banks = (1u << NBANKS) - 1;
 	buf_free(&v);
+}
+
+/* -G: real GRUB's `linux` command event, then its kernel_cmdline event. */
+static void
+grub_real(const char *cmdline)
+{
+	uint8_t d[NBANKS][32];
+	const char *args = cmdline, *sp;
+	char *path, *cmd;
+	struct buf v;
+
+	if (strncmp(cmdline, "BOOT_IMAGE=", 11) == 0) {
+		sp = strchr(cmdline, ' ');
+		path = sp != NULL ? xstrndup(cmdline + 11, (size_t)(sp - cmdline - 11)) :
+		    xstrdup(cmdline + 11);
+		args = sp != NULL ? sp + 1 : "";
+	} else
+		path = xstrdup("/vmlinuz");
+	cmd = *args != '\0' ? xasprintf("linux %s %s", path, args) :
+	    xasprintf("linux %s", path);
+	buf_init(&v);
+	grub_string(&v, d, "grub_cmd: ", cmd);
+	event_with(8, EV_IPL, v.d, v.len, d, d);
+	buf_free(&v);
+	buf_init(&v);
+	grub_string(&v, d, "kernel_cmdline: ", cmdline);
+	event_with(8, EV_IPL, v.d, v.len, d, d);
+	buf_free(&v);
+	free(cmd);
+	free(path);
+}
+
+/* -L pcr=N[,nth=K][,type=T][,unlabel][,flip=OFF][,nul][,data=TEXT] */
+static void
+relabel(const char *spec)
+{
+	long nth = 1, k, cnt = 0, flip = -1;
+	uint32_t pcr = 0, type = 0;
+	int have_pcr = 0, have_type = 0, unlabel = 0, nul = 0;
+	const char *p = spec, *comma, *data = NULL;
+	struct fwev *e = NULL;
+	char *s, *end;
+	uint8_t *nd;
+	size_t nlen;
+
+	while (*p != '\0') {
+		if (strncmp(p, "data=", 5) == 0) {
+			data = p + 5;
+			break;
+		}
+		comma = strchr(p, ',');
+		s = comma != NULL ? xstrndup(p, (size_t)(comma - p)) : xstrdup(p);
+		if (strncmp(s, "pcr=", 4) == 0) {
+			pcr = parse_u32(s + 4, "-L pcr");
+			have_pcr = 1;
+		} else if (strncmp(s, "nth=", 4) == 0) {
+			nth = strtol(s + 4, &end, 0);
+			if (s[4] == '\0' || *end != '\0' || nth == 0)
+				dief("-L nth wants a non-zero number", s);
+		} else if (strncmp(s, "type=", 5) == 0) {
+			type = parse_type(s + 5);
+			have_type = 1;
+		} else if (strncmp(s, "flip=", 5) == 0) {
+			flip = (long)parse_u32(s + 5, "-L flip");
+		} else if (strcmp(s, "unlabel") == 0) {
+			unlabel = 1;
+		} else if (strcmp(s, "nul") == 0) {
+			nul = 1;
+		} else
+			dief("-L: unknown item", s);
+		free(s);
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	if (!have_pcr)
+		dief("-L wants pcr=N", spec);
+	for (size_t i = 0; i < nevs; i++)
+		if (evs[i].do_log && evs[i].log_pcr == pcr)
+			cnt++;
+	k = nth > 0 ? nth - 1 : cnt + nth;
+	if (k < 0 || k >= cnt)
+		dief("-L: no such event", spec);
+	for (size_t i = 0; i < nevs; i++)
+		if (evs[i].do_log && evs[i].log_pcr == pcr && k-- == 0) {
+			e = &evs[i];
+			break;
+		}
+	if (data != NULL) {
+		free(e->data);
+		e->len = strlen(data);
+		e->data = xmalloc(e->len + 1);
+		memcpy(e->data, data, e->len);
+	}
+	if (unlabel) {
+		uint8_t *c = memmem(e->data, e->len, ": ", 2);
+		size_t off = c != NULL ? (size_t)(c - e->data) + 2 : 0;
+
+		nlen = e->len - off;
+		if (nlen > 0 && e->data[off + nlen - 1] == '\0')
+			nlen--;
+		memmove(e->data, e->data + off, nlen);
+		e->len = nlen;
+	}
+	if (nul) {
+		nd = xmalloc(e->len + 1);
+		memcpy(nd, e->data, e->len);
+		nd[e->len++] = '\0';
+		free(e->data);
+		e->data = nd;
+	}
+	if (flip >= 0) {
+		if ((size_t)flip >= e->len)
+			dief("-L: flip past the end of the data", spec);
+		e->data[flip] ^= 0x01;
+	}
+	if (have_type)
+		e->type = type;
 }
 
 static int
@@ -511,6 +702,9 @@ int
 main(int argc, char **argv)
 {
 	const char *path = NULL, *cmdline = NULL, *apps[16], *extras[MAXLIST];
+	const char *relabels[MAXLIST];
+	size_t nrelabels = 0;
+	int grub = 0;
 	uint32_t drop[MAXLIST], swap[MAXLIST], dup[MAXLIST];
 	size_t ndrop = 0, nswap = 0, ndup = 0, nextras = 0, cut = 0;
 	uint8_t *dbx[16], sb = 1;
@@ -521,12 +715,18 @@ main(int argc, char **argv)
 	FILE *f;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "t:o:s:c:a:x:TnBe:D:O:U:C:V:k")) != -1) {
+	while ((ch = getopt(argc, argv, "t:o:s:c:Ga:x:TnBe:D:O:U:C:V:kL:")) != -1) {
 		switch (ch) {
 		case 't': tpm.tcti = optarg; break;
 		case 'o': path = optarg; break;
 		case 's': sb = (uint8_t)(strcmp(optarg, "0") != 0); break;
 		case 'c': cmdline = optarg; break;
+		case 'G': grub = 1; break;
+		case 'L':
+			if (nrelabels == MAXLIST)
+				dief("too many", "-L");
+			relabels[nrelabels++] = optarg;
+			break;
 		case 'a':
 			if (napps < 16)
 				apps[napps++] = optarg;
@@ -599,7 +799,9 @@ main(int argc, char **argv)
 	event(5, EV_EFI_ACTION, (const uint8_t *)"Exit Boot Services Invocation", 29);
 	for (size_t i = 0; i < napps; i++)
 		app(apps[i]);
-	if (cmdline != NULL) {
+	if (cmdline != NULL && grub)
+		grub_real(cmdline);
+	else if (cmdline != NULL) {
 		char *s = xasprintf("kernel_cmdline: %s", cmdline);
 
 		event(8, EV_IPL, (const uint8_t *)s, strlen(s) + 1);
@@ -609,6 +811,9 @@ main(int argc, char **argv)
 	/* What comes after it (or what the attacker appends). */
 	for (size_t i = 0; i < nextras; i++)
 		extra_event(extras[i]);
+	/* The attacker relabels events in the log. */
+	for (size_t i = 0; i < nrelabels; i++)
+		relabel(relabels[i]);
 
 	/* The log as written: drops, swaps, duplicates. */
 	order = xcalloc(2 * nevs + 1, sizeof(*order));
@@ -662,10 +867,17 @@ main(int argc, char **argv)
 	/* The TPM: after the log, so that a reader never sees an extend the
 	 * log it can fetch does not explain yet (post-boot appends). */
 	for (size_t i = 0; i < nevs && !no_extend; i++) {
-		const uint8_t *ext[NBANKS] = { evs[i].ext[0], evs[i].ext[1] };
+		const uint8_t *ext[NBANKS];
+		uint16_t algs[NBANKS];
+		size_t nb = 0;
 
+		for (int b = 0; b < NBANKS; b++)
+			if ((evs[i].banks >> b) & 1u) {
+				algs[nb] = banks[b];
+				ext[nb++] = evs[i].ext[b];
+			}
 		if (evs[i].do_ext &&
-		    tpm_pcr_extend(&tpm, evs[i].pcr, banks, ext, NBANKS) != 0)
+		    tpm_pcr_extend(&tpm, evs[i].pcr, algs, ext, nb) != 0)
 			die("extend");
 	}
 	for (size_t i = 0; i < nevs; i++)
@@ -678,10 +890,12 @@ main(int argc, char **argv)
 	return 0;
  usage:
 	fprintf(stderr, "usage: fw_eventlog -t TCTI -o LOG [-s 0|1] [-c CMDLINE] "
-	    "[-a APP[=SHOWN]]... [-x DBXHEX]... [-T] [-n] [-B]\n"
+	    "[-G] [-a APP[=SHOWN]]... [-x DBXHEX]... [-T] [-n] [-B]\n"
 	    "                   [-e [pcr=N,][type=T,][mode=both|log|extend,]"
-	    "KIND=TEXT]...\n"
+	    "[bank=B,][repeat=R,]KIND=TEXT]...\n"
 	    "                   [-D PCR]... [-O PCR]... [-U PCR]... [-C BYTES] "
-	    "[-V VAR:PCR] [-k]\n");
+	    "[-V VAR:PCR] [-k]\n"
+	    "                   [-L pcr=N[,nth=K][,type=T][,unlabel][,flip=OFF]"
+	    "[,nul][,data=TEXT]]...\n");
 	return 2;
 }
