@@ -1,0 +1,162 @@
+#!/bin/sh
+# Adversarial quotes, part 1 — root on an attested host controls every
+# byte its agent sends. A man in the middle (tests/tools/adv_mitm.py)
+# listens where the agent's advertised address points, presents the
+# agent's certificate to the verifier and asks the real agent (as the
+# verifier would) for evidence, rewriting requests and responses per a
+# mode file. Each scenario: pass-through stays trusted, one rewrite must
+# make the host untrusted with the expected failure id, then pass-through
+# and an admin reset bring it back.
+#
+#   replayed old evidence (old nonce)                 quote.nonce
+#   another agent's evidence (other AK)               quote.signature | quote.signer
+#   pcrs= selection rewritten (pinned PCR dropped)    quote.pcr_select
+#   reported PCR value tampered                       quote.pcr_digest
+#   extra reported PCR value outside the selection    quote.pcr_select
+#   unquoted value standing in for an extended pin    quote.pcr_select
+#   IMA list stripped                                 ima.format
+#   IMA list cut inside an entry                      ima.format
+#   newest extended IMA entry hidden                  ima.replay
+#   new IMA entries hidden (empty fragment)           ima.replay
+. "$(dirname "$0")/../lib/assay.sh"
+. "$ROOT/tests/lib/adv.sh"
+
+pki_init q1 q2
+verifier_start
+F=$T/files
+mkdir -p "$F/usr/bin"
+for f in sh ls cat; do
+	printf '#!/bin/true %s\n' "$f" > "$F/usr/bin/$f"
+done
+adv_tpm q1
+swtpm_start "$T/tpm-q1" || fail "swtpm q1"
+TPMS="$TPMS $T/tpm-q1"
+ima_build q1 "$F/usr/bin/sh" "$F/usr/bin/ls"
+MPORT=$(free_port)
+IMA_LIST=$T/ima-q1.list ADV_ADVERTISE=127.0.0.1:$MPORT adv_agent_conf q1
+IMA_LIST=$T/ima-q1.list agent_start q1
+mitm_start q1 "$MPORT" "127.0.0.1:$(agent_port q1)" agent-q1 verifier
+agent_start q2			# the other agent, for its AK's evidence
+wait_registered q1 30 || fail "q1 did not enroll"
+wait_registered q2 30 || fail "q2 did not enroll"
+Z64=0000000000000000000000000000000000000000000000000000000000000000
+{
+	echo "name: qpol"
+	echo "bank: sha256"
+	echo "pcrs:"
+	echo "  15: [\"$Z64\"]"
+	echo "  16: [\"$Z64\"]"
+	echo "ima:"
+	echo "  allow:"
+	for f in sh ls cat; do
+		echo "    $F/usr/bin/$f: [\"sha256:$(sha256 "$F/usr/bin/$f")\"]"
+	done
+	echo "  unknown: fail"
+} > "$T/qpol.yaml"
+put_policy qpol "$T/qpol.yaml"
+admit q1 qpol
+wait_state q1 trusted 30 || fail "q1 not trusted through the pass-through"
+grep -q "GET /v1/quote" "$T/mitm-q1/log" || fail "the verifier does not go through the mitm"
+ADV_AGENT=q1
+
+restore()
+{
+	mitm_mode q1 pass
+	timeout 10 tpm2_pcrreset -T "$(swtpm_tcti "$T/tpm-q1")" 16 >/dev/null 2>&1
+	back_to_trusted q1 30
+}
+
+sc_replay()
+{
+	stays_trusted q1 || return 1
+	cp "$T/mitm-q1/last.json" "$T/old.json"
+	stays_trusted q1 1 || return 1
+	mitm_mode q1 replay "$T/old.json"
+	expect_reason q1 quote.nonce
+}
+
+sc_other_ak()
+{
+	stays_trusted q1 || return 1
+	mitm_mode q1 other "127.0.0.1:$(agent_port q2)"
+	expect_reason q1 "quote.signature quote.signer"
+}
+
+sc_pcrsel()
+{
+	stays_trusted q1 || return 1
+	mitm_mode q1 pcrs-drop 16
+	expect_reason q1 quote.pcr_select
+}
+
+sc_pcr_tamper()
+{
+	stays_trusted q1 || return 1
+	mitm_mode q1 pcr-tamper sha256 16
+	expect_reason q1 quote.pcr_digest
+}
+
+sc_pcr_extra()
+{
+	stays_trusted q1 || return 1
+	mitm_mode q1 pcr-add sha256 23 "$Z64"
+	expect_reason q1 quote.pcr_select
+}
+
+sc_pcr_standin()
+{
+	stays_trusted q1 || return 1
+	# PCR 16 leaves its pinned value; the quote is asked without it and
+	# the pinned value reported for it, outside what the TPM signed.
+	timeout 10 tpm2_pcrextend -T "$(swtpm_tcti "$T/tpm-q1")" \
+	    "16:sha256=$(printf '%064d' 1)" >/dev/null || { sfail "pcrextend"; return 1; }
+	mitm_mode q1 pcr-drop-add 16 "$Z64"
+	expect_reason q1 quote.pcr_select
+}
+
+sc_ima_strip()
+{
+	ima q1 file "$F/usr/bin/cat"
+	stays_trusted q1 || return 1
+	mitm_mode q1 ima-strip
+	expect_reason q1 ima.format
+}
+
+sc_ima_cut()
+{
+	ima q1 file "$F/usr/bin/cat"
+	stays_trusted q1 || return 1
+	mitm_mode q1 ima-cut 5
+	ima q1 file "$F/usr/bin/ls"
+	expect_reason q1 "ima.format ima.replay"
+}
+
+sc_ima_drop()
+{
+	ima q1 file "$F/usr/bin/cat"
+	stays_trusted q1 || return 1
+	mitm_mode q1 ima-drop-last
+	ima q1 file "$F/usr/bin/ls"
+	expect_reason q1 ima.replay
+}
+
+sc_ima_empty()
+{
+	ima q1 file "$F/usr/bin/cat"
+	stays_trusted q1 || return 1
+	mitm_mode q1 ima-empty
+	ima q1 file "$F/usr/bin/ls"
+	expect_reason q1 ima.replay
+}
+
+scenario "replayed old evidence" sc_replay restore
+scenario "evidence from another agent (other AK)" sc_other_ak restore
+scenario "pcrs= selection rewritten" sc_pcrsel restore
+scenario "reported PCR value tampered" sc_pcr_tamper restore
+scenario "extra reported PCR value outside the quoted selection" sc_pcr_extra restore
+scenario "unquoted PCR value standing in for a pinned one" sc_pcr_standin restore
+scenario "IMA list stripped" sc_ima_strip restore
+scenario "IMA list cut inside an entry" sc_ima_cut restore
+scenario "newest IMA entry hidden" sc_ima_drop restore
+scenario "new IMA entries hidden (empty fragment)" sc_ima_empty restore
+adv_summary
