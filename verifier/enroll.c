@@ -146,22 +146,119 @@ b64_field(json_t *o, const char *key, int required, size_t max, uint8_t **out,
 	return ASSAY_OK;
 }
 
+/*
+ * The id is bound to whoever asks (enroll_id_bound) and, once enrolled,
+ * to its certificate and its EK. 0, or the refusal was sent.
+ */
+static int
+register_identity(struct http_request *r, struct verifier *v, const char *id,
+    const uint8_t *ek_pub, size_t ek_pub_len)
+{
+	struct vagent *va = agent_find(v, id);
+
+	if (va != NULL && va->rec.cert_cn != NULL &&
+	    strcmp(va->rec.cert_cn, r->peer.cn) != 0) {
+		log_warn("register %s refused: certificate CN '%s' is not the bound '%s'",
+		    id, r->peer.cn, va->rec.cert_cn);
+		http_reply_error(r, 403, "agent id '%s' is bound to another identity", id);
+		return -1;
+	}
+	if (!enroll_id_bound(id, r->peer.cn, ek_pub, ek_pub_len)) {
+		log_warn("register %s refused: the certificate '%s' may enroll only "
+		    "its own CN or its EK's id", id, r->peer.cn);
+		http_reply_error(r, 403, "agent id '%s' is neither this certificate's "
+		    "CN nor the id of this EK", id);
+		return -1;
+	}
+	if (va != NULL && (va->rec.ek_pub_len != ek_pub_len ||
+	    memcmp(va->rec.ek_pub, ek_pub, ek_pub_len) != 0)) {
+		log_warn("register %s refused: EK differs from the enrolled one", id);
+		http_reply_error(r, 403, "agent id '%s' is bound to another TPM (EK)", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Room for one more enrollment in progress under key. 0, or refused. */
+static int
+register_room(struct http_request *r, struct verifier *v, const char *id,
+    const char *key, const uint8_t *ek_pub, size_t ek_pub_len)
+{
+	size_t ncn, nek;
+
+	pending_expire(v);
+	if (strmap_get(v->pending, key) != NULL)
+		return 0;	/* the same certificate retrying: replaced */
+	pending_count(v, r->peer.cn, ek_pub, ek_pub_len, &ncn, &nek);
+	if (ncn >= ENROLL_MAX_PER_CN || nek >= ENROLL_MAX_PER_EK) {
+		log_warn("register %s refused: %zu enrollments in progress for "
+		    "certificate '%s', %zu for this EK", id, ncn, r->peer.cn, nek);
+		http_reply_error(r, 429, "too many enrollments in progress for "
+		    "this certificate");
+		return -1;
+	}
+	if (strmap_count(v->pending) >= ENROLL_MAX_PENDING) {
+		http_reply_error(r, 503, "too many enrollments in progress");
+		return -1;
+	}
+	return 0;
+}
+
+/* The optional "ek_chain": at most 8 base64 certificates. 0, or refused. */
+static int
+decode_chain(struct http_request *r, json_t *body, uint8_t *chain[8],
+    size_t chain_len[8], size_t *nchain)
+{
+	json_t *jchain = json_object_get(body, "ek_chain"), *e;
+	size_t i;
+
+	if (jchain == NULL)
+		return 0;
+	if (!json_is_array(jchain) || json_array_size(jchain) > 8) {
+		http_reply_error(r, 400, "'ek_chain' must be an array of at most 8");
+		return -1;
+	}
+	json_array_foreach(jchain, i, e) {
+		if (!json_is_string(e) || base64_decode_alloc(json_string_value(e),
+		    8192, &chain[i], &chain_len[i]) != 0) {
+			http_reply_error(r, 400, "'ek_chain'[%zu] is not base64", i);
+			return -1;
+		}
+		*nchain = i + 1;
+	}
+	return 0;
+}
+
+static void
+reply_credential(struct http_request *r, const uint8_t *cred, size_t cred_len,
+    const uint8_t *enc, size_t enc_len)
+{
+	json_t *resp = json_object();
+	char *s;
+
+	s = base64_encode(cred, cred_len);
+	json_object_set_new(resp, "credential", json_string(s));
+	free(s);
+	s = base64_encode(enc, enc_len);
+	json_object_set_new(resp, "secret", json_string(s));
+	free(s);
+	http_reply_json(r, 200, resp);
+}
+
 void
 api_register(struct http_request *r)
 {
 	struct verifier *v = r->arg;
 	struct tpm2_public ek = { 0 }, ak = { 0 };
 	struct enroll_pending *p = NULL;
-	struct vagent *va;
 	uint8_t *ek_pub = NULL, *ek_cert = NULL, *ak_pub = NULL;
 	uint8_t *chain[8] = { 0 }, *cred = NULL, *enc = NULL;
 	size_t ek_pub_len, ek_cert_len, ak_pub_len, chain_len[8] = { 0 }, nchain = 0;
 	size_t cred_len = 0, enc_len = 0;
 	const char *id, *addr = NULL;
-	json_t *body, *jchain, *resp;
+	json_t *body;
 	int have_ek = 0, have_ak = 0;
-	char *s, *key = NULL;
-	size_t ncn, nek;
+	char *key = NULL;
 
 	if ((body = http_body_json(r)) == NULL)
 		return;
@@ -181,50 +278,16 @@ api_register(struct http_request *r)
 			goto out;
 		}
 	}
-	va = agent_find(v, id);
-	if (va != NULL && va->rec.cert_cn != NULL &&
-	    strcmp(va->rec.cert_cn, r->peer.cn) != 0) {
-		log_warn("register %s refused: certificate CN '%s' is not the bound '%s'",
-		    id, r->peer.cn, va->rec.cert_cn);
-		http_reply_error(r, 403, "agent id '%s' is bound to another identity", id);
-		goto out;
-	}
 	if (b64_field(body, "ek_pub", 1, TPM_PUBLIC_MAX_SIZE, &ek_pub, &ek_pub_len) != 0 ||
 	    b64_field(body, "ak_pub", 1, TPM_PUBLIC_MAX_SIZE, &ak_pub, &ak_pub_len) != 0 ||
 	    b64_field(body, "ek_cert", 0, 8192, &ek_cert, &ek_cert_len) != 0) {
 		http_reply_error(r, 400, "%s", assay_err_detail());
 		goto out;
 	}
-	if ((jchain = json_object_get(body, "ek_chain")) != NULL) {
-		size_t i;
-		json_t *e;
-
-		if (!json_is_array(jchain) || json_array_size(jchain) > 8) {
-			http_reply_error(r, 400, "'ek_chain' must be an array of at most 8");
-			goto out;
-		}
-		json_array_foreach(jchain, i, e) {
-			if (!json_is_string(e) || base64_decode_alloc(json_string_value(e),
-			    8192, &chain[i], &chain_len[i]) != 0) {
-				http_reply_error(r, 400, "'ek_chain'[%zu] is not base64", i);
-				goto out;
-			}
-			nchain = i + 1;
-		}
-	}
-	if (!enroll_id_bound(id, r->peer.cn, ek_pub, ek_pub_len)) {
-		log_warn("register %s refused: the certificate '%s' may enroll only "
-		    "its own CN or its EK's id", id, r->peer.cn);
-		http_reply_error(r, 403, "agent id '%s' is neither this certificate's "
-		    "CN nor the id of this EK", id);
+	if (decode_chain(r, body, chain, chain_len, &nchain) != 0)
 		goto out;
-	}
-	if (va != NULL && (va->rec.ek_pub_len != ek_pub_len ||
-	    memcmp(va->rec.ek_pub, ek_pub, ek_pub_len) != 0)) {
-		log_warn("register %s refused: EK differs from the enrolled one", id);
-		http_reply_error(r, 403, "agent id '%s' is bound to another TPM (EK)", id);
+	if (register_identity(r, v, id, ek_pub, ek_pub_len) != 0)
 		goto out;
-	}
 	if (tpm2_public_parse(ek_pub, ek_pub_len, &ek) != 0) {
 		http_reply_error(r, 400, "ek_pub: %s", assay_err_detail());
 		goto out;
@@ -246,23 +309,9 @@ api_register(struct http_request *r)
 		http_reply_error(r, 403, "AK not acceptable: %s", assay_err_detail());
 		goto out;
 	}
-	pending_expire(v);
 	key = pending_key(id, r->peer.cn);
-	pending_count(v, r->peer.cn, ek_pub, ek_pub_len, &ncn, &nek);
-	if (strmap_get(v->pending, key) == NULL) {
-		if (ncn >= ENROLL_MAX_PER_CN || nek >= ENROLL_MAX_PER_EK) {
-			log_warn("register %s refused: %zu enrollments in progress "
-			    "for certificate '%s', %zu for this EK", id, ncn,
-			    r->peer.cn, nek);
-			http_reply_error(r, 429, "too many enrollments in progress "
-			    "for this certificate");
-			goto out;
-		}
-		if (strmap_count(v->pending) >= ENROLL_MAX_PENDING) {
-			http_reply_error(r, 503, "too many enrollments in progress");
-			goto out;
-		}
-	}
+	if (register_room(r, v, id, key, ek_pub, ek_pub_len) != 0)
+		goto out;
 	p = xcalloc(1, sizeof(*p));
 	if (RAND_bytes(p->secret, sizeof(p->secret)) != 1)
 		fatalx("RAND_bytes failed");
@@ -288,15 +337,8 @@ api_register(struct http_request *r)
 	pending_free(strmap_put(v->pending, key, p));
 	p = NULL;
 
-	resp = json_object();
-	s = base64_encode(cred, cred_len);
-	json_object_set_new(resp, "credential", json_string(s));
-	free(s);
-	s = base64_encode(enc, enc_len);
-	json_object_set_new(resp, "secret", json_string(s));
-	free(s);
 	log_info("register %s: EK and AK accepted, credential issued", id);
-	http_reply_json(r, 200, resp);
+	reply_credential(r, cred, cred_len, enc, enc_len);
  out:
 	pending_free(p);
 	if (have_ek)

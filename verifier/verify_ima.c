@@ -164,6 +164,118 @@ check_boot_aggregate(struct verify_job *j, const struct evidence_doc *d,
 	return 0;
 }
 
+/*
+ * The fragment must continue the accepted entries; a new boot, another
+ * bank or a scheme no longer accepted restarts the list (inconclusive:
+ * asked again from entry 0). 0 to go on, -1 when the round ends here.
+ */
+/*
+ * Pre-5.8 kernels extend other banks with the zero-padded SHA-1 template
+ * hash: PCR 10 then binds entries by SHA-1 only, so that scheme is taken
+ * only where the policy accepts it.
+ */
+static int
+ima_scheme(const struct ima_policy *ip)
+{
+	return ima_policy_legacy_extend(ip) ? IMA_EXTEND_AUTO :
+	    IMA_EXTEND_BANK_HASH;
+}
+
+static int
+ima_start(struct verify_job *j, const struct evidence_doc *d,
+    const struct ima_policy *ip, uint16_t bank, struct ima_state *st)
+{
+	int scheme = ima_scheme(ip), restart;
+
+	restart = !st->valid || j->qres.rebooted || st->rp.bank != bank ||
+	    (scheme != IMA_EXTEND_AUTO && st->rp.scheme != scheme);
+	if (restart)
+		ima_state_reset(st, bank, scheme);
+	if (!d->has_ima) {
+		verdict_fail(&j->verdict, "ima.format", "the agent sent no IMA "
+		    "measurement list (IMA off, or the agent's ima.path unreadable)");
+		return -1;
+	}
+	if (d->ima_from == st->rp.count)
+		return 0;
+	if (restart) {
+		j->retry = 1;
+		snprintf(j->retry_reason, sizeof(j->retry_reason),
+		    "IMA list restarts (TPM reset, new bank or scheme)");
+		j->ima_out = *st;
+		return -1;
+	}
+	verdict_fail(&j->verdict, "ima.replay", "the agent's list fragment "
+	    "starts at entry %llu, %llu entries were accepted before "
+	    "(a list that shrinks without a TPM reset)",
+	    (unsigned long long)d->ima_from, (unsigned long long)st->rp.count);
+	return -1;
+}
+
+/* The fragment parses, as counted, every entry of PCR 10; 0 or -1. */
+static int
+ima_fragment(struct verify_job *j, const struct evidence_doc *d,
+    struct ima_list *l)
+{
+	char label[256];
+
+	if (ima_parse_binary(d->ima, d->ima_len, d->ima_thash_alg, l, NULL) != 0) {
+		verdict_fail(&j->verdict, "ima.format", "%s", assay_err_detail());
+		return -1;
+	}
+	if (l->n != d->ima_count) {
+		verdict_fail(&j->verdict, "ima.format", "the agent counted %llu entries, "
+		    "the list holds %zu", (unsigned long long)d->ima_count, l->n);
+		return -1;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->e[i].pcr == IMA_PCR)
+			continue;
+		/* Replayed into nothing we quote: such an entry binds nothing. */
+		entry_label(&l->e[i], label, sizeof(label));
+		verdict_fail(&j->verdict, "ima.replay", "entry %llu (%s) extends "
+		    "PCR %u; only PCR 10 is replayed and quoted",
+		    (unsigned long long)(d->ima_from + i), label, l->e[i].pcr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Replay onto the running PCR 10; 0 with *accepted, or -1 (failed). */
+static int
+ima_bind(struct verify_job *j, const struct evidence_doc *d,
+    const struct tpm2_hash *h, struct ima_state *st, struct ima_list *l,
+    size_t *accepted)
+{
+	size_t bad = (size_t)-1;
+	const uint8_t *quoted;
+	char label[256], *hex;
+
+	if (!selected(&j->sel, h->alg, IMA_PCR) ||
+	    (quoted = pcr_values_get(&d->pcrs, h->alg, IMA_PCR)) == NULL) {
+		verdict_fail(&j->verdict, "ima.replay", "PCR 10 (%s) was not quoted",
+		    h->name);
+		return -1;
+	}
+	if (ima_replay(&st->rp, l, quoted, h->size, accepted, &bad) == 0)
+		return 0;
+	if (bad != (size_t)-1 && bad < l->n) {
+		entry_label(&l->e[bad], label, sizeof(label));
+		verdict_fail(&j->verdict, "ima.template_hash", "entry %llu (%s): %s",
+		    (unsigned long long)(d->ima_from + bad), label,
+		    assay_err_detail());
+	} else {
+		hex = hex_encode(quoted, h->size);
+		verdict_fail(&j->verdict, "ima.replay", "entries %llu-%llu do not "
+		    "reproduce the quoted PCR 10 (%s) %s: %s",
+		    (unsigned long long)d->ima_from,
+		    (unsigned long long)(d->ima_from + l->n),
+		    h->name, hex, assay_err_detail());
+		free(hex);
+	}
+	return -1;
+}
+
 void
 stage_ima(struct verify_job *j, const struct evidence_doc *d)
 {
@@ -172,93 +284,20 @@ stage_ima(struct verify_job *j, const struct evidence_doc *d)
 	const struct tpm2_hash *h = tpm2_hash_by_alg(bank);
 	struct ima_list l = { 0 };
 	struct ima_state st = j->ima_in;
-	const uint8_t *quoted;
-	size_t accepted = 0, bad = (size_t)-1, first;
-	char label[256], *hex;
-	int fresh, scheme, restart;
+	size_t accepted = 0, first = 0;
+	int fresh;
 
-	if (ip == NULL || h == NULL)
+	if (ip == NULL || h == NULL || ima_start(j, d, ip, bank, &st) != 0)
 		return;
-	/*
-	 * Pre-5.8 kernels extend other banks with the zero-padded SHA-1
-	 * template hash: PCR 10 then binds entries by SHA-1 only, so that
-	 * scheme is taken only where the policy accepts it.
-	 */
-	scheme = ima_policy_legacy_extend(ip) ? IMA_EXTEND_AUTO :
-	    IMA_EXTEND_BANK_HASH;
-	/* A new boot, another bank or a scheme no longer accepted: restart. */
-	restart = !st.valid || j->qres.rebooted || st.rp.bank != bank ||
-	    (scheme != IMA_EXTEND_AUTO && st.rp.scheme != scheme);
-	if (restart)
-		ima_state_reset(&st, bank, scheme);
-	if (!d->has_ima) {
-		verdict_fail(&j->verdict, "ima.format", "the agent sent no IMA "
-		    "measurement list (IMA off, or the agent's ima.path unreadable)");
-		return;
-	}
-	if (d->ima_from != st.rp.count) {
-		if (restart) {
-			/* New boot (or state): ask for the list from its start. */
-			j->retry = 1;
-			snprintf(j->retry_reason, sizeof(j->retry_reason),
-			    "IMA list restarts (TPM reset, new bank or scheme)");
-			j->ima_out = st;
-			return;
-		}
-		verdict_fail(&j->verdict, "ima.replay", "the agent's list fragment "
-		    "starts at entry %llu, %llu entries were accepted before "
-		    "(a list that shrinks without a TPM reset)",
-		    (unsigned long long)d->ima_from, (unsigned long long)st.rp.count);
-		return;
-	}
-	if (ima_parse_binary(d->ima, d->ima_len, d->ima_thash_alg, &l, NULL) != 0) {
-		verdict_fail(&j->verdict, "ima.format", "%s", assay_err_detail());
-		return;
-	}
-	if (l.n != d->ima_count) {
-		verdict_fail(&j->verdict, "ima.format", "the agent counted %llu entries, "
-		    "the list holds %zu", (unsigned long long)d->ima_count, l.n);
+	if (ima_fragment(j, d, &l) != 0)
 		goto out;
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		if (l.e[i].pcr == IMA_PCR)
-			continue;
-		/* Replayed into nothing we quote: such an entry binds nothing. */
-		entry_label(&l.e[i], label, sizeof(label));
-		verdict_fail(&j->verdict, "ima.replay", "entry %llu (%s) extends "
-		    "PCR %u; only PCR 10 is replayed and quoted",
-		    (unsigned long long)(d->ima_from + i), label, l.e[i].pcr);
-		goto out;
-	}
-	if (!selected(&j->sel, bank, IMA_PCR) ||
-	    (quoted = pcr_values_get(&d->pcrs, bank, IMA_PCR)) == NULL) {
-		verdict_fail(&j->verdict, "ima.replay", "PCR 10 (%s) was not quoted",
-		    h->name);
-		goto out;
-	}
 	fresh = st.rp.count == 0;
-	if (ima_replay(&st.rp, &l, quoted, h->size, &accepted, &bad) != 0) {
-		if (bad != (size_t)-1 && bad < l.n) {
-			entry_label(&l.e[bad], label, sizeof(label));
-			verdict_fail(&j->verdict, "ima.template_hash", "entry %llu (%s): %s",
-			    (unsigned long long)(d->ima_from + bad), label,
-			    assay_err_detail());
-		} else {
-			hex = hex_encode(quoted, h->size);
-			verdict_fail(&j->verdict, "ima.replay", "entries %llu-%llu do not "
-			    "reproduce the quoted PCR 10 (%s) %s: %s",
-			    (unsigned long long)d->ima_from,
-			    (unsigned long long)(d->ima_from + l.n),
-			    h->name, hex, assay_err_detail());
-			free(hex);
-		}
+	if (ima_bind(j, d, h, &st, &l, &accepted) != 0)
 		goto out;
-	}
-	first = 0;
 	if (fresh && accepted > 0) {
 		if (check_boot_aggregate(j, d, &l.e[0], &st) != 0) {
 			/* Keep the learned bank, not the replay: redo next round. */
-			ima_state_reset(&j->ima_out, bank, scheme);
+			ima_state_reset(&j->ima_out, bank, ima_scheme(ip));
 			j->ima_out.ba_alg = st.ba_alg;
 			goto out;
 		}
