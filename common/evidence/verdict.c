@@ -13,12 +13,12 @@
 
 const struct failure_def failure_table[] = {
 	{ "quote.format",	FK_INTEGRITY, "quote or signature structure is malformed" },
-	{ "quote.signature",	FK_INTEGRITY, "quote signature does not verify with the enrolled AK" },
+	{ "quote.signature",	FK_INTEGRITY, "quote signature does not verify with the enrolled AK, or uses SHA-1" },
 	{ "quote.magic",	FK_INTEGRITY, "quote magic is not TPM_GENERATED_VALUE" },
 	{ "quote.type",		FK_INTEGRITY, "attestation structure is not a quote" },
 	{ "quote.nonce",	FK_INTEGRITY, "quote extraData differs from the nonce sent" },
 	{ "quote.signer",	FK_INTEGRITY, "quote qualifiedSigner is not the enrolled AK name" },
-	{ "quote.pcr_select",	FK_INTEGRITY, "quoted PCR selection differs from the one requested" },
+	{ "quote.pcr_select",	FK_INTEGRITY, "quoted PCR selection differs from the one requested, or a value outside it was reported" },
 	{ "quote.pcr_digest",	FK_INTEGRITY, "reported PCR values do not match the quoted pcrDigest" },
 	{ "quote.clock",	FK_INTEGRITY, "TPM clock, resetCount or restartCount went backwards" },
 	{ "pcr.value",		FK_INTEGRITY, "a PCR value is not allowed by the policy" },
