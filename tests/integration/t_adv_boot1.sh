@@ -12,11 +12,7 @@
 
 BASE="-s 1 -a shim -a grub -x $DBX"
 # shellcheck disable=SC2086
-adv_setup $BASE -c "$GOOD"
-# shellcheck disable=SC2086
-genuine_policy cmd $BASE -c "$GOOD"
-wait_verdict 30 >/dev/null
-[ "$(agent_state m)" = trusted ] || fail "genuine boot not trusted: $(show_agent)"
+adv_genuine cmd $BASE -c "$GOOD"
 
 # shellcheck disable=SC2086
 {
@@ -27,50 +23,37 @@ control $BASE -e "loadopts=$GOOD" &&
     expect_boot untrusted eventlog.cmdline "init=/bin/sh" && good
 
 scenario 1b "forbidden line in PCR 8, allowed LoadOptions tag extended into PCR 9"
-control $BASE -c "$GOOD" &&
-    boot $BASE -c "$BAD" -e "loadopts=$GOOD" &&
-    expect_boot untrusted eventlog.cmdline "init=/bin/sh" && good
+attack untrusted eventlog.cmdline "init=/bin/sh" -- $BASE -c "$BAD" -e "loadopts=$GOOD"
 
 scenario 3 "forbidden line in PCR 8, allowed LoadOptions tag as EV_NO_ACTION"
-control $BASE -c "$GOOD" &&
-    boot $BASE -c "$BAD" -e "type=EV_NO_ACTION,loadopts=$GOOD" &&
-    expect_boot untrusted eventlog.cmdline "init=/bin/sh" && good
+attack untrusted eventlog.cmdline "init=/bin/sh" -- \
+    $BASE -c "$BAD" -e "type=EV_NO_ACTION,loadopts=$GOOD"
 
 scenario 4 "two lines in PCR 8: allowed, then forbidden"
-control $BASE -c "$GOOD" &&
-    boot $BASE -c "$GOOD" -e "cmdline=$BAD" &&
-    expect_boot untrusted eventlog.cmdline "init=/bin/sh" && good
+attack untrusted eventlog.cmdline "init=/bin/sh" -- $BASE -c "$GOOD" -e "cmdline=$BAD"
 
 scenario 4b "two lines in PCR 8: forbidden, then allowed"
-control $BASE -c "$GOOD" &&
-    boot $BASE -c "$BAD" -e "cmdline=$GOOD" &&
-    expect_boot untrusted eventlog.cmdline "init=/bin/sh" && good
+attack untrusted eventlog.cmdline "init=/bin/sh" -- $BASE -c "$BAD" -e "cmdline=$GOOD"
 
 scenario 5 "forbidden line extended into PCR 8 and logged after boot"
-control $BASE -c "$GOOD" &&
-    fw -B $BASE -c "$GOOD" -e "cmdline=$BAD" &&
-    expect_untrusted 10 eventlog.cmdline "init=/bin/sh" && good
+late eventlog.cmdline "init=/bin/sh" fw -B $BASE -c "$GOOD" -e "cmdline=$BAD"
 
 # Last: the verifier learns to quote PCRs 16, 20 and 23 from these logs.
 scenario 2a "forbidden line in PCR 8, allowed LoadOptions tag at PCR 24"
-control $BASE -c "$GOOD" &&
-    boot $BASE -c "$BAD" -e "pcr=24,loadopts=$GOOD" &&
-    expect_boot untrusted eventlog.cmdline "init=/bin/sh" && good
+attack untrusted eventlog.cmdline "init=/bin/sh" -- \
+    $BASE -c "$BAD" -e "pcr=24,loadopts=$GOOD"
 
 scenario 2b "forbidden line in PCR 8, allowed LoadOptions tag extended into resettable PCR 23"
-control $BASE -c "$GOOD" &&
-    boot $BASE -c "$BAD" -e "pcr=23,loadopts=$GOOD" &&
-    expect_boot untrusted eventlog.cmdline "init=/bin/sh" && good
+attack untrusted eventlog.cmdline "init=/bin/sh" -- \
+    $BASE -c "$BAD" -e "pcr=23,loadopts=$GOOD"
 
 scenario 2c "forbidden line in PCR 8, allowed LoadOptions tag extended into resettable PCR 16"
-control $BASE -c "$GOOD" &&
-    boot $BASE -c "$BAD" -e "pcr=16,loadopts=$GOOD" &&
-    expect_boot untrusted eventlog.cmdline "init=/bin/sh" && good
+attack untrusted eventlog.cmdline "init=/bin/sh" -- \
+    $BASE -c "$BAD" -e "pcr=16,loadopts=$GOOD"
 
 scenario 2d "forbidden line in PCR 8, allowed LoadOptions tag logged at PCR 20 (not extendable)"
-control $BASE -c "$GOOD" &&
-    boot $BASE -c "$BAD" -e "mode=log,pcr=20,loadopts=$GOOD" &&
-    expect_boot untrusted "eventlog.cmdline eventlog.replay" && good
+attack untrusted "eventlog.cmdline eventlog.replay" -- \
+    $BASE -c "$BAD" -e "mode=log,pcr=20,loadopts=$GOOD"
 }
 
 adv_finish

@@ -19,42 +19,9 @@
 . "$ROOT/tests/lib/adv.sh"
 
 pki_init h
-verifier_start
-F=$T/files
-mkdir -p "$F/usr/bin" "$F/tmp"
-for f in sh ls cat rogue; do
-	printf '#!/bin/true %s\n' "$f" > "$F/usr/bin/$f"
-done
-adv_tpm h
-swtpm_start "$T/tpm-h" || fail "swtpm h"
-TPMS="$TPMS $T/tpm-h"
-ima_build h "$F/usr/bin/sh" "$F/usr/bin/ls"
-IMA_LIST=$T/ima-h.list
-adv_agent_conf h
-agent_start h
-wait_registered h 30 || fail "h did not enroll"
-{
-	echo "name: fleet"
-	echo "bank: sha256"
-	echo "ima:"
-	echo "  allow:"
-	for f in sh ls cat; do
-		echo "    $F/usr/bin/$f: [\"sha256:$(sha256 "$F/usr/bin/$f")\"]"
-	done
-	echo "  exclude: [\"$F/tmp/**\"]"
-	echo "  unknown: fail"
-} > "$T/fleet.yaml"
-put_policy fleet "$T/fleet.yaml"
-admit h fleet
-wait_state h trusted 30 || fail "h not trusted at the start"
-ADV_AGENT=h
-
-restore()
-{
-	host_reboot h "$F/usr/bin/sh" "$F/usr/bin/ls" && back_to_trusted h 30
-}
-
-LIST=$T/ima-h.list
+adv_host h rogue
+adv_policy fleet -a "sh ls cat" "  exclude: [\"$F/tmp/**\"]"
+adv_admit h fleet
 
 sc_unknown()
 {
@@ -164,13 +131,13 @@ sc_boot_aggregate()
 	expect_reason h ima.boot_aggregate 20
 }
 
-scenario "unknown file" sc_unknown restore
-scenario "tampered entry (template hash wrong)" sc_tampered restore
-scenario "truncated list (an extended entry removed)" sc_truncated restore
-scenario "truncated list (cut inside the last entry)" sc_cut restore
-scenario "reordered entries" sc_reordered restore
-scenario "duplicated entry" sc_duplicated restore
-scenario "entry not extended, then the list rewritten" sc_rewritten restore
-scenario "TPM reset, the list continues the old one" sc_reset_midlist restore
+scenario "unknown file" sc_unknown clean_reboot
+scenario "tampered entry (template hash wrong)" sc_tampered clean_reboot
+scenario "truncated list (an extended entry removed)" sc_truncated clean_reboot
+scenario "truncated list (cut inside the last entry)" sc_cut clean_reboot
+scenario "reordered entries" sc_reordered clean_reboot
+scenario "duplicated entry" sc_duplicated clean_reboot
+scenario "entry not extended, then the list rewritten" sc_rewritten clean_reboot
+scenario "TPM reset, the list continues the old one" sc_reset_midlist clean_reboot
 scenario "boot_aggregate that does not match" sc_boot_aggregate
 adv_summary

@@ -22,47 +22,14 @@
 
 command -v evmctl >/dev/null || fail "evmctl (ima-evm-utils) is required"
 pki_init h
-verifier_start
-F=$T/files
-mkdir -p "$F/usr/bin" "$F/tmp"
-for f in sh ls cat rogue buffy; do
-	printf '#!/bin/true %s\n' "$f" > "$F/usr/bin/$f"
-done
+adv_host h rogue buffy
 printf 'scratch\n' > "$F/tmp/scratch"
 KEXEC_HEX=$(printf 'root=/dev/vda ro' | od -An -v -tx1 | tr -d ' \n')
 KEXEC_SHA=$(printf 'root=/dev/vda ro' | sha256sum | cut -d' ' -f1)
-adv_tpm h
-swtpm_start "$T/tpm-h" || fail "swtpm h"
-TPMS="$TPMS $T/tpm-h"
-ima_build h "$F/usr/bin/sh" "$F/usr/bin/ls"
-IMA_LIST=$T/ima-h.list
-adv_agent_conf h
-agent_start h
-wait_registered h 30 || fail "h did not enroll"
-{
-	echo "name: fleet"
-	echo "bank: sha256"
-	echo "ima:"
-	echo "  allow:"
-	for f in sh ls cat; do
-		echo "    $F/usr/bin/$f: [\"sha256:$(sha256 "$F/usr/bin/$f")\"]"
-	done
-	echo "  exclude: [\"$F/tmp/**\"]"
-	echo "  unknown: fail"
-	echo "  buffers:"
-	echo "    kexec-cmdline: [\"sha256:$KEXEC_SHA\"]"
-	echo "    $F/usr/bin/buffy: [\"sha256:$(sha256 "$F/usr/bin/buffy")\"]"
-} > "$T/fleet.yaml"
-put_policy fleet "$T/fleet.yaml"
-admit h fleet
-wait_state h trusted 30 || fail "h not trusted at the start"
-ADV_AGENT=h
-LIST=$T/ima-h.list
-
-restore()
-{
-	host_reboot h "$F/usr/bin/sh" "$F/usr/bin/ls" && back_to_trusted h 30
-}
+adv_policy fleet -a "sh ls cat" "  exclude: [\"$F/tmp/**\"]" "  buffers:" \
+    "    kexec-cmdline: [\"sha256:$KEXEC_SHA\"]" \
+    "    $F/usr/bin/buffy: [\"sha256:$(sha256 "$F/usr/bin/buffy")\"]"
+adv_admit h fleet
 
 sc_violation_excluded()
 {
@@ -172,17 +139,8 @@ sc_escape_tampered()
 
 openssl ecparam -name prime256v1 -genkey -noout -out "$T/ima.key" 2>/dev/null
 openssl pkey -in "$T/ima.key" -pubout -out "$T/ima.pub"
-{
-	echo "name: signed"
-	echo "bank: sha256"
-	echo "ima:"
-	echo "  keys:"
-	echo "    - |"
-	sed 's/^/      /' "$T/ima.pub"
-	echo "  require_signature: true"
-	echo "  unknown: fail"
-} > "$T/signed.yaml"
-put_policy signed "$T/signed.yaml"
+adv_policy signed "  keys:" "    - |" "$(sed 's/^/      /' "$T/ima.pub")" \
+    "  require_signature: true"
 
 # sign FILE -> hex of its IMA signature by our key
 sign()
@@ -211,13 +169,13 @@ sc_bad_signature()
 	detail_has h changed
 }
 
-scenario "violation renamed into an excluded path" sc_violation_excluded restore
-scenario "violation relabelled ima-buf" sc_violation_buf restore
-scenario "entry with PCR 11 in its header" sc_pcr11 restore
-scenario "ima-sig entry relabelled ima-buf" sc_sig_as_buf restore
-scenario "ima-ng entry relabelled ima (other layout)" sc_ng_as_ima restore
-scenario "ima entry relabelled ima-ng (other layout)" sc_ima_as_ng restore
-scenario "escape codes in an unknown file's name" sc_escape_unknown restore
-scenario "escape codes in a tampered entry's name" sc_escape_tampered restore
+scenario "violation renamed into an excluded path" sc_violation_excluded clean_reboot
+scenario "violation relabelled ima-buf" sc_violation_buf clean_reboot
+scenario "entry with PCR 11 in its header" sc_pcr11 clean_reboot
+scenario "ima-sig entry relabelled ima-buf" sc_sig_as_buf clean_reboot
+scenario "ima-ng entry relabelled ima (other layout)" sc_ng_as_ima clean_reboot
+scenario "ima entry relabelled ima-ng (other layout)" sc_ima_as_ng clean_reboot
+scenario "escape codes in an unknown file's name" sc_escape_unknown clean_reboot
+scenario "escape codes in a tampered entry's name" sc_escape_tampered clean_reboot
 scenario "bad signature with require_signature" sc_bad_signature
 adv_summary

@@ -22,42 +22,11 @@
 . "$ROOT/tests/lib/adv.sh"
 
 pki_init q1 q2
-verifier_start
-F=$T/files
-mkdir -p "$F/usr/bin"
-for f in sh ls cat; do
-	printf '#!/bin/true %s\n' "$f" > "$F/usr/bin/$f"
-done
-adv_tpm q1
-swtpm_start "$T/tpm-q1" || fail "swtpm q1"
-TPMS="$TPMS $T/tpm-q1"
-ima_build q1 "$F/usr/bin/sh" "$F/usr/bin/ls"
-MPORT=$(free_port)
-IMA_LIST=$T/ima-q1.list ADV_ADVERTISE=127.0.0.1:$MPORT adv_agent_conf q1
-IMA_LIST=$T/ima-q1.list agent_start q1
-mitm_start q1 "$MPORT" "127.0.0.1:$(agent_port q1)" agent-q1 verifier
+adv_host -m q1
 agent_start q2			# the other agent, for its AK's evidence
-wait_registered q1 30 || fail "q1 did not enroll"
 wait_registered q2 30 || fail "q2 did not enroll"
-Z64=0000000000000000000000000000000000000000000000000000000000000000
-{
-	echo "name: qpol"
-	echo "bank: sha256"
-	echo "pcrs:"
-	echo "  15: [\"$Z64\"]"
-	echo "  16: [\"$Z64\"]"
-	echo "ima:"
-	echo "  allow:"
-	for f in sh ls cat; do
-		echo "    $F/usr/bin/$f: [\"sha256:$(sha256 "$F/usr/bin/$f")\"]"
-	done
-	echo "  unknown: fail"
-} > "$T/qpol.yaml"
-put_policy qpol "$T/qpol.yaml"
-admit q1 qpol
-wait_state q1 trusted 30 || fail "q1 not trusted through the pass-through"
-grep -q "GET /v1/quote" "$T/mitm-q1/log" || fail "the verifier does not go through the mitm"
-ADV_AGENT=q1
+adv_policy qpol -p "15 16" -a "sh ls cat"
+adv_admit q1 qpol
 
 restore()
 {

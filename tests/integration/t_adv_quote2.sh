@@ -15,43 +15,10 @@
 . "$ROOT/tests/lib/adv.sh"
 
 pki_init q1
-verifier_start
-F=$T/files
-mkdir -p "$F/usr/bin"
-for f in sh ls cat; do
-	printf '#!/bin/true %s\n' "$f" > "$F/usr/bin/$f"
-done
-adv_tpm q1
-swtpm_start "$T/tpm-q1" || fail "swtpm q1"
-TPMS="$TPMS $T/tpm-q1"
-ima_build q1 "$F/usr/bin/sh" "$F/usr/bin/ls"
-IMA_LIST=$T/ima-q1.list adv_agent_conf q1
-IMA_LIST=$T/ima-q1.list agent_start q1
-wait_registered q1 30 || fail "q1 did not enroll"
-Z64=0000000000000000000000000000000000000000000000000000000000000000
-{
-	echo "name: qpol"
-	echo "bank: sha256"
-	echo "pcrs:"
-	echo "  15: [\"$Z64\"]"
-	echo "  16: [\"$Z64\"]"
-	echo "ima:"
-	echo "  allow:"
-	for f in sh ls cat; do
-		echo "    $F/usr/bin/$f: [\"sha256:$(sha256 "$F/usr/bin/$f")\"]"
-	done
-	echo "  unknown: fail"
-} > "$T/qpol.yaml"
-put_policy qpol "$T/qpol.yaml"
-admit q1 qpol
-wait_state q1 trusted 30 || fail "q1 not trusted at the start"
-ADV_AGENT=q1
+adv_host q1
+adv_policy qpol -p "15 16" -a "sh ls cat"
+adv_admit q1 qpol
 TC=$(swtpm_tcti "$T/tpm-q1")
-
-restore()
-{
-	host_reboot q1 "$F/usr/bin/sh" "$F/usr/bin/ls" && back_to_trusted q1 30
-}
 
 sc_pinned()
 {
@@ -152,33 +119,35 @@ sc_policy_race2()
 	race_uploads q1 "$T/qpol.yaml" "$T/qpol14.yaml"
 }
 
-sc_clock()
+# power_cycle FROM TO WHAT — q1's host powers off: agent and swtpm stop,
+# the state directory TO becomes a copy of FROM (WHAT names that step),
+# then the swtpm, a new list (sh) and the agent start.
+power_cycle()
 {
-	# Save the TPM state while trusted (the TPM stops and starts: a reboot).
 	agent_stop q1
 	swtpm_stop "$T/tpm-q1"
-	rm -rf "$T/tpm-q1.saved"
-	cp -a "$T/tpm-q1/tpm" "$T/tpm-q1.saved" || { sfail "save state"; return 1; }
+	rm -rf "$2"
+	cp -a "$1" "$2" || { sfail "$3"; return 1; }
 	swtpm_start "$T/tpm-q1" || { sfail "swtpm start"; return 1; }
 	ima_build q1 "$F/usr/bin/sh"
 	IMA_LIST=$T/ima-q1.list agent_start q1
+}
+
+sc_clock()
+{
+	# Save the TPM state while trusted (the TPM stops and starts: a reboot).
+	power_cycle "$T/tpm-q1/tpm" "$T/tpm-q1.saved" "save state" || return 1
 	back_to_trusted q1 30 || { sfail "not trusted after the restart"; return 1; }
 	stays_trusted q1 3 || return 1
 	sleep 2
 	# Attack: the old state back (same resetCount, earlier clock).
-	agent_stop q1
-	swtpm_stop "$T/tpm-q1"
-	rm -rf "$T/tpm-q1/tpm"
-	cp -a "$T/tpm-q1.saved" "$T/tpm-q1/tpm" || { sfail "restore state"; return 1; }
-	swtpm_start "$T/tpm-q1" || { sfail "swtpm start"; return 1; }
-	ima_build q1 "$F/usr/bin/sh"
-	IMA_LIST=$T/ima-q1.list agent_start q1
+	power_cycle "$T/tpm-q1.saved" "$T/tpm-q1/tpm" "restore state" || return 1
 	expect_reason q1 quote.clock 20
 }
 
-scenario "PCR extended that the policy pins" sc_pinned restore
-scenario "reboot is a notice, not a failure" sc_reboot restore
-scenario "policy re-uploaded while rounds are in flight" sc_policy_race restore
-scenario "policy re-uploaded in two forms while rounds are in flight" sc_policy_race2 restore
+scenario "PCR extended that the policy pins" sc_pinned clean_reboot
+scenario "reboot is a notice, not a failure" sc_reboot clean_reboot
+scenario "policy re-uploaded while rounds are in flight" sc_policy_race clean_reboot
+scenario "policy re-uploaded in two forms while rounds are in flight" sc_policy_race2 clean_reboot
 scenario "TPM state rolled back (clock goes back)" sc_clock
 adv_summary

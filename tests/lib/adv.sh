@@ -258,6 +258,95 @@ pcr_value()
 	    sed -n "s/^ *$2 *: *0x\([0-9A-Fa-f]*\).*/\1/p" | tr 'A-F' 'a-f'
 }
 
+# ---- the attested host of the IMA and quote scripts ----------------------
+
+Z64=0000000000000000000000000000000000000000000000000000000000000000
+
+# adv_host [-m] NAME [FILE...] — the verifier, and agent NAME started on its
+# own swtpm: small scripts $F/usr/bin/{sh,ls,cat,FILE...} ($F/tmp empty),
+# the IMA list $LIST with boot_aggregate, sh and ls. -m: the agent
+# advertises a man in the middle (mitm NAME, pass-through, see mitm_start)
+# that the verifier polls. PKI first (pki_init); then adv_admit.
+adv_host()
+{
+	_mport=""
+	if [ "$1" = -m ]; then
+		_mport=$(free_port)
+		shift
+	fi
+	_hn=$1
+	shift
+	verifier_start
+	F=$T/files
+	mkdir -p "$F/usr/bin" "$F/tmp"
+	for _f in sh ls cat "$@"; do
+		printf '#!/bin/true %s\n' "$_f" > "$F/usr/bin/$_f"
+	done
+	adv_tpm "$_hn"
+	swtpm_start "$T/tpm-$_hn" || fail "swtpm $_hn"
+	TPMS="$TPMS $T/tpm-$_hn"
+	LIST=$T/ima-$_hn.list
+	ima_build "$_hn" "$F/usr/bin/sh" "$F/usr/bin/ls"
+	IMA_LIST=$LIST ADV_ADVERTISE=${_mport:+127.0.0.1:$_mport} adv_agent_conf "$_hn"
+	IMA_LIST=$LIST agent_start "$_hn"
+	[ -z "$_mport" ] || mitm_start "$_hn" "$_mport" "127.0.0.1:$(agent_port "$_hn")" \
+	    "agent-$_hn" verifier
+}
+
+# adv_policy NAME [-p "PCR..."] [-a "FILE..."] [LINE...] — $T/NAME.yaml,
+# uploaded: bank sha256, the PCRs pinned to zeros, an ima section with the
+# FILEs (under $F/usr/bin) allowed by their sha256, the LINEs, unknown: fail.
+adv_policy()
+{
+	_pn=$1 _pins="" _allow=""
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-p) _pins=$2; shift 2 ;;
+		-a) _allow=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	{
+		echo "name: $_pn"
+		echo "bank: sha256"
+		[ -z "$_pins" ] || echo "pcrs:"
+		for _f in $_pins; do
+			echo "  $_f: [\"$Z64\"]"
+		done
+		echo "ima:"
+		[ -z "$_allow" ] || echo "  allow:"
+		for _f in $_allow; do
+			echo "    $F/usr/bin/$_f: [\"sha256:$(sha256 "$F/usr/bin/$_f")\"]"
+		done
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+		echo "  unknown: fail"
+	} > "$T/$_pn.yaml"
+	put_policy "$_pn" "$T/$_pn.yaml"
+}
+
+# adv_admit NAME POLICY — once NAME has enrolled: POLICY assigned, NAME
+# trusted (through its man in the middle, if any); the scenarios' agent.
+adv_admit()
+{
+	wait_registered "$1" 30 || fail "$1 did not enroll"
+	admit "$1" "$2"
+	wait_state "$1" trusted 30 || fail "$1 not trusted at the start"
+	if [ -d "$T/mitm-$1" ]; then
+		grep -q "GET /v1/quote" "$T/mitm-$1/log" ||
+		    fail "the verifier does not go through the mitm"
+	fi
+	ADV_AGENT=$1
+}
+
+# clean_reboot — a restore: ADV_AGENT's host reboots with a clean list
+# (sh, ls), an admin reset if needed, trusted again.
+clean_reboot()
+{
+	host_reboot "$ADV_AGENT" "$F/usr/bin/sh" "$F/usr/bin/ls" &&
+	    back_to_trusted "$ADV_AGENT" 30
+}
+
 # put_policy NAME FILE — upload (fails the script on refusal)
 put_policy()
 {

@@ -13,18 +13,28 @@
 # exits 1 at the end with a summary. Infrastructure errors exit at once.
 #
 #   adv_setup ARGS...        PKI, verifier, agent m booted with fw ARGS
+#   adv_genuine NAME ARGS... adv_setup ARGS, genuine_policy NAME ARGS, and
+#                            m trusted on that first boot
 #   fw ARGS...               fw_eventlog on m's swtpm, log $T/fw-m.log
 #   policy_set KEY VALUE     a measured_boot key for the next policy
 #   genuine_policy NAME ARGS...
 #                            policy NAME from the genuine log fw ARGS
 #                            would write (assayctl policy from-eventlog),
 #                            with the policy_set keys replacing the
-#                            generated ones; uploaded and assigned to m
+#                            generated ones; uploaded and assigned to m;
+#                            ARGS are the genuine log of what follows
 #   boot ARGS...             reboot m's host with fw ARGS; the verifier
 #                            judges it afresh (stop/start, or reset when
 #                            m is untrusted)
 #   scenario ID TEXT         start a scenario (for the summary)
-#   control ARGS...          boot ARGS and expect trusted
+#   control [ARGS...]        boot ARGS (none: the genuine log) and expect
+#                            trusted
+#   attack STATE [REASON [DETAIL]] -- ARGS...
+#                            the body of most scenarios: the control, a
+#                            reboot with fw ARGS, expect_boot STATE ...
+#   late REASON DETAIL COMMAND...
+#                            the control, then COMMAND (fw -B ...) changes
+#                            the running host: untrusted within 10 s
 #   expect_boot STATE [REASON [DETAIL]]
 #                            the verdict on the last boot
 #   expect_untrusted SECS REASON [DETAIL]
@@ -63,6 +73,16 @@ adv_setup()
 	wait_registered m 30 || fail "m did not enroll"
 }
 
+adv_genuine()
+{
+	_gname=$1
+	shift
+	adv_setup "$@"
+	genuine_policy "$_gname" "$@"
+	wait_verdict 30 >/dev/null
+	[ "$(agent_state m)" = trusted ] || fail "genuine boot not trusted: $(show_agent)"
+}
+
 # put_policy NAME FILE — upload, fail on error.
 put_policy()
 {
@@ -83,6 +103,7 @@ genuine_policy()
 {
 	_name=$1
 	shift
+	printf '%s\n' "$@" > "$T/genuine.args"
 	"$ASSAY_BIN/testtools/fw_eventlog" -n -o "$T/genuine-$_name.log" "$@" ||
 	    fail "fw_eventlog -n $*"
 	"$ASSAY_BIN/assayctl" policy from-eventlog --name "$_name" \
@@ -220,8 +241,32 @@ expect_untrusted()
 
 control()
 {
+	if [ $# -eq 0 ]; then
+		while IFS= read -r _g; do
+			set -- "$@" "$_g"
+		done < "$T/genuine.args"
+	fi
 	boot "$@"
 	expect_boot trusted || { echo "    (control failed)" >&2; return 1; }
+}
+
+attack()
+{
+	_at_state=$1 _at_reason="" _at_detail=""
+	shift
+	[ "$1" = -- ] || { _at_reason=$1; shift; }
+	[ "$1" = -- ] || { _at_detail=$1; shift; }
+	[ "$1" = -- ] || fail "attack: no -- before the boot arguments"
+	shift
+	control && boot "$@" &&
+	    expect_boot "$_at_state" "$_at_reason" "$_at_detail" && good
+}
+
+late()
+{
+	_lt_reason=$1 _lt_detail=$2
+	shift 2
+	control && "$@" && expect_untrusted 10 "$_lt_reason" "$_lt_detail" && good
 }
 
 adv_finish()
