@@ -172,7 +172,8 @@ replay(const struct eventlog *el)
 		h = tpm2_hash_by_alg(rp->bank[k].alg);
 		b = json_object();
 		for (i = 0; i < TPM2_PCR_COUNT; i++) {
-			if (!(rp->bank[k].touched & (1u << i)))
+			/* PCRs 0-7 always: an empty log shows where they start */
+			if (i > 7 && !(rp->bank[k].touched & (1u << i)))
 				continue;
 			snprintf(idx, sizeof(idx), "%u", i);
 			hex = hex_encode(rp->bank[k].v[i], h->size);

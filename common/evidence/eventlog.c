@@ -372,11 +372,10 @@ eventlog_parse(const uint8_t *p, size_t n, struct eventlog *out)
 		note_locality(&el, e);
 		el.n++;
 	}
-	if (el.n == 0) {
-		r = assay_err_set(ASSAY_ERR_FORMAT,
-		    "event log has no events after its Spec ID event");
-		goto out;
-	}
+	/*
+	 * A Spec ID event alone is a valid log (firmware that measured
+	 * nothing): it replays to the initial values and the policy judges.
+	 */
 	*out = el;
 	el.ev = NULL;
 	r = ASSAY_OK;
