@@ -32,43 +32,123 @@ policy_install(struct verifier *v, struct policy *p)
 	policy_unref(strmap_put(v->policies, policy_name(p), p));
 }
 
+/*
+ * A policy's content changed: every agent that uses it is judged again
+ * from scratch (the whole IMA list, the boot log), an untrusted one goes
+ * back to pending, and rounds in flight are voided (agent epochs).
+ */
+static void
+policy_reevaluate(struct verifier *v, const char *name, const char *why)
+{
+	const char *id;
+	void *val;
+	size_t pos = 0;
+
+	while (strmap_next(v->agents, &pos, &id, &val)) {
+		struct vagent *va = val;
+
+		if (va->rec.policy == NULL || strcmp(va->rec.policy, name) != 0)
+			continue;
+		agent_ima_restart(va);	/* the new policy judges every entry */
+		agent_mb_restart(va);	/* and the boot log again */
+		if (va->rec.state == AGENT_UNTRUSTED &&
+		    agent_set_state(va, AGENT_PENDING, NULL, why) != 0)
+			continue;
+		if (va->rec.state != AGENT_STOPPED && va->rec.state != AGENT_REGISTERED &&
+		    !va->inflight)
+			sched_agent(va, 0);
+	}
+}
+
+/*
+ * One policy_dir file. The directory is the truth for the names it holds:
+ * its policy replaces one uploaded through the API (logged), the API
+ * cannot change or delete it, and a changed file re-evaluates the agents
+ * exactly as an upload does.
+ */
+static int
+load_file(struct verifier *v, const char *path, struct strmap *seen)
+{
+	struct policy *p = NULL, *old;
+	uint8_t *text = NULL;
+	size_t len = 0;
+	const char *name;
+	int changed;
+
+	if (file_read_all(path, POLICY_TEXT_MAX, &text, &len) != 0 ||
+	    policy_compile((const char *)text, len, NULL, &p) != 0) {
+		log_err("policy %s: %s", path, assay_err_detail());
+		free(text);
+		return ASSAY_ERR_CONFIG;
+	}
+	name = policy_name(p);
+	if (strmap_get(seen, name) != NULL) {
+		log_err("policy %s: name '%s' is also in %s", path, name,
+		    (const char *)strmap_get(seen, name));
+		policy_unref(p);
+		free(text);
+		return ASSAY_ERR_CONFIG;
+	}
+	strmap_put(seen, name, xstrdup(path));
+	old = policy_find(v, name);
+	changed = old == NULL || memcmp(policy_text_digest(old),
+	    policy_text_digest(p), 32) != 0;
+	if (old != NULL && policy_source(old) == NULL && changed)
+		log_warn("policy %s from %s replaces the one uploaded through the "
+		    "API: policy_dir names are managed by the directory", name, path);
+	if (changed && store_policy_put(v->store, name, (const char *)text) != 0)
+		log_err("policy %s: not stored: %s", path, assay_err_detail());
+	policy_set_source(p, path);
+	policy_install(v, p);
+	if (old != NULL && changed) {
+		log_notice("policy %s changed in %s: its agents are judged again",
+		    name, path);
+		policy_reevaluate(v, name, "policy updated");
+	} else if (old == NULL)
+		log_info("policy %s loaded from %s", name, path);
+	free(text);
+	return ASSAY_OK;
+}
+
 static int
 load_dir(struct verifier *v, const char *dir)
 {
+	struct strmap *seen = strmap_new();
 	struct dirent *de;
+	const char *name;
+	void *val;
+	size_t pos = 0;
+	int r = ASSAY_OK;
 	DIR *d;
 
-	if ((d = opendir(dir)) == NULL)
+	if ((d = opendir(dir)) == NULL) {
+		strmap_free(seen);
 		return assay_err_set(ASSAY_ERR_CONFIG, "policy_dir %s: cannot open", dir);
-	while ((de = readdir(d)) != NULL) {
+	}
+	while (r == ASSAY_OK && (de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
-		struct policy *p = NULL;
-		uint8_t *text = NULL;
 		char *path;
-		size_t len = 0;
 
 		if (n < 6 || (strcmp(de->d_name + n - 5, ".yaml") != 0 &&
 		    strcmp(de->d_name + n - 5, ".json") != 0))
 			continue;
 		path = xasprintf("%s/%s", dir, de->d_name);
-		if (file_read_all(path, POLICY_TEXT_MAX, &text, &len) != 0 ||
-		    policy_compile((const char *)text, len, NULL, &p) != 0) {
-			log_err("policy %s: %s", path, assay_err_detail());
-			closedir(d);
-			free(path);
-			free(text);
-			return ASSAY_ERR_CONFIG;
-		}
-		if (store_policy_put(v->store, policy_name(p),
-		    (const char *)text) != 0)
-			log_err("policy %s: not stored: %s", path, assay_err_detail());
-		log_info("policy %s loaded from %s", policy_name(p), path);
-		policy_install(v, p);
+		r = load_file(v, path, seen);
 		free(path);
-		free(text);
 	}
 	closedir(d);
-	return ASSAY_OK;
+	/* A file that is gone leaves its policy, now managed by the API. */
+	while (r == ASSAY_OK && strmap_next(v->policies, &pos, &name, &val))
+		if (policy_source(val) != NULL && strmap_get(seen, name) == NULL) {
+			log_notice("policy %s: %s is gone; the policy stays, managed "
+			    "through the API from now on", name, policy_source(val));
+			policy_set_source(val, NULL);
+		}
+	pos = 0;
+	while (strmap_next(seen, &pos, &name, &val))
+		free(val);
+	strmap_free(seen);
+	return r;
 }
 
 int
@@ -81,8 +161,13 @@ policies_load(struct verifier *v)
 	if ((r = store_policy_list(v->store, &list, &n)) != 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		struct policy *p = NULL;
+		struct policy *p = NULL, *cur = policy_find(v, list[i].name);
 
+		if (cur != NULL && policy_source(cur) != NULL) {
+			/* policy_dir's own: load_dir decides whether it changed */
+			store_policy_free(&list[i]);
+			continue;
+		}
 		if (policy_compile(list[i].text, strlen(list[i].text), list[i].name,
 		    &p) != 0)
 			log_err("stored policy %s no longer compiles: %s", list[i].name,
@@ -94,6 +179,15 @@ policies_load(struct verifier *v)
 	free(list);
 	if (v->conf.policy_dir != NULL && (r = load_dir(v, v->conf.policy_dir)) != 0)
 		return r;
+	if (v->conf.policy_dir == NULL) {
+		const char *name;
+		void *val;
+		size_t pos = 0;
+
+		/* No directory any more: its policies are the API's now. */
+		while (strmap_next(v->policies, &pos, &name, &val))
+			policy_set_source(val, NULL);
+	}
 	log_info("%zu policies loaded", strmap_count(v->policies));
 	return ASSAY_OK;
 }
@@ -157,20 +251,33 @@ api_policy_get(struct http_request *r)
 	store_policy_free(&sp);
 }
 
+/* policy_dir owns its names: 1 (and 409 sent) if name is one of them. */
+static int
+managed(struct http_request *r, struct verifier *v, const char *name)
+{
+	struct policy *p = policy_find(v, name);
+
+	if (p == NULL || policy_source(p) == NULL)
+		return 0;
+	http_reply_error(r, 409, "policy '%s' is managed by policy_dir (%s): "
+	    "change the file and send SIGHUP", name, policy_source(p));
+	return 1;
+}
+
 void
 api_policy_put(struct http_request *r)
 {
 	struct verifier *v = r->arg;
 	struct policy *p = NULL;
-	const char *name = r->param[0], *id;
-	void *val;
-	size_t pos = 0;
+	const char *name = r->param[0];
 	int existed;
 
 	if (!policy_name_valid(name)) {
 		http_reply_error(r, 400, "policy names are [A-Za-z0-9._-]{1,64}");
 		return;
 	}
+	if (managed(r, v, name))
+		return;
 	if (r->body_len == 0) {
 		http_reply_error(r, 400, "empty policy");
 		return;
@@ -187,21 +294,7 @@ api_policy_put(struct http_request *r)
 	existed = policy_find(v, name) != NULL;
 	policy_install(v, p);
 	log_notice("policy %s %s by %s", name, existed ? "replaced" : "added", r->peer.cn);
-	/* A new policy re-evaluates the untrusted hosts that use it. */
-	while (strmap_next(v->agents, &pos, &id, &val)) {
-		struct vagent *va = val;
-
-		if (va->rec.policy == NULL || strcmp(va->rec.policy, name) != 0)
-			continue;
-		agent_ima_restart(va);	/* the new policy judges every entry */
-		agent_mb_restart(va);	/* and the boot log again */
-		if (va->rec.state == AGENT_UNTRUSTED &&
-		    agent_set_state(va, AGENT_PENDING, NULL, "policy updated") != 0)
-			continue;
-		if (va->rec.state != AGENT_STOPPED && va->rec.state != AGENT_REGISTERED &&
-		    !va->inflight)
-			sched_agent(va, 0);
-	}
+	policy_reevaluate(v, name, "policy updated");
 	http_reply_json(r, existed ? 200 : 201, json_pack("{s:s, s:i}", "name", name,
 	    "agents", policy_users(v, name)));
 }
@@ -217,6 +310,8 @@ api_policy_delete(struct http_request *r)
 		http_reply_error(r, 404, "no policy '%s'", name);
 		return;
 	}
+	if (managed(r, v, name))
+		return;
 	if ((users = policy_users(v, name)) > 0) {
 		http_reply_error(r, 409, "policy '%s' is used by %d agent(s)", name, users);
 		return;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
 #include <yaml.h>
 
 #include "common/encode.h"
@@ -48,6 +49,8 @@ struct policy {
 	struct ima_policy	*ima;		/* NULL without an ima: section */
 	struct mb_policy	*mb;		/* NULL without measured_boot: */
 	int			 allow_sha1;	/* bank: sha1 explicitly accepted */
+	uint8_t			 text_sha256[32];
+	char			*source;	/* policy_dir file, or NULL */
 };
 
 /* The banks a policy may name (the PC client banks a quote can carry). */
@@ -327,6 +330,7 @@ policy_free(struct policy *p)
 		return;
 	ima_policy_free(p->ima);
 	mb_policy_free(p->mb);
+	free(p->source);
 	for (i = 0; i < TPM2_PCR_COUNT; i++)
 		free(p->pcr[i].v);
 	free(p);
@@ -470,6 +474,7 @@ policy_compile(const char *text, size_t len, const char *name,
 		}
 		snprintf(p->name, sizeof(p->name), "%s", name);
 	}
+	SHA256((const unsigned char *)text, len, p->text_sha256);
 	*out = p;	/* caller owns the only reference */
 	p = NULL;
 	r = ASSAY_OK;
@@ -506,6 +511,25 @@ const char *
 policy_name(const struct policy *p)
 {
 	return p->name;
+}
+
+const uint8_t *
+policy_text_digest(const struct policy *p)
+{
+	return p->text_sha256;
+}
+
+const char *
+policy_source(const struct policy *p)
+{
+	return p->source;
+}
+
+void
+policy_set_source(struct policy *p, const char *path)
+{
+	free(p->source);
+	p->source = path != NULL ? xstrdup(path) : NULL;
 }
 
 uint16_t

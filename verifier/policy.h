@@ -31,6 +31,14 @@ struct policy *policy_ref(struct policy *p);
 void	policy_unref(struct policy *p);		/* NULL-safe */
 
 const char *policy_name(const struct policy *p);
+/* SHA-256 of the text it was compiled from: "same content" means equal. */
+const uint8_t *policy_text_digest(const struct policy *p);
+/*
+ * The policy_dir file it came from, or NULL for a policy uploaded
+ * through the API. Set once, before the policy is shared.
+ */
+const char *policy_source(const struct policy *p);
+void	policy_set_source(struct policy *p, const char *path);
 uint16_t policy_bank(const struct policy *p);	/* TPM2_ALG_*, default sha256 */
 /* The PCRs a quote must cover for this policy: bank 0-10 plus any pinned. */
 void	policy_selection(const struct policy *p, struct pcr_selection *out);
