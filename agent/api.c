@@ -94,9 +94,14 @@ ima_list_for(struct agent *a, uint16_t bank)
 	return &a->ima[a->nima++];
 }
 
-/* Entries from `from` read after the quote: the kernel appends, then extends. */
+/*
+ * Entries from `from` read after the quote: the kernel appends, then
+ * extends. One page: at most max entries (0: as many as fit) and at most
+ * DOC_IMA_MAX bytes, with "more" when the list goes on (doc.h).
+ */
 static int
-add_ima(struct agent *a, uint16_t bank, uint64_t from, struct evidence_doc *d)
+add_ima(struct agent *a, uint16_t bank, uint64_t from, uint64_t max,
+    struct evidence_doc *d)
 {
 	struct ima_reader *ir = ima_list_for(a, bank);
 	int r;
@@ -110,7 +115,8 @@ add_ima(struct agent *a, uint16_t bank, uint64_t from, struct evidence_doc *d)
 	}
 	if (from > ir->n)
 		from = ir->n;
-	if ((r = ima_reader_get(ir, from, &d->ima, &d->ima_len, &d->ima_count)) != 0)
+	if ((r = ima_reader_page(ir, from, max, DOC_IMA_MAX, &d->ima, &d->ima_len,
+	    &d->ima_count, &d->ima_more)) != 0)
 		return r;
 	d->has_ima = 1;
 	d->ima_from = from;
@@ -171,8 +177,9 @@ api_quote(struct http_request *r)
 	struct pcr_selection sel;
 	const char *nonce_hex = http_query(r, "nonce"), *pcrs = http_query(r, "pcrs");
 	const char *ima_from = http_query(r, "ima_from");
+	const char *ima_max = http_query(r, "ima_max");
 	const char *eventlog = http_query(r, "eventlog");
-	unsigned long long from = 0;
+	unsigned long long from = 0, max = 0;
 	char *end;
 	uint8_t nonce[NONCE_MAX];
 	size_t nonce_len;
@@ -200,6 +207,14 @@ api_quote(struct http_request *r)
 			return;
 		}
 	}
+	if (ima_max != NULL) {
+		errno = 0;
+		max = strtoull(ima_max, &end, 10);
+		if (ima_max[0] < '1' || ima_max[0] > '9' || *end != '\0' || errno != 0) {
+			http_reply_error(r, 400, "ima_max must be a positive entry count");
+			return;
+		}
+	}
 	if (!rate_ok(a)) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
@@ -216,7 +231,7 @@ api_quote(struct http_request *r)
 		return;
 	}
 	if (ima_from != NULL &&
-	    add_ima(a, sel.bank[0].hash, (uint64_t)from, &d) != 0) {
+	    add_ima(a, sel.bank[0].hash, (uint64_t)from, (uint64_t)max, &d) != 0) {
 		log_err("IMA list: %s", assay_err_detail());
 		http_reply_error(r, 503, "IMA list: %s", assay_err_detail());
 		evidence_doc_free(&d);
@@ -229,8 +244,8 @@ api_quote(struct http_request *r)
 		return;
 	}
 	a->n_quotes++;
-	log_debug("quote %llu for %s%s%s", (unsigned long long)a->n_quotes, r->peer.cn,
-	    d.has_ima ? " with IMA entries" : "",
+	log_debug("quote %llu for %s%s%s%s", (unsigned long long)a->n_quotes, r->peer.cn,
+	    d.has_ima ? " with IMA entries" : "", d.ima_more ? " (more follow)" : "",
 	    d.eventlog != NULL ? " with the event log" : "");
 	http_reply_json(r, 200, evidence_doc_to_json(&d));
 	evidence_doc_free(&d);
@@ -257,7 +272,7 @@ api_info(struct http_request *r)
 }
 
 const struct http_route agent_routes[] = {
-	{ "GET", "/v1/quote", ROLE_VERIFIER, api_quote },
-	{ "GET", "/v1/info", ROLE_VERIFIER, api_info },
-	{ NULL, NULL, 0, NULL }
+	{ "GET", "/v1/quote", ROLE_VERIFIER, api_quote, 0 },	/* no body */
+	{ "GET", "/v1/info", ROLE_VERIFIER, api_info, 0 },
+	{ NULL, NULL, 0, NULL, 0 }
 };

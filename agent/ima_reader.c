@@ -175,7 +175,36 @@ int
 ima_reader_get(struct ima_reader *r, uint64_t from, uint8_t **out, size_t *len,
     uint64_t *count)
 {
+	int more;
+
+	return ima_reader_page(r, from, 0, SIZE_MAX, out, len, count, &more);
+}
+
+/* Entries [from, end) with end the largest within max entries and max_bytes. */
+static uint64_t
+page_end(const struct ima_reader *r, uint64_t from, uint64_t max, size_t max_bytes)
+{
+	uint64_t lo = from, hi = r->n, mid;
+
+	if (max != 0 && hi - from > max)
+		hi = from + max;
+	/* off[] grows with the index: the last end whose bytes fit. */
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (r->off[mid] - r->off[from] <= (uint64_t)max_bytes)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+int
+ima_reader_page(struct ima_reader *r, uint64_t from, uint64_t max,
+    size_t max_bytes, uint8_t **out, size_t *len, uint64_t *count, int *more)
+{
 	size_t want, have = 0;
+	uint64_t end;
 	ssize_t got;
 	uint8_t *buf;
 	int fd;
@@ -183,9 +212,11 @@ ima_reader_get(struct ima_reader *r, uint64_t from, uint8_t **out, size_t *len,
 	*out = NULL;
 	*len = 0;
 	*count = 0;
+	*more = 0;
 	if (from > r->n)
 		from = r->n;
-	want = (size_t)(r->off[r->n] - r->off[from]);
+	end = page_end(r, from, max, max_bytes);
+	want = (size_t)(r->off[end] - r->off[from]);
 	buf = xmalloc(want + 1);
 	if (want > 0) {
 		if ((fd = open(r->path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -214,6 +245,7 @@ ima_reader_get(struct ima_reader *r, uint64_t from, uint8_t **out, size_t *len,
 	}
 	*out = buf;
 	*len = want;
-	*count = r->n - from;
+	*count = end - from;
+	*more = end < r->n;
 	return ASSAY_OK;
 }

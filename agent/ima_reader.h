@@ -35,6 +35,14 @@ int	ima_reader_update(struct ima_reader *r);
 int	ima_reader_get(struct ima_reader *r, uint64_t from, uint8_t **out,
 	    size_t *len, uint64_t *count);
 /*
+ * A page of whole entries from `from`: at most max entries (0: no count
+ * limit) and at most max_bytes bytes (at least one entry when any remain
+ * and it fits); *more = 1 when indexed entries follow the page.
+ */
+int	ima_reader_page(struct ima_reader *r, uint64_t from, uint64_t max,
+	    size_t max_bytes, uint8_t **out, size_t *len, uint64_t *count,
+	    int *more);
+/*
  * Count complete entries in p[0..n) (binary list framing only, no
  * template parsing); *used gets their byte length. ASSAY_ERR_FORMAT when
  * the bytes cannot be a list (absurd lengths).

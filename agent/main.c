@@ -223,6 +223,14 @@ main(int argc, char **argv)
 	a.client = http_client_new(a.base, a.client_ctx);
 	a.http = http_server_new(a.base, a.server_ctx, agent_routes, &a);
 	http_server_set_max_connections(a.http, 16);	/* one verifier, a few admins */
+	/*
+	 * Anyone who reaches the port can open connections: those without a
+	 * completed handshake hold 8 slots at most (a new one closes the
+	 * oldest) and get 3 s, so the verifier always finds a slot; one
+	 * address holds 8 at most.
+	 */
+	http_server_set_unauth_limits(a.http, 8, 3);
+	http_server_set_max_per_addr(a.http, 8);
 	if (http_server_listen(a.http, host, port) != 0) {
 		log_err("listen %s: %s", a.conf.listen, assay_err_detail());
 		goto out;

@@ -2,9 +2,9 @@
  * http.c — HTTPS with mutual TLS on libevent's evhttp. Owns the server
  * (listening socket, TLS bufferevents, route table dispatch with {param}
  * captures and role checks, JSON replies, per-request deadline and cap on
- * concurrent connections) and the client (one connection
- * per request, server CN check during the handshake, completion delivered
- * once and deferred on the loop thread, blocking wrapper on a private loop).
+ * concurrent connections, per peer address and for connections still in
+ * their TLS handshake, per-route body limits checked from the request
+ * headers before any of the body is read). The client is http_client.c.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -34,9 +34,14 @@
 #include "common/http.h"
 #include "common/http_int.h"
 #include "common/log.h"
+#include "common/strmap.h"
 #include "common/xmalloc.h"
 
 #define HTTP_LISTEN_BACKLOG	1024
+/* A refused request's connection: seconds to deliver the answer and drain. */
+#define HTTP_LINGER_SEC		2
+/* http_body_json: largest document, whatever the route allows. */
+#define HTTP_JSON_MAX_SIZE	(1024 * 1024)
 
 static const struct {
 	enum evhttp_cmd_type	 cmd;
@@ -142,14 +147,44 @@ log_safe(char *dst, size_t dstlen, const char *s)
  * again with the first byte of the next request; the idle time between
  * requests is bounded by the evhttp timeout instead.
  */
+enum conn_phase {
+	PH_NEW,		/* accepted; the admission kick is pending */
+	PH_HANDSHAKE,	/* admitted, TLS handshake not complete */
+	PH_OPEN,	/* a verified peer */
+	PH_CLOSE,	/* refused or evicted: closed by the pending kick */
+	PH_LINGER,	/* a request refused from its headers: answer, drain */
+};
+
+/*
+ * Shadow of the request headers. evhttp has no hook between the headers
+ * and the body of a server request, so the decrypted bytes are watched as
+ * they arrive (before evhttp reads them) and the header block is parsed
+ * here too: route, role and Content-Length are checked, and the
+ * connection's body limit set, before evhttp starts on the body. A request
+ * this parser cannot classify keeps the limit 0 (no body).
+ */
+enum shadow_state { SH_HEAD, SH_SKIP, SH_CHUNKED };
+
 struct http_conn {
-	LIST_ENTRY(http_conn)	 entry;
+	TAILQ_ENTRY(http_conn)	 entry;		/* oldest first */
 	struct http_server	*s;		/* NULL once the server is gone */
 	struct bufferevent	*bev;
-	struct event		*ev;		/* deadline, or the reject kick */
-	int			 reject;
+	struct evhttp_connection *evcon;	/* set by the admission kick */
+	struct event		*ev;		/* kick, deadlines, linger */
+	enum conn_phase		 phase;
+	struct timeval		 accepted;
+	int			 counted;	/* in nconns */
+	int			 unauth;	/* in nunauth */
+	char			*addr;		/* counted in per_addr */
 	int			 busy;		/* a request is being received */
+	enum shadow_state	 sh;
+	char			*hdr;		/* header bytes so far (SH_HEAD) */
+	size_t			 hlen;
+	size_t			 body_left;	/* SH_CHUNKED: raw bytes allowed */
+	enum shadow_state	 sh_next;	/* after the header block */
 };
+
+TAILQ_HEAD(conn_list, http_conn);
 
 struct http_server {
 	struct event_base	*base;
@@ -159,24 +194,61 @@ struct http_server {
 	void			*arg;
 	uint16_t		 port;
 	int			 deadline;	/* seconds for one request */
+	int			 hs_deadline;	/* seconds for the TLS handshake */
 	int			 max_conns;
+	int			 max_unauth;	/* 0: max_conns / 4 */
+	int			 max_per_addr;
 	int			 nconns;	/* live, not counting rejects */
+	int			 nunauth;	/* of them, not (yet) authenticated */
+	int			 any_roles;	/* ROLE_* some route allows */
+	size_t			 default_body;
+	struct strmap		*per_addr;	/* address -> open connections */
 	time_t			 reject_logged;
 	unsigned long		 rejected;	/* since the last warning */
-	LIST_HEAD(, http_conn)	 conns;
+	time_t			 addr_logged;
+	unsigned long		 addr_rejected;
+	time_t			 evict_logged;
+	unsigned long		 evicted;
+	struct conn_list	 conns;
 };
 
 static pthread_once_t conn_idx_once = PTHREAD_ONCE_INIT;
 static int conn_idx = -1;
 
+/* Give back whatever c counts against (idempotent). */
+static void
+conn_uncount(struct http_conn *c)
+{
+	struct http_server *s = c->s;
+	uintptr_t n;
+
+	if (s == NULL)
+		return;
+	if (c->counted)
+		s->nconns--;
+	if (c->unauth)
+		s->nunauth--;
+	c->counted = c->unauth = 0;
+	if (c->addr != NULL) {
+		n = (uintptr_t)strmap_get(s->per_addr, c->addr);
+		if (n <= 1)
+			(void)strmap_del(s->per_addr, c->addr);
+		else
+			(void)strmap_put(s->per_addr, c->addr, (void *)(n - 1));
+		free(c->addr);
+		c->addr = NULL;
+	}
+}
+
 static void
 conn_unlink(struct http_conn *c)
 {
+	free(c->hdr);
+	c->hdr = NULL;
 	if (c->s == NULL)
 		return;
-	if (!c->reject)
-		c->s->nconns--;
-	LIST_REMOVE(c, entry);
+	conn_uncount(c);
+	TAILQ_REMOVE(&c->s->conns, c, entry);
 	event_free(c->ev);
 	c->ev = NULL;
 	c->s = NULL;
@@ -211,13 +283,19 @@ conn_of_ssl(SSL *ssl)
 	    NULL;
 }
 
-/* The evhttp connection still using c's bufferevent, or NULL. */
+/*
+ * The evhttp connection still using c's bufferevent, or NULL (the
+ * callback argument is NULL once the bufferevent was freed; it is c while
+ * a refused request lingers).
+ */
 static struct evhttp_connection *
 conn_evcon(struct http_conn *c)
 {
 	void *arg = NULL;
 
 	bufferevent_getcb(c->bev, NULL, NULL, NULL, &arg);
+	if (arg == c)
+		return c->evcon;
 	return arg;
 }
 
@@ -230,8 +308,50 @@ conn_arm(struct http_conn *c)
 	evtimer_add(c->ev, &tv);
 }
 
+/* Close c from its own event, in this loop pass; its slots are free now. */
 static void
-conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+conn_close_soon(struct http_conn *c)
+{
+	conn_uncount(c);
+	c->phase = PH_CLOSE;
+	evtimer_del(c->ev);
+	event_active(c->ev, EV_TIMEOUT, 0);
+}
+
+static int
+conn_hs_deadline(const struct http_server *s)
+{
+	return s->hs_deadline < s->deadline ? s->hs_deadline : s->deadline;
+}
+
+static int
+conn_max_unauth(const struct http_server *s)
+{
+	int m = s->max_unauth > 0 ? s->max_unauth : s->max_conns / 4;
+
+	if (m > s->max_conns)
+		m = s->max_conns;
+	return m > 0 ? m : 1;
+}
+
+static void
+conn_log_rate(time_t *logged, unsigned long *count, const char *fmt, int a,
+    int b)
+{
+	time_t now = time(NULL);
+
+	(*count)++;
+	if (*logged != 0 && now - *logged < 10)
+		return;
+	log_warn(fmt, a, b, *count);
+	*logged = now;
+	*count = 0;
+}
+
+static void conn_admit(struct http_conn *, struct evhttp_connection *);
+
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_conn *c = arg;
 	struct evhttp_connection *evcon;
@@ -241,56 +361,133 @@ conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd; (void)what;
 	if ((evcon = conn_evcon(c)) == NULL)
 		return;
-	if (c->reject) {
+	switch (c->phase) {
+	case PH_NEW:
+		conn_admit(c, evcon);
+		return;
+	case PH_CLOSE:
+	case PH_LINGER:
+		evhttp_connection_free(evcon);
+		return;
+	case PH_HANDSHAKE:
+		evhttp_connection_get_peer(evcon, &addr, &port);
+		log_info("http: %s port %u completed no TLS handshake in %d s, "
+		    "closing", addr != NULL ? addr : "?", (unsigned)port,
+		    conn_hs_deadline(c->s));
+		evhttp_connection_free(evcon);
+		return;
+	case PH_OPEN:
+		evhttp_connection_get_peer(evcon, &addr, &port);
+		log_info("http: %s port %u sent no complete request in %d s, "
+		    "closing", addr != NULL ? addr : "?", (unsigned)port,
+		    c->s->deadline);
 		evhttp_connection_free(evcon);
 		return;
 	}
+}
+
+/* The handshake of c's SSL completed: the peer is verified. */
+static void
+conn_ssl_info_cb(const SSL *ssl, int where, int ret)
+{
+	struct http_conn *c;
+	struct tls_peer peer;
+	struct timeval now, tv;
+	long ms;
+
+	(void)ret;
+	if ((where & SSL_CB_HANDSHAKE_DONE) == 0 ||
+	    (c = SSL_get_ex_data(ssl, conn_idx)) == NULL || c->s == NULL ||
+	    c->phase != PH_HANDSHAKE)
+		return;
+	c->phase = PH_OPEN;
+	/*
+	 * A certificate no route accepts (say another host's agent
+	 * certificate on an agent) stays in the evictable pool: it gets its
+	 * 403s, but cannot hold the slots of the peers the server is for.
+	 */
+	if (c->unauth && tls_peer_identity((SSL *)ssl, &peer) == ASSAY_OK &&
+	    (peer.role & c->s->any_roles) != 0) {
+		c->unauth = 0;
+		c->s->nunauth--;
+	}
+	/* The first request's clock still runs from accept. */
+	event_base_gettimeofday_cached(c->s->base, &now);
+	ms = (long)c->s->deadline * 1000 -
+	    ((now.tv_sec - c->accepted.tv_sec) * 1000 +
+	    (now.tv_usec - c->accepted.tv_usec) / 1000);
+	if (ms < 1)
+		ms = 1;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->ev, &tv);
+}
+
+/*
+ * Admission, right after evhttp adopted the socket and before any TLS:
+ * the per-address cap, then room for one more connection in its
+ * handshake (evicting the oldest such one), then the overall cap.
+ */
+static void
+conn_admit(struct http_conn *c, struct evhttp_connection *evcon)
+{
+	struct http_server *s = c->s;
+	struct http_conn *o;
+	struct timeval tv = { conn_hs_deadline(s), 0 };
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+	uintptr_t n;
+
+	c->evcon = evcon;
 	evhttp_connection_get_peer(evcon, &addr, &port);
-	log_info("http: %s port %u sent no complete request in %d s, closing",
-	    addr != NULL ? addr : "?", (unsigned)port, c->s->deadline);
-	evhttp_connection_free(evcon);
-}
-
-/* Bytes of a request arrived: the first of one starts its deadline. */
-static void
-conn_input_cb(struct evbuffer *b, const struct evbuffer_cb_info *info,
-    void *arg)
-{
-	struct http_conn *c = arg;
-
-	(void)b;
-	if (info->n_added > 0 && !c->busy && c->s != NULL)
-		conn_arm(c);
-}
-
-/* A complete request was received on the connection of ssl. */
-static void
-conn_request_done(SSL *ssl)
-{
-	struct http_conn *c = conn_of_ssl(ssl);
-
-	if (c == NULL || c->s == NULL)
+	if (addr == NULL)
+		addr = "?";
+	n = (uintptr_t)strmap_get(s->per_addr, addr);
+	if (n >= (uintptr_t)s->max_per_addr) {
+		log_debug("http: %s has %lu connections open, refused", addr,
+		    (unsigned long)n);
+		conn_log_rate(&s->addr_logged, &s->addr_rejected,
+		    "http: an address had %d connections open (its limit), "
+		    "%d in all: refused %lu", s->max_per_addr, s->nconns);
+		c->phase = PH_CLOSE;
+		evhttp_connection_free(evcon);
 		return;
-	c->busy = 0;
-	evtimer_del(c->ev);
-	/* Bytes of a pipelined request already waiting: its clock runs. */
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		conn_arm(c);
-}
-
-static void
-conn_log_reject(struct http_server *s)
-{
-	time_t now = time(NULL);
-
-	s->rejected++;
-	if (s->reject_logged != 0 && now - s->reject_logged < 10)
+	}
+	/* Unauthenticated connections never hold more than their share. */
+	while (s->nunauth > 0 && (s->nunauth >= conn_max_unauth(s) ||
+	    s->nconns >= s->max_conns)) {
+		TAILQ_FOREACH(o, &s->conns, entry)
+			if (o->unauth)
+				break;
+		if (o == NULL)
+			break;
+		conn_log_rate(&s->evict_logged, &s->evicted,
+		    "http: %d connections unauthenticated (max %d): "
+		    "closed the oldest, %lu in all", s->nunauth,
+		    conn_max_unauth(s));
+		conn_close_soon(o);
+	}
+	if (s->nconns >= s->max_conns) {
+		conn_log_rate(&s->reject_logged, &s->rejected,
+		    "http: %d connections open (max %d): refused %lu",
+		    s->nconns, s->max_conns);
+		c->phase = PH_CLOSE;
+		evhttp_connection_free(evcon);
 		return;
-	log_warn("http: %d connections open (max %d): refused %lu", s->nconns,
-	    s->max_conns, s->rejected);
-	s->reject_logged = now;
-	s->rejected = 0;
+	}
+	c->addr = xstrdup(addr);
+	(void)strmap_put(s->per_addr, addr, (void *)(n + 1));
+	c->counted = 1;
+	s->nconns++;
+	c->unauth = 1;
+	s->nunauth++;
+	c->phase = PH_HANDSHAKE;
+	c->busy = 1;		/* the first request's clock runs from accept */
+	evtimer_add(c->ev, &tv);
 }
+
+static void conn_input_cb(struct evbuffer *, const struct evbuffer_cb_info *,
+	    void *);
 
 /* A request being served: the public part first, so r casts back. */
 struct http_sreq {
@@ -328,27 +525,23 @@ server_bevcb(struct event_base *base, void *arg)
 	c = xcalloc(1, sizeof(*c));
 	c->s = s;
 	c->bev = bev;
-	if ((c->ev = evtimer_new(base, conn_deadline_cb, c)) == NULL)
+	c->phase = PH_NEW;
+	event_base_gettimeofday_cached(base, &c->accepted);
+	if ((c->ev = evtimer_new(base, conn_timer_cb, c)) == NULL)
 		fatalx("evtimer_new");
 	if (SSL_set_ex_data(ssl, conn_idx, c) != 1)
 		fatalx("SSL_set_ex_data");
-	LIST_INSERT_HEAD(&s->conns, c, entry);
-	if (s->nconns >= s->max_conns) {
-		/*
-		 * Over the limit: close it as soon as evhttp has adopted
-		 * it. An activated event runs in this same loop pass,
-		 * before any I/O on the new socket, so no TLS is done.
-		 */
-		c->reject = 1;
-		conn_log_reject(s);
-		event_active(c->ev, EV_TIMEOUT, 0);
-		return bev;
-	}
-	s->nconns++;
+	SSL_set_info_callback(ssl, conn_ssl_info_cb);
+	TAILQ_INSERT_TAIL(&s->conns, c, entry);
 	if (evbuffer_add_cb(bufferevent_get_input(bev), conn_input_cb,
 	    c) == NULL)
 		fatalx("evbuffer_add_cb");
-	conn_arm(c);
+	/*
+	 * Admission needs the peer address, known once evhttp has adopted
+	 * the socket. An activated event runs in this same loop pass,
+	 * before any I/O on the new socket, so a refused one does no TLS.
+	 */
+	event_active(c->ev, EV_TIMEOUT, 0);
 	return bev;
 }
 
@@ -448,6 +641,29 @@ http_query(const struct http_request *r, const char *key)
 	return evhttp_find_header(&r->query, key);
 }
 
+/* Deepest nesting of arrays and objects in p (strings skipped). */
+static int
+json_depth(const uint8_t *p, size_t n)
+{
+	int depth = 0, max = 0, instr = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (instr) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				instr = 0;
+		} else if (p[i] == '"')
+			instr = 1;
+		else if (p[i] == '[' || p[i] == '{') {
+			if (++depth > max)
+				max = depth;
+		} else if (p[i] == ']' || p[i] == '}')
+			depth--;
+	}
+	return max;
+}
+
 json_t *
 http_body_json(struct http_request *r)
 {
@@ -456,6 +672,16 @@ http_body_json(struct http_request *r)
 
 	if (r->body_len == 0) {
 		http_reply_error(r, 400, "request body required");
+		return NULL;
+	}
+	if (r->body_len > HTTP_JSON_MAX_SIZE) {
+		http_reply_error(r, 413, "JSON body larger than %d bytes",
+		    HTTP_JSON_MAX_SIZE);
+		return NULL;
+	}
+	if (json_depth(r->body, r->body_len) > HTTP_JSON_MAX_DEPTH) {
+		http_reply_error(r, 400, "JSON nested deeper than %d",
+		    HTTP_JSON_MAX_DEPTH);
 		return NULL;
 	}
 	if ((j = json_loadb((const char *)r->body, r->body_len,
@@ -520,6 +746,341 @@ route_match(const char *pattern, const char *path, char **param,
 	while (n > 0)
 		free(param[--n]);
 	return 0;
+}
+
+/* Body limit of rt: its own, none for GET/HEAD/DELETE, else the default. */
+static size_t
+route_body_limit(const struct http_server *s, const struct http_route *rt)
+{
+	if (rt->max_body != 0)
+		return rt->max_body;
+	if (strcmp(rt->method, "GET") == 0 || strcmp(rt->method, "HEAD") == 0 ||
+	    strcmp(rt->method, "DELETE") == 0)
+		return 0;
+	return s->default_body;
+}
+
+/* The route for method and raw path; NULL with *status 404 or 405. */
+static const struct http_route *
+route_find(const struct http_server *s, const char *method,
+    const char *rawpath, int *status)
+{
+	const struct http_route *rt;
+	char *params[HTTP_MAX_PARAMS];
+	size_t np;
+
+	*status = 404;
+	for (rt = s->routes; rt->method != NULL; rt++) {
+		if (!route_match(rt->pattern, rawpath, params, &np))
+			continue;
+		while (np > 0)
+			free(params[--np]);
+		if (strcmp(rt->method, method) == 0)
+			return rt;
+		*status = 405;
+	}
+	return NULL;
+}
+
+static void
+shadow_stop(struct http_conn *c)
+{
+	c->sh = SH_SKIP;
+	free(c->hdr);
+	c->hdr = NULL;
+	c->hlen = 0;
+}
+
+static void
+refuse_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	(void)arg;
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void
+refuse_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct http_conn *c = arg;
+	struct evhttp_connection *evcon;
+
+	(void)bev;
+	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) != 0 &&
+	    (evcon = conn_evcon(c)) != NULL)
+		evhttp_connection_free(evcon);
+}
+
+/*
+ * Answer the request whose headers just arrived with status and close the
+ * connection, without reading its body: the bufferevent is taken from
+ * evhttp, the answer written, what the client still sends drained (so it
+ * sees the answer rather than a reset) for HTTP_LINGER_SEC at most.
+ */
+static void
+conn_refuse(struct http_conn *c, int status, const char *msg)
+{
+	struct evhttp_connection *evcon;
+	struct timeval tv = { HTTP_LINGER_SEC, 0 };
+	char head[256], body[256];
+	int blen, hlen;
+
+	if ((evcon = conn_evcon(c)) == NULL)
+		return;
+	c->evcon = evcon;
+	c->phase = PH_LINGER;
+	c->busy = 0;
+	shadow_stop(c);
+	evtimer_del(c->ev);
+	evtimer_add(c->ev, &tv);
+	blen = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", msg);
+	hlen = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+	    "Connection: close\r\nContent-Length: %d\r\n\r\n", status,
+	    status_reason(status), blen);
+	bufferevent_setcb(c->bev, refuse_read_cb, NULL, refuse_event_cb, c);
+	if (bufferevent_write(c->bev, head, (size_t)hlen) != 0 ||
+	    bufferevent_write(c->bev, body, (size_t)blen) != 0)
+		fatalx("bufferevent_write");
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* A decimal Content-Length; -1 if malformed, capped at SIZE_MAX. */
+static int
+parse_length(const char *v, size_t *out)
+{
+	size_t n = 0;
+
+	if (*v == '\0')
+		return -1;
+	for (; *v != '\0'; v++) {
+		if (*v < '0' || *v > '9')
+			return -1;
+		n = n > (SIZE_MAX - 9) / 10 ? SIZE_MAX : n * 10 + (size_t)(*v - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+static char *
+trim(char *p)
+{
+	char *e;
+
+	p += strspn(p, " \t");
+	e = p + strlen(p);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return p;
+}
+
+/*
+ * The header block c->hdr[0..len) (NUL-terminated) is complete: decide
+ * from the request line and headers, before evhttp reads any body.
+ * in_handler: called while a previous request is being answered, when the
+ * connection cannot be taken over; the limit alone is set then.
+ */
+static void
+shadow_decide(struct http_conn *c, int in_handler)
+{
+	const struct http_route *rt = NULL;
+	struct evhttp_connection *evcon;
+	struct tls_peer peer;
+	char *line, *next, *method = NULL, *uri, *v, *path = NULL, msg[64] = "";
+	size_t cl = 0, limit = 0;
+	int have_cl = 0, have_te = 0, chunked = 0, bad = 0, status = 0;
+
+	c->sh_next = SH_SKIP;
+	int refuse = 0, first = 1;
+
+	if ((evcon = conn_evcon(c)) == NULL)
+		return;
+	for (line = c->hdr; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		line = trim(line);
+		if (first) {
+			if (*line == '\0')
+				continue;	/* evhttp skips blank lines too */
+			first = 0;
+			method = line;
+			if ((uri = strchr(method, ' ')) == NULL) {
+				bad = 1;
+				break;
+			}
+			*uri++ = '\0';
+			uri += strspn(uri, " ");
+			uri[strcspn(uri, " ")] = '\0';
+			path = xstrndup(uri, strcspn(uri, "?#"));
+			continue;
+		}
+		if ((v = strchr(line, ':')) == NULL)
+			continue;
+		*v++ = '\0';
+		v = trim(v);
+		if (strcasecmp(line, "Content-Length") == 0 && !have_cl) {
+			have_cl = 1;
+			if (parse_length(v, &cl) != 0)
+				bad = 1;
+		} else if (strcasecmp(line, "Transfer-Encoding") == 0 && !have_te) {
+			have_te = 1;
+			chunked = strcasecmp(v, "chunked") == 0;
+		}
+	}
+	if (bad || path == NULL || path[0] != '/')
+		goto out;	/* evhttp refuses it; no body meanwhile */
+	if ((rt = route_find(c->s, method, path, &status)) == NULL) {
+		snprintf(msg, sizeof(msg), "%s",
+		    status == 405 ? "method not allowed" : "not found");
+		refuse = chunked || cl > 0;
+		goto out;
+	}
+	if (tls_peer_identity(bufferevent_openssl_get_ssl(c->bev),
+	    &peer) != ASSAY_OK) {
+		status = 403;
+		snprintf(msg, sizeof(msg), "client certificate required");
+		refuse = chunked || cl > 0;
+		goto out;
+	}
+	if ((rt->roles & peer.role) == 0) {
+		status = 403;
+		snprintf(msg, sizeof(msg), "forbidden for role %s",
+		    tls_role_name(peer.role));
+		refuse = chunked || cl > 0;
+		goto out;
+	}
+	limit = route_body_limit(c->s, rt);
+	if ((!chunked && cl > limit) || (chunked && limit == 0)) {
+		status = 413;
+		snprintf(msg, sizeof(msg), "request body too large (max %zu "
+		    "bytes)", limit);
+		refuse = 1;
+		limit = 0;
+	}
+ out:
+	free(path);
+	/*
+	 * A chunked body is counted here as it arrives, framing included
+	 * (conn_input_cb), and refused like an announced one once over the
+	 * limit; evhttp's own check (a chunk announced larger than twice the
+	 * limit) is the backstop.
+	 */
+	if (chunked && !refuse && limit > 0 && !in_handler) {
+		c->sh_next = SH_CHUNKED;
+		c->body_left = limit;
+		limit = limit > SIZE_MAX / 2 ? SIZE_MAX : 2 * limit;
+	}
+	evhttp_connection_set_max_body_size(evcon, (ev_ssize_t)limit);
+	if (refuse && !in_handler) {
+		log_debug("http: %s %s refused before its body: %d %s",
+		    method, rt != NULL ? rt->pattern : "-", status, msg);
+		conn_refuse(c, status, msg);
+	}
+}
+
+static void conn_body_bytes(struct http_conn *, size_t);
+
+/* Bytes [off, off + n) of b are new request bytes of c. */
+static void
+shadow_feed(struct http_conn *c, struct evbuffer *b, size_t off, size_t n,
+    int in_handler)
+{
+	struct evbuffer_ptr pos;
+	size_t i, start, total = n;
+
+	if (c->sh != SH_HEAD || n == 0)
+		return;
+	if (c->hdr == NULL)
+		c->hdr = xmalloc(HTTP_MAX_HEADERS + 1);
+	if (n > HTTP_MAX_HEADERS - c->hlen)
+		n = HTTP_MAX_HEADERS - c->hlen;
+	if (evbuffer_ptr_set(b, &pos, off, EVBUFFER_PTR_SET) != 0 ||
+	    evbuffer_copyout_from(b, &pos, c->hdr + c->hlen, n) !=
+	    (ev_ssize_t)n) {
+		shadow_stop(c);
+		return;
+	}
+	start = c->hlen;
+	c->hlen += n;
+	/* The block ends with an empty line (LF or CRLF), not a leading one. */
+	for (i = start; i < c->hlen; i++) {
+		if (c->hdr[i] != '\n')
+			continue;
+		if ((i >= 2 && c->hdr[i - 1] == '\n') ||
+		    (i >= 3 && c->hdr[i - 1] == '\r' && c->hdr[i - 2] == '\n')) {
+			c->hdr[i + 1] = '\0';
+			shadow_decide(c, in_handler);
+			if (c->phase != PH_OPEN)
+				return;		/* refused */
+			shadow_stop(c);
+			c->sh = c->sh_next;
+			/* The rest of this add is body. */
+			conn_body_bytes(c, total - (i + 1 - start));
+			return;
+		}
+	}
+	if (c->hlen >= HTTP_MAX_HEADERS)
+		shadow_stop(c);	/* evhttp refuses it (same header limit) */
+}
+
+/* n bytes of a counted (chunked) body arrived. */
+static void
+conn_body_bytes(struct http_conn *c, size_t n)
+{
+	char msg[64];
+
+	if (c->sh != SH_CHUNKED || n == 0)
+		return;
+	if (n <= c->body_left) {
+		c->body_left -= n;
+		return;
+	}
+	snprintf(msg, sizeof(msg), "request body too large");
+	conn_refuse(c, 413, msg);
+}
+
+/* Bytes of a request arrived: the first of one starts its deadline. */
+static void
+conn_input_cb(struct evbuffer *b, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct http_conn *c = arg;
+	size_t len;
+
+	if (info->n_added == 0 || c->s == NULL || c->phase != PH_OPEN)
+		return;
+	if (!c->busy)
+		conn_arm(c);
+	len = evbuffer_get_length(b);
+	if (c->sh == SH_CHUNKED)
+		conn_body_bytes(c, info->n_added);
+	else if (c->sh == SH_HEAD && info->n_added <= len)
+		shadow_feed(c, b, len - info->n_added, info->n_added, 0);
+}
+
+/* A complete request was received on the connection of ssl. */
+static void
+conn_request_done(SSL *ssl)
+{
+	struct http_conn *c = conn_of_ssl(ssl);
+	struct evhttp_connection *evcon;
+	struct evbuffer *in;
+
+	if (c == NULL || c->s == NULL || c->phase != PH_OPEN)
+		return;
+	c->busy = 0;
+	evtimer_del(c->ev);
+	shadow_stop(c);
+	c->sh = SH_HEAD;
+	if ((evcon = conn_evcon(c)) != NULL)
+		evhttp_connection_set_max_body_size(evcon, 0);
+	/* Bytes of a pipelined request already waiting: its clock runs. */
+	in = bufferevent_get_input(c->bev);
+	if (evbuffer_get_length(in) > 0) {
+		conn_arm(c);
+		shadow_feed(c, in, 0, evbuffer_get_length(in), 1);
+	}
 }
 
 static void
@@ -643,8 +1204,14 @@ http_server_new(struct event_base *base, SSL_CTX *ctx,
 	s->routes = routes;
 	s->arg = arg;
 	s->deadline = HTTP_DEFAULT_DEADLINE;
+	s->hs_deadline = HTTP_DEFAULT_HANDSHAKE_DEADLINE;
 	s->max_conns = HTTP_DEFAULT_MAX_CONNS;
-	LIST_INIT(&s->conns);
+	s->max_per_addr = HTTP_DEFAULT_MAX_PER_ADDR;
+	s->default_body = HTTP_MAX_BODY;
+	s->per_addr = strmap_new();
+	for (const struct http_route *rt = routes; rt->method != NULL; rt++)
+		s->any_roles |= rt->roles;
+	TAILQ_INIT(&s->conns);
 	if (pthread_once(&conn_idx_once, conn_idx_init) != 0)
 		fatalx("pthread_once");
 	if ((s->http = evhttp_new(base)) == NULL)
@@ -655,7 +1222,8 @@ http_server_new(struct event_base *base, SSL_CTX *ctx,
 	evhttp_set_gencb(s->http, server_gencb, s);
 	evhttp_set_timeout(s->http, HTTP_DEFAULT_TIMEOUT);
 	evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS);
-	evhttp_set_max_body_size(s->http, HTTP_MAX_BODY);
+	/* No body until the request's headers name a route (shadow_decide). */
+	evhttp_set_max_body_size(s->http, 0);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
@@ -693,7 +1261,26 @@ http_server_set_max_body(struct http_server *s, size_t max)
 {
 	if (max == 0 || max > HTTP_CLIENT_MAX_BODY)
 		max = HTTP_MAX_BODY;
-	evhttp_set_max_body_size(s->http, (ev_ssize_t)max);
+	s->default_body = max;
+}
+
+void
+http_server_set_max_per_addr(struct http_server *s, int max)
+{
+	s->max_per_addr = max > 0 ? max : HTTP_DEFAULT_MAX_PER_ADDR;
+}
+
+void
+http_server_set_unauth_limits(struct http_server *s, int max, int sec)
+{
+	s->max_unauth = max > 0 ? max : 0;
+	s->hs_deadline = sec > 0 ? sec : HTTP_DEFAULT_HANDSHAKE_DEADLINE;
+}
+
+int
+http_server_unauth_connections(const struct http_server *s)
+{
+	return s->nunauth;
 }
 
 int
@@ -761,8 +1348,9 @@ http_server_free(struct http_server *s)
 	if (s == NULL)
 		return;
 	/* Connections are finalized later (event_base_free): detach them. */
-	while ((c = LIST_FIRST(&s->conns)) != NULL)
+	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
 		conn_unlink(c);
+	strmap_free(s->per_addr);
 	evhttp_free(s->http);
 	SSL_CTX_free(s->ctx);
 	free(s);

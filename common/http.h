@@ -22,6 +22,12 @@
 #define HTTP_MAX_BODY	(16u * 1024 * 1024)
 #define HTTP_DEFAULT_DEADLINE	30
 #define HTTP_DEFAULT_MAX_CONNS	4096
+/* Connections from one peer address at once (http_server_set_max_per_addr). */
+#define HTTP_DEFAULT_MAX_PER_ADDR	256
+/* Seconds a connection gets to complete its TLS handshake. */
+#define HTTP_DEFAULT_HANDSHAKE_DEADLINE	5
+/* Nesting of arrays and objects http_body_json accepts. */
+#define HTTP_JSON_MAX_DEPTH	32
 
 struct http_request {
 	struct evhttp_request	*req;
@@ -38,11 +44,21 @@ struct http_request {
 
 typedef void (*http_handler)(struct http_request *r);
 
+/*
+ * max_body: largest request body the route accepts, in bytes. 0: none for
+ * GET, HEAD and DELETE; for other methods the server's default
+ * (http_server_set_max_body). The route, the role and the announced length
+ * are checked as soon as the request headers are in, before any of the
+ * body is read: a Content-Length over the limit, or a body for a role the
+ * route does not allow, is answered (413, 403) and the connection closed;
+ * a chunked body is counted as it arrives.
+ */
 struct http_route {
 	const char	*method;
 	const char	*pattern;	/* "/v1/agents/{id}/events" */
 	int		 roles;		/* ROLE_* bits allowed */
 	http_handler	 fn;
+	size_t		 max_body;
 };
 
 struct http_server;
@@ -70,7 +86,25 @@ void	http_server_set_request_deadline(struct http_server *s, int sec);
 void	http_server_set_max_connections(struct http_server *s, int max);
 /* Connections currently open, refused ones not counted (loop thread). */
 int	http_server_connections(const struct http_server *s);
-/* Largest request body accepted (default HTTP_MAX_BODY; larger: 413). */
+/*
+ * Most connections from one peer address at once (default
+ * HTTP_DEFAULT_MAX_PER_ADDR); more are closed right after accept.
+ */
+void	http_server_set_max_per_addr(struct http_server *s, int max);
+/*
+ * Unauthenticated connections (TLS handshake not complete, or a verified
+ * certificate whose role no route allows) may hold at most max of the
+ * max_connections slots (default: a quarter of them, at least 1). When a
+ * new connection arrives with max such connections open, or all slots
+ * taken, the oldest of them is closed: they cannot keep an authenticated
+ * peer out. sec: time a connection gets to complete its handshake
+ * (default HTTP_DEFAULT_HANDSHAKE_DEADLINE, never more than the request
+ * deadline).
+ */
+void	http_server_set_unauth_limits(struct http_server *s, int max, int sec);
+/* Unauthenticated connections open (loop thread). */
+int	http_server_unauth_connections(const struct http_server *s);
+/* Body limit of routes with max_body 0 and a body method (default HTTP_MAX_BODY). */
 void	http_server_set_max_body(struct http_server *s, size_t max);
 void	http_server_free(struct http_server *s);
 
@@ -81,7 +115,10 @@ void	http_reply_error(struct http_request *r, int status, const char *fmt, ...)
 void	http_reply_raw(struct http_request *r, int status, const char *ctype,
 	    const void *body, size_t len);
 const char *http_query(const struct http_request *r, const char *key);
-/* Parse the body as a JSON object; replies 400 itself and returns NULL on error. */
+/*
+ * Parse the body as a JSON object, at most HTTP_JSON_MAX_DEPTH arrays and
+ * objects deep; replies 400 itself and returns NULL on error.
+ */
 json_t	*http_body_json(struct http_request *r);
 
 struct http_client;
@@ -98,6 +135,12 @@ typedef void (*http_client_cb)(int err, int status, const uint8_t *body,
 struct http_client *http_client_new(struct event_base *base, SSL_CTX *ctx);
 /* Cancels requests still outstanding: their callbacks are not called. */
 void	http_client_free(struct http_client *c);
+/*
+ * Resolve host names with this evdns base (asynchronously, on the
+ * client's loop) instead of the blocking system resolver. Not owned.
+ */
+struct evdns_base;
+void	http_client_set_dns(struct http_client *c, struct evdns_base *dns);
 /*
  * Start one request; cb is called exactly once on the loop thread (never
  * from inside this call). expect_cn: the server certificate's CN must equal

@@ -29,11 +29,19 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
+#include "common/evidence/doc.h"
 #include "common/http.h"
 #include "common/http_int.h"
 #include "common/log.h"
 #include "common/strmap.h"
 #include "common/xmalloc.h"
+
+/*
+ * The response body limit (HTTP_CLIENT_MAX_BODY, 64 MiB) holds the largest
+ * evidence document: a full IMA page plus the event log (doc.h).
+ */
+_Static_assert(DOC_MAX_SIZE <= HTTP_CLIENT_MAX_BODY,
+    "an evidence document must fit the client's response body limit");
 
 /* A cached session older than this is not offered again. */
 #define SESSION_MAX_AGE	3600
@@ -45,6 +53,7 @@ struct http_client {
 	SSL_CTX				*ctx;
 	TAILQ_HEAD(, http_creq)		 reqs;
 	struct strmap			*sessions;	/* "host:port" -> cached_session */
+	struct evdns_base		*dns;		/* async resolver, or NULL */
 	int				 resume;
 	uint64_t			 n_handshakes;
 	uint64_t			 n_resumed;
@@ -63,6 +72,8 @@ struct http_creq {
 	char				 target[300];	/* "host:port" for messages */
 	int				 timeout;
 	int				 cn_mismatch;
+	int				 role_mismatch;	/* ROLE_* the server lacked */
+	int				 peer_role;
 	int				 hs_done;
 	int				 finished;
 	int				 err;
@@ -85,7 +96,29 @@ creq_ssl_idx_init(void)
 	creq_ssl_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
-/* Runs for each certificate of the server's chain; checks the leaf CN. */
+/*
+ * The server certificate x against the role the client context requires
+ * (tls_ctx_server_role): 0 if it has it, else q->role_mismatch is set.
+ */
+static int
+client_check_role(struct http_creq *q, const SSL *ssl, X509 *x)
+{
+	struct tls_peer peer;
+	int need = tls_ctx_server_role(SSL_get_SSL_CTX(ssl));
+
+	if (need == ROLE_NONE)
+		return 0;
+	if (x != NULL && tls_x509_identity(x, &peer) == ASSAY_OK &&
+	    (peer.role & need) != 0)
+		return 0;
+	q->role_mismatch = need;
+	q->peer_role = x != NULL ? peer.role : ROLE_NONE;
+	if (x != NULL)
+		snprintf(q->peer_cn, sizeof(q->peer_cn), "%s", peer.cn);
+	return -1;
+}
+
+/* Runs for each certificate of the server's chain; checks the leaf CN and role. */
 static int
 client_verify_cb(int ok, X509_STORE_CTX *xs)
 {
@@ -98,7 +131,13 @@ client_verify_cb(int ok, X509_STORE_CTX *xs)
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
 	if (!ok || ssl == NULL || creq_ssl_idx < 0 ||
 	    (q = SSL_get_ex_data(ssl, creq_ssl_idx)) == NULL ||
-	    q->expect_cn == NULL || X509_STORE_CTX_get_error_depth(xs) != 0)
+	    X509_STORE_CTX_get_error_depth(xs) != 0)
+		return ok;
+	if (client_check_role(q, ssl, X509_STORE_CTX_get_current_cert(xs)) != 0) {
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	if (q->expect_cn == NULL)
 		return ok;
 	if ((x = X509_STORE_CTX_get_current_cert(xs)) == NULL ||
 	    tls_x509_identity(x, &peer) != ASSAY_OK ||
@@ -187,7 +226,7 @@ client_new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	SSL_SESSION *copy;
 
 	if (creq_ssl_idx < 0 || (q = SSL_get_ex_data(ssl, creq_ssl_idx)) == NULL ||
-	    q->c == NULL || !q->c->resume || q->cn_mismatch ||
+	    q->c == NULL || !q->c->resume || q->cn_mismatch || q->role_mismatch ||
 	    (q->finished && q->err != ASSAY_OK) ||
 	    SSL_get_verify_result(ssl) != X509_V_OK ||
 	    !SSL_SESSION_is_resumable(sess) ||
@@ -221,7 +260,13 @@ creq_fail(struct http_creq *q)
 
 	if (q->ssl_err != 0)
 		ERR_error_string_n(q->ssl_err, ssl_msg, sizeof(ssl_msg));
-	if (q->cn_mismatch) {
+	if (q->role_mismatch) {
+		err = ASSAY_ERR_PERM;
+		snprintf(q->detail, sizeof(q->detail),
+		    "%s: server certificate \"%s\" has role %s, not %s",
+		    q->target, q->peer_cn, tls_role_name(q->peer_role),
+		    tls_role_name(q->role_mismatch));
+	} else if (q->cn_mismatch) {
 		err = ASSAY_ERR_PERM;
 		snprintf(q->detail, sizeof(q->detail),
 		    "%s: server certificate CN \"%s\" is not \"%s\"",
@@ -280,6 +325,10 @@ client_info_cb(const SSL *ssl, int where, int ret)
 		creq_fail(q);
 		return;
 	}
+	if (client_check_role(q, ssl, x) != 0) {
+		creq_fail(q);	/* the response, if any, is never delivered */
+		return;
+	}
 	if (q->expect_cn != NULL && (tls_x509_identity(x, &peer) != ASSAY_OK ||
 	    strcmp(peer.cn, q->expect_cn) != 0)) {
 		q->cn_mismatch = 1;
@@ -319,7 +368,7 @@ client_keep_session(struct http_creq *q)
 	SSL_SESSION *sess;
 	SSL *ssl;
 
-	if (q->evcon == NULL || q->cn_mismatch ||
+	if (q->evcon == NULL || q->cn_mismatch || q->role_mismatch ||
 	    (bev = evhttp_connection_get_bufferevent(q->evcon)) == NULL ||
 	    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL ||
 	    SSL_get_verify_result(ssl) != X509_V_OK ||
@@ -421,6 +470,12 @@ http_client_new(struct event_base *base, SSL_CTX *ctx)
 	    getenv("ASSAY_TLS_NO_RESUME") == NULL ||
 	    strcmp(getenv("ASSAY_TLS_NO_RESUME"), "1") != 0);
 	return c;
+}
+
+void
+http_client_set_dns(struct http_client *c, struct evdns_base *dns)
+{
+	c->dns = dns;
 }
 
 static void
@@ -561,7 +616,8 @@ http_client_request(struct http_client *c, const char *method,
 	SSL_set_verify(ssl, SSL_VERIFY_PEER, client_verify_cb);
 	SSL_set_info_callback(ssl, client_info_cb);
 
-	if ((q->evcon = evhttp_connection_base_bufferevent_new(c->base, NULL,
+	/* With a resolver, host names never block the event loop. */
+	if ((q->evcon = evhttp_connection_base_bufferevent_new(c->base, c->dns,
 	    bev, host, port)) == NULL) {
 		bufferevent_free(bev);
 		free(q->expect_cn);

@@ -4,6 +4,8 @@
  * server side. Also the peer identity (CN, role from the subject OU,
  * SHA-256 fingerprint) read from a verified certificate.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -124,16 +126,48 @@ tls_server_ctx(const char *cert, const char *key, const char *ca)
 	return NULL;
 }
 
+static pthread_once_t ctx_role_once = PTHREAD_ONCE_INIT;
+static int ctx_role_idx = -1;
+
+static void
+ctx_role_init(void)
+{
+	ctx_role_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
 SSL_CTX *
 tls_client_ctx(const char *cert, const char *key, const char *ca)
 {
+	struct tls_peer self;
 	SSL_CTX *ctx;
+	X509 *x;
+	int need = ROLE_NONE;
 
 	if ((ctx = tls_ctx_common(TLS_client_method(), cert, key, ca)) == NULL)
 		return NULL;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_verify_depth(ctx, 4);
+	/* Admins and agents talk to verifiers only: require the role. */
+	if ((x = SSL_CTX_get0_certificate(ctx)) != NULL &&
+	    tls_x509_identity(x, &self) == ASSAY_OK &&
+	    (self.role == ROLE_ADMIN || self.role == ROLE_AGENT))
+		need = ROLE_VERIFIER;
+	if (pthread_once(&ctx_role_once, ctx_role_init) != 0 ||
+	    ctx_role_idx < 0 ||
+	    SSL_CTX_set_ex_data(ctx, ctx_role_idx, (void *)(intptr_t)need) != 1) {
+		tls_err("SSL_CTX_set_ex_data", NULL);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	return ctx;
+}
+
+int
+tls_ctx_server_role(SSL_CTX *ctx)
+{
+	if (ctx == NULL || ctx_role_idx < 0)
+		return ROLE_NONE;
+	return (int)(intptr_t)SSL_CTX_get_ex_data(ctx, ctx_role_idx);
 }
 
 /*
@@ -214,6 +248,16 @@ tls_peer_identity(SSL *ssl, struct tls_peer *peer)
 		return assay_err_set(ASSAY_ERR_PERM,
 		    "peer certificate not verified: %s",
 		    X509_verify_cert_error_string(vr));
+	}
+	/*
+	 * A resumed session carries the certificate and verify result of
+	 * its full handshake: the certificate may have expired since.
+	 */
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0 ||
+	    X509_cmp_current_time(X509_get0_notBefore(x)) >= 0) {
+		X509_free(x);
+		return assay_err_set(ASSAY_ERR_PERM,
+		    "peer certificate not valid now (expired)");
 	}
 	r = tls_x509_identity(x, peer);
 	X509_free(x);

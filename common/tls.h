@@ -28,7 +28,14 @@ struct tls_peer {
 SSL_CTX	*tls_server_ctx(const char *cert, const char *key, const char *ca);
 /* Client: presents cert/key (both NULL: none), verifies the server against ca. */
 SSL_CTX	*tls_client_ctx(const char *cert, const char *key, const char *ca);
-/* Fill peer from the connection's verified peer certificate. */
+/*
+ * The role a client context requires of servers: ROLE_VERIFIER when its
+ * own certificate is an admin's or an agent's (they only ever talk to a
+ * verifier), else ROLE_NONE (any role; e.g. the verifier polling agents,
+ * webhook clients). Checked by http_client.c on every handshake.
+ */
+int	 tls_ctx_server_role(SSL_CTX *ctx);
+/* Fill peer from the connection's verified peer certificate (and valid now). */
 int	 tls_peer_identity(SSL *ssl, struct tls_peer *peer);
 /* Fill peer from a certificate (no verification: the caller did it). */
 int	 tls_x509_identity(X509 *x, struct tls_peer *peer);

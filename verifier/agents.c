@@ -3,7 +3,10 @@
  * store at start) and every agent state transition: each one is written to
  * the store with its event (and the notifications it queues) in one
  * transaction, then logged in one line. Store writes are timed for
- * /metrics.
+ * /metrics. Fail closed: a change the store cannot take now (disk full,
+ * read-only, locked) still applies in memory at once and waits in the
+ * store's write-behind queue, retried in order until it lands
+ * (agents_store_retry, from a timer, and before any later write).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -101,22 +104,48 @@ agents_load(struct verifier *v)
 	return ASSAY_OK;
 }
 
-/* store_agent_put, timed; a state change also queues its notifications. */
+/*
+ * store_agent_save, timed; a state change also queues its notifications.
+ * ASSAY_OK: written, or queued to be written (logged when the store starts
+ * failing); another error: refused, nothing kept.
+ */
 static int
 agent_put(struct vagent *va, const struct store_event *ev, int notify)
 {
 	const char *const *targets = NULL;
-	size_t ntargets = 0;
+	size_t ntargets = 0, queued = store_wq_len(va->v->store);
 	double t0 = metrics_now();
 	int r;
 
 	if (notify && ev != NULL)
 		notify_targets(va->v->notify, &targets, &ntargets);
-	r = store_agent_put_notify(va->v->store, &va->rec, ev, targets, ntargets);
+	r = store_agent_save(va->v->store, &va->rec, ev, targets, ntargets);
 	metrics_db_write(va->v->metrics, metrics_now() - t0);
-	if (r == ASSAY_OK && ntargets > 0)
-		notify_kick(va->v->notify);
+	if (r == ASSAY_OK && (ntargets > 0 || queued > 0))
+		notify_kick(va->v->notify);	/* queued ones landed too */
+	if (r == ASSAY_ERR_DB) {
+		if (queued == 0)
+			log_err("agent %s: store write failed, change kept in "
+			    "memory and retried: %s", va->rec.id,
+			    assay_err_detail());
+		else
+			log_debug("agent %s: change queued behind %zu unwritten "
+			    "ones", va->rec.id, queued);
+		r = ASSAY_OK;
+	}
 	return r;
+}
+
+void
+agents_store_retry(struct verifier *v)
+{
+	size_t landed = 0;
+
+	if (store_wq_len(v->store) == 0)
+		return;
+	(void)store_wq_flush(v->store, 0, &landed);	/* logs what landed */
+	if (landed > 0)
+		notify_kick(v->notify);
 }
 
 int
@@ -138,9 +167,9 @@ agent_save(struct vagent *va, const char *type, const char *failure_id,
 	r = agent_put(va, type != NULL ? &ev : NULL, 0);
 	free(clean);
 	if (r != 0) {
-		log_err("agent %s: store write failed: %s", va->rec.id,
+		log_err("agent %s: store refused the change: %s", va->rec.id,
 		    assay_err_detail());
-		/* Keep memory equal to what is on disk. */
+		/* Refused, not queued: keep memory equal to what is on disk. */
 		memset(&back, 0, sizeof(back));
 		if (store_agent_get(va->v->store, va->rec.id, &back) == 0) {
 			agent_rec_free(&va->rec);
@@ -204,7 +233,12 @@ agent_set_state(struct vagent *va, int state, const char *failure_id,
 void
 agent_remove(struct vagent *va)
 {
-	strmap_del(va->v->agents, va->rec.id);
+	/*
+	 * By object, not by id: a deleted agent whose round comes back later
+	 * must not take a re-registered agent of the same id with it.
+	 */
+	if (strmap_get(va->v->agents, va->rec.id) == va)
+		strmap_del(va->v->agents, va->rec.id);
 	sched_cancel(va);
 	if (va->inflight) {
 		va->deleted = 1;	/* freed when its round comes back */

@@ -344,24 +344,35 @@ api_agent_events(struct http_request *r)
 	}
 	arr = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o}",
+		json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o,"
+		    " s:I, s:I}",
 		    "seq", (json_int_t)evs[i].seq, "time", (json_int_t)evs[i].time,
 		    "type", evs[i].type != NULL ? evs[i].type : "",
 		    "old_state", opt_str(evs[i].old_state),
 		    "new_state", opt_str(evs[i].new_state),
 		    "failure_id", opt_str(evs[i].failure_id),
-		    "detail", opt_str(evs[i].detail)));
+		    "detail", opt_str(evs[i].detail),
+		    /* a folded notice: how often, and when last */
+		    "count", (json_int_t)evs[i].count,
+		    "last_time", (json_int_t)evs[i].last_time));
 		store_event_free(&evs[i]);
 	}
 	free(evs);
 	http_reply_json(r, 200, json_pack("{s:s, s:o}", "id", r->param[0], "events", arr));
 }
 
+/*
+ * 200 {"status":"ok","store":"ok",...} while the store takes writes; 503
+ * {"status":"degraded","store":"failing","store_error":...} while changes
+ * wait in its write-behind queue or the last write failed (the verdicts
+ * already apply in memory and in the API; they land when it recovers).
+ */
 static void
 api_health(struct http_request *r)
 {
 	struct verifier *v = r->arg;
-	json_t *states = json_object();
+	struct store_health sh;
+	json_t *states = json_object(), *o;
 	int counts[AGENT_STATE_MAX] = { 0 };
 	const char *id;
 	void *val;
@@ -371,30 +382,53 @@ api_health(struct http_request *r)
 		counts[((struct vagent *)val)->rec.state]++;
 	for (int i = 0; i < AGENT_STATE_MAX; i++)
 		json_object_set_new(states, agent_state_name(i), json_integer(counts[i]));
-	http_reply_json(r, 200, json_pack("{s:s, s:I, s:I, s:o, s:I}",
-	    "status", "ok", "uptime", (json_int_t)(now_unix() - v->started),
+	store_health(v->store, &sh);
+	o = json_pack("{s:s, s:I, s:I, s:o, s:I, s:s, s:I}",
+	    "status", sh.failing ? "degraded" : "ok",
+	    "uptime", (json_int_t)(now_unix() - v->started),
 	    "agents", (json_int_t)strmap_count(v->agents), "states", states,
-	    "verify_queue", (json_int_t)verify_pool_depth(v->pool)));
+	    "verify_queue", (json_int_t)verify_pool_depth(v->pool),
+	    "store", sh.failing ? "failing" : "ok",
+	    "store_pending_writes", (json_int_t)sh.pending);
+	if (sh.failing) {
+		json_object_set_new(o, "store_error",
+		    json_string(sh.error != NULL ? sh.error : "write failed"));
+		json_object_set_new(o, "store_failing_since",
+		    json_integer((json_int_t)sh.since));
+	}
+	http_reply_json(r, sh.failing ? 503 : 200, o);
 }
 
+/*
+ * Body limits, checked from the request headers before the body is read
+ * (0: none, for GETs). A policy with a million digests is tens of MiB;
+ * registration carries the EK certificate and up to 8 chain certificates
+ * of 8 KiB each in base64; an admit is a small JSON object; actions and
+ * deletes take nothing ("{}" from assayctl).
+ */
+#define API_BODY_POLICY		(64u * 1024 * 1024)
+#define API_BODY_REGISTER	(128u * 1024)
+#define API_BODY_SMALL		(8u * 1024)
+#define API_BODY_TINY		1024u
+
 const struct http_route api_routes[] = {
-	{ "GET",    "/v1/agents",			ROLE_ADMIN, api_agents_list },
-	{ "GET",    "/v1/agents/{id}",			ROLE_ADMIN, api_agent_show },
-	{ "PUT",    "/v1/agents/{id}",			ROLE_ADMIN, api_agent_put },
-	{ "DELETE", "/v1/agents/{id}",			ROLE_ADMIN, api_agent_delete },
-	{ "POST",   "/v1/agents/{id}/attest",		ROLE_ADMIN, api_agent_attest },
-	{ "POST",   "/v1/agents/{id}/reset",		ROLE_ADMIN, api_agent_reset },
-	{ "POST",   "/v1/agents/{id}/stop",		ROLE_ADMIN, api_agent_stop },
-	{ "POST",   "/v1/agents/{id}/start",		ROLE_ADMIN, api_agent_start },
-	{ "GET",    "/v1/agents/{id}/events",		ROLE_ADMIN, api_agent_events },
-	{ "GET",    "/v1/policies",			ROLE_ADMIN, api_policies_list },
-	{ "GET",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_get },
-	{ "PUT",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_put },
-	{ "DELETE", "/v1/policies/{name}",		ROLE_ADMIN, api_policy_delete },
-	{ "GET",    "/v1/health",			ROLE_ADMIN, api_health },
-	{ "GET",    "/metrics",				ROLE_ADMIN, api_metrics },
-	{ "POST",   "/v1/register",			ROLE_AGENT, api_register },
-	{ "POST",   "/v1/register/{id}/activate",	ROLE_AGENT, api_activate },
-	{ "GET",    "/v1/register/{id}",		ROLE_AGENT, api_register_status },
-	{ NULL, NULL, 0, NULL }
+	{ "GET",    "/v1/agents",			ROLE_ADMIN, api_agents_list, 0 },
+	{ "GET",    "/v1/agents/{id}",			ROLE_ADMIN, api_agent_show, 0 },
+	{ "PUT",    "/v1/agents/{id}",			ROLE_ADMIN, api_agent_put, API_BODY_SMALL },
+	{ "DELETE", "/v1/agents/{id}",			ROLE_ADMIN, api_agent_delete, API_BODY_TINY },
+	{ "POST",   "/v1/agents/{id}/attest",		ROLE_ADMIN, api_agent_attest, API_BODY_TINY },
+	{ "POST",   "/v1/agents/{id}/reset",		ROLE_ADMIN, api_agent_reset, API_BODY_TINY },
+	{ "POST",   "/v1/agents/{id}/stop",		ROLE_ADMIN, api_agent_stop, API_BODY_TINY },
+	{ "POST",   "/v1/agents/{id}/start",		ROLE_ADMIN, api_agent_start, API_BODY_TINY },
+	{ "GET",    "/v1/agents/{id}/events",		ROLE_ADMIN, api_agent_events, 0 },
+	{ "GET",    "/v1/policies",			ROLE_ADMIN, api_policies_list, 0 },
+	{ "GET",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_get, 0 },
+	{ "PUT",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_put, API_BODY_POLICY },
+	{ "DELETE", "/v1/policies/{name}",		ROLE_ADMIN, api_policy_delete, API_BODY_TINY },
+	{ "GET",    "/v1/health",			ROLE_ADMIN, api_health, 0 },
+	{ "GET",    "/metrics",				ROLE_ADMIN, api_metrics, 0 },
+	{ "POST",   "/v1/register",			ROLE_AGENT, api_register, API_BODY_REGISTER },
+	{ "POST",   "/v1/register/{id}/activate",	ROLE_AGENT, api_activate, API_BODY_SMALL },
+	{ "GET",    "/v1/register/{id}",		ROLE_AGENT, api_register_status, 0 },
+	{ NULL, NULL, 0, NULL, 0 }
 };

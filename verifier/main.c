@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
@@ -28,7 +29,16 @@
 #include "verifier/verifier.h"
 #include "verifier/verify.h"
 
-#define CONF(f) offsetof(struct vconf, f)
+/*
+ * The file's keys: struct vconf, plus keys that configure modules through
+ * their own setters (ima_page_entries: verify_ima.h).
+ */
+struct vconf_file {
+	struct vconf	c;
+	long		ima_page_entries;
+};
+
+#define CONF(f) offsetof(struct vconf_file, c.f)
 
 static const struct cfg_key vconf_keys[] = {
 	{ "listen", CFG_STR, CONF(listen), 0, 0, "address:port of the API (agents and admins)" },
@@ -39,6 +49,7 @@ static const struct cfg_key vconf_keys[] = {
 	{ "ek.ca", CFG_STR, CONF(ek_ca), 0, 0, "directory (or file) of TPM vendor CA certificates" },
 	{ "ek.allowlist", CFG_STR, CONF(ek_allowlist), 0, 0, "EK public SHA-256 allowlist for TPMs without EK certificates" },
 	{ "policy_dir", CFG_STR, CONF(policy_dir), 0, 0, "directory of *.yaml/*.json policies loaded at start" },
+	{ "resolv_conf", CFG_STR, CONF(resolv_conf), 0, 0, "resolver configuration for agent and webhook host names (default /etc/resolv.conf)" },
 	{ "interval", CFG_INT, CONF(interval), 1, 86400, "default seconds between attestation rounds" },
 	{ "timeout", CFG_INT, CONF(timeout), 1, 300, "seconds to wait for an agent's answer" },
 	{ "max_backoff", CFG_INT, CONF(max_backoff), 1, 86400, "longest retry delay for unreachable agents" },
@@ -54,8 +65,15 @@ static const struct cfg_key vconf_keys[] = {
 	{ "notify.timeout", CFG_INT, CONF(notify_timeout), 1, 300, "seconds per delivery attempt (webhook or command)" },
 	{ "notify.max_inflight", CFG_INT, CONF(notify_max_inflight), 1, 1000, "deliveries running at once" },
 	{ "notify.max_age", CFG_INT, CONF(notify_max_age), 60, 30 * 86400, "seconds of retries before a notification is given up" },
+	{ "events.max_age", CFG_INT, CONF(events_max_age), 0, 100L * 365 * 86400, "seconds an event is kept after it last happened (0: forever)" },
+	{ "events.max_per_agent", CFG_INT, CONF(events_max_per_agent), 0, 100000000, "newest events kept per agent (0: all)" },
+	{ "events.prune_interval", CFG_INT, CONF(events_prune_interval), 1, 86400, "seconds between event pruning steps" },
+	{ "ima_page_entries", CFG_INT, offsetof(struct vconf_file, ima_page_entries), 1, IMA_LIST_MAX_ENTRIES, "IMA entries asked per round at most (one page; while more remain the next page is asked at once; needs a restart)" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
+
+/* Rows one pruning step deletes at most; a full step is followed at once. */
+#define PRUNE_BATCH	500
 
 static void
 vconf_defaults(struct vconf *c)
@@ -72,13 +90,23 @@ vconf_defaults(struct vconf *c)
 	c->notify_timeout = 10;
 	c->notify_max_inflight = 8;
 	c->notify_max_age = 86400;
+	c->events_max_age = 90L * 86400;
+	c->events_max_per_agent = 10000;
+	c->events_prune_interval = 60;
 }
 
 static int
-vconf_load(const char *path, struct vconf *c)
+vconf_load(const char *path, struct vconf *c, long *ima_page)
 {
-	vconf_defaults(c);
-	if (config_load(path, vconf_keys, c) != 0)
+	struct vconf_file f;
+	int r;
+
+	vconf_defaults(&f.c);
+	f.ima_page_entries = IMA_PAGE_ENTRIES;
+	r = config_load(path, vconf_keys, &f);
+	*c = f.c;	/* defaults at least: the caller frees them */
+	*ima_page = f.ima_page_entries;
+	if (r != 0)
 		return ASSAY_ERR_CONFIG;
 	if (c->tls_cert == NULL || c->tls_key == NULL || c->tls_ca == NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "%s: tls.cert, tls.key and tls.ca "
@@ -93,11 +121,34 @@ vconf_load(const char *path, struct vconf *c)
 	daemon_resolve_path(path, &c->ek_ca);
 	daemon_resolve_path(path, &c->ek_allowlist);
 	daemon_resolve_path(path, &c->policy_dir);
+	daemon_resolve_path(path, &c->resolv_conf);
 	daemon_resolve_path(path, &c->notify_ca);
 	daemon_resolve_path(path, &c->notify_cert);
 	daemon_resolve_path(path, &c->notify_key);
 	daemon_resolve_path(path, &c->notify_command);
 	return notify_conf_check(c, path);
+}
+
+/*
+ * The resolver for agents' and webhooks' host names: asynchronous on the
+ * loop, so a slow name server delays only the rounds that need it. With
+ * no readable configuration only IP addresses and /etc/hosts resolve.
+ */
+static struct evdns_base *
+dns_new(struct event_base *base, const char *conf)
+{
+	const char *path = conf != NULL ? conf : "/etc/resolv.conf";
+	struct evdns_base *dns;
+	int r;
+
+	if ((dns = evdns_base_new(base, 0)) == NULL)
+		fatalx("evdns_base_new failed");
+	if ((r = evdns_base_resolv_conf_parse(dns, DNS_OPTIONS_ALL, path)) != 0) {
+		log_warn("resolver: %s not usable (evdns error %d): host names "
+		    "resolve from /etc/hosts only", path, r);
+		(void)evdns_base_load_hosts(dns, NULL);
+	}
+	return dns;
 }
 
 /*
@@ -139,11 +190,12 @@ reload(struct verifier *v)
 {
 	struct ek_trust *trust = NULL;
 	struct vconf n;
+	long ima_page;
 	char **list_a, **list_b;
 	size_t i;
 	int restart = 0;
 
-	if (vconf_load(v->conf_path, &n) != 0) {
+	if (vconf_load(v->conf_path, &n, &ima_page) != 0) {
 		log_err("reload: %s; keeping the running configuration",
 		    assay_err_detail());
 		config_free(vconf_keys, &n);
@@ -165,12 +217,18 @@ reload(struct verifier *v)
 	v->conf.max_backoff = n.max_backoff;
 	v->conf.unreachable_after = n.unreachable_after;
 	v->conf.max_inflight = n.max_inflight;
+	v->conf.events_max_age = n.events_max_age;
+	v->conf.events_max_per_agent = n.events_max_per_agent;
+	v->conf.events_prune_interval = n.events_prune_interval;
+	v->prune_at = 0;
 #define SWAP(f) do { char *t_ = v->conf.f; v->conf.f = n.f; n.f = t_; } while (0)
 	SWAP(ek_ca);
 	SWAP(ek_allowlist);
 	SWAP(policy_dir);
 #undef SWAP
 	restart = str_differs(n.listen, v->conf.listen) ||
+	    str_differs(n.resolv_conf, v->conf.resolv_conf) ||
+	    (uint64_t)ima_page != ima_page_entries() ||
 	    str_differs(n.tls_cert, v->conf.tls_cert) ||
 	    str_differs(n.tls_key, v->conf.tls_key) ||
 	    str_differs(n.tls_ca, v->conf.tls_ca) || str_differs(n.db, v->conf.db) ||
@@ -186,12 +244,36 @@ reload(struct verifier *v)
 	for (i = 0; !restart && i < n.notify_webhooks.n; i++)
 		restart = strcmp(list_a[i], list_b[i]) != 0;
 	if (restart)
-		log_warn("reload: listen, tls.*, database, threads and notify.* "
-		    "changes need a restart");
+		log_warn("reload: listen, tls.*, database, threads, resolv_conf, "
+		    "notify.* and ima_page_entries changes need a restart");
 	config_free(vconf_keys, &n);
 	if (policies_load(v) != 0)
 		log_err("reload: policies: %s", assay_err_detail());
 	log_notice("configuration and policies reloaded from %s", v->conf_path);
+}
+
+/*
+ * Every second: retry the store's queued writes (they back off on their
+ * own, 1 s doubling to 30 s), and when due, one small retention step.
+ */
+static void
+store_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct verifier *v = arg;
+	int64_t now = now_unix();
+	size_t n = 0;
+
+	(void)fd;
+	(void)what;
+	agents_store_retry(v);
+	if (now < v->prune_at || store_wq_len(v->store) > 0)
+		return;
+	if (store_events_prune(v->store, now, v->conf.events_max_age,
+	    v->conf.events_max_per_agent, PRUNE_BATCH, &n) != 0)
+		log_warn("event retention: %s", assay_err_detail());
+	else if (n > 0)
+		log_debug("event retention: %zu events pruned", n);
+	v->prune_at = now + (n >= PRUNE_BATCH ? 1 : v->conf.events_prune_interval);
 }
 
 static void
@@ -215,10 +297,14 @@ verifier_free(struct verifier *v)
 	void *val;
 	size_t pos = 0;
 
+	if (v->store_timer != NULL)
+		event_free(v->store_timer);
 	verify_pool_free(v->pool);
 	notify_free(v->notify);
 	http_server_free(v->http);
 	http_client_free(v->client);
+	if (v->dns != NULL)
+		evdns_base_free(v->dns, 0);
 	if (v->agents != NULL) {
 		while (strmap_next(v->agents, &pos, &k, &val)) {
 			struct vagent *va = val;
@@ -254,6 +340,7 @@ main(int argc, char **argv)
 	struct verifier v;
 	struct event *sigs[4] = { 0 }, *wd = NULL;
 	static const int signos[4] = { SIGINT, SIGTERM, SIGHUP, 0 };
+	long ima_page;
 	char host[256];
 	uint16_t port;
 	int r = 1;
@@ -262,10 +349,11 @@ main(int argc, char **argv)
 	log_init("assay-verifier", o.verbose);
 	memset(&v, 0, sizeof(v));
 	v.conf_path = o.config;
-	if (vconf_load(o.config, &v.conf) != 0) {
+	if (vconf_load(o.config, &v.conf, &ima_page) != 0) {
 		fprintf(stderr, "assay-verifier: %s\n", assay_err_detail());
 		return 1;
 	}
+	ima_page_entries_set((uint64_t)ima_page);
 	if (http_split_hostport(v.conf.listen, host, sizeof(host), &port) != 0) {
 		fprintf(stderr, "assay-verifier: %s: listen: not host:port\n", o.config);
 		goto out;
@@ -309,12 +397,24 @@ main(int argc, char **argv)
 	}
 	v.pool = verify_pool_new(v.base, (int)v.conf.threads, sched_verify_done, &v);
 	v.client = http_client_new(v.base, v.client_ctx);
+	v.dns = dns_new(v.base, v.conf.resolv_conf);
+	http_client_set_dns(v.client, v.dns);
 	v.http = http_server_new(v.base, v.server_ctx, api_routes, &v);
-	/* Policies with a million digests are larger than the default body limit. */
-	http_server_set_max_body(v.http, 64u * 1024 * 1024);
+	/*
+	 * Each route has its own body limit (api_routes: 64 MiB for a policy
+	 * upload only); any other body route gets 64 KiB.
+	 */
+	http_server_set_max_body(v.http, 64u * 1024);
 	/* A 64 MiB policy upload needs more than the default 30 s. */
 	http_server_set_request_deadline(v.http, 120);
 	http_server_set_max_connections(v.http, max_connections());
+	/*
+	 * One address (a host, or a NAT for many push agents) holds 256
+	 * connections at most; connections still in their TLS handshake a
+	 * quarter of all slots and 5 s each, not the 120 s of a request.
+	 */
+	http_server_set_max_per_addr(v.http, 256);
+	http_server_set_unauth_limits(v.http, 0, 5);
 	if (http_server_listen(v.http, host, port) != 0) {
 		log_err("listen %s: %s", v.conf.listen, assay_err_detail());
 		goto out;
@@ -325,6 +425,12 @@ main(int argc, char **argv)
 	}
 	sched_start(&v);
 	notify_start(v.notify);
+	{
+		struct timeval sec = { 1, 0 };
+
+		v.store_timer = event_new(v.base, -1, EV_PERSIST, store_tick, &v);
+		event_add(v.store_timer, &sec);
+	}
 	log_notice("listening on %s:%u, %zu agents, %zu policies", host,
 	    http_server_port(v.http), strmap_count(v.agents), strmap_count(v.policies));
 	daemon_notify("READY=1");

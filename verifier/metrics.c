@@ -219,6 +219,51 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	family(f, "assay_notification_errors_total", "counter",
 	    "Failed delivery attempts (each retried with backoff).");
 	sample_u64(f, "assay_notification_errors_total", m->notify_errors);
+	family(f, "assay_store_failing", "gauge",
+	    "1 while store writes fail or wait to be retried, else 0.");
+	sample_u64(f, "assay_store_failing", g->store_failing);
+	family(f, "assay_store_pending_writes", "gauge",
+	    "Agent changes applied in memory, waiting to be written.");
+	sample_u64(f, "assay_store_pending_writes", g->store_pending_writes);
+	family(f, "assay_store_write_errors_total", "counter",
+	    "Failed store write attempts.");
+	sample_u64(f, "assay_store_write_errors_total", g->store_write_errors);
+	family(f, "assay_store_dropped_notices_total", "counter",
+	    "Notice events dropped while the write queue was full.");
+	sample_u64(f, "assay_store_dropped_notices_total", g->store_dropped);
+	family(f, "assay_store_size_bytes", "gauge",
+	    "Database file plus its write-ahead log, bytes.");
+	sample_u64(f, "assay_store_size_bytes", g->store_db_bytes);
+	if (g->events_rows >= 0) {
+		family(f, "assay_store_events", "gauge",
+		    "Rows in the event history (at the last retention step).");
+		sample_u64(f, "assay_store_events", (uint64_t)g->events_rows);
+	}
+	family(f, "assay_events_pruned_total", "counter",
+	    "Events deleted by retention.");
+	sample_u64(f, "assay_events_pruned_total", g->events_pruned);
+	family(f, "assay_events_folded_total", "counter",
+	    "Repeated notices folded into an earlier event.");
+	sample_u64(f, "assay_events_folded_total", g->events_folded);
+}
+
+void
+metrics_store_gauges(struct store *s, struct metrics_gauges *g)
+{
+	struct store_health h;
+
+	g->events_rows = -1;
+	if (s == NULL)
+		return;
+	store_health(s, &h);
+	g->store_failing = h.failing ? 1 : 0;
+	g->store_pending_writes = h.pending;
+	g->store_write_errors = h.write_errors;
+	g->store_dropped = h.dropped;
+	g->store_db_bytes = h.db_bytes;
+	g->events_rows = h.events_rows;
+	g->events_pruned = h.events_pruned;
+	g->events_folded = h.events_folded;
 }
 
 void
@@ -243,6 +288,7 @@ api_metrics(struct http_request *r)
 	g.verify_queue = verify_pool_depth(v->pool);
 	g.polls_inflight = v->inflight > 0 ? (uint64_t)v->inflight : 0;
 	notify_gauges(v->notify, &g.notify_pending, &g.notify_inflight);
+	metrics_store_gauges(v->store, &g);
 	m->attest_ok = v->n_attest_ok;
 	m->attest_fail = v->n_attest_fail;
 	m->poll_errors = v->n_poll_errors;

@@ -40,6 +40,15 @@ struct metrics_gauges {
 	uint64_t	polls_inflight;
 	uint64_t	notify_pending;
 	uint64_t	notify_inflight;
+	/* the store (store_health) */
+	uint64_t	store_failing;		/* 0 or 1 */
+	uint64_t	store_pending_writes;
+	uint64_t	store_write_errors;	/* counter, kept by the store */
+	uint64_t	store_dropped;		/* counter */
+	uint64_t	store_db_bytes;
+	int64_t		events_rows;		/* -1: not sampled yet */
+	uint64_t	events_pruned;		/* counter */
+	uint64_t	events_folded;		/* counter */
 };
 
 struct metrics *metrics_new(void);
@@ -54,6 +63,8 @@ void	histogram_observe(struct histogram *h, double v);
 /* Monotonic seconds, for latency measurements. */
 double	metrics_now(void);
 
+/* Fill g's store fields from store_health (s may be NULL). */
+void	metrics_store_gauges(struct store *s, struct metrics_gauges *g);
 /* Prometheus text exposition format 0.0.4. */
 void	metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    FILE *f);

@@ -214,8 +214,10 @@ notify_start(struct notify *n)
 {
 	if (n == NULL)
 		return;
-	if (n->ctx != NULL)
+	if (n->ctx != NULL) {
 		n->client = http_client_new(n->v->base, n->ctx);
+		http_client_set_dns(n->client, n->v->dns);	/* webhook hosts */
+	}
 	if ((n->timer = evtimer_new(n->v->base, run_cb, n)) == NULL)
 		fatalx("evtimer_new failed");
 	/* Rows leased or backing off when we stopped: try them now. */

@@ -3,7 +3,10 @@
  * agent; each round sends a fresh 32-byte nonce to the agent, hands the
  * evidence to the verify pool and applies the verdict back on the loop.
  * Transport failures back off exponentially and lead to `unreachable`,
- * never to `untrusted`.
+ * never to `untrusted`. IMA lists come in pages (ima_max entries a round):
+ * while the agent says more follow, the next round is asked at once
+ * (IMA_PAGE_DELAY, within the agent's default quote rate); a round whose
+ * page is held unbound (verify_ima.h) keeps the host's state as it was.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,8 @@
 
 /* Inconclusive rounds in a row before the host counts as untrusted. */
 #define INCONCLUSIVE_MAX	5
+/* Seconds between IMA pages: "at once", under the agent's 5 quotes/s. */
+#define IMA_PAGE_DELAY		0.25
 
 static void poll_fire(evutil_socket_t, short, void *);
 
@@ -151,6 +156,7 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 	j->sel = va->sel;
 	j->prev = va->rec.clock;
 	j->ima_in = va->ima;
+	j->ima_max = ima_page_entries();	/* fixed after start-up */
 	j->mb_in = va->mb;
 	verify_pool_submit(v->pool, j);
 }
@@ -178,6 +184,7 @@ sched_verify_done(struct verify_job *j, void *arg)
 	struct vagent *va = j->arg;
 	struct verifier *v = arg;
 	char detail[1024];
+	int more;
 
 	va->inflight = 0;
 	if (va->deleted) {
@@ -233,6 +240,23 @@ sched_verify_done(struct verify_job *j, void *arg)
 		return;
 	}
 	va->retries = 0;
+	if (verdict_ok(&j->verdict) && j->ima_pending) {
+		/*
+		 * An IMA page short of the quote, more to come: nothing of it
+		 * counts yet, nothing failed. Keep the chain, judge nothing,
+		 * ask the next page now.
+		 */
+		va->rec.clock = j->qres.clock;
+		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
+		(void)agent_save(va, NULL, NULL, NULL);
+		log_info("agent %s: IMA page held, %llu entries pending after %llu "
+		    "accepted: asking the next page", va->rec.id,
+		    (unsigned long long)j->ima_out.pend_n,
+		    (unsigned long long)j->ima_out.rp.count);
+		verify_job_free(j);
+		sched_agent(va, IMA_PAGE_DELAY);
+		return;
+	}
 	if (verdict_ok(&j->verdict)) {
 		v->n_attest_ok++;
 		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
@@ -255,8 +279,10 @@ sched_verify_done(struct verify_job *j, void *arg)
 		else
 			(void)agent_save(va, NULL, NULL, NULL);
 	}
+	more = verdict_ok(&j->verdict) && j->ima_more;
 	verify_job_free(j);
-	sched_agent(va, va->attest_now ? 0 : (double)agent_interval(va));
+	sched_agent(va, va->attest_now ? 0 : more ? IMA_PAGE_DELAY :
+	    (double)agent_interval(va));
 	va->attest_now = 0;
 }
 
@@ -327,8 +353,11 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	sel = pcr_selection_format(&va->sel);
 	esel = evhttp_encode_uri(sel);
 	nonce = hex_encode(va->nonce, sizeof(va->nonce));
-	ima = policy_ima(pol) == NULL ? xstrdup("") : xasprintf("&ima_from=%llu",
-	    va->ima.valid ? (unsigned long long)va->ima.rp.count : 0ULL);
+	/* From the end of what was received (accepted, then pending). */
+	ima = policy_ima(pol) == NULL ? xstrdup("") :
+	    xasprintf("&ima_from=%llu&ima_max=%llu", va->ima.valid ?
+	    (unsigned long long)(va->ima.rp.count + va->ima.pend_n) : 0ULL,
+	    (unsigned long long)ima_page_entries());
 	/* The event log only when the boot PCRs have not been judged yet. */
 	path = xasprintf("/v1/quote?nonce=%s&pcrs=%s%s%s", nonce, esel, ima,
 	    policy_mb(pol) != NULL && (!va->mb.valid || va->mb.need_log) ?

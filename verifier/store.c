@@ -10,8 +10,9 @@
  * The operations live beside it: store_agent.c (agents), store_event.c
  * (event history), store_policy.c (policies), store_notify.c (the
  * notification queue, whose rows are inserted inside the agent's own
- * transaction by store_agent_put_notify); store_rec.c frees and copies the
- * records they hand out. Internals shared between them: store_int.h.
+ * transaction by store_agent_put_notify), store_wq.c (the write-behind
+ * queue for changes the disk did not take), store_retention.c (event
+ * pruning); store_rec.c frees and copies the records they hand out. Internals shared between them: store_int.h.
  *
  * Threading: a store is used from one thread only (the verifier's event
  * loop); the connection is opened with SQLITE_OPEN_NOMUTEX and the error
@@ -80,11 +81,21 @@ static const char *const migrations[] = {
 	" created INTEGER NOT NULL, next_at INTEGER NOT NULL,"
 	" attempts INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX notifications_next ON notifications (next_at);",
+	/*
+	 * 3: retention and notice folding. count: identical notices folded
+	 * into the row; last_time: when the last of them happened (= time
+	 * for every other event); age-based pruning reads it.
+	 */
+	"ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE events ADD COLUMN last_time INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE events SET last_time = time;"
+	"CREATE INDEX events_last_time ON events (last_time);",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define EVENT_COLS \
-	"seq, time, agent_id, type, old_state, new_state, failure_id, detail"
+	"seq, time, agent_id, type, old_state, new_state, failure_id, detail," \
+	" count, last_time"
 
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -96,7 +107,14 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_AGENT_DEL] = "DELETE FROM agents WHERE id = ?",
 	[ST_AGENT_LIST] = "SELECT " AGENT_COLS " FROM agents ORDER BY id",
 	[ST_EVENT_ADD] = "INSERT INTO events (time, agent_id, type, old_state,"
-	    " new_state, failure_id, detail) VALUES (?,?,?,?,?,?,?)",
+	    " new_state, failure_id, detail, last_time) VALUES (?1,?2,?3,?4,?5,"
+	    "?6,?7,?1)",
+	/* The agent's newest event that is not a notice of another id. */
+	[ST_NOTICE_LAST] = "SELECT seq, type = 'notice' AND failure_id IS ?2"
+	    " AND detail IS ?3 FROM events WHERE agent_id = ?1 AND"
+	    " (type != 'notice' OR failure_id IS ?2) ORDER BY seq DESC LIMIT 1",
+	[ST_NOTICE_FOLD] = "UPDATE events SET count = count + 1,"
+	    " last_time = MAX(last_time, ?1) WHERE seq = ?2",
 	[ST_EVENTS_ALL] = "SELECT " EVENT_COLS " FROM events"
 	    " ORDER BY seq DESC LIMIT ?",
 	[ST_EVENTS_AGENT] = "SELECT " EVENT_COLS " FROM events"
@@ -195,9 +213,31 @@ store_check_event(const struct store_event *ev)
 }
 
 int
+store_note_write(struct store *s, int r)
+{
+	if (r == ASSAY_OK) {
+		s->write_failed = 0;
+		return r;
+	}
+	if (r != ASSAY_ERR_DB)
+		return r;
+	s->write_errors++;
+	if (!s->write_failed && s->wq_len == 0)
+		s->fail_since = (int64_t)time(NULL);
+	s->write_failed = 1;
+	free(s->fail_msg);
+	s->fail_msg = xstrdup(assay_err_detail());
+	return r;
+}
+
+int
 store_tx_begin(struct store *s, const char *op)
 {
-	return store_step_done(s, ST_BEGIN, op);
+	int r;
+
+	if ((r = store_step_done(s, ST_BEGIN, op)) != ASSAY_OK)
+		store_note_write(s, r);
+	return r;
 }
 
 /* Undo the open transaction, if SQLite has not already rolled it back. */
@@ -217,20 +257,72 @@ store_tx_end(struct store *s, int r, const char *op)
 {
 	if (r == ASSAY_OK &&
 	    (r = store_step_done(s, ST_COMMIT, op)) == ASSAY_OK)
-		return ASSAY_OK;
+		return store_note_write(s, ASSAY_OK);
 	tx_rollback(s);
-	return r;
+	return store_note_write(s, r);
 }
 
 /* Inside a transaction. agent_id fills in when ev->agent_id is NULL. */
+/*
+ * A notice identical to the agent's newest notice of that id, with no
+ * other (non-notice) event of the agent after it, is folded into that row.
+ * *folded: 1 when it was (s->last_seq is the row), 0: insert it.
+ */
+static int
+notice_fold(struct store *s, const struct store_event *ev, const char *id,
+    int64_t t, int *folded)
+{
+	struct binder b = { s->st[ST_NOTICE_LAST], SQLITE_OK };
+	int64_t seq = 0;
+	int rc, same = 0, r;
+
+	*folded = 0;
+	if (id == NULL || strcmp(ev->type, "notice") != 0)
+		return ASSAY_OK;
+	b_text(&b, 1, id);
+	b_text(&b, 2, ev->failure_id);
+	b_text(&b, 3, ev->detail);
+	if (b.rc != SQLITE_OK) {
+		stmt_done(b.st);
+		return store_db_err(s, "bind notice query");
+	}
+	if ((rc = sqlite3_step(b.st)) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(b.st, 0);
+		same = sqlite3_column_int(b.st, 1);
+	}
+	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? ASSAY_OK :
+	    store_db_err(s, "notice query");
+	stmt_done(b.st);
+	if (r != ASSAY_OK || !same)
+		return r;
+	b.st = s->st[ST_NOTICE_FOLD];
+	b_i64(&b, 1, t);
+	b_i64(&b, 2, seq);
+	if (b.rc != SQLITE_OK) {
+		stmt_done(b.st);
+		return store_db_err(s, "bind notice fold");
+	}
+	if ((r = store_step_done(s, ST_NOTICE_FOLD, "fold notice")) != ASSAY_OK)
+		return r;
+	s->last_seq = seq;
+	s->events_folded++;
+	*folded = 1;
+	return ASSAY_OK;
+}
+
 int
 store_event_insert(struct store *s, const struct store_event *ev,
     const char *agent_id)
 {
 	struct binder b = { s->st[ST_EVENT_ADD], SQLITE_OK };
+	const char *id = ev->agent_id != NULL ? ev->agent_id : agent_id;
+	int64_t t = ev->time != 0 ? ev->time : (int64_t)time(NULL);
+	int r, folded;
 
-	b_i64(&b, 1, ev->time != 0 ? ev->time : (int64_t)time(NULL));
-	b_text(&b, 2, ev->agent_id != NULL ? ev->agent_id : agent_id);
+	if ((r = notice_fold(s, ev, id, t, &folded)) != ASSAY_OK || folded)
+		return r;
+	b_i64(&b, 1, t);
+	b_text(&b, 2, id);
 	b_text(&b, 3, ev->type);
 	b_text(&b, 4, ev->old_state);
 	b_text(&b, 5, ev->new_state);
@@ -240,7 +332,9 @@ store_event_insert(struct store *s, const struct store_event *ev,
 		stmt_done(b.st);
 		return store_db_err(s, "bind event");
 	}
-	return store_step_done(s, ST_EVENT_ADD, "insert event");
+	if ((r = store_step_done(s, ST_EVENT_ADD, "insert event")) == ASSAY_OK)
+		s->last_seq = sqlite3_last_insert_rowid(s->db);
+	return r;
 }
 
 /* ---- rows: one reader for gets and lists ---------------------------- */
@@ -428,6 +522,7 @@ store_open(const char *path, struct store **out)
 	*out = NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);
+	s->events_rows = -1;
 
 	/* Create it 0600 ourselves; SQLite gives -wal/-shm the same mode. */
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
@@ -484,6 +579,11 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->wq_len > 0)
+		log_err("store %s: %zu changes could not be written and are lost",
+		    s->path, s->wq_len);
+	store_wq_free(s);
+	free(s->fail_msg);
 	for (int i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(s->st[i]);	/* NULL is a no-op */
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)

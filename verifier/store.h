@@ -67,6 +67,8 @@ struct store_event {
 	char		*new_state;
 	char		*failure_id;
 	char		*detail;
+	int64_t		 count;		/* read back: identical notices folded in (>= 1) */
+	int64_t		 last_time;	/* read back: time of the last of them */
 };
 
 void	store_event_free(struct store_event *e);
@@ -114,6 +116,62 @@ int	store_policy_get(struct store *s, const char *name, struct store_policy *out
 int	store_policy_delete(struct store *s, const char *name);
 int	store_policy_list(struct store *s, struct store_policy **out, size_t *n);
 void	store_policy_free(struct store_policy *p);
+
+/* ---- write-behind (store_wq.c) ---------------------------------------- */
+
+/*
+ * An agent change (record, event, notification rows: one transaction, as
+ * store_agent_put_notify) that never gets lost while the process lives.
+ * Changes queued earlier are written first, in order; if the queue is
+ * waiting out its backoff, or a write fails (disk full, read-only, locked),
+ * the change is queued behind them and retried by store_wq_flush.
+ * Returns ASSAY_OK when it landed now, ASSAY_ERR_DB when it was queued (the
+ * caller keeps its in-memory state: it will land), any other error when it
+ * was refused (nothing kept). A record-only change (no event) replaces the
+ * record of the agent's last queued change; when STORE_WQ_MAX changes wait,
+ * a further notice event is dropped (its record kept).
+ */
+#define STORE_WQ_MAX		65536
+#define STORE_WQ_BACKOFF_MAX	30	/* s between flush attempts, at most */
+int	store_agent_save(struct store *s, const struct agent_rec *a,
+	    const struct store_event *ev, const char *const *targets,
+	    size_t ntargets);
+/*
+ * Write queued changes in order until the queue is empty (ASSAY_OK) or one
+ * fails (ASSAY_ERR_DB; backoff doubles). Unless force, does nothing before
+ * the backoff is over (ASSAY_ERR_DB if changes wait). *landed (may be
+ * NULL): changes written by this call.
+ */
+int	store_wq_flush(struct store *s, int force, size_t *landed);
+size_t	store_wq_len(const struct store *s);
+
+/* Fault and size figures for /v1/health and /metrics. */
+struct store_health {
+	int		 failing;	/* writes queued or the last write failed */
+	const char	*error;		/* the last write error while failing, or NULL */
+	int64_t		 since;		/* failing since (unix s), 0 if not */
+	uint64_t	 pending;	/* changes waiting in the write-behind queue */
+	uint64_t	 write_errors;	/* failed write attempts, total */
+	uint64_t	 dropped;	/* notices dropped while the queue was full */
+	uint64_t	 db_bytes;	/* database file + WAL, bytes */
+	int64_t		 events_rows;	/* at the last retention pass; -1 unknown */
+	uint64_t	 events_pruned;	/* rows deleted by retention, total */
+	uint64_t	 events_folded;	/* notices folded into an earlier row, total */
+};
+void	store_health(struct store *s, struct store_health *h);
+
+/* ---- retention (store_retention.c) ------------------------------------- */
+
+/*
+ * One bounded pruning step: delete at most batch event rows last seen
+ * (last_time) before now - max_age (0: no age limit), then, agent by agent
+ * from where the last step stopped, the oldest beyond each agent's newest
+ * max_per_agent (0: no limit). Rows a queued notification still reports
+ * are kept. *deleted: rows deleted (== batch: more work is waiting). Also
+ * samples the events row count.
+ */
+int	store_events_prune(struct store *s, int64_t now, int64_t max_age,
+	    int64_t max_per_agent, size_t batch, size_t *deleted);
 
 /* ---- notifications (store_notify.c) ----------------------------------- */
 

@@ -136,8 +136,7 @@ store_agent_put_notify(struct store *s, const struct agent_rec *a,
 	if (r == ASSAY_OK && ev != NULL)
 		r = store_event_insert(s, ev, a->id);
 	if (r == ASSAY_OK && ntargets > 0)
-		r = store_notify_insert_tx(s, sqlite3_last_insert_rowid(s->db),
-		    targets, ntargets);
+		r = store_notify_insert_tx(s, s->last_seq, targets, ntargets);
 	return store_tx_end(s, r, "commit agent put");
 }
 
@@ -158,6 +157,9 @@ store_agent_delete(struct store *s, const char *id, const struct store_event *ev
 	int r;
 
 	if ((r = store_check_id(id)) != 0 || (r = store_check_event(ev)) != 0)
+		return r;
+	/* Queued changes first: none may land after (and revive) the delete. */
+	if ((r = store_wq_flush(s, 1, NULL)) != 0)
 		return r;
 	return store_delete_one(s, ST_AGENT_DEL, "agent", id, ev);
 }

@@ -3,7 +3,8 @@
  * events row, store_event_add (an event on its own, in its own
  * transaction) and store_events_list (newest first, all or one agent's).
  * Events written with an agent change go through store_event_insert in
- * store.c, inside that change's transaction.
+ * store.c, inside that change's transaction (which folds a repeated
+ * notice into its earlier row). Retention: store_retention.c.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ event_read(struct store *s, sqlite3_stmt *st, void *p)
 	e->new_state = store_col_text(st, 5);
 	e->failure_id = store_col_text(st, 6);
 	e->detail = store_col_text(st, 7);
+	e->count = sqlite3_column_int64(st, 8);
+	e->last_time = sqlite3_column_int64(st, 9);
 	return ASSAY_OK;
 }
 

@@ -34,15 +34,35 @@ enum {
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_AGENT_PUT, ST_AGENT_GET, ST_AGENT_DEL, ST_AGENT_LIST,
-	ST_EVENT_ADD, ST_EVENTS_ALL, ST_EVENTS_AGENT,
+	ST_EVENT_ADD, ST_EVENTS_ALL, ST_EVENTS_AGENT, ST_NOTICE_LAST,
+	ST_NOTICE_FOLD,
 	ST_POLICY_PUT, ST_POLICY_GET, ST_POLICY_DEL, ST_POLICY_LIST,
 	ST_MAX
 };
+
+struct wq_item;
 
 struct store {
 	sqlite3		*db;
 	char		*path;
 	sqlite3_stmt	*st[ST_MAX];
+	int64_t		 last_seq;	/* event written (or folded into) last */
+	/* write-behind queue (store_wq.c) */
+	struct wq_item	*wq_head, *wq_tail;
+	size_t		 wq_len;
+	int64_t		 wq_retry_at;	/* next flush attempt, unix s */
+	int		 wq_backoff;	/* s, doubles to STORE_WQ_BACKOFF_MAX */
+	uint64_t	 wq_dropped;	/* notices dropped while the queue was full */
+	/* health */
+	int		 write_failed;	/* the last write attempt failed */
+	char		*fail_msg;	/* its error, while failing */
+	int64_t		 fail_since;
+	uint64_t	 write_errors;
+	/* retention (store_retention.c) */
+	char		 prune_cursor[AGENT_ID_MAX];	/* last agent checked */
+	int64_t		 events_rows;	/* sampled by store_events_prune, -1 unknown */
+	uint64_t	 events_pruned;
+	uint64_t	 events_folded;
 };
 
 sqlite3	*store_sqlite(struct store *s);
@@ -105,6 +125,8 @@ b_blob(struct binder *b, int idx, const uint8_t *p, size_t len)
 		b->rc = sqlite3_bind_blob64(b->st, idx, p, len, SQLITE_STATIC);
 }
 
+/* Record the outcome of a write (for store_health); returns r. */
+int	store_note_write(struct store *s, int r);
 /* ASSAY_ERR_DB with the path, op and SQLite's message. */
 int	store_db_err(struct store *s, const char *op);
 /* Run a statement that returns no rows; always resets it. */
@@ -118,9 +140,16 @@ int	store_check_event(const struct store_event *ev);	/* NULL is fine */
 int	store_tx_begin(struct store *s, const char *op);
 /* Commit r == ASSAY_OK work, roll back otherwise; returns the outcome. */
 int	store_tx_end(struct store *s, int r, const char *op);
-/* Inside a transaction. agent_id fills in when ev->agent_id is NULL. */
+/*
+ * Inside a transaction. agent_id fills in when ev->agent_id is NULL. A
+ * notice identical to the agent's last notice of that id (no other event
+ * of the agent since) is folded into it (count + 1, last_time). Either
+ * way s->last_seq is the event's row.
+ */
 int	store_event_insert(struct store *s, const struct store_event *ev,
 	    const char *agent_id);
+/* Free the write-behind queue (store_close). */
+void	store_wq_free(struct store *s);
 /* Called by store_agent_put_notify inside its transaction. */
 int	store_notify_insert_tx(struct store *s, int64_t event_seq,
 	    const char *const *targets, size_t ntargets);

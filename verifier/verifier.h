@@ -27,6 +27,7 @@ struct vconf {
 	char	*ek_ca;			/* EK CA bundle dir or file */
 	char	*ek_allowlist;		/* optional */
 	char	*policy_dir;		/* optional: policies loaded at start */
+	char	*resolv_conf;		/* resolver configuration (resolv.conf format) */
 	long	 interval;		/* default poll interval, s */
 	long	 timeout;		/* request timeout, s */
 	long	 max_backoff;		/* s */
@@ -43,6 +44,10 @@ struct vconf {
 	long	 notify_timeout;	/* s per attempt */
 	long	 notify_max_inflight;
 	long	 notify_max_age;	/* s before giving up */
+	/* event retention (main.c timer, store_retention.c) */
+	long	 events_max_age;	/* s since last seen, 0: keep */
+	long	 events_max_per_agent;	/* newest kept per agent, 0: all */
+	long	 events_prune_interval;	/* s between pruning steps */
 };
 
 struct vagent {
@@ -87,6 +92,7 @@ struct verifier {
 	SSL_CTX			*server_ctx, *client_ctx;
 	struct http_server	*http;
 	struct http_client	*client;
+	struct evdns_base	*dns;		/* async resolver for agents and webhooks */
 	struct verify_pool	*pool;
 	int			 inflight;
 	int64_t			 started;
@@ -96,6 +102,8 @@ struct verifier {
 	double			 verify_seconds;
 	struct metrics		*metrics;	/* metrics.c */
 	struct notify		*notify;	/* notify.c, NULL if none configured */
+	struct event		*store_timer;	/* main.c: write retry, retention */
+	int64_t			 prune_at;	/* next retention step, unix s */
 };
 
 /* agents.c: registry and state transitions */
@@ -106,15 +114,19 @@ struct vagent *agent_add(struct verifier *v, const struct agent_rec *rec);
 int	agent_load_ak(struct vagent *va);
 /*
  * Persist va->rec (and an event of type, with failure id and detail) in
- * one transaction. On failure the in-memory record is restored from the
- * store and the error returned.
+ * one transaction. A store that cannot write now queues the change (it
+ * applies in memory at once and lands later, in order): ASSAY_OK. Only a
+ * refused change (bad record) restores the in-memory record from the store
+ * and returns the error.
  */
 int	agent_save(struct vagent *va, const char *type, const char *failure_id,
 	    const char *detail);
-/* Change state, persist with an event, log one line. */
+/* Change state, persist with an event, log one line (queued as agent_save). */
 int	agent_set_state(struct vagent *va, int state, const char *failure_id,
 	    const char *detail);
 void	agent_remove(struct vagent *va);
+/* Retry the store's queued writes when their backoff is over (timer). */
+void	agents_store_retry(struct verifier *v);
 /* Forget incremental IMA state: the next round re-checks the whole list. */
 void	agent_ima_restart(struct vagent *va);
 /* Keep va->ima, va->mb and rec.verify_state in step. */

@@ -37,6 +37,7 @@ struct verify_job {
 	struct clock_state	 prev;
 	struct policy		*policy;	/* reference held, may be NULL */
 	struct ima_state	 ima_in;	/* state after the last accepted round */
+	uint64_t		 ima_max;	/* IMA page entries asked, 0 none */
 	struct mb_state		 mb_in;
 	/* outputs */
 	struct verdict		 verdict;
@@ -45,6 +46,8 @@ struct verify_job {
 	struct ima_state	 ima_out;	/* state to keep if the round is accepted */
 	struct mb_state		 mb_out;
 	size_t			 ima_accepted;	/* entries accepted this round */
+	int			 ima_pending;	/* IMA page held unbound: not judged */
+	int			 ima_more;	/* the agent's list goes on: page again */
 	int			 retry;		/* inconclusive: poll again at once */
 	char			 retry_reason[128];
 	void			*arg;		/* caller's */

@@ -122,6 +122,8 @@ evidence_doc_to_json(const struct evidence_doc *d)
 		s = base64_encode(d->ima, d->ima_len);
 		json_object_set_new(ima, "list", json_string(s));
 		free(s);
+		if (d->ima_more)
+			json_object_set_new(ima, "more", json_true());
 		json_object_set_new(o, "ima", ima);
 	}
 	if (d->eventlog != NULL) {
@@ -184,7 +186,7 @@ evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 	    "eventlog", NULL };
 	static const char *const qkeys[] = { "message", "signature", NULL };
 	static const char *const ikeys[] = { "from", "count", "template_hash", "list",
-	    NULL };
+	    "more", NULL };
 	struct evidence_doc d;
 	json_t *v, *q, *ima, *el;
 	int r;
@@ -241,6 +243,14 @@ evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 		    (r = get_b64(ima, "list", "ima", DOC_IMA_MAX, &d.ima,
 		    &d.ima_len)) != 0)
 			goto out;
+		if ((v = json_object_get(ima, "more")) != NULL) {
+			if (!json_is_boolean(v)) {
+				r = assay_err_set(ASSAY_ERR_FORMAT,
+				    "ima.more: not a boolean");
+				goto out;
+			}
+			d.ima_more = json_is_true(v);
+		}
 	}
 	if ((el = json_object_get(j, "eventlog")) != NULL) {
 		if ((r = get_b64(j, "eventlog", "evidence", DOC_EVENTLOG_MAX,
@@ -269,4 +279,11 @@ evidence_doc_parse(const uint8_t *text, size_t len, struct evidence_doc *out)
 	r = evidence_doc_from_json(j, out);
 	json_decref(j);
 	return r;
+}
+
+int
+evidence_doc_page_full(const struct evidence_doc *d, uint64_t max)
+{
+	return (max != 0 && d->ima_count >= max) ||
+	    d->ima_len + DOC_IMA_ENTRY_MAX > DOC_IMA_MAX;
 }

@@ -6,11 +6,27 @@
  *    "quote":{"message":"<b64 TPMS_ATTEST>","signature":"<b64 TPMT_SIGNATURE>"},
  *    "pcrs":{"sha256":{"0":"<hex>",...},...},
  *    "ima":{"from":N,"count":K,"template_hash":"sha1",
- *           "list":"<b64 binary measurement entries>"},
+ *           "list":"<b64 binary measurement entries>","more":true},
  *    "eventlog":"<b64 TCG event log>"}
  *
  * ima and eventlog are optional. Parsing is strict: unknown keys, wrong
  * types, bad encodings and oversize fields are errors. Pure, no I/O.
+ *
+ * IMA paging: the verifier asks `ima_max=M` (entries); the agent sends a
+ * page of whole entries [from, from+K) with K <= M and at most DOC_IMA_MAX
+ * bytes of list, and "more":true (present only then) when its list holds
+ * entries after the page. A page claiming more is full: K == M, or the next
+ * entry might not have fitted (len + DOC_IMA_ENTRY_MAX > DOC_IMA_MAX).
+ *
+ * One chain of limits (the defaults):
+ *   HTTP_CLIENT_MAX_BODY (common/http_int.h, verifier's response cap) 64 MiB
+ *   >= DOC_MAX_SIZE = b64(DOC_IMA_MAX) + b64(DOC_EVENTLOG_MAX) + slack
+ *                   = 53.3 MiB + 5.3 MiB + 256 KiB = 58.9 MiB
+ *   DOC_IMA_MAX = 40 MiB: a page's list bytes (agent cap = parser cap)
+ *   page entries: verifier config ima_page_entries (default 65536, about
+ *   10 MiB of ima-ng or 27 MiB of ima-sig entries); the byte cap wins for
+ *   entries larger than DOC_IMA_MAX / M.
+ * (common/http_client.c asserts DOC_MAX_SIZE <= HTTP_CLIENT_MAX_BODY.)
  */
 #ifndef ASSAY_DOC_H
 #define ASSAY_DOC_H
@@ -20,11 +36,19 @@
 
 #include <jansson.h>
 
+#include "common/evidence/ima.h"
 #include "common/evidence/pcr.h"
 
 #define DOC_VERSION		1
-#define DOC_IMA_MAX		(64u * 1024 * 1024)
+#define DOC_IMA_MAX		(40u * 1024 * 1024)	/* list bytes per page */
 #define DOC_EVENTLOG_MAX	(4u * 1024 * 1024)
+#define DOC_JSON_SLACK		(256u * 1024)	/* quote, signature, PCRs, keys */
+#define DOC_B64_LEN(n)		((((size_t)(n) + 2) / 3) * 4)
+#define DOC_MAX_SIZE		(DOC_B64_LEN(DOC_IMA_MAX) + \
+				 DOC_B64_LEN(DOC_EVENTLOG_MAX) + DOC_JSON_SLACK)
+/* Largest binary list entry the agent's framing (ima_frame) admits. */
+#define DOC_IMA_ENTRY_MAX	(4 + TPM2_MAX_DIGEST + 4 + IMA_TEMPLATE_NAME_MAX + \
+				 4 + IMA_TEMPLATE_DATA_MAX + IMA_NAME_MAX)
 
 struct evidence_doc {
 	uint8_t			*attest;
@@ -35,6 +59,7 @@ struct evidence_doc {
 	int			 has_ima;
 	uint64_t		 ima_from;	/* index of the first entry in ima */
 	uint64_t		 ima_count;	/* entries in ima */
+	int			 ima_more;	/* the agent's list goes on after them */
 	uint16_t		 ima_thash_alg;	/* template-hash alg of the list */
 	uint8_t			*ima;		/* binary list fragment */
 	size_t			 ima_len;
@@ -48,6 +73,11 @@ json_t	*evidence_doc_to_json(const struct evidence_doc *d);
 /* ASSAY_ERR_FORMAT with detail naming the field on any malformation. */
 int	evidence_doc_from_json(const json_t *j, struct evidence_doc *out);
 int	evidence_doc_parse(const uint8_t *text, size_t len, struct evidence_doc *out);
+/*
+ * Whether a page with more entries after it is full under the paging
+ * rule for a request of max entries (0: no count asked).
+ */
+int	evidence_doc_page_full(const struct evidence_doc *d, uint64_t max);
 
 /* PCR values as {"sha256":{"0":"hex"}} and back (used by the doc and the API). */
 json_t	*pcr_values_to_json(const struct pcr_values *v);

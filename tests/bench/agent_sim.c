@@ -273,8 +273,8 @@ api_quote(struct http_request *r)
 }
 
 static const struct http_route sim_routes[] = {
-	{ "GET", "/v1/quote", ROLE_VERIFIER, api_quote },
-	{ NULL, NULL, 0, NULL },
+	{ "GET", "/v1/quote", ROLE_VERIFIER, api_quote, 0 },
+	{ NULL, NULL, 0, NULL, 0 },
 };
 
 static char *

@@ -46,8 +46,8 @@ hook(struct http_request *r)
 }
 
 static const struct http_route routes[] = {
-	{ "POST", "/hook", ROLE_VERIFIER | ROLE_ADMIN | ROLE_AGENT, hook },
-	{ NULL, NULL, 0, NULL }
+	{ "POST", "/hook", ROLE_VERIFIER | ROLE_ADMIN | ROLE_AGENT, hook, 64 * 1024 },
+	{ NULL, NULL, 0, NULL, 0 }
 };
 
 static void

@@ -354,6 +354,82 @@ START_TEST(rejects_negative_ima_from)
 }
 END_TEST
 
+START_TEST(more_flag_round_trips_and_is_absent_when_clear)
+{
+	struct evidence_doc d, b;
+	json_t *j;
+
+	doc_full(&d);
+	j = evidence_doc_to_json(&d);
+	/* Not "more": old verifiers (strict keys) still read unpaged lists. */
+	ck_assert_ptr_null(json_object_get(json_object_get(j, "ima"), "more"));
+	ck_assert_int_eq(evidence_doc_from_json(j, &b), ASSAY_OK);
+	ck_assert_int_eq(b.ima_more, 0);
+	evidence_doc_free(&b);
+	json_decref(j);
+	d.ima_more = 1;
+	j = evidence_doc_to_json(&d);
+	ck_assert(json_is_true(json_object_get(json_object_get(j, "ima"), "more")));
+	ck_assert_int_eq(evidence_doc_from_json(j, &b), ASSAY_OK);
+	ck_assert_int_eq(b.ima_more, 1);
+	ck_assert(b.ima_from == 1234 && b.ima_count == 3 && b.ima_len == 999);
+	evidence_doc_free(&b);
+	json_decref(j);
+	evidence_doc_free(&d);
+}
+END_TEST
+
+START_TEST(rejects_more_that_is_not_a_boolean)
+{
+	json_t *j = json_full();
+
+	json_object_set_new(json_object_get(j, "ima"), "more", json_integer(1));
+	assert_rejects(j, "ima.more");
+}
+END_TEST
+
+START_TEST(rejects_ima_list_over_the_page_byte_cap)
+{
+	json_t *j = json_full();
+	uint8_t *big = xcalloc(1, (size_t)DOC_IMA_MAX + 3);
+	char *b64 = base64_encode(big, (size_t)DOC_IMA_MAX + 3);
+
+	json_object_set_new(json_object_get(j, "ima"), "list", json_string(b64));
+	free(b64);
+	free(big);
+	assert_rejects(j, "ima.list");
+}
+END_TEST
+
+START_TEST(page_full_by_count_or_by_bytes)
+{
+	struct evidence_doc d;
+
+	evidence_doc_init(&d);
+	d.ima_count = 4;
+	d.ima_len = 1000;
+	ck_assert(evidence_doc_page_full(&d, 4));
+	ck_assert(evidence_doc_page_full(&d, 3));	/* over-full: an old agent */
+	ck_assert(!evidence_doc_page_full(&d, 5));
+	ck_assert(!evidence_doc_page_full(&d, 0));
+	/* The next entry (at most DOC_IMA_ENTRY_MAX) might not have fitted. */
+	d.ima_len = DOC_IMA_MAX - DOC_IMA_ENTRY_MAX + 1;
+	ck_assert(evidence_doc_page_full(&d, 5));
+	d.ima_len = DOC_IMA_MAX - DOC_IMA_ENTRY_MAX;
+	ck_assert(!evidence_doc_page_full(&d, 0));
+}
+END_TEST
+
+START_TEST(largest_document_fits_the_transport_limit)
+{
+	/* The numbers doc.h documents; http_client.c asserts the same. */
+	ck_assert_uint_eq(DOC_B64_LEN(3), 4);
+	ck_assert_uint_eq(DOC_B64_LEN(4), 8);
+	ck_assert_uint_le(DOC_MAX_SIZE, 64u * 1024 * 1024);
+	ck_assert_uint_ge((size_t)DOC_IMA_MAX, (size_t)DOC_IMA_ENTRY_MAX);
+}
+END_TEST
+
 START_TEST(rejects_json_syntax_error)
 {
 	assert_text_rejects("{\"version\":1,\"quote\":{", "JSON");
@@ -410,6 +486,11 @@ main(void)
 	tcase_add_test(tc, rejects_negative_pcr_index);
 	tcase_add_test(tc, rejects_digest_of_wrong_length_for_bank);
 	tcase_add_test(tc, rejects_negative_ima_from);
+	tcase_add_test(tc, more_flag_round_trips_and_is_absent_when_clear);
+	tcase_add_test(tc, rejects_more_that_is_not_a_boolean);
+	tcase_add_test(tc, rejects_ima_list_over_the_page_byte_cap);
+	tcase_add_test(tc, page_full_by_count_or_by_bytes);
+	tcase_add_test(tc, largest_document_fits_the_transport_limit);
 	tcase_add_test(tc, rejects_json_syntax_error);
 	tcase_add_test(tc, rejects_duplicate_keys);
 	tcase_add_test(tc, rejects_non_object_document);

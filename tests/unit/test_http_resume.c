@@ -3,7 +3,10 @@
  * (common/http_client.c): a second request to the same host:port resumes
  * the cached session, the expected server CN is still enforced on a
  * resumed connection (and the session is then dropped), resumption can be
- * turned off per client or through ASSAY_TLS_NO_RESUME=1.
+ * turned off per client or through ASSAY_TLS_NO_RESUME=1. On the server
+ * side a resumed session does not outlive its client certificate; and a
+ * client with an admin or agent certificate refuses a server that is not
+ * a verifier, on a full handshake as on a resumed one.
  */
 #include <check.h>
 #include <pthread.h>
@@ -15,6 +18,8 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "common/err.h"
 #include "common/http.h"
@@ -31,8 +36,8 @@ h_item(struct http_request *r)
 }
 
 static const struct http_route routes[] = {
-	{ "GET", "/v1/items/{id}", ROLE_ADMIN, h_item },
-	{ NULL, NULL, 0, NULL },
+	{ "GET", "/v1/items/{id}", ROLE_ADMIN, h_item, 0 },
+	{ NULL, NULL, 0, NULL, 0 },
 };
 
 static struct {
@@ -60,13 +65,17 @@ cpath(const char *name)
 	return b;
 }
 
+static const char *srv_cert = "verifier";	/* the server's certificate */
+
 static void
 server_start(void)
 {
+	char pem[64], key[64];
 	SSL_CTX *ctx;
 
-	ctx = tls_server_ctx(cpath("verifier.pem"), cpath("verifier.key"),
-	    cpath("ca.pem"));
+	snprintf(pem, sizeof(pem), "%s.pem", srv_cert);
+	snprintf(key, sizeof(key), "%s.key", srv_cert);
+	ctx = tls_server_ctx(cpath(pem), cpath(key), cpath("ca.pem"));
 	ck_assert_ptr_nonnull(ctx);
 	S.base = event_base_new();
 	S.srv = http_server_new(S.base, ctx, routes, NULL);
@@ -96,15 +105,25 @@ struct cl {
 	char			 detail[512];
 };
 
+/* A client presenting certificate name (.pem/.key in certdir). */
+static void
+cl_init_as(struct cl *k, const char *name)
+{
+	char pem[64], key[64];
+
+	snprintf(pem, sizeof(pem), "%s.pem", name);
+	snprintf(key, sizeof(key), "%s.key", name);
+	memset(k, 0, sizeof(*k));
+	k->base = event_base_new();
+	k->ctx = tls_client_ctx(cpath(pem), cpath(key), cpath("ca.pem"));
+	ck_assert_ptr_nonnull(k->ctx);
+	k->c = http_client_new(k->base, k->ctx);
+}
+
 static void
 cl_init(struct cl *k)
 {
-	memset(k, 0, sizeof(*k));
-	k->base = event_base_new();
-	k->ctx = tls_client_ctx(cpath("admin.pem"), cpath("admin.key"),
-	    cpath("ca.pem"));
-	ck_assert_ptr_nonnull(k->ctx);
-	k->c = http_client_new(k->base, k->ctx);
+	cl_init_as(k, "admin");
 }
 
 static void
@@ -251,11 +270,115 @@ START_TEST(failed_request_drops_session)
 }
 END_TEST
 
+/* certdir/name.pem, an admin client certificate valid for sec seconds. */
+static void
+make_short_lived_admin(const char *name, long sec)
+{
+	EVP_PKEY *ca_key, *key = NULL;
+	X509 *ca, *x = NULL;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = fopen(cpath("ca.pem"), "r"));
+	ck_assert_ptr_nonnull(ca = PEM_read_X509(f, NULL, NULL, NULL));
+	fclose(f);
+	ck_assert_ptr_nonnull(f = fopen(cpath("ca.key"), "r"));
+	ck_assert_ptr_nonnull(ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL));
+	fclose(f);
+	ck_assert_int_eq(certs_make_leaf(ca, ca_key, name, "admin",
+	    CERTS_USE_CLIENT, 1, &key, &x), ASSAY_OK);
+	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), sec));
+	ck_assert_int_gt(X509_sign(x, ca_key, EVP_sha256()), 0);
+	ck_assert_int_eq(certs_write_pair(certdir, name, x, key), ASSAY_OK);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+}
+
+START_TEST(resumed_session_with_expired_client_cert_refused)
+{
+	struct cl k;
+	uint64_t hs, res;
+	size_t cached;
+
+	make_short_lived_admin("admin-short", 2);
+	cl_init_as(&k, "admin-short");
+	ck_assert_int_eq(cl_get(&k, "verifier"), ASSAY_OK);
+	ck_assert_int_eq(k.status, 200);
+	sleep(3);	/* the certificate has expired; the session has not */
+	ck_assert_int_eq(cl_get(&k, "verifier"), ASSAY_OK);
+	stats(&k, &hs, &res, &cached);
+	ck_assert_uint_eq(res, 1);	/* it was the resumed session */
+	ck_assert_int_eq(k.status, 403);
+	cl_free(&k);
+}
+END_TEST
+
+static void
+agent_server_start(void)
+{
+	srv_cert = "agent-agent1";
+	server_start();
+	srv_cert = "verifier";
+}
+
+START_TEST(admin_client_refuses_server_without_verifier_role)
+{
+	struct cl k;
+
+	cl_init(&k);
+	/* Expecting the CN the server does have: the role still fails. */
+	ck_assert_int_eq(cl_get(&k, "agent1"), ASSAY_ERR_PERM);
+	ck_assert_ptr_nonnull(strstr(k.detail, "has role agent, not verifier"));
+	ck_assert_int_eq(cl_get(&k, NULL), ASSAY_ERR_PERM);
+	cl_free(&k);
+}
+END_TEST
+
+START_TEST(agent_client_refuses_server_without_verifier_role)
+{
+	struct cl k;
+
+	cl_init_as(&k, "agent-agent1");
+	ck_assert_int_eq(cl_get(&k, NULL), ASSAY_ERR_PERM);
+	cl_free(&k);
+}
+END_TEST
+
+START_TEST(verifier_client_accepts_agent_server)
+{
+	struct cl k;
+
+	/* The verifier polling an agent: no role required of the server. */
+	cl_init_as(&k, "verifier");
+	ck_assert_int_eq(cl_get(&k, "agent1"), ASSAY_OK);
+	ck_assert_int_eq(k.status, 403);	/* the test route is admin-only */
+	cl_free(&k);
+}
+END_TEST
+
+START_TEST(resumed_session_still_enforces_server_role)
+{
+	struct cl k;
+	uint64_t hs, res;
+	size_t cached;
+
+	/* Same ctx reused: a session from a verifier, the role checked again. */
+	cl_init(&k);
+	ck_assert_int_eq(cl_get(&k, "verifier"), ASSAY_OK);
+	ck_assert_int_eq(cl_get(&k, "verifier"), ASSAY_OK);
+	stats(&k, &hs, &res, &cached);
+	ck_assert_uint_eq(res, 1);
+	cl_free(&k);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("http_resume");
 	TCase *tc = tcase_create("resume");
+	TCase *tr = tcase_create("role");
 	SRunner *sr;
 	char *agents[] = { "agent1" };
 	char cmd[600];
@@ -275,7 +398,15 @@ main(void)
 	tcase_add_test(tc, resumption_off_makes_full_handshakes);
 	tcase_add_test(tc, env_no_resume_turns_it_off);
 	tcase_add_test(tc, failed_request_drops_session);
+	tcase_add_test(tc, resumed_session_with_expired_client_cert_refused);
+	tcase_add_test(tc, resumed_session_still_enforces_server_role);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tr, agent_server_start, server_stop);
+	tcase_set_timeout(tr, 30);
+	tcase_add_test(tr, admin_client_refuses_server_without_verifier_role);
+	tcase_add_test(tr, agent_client_refuses_server_without_verifier_role);
+	tcase_add_test(tr, verifier_client_accepts_agent_server);
+	suite_add_tcase(s, tr);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	nf = srunner_ntests_failed(sr);

@@ -119,6 +119,60 @@ START_TEST(update_reads_appended_entries_and_get_is_byte_exact)
 }
 END_TEST
 
+START_TEST(page_stops_at_max_entries_and_says_more)
+{
+	struct ima_reader r;
+	struct buf b;
+	uint8_t *out;
+	size_t len, e1;
+	uint64_t count, n, off[8];
+	int more;
+
+	make_list(&b, 7);
+	write_file(b.d, b.len, "w");
+	ck_assert_int_eq(ima_frame(b.d, b.len, 20, 8, &n, &len, off), ASSAY_OK);
+	ima_reader_init(&r, path, TPM2_ALG_SHA1);
+	ck_assert_int_eq(ima_reader_update(&r), ASSAY_OK);
+	/* [2, 5) of 7: three entries, byte exact, more follow. */
+	ck_assert_int_eq(ima_reader_page(&r, 2, 3, SIZE_MAX, &out, &len, &count,
+	    &more), ASSAY_OK);
+	ck_assert_uint_eq(count, 3);
+	ck_assert_int_eq(more, 1);
+	ck_assert_uint_eq(len, off[5] - off[2]);
+	ck_assert_int_eq(memcmp(out, b.d + off[2], len), 0);
+	free(out);
+	/* The tail: fewer than asked, no more. */
+	ck_assert_int_eq(ima_reader_page(&r, 5, 3, SIZE_MAX, &out, &len, &count,
+	    &more), ASSAY_OK);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_int_eq(more, 0);
+	ck_assert_uint_eq(len, b.len - off[5]);
+	free(out);
+	/* Exactly to the end: no more. */
+	ck_assert_int_eq(ima_reader_page(&r, 4, 3, SIZE_MAX, &out, &len, &count,
+	    &more), ASSAY_OK);
+	ck_assert_uint_eq(count, 3);
+	ck_assert_int_eq(more, 0);
+	free(out);
+	/* A byte budget: whole entries only, the one that does not fit waits. */
+	e1 = off[1] - off[0];
+	ck_assert_int_eq(ima_reader_page(&r, 0, 0, off[3] + e1 / 2, &out, &len,
+	    &count, &more), ASSAY_OK);
+	ck_assert_uint_eq(count, 3);
+	ck_assert_uint_eq(len, off[3]);
+	ck_assert_int_eq(more, 1);
+	free(out);
+	/* from past the end: nothing, no more. */
+	ck_assert_int_eq(ima_reader_page(&r, 9, 3, SIZE_MAX, &out, &len, &count,
+	    &more), ASSAY_OK);
+	ck_assert_uint_eq(count, 0);
+	ck_assert_int_eq(more, 0);
+	free(out);
+	ima_reader_free(&r);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(half_written_entry_waits_for_the_rest)
 {
 	struct ima_reader r;
@@ -202,6 +256,7 @@ main(void)
 	tcase_add_test(tc, frames_complete_entries_only);
 	tcase_add_test(tc, absurd_template_name_length_is_format_error);
 	tcase_add_test(tc, update_reads_appended_entries_and_get_is_byte_exact);
+	tcase_add_test(tc, page_stops_at_max_entries_and_says_more);
 	tcase_add_test(tc, half_written_entry_waits_for_the_rest);
 	tcase_add_test(tc, replaced_shorter_list_is_indexed_again);
 	tcase_add_test(tc, from_beyond_the_end_serves_nothing);

@@ -59,10 +59,10 @@ h_silent(struct http_request *r)
 }
 
 static const struct http_route routes[] = {
-	{ "GET",	"/v1/items/{id}",	ROLE_ADMIN,	h_item },
-	{ "POST",	"/v1/echo",		ROLE_AGENT,	h_echo },
-	{ "GET",	"/v1/silent",		ROLE_ADMIN,	h_silent },
-	{ NULL,		NULL,			0,		NULL },
+	{ "GET",	"/v1/items/{id}",	ROLE_ADMIN,	h_item, 0 },
+	{ "POST",	"/v1/echo",		ROLE_AGENT,	h_echo, 0 },
+	{ "GET",	"/v1/silent",		ROLE_ADMIN,	h_silent, 0 },
+	{ NULL,		NULL,			0,		NULL, 0 },
 };
 
 #define TEST_MAX_BODY	1024
