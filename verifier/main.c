@@ -29,16 +29,7 @@
 #include "verifier/verifier.h"
 #include "verifier/verify.h"
 
-/*
- * The file's keys: struct vconf, plus keys that configure modules through
- * their own setters (ima_page_entries: verify_ima.h).
- */
-struct vconf_file {
-	struct vconf	c;
-	long		ima_page_entries;
-};
-
-#define CONF(f) offsetof(struct vconf_file, c.f)
+#define CONF(f) offsetof(struct vconf, f)
 
 static const struct cfg_key vconf_keys[] = {
 	{ "listen", CFG_STR, CONF(listen), 0, 0, "address:port of the API (agents and admins)" },
@@ -68,7 +59,7 @@ static const struct cfg_key vconf_keys[] = {
 	{ "events.max_age", CFG_INT, CONF(events_max_age), 0, 100L * 365 * 86400, "seconds an event is kept after it last happened (0: forever)" },
 	{ "events.max_per_agent", CFG_INT, CONF(events_max_per_agent), 0, 100000000, "newest events kept per agent (0: all)" },
 	{ "events.prune_interval", CFG_INT, CONF(events_prune_interval), 1, 86400, "seconds between event pruning steps" },
-	{ "ima_page_entries", CFG_INT, offsetof(struct vconf_file, ima_page_entries), 1, IMA_LIST_MAX_ENTRIES, "IMA entries asked per round at most (one page; while more remain the next page is asked at once; needs a restart)" },
+	{ "ima_page_entries", CFG_INT, CONF(ima_page_entries), 1, IMA_LIST_MAX_ENTRIES, "IMA entries asked per round at most (one page; while more remain the next page is asked at once; needs a restart)" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -93,19 +84,16 @@ vconf_defaults(struct vconf *c)
 	c->events_max_age = 90L * 86400;
 	c->events_max_per_agent = 10000;
 	c->events_prune_interval = 60;
+	c->ima_page_entries = IMA_PAGE_ENTRIES;
 }
 
 static int
-vconf_load(const char *path, struct vconf *c, long *ima_page)
+vconf_load(const char *path, struct vconf *c)
 {
-	struct vconf_file f;
 	int r;
 
-	vconf_defaults(&f.c);
-	f.ima_page_entries = IMA_PAGE_ENTRIES;
-	r = config_load(path, vconf_keys, &f);
-	*c = f.c;	/* defaults at least: the caller frees them */
-	*ima_page = f.ima_page_entries;
+	vconf_defaults(c);
+	r = config_load(path, vconf_keys, c);	/* defaults at least: caller frees */
 	if (r != 0)
 		return ASSAY_ERR_CONFIG;
 	if (c->tls_cert == NULL || c->tls_key == NULL || c->tls_ca == NULL)
@@ -190,12 +178,11 @@ reload(struct verifier *v)
 {
 	struct ek_trust *trust = NULL;
 	struct vconf n;
-	long ima_page;
 	char **list_a, **list_b;
 	size_t i;
 	int restart = 0;
 
-	if (vconf_load(v->conf_path, &n, &ima_page) != 0) {
+	if (vconf_load(v->conf_path, &n) != 0) {
 		log_err("reload: %s; keeping the running configuration",
 		    assay_err_detail());
 		config_free(vconf_keys, &n);
@@ -228,7 +215,7 @@ reload(struct verifier *v)
 #undef SWAP
 	restart = str_differs(n.listen, v->conf.listen) ||
 	    str_differs(n.resolv_conf, v->conf.resolv_conf) ||
-	    (uint64_t)ima_page != ima_page_entries() ||
+	    n.ima_page_entries != v->conf.ima_page_entries ||
 	    str_differs(n.tls_cert, v->conf.tls_cert) ||
 	    str_differs(n.tls_key, v->conf.tls_key) ||
 	    str_differs(n.tls_ca, v->conf.tls_ca) || str_differs(n.db, v->conf.db) ||
@@ -340,7 +327,6 @@ main(int argc, char **argv)
 	struct verifier v;
 	struct event *sigs[4] = { 0 }, *wd = NULL;
 	static const int signos[4] = { SIGINT, SIGTERM, SIGHUP, 0 };
-	long ima_page;
 	char host[256];
 	uint16_t port;
 	int r = 1;
@@ -349,11 +335,10 @@ main(int argc, char **argv)
 	log_init("assay-verifier", o.verbose);
 	memset(&v, 0, sizeof(v));
 	v.conf_path = o.config;
-	if (vconf_load(o.config, &v.conf, &ima_page) != 0) {
+	if (vconf_load(o.config, &v.conf) != 0) {
 		fprintf(stderr, "assay-verifier: %s\n", assay_err_detail());
 		return 1;
 	}
-	ima_page_entries_set((uint64_t)ima_page);
 	if (http_split_hostport(v.conf.listen, host, sizeof(host), &port) != 0) {
 		fprintf(stderr, "assay-verifier: %s: listen: not host:port\n", o.config);
 		goto out;

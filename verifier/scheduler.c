@@ -156,7 +156,7 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 	j->sel = va->sel;
 	j->prev = va->rec.clock;
 	j->ima_in = va->ima;
-	j->ima_max = ima_page_entries();	/* fixed after start-up */
+	j->ima_max = (uint64_t)v->conf.ima_page_entries;	/* restart-only key */
 	j->mb_in = va->mb;
 	verify_pool_submit(v->pool, j);
 }
@@ -357,7 +357,7 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	ima = policy_ima(pol) == NULL ? xstrdup("") :
 	    xasprintf("&ima_from=%llu&ima_max=%llu", va->ima.valid ?
 	    (unsigned long long)(va->ima.rp.count + va->ima.pend_n) : 0ULL,
-	    (unsigned long long)ima_page_entries());
+	    (unsigned long long)v->conf.ima_page_entries);
 	/* The event log only when the boot PCRs have not been judged yet. */
 	path = xasprintf("/v1/quote?nonce=%s&pcrs=%s%s%s", nonce, esel, ima,
 	    policy_mb(pol) != NULL && (!va->mb.valid || va->mb.need_log) ?

@@ -35,6 +35,7 @@ struct vconf {
 	long	 threads;		/* verify workers */
 	long	 max_inflight;		/* concurrent polls */
 	char	*quote_pcrs;		/* extra selection, optional */
+	long	 ima_page_entries;	/* IMA entries asked per round (restart) */
 	/* notifications (notify.c) */
 	struct cfg_strlist notify_webhooks;	/* https URLs */
 	char	*notify_ca;		/* webhook servers must chain to it */

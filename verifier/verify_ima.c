@@ -208,20 +208,6 @@ entry_label(const struct ima_entry *e, char *buf, size_t len)
 	    (const char *)e->name.p);
 }
 
-static uint64_t page_entries = IMA_PAGE_ENTRIES;
-
-void
-ima_page_entries_set(uint64_t n)
-{
-	page_entries = n > 0 ? n : IMA_PAGE_ENTRIES;
-}
-
-uint64_t
-ima_page_entries(void)
-{
-	return page_entries;
-}
-
 /* A fresh list's first entry must be boot_aggregate; its digest alg, or 0. */
 static uint16_t
 ba_entry(const struct ima_entry *e, struct verdict *vd)

@@ -59,12 +59,6 @@ char	*ima_state_to_json(const struct ima_state *s);
 /* NULL or malformed text gives an invalid (start over) state. */
 void	ima_state_from_json(const char *text, struct ima_state *s);
 
-/*
- * Entries per page the verifier asks (config ima_page_entries). Set at
- * start-up only: a round's page is judged full against what it asked.
- */
-void	ima_page_entries_set(uint64_t n);
-uint64_t ima_page_entries(void);
 
 /* The pipeline stage (needs a verified quote). */
 void	stage_ima(struct verify_job *j, const struct evidence_doc *d);
