@@ -54,6 +54,8 @@ BENCH_SRC    := $(wildcard tests/bench/*.c)
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 TESTTOOL_SRC := $(wildcard tests/tools/*.c)
 FUZZ_TIME    ?= 20
+FUZZ         ?=
+FUZZ_RUNS    ?=
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
@@ -114,9 +116,11 @@ fuzzers: $(FUZZERS)
 
 # Build every libFuzzer harness with clang + ASan/UBSan and run each for
 # FUZZ_TIME seconds from its seed corpus under tests/fuzz/seeds/NAME.
+# FUZZ=NAME runs one harness; FUZZ_RUNS=N runs it N executions (FUZZ_TIME
+# is then an upper bound, 0 for none): make fuzz FUZZ=eventlog FUZZ_RUNS=10000000 FUZZ_TIME=0
 fuzz:
 	$(MAKE) O=$(O)-fuzz CC=clang SANITIZE=fuzz fuzzers
-	tests/fuzz/run.sh $(O)-fuzz $(FUZZ_TIME)
+	tests/fuzz/run.sh $(O)-fuzz $(FUZZ_TIME) "$(FUZZ)" "$(FUZZ_RUNS)"
 
 # Real firmware and a real kernel: OVMF + Debian's kernel under QEMU (TCG),
 # the agent inside the guest, the verifier on the host (tests/vm/).
