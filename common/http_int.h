@@ -1,15 +1,26 @@
 /*
- * http_int.h — internals shared by http.c (server) and http_client.c:
- * the method table, limits and socket helpers. Not for other modules.
+ * http_int.h — internals shared by http.c (server), http_conn.c
+ * (connection accounting), http_guard.c (early request guard) and
+ * http_client.c: the method table, limits, socket helpers and the server's
+ * connection and server structures. Not for other modules.
  */
 #ifndef ASSAY_HTTP_INT_H
 #define ASSAY_HTTP_INT_H
 
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/util.h>
+#include <openssl/ssl.h>
 
 #define HTTP_DEFAULT_TIMEOUT	30
 #define HTTP_MAX_HEADERS	(32 * 1024)
@@ -32,5 +43,109 @@ struct http_client;
 void		 http_client_set_resumption(struct http_client *c, int on);
 void		 http_client_tls_stats(const struct http_client *c,
 		    uint64_t *handshakes, uint64_t *resumed, size_t *cached);
+
+/* ------------------------------------------------ server (http*.c only) */
+
+struct http_route;
+struct strmap;
+
+/*
+ * Per-connection guard. evhttp gives no hook when it accepts a connection,
+ * so the guard is born in the bufferevent callback and hangs off the SSL
+ * object as ex_data: SSL_free (when libevent finalizes the bufferevent) is
+ * the one reliable "connection gone" signal and frees it. The evhttp
+ * connection is found when needed as the bufferevent's callback argument
+ * (NULL once evhttp has let go of it).
+ *
+ * Request deadline: the clock starts at accept (it covers the TLS
+ * handshake, headers and body of the first request) and stops when the
+ * request is complete (server_gencb). On a keep-alive connection it starts
+ * again with the first byte of the next request; the idle time between
+ * requests is bounded by the evhttp timeout instead.
+ */
+enum conn_phase {
+	PH_NEW,		/* accepted; the admission kick is pending */
+	PH_HANDSHAKE,	/* admitted, TLS handshake not complete */
+	PH_OPEN,	/* a verified peer */
+	PH_CLOSE,	/* refused or evicted: closed by the pending kick */
+	PH_LINGER,	/* a request refused from its headers: answer, drain */
+};
+
+/*
+ * Shadow of the request headers. evhttp has no hook between the headers
+ * and the body of a server request, so the decrypted bytes are watched as
+ * they arrive (before evhttp reads them) and the header block is parsed
+ * here too: route, role and Content-Length are checked, and the
+ * connection's body limit set, before evhttp starts on the body. A request
+ * this parser cannot classify keeps the limit 0 (no body).
+ */
+enum shadow_state { SH_HEAD, SH_SKIP, SH_CHUNKED };
+
+struct http_conn {
+	TAILQ_ENTRY(http_conn)	 entry;		/* oldest first */
+	struct http_server	*s;		/* NULL once the server is gone */
+	struct bufferevent	*bev;
+	struct evhttp_connection *evcon;	/* set by the admission kick */
+	struct event		*ev;		/* kick, deadlines, linger */
+	enum conn_phase		 phase;
+	struct timeval		 accepted;
+	int			 counted;	/* in nconns */
+	int			 unauth;	/* in nunauth */
+	char			*addr;		/* counted in per_addr */
+	int			 busy;		/* a request is being received */
+	enum shadow_state	 sh;
+	char			*hdr;		/* header bytes so far (SH_HEAD) */
+	size_t			 hlen;
+	size_t			 body_left;	/* SH_CHUNKED: raw bytes allowed */
+	enum shadow_state	 sh_next;	/* after the header block */
+};
+
+TAILQ_HEAD(conn_list, http_conn);
+
+struct http_server {
+	struct event_base	*base;
+	SSL_CTX			*ctx;
+	struct evhttp		*http;
+	const struct http_route	*routes;
+	void			*arg;
+	uint16_t		 port;
+	int			 deadline;	/* seconds for one request */
+	int			 hs_deadline;	/* seconds for the TLS handshake */
+	int			 max_conns;
+	int			 max_unauth;	/* 0: max_conns / 4 */
+	int			 max_per_addr;
+	int			 nconns;	/* live, not counting rejects */
+	int			 nunauth;	/* of them, not (yet) authenticated */
+	int			 any_roles;	/* ROLE_* some route allows */
+	size_t			 default_body;
+	struct strmap		*per_addr;	/* address -> open connections */
+	time_t			 reject_logged;
+	unsigned long		 rejected;	/* since the last warning */
+	time_t			 addr_logged;
+	unsigned long		 addr_rejected;
+	time_t			 evict_logged;
+	unsigned long		 evicted;
+	struct conn_list	 conns;
+};
+
+
+/* http.c */
+const char	*status_reason(int status);
+int		 route_match(const char *pattern, const char *path,
+		    char **param, size_t *nparam);
+
+/* http_conn.c */
+extern pthread_once_t conn_idx_once;
+void		 conn_idx_init(void);
+void		 conn_unlink(struct http_conn *c);
+struct http_conn *conn_of_ssl(SSL *ssl);
+struct evhttp_connection *conn_evcon(struct http_conn *c);
+void		 conn_arm(struct http_conn *c);
+struct bufferevent *server_bevcb(struct event_base *base, void *arg);
+
+/* http_guard.c */
+void		 conn_input_cb(struct evbuffer *b,
+		    const struct evbuffer_cb_info *info, void *arg);
+void		 conn_request_done(SSL *ssl);
 
 #endif
