@@ -258,35 +258,52 @@ json_depth(const uint8_t *p, size_t n)
 	return max;
 }
 
-json_t *
-http_body_json(struct http_request *r)
+int
+http_json_load(const uint8_t *p, size_t n, json_t **out, char *msg, size_t msglen)
 {
 	json_error_t jerr;
 	json_t *j;
 
-	if (r->body_len == 0) {
-		http_reply_error(r, 400, "request body required");
-		return NULL;
+	*out = NULL;
+	if (n == 0) {
+		snprintf(msg, msglen, "request body required");
+		return 400;
 	}
-	if (r->body_len > HTTP_JSON_MAX_SIZE) {
-		http_reply_error(r, 413, "JSON body larger than %d bytes",
+	if (n > HTTP_JSON_MAX_SIZE) {
+		snprintf(msg, msglen, "JSON body larger than %d bytes",
 		    HTTP_JSON_MAX_SIZE);
-		return NULL;
+		return 413;
 	}
-	if (json_depth(r->body, r->body_len) > HTTP_JSON_MAX_DEPTH) {
-		http_reply_error(r, 400, "JSON nested deeper than %d",
+	if (json_depth(p, n) > HTTP_JSON_MAX_DEPTH) {
+		snprintf(msg, msglen, "JSON nested deeper than %d",
 		    HTTP_JSON_MAX_DEPTH);
-		return NULL;
+		return 400;
 	}
-	if ((j = json_loadb((const char *)r->body, r->body_len,
-	    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		http_reply_error(r, 400, "invalid JSON at line %d: %s",
-		    jerr.line, jerr.text);
-		return NULL;
+	if ((j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL) {
+		snprintf(msg, msglen, "invalid JSON at line %d: %s", jerr.line,
+		    jerr.text);
+		return 400;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		http_reply_error(r, 400, "JSON body must be an object");
+		snprintf(msg, msglen, "JSON body must be an object");
+		return 400;
+	}
+	*out = j;
+	return 0;
+}
+
+json_t *
+http_body_json(struct http_request *r)
+{
+	char msg[256];
+	json_t *j;
+	int status;
+
+	if ((status = http_json_load(r->body, r->body_len, &j, msg,
+	    sizeof(msg))) != 0) {
+		http_reply_error(r, status, "%s", msg);
 		return NULL;
 	}
 	return j;

@@ -120,6 +120,30 @@ const char *http_query(const struct http_request *r, const char *key);
  * objects deep; replies 400 itself and returns NULL on error.
  */
 json_t	*http_body_json(struct http_request *r);
+/*
+ * The same checks on bytes (size, depth, syntax, an object): 0 with the
+ * object in *out, or the HTTP status to answer with a message in msg.
+ * Pure; what the fuzzers call.
+ */
+int	http_json_load(const uint8_t *p, size_t n, json_t **out, char *msg,
+	    size_t msglen);
+
+/*
+ * A request's header block as the server's guard reads it before any
+ * body: the request line's method and path (without query), the
+ * Content-Length and whether the body is chunked. hdr is NUL-terminated
+ * and is cut up in place; path is allocated (http_head_free). bad: the
+ * request line or a length is malformed.
+ */
+struct http_head {
+	const char	*method;	/* points into hdr */
+	char		*path;
+	size_t		 content_length;
+	int		 chunked;
+	int		 bad;
+};
+void	http_head_parse(char *hdr, struct http_head *h);
+void	http_head_free(struct http_head *h);
 
 struct http_client;
 

@@ -160,22 +160,14 @@ trim(char *p)
  * in_handler: called while a previous request is being answered, when the
  * connection cannot be taken over; the limit alone is set then.
  */
-static void
-shadow_decide(struct http_conn *c, int in_handler)
+void
+http_head_parse(char *hdr, struct http_head *h)
 {
-	const struct http_route *rt = NULL;
-	struct evhttp_connection *evcon;
-	struct tls_peer peer;
-	char *line, *next, *method = NULL, *uri, *v, *path = NULL, msg[64] = "";
-	size_t cl = 0, limit = 0;
-	int have_cl = 0, have_te = 0, chunked = 0, bad = 0, status = 0;
+	char *line, *next, *uri, *v;
+	int have_cl = 0, have_te = 0, first = 1;
 
-	c->sh_next = SH_SKIP;
-	int refuse = 0, first = 1;
-
-	if ((evcon = conn_evcon(c)) == NULL)
-		return;
-	for (line = c->hdr; line != NULL && *line != '\0'; line = next) {
+	memset(h, 0, sizeof(*h));
+	for (line = hdr; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
 		line = trim(line);
@@ -183,15 +175,15 @@ shadow_decide(struct http_conn *c, int in_handler)
 			if (*line == '\0')
 				continue;	/* evhttp skips blank lines too */
 			first = 0;
-			method = line;
-			if ((uri = strchr(method, ' ')) == NULL) {
-				bad = 1;
-				break;
+			h->method = line;
+			if ((uri = strchr(line, ' ')) == NULL) {
+				h->bad = 1;
+				return;
 			}
 			*uri++ = '\0';
 			uri += strspn(uri, " ");
 			uri[strcspn(uri, " ")] = '\0';
-			path = xstrndup(uri, strcspn(uri, "?#"));
+			h->path = xstrndup(uri, strcspn(uri, "?#"));
 			continue;
 		}
 		if ((v = strchr(line, ':')) == NULL)
@@ -200,14 +192,49 @@ shadow_decide(struct http_conn *c, int in_handler)
 		v = trim(v);
 		if (strcasecmp(line, "Content-Length") == 0 && !have_cl) {
 			have_cl = 1;
-			if (parse_length(v, &cl) != 0)
-				bad = 1;
+			if (parse_length(v, &h->content_length) != 0)
+				h->bad = 1;
 		} else if (strcasecmp(line, "Transfer-Encoding") == 0 && !have_te) {
 			have_te = 1;
-			chunked = strcasecmp(v, "chunked") == 0;
+			h->chunked = strcasecmp(v, "chunked") == 0;
 		}
 	}
-	if (bad || path == NULL || path[0] != '/')
+}
+
+void
+http_head_free(struct http_head *h)
+{
+	free(h->path);
+	h->path = NULL;
+}
+
+/*
+ * The header block c->hdr[0..len) (NUL-terminated) is complete: decide
+ * from the request line and headers, before evhttp reads any body.
+ * in_handler: called while a previous request is being answered, when the
+ * connection cannot be taken over; the limit alone is set then.
+ */
+static void
+shadow_decide(struct http_conn *c, int in_handler)
+{
+	const struct http_route *rt = NULL;
+	struct evhttp_connection *evcon;
+	struct http_head h;
+	struct tls_peer peer;
+	const char *method, *path;
+	char msg[64] = "";
+	size_t cl, limit = 0;
+	int chunked, status = 0, refuse = 0;
+
+	c->sh_next = SH_SKIP;
+	if ((evcon = conn_evcon(c)) == NULL)
+		return;
+	http_head_parse(c->hdr, &h);
+	method = h.method;
+	path = h.path;
+	cl = h.content_length;
+	chunked = h.chunked;
+	if (h.bad || path == NULL || path[0] != '/')
 		goto out;	/* evhttp refuses it; no body meanwhile */
 	if ((rt = route_find(c->s, method, path, &status)) == NULL) {
 		snprintf(msg, sizeof(msg), "%s",
@@ -238,7 +265,7 @@ shadow_decide(struct http_conn *c, int in_handler)
 		limit = 0;
 	}
  out:
-	free(path);
+	http_head_free(&h);
 	/*
 	 * A chunked body is counted here as it arrives, framing included
 	 * (conn_input_cb), and refused like an announced one once over the
