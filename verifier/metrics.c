@@ -149,6 +149,15 @@ sample_u64(FILE *f, const char *name, uint64_t v)
 	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* One family with its one unlabelled sample. */
+static void
+scalar(FILE *f, const char *name, const char *type, const char *help,
+    uint64_t v)
+{
+	family(f, name, type, help);
+	sample_u64(f, name, v);
+}
+
 static void
 render_histogram(FILE *f, const char *name, const char *help,
     const struct histogram *h)
@@ -191,60 +200,45 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 		label_value(f, id);
 		fprintf(f, "\"} %llu\n", (unsigned long long)*(uint64_t *)val);
 	}
-	family(f, "assay_poll_errors_total", "counter",
-	    "Transport failures polling agents.");
-	sample_u64(f, "assay_poll_errors_total", m->poll_errors);
+	scalar(f, "assay_poll_errors_total", "counter",
+	    "Transport failures polling agents.", m->poll_errors);
 	render_histogram(f, "assay_verify_duration_seconds",
 	    "Time to verify one evidence document.", &m->verify_seconds);
-	family(f, "assay_verify_queue", "gauge",
-	    "Evidence documents waiting for a verify worker.");
-	sample_u64(f, "assay_verify_queue", g->verify_queue);
-	family(f, "assay_polls_inflight", "gauge", "Polls in flight.");
-	sample_u64(f, "assay_polls_inflight", g->polls_inflight);
+	scalar(f, "assay_verify_queue", "gauge",
+	    "Evidence documents waiting for a verify worker.", g->verify_queue);
+	scalar(f, "assay_polls_inflight", "gauge",
+	    "Polls in flight.", g->polls_inflight);
 	render_histogram(f, "assay_db_write_duration_seconds",
 	    "Time to write an agent record (and its event) to the store.",
 	    &m->db_write_seconds);
-	family(f, "assay_notifications_pending", "gauge",
-	    "Notifications queued for delivery (persisted).");
-	sample_u64(f, "assay_notifications_pending", g->notify_pending);
-	family(f, "assay_notifications_inflight", "gauge",
-	    "Notification deliveries running.");
-	sample_u64(f, "assay_notifications_inflight", g->notify_inflight);
-	family(f, "assay_notifications_sent_total", "counter",
-	    "Notifications delivered.");
-	sample_u64(f, "assay_notifications_sent_total", m->notify_sent);
-	family(f, "assay_notifications_failed_total", "counter",
-	    "Notifications given up after retrying for the maximum age.");
-	sample_u64(f, "assay_notifications_failed_total", m->notify_failed);
-	family(f, "assay_notification_errors_total", "counter",
-	    "Failed delivery attempts (each retried with backoff).");
-	sample_u64(f, "assay_notification_errors_total", m->notify_errors);
-	family(f, "assay_store_failing", "gauge",
-	    "1 while store writes fail or wait to be retried, else 0.");
-	sample_u64(f, "assay_store_failing", g->store_failing);
-	family(f, "assay_store_pending_writes", "gauge",
-	    "Agent changes applied in memory, waiting to be written.");
-	sample_u64(f, "assay_store_pending_writes", g->store_pending_writes);
-	family(f, "assay_store_write_errors_total", "counter",
-	    "Failed store write attempts.");
-	sample_u64(f, "assay_store_write_errors_total", g->store_write_errors);
-	family(f, "assay_store_dropped_notices_total", "counter",
-	    "Notice events dropped while the write queue was full.");
-	sample_u64(f, "assay_store_dropped_notices_total", g->store_dropped);
-	family(f, "assay_store_size_bytes", "gauge",
-	    "Database file plus its write-ahead log, bytes.");
-	sample_u64(f, "assay_store_size_bytes", g->store_db_bytes);
+	scalar(f, "assay_notifications_pending", "gauge",
+	    "Notifications queued for delivery (persisted).", g->notify_pending);
+	scalar(f, "assay_notifications_inflight", "gauge",
+	    "Notification deliveries running.", g->notify_inflight);
+	scalar(f, "assay_notifications_sent_total", "counter",
+	    "Notifications delivered.", m->notify_sent);
+	scalar(f, "assay_notifications_failed_total", "counter",
+	    "Notifications given up after retrying for the maximum age.", m->notify_failed);
+	scalar(f, "assay_notification_errors_total", "counter",
+	    "Failed delivery attempts (each retried with backoff).", m->notify_errors);
+	scalar(f, "assay_store_failing", "gauge",
+	    "1 while store writes fail or wait to be retried, else 0.", g->store_failing);
+	scalar(f, "assay_store_pending_writes", "gauge",
+	    "Agent changes applied in memory, waiting to be written.", g->store_pending_writes);
+	scalar(f, "assay_store_write_errors_total", "counter",
+	    "Failed store write attempts.", g->store_write_errors);
+	scalar(f, "assay_store_dropped_notices_total", "counter",
+	    "Notice events dropped while the write queue was full.", g->store_dropped);
+	scalar(f, "assay_store_size_bytes", "gauge",
+	    "Database file plus its write-ahead log, bytes.", g->store_db_bytes);
 	if (g->events_rows >= 0) {
-		family(f, "assay_store_events", "gauge",
-		    "Rows in the event history (at the last retention step).");
-		sample_u64(f, "assay_store_events", (uint64_t)g->events_rows);
+		scalar(f, "assay_store_events", "gauge",
+		    "Rows in the event history (at the last retention step).", (uint64_t)g->events_rows);
 	}
-	family(f, "assay_events_pruned_total", "counter",
-	    "Events deleted by retention.");
-	sample_u64(f, "assay_events_pruned_total", g->events_pruned);
-	family(f, "assay_events_folded_total", "counter",
-	    "Repeated notices folded into an earlier event.");
-	sample_u64(f, "assay_events_folded_total", g->events_folded);
+	scalar(f, "assay_events_pruned_total", "counter",
+	    "Events deleted by retention.", g->events_pruned);
+	scalar(f, "assay_events_folded_total", "counter",
+	    "Repeated notices folded into an earlier event.", g->events_folded);
 }
 
 void
