@@ -178,12 +178,85 @@ join_failures(const struct verdict *vd, char *out, size_t outlen)
 	}
 }
 
+/* Inconclusive (new boot, or a bank to add): keep what is known. */
+static void
+round_inconclusive(struct verifier *v, struct vagent *va, struct verify_job *j)
+{
+	char detail[1024];
+
+	va->rec.clock = j->qres.clock;
+	agent_set_verify_state(va, &j->ima_out, &j->mb_out);
+	(void)agent_save(va, NULL, NULL, NULL);
+	log_info("agent %s: round inconclusive (%s): polling again", va->rec.id,
+	    j->retry_reason);
+	if (++va->retries > INCONCLUSIVE_MAX) {
+		/* Never let "inconclusive" stand in for a verdict. */
+		snprintf(detail, sizeof(detail), "%d rounds in a row were "
+		    "inconclusive: %s", va->retries, j->retry_reason);
+		va->retries = 0;
+		v->n_attest_fail++;
+		va->rec.attest_fail++;
+		if (va->rec.state != AGENT_UNTRUSTED)
+			(void)agent_set_state(va, AGENT_UNTRUSTED,
+			    "evidence.format", detail);
+		sched_agent(va, (double)agent_interval(va));
+		return;
+	}
+	sched_agent(va, va->retries <= 3 ? 0 : (double)agent_interval(va));
+}
+
+/*
+ * An IMA page short of the quote, more to come: nothing of it counts
+ * yet, nothing failed. Keep the chain, judge nothing, ask the next page.
+ */
+static void
+round_held(struct vagent *va, struct verify_job *j)
+{
+	va->rec.clock = j->qres.clock;
+	agent_set_verify_state(va, &j->ima_out, &j->mb_out);
+	(void)agent_save(va, NULL, NULL, NULL);
+	log_info("agent %s: IMA page held, %llu entries pending after %llu "
+	    "accepted: asking the next page", va->rec.id,
+	    (unsigned long long)j->ima_out.pend_n,
+	    (unsigned long long)j->ima_out.rp.count);
+	sched_agent(va, IMA_PAGE_DELAY);
+}
+
+/* A verdict: trusted (from pending/unreachable) or untrusted. */
+static void
+round_verdict(struct verifier *v, struct vagent *va, struct verify_job *j)
+{
+	char detail[1024];
+
+	if (verdict_ok(&j->verdict)) {
+		v->n_attest_ok++;
+		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
+		va->rec.attest_ok++;
+		va->rec.clock = j->qres.clock;
+		va->rec.last_attested = now_unix();
+		if (va->rec.state == AGENT_PENDING || va->rec.state == AGENT_UNREACHABLE)
+			(void)agent_set_state(va, AGENT_TRUSTED, NULL, NULL);
+		else
+			(void)agent_save(va, NULL, NULL, NULL);
+		return;
+	}
+	v->n_attest_fail++;
+	va->rec.attest_fail++;
+	for (size_t i = 0; i < j->verdict.nfail; i++)
+		metrics_failure(v->metrics, j->verdict.fail[i].id);
+	join_failures(&j->verdict, detail, sizeof(detail));
+	if (va->rec.state != AGENT_UNTRUSTED)
+		(void)agent_set_state(va, AGENT_UNTRUSTED, j->verdict.fail[0].id,
+		    detail);
+	else
+		(void)agent_save(va, NULL, NULL, NULL);
+}
+
 void
 sched_verify_done(struct verify_job *j, void *arg)
 {
 	struct vagent *va = j->arg;
 	struct verifier *v = arg;
-	char detail[1024];
 	int more;
 
 	va->inflight = 0;
@@ -215,70 +288,17 @@ sched_verify_done(struct verify_job *j, void *arg)
 		    j->verdict.notice[i].detail);
 	}
 	if (verdict_ok(&j->verdict) && j->retry) {
-		/* Inconclusive (new boot, or a bank to add): keep what is known. */
-		va->rec.clock = j->qres.clock;
-		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
-		(void)agent_save(va, NULL, NULL, NULL);
-		log_info("agent %s: round inconclusive (%s): polling again", va->rec.id,
-		    j->retry_reason);
-		if (++va->retries > INCONCLUSIVE_MAX) {
-			/* Never let "inconclusive" stand in for a verdict. */
-			snprintf(detail, sizeof(detail), "%d rounds in a row were "
-			    "inconclusive: %s", va->retries, j->retry_reason);
-			va->retries = 0;
-			v->n_attest_fail++;
-			va->rec.attest_fail++;
-			if (va->rec.state != AGENT_UNTRUSTED)
-				(void)agent_set_state(va, AGENT_UNTRUSTED,
-				    "evidence.format", detail);
-			verify_job_free(j);
-			sched_agent(va, (double)agent_interval(va));
-			return;
-		}
+		round_inconclusive(v, va, j);
 		verify_job_free(j);
-		sched_agent(va, va->retries <= 3 ? 0 : (double)agent_interval(va));
 		return;
 	}
 	va->retries = 0;
 	if (verdict_ok(&j->verdict) && j->ima_pending) {
-		/*
-		 * An IMA page short of the quote, more to come: nothing of it
-		 * counts yet, nothing failed. Keep the chain, judge nothing,
-		 * ask the next page now.
-		 */
-		va->rec.clock = j->qres.clock;
-		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
-		(void)agent_save(va, NULL, NULL, NULL);
-		log_info("agent %s: IMA page held, %llu entries pending after %llu "
-		    "accepted: asking the next page", va->rec.id,
-		    (unsigned long long)j->ima_out.pend_n,
-		    (unsigned long long)j->ima_out.rp.count);
+		round_held(va, j);
 		verify_job_free(j);
-		sched_agent(va, IMA_PAGE_DELAY);
 		return;
 	}
-	if (verdict_ok(&j->verdict)) {
-		v->n_attest_ok++;
-		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
-		va->rec.attest_ok++;
-		va->rec.clock = j->qres.clock;
-		va->rec.last_attested = now_unix();
-		if (va->rec.state == AGENT_PENDING || va->rec.state == AGENT_UNREACHABLE)
-			(void)agent_set_state(va, AGENT_TRUSTED, NULL, NULL);
-		else
-			(void)agent_save(va, NULL, NULL, NULL);
-	} else {
-		v->n_attest_fail++;
-		va->rec.attest_fail++;
-		for (size_t i = 0; i < j->verdict.nfail; i++)
-			metrics_failure(v->metrics, j->verdict.fail[i].id);
-		join_failures(&j->verdict, detail, sizeof(detail));
-		if (va->rec.state != AGENT_UNTRUSTED)
-			(void)agent_set_state(va, AGENT_UNTRUSTED, j->verdict.fail[0].id,
-			    detail);
-		else
-			(void)agent_save(va, NULL, NULL, NULL);
-	}
+	round_verdict(v, va, j);
 	more = verdict_ok(&j->verdict) && j->ima_more;
 	verify_job_free(j);
 	sched_agent(va, va->attest_now ? 0 : more ? IMA_PAGE_DELAY :
