@@ -299,7 +299,7 @@ eventlog_parse(const uint8_t *p, size_t n, struct eventlog *out)
 	struct el_event first, *e;
 	struct cur c, d0;
 	size_t cap = 0, off;
-	int r;
+	int r, specid = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&el, 0, sizeof(el));
@@ -320,7 +320,7 @@ eventlog_parse(const uint8_t *p, size_t n, struct eventlog *out)
 	/* Any PCR index: TDX CCEL logs put the Spec ID event at MR 1. */
 	if (first.type == EV_NO_ACTION &&
 	    cur_has_prefix(&d0, "Spec ID Event03", SPEC_ID_SIG_LEN)) {
-		el.agile = 1;
+		el.agile = specid = 1;
 		if ((r = parse_spec_id03(d0, &el)) != 0)
 			goto out;
 	} else {
@@ -334,7 +334,8 @@ eventlog_parse(const uint8_t *p, size_t n, struct eventlog *out)
 		    parse_spec_id00(d0, &el))) {
 			/* An ordinary first event: rewind and read it again. */
 			cur_init(&c, p, n);
-		}
+		} else
+			specid = 1;
 	}
 
 	while (cur_left(&c) > 0) {
@@ -375,7 +376,13 @@ eventlog_parse(const uint8_t *p, size_t n, struct eventlog *out)
 	/*
 	 * A Spec ID event alone is a valid log (firmware that measured
 	 * nothing): it replays to the initial values and the policy judges.
+	 * Without one, no events (only padding) is no log at all.
 	 */
+	if (el.n == 0 && !specid) {
+		r = assay_err_set(ASSAY_ERR_FORMAT, "event log has neither a Spec "
+		    "ID event nor events (only padding)");
+		goto out;
+	}
 	*out = el;
 	el.ev = NULL;
 	r = ASSAY_OK;

@@ -61,6 +61,14 @@ START_TEST(parse_accepts_spec_id_only_log)
 	ck_assert_uint_gt(el.vendor_info.len, 0);
 	eventlog_free(&el);
 	free(d);
+	/* padding alone, no Spec ID event: no log at all */
+	b.len = 0;
+	buf_init(&b);
+	for (int i = 0; i < 64; i++)
+		buf_put_u8(&b, 0);
+	ck_assert_int_eq(parse_buf(&b, &el), ASSAY_ERR_FORMAT);
+	ck_assert_ptr_nonnull(strstr(assay_err_detail(), "neither a Spec ID"));
+	buf_free(&b);
 }
 END_TEST
 
