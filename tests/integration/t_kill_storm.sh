@@ -48,10 +48,7 @@ crash()
 step "verifier with a webhook, two agents trusted"
 pki_init k1 k2 hookrx
 HPORT=$(free_port)
-"$ASSAY_BIN/testtools/webhook_rx" -l "127.0.0.1:$HPORT" \
-    -c "$T/pki/agent-hookrx.pem" -k "$T/pki/agent-hookrx.key" \
-    -a "$T/pki/ca.pem" -o "$HOOKS" >>"$T/webhook_rx.log" 2>&1 &
-PIDS="$PIDS $!"
+webhook_rx_start
 VPORT=$(free_port)
 verifier_start "notify:
   webhooks:

@@ -18,22 +18,7 @@ done
 
 HOOKS=$T/hooks.jsonl
 CMDOUT=$T/cmd.out
-RXPID=""
 
-rx_start()
-{
-	"$ASSAY_BIN/testtools/webhook_rx" -l "127.0.0.1:$HPORT" \
-	    -c "$T/pki/agent-hookrx.pem" -k "$T/pki/agent-hookrx.key" \
-	    -a "$T/pki/ca.pem" -o "$HOOKS" >>"$T/webhook_rx.log" 2>&1 &
-	RXPID=$!
-	PIDS="$PIDS $RXPID"
-	i=0
-	until grep -qi ":$(printf '%04X' "$HPORT") " /proc/net/tcp 2>/dev/null; do
-		i=$((i + 1))
-		[ "$i" -lt 50 ] || fail "webhook receiver did not come up"
-		sleep 0.1
-	done
-}
 
 # hook_seen OLD NEW FAILURE|- MINSEQ — a received body with these states
 # (and failure id, "-" for null) and event_seq > MINSEQ; prints its seq.
@@ -71,7 +56,7 @@ wait_hook()
 step "PKI, webhook receiver, command hook, verifier with notify.*"
 pki_init a1 hookrx
 HPORT=$(free_port)
-rx_start
+webhook_rx_start
 cat > "$T/hook.sh" <<EOF
 #!/bin/sh
 cat >> "$CMDOUT"
@@ -178,7 +163,7 @@ kill -9 "$VPID"
 wait "$VPID" 2>/dev/null
 
 step "restart receiver and verifier: the queued notification arrives"
-rx_start
+webhook_rx_start
 verifier_start
 wait_hook pending trusted - "$LASTSEQ" || fail "queued notification lost across kill -9"
 echo "PASS"

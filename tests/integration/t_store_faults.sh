@@ -22,19 +22,6 @@ unfreeze()
 trap 'unfreeze; cleanup' EXIT
 
 HOOKS=$T/hooks.jsonl
-rx_start()
-{
-	"$ASSAY_BIN/testtools/webhook_rx" -l "127.0.0.1:$HPORT" \
-	    -c "$T/pki/agent-hookrx.pem" -k "$T/pki/agent-hookrx.key" \
-	    -a "$T/pki/ca.pem" -o "$HOOKS" >>"$T/webhook_rx.log" 2>&1 &
-	PIDS="$PIDS $!"
-	i=0
-	until grep -qi ":$(printf '%04X' "$HPORT") " /proc/net/tcp 2>/dev/null; do
-		i=$((i + 1))
-		[ "$i" -lt 50 ] || fail "webhook receiver did not come up"
-		sleep 0.1
-	done
-}
 
 # hook_seen OLD NEW — a webhook body for a1 with these states was received.
 hook_seen()
@@ -69,7 +56,7 @@ health_is()
 step "PKI, webhook receiver, verifier with a webhook and event retention"
 pki_init a1 hookrx
 HPORT=$(free_port)
-rx_start
+webhook_rx_start
 verifier_start "notify:
   webhooks:
     - https://127.0.0.1:$HPORT/hook

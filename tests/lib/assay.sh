@@ -268,3 +268,21 @@ sha256()
 {
 	sha256sum "$1" | cut -d' ' -f1
 }
+
+# webhook_rx_start — the test webhook receiver on 127.0.0.1:$HPORT with the
+# hookrx certificate, appending bodies to $HOOKS; its pid in RXPID.
+RXPID=""
+webhook_rx_start()
+{
+	"$ASSAY_BIN/testtools/webhook_rx" -l "127.0.0.1:$HPORT" \
+	    -c "$T/pki/agent-hookrx.pem" -k "$T/pki/agent-hookrx.key" \
+	    -a "$T/pki/ca.pem" -o "$HOOKS" >>"$T/webhook_rx.log" 2>&1 &
+	RXPID=$!
+	PIDS="$PIDS $RXPID"
+	i=0
+	until grep -qi ":$(printf '%04X' "$HPORT") " /proc/net/tcp 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -lt 50 ] || fail "webhook receiver did not come up"
+		sleep 0.1
+	done
+}
