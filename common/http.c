@@ -137,7 +137,17 @@ struct http_sreq {
 	int			 replied;
 	char			*path;
 	uint8_t			*body;
+	struct http_server	*srv;
+	/* http_defer: the reply comes later; the connection it was on */
+	int			 held;
+	struct http_server	*s;		/* NULL once the server is gone */
+	struct http_conn	*conn;		/* compared, never dereferenced */
+	uint64_t		 conn_serial;
+	struct evhttp_connection *evcon;
+	TAILQ_ENTRY(http_sreq)	 hentry;
 };
+
+static void sreq_free(struct http_sreq *);
 
 static SSL *
 request_ssl(struct evhttp_request *req)
@@ -149,6 +159,41 @@ request_ssl(struct evhttp_request *req)
 	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
 		return NULL;
 	return bufferevent_openssl_get_ssl(bev);
+}
+
+/*
+ * A held request is answered: take it off the server's list and say
+ * whether its connection (so the evhttp request) is still there to answer
+ * on. evhttp frees a server request only with its connection or after
+ * its reply, and reads nothing more while a request awaits its reply;
+ * the connection is looked up by identity, never through a pointer that
+ * may dangle.
+ */
+static int
+sreq_release(struct http_sreq *q)
+{
+	struct http_server *s = q->s;
+
+	if (s == NULL)
+		return 0;
+	TAILQ_REMOVE(&s->held, q, hentry);
+	q->s = NULL;
+	return conn_release(s, q->conn, q->conn_serial, q->evcon);
+}
+
+void
+http_defer(struct http_request *r)
+{
+	struct http_sreq *q = (struct http_sreq *)r;
+	struct http_server *s = q->srv;
+
+	if (q->held || q->replied)
+		return;
+	q->held = 1;
+	q->s = s;
+	q->evcon = evhttp_request_get_connection(q->r.req);
+	q->conn = conn_hold(request_ssl(q->r.req), &q->conn_serial);
+	TAILQ_INSERT_TAIL(&s->held, q, hentry);
 }
 
 static void
@@ -165,6 +210,13 @@ sreq_send(struct http_sreq *q, int status, const char *ctype,
 		return;
 	}
 	q->replied = 1;
+	if (q->held && !sreq_release(q)) {
+		log_safe(path, sizeof(path), q->r.path);
+		log_info("http: %s %s: the connection closed before the reply "
+		    "(%d), dropped", q->r.method, path, status);
+		sreq_free(q);
+		return;
+	}
 	h = evhttp_request_get_output_headers(q->r.req);
 	if (ctype != NULL)
 		evhttp_add_header(h, "Content-Type", ctype);
@@ -180,6 +232,8 @@ sreq_send(struct http_sreq *q, int status, const char *ctype,
 		log_debug("http: %s %s %d %s", q->r.method, path, status,
 		    q->r.peer.cn[0] != '\0' ? q->r.peer.cn : "-");
 	}
+	if (q->held)
+		sreq_free(q);
 }
 
 void
@@ -386,6 +440,7 @@ server_gencb(struct evhttp_request *req, void *arg)
 	TAILQ_INIT(&q->r.query);
 	q->r.req = req;
 	q->r.arg = s->arg;
+	q->srv = s;
 	q->r.method = http_method_name(evhttp_request_get_command(req));
 	if (q->r.method == NULL)
 		q->r.method = "?";
@@ -459,6 +514,8 @@ server_gencb(struct evhttp_request *req, void *arg)
 		goto done;
 	}
 	found->fn(&q->r);
+	if (q->held && !q->replied)
+		return;		/* http_defer: the handler answers later */
 	if (!q->replied) {
 		log_err("http: handler for %s %s sent no reply", found->method,
 		    found->pattern);
@@ -488,6 +545,7 @@ http_server_new(struct event_base *base, SSL_CTX *ctx,
 	for (const struct http_route *rt = routes; rt->method != NULL; rt++)
 		s->any_roles |= rt->roles;
 	TAILQ_INIT(&s->conns);
+	TAILQ_INIT(&s->held);
 	if (pthread_once(&conn_idx_once, conn_idx_init) != 0)
 		fatalx("pthread_once");
 	if ((s->http = evhttp_new(base)) == NULL)
@@ -619,10 +677,16 @@ http_server_port(const struct http_server *s)
 void
 http_server_free(struct http_server *s)
 {
+	struct http_sreq *q;
 	struct http_conn *c;
 
 	if (s == NULL)
 		return;
+	/* Held requests go with their connections: a late reply drops. */
+	while ((q = TAILQ_FIRST(&s->held)) != NULL) {
+		TAILQ_REMOVE(&s->held, q, hentry);
+		q->s = NULL;
+	}
 	/* Connections are finalized later (event_base_free): detach them. */
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
 		conn_unlink(c);

@@ -108,6 +108,15 @@ int	http_server_unauth_connections(const struct http_server *s);
 void	http_server_set_max_body(struct http_server *s, size_t max);
 void	http_server_free(struct http_server *s);
 
+/*
+ * The handler answers r later, from the loop thread (say once work done
+ * off the loop is back): r, its body, params and peer stay valid until
+ * that reply, which ends r. If the connection closed meanwhile, or the
+ * server was freed, the reply is dropped (logged) and r freed all the
+ * same. The connection reads nothing more until then.
+ */
+void	http_defer(struct http_request *r);
+
 /* Replies: exactly one per request, from the handler (loop thread). */
 void	http_reply_json(struct http_request *r, int status, json_t *body);	/* steals body */
 void	http_reply_error(struct http_request *r, int status, const char *fmt, ...)

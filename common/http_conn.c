@@ -114,6 +114,42 @@ conn_evcon(struct http_conn *c)
 	return arg;
 }
 
+/* A request on ssl's connection will be answered later (http_defer). */
+struct http_conn *
+conn_hold(SSL *ssl, uint64_t *serial)
+{
+	struct http_conn *c = conn_of_ssl(ssl);
+
+	*serial = 0;
+	if (c == NULL || c->s == NULL)
+		return NULL;
+	c->held = 1;
+	*serial = c->serial;
+	return c;
+}
+
+/*
+ * The held request of connection c (compared by address and serial,
+ * never dereferenced before it is found among s's connections) is
+ * answered: 1 if its evhttp connection is still evcon and open.
+ */
+int
+conn_release(struct http_server *s, struct http_conn *c, uint64_t serial,
+    struct evhttp_connection *evcon)
+{
+	struct http_conn *o;
+
+	if (c == NULL || evcon == NULL)
+		return 0;
+	TAILQ_FOREACH(o, &s->conns, entry)
+		if (o == c && o->serial == serial)
+			break;
+	if (o == NULL)
+		return 0;
+	o->held = 0;
+	return o->phase == PH_OPEN && conn_evcon(o) == evcon;
+}
+
 void
 conn_arm(struct http_conn *c)
 {
@@ -192,6 +228,11 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		evhttp_connection_free(evcon);
 		return;
 	case PH_OPEN:
+		if (c->held) {
+			/* a pipelined request waits for the held reply */
+			conn_arm(c);
+			return;
+		}
 		evhttp_connection_get_peer(evcon, &addr, &port);
 		log_info("http: %s port %u sent no complete request in %d s, "
 		    "closing", addr != NULL ? addr : "?", (unsigned)port,
@@ -328,6 +369,7 @@ server_bevcb(struct event_base *base, void *arg)
 
 	c = xcalloc(1, sizeof(*c));
 	c->s = s;
+	c->serial = ++s->next_serial;
 	c->bev = bev;
 	c->phase = PH_NEW;
 	event_base_gettimeofday_cached(base, &c->accepted);

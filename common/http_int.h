@@ -98,6 +98,8 @@ struct http_conn {
 	size_t			 hlen;
 	size_t			 body_left;	/* SH_CHUNKED: raw bytes allowed */
 	enum shadow_state	 sh_next;	/* after the header block */
+	uint64_t		 serial;	/* unique on its server */
+	int			 held;		/* a request awaits a deferred reply */
 };
 
 TAILQ_HEAD(conn_list, http_conn);
@@ -126,6 +128,8 @@ struct http_server {
 	time_t			 evict_logged;
 	unsigned long		 evicted;
 	struct conn_list	 conns;
+	uint64_t		 next_serial;	/* of connections */
+	TAILQ_HEAD(, http_sreq)	 held;		/* http_defer'd requests */
 };
 
 
@@ -142,6 +146,9 @@ struct http_conn *conn_of_ssl(SSL *ssl);
 struct evhttp_connection *conn_evcon(struct http_conn *c);
 void		 conn_arm(struct http_conn *c);
 struct bufferevent *server_bevcb(struct event_base *base, void *arg);
+struct http_conn *conn_hold(SSL *ssl, uint64_t *serial);
+int		 conn_release(struct http_server *s, struct http_conn *c,
+		    uint64_t serial, struct evhttp_connection *evcon);
 
 /* http_guard.c */
 void		 conn_input_cb(struct evbuffer *b,

@@ -13,6 +13,7 @@
 #include "common/fileio.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/workq.h"
 #include "common/xmalloc.h"
 #include "verifier/api.h"
 #include "verifier/policy.h"
@@ -264,13 +265,80 @@ managed(struct http_request *r, struct verifier *v, const char *name)
 	return 1;
 }
 
+/*
+ * An upload compiles on a worker thread (a policy of a million digests
+ * takes seconds): the loop keeps serving rounds, health and the API
+ * meanwhile, and installs the result when it is back.
+ */
+struct policy_upload {
+	struct workq_item	 wq;		/* first: the queue's link */
+	struct verifier		*v;
+	struct http_request	*r;		/* held (http_defer) */
+	struct policy		*p;		/* compiled, or NULL */
+	char			 err[512];
+};
+
+static void
+upload_work(struct workq_item *it)
+{
+	struct policy_upload *u = (struct policy_upload *)it;
+
+	if (policy_compile((const char *)u->r->body, u->r->body_len,
+	    u->r->param[0], &u->p) != 0) {
+		snprintf(u->err, sizeof(u->err), "%s", assay_err_detail());
+		u->p = NULL;
+	}
+}
+
+static void
+upload_done(struct workq_item *it)
+{
+	struct policy_upload *u = (struct policy_upload *)it;
+	struct http_request *r = u->r;
+	struct verifier *v = u->v;
+	const char *name = r->param[0];
+	int existed;
+
+	if (u->p == NULL) {
+		http_reply_error(r, 400, "policy does not compile: %s", u->err);
+		goto out;
+	}
+	/* A SIGHUP meanwhile may have put the name under policy_dir. */
+	if (managed(r, v, name))
+		goto out;
+	if (store_policy_put(v->store, name, (const char *)r->body) != 0) {
+		http_reply_error(r, 500, "store: %s", assay_err_detail());
+		goto out;
+	}
+	existed = policy_find(v, name) != NULL;
+	policy_install(v, u->p);
+	u->p = NULL;
+	log_notice("policy %s %s by %s", name, existed ? "replaced" : "added",
+	    r->peer.cn);
+	policy_reevaluate(v, name, "policy updated");
+	http_reply_json(r, existed ? 200 : 201, json_pack("{s:s, s:i}", "name",
+	    name, "agents", policy_users(v, name)));
+ out:
+	policy_unref(u->p);
+	free(u);
+}
+
+static void
+upload_drop(struct workq_item *it)
+{
+	struct policy_upload *u = (struct policy_upload *)it;
+
+	http_reply_error(u->r, 503, "shutting down: policy not installed");
+	policy_unref(u->p);
+	free(u);
+}
+
 void
 api_policy_put(struct http_request *r)
 {
 	struct verifier *v = r->arg;
-	struct policy *p = NULL;
+	struct policy_upload *u;
 	const char *name = r->param[0];
-	int existed;
 
 	if (!policy_name_valid(name)) {
 		http_reply_error(r, 400, "policy names are [A-Za-z0-9._-]{1,64}");
@@ -282,21 +350,14 @@ api_policy_put(struct http_request *r)
 		http_reply_error(r, 400, "empty policy");
 		return;
 	}
-	if (policy_compile((const char *)r->body, r->body_len, name, &p) != 0) {
-		http_reply_error(r, 400, "policy does not compile: %s", assay_err_detail());
-		return;
-	}
-	if (store_policy_put(v->store, name, (const char *)r->body) != 0) {
-		policy_unref(p);
-		http_reply_error(r, 500, "store: %s", assay_err_detail());
-		return;
-	}
-	existed = policy_find(v, name) != NULL;
-	policy_install(v, p);
-	log_notice("policy %s %s by %s", name, existed ? "replaced" : "added", r->peer.cn);
-	policy_reevaluate(v, name, "policy updated");
-	http_reply_json(r, existed ? 200 : 201, json_pack("{s:s, s:i}", "name", name,
-	    "agents", policy_users(v, name)));
+	u = xcalloc(1, sizeof(*u));
+	u->v = v;
+	u->r = r;
+	u->wq.work = upload_work;
+	u->wq.done = upload_done;
+	u->wq.drop = upload_drop;
+	http_defer(r);
+	workq_submit(v->adminq, &u->wq);
 }
 
 void

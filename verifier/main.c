@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/workq.h"
 #include "common/tls.h"
 #include "common/xmalloc.h"
 #include "verifier/enroll.h"
@@ -287,6 +288,7 @@ verifier_free(struct verifier *v)
 	if (v->store_timer != NULL)
 		event_free(v->store_timer);
 	verify_pool_free(v->pool);
+	workq_free(v->adminq);		/* answers held uploads: before the server */
 	notify_free(v->notify);
 	http_server_free(v->http);
 	http_client_free(v->client);
@@ -381,6 +383,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	v.pool = verify_pool_new(v.base, (int)v.conf.threads, sched_verify_done, &v);
+	v.adminq = workq_new(v.base, 1);
 	v.client = http_client_new(v.base, v.client_ctx);
 	v.dns = dns_new(v.base, v.conf.resolv_conf);
 	http_client_set_dns(v.client, v.dns);

@@ -95,6 +95,7 @@ struct verifier {
 	struct http_client	*client;
 	struct evdns_base	*dns;		/* async resolver for agents and webhooks */
 	struct verify_pool	*pool;
+	struct workq		*adminq;	/* admin work off the loop (policy compiles) */
 	int			 inflight;
 	int64_t			 started;
 	/* counters for /metrics and /v1/health */

@@ -3,17 +3,16 @@
  * pool that runs it. Stages are a table; a stage that needs trustworthy
  * PCR values runs only when the quote checks passed.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 
 #include "common/err.h"
 #include "common/evidence/bind.h"
 #include "common/log.h"
+#include "common/workq.h"
 #include "common/xmalloc.h"
 #include "verifier/verify.h"
 
@@ -131,83 +130,30 @@ verify_run(struct verify_job *j)
 }
 
 struct verify_pool {
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	struct verify_job	*in_head, *in_tail;
-	struct verify_job	*out_head, *out_tail;
-	size_t			 depth;
-	int			 stopping;
-	int			 nthreads;
-	pthread_t		*threads;
-	struct event		*wake;
+	struct workq		*q;
 	verify_done_cb		 done;
 	void			*arg;
 };
 
 static void
-push(struct verify_job **head, struct verify_job **tail, struct verify_job *j)
+job_work(struct workq_item *it)
 {
-	j->next = NULL;
-	if (*tail != NULL)
-		(*tail)->next = j;
-	else
-		*head = j;
-	*tail = j;
-}
-
-static struct verify_job *
-pop(struct verify_job **head, struct verify_job **tail)
-{
-	struct verify_job *j = *head;
-
-	if (j != NULL) {
-		*head = j->next;
-		if (*head == NULL)
-			*tail = NULL;
-		j->next = NULL;
-	}
-	return j;
-}
-
-static void *
-worker(void *arg)
-{
-	struct verify_pool *p = arg;
-	struct verify_job *j;
-
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		while (p->in_head == NULL && !p->stopping)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if ((j = pop(&p->in_head, &p->in_tail)) == NULL)
-			break;		/* stopping and drained */
-		pthread_mutex_unlock(&p->mu);
-		verify_run(j);
-		pthread_mutex_lock(&p->mu);
-		push(&p->out_head, &p->out_tail, j);
-		event_active(p->wake, EV_READ, 0);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
+	verify_run((struct verify_job *)it);
 }
 
 static void
-deliver(evutil_socket_t fd, short what, void *arg)
+job_done(struct workq_item *it)
 {
-	struct verify_pool *p = arg;
-	struct verify_job *list, *j;
+	struct verify_job *j = (struct verify_job *)it;
 
-	pthread_mutex_lock(&p->mu);
-	list = p->out_head;
-	p->out_head = p->out_tail = NULL;
-	pthread_mutex_unlock(&p->mu);
-	while ((j = list) != NULL) {
-		list = j->next;
-		pthread_mutex_lock(&p->mu);
-		p->depth--;
-		pthread_mutex_unlock(&p->mu);
-		p->done(j, p->arg);	/* callee owns j */
-	}
+	j->pool->done(j, j->pool->arg);	/* callee owns j */
+}
+
+/* Not run, or not delivered: the round is simply repeated later. */
+static void
+job_drop(struct workq_item *it)
+{
+	verify_job_free((struct verify_job *)it);
 }
 
 struct verify_pool *
@@ -215,64 +161,33 @@ verify_pool_new(struct event_base *base, int nthreads, verify_done_cb done, void
 {
 	struct verify_pool *p = xcalloc(1, sizeof(*p));
 
-	if (nthreads < 1)
-		nthreads = 1;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
+	p->q = workq_new(base, nthreads);
 	p->done = done;
 	p->arg = arg;
-	p->nthreads = nthreads;
-	if ((p->wake = event_new(base, -1, 0, deliver, p)) == NULL)
-		fatalx("verify pool: event_new failed");
-	p->threads = xcalloc(nthreads, sizeof(*p->threads));
-	for (int i = 0; i < nthreads; i++)
-		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
-			fatalx("verify pool: pthread_create failed");
 	return p;
 }
 
 void
 verify_pool_submit(struct verify_pool *p, struct verify_job *j)
 {
-	pthread_mutex_lock(&p->mu);
-	push(&p->in_head, &p->in_tail, j);
-	p->depth++;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	j->wq.work = job_work;
+	j->wq.done = job_done;
+	j->wq.drop = job_drop;
+	j->pool = p;
+	workq_submit(p->q, &j->wq);
 }
 
 size_t
 verify_pool_depth(struct verify_pool *p)
 {
-	size_t d;
-
-	pthread_mutex_lock(&p->mu);
-	d = p->depth;
-	pthread_mutex_unlock(&p->mu);
-	return d;
+	return workq_depth(p->q);
 }
 
 void
 verify_pool_free(struct verify_pool *p)
 {
-	struct verify_job *j;
-
 	if (p == NULL)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stopping = 1;
-	/* Jobs not started are dropped: the round is simply repeated later. */
-	while ((j = pop(&p->in_head, &p->in_tail)) != NULL)
-		verify_job_free(j);
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	for (int i = 0; i < p->nthreads; i++)
-		pthread_join(p->threads[i], NULL);
-	while ((j = pop(&p->out_head, &p->out_tail)) != NULL)
-		verify_job_free(j);
-	event_free(p->wake);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
-	free(p->threads);
+	workq_free(p->q);
 	free(p);
 }

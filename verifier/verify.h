@@ -17,11 +17,15 @@
 #include "common/evidence/doc.h"
 #include "common/evidence/quote.h"
 #include "common/evidence/verdict.h"
+#include "common/workq.h"
 #include "verifier/policy.h"
 #include "verifier/verify_ima.h"
 #include "verifier/verify_mb.h"
 
+struct verify_pool;
+
 struct verify_job {
+	struct workq_item	 wq;		/* first: the pool's link */
 	/* inputs, owned by the job */
 	char			 agent_id[128];
 	uint64_t		 gen;		/* caller's generation tag */
@@ -51,7 +55,7 @@ struct verify_job {
 	int			 retry;		/* inconclusive: poll again at once */
 	char			 retry_reason[128];
 	void			*arg;		/* caller's */
-	struct verify_job	*next;		/* queue link */
+	struct verify_pool	*pool;		/* set by verify_pool_submit */
 };
 
 /* A new job; it takes body (caller's allocation) and refs ak and policy. */
@@ -62,7 +66,6 @@ void	verify_job_free(struct verify_job *j);
 /* Run the whole pipeline on j (any thread). */
 void	verify_run(struct verify_job *j);
 
-struct verify_pool;
 typedef void (*verify_done_cb)(struct verify_job *j, void *arg);
 
 /* nthreads workers; done runs on base's loop thread for each finished job. */
