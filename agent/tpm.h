@@ -72,5 +72,12 @@ int	tpm_pcr_read(const struct tpm_cfg *cfg, const struct pcr_selection *sel,
 /* Extend pcr in n banks: algs[i] with digests[i] (the bank's size). */
 int	tpm_pcr_extend(const struct tpm_cfg *cfg, unsigned pcr, const uint16_t *algs,
 	    const uint8_t *const *digests, size_t n);
+/*
+ * count extends of pcr on one TPM connection, each in the n banks algs:
+ * digests holds, per extend, each bank's digest in algs order (packed).
+ * For tools that replay many measurements (the tests' IMA stand-in).
+ */
+int	tpm_pcr_extend_seq(const struct tpm_cfg *cfg, unsigned pcr,
+	    const uint16_t *algs, size_t n, const uint8_t *digests, size_t count);
 
 #endif

@@ -450,33 +450,71 @@ tpm_activate(const struct tpm_cfg *cfg, const uint8_t *cred, size_t cred_len,
 	return r;
 }
 
+/* One extend's digests into dv; *used: bytes of digests taken. */
+static int
+extend_values(const uint16_t *algs, size_t n, const uint8_t *digests,
+    TPML_DIGEST_VALUES *dv, size_t *used)
+{
+	*used = 0;
+	memset(dv, 0, sizeof(*dv));
+	dv->count = (UINT32)n;
+	for (size_t i = 0; i < n; i++) {
+		const struct tpm2_hash *h = tpm2_hash_by_alg(algs[i]);
+
+		if (h == NULL || h->size > sizeof(dv->digests[i].digest))
+			return assay_err_set(ASSAY_ERR_UNSUPPORTED,
+			    "PCR extend: unknown bank 0x%04x", algs[i]);
+		dv->digests[i].hashAlg = algs[i];
+		memcpy(&dv->digests[i].digest, digests + *used, h->size);
+		*used += h->size;
+	}
+	return ASSAY_OK;
+}
+
 int
-tpm_pcr_extend(const struct tpm_cfg *cfg, unsigned pcr, const uint16_t *algs,
-    const uint8_t *const *digests, size_t n)
+tpm_pcr_extend_seq(const struct tpm_cfg *cfg, unsigned pcr,
+    const uint16_t *algs, size_t n, const uint8_t *digests, size_t count)
 {
 	TPML_DIGEST_VALUES dv;
 	struct tpm t;
 	TSS2_RC rc;
+	size_t used, off = 0;
 	int r;
 
 	if (pcr >= TPM2_PCR_COUNT || n == 0 || n > TPM2_NUM_PCR_BANKS)
 		return assay_err_set(ASSAY_ERR_INVAL, "PCR extend: bad arguments");
-	memset(&dv, 0, sizeof(dv));
-	dv.count = (UINT32)n;
+	if ((r = tpmx_open(cfg, &t)) != 0)
+		return r;
+	for (size_t k = 0; k < count && r == ASSAY_OK; k++) {
+		if ((r = extend_values(algs, n, digests + off, &dv, &used)) != 0)
+			break;
+		off += used;
+		rc = Esys_PCR_Extend(t.esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD,
+		    ESYS_TR_NONE, ESYS_TR_NONE, &dv);
+		if (rc != TSS2_RC_SUCCESS)
+			r = tpmx_err("PCR_Extend", rc);
+	}
+	tpmx_close(&t);
+	return r;
+}
+
+int
+tpm_pcr_extend(const struct tpm_cfg *cfg, unsigned pcr, const uint16_t *algs,
+    const uint8_t *const *digests, size_t n)
+{
+	uint8_t packed[TPM2_NUM_PCR_BANKS * TPM2_MAX_DIGEST];
+	size_t off = 0;
+
+	if (n == 0 || n > TPM2_NUM_PCR_BANKS)
+		return assay_err_set(ASSAY_ERR_INVAL, "PCR extend: bad arguments");
 	for (size_t i = 0; i < n; i++) {
 		const struct tpm2_hash *h = tpm2_hash_by_alg(algs[i]);
 
-		if (h == NULL || h->size > sizeof(dv.digests[i].digest))
+		if (h == NULL)
 			return assay_err_set(ASSAY_ERR_UNSUPPORTED,
 			    "PCR extend: unknown bank 0x%04x", algs[i]);
-		dv.digests[i].hashAlg = algs[i];
-		memcpy(&dv.digests[i].digest, digests[i], h->size);
+		memcpy(packed + off, digests[i], h->size);
+		off += h->size;
 	}
-	if ((r = tpmx_open(cfg, &t)) != 0)
-		return r;
-	rc = Esys_PCR_Extend(t.esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD,
-	    ESYS_TR_NONE, ESYS_TR_NONE, &dv);
-	r = rc == TSS2_RC_SUCCESS ? ASSAY_OK : tpmx_err("PCR_Extend", rc);
-	tpmx_close(&t);
-	return r;
+	return tpm_pcr_extend_seq(cfg, pcr, algs, n, packed, 1);
 }

@@ -14,6 +14,9 @@
  *                                                   in its unbound data)
  *   ima_kernel ... -s SIGHEX file PATH              ima-sig with a signature
  *   ima_kernel ... -n                               append only, no extend
+ *   ima_kernel -t TCTI -l LIST bulk COUNT NAMELEN   COUNT entries with names of
+ *                                                   NAMELEN bytes (fast: for
+ *                                                   lists of hundreds of MB)
  *   ima_kernel -t TCTI -l LIST swap                 swap the last two entries
  *   ima_kernel -t TCTI -l LIST drop [N]             remove the last N entries
  *   ima_kernel -t TCTI -l LIST dup                  append a copy of the last
@@ -111,20 +114,20 @@ layout_name(enum layout l)
 }
 
 /*
- * Append one entry (one write), then extend the PCR in sha1 and sha256.
+ * One entry as the list holds it (appended to e), with its template hashes
+ * in h1 and h256 (what a kernel extends; all-ones for a violation).
  * digest is sha256 (32 bytes) except for the legacy layout (sha1, 20).
  * bufp/buflen: the ima-buf field.
  */
 static void
-emit(const char *name, const uint8_t *digest, int violation, enum layout want,
-    const uint8_t *bufp, size_t buflen)
+entry_build(const char *name, const uint8_t *digest, int violation,
+    enum layout want, const uint8_t *bufp, size_t buflen, struct buf *e,
+    uint8_t h1[20], uint8_t h256[32])
 {
-	struct buf td, hashed, e;
-	uint8_t h1[20], h256[32], ones[32];
+	struct buf td, hashed;
 	enum layout lay = effective_layout(want);
 	const char *tmpl = label != NULL ? label : layout_name(lay);
 	size_t n;
-	int fd;
 
 	buf_init(&td);
 	buf_init(&hashed);
@@ -161,35 +164,89 @@ emit(const char *name, const uint8_t *digest, int violation, enum layout want,
 	if (tpm2_hash(TPM2_ALG_SHA1, hashed.d, hashed.len, h1, &n) != 0 ||
 	    tpm2_hash(TPM2_ALG_SHA256, hashed.d, hashed.len, h256, &n) != 0)
 		die("hash");
-	buf_init(&e);
-	put_le32(&e, hdr_pcr);
-	if (violation) {
-		memset(h1, 0, sizeof(h1));
-		memset(ones, 0xff, sizeof(ones));
-	}
-	buf_put(&e, h1, sizeof(h1));
-	put_le32(&e, (uint32_t)strlen(tmpl));
-	buf_put(&e, tmpl, strlen(tmpl));
+	put_le32(e, hdr_pcr);
+	buf_put(e, violation ? (const uint8_t *)"\0\0\0\0\0\0\0\0\0\0"
+	    "\0\0\0\0\0\0\0\0\0\0" : h1, 20);
+	put_le32(e, (uint32_t)strlen(tmpl));
+	buf_put(e, tmpl, strlen(tmpl));
 	if (lay == LAY_IMA)
-		buf_put(&e, td.d, td.len);	/* no template data length */
+		buf_put(e, td.d, td.len);	/* no template data length */
 	else
-		field(&e, td.d, td.len);
-	if (!no_append && ((fd = open(list_path, O_WRONLY | O_APPEND | O_CREAT,
-	    0644)) < 0 || write(fd, e.d, e.len) != (ssize_t)e.len || close(fd) != 0)) {
-		fprintf(stderr, "ima_kernel: %s: %s\n", list_path, strerror(errno));
-		exit(1);
-	}
-	if (!no_extend) {
-		const uint16_t algs[2] = { TPM2_ALG_SHA1, TPM2_ALG_SHA256 };
-		const uint8_t *d[2] = { violation ? ones : h1, violation ? ones : h256 };
-		unsigned pcr = ext_pcr >= 0 ? (unsigned)ext_pcr : hdr_pcr;
-
-		if (tpm_pcr_extend(&tpm, pcr, algs, d, 2) != 0)
-			die("extend");
+		field(e, td.d, td.len);
+	if (violation) {
+		memset(h1, 0xff, 20);
+		memset(h256, 0xff, 32);
 	}
 	buf_free(&td);
 	buf_free(&hashed);
+}
+
+static void
+list_append(const struct buf *e)
+{
+	int fd;
+
+	if ((fd = open(list_path, O_WRONLY | O_APPEND | O_CREAT, 0644)) < 0 ||
+	    write(fd, e->d, e->len) != (ssize_t)e->len || close(fd) != 0) {
+		fprintf(stderr, "ima_kernel: %s: %s\n", list_path, strerror(errno));
+		exit(1);
+	}
+}
+
+static const uint16_t banks[2] = { TPM2_ALG_SHA1, TPM2_ALG_SHA256 };
+
+/* Append one entry (one write), then extend the PCR in sha1 and sha256. */
+static void
+emit(const char *name, const uint8_t *digest, int violation, enum layout want,
+    const uint8_t *bufp, size_t buflen)
+{
+	struct buf e;
+	uint8_t h[20 + 32];
+
+	buf_init(&e);
+	entry_build(name, digest, violation, want, bufp, buflen, &e, h, h + 20);
+	if (!no_append)
+		list_append(&e);
+	if (!no_extend && tpm_pcr_extend_seq(&tpm, ext_pcr >= 0 ?
+	    (unsigned)ext_pcr : hdr_pcr, banks, 2, h, 1) != 0)
+		die("extend");
 	buf_free(&e);
+}
+
+/*
+ * count file entries whose names are namelen bytes ("/bulk/<i>/xxx..."),
+ * each with the sha256 of its name as digest: a large list fast (batches
+ * of entries appended, then extended on one TPM connection).
+ */
+static void
+bulk(unsigned long count, size_t namelen)
+{
+	enum { BATCH = 1024 };
+	uint8_t *h = xmalloc(BATCH * (20 + 32)), d[32];
+	char *name = xmalloc(namelen + 1);
+	unsigned long i = 0;
+	size_t k, n;
+	struct buf e;
+
+	while (i < count) {
+		buf_init(&e);
+		for (k = 0; k < BATCH && i < count; k++, i++) {
+			n = (size_t)snprintf(name, namelen + 1, "/bulk/%lu/", i);
+			if (n < namelen)
+				memset(name + n, 'x', namelen - n);
+			name[namelen] = '\0';
+			if (tpm2_hash(TPM2_ALG_SHA256, name, strlen(name), d, &n) != 0)
+				die("hash");
+			entry_build(name, d, 0, LAY_DEFAULT, NULL, 0, &e,
+			    h + k * 52, h + k * 52 + 20);
+		}
+		list_append(&e);
+		buf_free(&e);
+		if (tpm_pcr_extend_seq(&tpm, hdr_pcr, banks, 2, h, k) != 0)
+			die("extend");
+	}
+	free(name);
+	free(h);
 }
 
 static void
@@ -430,6 +487,13 @@ main(int argc, char **argv)
 			die("hash");
 		emit(argv[1], d, 0, LAY_BUF, b, bl);
 		free(b);
+	} else if (strcmp(argv[0], "bulk") == 0 && argc == 3) {
+		unsigned long cnt = strtoul(argv[1], NULL, 10);
+		unsigned long nl = strtoul(argv[2], NULL, 10);
+
+		if (cnt == 0 || nl < 24 || nl > 4000)
+			goto usage;
+		bulk(cnt, (size_t)nl);
 	} else if (strcmp(argv[0], "violation") == 0 && (argc == 2 || argc == 3)) {
 		memset(d, 0, sizeof(d));
 		if (argc == 3 && (hex_decode(argv[2], d, sizeof(d), &n) != 0 ||
@@ -444,6 +508,7 @@ main(int argc, char **argv)
 	fprintf(stderr, "usage: ima_kernel -t TCTI -l LIST [-n | -e] [-s SIGHEX] "
 	    "[-L ima-ng|ima-sig|ima-buf|ima] [-T LABEL] [-P PCR] [-X PCR]\n"
 	    "    boot | file PATH... | digest NAME HEX | buf NAME HEX |\n"
-	    "    violation NAME [HEX] | swap | drop [N] | dup\n");
+	    "    violation NAME [HEX] | swap | drop [N] | dup |\n"
+	    "    bulk COUNT NAMELEN\n");
 	return 2;
 }
