@@ -14,6 +14,7 @@
 #include "common/activation.h"
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/evidence/enroll.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -97,77 +98,62 @@ activated(int err, int status, const uint8_t *body, size_t len, void *arg)
 	enroll_start(a, (double)a->conf.recheck);
 }
 
-static json_t *
-b64(const uint8_t *p, size_t n)
-{
-	char *s = base64_encode(p, n);
-	json_t *j = json_string(s);
-
-	free(s);
-	return j;
-}
-
 static void
 registered(int err, int status, const uint8_t *body, size_t len, void *arg)
 {
 	struct agent *a = arg;
-	uint8_t *cred = NULL, *enc = NULL, *secret = NULL;
+	struct enroll_credential c = { 0 };
+	uint8_t *secret = NULL;
 	uint8_t proof[ACTIVATION_PROOF_LEN];
-	size_t cred_len, enc_len, secret_len = 0;
-	json_t *j = NULL, *req;
-	const char *sc, *ss;
-	char why[300], *hex, *path;
+	size_t secret_len = 0;
+	json_t *j = NULL;
+	char why[300], *path;
 
 	if (err != 0 || status != 200) {
 		retry_later(a, err_text(err, status, body, why, sizeof(why)));
 		return;
 	}
-	if ((j = json_loadb((const char *)body, len, 0, NULL)) == NULL ||
-	    (sc = json_string_value(json_object_get(j, "credential"))) == NULL ||
-	    (ss = json_string_value(json_object_get(j, "secret"))) == NULL ||
-	    base64_decode_alloc(sc, 4096, &cred, &cred_len) != 0 ||
-	    base64_decode_alloc(ss, 4096, &enc, &enc_len) != 0) {
+	if (http_json_load(body, len, &j, why, sizeof(why)) != 0 ||
+	    enroll_credential_parse(j, &c) != 0) {
 		retry_later(a, "malformed register response");
 		goto out;
 	}
-	if (tpm_activate(&a->tpm, cred, cred_len, enc, enc_len, &secret,
-	    &secret_len) != 0) {
+	if (tpm_activate(&a->tpm, c.cred, c.cred_len, c.secret, c.secret_len,
+	    &secret, &secret_len) != 0) {
 		retry_later(a, assay_err_detail());
 		goto out;
 	}
 	activation_proof(secret, secret_len, a->id, proof);
-	hex = hex_encode(proof, sizeof(proof));
-	req = json_pack("{s:s}", "proof", hex);
-	free(hex);
 	path = xasprintf("/v1/register/%s/activate", a->id);
 	a->enroll = ENROLL_ACTIVATING;
-	if (post_json(a, path, req, activated) != 0)
+	if (post_json(a, path, enroll_proof_encode(proof), activated) != 0)
 		retry_later(a, assay_err_detail());
 	free(path);
  out:
 	OPENSSL_cleanse(proof, sizeof(proof));
 	freezero_secret(secret, secret_len);
-	free(cred);
-	free(enc);
+	enroll_credential_free(&c);
 	json_decref(j);
 }
 
 static void
 do_register(struct agent *a)
 {
-	json_t *req, *chain = json_array();
+	struct enroll_register q = {
+		.address = (char *)a->conf.advertise,
+		.ek_pub = a->ident.ek_pub, .ek_pub_len = a->ident.ek_pub_len,
+		.ak_pub = a->ident.ak_pub, .ak_pub_len = a->ident.ak_pub_len,
+		.ek_cert = a->ident.ek_cert, .ek_cert_len = a->ident.ek_cert_len,
+	};
+	json_t *req;
 
-	req = json_pack("{s:s, s:o, s:o}", "id", a->id,
-	    "ek_pub", b64(a->ident.ek_pub, a->ident.ek_pub_len),
-	    "ak_pub", b64(a->ident.ak_pub, a->ident.ak_pub_len));
-	if (a->ident.ek_cert != NULL)
-		json_object_set_new(req, "ek_cert",
-		    b64(a->ident.ek_cert, a->ident.ek_cert_len));
-	for (size_t i = 0; i < a->ident.nchain; i++)
-		json_array_append_new(chain, b64(a->ident.chain[i], a->ident.chain_len[i]));
-	json_object_set_new(req, "ek_chain", chain);
-	if (a->conf.advertise != NULL)
-		json_object_set_new(req, "address", json_string(a->conf.advertise));
+	snprintf(q.id, sizeof(q.id), "%s", a->id);
+	for (size_t i = 0; i < a->ident.nchain && i < ENROLL_CHAIN_MAX; i++) {
+		q.chain[i] = a->ident.chain[i];
+		q.chain_len[i] = a->ident.chain_len[i];
+		q.nchain = i + 1;
+	}
+	req = enroll_register_encode(&q);
 	a->enroll = ENROLL_REGISTERING;
 	log_info("registering with the verifier at %s:%u as '%s'", a->vhost,
 	    a->vport, a->id);

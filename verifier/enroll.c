@@ -16,6 +16,7 @@
 #include "common/activation.h"
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/evidence/enroll.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -111,41 +112,6 @@ enroll_id_bound(const char *id, const char *cn, const uint8_t *ek_pub, size_t le
 	return ok;
 }
 
-int
-enroll_id_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n >= AGENT_ID_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-		    c == ':'))
-			return 0;
-	}
-	return 1;
-}
-
-static int
-b64_field(json_t *o, const char *key, int required, size_t max, uint8_t **out,
-    size_t *len)
-{
-	json_t *v = json_object_get(o, key);
-
-	*out = NULL;
-	*len = 0;
-	if (v == NULL || json_is_null(v))
-		return required ? assay_err_set(ASSAY_ERR_INVAL, "missing '%s'", key) : 0;
-	if (!json_is_string(v) ||
-	    base64_decode_alloc(json_string_value(v), max, out, len) != 0)
-		return assay_err_set(ASSAY_ERR_INVAL, "'%s' is not base64 (max %zu bytes)",
-		    key, max);
-	return ASSAY_OK;
-}
-
 /*
  * The id is bound to whoever asks (enroll_id_bound) and, once enrolled,
  * to its certificate and its EK. 0, or the refusal was sent.
@@ -204,45 +170,59 @@ register_room(struct http_request *r, struct verifier *v, const char *id,
 	return 0;
 }
 
-/* The optional "ek_chain": at most 8 base64 certificates. 0, or refused. */
+/* Checks on what a registration names; 0, or the refusal was sent. */
 static int
-decode_chain(struct http_request *r, json_t *body, uint8_t *chain[8],
-    size_t chain_len[8], size_t *nchain)
+register_check(struct http_request *r, struct verifier *v,
+    const struct enroll_register *q, struct tpm2_public *ek,
+    struct tpm2_public *ak)
 {
-	json_t *jchain = json_object_get(body, "ek_chain"), *e;
-	size_t i;
-
-	if (jchain == NULL)
-		return 0;
-	if (!json_is_array(jchain) || json_array_size(jchain) > 8) {
-		http_reply_error(r, 400, "'ek_chain' must be an array of at most 8");
+	if (register_identity(r, v, q->id, q->ek_pub, q->ek_pub_len) != 0)
+		return -1;
+	if (tpm2_public_parse(q->ek_pub, q->ek_pub_len, ek) != 0) {
+		http_reply_error(r, 400, "ek_pub: %s", assay_err_detail());
 		return -1;
 	}
-	json_array_foreach(jchain, i, e) {
-		if (!json_is_string(e) || base64_decode_alloc(json_string_value(e),
-		    8192, &chain[i], &chain_len[i]) != 0) {
-			http_reply_error(r, 400, "'ek_chain'[%zu] is not base64", i);
-			return -1;
-		}
-		*nchain = i + 1;
+	if (ek_verify(v->trust, ek, q->ek_cert, q->ek_cert_len,
+	    (const uint8_t *const *)q->chain, q->chain_len, q->nchain) != 0) {
+		tpm2_public_free(ek);
+		log_warn("register %s refused: %s", q->id, assay_err_detail());
+		http_reply_error(r, 403, "EK not trusted: %s", assay_err_detail());
+		return -1;
+	}
+	if (tpm2_public_parse(q->ak_pub, q->ak_pub_len, ak) != 0) {
+		tpm2_public_free(ek);
+		http_reply_error(r, 400, "ak_pub: %s", assay_err_detail());
+		return -1;
+	}
+	if (tpm2_public_check_ak(ak) != 0) {
+		tpm2_public_free(ek);
+		tpm2_public_free(ak);
+		log_warn("register %s refused: AK: %s", q->id, assay_err_detail());
+		http_reply_error(r, 403, "AK not acceptable: %s", assay_err_detail());
+		return -1;
 	}
 	return 0;
 }
 
+/* The pending enrollment's record takes q's keys and certificate. */
 static void
-reply_credential(struct http_request *r, const uint8_t *cred, size_t cred_len,
-    const uint8_t *enc, size_t enc_len)
+pending_take(struct enroll_pending *p, struct enroll_register *q,
+    const char *cn)
 {
-	json_t *resp = json_object();
-	char *s;
-
-	s = base64_encode(cred, cred_len);
-	json_object_set_new(resp, "credential", json_string(s));
-	free(s);
-	s = base64_encode(enc, enc_len);
-	json_object_set_new(resp, "secret", json_string(s));
-	free(s);
-	http_reply_json(r, 200, resp);
+	snprintf(p->rec.id, sizeof(p->rec.id), "%s", q->id);
+	p->rec.ek_pub = q->ek_pub;
+	p->rec.ek_pub_len = q->ek_pub_len;
+	q->ek_pub = NULL;
+	p->rec.ek_cert = q->ek_cert;
+	p->rec.ek_cert_len = q->ek_cert_len;
+	q->ek_cert = NULL;
+	p->rec.ak_pub = q->ak_pub;
+	p->rec.ak_pub_len = q->ak_pub_len;
+	q->ak_pub = NULL;
+	p->rec.cert_cn = xstrdup(cn);
+	p->rec.address = q->address;
+	q->address = NULL;
+	p->expires = now_unix() + ENROLL_TTL;
 }
 
 void
@@ -251,109 +231,52 @@ api_register(struct http_request *r)
 	struct verifier *v = r->arg;
 	struct tpm2_public ek = { 0 }, ak = { 0 };
 	struct enroll_pending *p = NULL;
-	uint8_t *ek_pub = NULL, *ek_cert = NULL, *ak_pub = NULL;
-	uint8_t *chain[8] = { 0 }, *cred = NULL, *enc = NULL;
-	size_t ek_pub_len, ek_cert_len, ak_pub_len, chain_len[8] = { 0 }, nchain = 0;
+	struct enroll_register q;
+	uint8_t *cred = NULL, *enc = NULL;
 	size_t cred_len = 0, enc_len = 0;
-	const char *id, *addr = NULL;
 	json_t *body;
-	int have_ek = 0, have_ak = 0;
 	char *key = NULL;
+	int have_keys = 0;
 
 	if ((body = http_body_json(r)) == NULL)
 		return;
-	id = json_string_value(json_object_get(body, "id"));
-	if (id == NULL || !enroll_id_valid(id)) {
-		http_reply_error(r, 400, "'id' missing or invalid ([A-Za-z0-9._:-], 1-127)");
-		goto out;
-	}
-	if (json_object_get(body, "address") != NULL) {
-		char host[256];
-		uint16_t port;
-
-		addr = json_string_value(json_object_get(body, "address"));
-		if (addr == NULL ||
-		    http_split_hostport(addr, host, sizeof(host), &port) != 0) {
-			http_reply_error(r, 400, "'address' must be host:port");
-			goto out;
-		}
-	}
-	if (b64_field(body, "ek_pub", 1, TPM_PUBLIC_MAX_SIZE, &ek_pub, &ek_pub_len) != 0 ||
-	    b64_field(body, "ak_pub", 1, TPM_PUBLIC_MAX_SIZE, &ak_pub, &ak_pub_len) != 0 ||
-	    b64_field(body, "ek_cert", 0, 8192, &ek_cert, &ek_cert_len) != 0) {
+	if (enroll_register_parse(body, &q) != 0) {
+		json_decref(body);
 		http_reply_error(r, 400, "%s", assay_err_detail());
-		goto out;
+		return;
 	}
-	if (decode_chain(r, body, chain, chain_len, &nchain) != 0)
+	json_decref(body);
+	if (register_check(r, v, &q, &ek, &ak) != 0)
 		goto out;
-	if (register_identity(r, v, id, ek_pub, ek_pub_len) != 0)
-		goto out;
-	if (tpm2_public_parse(ek_pub, ek_pub_len, &ek) != 0) {
-		http_reply_error(r, 400, "ek_pub: %s", assay_err_detail());
-		goto out;
-	}
-	have_ek = 1;
-	if (ek_verify(v->trust, &ek, ek_cert, ek_cert_len,
-	    (const uint8_t *const *)chain, chain_len, nchain) != 0) {
-		log_warn("register %s refused: %s", id, assay_err_detail());
-		http_reply_error(r, 403, "EK not trusted: %s", assay_err_detail());
-		goto out;
-	}
-	if (tpm2_public_parse(ak_pub, ak_pub_len, &ak) != 0) {
-		http_reply_error(r, 400, "ak_pub: %s", assay_err_detail());
-		goto out;
-	}
-	have_ak = 1;
-	if (tpm2_public_check_ak(&ak) != 0) {
-		log_warn("register %s refused: AK: %s", id, assay_err_detail());
-		http_reply_error(r, 403, "AK not acceptable: %s", assay_err_detail());
-		goto out;
-	}
-	key = pending_key(id, r->peer.cn);
-	if (register_room(r, v, id, key, ek_pub, ek_pub_len) != 0)
+	have_keys = 1;
+	key = pending_key(q.id, r->peer.cn);
+	if (register_room(r, v, q.id, key, q.ek_pub, q.ek_pub_len) != 0)
 		goto out;
 	p = xcalloc(1, sizeof(*p));
 	if (RAND_bytes(p->secret, sizeof(p->secret)) != 1)
 		fatalx("RAND_bytes failed");
 	if (make_credential(&ek, ak.name, ak.name_len, p->secret, sizeof(p->secret),
 	    &cred, &cred_len, &enc, &enc_len) != 0) {
-		log_err("register %s: make_credential: %s", id, assay_err_detail());
+		log_err("register %s: make_credential: %s", q.id, assay_err_detail());
 		http_reply_error(r, 500, "cannot make credential: %s", assay_err_detail());
 		goto out;
 	}
-	snprintf(p->rec.id, sizeof(p->rec.id), "%s", id);
-	p->rec.ek_pub = ek_pub;
-	p->rec.ek_pub_len = ek_pub_len;
-	ek_pub = NULL;
-	p->rec.ek_cert = ek_cert;
-	p->rec.ek_cert_len = ek_cert_len;
-	ek_cert = NULL;
-	p->rec.ak_pub = ak_pub;
-	p->rec.ak_pub_len = ak_pub_len;
-	ak_pub = NULL;
-	p->rec.cert_cn = xstrdup(r->peer.cn);
-	p->rec.address = addr != NULL ? xstrdup(addr) : NULL;
-	p->expires = now_unix() + ENROLL_TTL;
+	pending_take(p, &q, r->peer.cn);
 	pending_free(strmap_put(v->pending, key, p));
 	p = NULL;
-
-	log_info("register %s: EK and AK accepted, credential issued", id);
-	reply_credential(r, cred, cred_len, enc, enc_len);
+	log_info("register %s: EK and AK accepted, credential issued", q.id);
+	http_reply_json(r, 200, enroll_credential_encode(cred, cred_len, enc,
+	    enc_len));
  out:
 	pending_free(p);
-	if (have_ek)
+	if (have_keys) {
 		tpm2_public_free(&ek);
-	if (have_ak)
 		tpm2_public_free(&ak);
-	free(ek_pub);
-	free(ek_cert);
-	free(ak_pub);
+	}
+	enroll_register_free(&q);
 	free(key);
 	free(cred);
 	free(enc);
-	for (size_t i = 0; i < 8; i++)
-		free(chain[i]);
-	json_decref(body);
 }
 
 static json_t *
@@ -369,9 +292,8 @@ api_activate(struct http_request *r)
 	struct verifier *v = r->arg;
 	struct enroll_pending *p;
 	struct vagent *va;
-	const char *id = r->param[0], *proof;
-	uint8_t want[32], got[32];
-	size_t n;
+	const char *id = r->param[0];
+	uint8_t want[ACTIVATION_PROOF_LEN], got[ENROLL_PROOF_LEN];
 	json_t *body;
 	char *key = NULL;
 	int isnew, akchanged;
@@ -395,10 +317,8 @@ api_activate(struct http_request *r)
 		    "identity", id);
 		goto out;
 	}
-	proof = json_string_value(json_object_get(body, "proof"));
-	if (proof == NULL || hex_decode(proof, got, sizeof(got), &n) != 0 ||
-	    n != sizeof(got)) {
-		http_reply_error(r, 400, "'proof' must be 64 hex digits");
+	if (enroll_proof_parse(body, got) != 0) {
+		http_reply_error(r, 400, "%s", assay_err_detail());
 		goto out;
 	}
 	activation_proof(p->secret, sizeof(p->secret), id, want);
@@ -456,6 +376,7 @@ api_activate(struct http_request *r)
 	http_reply_json(r, 200, enroll_status(va));
  out:
 	OPENSSL_cleanse(want, sizeof(want));
+	OPENSSL_cleanse(got, sizeof(got));
 	free(key);
 	json_decref(body);
 }

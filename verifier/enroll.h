@@ -15,7 +15,6 @@ struct verifier;
 void	api_register(struct http_request *r);
 void	api_activate(struct http_request *r);
 void	api_register_status(struct http_request *r);
-int	enroll_id_valid(const char *id);
 void	enroll_free_all(struct verifier *v);
 
 #endif

@@ -10,9 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/evidence/enroll.h"
 #include "common/evidence/quote.h"
 
-#define AGENT_ID_MAX	128
+#define AGENT_ID_MAX	ENROLL_ID_MAX	/* common/evidence/enroll.h */
 
 enum agent_state {
 	AGENT_REGISTERED = 0,	/* enrolled (EK/AK bound), not admitted */

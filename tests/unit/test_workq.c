@@ -64,6 +64,13 @@ it_drop(struct workq_item *w)
 	(*it->drop_count)++;
 }
 
+static void
+guard_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	ck_abort_msg("items not delivered in 30 s");
+}
+
 static struct event_base *
 new_base(void)
 {
@@ -96,11 +103,17 @@ START_TEST(every_item_is_worked_off_the_loop_and_done_on_it_once)
 	struct item *v = xcalloc(N, sizeof(*v));
 	int done = 0, dropped = 0;
 
+	struct event *guard = evtimer_new(base, guard_cb, NULL);
+	struct timeval tv = { 30, 0 };
+
+	/* The loop has to run until the last delivery breaks it. */
+	evtimer_add(guard, &tv);
 	items_init(v, N, base, &done, &dropped, 0, N);
 	for (int i = 0; i < N; i++)
 		workq_submit(q, &v[i].wq);
 	ck_assert_int_le((int)workq_depth(q), N);
 	event_base_dispatch(base);
+	event_free(guard);
 	ck_assert_int_eq(done, N);
 	ck_assert_int_eq((int)workq_depth(q), 0);
 	for (int i = 0; i < N; i++) {
