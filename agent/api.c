@@ -97,11 +97,11 @@ ima_list_for(struct agent *a, uint16_t bank)
 /*
  * Entries from `from` read after the quote: the kernel appends, then
  * extends. One page: at most max entries (0: as many as fit) and at most
- * DOC_IMA_MAX bytes, with "more" when the list goes on (doc.h).
+ * doc_ima_page_cap(bytes) bytes, with "more" when the list goes on (doc.h).
  */
 static int
 add_ima(struct agent *a, uint16_t bank, uint64_t from, uint64_t max,
-    struct evidence_doc *d)
+    uint64_t bytes, struct evidence_doc *d)
 {
 	struct ima_reader *ir = ima_list_for(a, bank);
 	int r;
@@ -115,7 +115,8 @@ add_ima(struct agent *a, uint16_t bank, uint64_t from, uint64_t max,
 	}
 	if (from > ir->n)
 		from = ir->n;
-	if ((r = ima_reader_page(ir, from, max, DOC_IMA_MAX, &d->ima, &d->ima_len,
+	if ((r = ima_reader_page(ir, from, max, doc_ima_page_cap(bytes), &d->ima,
+	    &d->ima_len,
 	    &d->ima_count, &d->ima_more)) != 0)
 		return r;
 	d->has_ima = 1;
@@ -169,6 +170,25 @@ add_eventlog(struct agent *a, struct evidence_doc *d)
 	return ASSAY_OK;
 }
 
+/* Query parameter key as a decimal count >= min; absent leaves *out. */
+static int
+query_count(struct http_request *r, const char *key, int min, uint64_t *out)
+{
+	const char *s = http_query(r, key);
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
+	    v < (unsigned long long)min)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
 static void
 api_quote(struct http_request *r)
 {
@@ -177,10 +197,8 @@ api_quote(struct http_request *r)
 	struct pcr_selection sel;
 	const char *nonce_hex = http_query(r, "nonce"), *pcrs = http_query(r, "pcrs");
 	const char *ima_from = http_query(r, "ima_from");
-	const char *ima_max = http_query(r, "ima_max");
 	const char *eventlog = http_query(r, "eventlog");
-	unsigned long long from = 0, max = 0;
-	char *end;
+	uint64_t from = 0, max = 0, bytes = 0;
 	uint8_t nonce[NONCE_MAX];
 	size_t nonce_len;
 	int err;
@@ -199,21 +217,12 @@ api_quote(struct http_request *r)
 		http_reply_error(r, 400, "pcrs must be like sha256:0,1,2");
 		return;
 	}
-	if (ima_from != NULL) {
-		errno = 0;
-		from = strtoull(ima_from, &end, 10);
-		if (ima_from[0] < '0' || ima_from[0] > '9' || *end != '\0' || errno != 0) {
-			http_reply_error(r, 400, "ima_from must be an entry count");
-			return;
-		}
-	}
-	if (ima_max != NULL) {
-		errno = 0;
-		max = strtoull(ima_max, &end, 10);
-		if (ima_max[0] < '1' || ima_max[0] > '9' || *end != '\0' || errno != 0) {
-			http_reply_error(r, 400, "ima_max must be a positive entry count");
-			return;
-		}
+	if (query_count(r, "ima_from", 0, &from) != 0 ||
+	    query_count(r, "ima_max", 1, &max) != 0 ||
+	    query_count(r, "ima_bytes", 1, &bytes) != 0) {
+		http_reply_error(r, 400, "ima_from, ima_max and ima_bytes are "
+		    "decimal counts (ima_max and ima_bytes positive)");
+		return;
 	}
 	if (!rate_ok(a)) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
@@ -231,7 +240,7 @@ api_quote(struct http_request *r)
 		return;
 	}
 	if (ima_from != NULL &&
-	    add_ima(a, sel.bank[0].hash, (uint64_t)from, (uint64_t)max, &d) != 0) {
+	    add_ima(a, sel.bank[0].hash, from, max, bytes, &d) != 0) {
 		log_err("IMA list: %s", assay_err_detail());
 		http_reply_error(r, 503, "IMA list: %s", assay_err_detail());
 		evidence_doc_free(&d);

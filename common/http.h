@@ -164,6 +164,13 @@ struct http_client;
 typedef void (*http_client_cb)(int err, int status, const uint8_t *body,
 	    size_t len, void *arg);
 
+/*
+ * From inside a completion callback only: take the body it was handed
+ * (NUL-terminated; the caller frees it) instead of copying it. NULL if
+ * body is not the body being delivered on this thread.
+ */
+uint8_t	*http_client_body_take(const uint8_t *body);
+
 /* The server and client take their own reference on ctx. */
 struct http_client *http_client_new(struct event_base *base, SSL_CTX *ctx);
 /* Cancels requests still outstanding: their callbacks are not called. */

@@ -435,6 +435,21 @@ creq_free(struct http_creq *q)
 	free(q);
 }
 
+/* The request whose completion callback runs on this thread, if any. */
+static __thread struct http_creq *delivering;
+
+uint8_t *
+http_client_body_take(const uint8_t *body)
+{
+	uint8_t *b;
+
+	if (delivering == NULL || body == NULL || body != delivering->body)
+		return NULL;
+	b = delivering->body;
+	delivering->body = NULL;
+	return b;
+}
+
 static void
 client_done_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -448,8 +463,11 @@ client_done_cb(evutil_socket_t fd, short what, void *arg)
 	if (q->err != ASSAY_OK) {
 		assay_err_set(q->err, "%s", q->detail);
 		q->cb(q->err, 0, NULL, 0, q->arg);
-	} else
+	} else {
+		delivering = q;
 		q->cb(ASSAY_OK, q->status, q->body, q->len, q->arg);
+		delivering = NULL;
+	}
 	creq_free(q);
 }
 

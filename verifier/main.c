@@ -61,6 +61,7 @@ static const struct cfg_key vconf_keys[] = {
 	{ "events.max_per_agent", CFG_INT, CONF(events_max_per_agent), 0, 100000000, "newest events kept per agent (0: all)" },
 	{ "events.prune_interval", CFG_INT, CONF(events_prune_interval), 1, 86400, "seconds between event pruning steps" },
 	{ "ima_page_entries", CFG_INT, CONF(ima_page_entries), 1, IMA_LIST_MAX_ENTRIES, "IMA entries asked per round at most (one page; while more remain the next page is asked at once; needs a restart)" },
+	{ "ima_inflight_mb", CFG_INT, CONF(ima_inflight_mb), 1, 65536, "MiB of IMA list the polls in flight may bring at once (each page is cut to what is free, 256 KiB at least; a poll waits when less is free)" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -86,6 +87,7 @@ vconf_defaults(struct vconf *c)
 	c->events_max_per_agent = 10000;
 	c->events_prune_interval = 60;
 	c->ima_page_entries = IMA_PAGE_ENTRIES;
+	c->ima_inflight_mb = 256;
 }
 
 static int
@@ -205,6 +207,7 @@ reload(struct verifier *v)
 	v->conf.max_backoff = n.max_backoff;
 	v->conf.unreachable_after = n.unreachable_after;
 	v->conf.max_inflight = n.max_inflight;
+	v->conf.ima_inflight_mb = n.ima_inflight_mb;
 	v->conf.events_max_age = n.events_max_age;
 	v->conf.events_max_per_agent = n.events_max_per_agent;
 	v->conf.events_prune_interval = n.events_prune_interval;

@@ -208,6 +208,11 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    "Evidence documents waiting for a verify worker.", g->verify_queue);
 	scalar(f, "assay_polls_inflight", "gauge",
 	    "Polls in flight.", g->polls_inflight);
+	scalar(f, "assay_ima_inflight_bytes", "gauge",
+	    "IMA list bytes the polls in flight may bring (of ima_inflight_mb).",
+	    g->ima_reserved);
+	scalar(f, "assay_ima_budget_waits_total", "counter",
+	    "Polls put off until IMA budget was free.", g->ima_waits);
 	render_histogram(f, "assay_db_write_duration_seconds",
 	    "Time to write an agent record (and its event) to the store.",
 	    &m->db_write_seconds);
@@ -281,6 +286,8 @@ api_metrics(struct http_request *r)
 	}
 	g.verify_queue = verify_pool_depth(v->pool);
 	g.polls_inflight = v->inflight > 0 ? (uint64_t)v->inflight : 0;
+	g.ima_reserved = v->ima_reserved;
+	g.ima_waits = v->n_ima_waits;
 	notify_gauges(v->notify, &g.notify_pending, &g.notify_inflight);
 	metrics_store_gauges(v->store, &g);
 	m->attest_ok = v->n_attest_ok;

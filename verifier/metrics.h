@@ -38,6 +38,8 @@ struct metrics_gauges {
 	uint64_t	agents[AGENT_STATE_MAX];
 	uint64_t	verify_queue;
 	uint64_t	polls_inflight;
+	uint64_t	ima_reserved;		/* IMA list bytes reserved */
+	uint64_t	ima_waits;		/* counter */
 	uint64_t	notify_pending;
 	uint64_t	notify_inflight;
 	/* the store (store_health) */

@@ -33,6 +33,41 @@
 
 static void poll_fire(evutil_socket_t, short, void *);
 
+/*
+ * IMA list bytes a poll may bring, reserved from the verifier's budget
+ * (ima_inflight_mb) until its round is applied: every list byte costs
+ * about four more in the document, its copies and the parsed entries, so
+ * the budget bounds the memory the polls in flight can take whatever the
+ * hosts send. A host known to have more asks as much as is free (up to
+ * DOC_IMA_MAX), any other the smallest page (DOC_IMA_PAGE_MIN; a larger
+ * delta says "more" and is asked again at once, large). 0: less than
+ * the smallest page is free, the poll waits.
+ */
+static size_t
+ima_reserve(struct vagent *va)
+{
+	struct verifier *v = va->v;
+	size_t budget = (size_t)v->conf.ima_inflight_mb * 1024 * 1024, want;
+
+	if (budget < DOC_IMA_PAGE_MIN)
+		budget = DOC_IMA_PAGE_MIN;
+	if (v->ima_reserved + DOC_IMA_PAGE_MIN > budget)
+		return 0;
+	want = va->ima_big || !va->ima.valid ? DOC_IMA_MAX : DOC_IMA_PAGE_MIN;
+	if (want > budget - v->ima_reserved)
+		want = budget - v->ima_reserved;
+	v->ima_reserved += want;
+	va->ima_reserved = want;
+	return want;
+}
+
+static void
+ima_release(struct vagent *va)
+{
+	va->v->ima_reserved -= va->ima_reserved;
+	va->ima_reserved = 0;
+}
+
 static int
 polled_state(int state)
 {
@@ -122,11 +157,13 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 
 	v->inflight--;
 	if (va->deleted) {
+		ima_release(va);
 		va->inflight = 0;
 		agent_remove(va);
 		return;
 	}
 	if (err != ASSAY_OK || status != 200) {
+		ima_release(va);
 		va->inflight = 0;
 		policy_unref(va->round_policy);
 		va->round_policy = NULL;
@@ -141,7 +178,7 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 	}
 	/* Judged with the policy (and selection) the round was asked under. */
 	pol = va->round_policy;
-	j = verify_job_new(va->rec.id, xmemdup(body, len), len,
+	j = verify_job_new(va->rec.id, http_client_body_take(body), len,
 	    va->ak_ok ? va->ak.pkey : NULL, pol);
 	policy_unref(va->round_policy);
 	va->round_policy = NULL;
@@ -157,6 +194,7 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 	j->prev = va->rec.clock;
 	j->ima_in = va->ima;
 	j->ima_max = (uint64_t)v->conf.ima_page_entries;	/* restart-only key */
+	j->ima_bytes = va->ima_reserved;
 	j->mb_in = va->mb;
 	verify_pool_submit(v->pool, j);
 }
@@ -259,6 +297,7 @@ sched_verify_done(struct verify_job *j, void *arg)
 	struct verifier *v = arg;
 	int more;
 
+	ima_release(va);
 	va->inflight = 0;
 	if (va->deleted) {
 		agent_remove(va);
@@ -293,6 +332,7 @@ sched_verify_done(struct verify_job *j, void *arg)
 		return;
 	}
 	va->retries = 0;
+	va->ima_big = j->ima_pending || j->ima_more;
 	if (verdict_ok(&j->verdict) && j->ima_pending) {
 		round_held(va, j);
 		verify_job_free(j);
@@ -347,7 +387,13 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 		sched_agent(va, 0.05);
 		return;
 	}
-	if ((pol = policy_find(v, va->rec.policy)) == NULL) {
+	if ((pol = policy_find(v, va->rec.policy)) != NULL &&
+	    policy_ima(pol) != NULL && ima_reserve(va) == 0) {
+		v->n_ima_waits++;
+		sched_agent(va, 0.05);
+		return;
+	}
+	if (pol == NULL) {
 		if (va->rec.state != AGENT_UNTRUSTED)
 			(void)agent_set_state(va, AGENT_UNTRUSTED, "policy.missing",
 			    va->rec.policy != NULL ? va->rec.policy : "(none)");
@@ -356,6 +402,7 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	}
 	if (va->rec.address == NULL ||
 	    http_split_hostport(va->rec.address, host, sizeof(host), &port) != 0) {
+		ima_release(va);
 		transport_failure(va, "no usable agent address");
 		return;
 	}
@@ -375,9 +422,9 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	nonce = hex_encode(va->nonce, sizeof(va->nonce));
 	/* From the end of what was received (accepted, then pending). */
 	ima = policy_ima(pol) == NULL ? xstrdup("") :
-	    xasprintf("&ima_from=%llu&ima_max=%llu", va->ima.valid ?
+	    xasprintf("&ima_from=%llu&ima_max=%llu&ima_bytes=%zu", va->ima.valid ?
 	    (unsigned long long)(va->ima.rp.count + va->ima.pend_n) : 0ULL,
-	    (unsigned long long)v->conf.ima_page_entries);
+	    (unsigned long long)v->conf.ima_page_entries, va->ima_reserved);
 	/* The event log only when the boot PCRs have not been judged yet. */
 	path = xasprintf("/v1/quote?nonce=%s&pcrs=%s%s%s", nonce, esel, ima,
 	    policy_mb(pol) != NULL && (!va->mb.valid || va->mb.need_log) ?
@@ -387,6 +434,7 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	v->inflight++;
 	if (http_client_request(v->client, "GET", host, port, path, NULL, NULL, 0,
 	    (int)v->conf.timeout, va->rec.cert_cn, poll_done, va) != 0) {
+		ima_release(va);
 		va->inflight = 0;
 		v->inflight--;
 		policy_unref(va->round_policy);

@@ -36,6 +36,7 @@ struct vconf {
 	long	 max_inflight;		/* concurrent polls */
 	char	*quote_pcrs;		/* extra selection, optional */
 	long	 ima_page_entries;	/* IMA entries asked per round (restart) */
+	long	 ima_inflight_mb;	/* IMA list MiB the polls in flight may bring */
 	/* notifications (notify.c) */
 	struct cfg_strlist notify_webhooks;	/* https URLs */
 	char	*notify_ca;		/* webhook servers must chain to it */
@@ -73,6 +74,8 @@ struct vagent {
 	struct ima_state	 ima;		/* parsed rec.verify_state */
 	struct mb_state		 mb;
 	int			 retries;	/* inconclusive rounds in a row */
+	size_t			 ima_reserved;	/* list bytes this poll may bring */
+	int			 ima_big;	/* more is known to follow: a large page */
 };
 
 struct enroll_pending;
@@ -97,9 +100,11 @@ struct verifier {
 	struct verify_pool	*pool;
 	struct workq		*adminq;	/* admin work off the loop (policy compiles) */
 	int			 inflight;
+	size_t			 ima_reserved;	/* sum over the polls in flight */
 	int64_t			 started;
 	/* counters for /metrics and /v1/health */
 	uint64_t		 n_attest_ok, n_attest_fail, n_poll_errors;
+	uint64_t		 n_ima_waits;	/* polls put off for IMA budget */
 	uint64_t		 n_verify;
 	double			 verify_seconds;
 	struct metrics		*metrics;	/* metrics.c */

@@ -101,7 +101,7 @@ verify_run(struct verify_job *j)
 {
 	struct evidence_doc d;
 	double t0 = now_seconds();
-	int quote_ok;
+	int quote_ok, r;
 
 	verdict_init(&j->verdict);
 	memset(&j->qres, 0, sizeof(j->qres));
@@ -109,7 +109,13 @@ verify_run(struct verify_job *j)
 	j->mb_out = j->mb_in;
 	j->ima_accepted = 0;
 	j->retry = 0;
-	if (evidence_doc_parse(j->body, j->body_len, &d) != 0) {
+	r = evidence_doc_parse(j->body, j->body_len, &d);
+	/* Parsed (or refused): the text is not needed again; a page of IMA
+	 * list is tens of MiB of it (scheduler.c's budget counts on this). */
+	free(j->body);
+	j->body = NULL;
+	j->body_len = 0;
+	if (r != 0) {
 		verdict_fail(&j->verdict, "evidence.format", "%s", assay_err_detail());
 		goto out;
 	}

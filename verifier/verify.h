@@ -42,6 +42,7 @@ struct verify_job {
 	struct policy		*policy;	/* reference held, may be NULL */
 	struct ima_state	 ima_in;	/* state after the last accepted round */
 	uint64_t		 ima_max;	/* IMA page entries asked, 0 none */
+	size_t			 ima_bytes;	/* IMA page bytes asked, 0 none */
 	struct mb_state		 mb_in;
 	/* outputs */
 	struct verdict		 verdict;

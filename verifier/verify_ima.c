@@ -370,7 +370,7 @@ static int
 ima_page_check(struct verify_job *j, const struct evidence_doc *d,
     const struct ima_state *st)
 {
-	if (!evidence_doc_page_full(d, j->ima_max)) {
+	if (!evidence_doc_page_full(d, j->ima_max, j->ima_bytes)) {
 		verdict_fail(&j->verdict, "ima.format", "a page of %llu entries "
 		    "(%zu bytes) from entry %llu says more follow but is not full "
 		    "(%llu entries asked)", (unsigned long long)d->ima_count,

@@ -282,8 +282,16 @@ evidence_doc_parse(const uint8_t *text, size_t len, struct evidence_doc *out)
 }
 
 int
-evidence_doc_page_full(const struct evidence_doc *d, uint64_t max)
+evidence_doc_page_full(const struct evidence_doc *d, uint64_t max, size_t cap)
 {
 	return (max != 0 && d->ima_count >= max) ||
-	    d->ima_len + DOC_IMA_ENTRY_MAX > DOC_IMA_MAX;
+	    d->ima_len + DOC_IMA_ENTRY_MAX > doc_ima_page_cap(cap);
+}
+
+size_t
+doc_ima_page_cap(uint64_t asked)
+{
+	if (asked == 0 || asked > DOC_IMA_MAX)
+		return DOC_IMA_MAX;
+	return asked < DOC_IMA_PAGE_MIN ? DOC_IMA_PAGE_MIN : (size_t)asked;
 }

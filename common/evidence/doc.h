@@ -12,11 +12,13 @@
  * ima and eventlog are optional. Parsing is strict: unknown keys, wrong
  * types, bad encodings and oversize fields are errors. Pure, no I/O.
  *
- * IMA paging: the verifier asks `ima_max=M` (entries); the agent sends a
- * page of whole entries [from, from+K) with K <= M and at most DOC_IMA_MAX
- * bytes of list, and "more":true (present only then) when its list holds
- * entries after the page. A page claiming more is full: K == M, or the next
- * entry might not have fitted (len + DOC_IMA_ENTRY_MAX > DOC_IMA_MAX).
+ * IMA paging: the verifier asks `ima_max=M` (entries) and `ima_bytes=B`
+ * (list bytes; absent: DOC_IMA_MAX; clamped to [DOC_IMA_PAGE_MIN,
+ * DOC_IMA_MAX] by both sides, doc_ima_page_cap); the agent sends a page of
+ * whole entries [from, from+K) with K <= M and at most that many bytes of
+ * list, and "more":true (present only then) when its list holds entries
+ * after the page. A page claiming more is full: K == M, or the next entry
+ * might not have fitted (len + DOC_IMA_ENTRY_MAX > the byte cap).
  *
  * One chain of limits (the defaults):
  *   HTTP_CLIENT_MAX_BODY (common/http_int.h, verifier's response cap) 64 MiB
@@ -26,6 +28,9 @@
  *   page entries: verifier config ima_page_entries (default 65536, about
  *   10 MiB of ima-ng or 27 MiB of ima-sig entries); the byte cap wins for
  *   entries larger than DOC_IMA_MAX / M.
+ *   page bytes: what the verifier can afford at the moment (its budget of
+ *   list bytes in flight, ima_inflight_mb), never below DOC_IMA_PAGE_MIN
+ *   (room for the largest entry, DOC_IMA_ENTRY_MAX, three times over).
  * (common/http_client.c asserts DOC_MAX_SIZE <= HTTP_CLIENT_MAX_BODY.)
  */
 #ifndef ASSAY_DOC_H
@@ -42,6 +47,7 @@
 #define DOC_VERSION		1
 #define DOC_IMA_MAX		(40u * 1024 * 1024)	/* list bytes per page */
 #define DOC_EVENTLOG_MAX	(4u * 1024 * 1024)
+#define DOC_IMA_PAGE_MIN	(256u * 1024)		/* smallest byte cap */
 #define DOC_JSON_SLACK		(256u * 1024)	/* quote, signature, PCRs, keys */
 #define DOC_B64_LEN(n)		((((size_t)(n) + 2) / 3) * 4)
 #define DOC_MAX_SIZE		(DOC_B64_LEN(DOC_IMA_MAX) + \
@@ -77,7 +83,10 @@ int	evidence_doc_parse(const uint8_t *text, size_t len, struct evidence_doc *out
  * Whether a page with more entries after it is full under the paging
  * rule for a request of max entries (0: no count asked).
  */
-int	evidence_doc_page_full(const struct evidence_doc *d, uint64_t max);
+int	evidence_doc_page_full(const struct evidence_doc *d, uint64_t max,
+	    size_t cap);
+/* The byte cap of a page asked with ima_bytes=asked (0: not asked). */
+size_t	doc_ima_page_cap(uint64_t asked);
 
 /* PCR values as {"sha256":{"0":"hex"}} and back (used by the doc and the API). */
 json_t	*pcr_values_to_json(const struct pcr_values *v);

@@ -408,15 +408,35 @@ START_TEST(page_full_by_count_or_by_bytes)
 	evidence_doc_init(&d);
 	d.ima_count = 4;
 	d.ima_len = 1000;
-	ck_assert(evidence_doc_page_full(&d, 4));
-	ck_assert(evidence_doc_page_full(&d, 3));	/* over-full: an old agent */
-	ck_assert(!evidence_doc_page_full(&d, 5));
-	ck_assert(!evidence_doc_page_full(&d, 0));
+	ck_assert(evidence_doc_page_full(&d, 4, 0));
+	ck_assert(evidence_doc_page_full(&d, 3, 0));	/* over-full: an old agent */
+	ck_assert(!evidence_doc_page_full(&d, 5, 0));
+	ck_assert(!evidence_doc_page_full(&d, 0, 0));
 	/* The next entry (at most DOC_IMA_ENTRY_MAX) might not have fitted. */
 	d.ima_len = DOC_IMA_MAX - DOC_IMA_ENTRY_MAX + 1;
-	ck_assert(evidence_doc_page_full(&d, 5));
+	ck_assert(evidence_doc_page_full(&d, 5, 0));
 	d.ima_len = DOC_IMA_MAX - DOC_IMA_ENTRY_MAX;
-	ck_assert(!evidence_doc_page_full(&d, 0));
+	ck_assert(!evidence_doc_page_full(&d, 0, 0));
+	/* A smaller byte cap asked (ima_bytes): full by that cap. */
+	d.ima_len = 1024 * 1024 - DOC_IMA_ENTRY_MAX + 1;
+	ck_assert(evidence_doc_page_full(&d, 0, 1024 * 1024));
+	d.ima_len = 1024 * 1024 - DOC_IMA_ENTRY_MAX;
+	ck_assert(!evidence_doc_page_full(&d, 0, 1024 * 1024));
+	/* A cap below the smallest page counts as the smallest page. */
+	d.ima_len = DOC_IMA_PAGE_MIN - DOC_IMA_ENTRY_MAX;
+	ck_assert(!evidence_doc_page_full(&d, 0, 1000));
+}
+END_TEST
+
+START_TEST(page_cap_is_clamped_alike_on_both_sides)
+{
+	ck_assert_uint_eq(doc_ima_page_cap(0), DOC_IMA_MAX);
+	ck_assert_uint_eq(doc_ima_page_cap(1), DOC_IMA_PAGE_MIN);
+	ck_assert_uint_eq(doc_ima_page_cap(DOC_IMA_PAGE_MIN + 1), DOC_IMA_PAGE_MIN + 1);
+	ck_assert_uint_eq(doc_ima_page_cap((uint64_t)DOC_IMA_MAX + 1), DOC_IMA_MAX);
+	ck_assert_uint_eq(doc_ima_page_cap(UINT64_MAX), DOC_IMA_MAX);
+	/* the smallest page holds the largest entry three times over */
+	ck_assert_uint_ge(DOC_IMA_PAGE_MIN, 3 * DOC_IMA_ENTRY_MAX);
 }
 END_TEST
 
@@ -490,6 +510,7 @@ main(void)
 	tcase_add_test(tc, rejects_more_that_is_not_a_boolean);
 	tcase_add_test(tc, rejects_ima_list_over_the_page_byte_cap);
 	tcase_add_test(tc, page_full_by_count_or_by_bytes);
+	tcase_add_test(tc, page_cap_is_clamped_alike_on_both_sides);
 	tcase_add_test(tc, largest_document_fits_the_transport_limit);
 	tcase_add_test(tc, rejects_json_syntax_error);
 	tcase_add_test(tc, rejects_duplicate_keys);
