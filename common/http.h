@@ -193,6 +193,12 @@ int	http_client_request(struct http_client *c, const char *method,
 	    const char *ctype, const void *body, size_t len, int timeout_sec,
 	    const char *expect_cn, http_client_cb cb, void *arg);
 
+/* The same with a response body limit of max_body (0: HTTP_CLIENT_MAX_BODY). */
+int	http_client_request_max(struct http_client *c, const char *method,
+	    const char *host, uint16_t port, const char *path,
+	    const char *ctype, const void *body, size_t len, int timeout_sec,
+	    const char *expect_cn, size_t max_body, http_client_cb cb, void *arg);
+
 /* Blocking request on a private event loop (tools, tests). *resp is NUL-terminated. */
 int	http_request_sync(SSL_CTX *ctx, const char *method, const char *host,
 	    uint16_t port, const char *path, const char *ctype, const void *body,

@@ -2,8 +2,9 @@
  * http_client.c — the HTTPS client half of common/http.h: one connection
  * per request, the server certificate CN checked during the handshake,
  * completion delivered exactly once and deferred on the loop thread,
- * failures mapped to NET/TIMEOUT/PERM, a blocking wrapper on a private
- * loop, and host:port parsing. TLS sessions are cached per host:port and
+ * failures mapped to NET/TIMEOUT/PERM, a response body limit per
+ * request. (The blocking wrapper and host:port parsing are http_sync.c.)
+ * TLS sessions are cached per host:port and
  * offered again (resumption skips the ECDHE + chain verification of a full
  * handshake); a resumed session's peer certificate is checked against the
  * expected CN just as a full handshake's is.
@@ -14,7 +15,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +70,7 @@ struct http_creq {
 	char				*expect_cn;
 	char				 peer_cn[TLS_CN_MAX];
 	char				 target[300];	/* "host:port" for messages */
+	size_t				 max_body;	/* response body limit */
 	int				 timeout;
 	int				 cn_mismatch;
 	int				 role_mismatch;	/* ROLE_* the server lacked */
@@ -271,6 +272,9 @@ creq_fail(struct http_creq *q)
 		snprintf(q->detail, sizeof(q->detail),
 		    "%s: server certificate CN \"%s\" is not \"%s\"",
 		    q->target, q->peer_cn, q->expect_cn);
+	} else if (q->req_error == EVREQ_HTTP_DATA_TOO_LONG + 1) {
+		snprintf(q->detail, sizeof(q->detail), "%s: response over the "
+		    "%zu bytes this request allows", q->target, q->max_body);
 	} else if (q->req_error == EVREQ_HTTP_TIMEOUT + 1) {
 		err = ASSAY_ERR_TIMEOUT;
 		snprintf(q->detail, sizeof(q->detail),
@@ -563,40 +567,13 @@ is_ip_literal(const char *host)
 	    inet_pton(AF_INET6, host, &a6) == 1;
 }
 
-int
-http_client_request(struct http_client *c, const char *method,
-    const char *host, uint16_t port, const char *path, const char *ctype,
-    const void *body, size_t len, int timeout_sec, const char *expect_cn,
-    http_client_cb cb, void *arg)
+/* The TLS side of a new request to target: SNI, a session to resume. */
+static int
+client_ssl_new(struct http_client *c, const char *host, const char *target,
+    SSL **out)
 {
-	struct http_creq *q = NULL;
-	struct evhttp_request *req;
-	struct bufferevent *bev;
-	struct evkeyvalq *h;
-	enum evhttp_cmd_type cmd;
-	struct timeval tv;
-	char hosthdr[300], clen[24], target[300];
 	SSL_SESSION *sess;
 	SSL *ssl;
-	int v6;
-
-	if (c == NULL || method == NULL || host == NULL || host[0] == '\0' ||
-	    path == NULL || path[0] != '/' || cb == NULL || port == 0 ||
-	    (body == NULL && len != 0) || strlen(host) > 255 ||
-	    strpbrk(path, " \r\n") != NULL)
-		return assay_err_set(ASSAY_ERR_INVAL, "bad HTTP request arguments");
-	if (http_method_cmd(method, &cmd) == -1)
-		return assay_err_set(ASSAY_ERR_INVAL, "unknown method %s", method);
-	if (len > HTTP_CLIENT_MAX_BODY)
-		return assay_err_set(ASSAY_ERR_RANGE, "request body too large");
-	if (ctype != NULL && strpbrk(ctype, "\r\n") != NULL)
-		return assay_err_set(ASSAY_ERR_INVAL, "bad content type");
-	if (timeout_sec <= 0)
-		timeout_sec = HTTP_DEFAULT_TIMEOUT;
-
-	v6 = strchr(host, ':') != NULL;
-	snprintf(target, sizeof(target), "%s%s%s:%u", v6 ? "[" : "",
-	    host, v6 ? "]" : "", (unsigned)port);
 
 	if ((ssl = SSL_new(c->ctx)) == NULL) {
 		ERR_clear_error();
@@ -614,6 +591,22 @@ http_client_request(struct http_client *c, const char *method,
 		}
 		SSL_SESSION_free(sess);		/* ssl holds its own reference */
 	}
+	*out = ssl;
+	return ASSAY_OK;
+}
+
+/* q's evhttp connection over a new TLS bufferevent; 0 or an error. */
+static int
+creq_connect(struct http_creq *q, const char *host, uint16_t port,
+    size_t max_body)
+{
+	struct http_client *c = q->c;
+	struct bufferevent *bev;
+	SSL *ssl = NULL;
+	int r;
+
+	if ((r = client_ssl_new(c, host, q->target, &ssl)) != 0)
+		return r;
 	bev = bufferevent_openssl_socket_new(c->base, -1, ssl,
 	    BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -622,48 +615,38 @@ http_client_request(struct http_client *c, const char *method,
 		return assay_err_set(ASSAY_ERR_NET, "bufferevent_openssl failed");
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-
-	q = xcalloc(1, sizeof(*q));
-	q->c = c;
-	q->cb = cb;
-	q->arg = arg;
-	q->timeout = timeout_sec;
-	q->expect_cn = expect_cn != NULL ? xstrdup(expect_cn) : NULL;
-	snprintf(q->target, sizeof(q->target), "%s", target);
 	SSL_set_ex_data(ssl, creq_ssl_idx, q);
 	SSL_set_verify(ssl, SSL_VERIFY_PEER, client_verify_cb);
 	SSL_set_info_callback(ssl, client_info_cb);
-
 	/* With a resolver, host names never block the event loop. */
 	if ((q->evcon = evhttp_connection_base_bufferevent_new(c->base, c->dns,
 	    bev, host, port)) == NULL) {
 		bufferevent_free(bev);
-		free(q->expect_cn);
-		free(q);
 		return assay_err_set(ASSAY_ERR_NET, "evhttp connection failed");
 	}
 	/* Our timer is the deadline; evhttp's own one is a backstop. */
-	evhttp_connection_set_timeout(q->evcon, timeout_sec + 1);
+	evhttp_connection_set_timeout(q->evcon, q->timeout + 1);
 	evhttp_connection_set_retries(q->evcon, 0);
-	evhttp_connection_set_max_body_size(q->evcon,
-	    (ev_ssize_t)HTTP_CLIENT_MAX_BODY);
+	evhttp_connection_set_max_body_size(q->evcon, (ev_ssize_t)max_body);
 	evhttp_connection_set_max_headers_size(q->evcon, HTTP_MAX_HEADERS);
 	evhttp_connection_set_flags(q->evcon, EVHTTP_CON_READ_ON_WRITE_ERROR);
+	return ASSAY_OK;
+}
 
-	if ((q->done_ev = event_new(c->base, -1, 0, client_done_cb, q)) == NULL ||
-	    (q->timer = evtimer_new(c->base, client_timer_cb, q)) == NULL)
-		fatalx("event_new");
-	tv.tv_sec = timeout_sec;
-	tv.tv_usec = 0;
-	evtimer_add(q->timer, &tv);
-	TAILQ_INSERT_TAIL(&c->reqs, q, entry);
+/* The request: headers, body. */
+static struct evhttp_request *
+creq_build(struct http_creq *q, enum evhttp_cmd_type cmd, const char *ctype,
+    const void *body, size_t len)
+{
+	struct evhttp_request *req;
+	struct evkeyvalq *h;
+	char clen[24];
 
 	if ((req = evhttp_request_new(client_req_cb, q)) == NULL)
 		fatalx("evhttp_request_new");
 	evhttp_request_set_error_cb(req, client_err_cb);
 	h = evhttp_request_get_output_headers(req);
-	snprintf(hosthdr, sizeof(hosthdr), "%s", q->target);
-	evhttp_add_header(h, "Host", hosthdr);
+	evhttp_add_header(h, "Host", q->target);
 	evhttp_add_header(h, "Connection", "close");
 	evhttp_add_header(h, "Accept", "application/json");
 	if (ctype != NULL)
@@ -676,6 +659,66 @@ http_client_request(struct http_client *c, const char *method,
 	if (len > 0 && evbuffer_add(evhttp_request_get_output_buffer(req),
 	    body, len) != 0)
 		fatalx("evbuffer_add");
+	return req;
+}
+
+int
+http_client_request(struct http_client *c, const char *method,
+    const char *host, uint16_t port, const char *path, const char *ctype,
+    const void *body, size_t len, int timeout_sec, const char *expect_cn,
+    http_client_cb cb, void *arg)
+{
+	return http_client_request_max(c, method, host, port, path, ctype, body,
+	    len, timeout_sec, expect_cn, HTTP_CLIENT_MAX_BODY, cb, arg);
+}
+
+int
+http_client_request_max(struct http_client *c, const char *method,
+    const char *host, uint16_t port, const char *path, const char *ctype,
+    const void *body, size_t len, int timeout_sec, const char *expect_cn,
+    size_t max_body, http_client_cb cb, void *arg)
+{
+	struct http_creq *q = NULL;
+	struct evhttp_request *req;
+	enum evhttp_cmd_type cmd;
+	struct timeval tv;
+	int v6, r;
+
+	if (c == NULL || method == NULL || host == NULL || host[0] == '\0' ||
+	    path == NULL || path[0] != '/' || cb == NULL || port == 0 ||
+	    (body == NULL && len != 0) || strlen(host) > 255 ||
+	    strpbrk(path, " \r\n") != NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "bad HTTP request arguments");
+	if (http_method_cmd(method, &cmd) == -1)
+		return assay_err_set(ASSAY_ERR_INVAL, "unknown method %s", method);
+	if (len > HTTP_CLIENT_MAX_BODY)
+		return assay_err_set(ASSAY_ERR_RANGE, "request body too large");
+	if (ctype != NULL && strpbrk(ctype, "\r\n") != NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "bad content type");
+	if (max_body == 0 || max_body > HTTP_CLIENT_MAX_BODY)
+		max_body = HTTP_CLIENT_MAX_BODY;
+	q = xcalloc(1, sizeof(*q));
+	q->c = c;
+	q->cb = cb;
+	q->arg = arg;
+	q->timeout = timeout_sec > 0 ? timeout_sec : HTTP_DEFAULT_TIMEOUT;
+	v6 = strchr(host, ':') != NULL;
+	snprintf(q->target, sizeof(q->target), "%s%s%s:%u", v6 ? "[" : "",
+	    host, v6 ? "]" : "", (unsigned)port);
+	q->max_body = max_body;
+	if ((r = creq_connect(q, host, port, max_body)) != 0) {
+		free(q);
+		return r;
+	}
+	q->expect_cn = expect_cn != NULL ? xstrdup(expect_cn) : NULL;
+	if ((q->done_ev = event_new(c->base, -1, 0, client_done_cb, q)) == NULL ||
+	    (q->timer = evtimer_new(c->base, client_timer_cb, q)) == NULL)
+		fatalx("event_new");
+	tv.tv_sec = q->timeout;
+	tv.tv_usec = 0;
+	evtimer_add(q->timer, &tv);
+	TAILQ_INSERT_TAIL(&c->reqs, q, entry);
+	req = creq_build(q, cmd, ctype, body, len);
 	/*
 	 * Any failure from here on, even one evhttp reports synchronously,
 	 * reaches the caller through the deferred completion.
@@ -691,117 +734,4 @@ http_client_request(struct http_client *c, const char *method,
 	http_set_nodelay(bufferevent_getfd(evhttp_connection_get_bufferevent(
 	    q->evcon)));
 	return ASSAY_OK;
-}
-
-struct sync_state {
-	struct event_base	*base;
-	int			 done;
-	int			 err;
-	int			 status;
-	uint8_t			*body;
-	size_t			 len;
-};
-
-static void
-sync_cb(int err, int status, const uint8_t *body, size_t len, void *arg)
-{
-	struct sync_state *st = arg;
-
-	st->done = 1;
-	st->err = err;
-	st->status = status;
-	if (err == ASSAY_OK) {
-		st->body = xmalloc(len + 1);
-		if (len > 0)
-			memcpy(st->body, body, len);
-		st->body[len] = '\0';
-		st->len = len;
-	}
-	event_base_loopbreak(st->base);
-}
-
-int
-http_request_sync(SSL_CTX *ctx, const char *method, const char *host,
-    uint16_t port, const char *path, const char *ctype, const void *body,
-    size_t len, int timeout_sec, const char *expect_cn, int *status,
-    uint8_t **resp, size_t *resp_len)
-{
-	struct sync_state st;
-	struct http_client *c = NULL;
-	char detail[512];
-	int r;
-
-	*status = 0;
-	*resp = NULL;
-	*resp_len = 0;
-	memset(&st, 0, sizeof(st));
-	if ((st.base = event_base_new()) == NULL)
-		return assay_err_set(ASSAY_ERR_NET, "event_base_new failed");
-	c = http_client_new(st.base, ctx);
-	if ((r = http_client_request(c, method, host, port, path, ctype, body,
-	    len, timeout_sec, expect_cn, sync_cb, &st)) != ASSAY_OK)
-		goto out;
-	while (!st.done) {
-		if (event_base_dispatch(st.base) == -1)
-			break;
-	}
-	if (!st.done) {
-		r = assay_err_set(ASSAY_ERR_NET, "event loop failed");
-		goto out;
-	}
-	if ((r = st.err) != ASSAY_OK)
-		goto out;
-	*status = st.status;
-	*resp = st.body;
-	*resp_len = st.len;
-	st.body = NULL;
- out:
-	/* Freeing may run OpenSSL/libevent code; keep the detail. */
-	snprintf(detail, sizeof(detail), "%s", assay_err_detail());
-	http_client_free(c);
-	event_base_free(st.base);
-	free(st.body);
-	if (r != ASSAY_OK)
-		assay_err_set(r, "%s", detail);
-	return r;
-}
-
-int
-http_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
-{
-	const char *h, *he, *p;
-	char *end;
-	unsigned long v;
-	size_t n;
-
-	if (s == NULL || hostlen == 0)
-		return assay_err_set(ASSAY_ERR_INVAL, "no address");
-	if (s[0] == '[') {
-		h = s + 1;
-		if ((he = strchr(h, ']')) == NULL || he[1] != ':')
-			goto bad;
-		p = he + 2;
-	} else {
-		h = s;
-		if ((he = strchr(s, ':')) == NULL || strchr(he + 1, ':') != NULL)
-			goto bad;
-		p = he + 1;
-	}
-	n = (size_t)(he - h);
-	if (n == 0 || n >= hostlen || memchr(h, '[', n) != NULL ||
-	    memchr(h, ']', n) != NULL || memchr(h, '/', n) != NULL)
-		goto bad;
-	if (p[0] < '0' || p[0] > '9')
-		goto bad;
-	errno = 0;
-	v = strtoul(p, &end, 10);
-	if (*end != '\0' || errno != 0 || v == 0 || v > 65535)
-		goto bad;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	*port = (uint16_t)v;
-	return ASSAY_OK;
- bad:
-	return assay_err_set(ASSAY_ERR_INVAL, "bad address \"%s\" (want "
-	    "host:port or [v6]:port)", s);
 }

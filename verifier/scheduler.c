@@ -380,6 +380,7 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	struct policy *pol;
 	char host[256], *sel = NULL, *esel = NULL, *nonce = NULL, *path = NULL, *ima;
 	uint16_t port;
+	int want_log;
 
 	if (va->inflight || !polled_state(va->rec.state))
 		return;
@@ -426,14 +427,16 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	    (unsigned long long)(va->ima.rp.count + va->ima.pend_n) : 0ULL,
 	    (unsigned long long)v->conf.ima_page_entries, va->ima_reserved);
 	/* The event log only when the boot PCRs have not been judged yet. */
+	want_log = policy_mb(pol) != NULL && (!va->mb.valid || va->mb.need_log);
 	path = xasprintf("/v1/quote?nonce=%s&pcrs=%s%s%s", nonce, esel, ima,
-	    policy_mb(pol) != NULL && (!va->mb.valid || va->mb.need_log) ?
-	    "&eventlog=1" : "");
+	    want_log ? "&eventlog=1" : "");
 	free(ima);
 	va->inflight = 1;
 	v->inflight++;
-	if (http_client_request(v->client, "GET", host, port, path, NULL, NULL, 0,
-	    (int)v->conf.timeout, va->rec.cert_cn, poll_done, va) != 0) {
+	/* An answer over what was asked is refused as it arrives. */
+	if (http_client_request_max(v->client, "GET", host, port, path, NULL,
+	    NULL, 0, (int)v->conf.timeout, va->rec.cert_cn,
+	    doc_max_size(va->ima_reserved, want_log), poll_done, va) != 0) {
 		ima_release(va);
 		va->inflight = 0;
 		v->inflight--;

@@ -64,7 +64,7 @@ struct verify_job *verify_job_new(const char *agent_id, uint8_t *body, size_t bo
 	    EVP_PKEY *ak, struct policy *policy);
 void	verify_job_free(struct verify_job *j);
 
-/* Run the whole pipeline on j (any thread). */
+/* Run the whole pipeline on j (any thread), once: it frees j->body. */
 void	verify_run(struct verify_job *j);
 
 typedef void (*verify_done_cb)(struct verify_job *j, void *arg);

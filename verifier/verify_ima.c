@@ -315,6 +315,11 @@ ima_start(struct verify_job *j, const struct evidence_doc *d,
 		    "measurement list (IMA off, or the agent's ima.path unreadable)");
 		return -1;
 	}
+	if (j->ima_bytes != 0 && d->ima_len > doc_ima_page_cap(j->ima_bytes)) {
+		verdict_fail(&j->verdict, "ima.format", "a page of %zu bytes, over "
+		    "the %zu asked", d->ima_len, doc_ima_page_cap(j->ima_bytes));
+		return -1;
+	}
 	next = st->rp.count + st->pend_n;
 	if (d->ima_from == next)
 		return 0;

@@ -289,6 +289,13 @@ evidence_doc_page_full(const struct evidence_doc *d, uint64_t max, size_t cap)
 }
 
 size_t
+doc_max_size(uint64_t ima_bytes, int eventlog)
+{
+	return (ima_bytes != 0 ? DOC_B64_LEN(doc_ima_page_cap(ima_bytes)) : 0) +
+	    (eventlog ? DOC_B64_LEN(DOC_EVENTLOG_MAX) : 0) + DOC_JSON_SLACK;
+}
+
+size_t
 doc_ima_page_cap(uint64_t asked)
 {
 	if (asked == 0 || asked > DOC_IMA_MAX)

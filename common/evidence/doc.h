@@ -87,6 +87,12 @@ int	evidence_doc_page_full(const struct evidence_doc *d, uint64_t max,
 	    size_t cap);
 /* The byte cap of a page asked with ima_bytes=asked (0: not asked). */
 size_t	doc_ima_page_cap(uint64_t asked);
+/*
+ * The largest document answering a request for an IMA page of ima_bytes
+ * (0: no IMA asked) and, if eventlog, the event log: what the verifier
+ * reads of a poll's answer at most.
+ */
+size_t	doc_max_size(uint64_t ima_bytes, int eventlog);
 
 /* PCR values as {"sha256":{"0":"hex"}} and back (used by the doc and the API). */
 json_t	*pcr_values_to_json(const struct pcr_values *v);

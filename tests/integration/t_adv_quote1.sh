@@ -18,6 +18,9 @@
 #   IMA list cut inside an entry                      ima.format
 #   newest extended IMA entry hidden                  ima.replay
 #   new IMA entries hidden (empty fragment)           ima.replay
+#   IMA page over the bytes asked (ima_bytes ignored)  ima.format
+#   answer over what the request allows               refused as it
+#                                                     arrives: unreachable
 . "$(dirname "$0")/../lib/assay.sh"
 . "$ROOT/tests/lib/adv.sh"
 
@@ -25,7 +28,7 @@ pki_init q1 q2
 adv_host -m q1
 agent_start q2			# the other agent, for its AK's evidence
 wait_registered q2 30 || fail "q2 did not enroll"
-adv_policy qpol -p "15 16" -a "sh ls cat"
+adv_policy qpol -p "15 16" -a "sh ls cat" '  exclude: ["/bulk/**"]'
 adv_admit q1 qpol
 
 restore()
@@ -109,6 +112,32 @@ sc_ima_drop()
 	expect_reason q1 ima.replay
 }
 
+# The verifier asks a 256 KiB page of a host with no more pending; root
+# strips the cap and its agent sends 320 KB of new (excluded) entries.
+sc_ima_page_over()
+{
+	ima q1 file "$F/usr/bin/cat"
+	stays_trusted q1 || return 1
+	mitm_mode q1 ima-bytes-drop
+	ima q1 bulk 80 4000
+	expect_reason q1 ima.format || return 1
+	detail_has q1 "over the 262144 asked"
+}
+
+# 1.6 MB of list for a 256 KiB page: the answer is cut off at the
+# transport limit (doc_max_size), never buffered, never judged.
+sc_ima_answer_over()
+{
+	ima q1 file "$F/usr/bin/cat"
+	stays_trusted q1 || return 1
+	mitm_mode q1 ima-bytes-drop
+	ima q1 bulk 400 4000
+	wait_state q1 unreachable 20 ||
+	    { sfail "not unreachable: $(observed q1)"; return 1; }
+	grep -q "poll failed.*response over the" "$T/verifier.log" ||
+	    { sfail "no oversized-answer failure in the log"; return 1; }
+}
+
 sc_ima_empty()
 {
 	ima q1 file "$F/usr/bin/cat"
@@ -128,4 +157,6 @@ scenario "IMA list stripped" sc_ima_strip restore
 scenario "IMA list cut inside an entry" sc_ima_cut restore
 scenario "newest IMA entry hidden" sc_ima_drop restore
 scenario "new IMA entries hidden (empty fragment)" sc_ima_empty restore
+scenario "IMA page over the bytes asked" sc_ima_page_over restore
+scenario "answer over what the request allows" sc_ima_answer_over restore
 adv_summary

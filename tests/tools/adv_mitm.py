@@ -33,6 +33,8 @@ The mode file holds one line, MODE [ARGS...]; it is read for every request
   ima-drop-last             remove the last IMA entry (count adjusted)
   ima-cut BYTES             cut BYTES off the end of the IMA list
   ima-empty                 send an empty IMA fragment (count 0)
+  ima-bytes-drop            remove ima_bytes from the request (the agent
+                            sends a page as large as it likes)
   hold-activate             hold POST .../activate until STATEDIR/go exists
                             (STATEDIR/held marks the wait; 30 s at most)
   status CODE               answer every request with HTTP CODE
@@ -166,6 +168,8 @@ class Mitm:
             n = int(mode[1])
             sel = [(b, [i for i in idx if i != n]) for b, idx in sel_parse(qd["pcrs"])]
             qd["pcrs"] = sel_format(sel)
+        elif mode[0] == "ima-bytes-drop" and "ima_bytes" in qd:
+            q = [(k, v) for k, v in q if k != "ima_bytes"]
         else:
             return path
         query = "&".join("%s=%s" % (k, urllib.parse.quote(qd[k], safe=""))
