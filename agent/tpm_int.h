@@ -1,7 +1,7 @@
 /*
  * tpm_int.h — internals shared by tpm.c (TCTI/ESYS context, EK and AK
- * handling, NV) and tpm_quote.c (PCR reads, quotes, activation). Not for
- * use outside agent/tpm*.c. Include after the project headers: the TSS
+ * handling), tpm_nv.c (EK certificate and chain) and tpm_quote.c (PCR
+ * reads, quotes, activation). Not for use outside agent/tpm*.c. Include after the project headers: the TSS
  * redefines some TPM2_* constants that common/evidence/tpm2.h also has.
  */
 #ifndef ASSAY_AGENT_TPM_INT_H
@@ -45,5 +45,11 @@ void		 tpmx_ek_free(struct ek *ek);
 /* Session authorizing EK use; tpmx_ek_auth_done flushes a policy one. */
 int		 tpmx_ek_auth(struct tpm *t, const struct ek *ek, ESYS_TR *sess);
 void		 tpmx_ek_auth_done(struct tpm *t, ESYS_TR sess);
+/* Is this persistent or NV handle defined? */
+int		 tpmx_handle_present(struct tpm *t, uint32_t h, int *present);
+/* The EK's certificate (none: id->ek_cert NULL) and the EK chain from NV. */
+int		 tpmx_read_ek_cert(struct tpm *t, const struct ek *ek,
+		    struct tpm_identity *id);
+int		 tpmx_read_ek_chain(struct tpm *t, struct tpm_identity *id);
 
 #endif

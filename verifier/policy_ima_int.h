@@ -1,6 +1,7 @@
 /*
  * policy_ima_int.h — internals of the compiled ima: section shared by
- * policy_ima.c (compile) and policy_ima_check.c (globs and the check).
+ * policy_ima.c (compile), policy_ima_table.c (its tables) and
+ * policy_ima_check.c (globs and the check).
  * Not for other modules: they use policy_ima.h.
  */
 #ifndef ASSAY_POLICY_IMA_INT_H
@@ -78,5 +79,11 @@ const struct nrec *ima_pol_name_find(const struct namemap *m, const char *s,
 int	ima_pol_name_has(const struct ima_policy *p, const struct nrec *r,
 	    uint32_t off);
 void	ima_pol_glob_compile(const char *pat, struct glob *g);
+/* While compiling: add a digest (its arena offset) or a name. */
+uint32_t ima_pol_digest_add(struct ima_policy *p, unsigned ai,
+	    const uint8_t *d, int flags);
+struct nrec *ima_pol_name_add(struct namemap *m, const char *s, size_t n,
+	    uint32_t refs);
+void	ima_pol_namemap_free(struct namemap *m);
 
 #endif

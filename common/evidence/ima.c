@@ -1,8 +1,9 @@
 /*
- * ima.c — parse Linux IMA measurement lists (binary and ASCII) into one
- * array of entries, decode the fields of every kernel template, and
- * compute/check template hashes. Pure: bytes in, entries out; binary
- * entries point into the caller's buffer, ASCII entries into l->owned.
+ * ima.c — parse Linux IMA measurement lists (binary; ASCII in
+ * ima_ascii.c) into one array of entries, decode the fields of every
+ * kernel template, and compute/check template hashes. Pure: bytes in,
+ * entries out; binary entries point into the caller's buffer, ASCII
+ * entries into l->owned.
  *
  * Kernel facts this follows (security/integrity/ima): ima_fs.c
  * ima_measurements_show() writes per entry u32 pcr, the template digest,
@@ -30,20 +31,12 @@
 #include "common/err.h"
 #include "common/xmalloc.h"
 #include "common/evidence/ima.h"
+#include "common/evidence/ima_int.h"
 #include "common/evidence/tpm2.h"
 
-#define IMA_OLD_NAME_MAX	255	/* IMA_EVENT_NAME_LEN_MAX */
 #define IMA_ALG_NAME_MAX	64	/* CRYPTO_MAX_ALG_NAME */
 
-enum ima_field {
-	F_END = 0, F_D, F_N, F_DNG, F_NNG, F_SIG, F_BUF, F_DNGV2, F_DMODSIG,
-	F_MODSIG
-};
-
-static const struct {
-	const char	*name;
-	uint8_t		 fields[6];
-} tmpls[IMA_TMPL_MAX] = {
+const struct ima_tmpl_desc ima_tmpls[IMA_TMPL_MAX] = {
 	[IMA_TMPL_IMA] =	{ "ima",	{ F_D, F_N } },
 	[IMA_TMPL_IMA_NG] =	{ "ima-ng",	{ F_DNG, F_NNG } },
 	[IMA_TMPL_IMA_SIG] =	{ "ima-sig",	{ F_DNG, F_NNG, F_SIG } },
@@ -73,16 +66,16 @@ ima_template_name(int tmpl)
 {
 	if (tmpl < 0 || tmpl >= IMA_TMPL_MAX)
 		return "unknown";
-	return tmpls[tmpl].name;
+	return ima_tmpls[tmpl].name;
 }
 
-static int
-tmpl_lookup(const uint8_t *p, size_t n)
+int
+ima_tmpl_lookup(const uint8_t *p, size_t n)
 {
 	int i;
 
 	for (i = 0; i < IMA_TMPL_MAX; i++)
-		if (strlen(tmpls[i].name) == n && memcmp(tmpls[i].name, p, n) == 0)
+		if (strlen(ima_tmpls[i].name) == n && memcmp(ima_tmpls[i].name, p, n) == 0)
 			return i;
 	return -1;
 }
@@ -98,8 +91,8 @@ ima_digest_alg_by_name(const uint8_t *p, size_t n)
 	return TPM2_ALG_NULL;
 }
 
-static int
-all_zero(const uint8_t *p, size_t n)
+int
+ima_all_zero(const uint8_t *p, size_t n)
 {
 	uint8_t acc = 0;
 	size_t i;
@@ -205,8 +198,8 @@ decode_string(struct cur f, struct cur *name, const char **why)
  * Decode e->tdata according to e->tmpl. For "ima" the data is the binary
  * list form (digest[20], u32 strlen, name).
  */
-static int
-decode_fields(struct ima_entry *e, const char **why)
+int
+ima_decode_fields(struct ima_entry *e, const char **why)
 {
 	struct cur c = e->tdata, f;
 	uint32_t len;
@@ -238,16 +231,16 @@ decode_fields(struct ima_entry *e, const char **why)
 			*why = "trailing bytes in ima template data";
 		return r;
 	}
-	for (i = 0; i < sizeof(tmpls[0].fields) && tmpls[e->tmpl].fields[i] != F_END;
+	for (i = 0; i < sizeof(ima_tmpls[0].fields) && ima_tmpls[e->tmpl].fields[i] != F_END;
 	    i++) {
 		if ((r = cur_u32le(&c, &len)) != 0 || (r = cur_bytes(&c, len, &f)) != 0) {
 			*why = "template field overruns the template data";
 			return r;
 		}
-		switch (tmpls[e->tmpl].fields[i]) {
+		switch (ima_tmpls[e->tmpl].fields[i]) {
 		case F_DNG:
 		case F_DNGV2:
-			r = decode_digest_ng(f, tmpls[e->tmpl].fields[i] == F_DNGV2,
+			r = decode_digest_ng(f, ima_tmpls[e->tmpl].fields[i] == F_DNGV2,
 			    e->violation, &e->dalg, &e->dalg_name, &e->digest,
 			    &e->verity, why);
 			break;
@@ -281,8 +274,8 @@ decode_fields(struct ima_entry *e, const char **why)
 	return r;
 }
 
-static void
-list_push(struct ima_list *l, size_t *cap, const struct ima_entry *e)
+void
+ima_list_push(struct ima_list *l, size_t *cap, const struct ima_entry *e)
 {
 	if (l->n == *cap) {
 		*cap = *cap < 64 ? 64 : *cap * 2;
@@ -332,7 +325,7 @@ ima_parse_binary(const uint8_t *p, size_t n, uint16_t thash_alg,
 			goto fail;
 		}
 		memcpy(e.thash, th.p, h->size);
-		e.violation = all_zero(e.thash, h->size);
+		e.violation = ima_all_zero(e.thash, h->size);
 		if (len == 0 || len > IMA_TEMPLATE_NAME_MAX) {
 			r = ASSAY_ERR_FORMAT;
 			why = "template name length out of range";
@@ -342,7 +335,7 @@ ima_parse_binary(const uint8_t *p, size_t n, uint16_t thash_alg,
 			why = "template name truncated";
 			goto fail;
 		}
-		if ((e.tmpl = tmpl_lookup(tname.p, tname.len)) < 0) {
+		if ((e.tmpl = ima_tmpl_lookup(tname.p, tname.len)) < 0) {
 			r = ASSAY_ERR_UNSUPPORTED;
 			why = "unknown template";
 			goto fail;
@@ -378,9 +371,9 @@ ima_parse_binary(const uint8_t *p, size_t n, uint16_t thash_alg,
 			why = "template data truncated";
 			goto fail;
 		}
-		if ((r = decode_fields(&e, &why)) != 0)
+		if ((r = ima_decode_fields(&e, &why)) != 0)
 			goto fail;
-		list_push(&l, &cap, &e);
+		ima_list_push(&l, &cap, &e);
 		if (consumed != NULL)
 			*consumed = n - cur_left(&c);
 	}
@@ -404,284 +397,6 @@ ima_list_free(struct ima_list *l)
 	free(l->e);
 	free(l->owned);
 	memset(l, 0, sizeof(*l));
-}
-
-/* ---- ASCII ---- */
-
-/* Decode n hex chars at s into dst; -1 on odd length or bad char. */
-static int
-unhex(const uint8_t *s, size_t n, uint8_t *dst)
-{
-	size_t i;
-	int hi, lo;
-
-	if (n % 2 != 0)
-		return -1;
-	for (i = 0; i < n; i += 2) {
-		if ((hi = hex_digit_value(s[i])) < 0 || (lo = hex_digit_value(s[i + 1])) < 0)
-			return -1;
-		dst[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-static void
-put_u32le(uint8_t *d, uint32_t v)
-{
-	d[0] = v & 0xff;
-	d[1] = (v >> 8) & 0xff;
-	d[2] = (v >> 16) & 0xff;
-	d[3] = (v >> 24) & 0xff;
-}
-
-/* Emit one "u32 len || data" field into *w; data from a hex token. */
-static int
-emit_hex_field(uint8_t **w, struct cur tok)
-{
-	if (unhex(tok.p, tok.len, *w + 4) != 0)
-		return -1;
-	put_u32le(*w, (uint32_t)(tok.len / 2));
-	*w += 4 + tok.len / 2;
-	return 0;
-}
-
-/* d-ng style token "prefix:hex" -> "prefix:\0" + bytes. */
-static int
-emit_digest_field(uint8_t **w, struct cur tok)
-{
-	const uint8_t *colon = NULL;
-	size_t i, plen, hlen;
-
-	for (i = tok.len; i > 0; i--)
-		if (tok.p[i - 1] == ':') {
-			colon = tok.p + i - 1;
-			break;
-		}
-	if (colon == NULL)
-		return -1;
-	plen = (size_t)(colon - tok.p) + 1;
-	hlen = tok.len - plen;
-	memcpy(*w + 4, tok.p, plen);
-	(*w)[4 + plen] = '\0';
-	if (unhex(colon + 1, hlen, *w + 4 + plen + 1) != 0)
-		return -1;
-	put_u32le(*w, (uint32_t)(plen + 1 + hlen / 2));
-	*w += 4 + plen + 1 + hlen / 2;
-	return 0;
-}
-
-static int
-next_token(struct cur *line, struct cur *tok)
-{
-	const uint8_t *sp;
-
-	if (line->len == 0)
-		return -1;
-	sp = memchr(line->p, ' ', line->len);
-	tok->p = line->p;
-	tok->len = sp == NULL ? line->len : (size_t)(sp - line->p);
-	line->p += tok->len;
-	line->len -= tok->len;
-	if (sp != NULL) {
-		line->p++;
-		line->len--;
-	}
-	return 0;
-}
-
-/* Split the last space-separated token off the end of line. */
-static void
-last_token(struct cur *line, struct cur *tok)
-{
-	size_t i;
-
-	for (i = line->len; i > 0; i--)
-		if (line->p[i - 1] == ' ')
-			break;
-	if (i == 0) {		/* no space: the field is absent (empty) */
-		tok->p = line->p + line->len;
-		tok->len = 0;
-		return;
-	}
-	tok->p = line->p + i;
-	tok->len = line->len - i;
-	line->len = i - 1;
-}
-
-/*
- * One ASCII line into e, its template data written at *w. A line's
- * binary form is never longer than the line plus 4 bytes per field and
- * the NULs (bounded by the caller's reservation).
- */
-static int
-ascii_line(struct cur line, uint16_t *thash_alg, uint8_t **w,
-    struct ima_entry *e, const char **why)
-{
-	const struct tpm2_hash *h;
-	struct cur tok, tail[4];
-	uint8_t *start = *w;
-	uint32_t pcr = 0;
-	size_t i, nafter = 0;
-	int r;
-
-	while (line.len > 0 && line.p[0] == ' ') {	/* "%2d " */
-		line.p++;
-		line.len--;
-	}
-	if (next_token(&line, &tok) != 0 || tok.len == 0 || tok.len > 4) {
-		*why = "bad PCR number";
-		return ASSAY_ERR_FORMAT;
-	}
-	for (i = 0; i < tok.len; i++) {
-		if (tok.p[i] < '0' || tok.p[i] > '9') {
-			*why = "bad PCR number";
-			return ASSAY_ERR_FORMAT;
-		}
-		pcr = pcr * 10 + (uint32_t)(tok.p[i] - '0');
-	}
-	e->pcr = pcr;
-	if (next_token(&line, &tok) != 0) {
-		*why = "missing template hash";
-		return ASSAY_ERR_FORMAT;
-	}
-	if (*thash_alg == 0) {		/* first line decides */
-		switch (tok.len / 2) {
-		case 20: *thash_alg = TPM2_ALG_SHA1; break;
-		case 32: *thash_alg = TPM2_ALG_SHA256; break;
-		case 48: *thash_alg = TPM2_ALG_SHA384; break;
-		case 64: *thash_alg = TPM2_ALG_SHA512; break;
-		default: break;
-		}
-	}
-	if ((h = tpm2_hash_by_alg(*thash_alg)) == NULL || tok.len != 2 * h->size ||
-	    unhex(tok.p, tok.len, e->thash) != 0) {
-		*why = "bad template hash";
-		return ASSAY_ERR_FORMAT;
-	}
-	e->thash_alg = *thash_alg;
-	e->violation = all_zero(e->thash, h->size);
-	if (next_token(&line, &tok) != 0 ||
-	    (e->tmpl = tmpl_lookup(tok.p, tok.len)) < 0) {
-		*why = "unknown template";
-		return ASSAY_ERR_UNSUPPORTED;
-	}
-	for (i = 2; i < sizeof(tmpls[0].fields) && tmpls[e->tmpl].fields[i] != F_END; i++)
-		nafter++;
-	/* the digest field: first token */
-	if (next_token(&line, &tok) != 0) {
-		*why = "missing file digest";
-		return ASSAY_ERR_FORMAT;
-	}
-	/* trailing hex fields, then the name is what remains */
-	for (i = nafter; i > 0; i--)
-		last_token(&line, &tail[i - 1]);
-	if (memchr(line.p, '\0', line.len) != NULL) {
-		*why = "NUL inside the name";
-		return ASSAY_ERR_FORMAT;
-	}
-	if (e->tmpl == IMA_TMPL_IMA) {
-		if (tok.len != 40 || unhex(tok.p, 40, *w) != 0) {
-			*why = "bad ima template digest";
-			return ASSAY_ERR_FORMAT;
-		}
-		if (line.len > IMA_OLD_NAME_MAX) {
-			*why = "ima template name longer than 255";
-			return ASSAY_ERR_RANGE;
-		}
-		put_u32le(*w + 20, (uint32_t)line.len);
-		memcpy(*w + 24, line.p, line.len);
-		*w += 24 + line.len;
-	} else {
-		if (emit_digest_field(w, tok) != 0) {
-			*why = "bad file digest field";
-			return ASSAY_ERR_FORMAT;
-		}
-		if (line.len > IMA_NAME_MAX) {
-			*why = "name longer than IMA_NAME_MAX";
-			return ASSAY_ERR_RANGE;
-		}
-		put_u32le(*w, (uint32_t)line.len + 1);
-		memcpy(*w + 4, line.p, line.len);
-		(*w)[4 + line.len] = '\0';
-		*w += 4 + line.len + 1;
-		for (i = 0; i < nafter; i++) {
-			if (tmpls[e->tmpl].fields[2 + i] == F_DMODSIG && tail[i].len > 0)
-				r = emit_digest_field(w, tail[i]);
-			else
-				r = emit_hex_field(w, tail[i]);
-			if (r != 0) {
-				*why = "bad hex field";
-				return ASSAY_ERR_FORMAT;
-			}
-		}
-	}
-	e->tdata.p = start;
-	e->tdata.len = (size_t)(*w - start);
-	if (e->tdata.len > IMA_TEMPLATE_DATA_MAX) {
-		*why = "template data longer than IMA_TEMPLATE_DATA_MAX";
-		return ASSAY_ERR_RANGE;
-	}
-	return decode_fields(e, why);
-}
-
-int
-ima_parse_ascii(const char *p, size_t n, struct ima_list *out)
-{
-	return ima_parse_ascii_alg(p, n, 0, out);
-}
-
-int
-ima_parse_ascii_alg(const char *p, size_t n, uint16_t thash_alg,
-    struct ima_list *out)
-{
-	struct ima_list l = { 0 };
-	struct ima_entry e;
-	struct cur line;
-	const uint8_t *s = (const uint8_t *)p, *nl;
-	size_t lines = 0, i, off, lineno = 0, cap;
-	uint8_t *w;
-	const char *why = NULL;
-	int r = ASSAY_OK;
-
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < n; i++)
-		if (s[i] == '\n')
-			lines++;
-	lines++;
-	if (lines > IMA_LIST_MAX_ENTRIES + 1)
-		return assay_err_set(ASSAY_ERR_RANGE, "IMA ASCII list: too many lines");
-	/* each line grows by at most 4 bytes per field and two NULs */
-	l.owned = xmalloc(n + lines * 32 + 1);
-	w = l.owned;
-	cap = lines;
-	l.e = xreallocarray(NULL, cap, sizeof(*l.e));
-	l.thash_alg = thash_alg;
-	for (off = 0; off < n; off = (size_t)(nl - s) + 1) {
-		lineno++;
-		nl = memchr(s + off, '\n', n - off);
-		if (nl == NULL)
-			nl = s + n;
-		line.p = s + off;
-		line.len = (size_t)(nl - line.p);
-		if (line.len > 0 && line.p[line.len - 1] == '\r')
-			line.len--;
-		if (line.len == 0)
-			continue;
-		memset(&e, 0, sizeof(e));
-		if ((r = ascii_line(line, &l.thash_alg, &w, &e, &why)) != 0) {
-			assay_err_set(r, "IMA ASCII line %zu (entry %zu): %s",
-			    lineno, l.n, why);
-			ima_list_free(&l);
-			return r;
-		}
-		list_push(&l, &cap, &e);
-		if (nl == s + n)
-			break;
-	}
-	if (l.thash_alg == 0)
-		l.thash_alg = TPM2_ALG_SHA1;	/* empty list */
-	*out = l;
-	return ASSAY_OK;
 }
 
 /* ---- template hash ---- */
