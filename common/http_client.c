@@ -4,8 +4,8 @@
  * completion delivered exactly once and deferred on the loop thread,
  * failures mapped to NET/TIMEOUT/PERM, a response body limit per
  * request. (The blocking wrapper and host:port parsing are http_sync.c.)
- * TLS sessions are cached per host:port and
- * offered again (resumption skips the ECDHE + chain verification of a full
+ * TLS sessions are cached per host:port (tls_sessions.c) and offered
+ * again (resumption skips the ECDHE + chain verification of a full
  * handshake); a resumed session's peer certificate is checked against the
  * expected CN just as a full handshake's is.
  */
@@ -34,6 +34,7 @@
 #include "common/http_int.h"
 #include "common/log.h"
 #include "common/strmap.h"
+#include "common/tls_sessions.h"
 #include "common/xmalloc.h"
 
 /*
@@ -43,8 +44,6 @@
 _Static_assert(DOC_MAX_SIZE <= HTTP_CLIENT_MAX_BODY,
     "an evidence document must fit the client's response body limit");
 
-/* A cached session older than this is not offered again. */
-#define SESSION_MAX_AGE	3600
 
 struct http_creq;
 
@@ -52,7 +51,7 @@ struct http_client {
 	struct event_base		*base;
 	SSL_CTX				*ctx;
 	TAILQ_HEAD(, http_creq)		 reqs;
-	struct strmap			*sessions;	/* "host:port" -> cached_session */
+	struct tls_sessions		*sessions;	/* by "host:port" */
 	struct evdns_base		*dns;		/* async resolver, or NULL */
 	int				 resume;
 	uint64_t			 n_handshakes;
@@ -153,68 +152,6 @@ client_verify_cb(int ok, X509_STORE_CTX *xs)
 }
 
 /*
- * Sessions are cached serialized (about 1.5 KB with the peer certificate)
- * rather than as SSL_SESSION objects (about 10 KB parsed): at tens of
- * thousands of agents that is the difference between ~75 MB and ~500 MB;
- * decoding one per poll costs far less than the handshake it saves.
- */
-struct cached_session {
-	time_t		 when;		/* SSL_SESSION_get_time */
-	size_t		 len;
-	unsigned char	 der[];
-};
-
-static void
-session_drop(struct http_client *c, const char *key)
-{
-	free(strmap_del(c->sessions, key));
-}
-
-/* Keep sess: serialized into the cache, the caller's reference freed. */
-static void
-session_keep(struct http_client *c, const char *key, SSL_SESSION *sess)
-{
-	struct cached_session *cs;
-	unsigned char *p;
-	int n = i2d_SSL_SESSION(sess, NULL);
-
-	if (n <= 0 || n > 64 * 1024) {
-		SSL_SESSION_free(sess);
-		session_drop(c, key);
-		return;
-	}
-	cs = xmalloc(sizeof(*cs) + (size_t)n);
-	cs->when = (time_t)SSL_SESSION_get_time(sess);
-	cs->len = (size_t)n;
-	p = cs->der;
-	(void)i2d_SSL_SESSION(sess, &p);
-	SSL_SESSION_free(sess);
-	free(strmap_put(c->sessions, key, cs));
-}
-
-/* The cached session for key, decoded (caller frees), or NULL. */
-static SSL_SESSION *
-session_get(struct http_client *c, const char *key)
-{
-	struct cached_session *cs = strmap_get(c->sessions, key);
-	const unsigned char *p;
-	SSL_SESSION *sess;
-
-	if (cs == NULL)
-		return NULL;
-	if (cs->when + SESSION_MAX_AGE < time(NULL)) {
-		session_drop(c, key);
-		return NULL;
-	}
-	p = cs->der;
-	if ((sess = d2i_SSL_SESSION(NULL, &p, (long)cs->len)) == NULL) {
-		ERR_clear_error();
-		session_drop(c, key);
-	}
-	return sess;
-}
-
-/*
  * New session from a handshake (TLS 1.2) or a NewSessionTicket that came
  * after it (TLS 1.3). Only sessions of verified peers whose CN matched.
  * A copy is kept: OpenSSL marks the connection's own session object not
@@ -235,7 +172,7 @@ client_new_session_cb(SSL *ssl, SSL_SESSION *sess)
 		ERR_clear_error();
 		return 0;
 	}
-	session_keep(q->c, q->target, copy);
+	tls_sessions_keep(q->c->sessions, q->target, copy);
 	return 0;	/* sess itself stays OpenSSL's */
 }
 
@@ -247,7 +184,7 @@ creq_finish(struct http_creq *q, int err)
 	q->finished = 1;
 	q->err = err;
 	if (err != ASSAY_OK)
-		session_drop(q->c, q->target);
+		tls_sessions_drop(q->c->sessions, q->target);
 	evtimer_del(q->timer);
 	/* Deliver from the loop, never from inside an evhttp callback. */
 	event_active(q->done_ev, EV_TIMEOUT, 1);
@@ -382,7 +319,7 @@ client_keep_session(struct http_creq *q)
 		ERR_clear_error();
 		return;
 	}
-	session_keep(q->c, q->target, sess);
+	tls_sessions_keep(q->c->sessions, q->target, sess);
 }
 
 static void
@@ -398,7 +335,7 @@ client_req_cb(struct evhttp_request *req, void *arg)
 		creq_fail(q);
 		return;
 	}
-	if (q->c->resume && strmap_get(q->c->sessions, q->target) == NULL)
+	if (q->c->resume && !tls_sessions_has(q->c->sessions, q->target))
 		client_keep_session(q);
 	in = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(in);
@@ -487,7 +424,7 @@ http_client_new(struct event_base *base, SSL_CTX *ctx)
 	SSL_CTX_up_ref(ctx);
 	c->ctx = ctx;
 	TAILQ_INIT(&c->reqs);
-	c->sessions = strmap_new();
+	c->sessions = tls_sessions_new();
 	http_client_set_resumption(c,
 	    getenv("ASSAY_TLS_NO_RESUME") == NULL ||
 	    strcmp(getenv("ASSAY_TLS_NO_RESUME"), "1") != 0);
@@ -500,25 +437,12 @@ http_client_set_dns(struct http_client *c, struct evdns_base *dns)
 	c->dns = dns;
 }
 
-static void
-sessions_clear(struct http_client *c)
-{
-	const char *key;
-	void *val;
-	size_t pos = 0;
-
-	while (strmap_next(c->sessions, &pos, &key, &val))
-		free(val);
-	strmap_free(c->sessions);
-	c->sessions = strmap_new();
-}
-
 void
 http_client_set_resumption(struct http_client *c, int on)
 {
 	c->resume = on != 0;
 	if (!c->resume) {
-		sessions_clear(c);
+		tls_sessions_clear(c->sessions);
 		return;
 	}
 	/*
@@ -538,7 +462,7 @@ http_client_tls_stats(const struct http_client *c, uint64_t *handshakes,
 {
 	*handshakes = c->n_handshakes;
 	*resumed = c->n_resumed;
-	*cached = strmap_count(c->sessions);
+	*cached = tls_sessions_count(c->sessions);
 }
 
 void
@@ -552,8 +476,7 @@ http_client_free(struct http_client *c)
 		TAILQ_REMOVE(&c->reqs, q, entry);
 		creq_free(q);
 	}
-	sessions_clear(c);
-	strmap_free(c->sessions);
+	tls_sessions_free(c->sessions);
 	SSL_CTX_free(c->ctx);
 	free(c);
 }
@@ -584,10 +507,10 @@ client_ssl_new(struct http_client *c, const char *host, const char *target,
 		ERR_clear_error();
 		return assay_err_set(ASSAY_ERR_INVAL, "bad host name %s", host);
 	}
-	if (c->resume && (sess = session_get(c, target)) != NULL) {
+	if (c->resume && (sess = tls_sessions_get(c->sessions, target)) != NULL) {
 		if (SSL_set_session(ssl, sess) != 1) {
 			ERR_clear_error();
-			session_drop(c, target);
+			tls_sessions_drop(c->sessions, target);
 		}
 		SSL_SESSION_free(sess);		/* ssl holds its own reference */
 	}
