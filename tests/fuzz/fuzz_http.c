@@ -3,7 +3,9 @@
  * request before and after its body: the guard's header-block parser
  * (http_head_parse: request line, Content-Length, Transfer-Encoding) and
  * the bounded JSON body loader every JSON route uses (http_json_load:
- * size, depth, syntax, an object). The first byte picks the parser.
+ * size, depth, syntax, an object), and the agent's parser of the
+ * verifier's `pcrs=` selection (pcr_selection_parse: one that parses is
+ * formatted and must parse back equal). The first byte picks the parser.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "common/evidence/pcr.h"
 #include "common/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -26,6 +29,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	if (data[0] % 3 == 2) {
+		struct pcr_selection sel, back;
+		char *sel_text, *fmt;
+
+		sel_text = malloc(size);
+		memcpy(sel_text, data + 1, size - 1);
+		sel_text[size - 1] = '\0';
+		if (pcr_selection_parse(sel_text, &sel) == 0) {
+			fmt = pcr_selection_format(&sel);
+			if (pcr_selection_parse(fmt, &back) != 0 ||
+			    !pcr_selection_equal(&sel, &back))
+				abort();
+			free(fmt);
+		}
+		free(sel_text);
+		return 0;
+	}
 	if ((data[0] & 1) == 0) {
 		hdr = malloc(size);
 		memcpy(hdr, data + 1, size - 1);
