@@ -46,6 +46,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 COMMON_SRC   := $(wildcard common/*.c common/evidence/*.c)
+APPRAISE_SRC := $(wildcard common/appraise/*.c)
 AGENT_SRC    := $(filter-out agent/main.c,$(wildcard agent/*.c))
 VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 TOOLS_SRC    := $(filter-out tools/assayctl.c,$(wildcard tools/*.c))
@@ -60,10 +61,11 @@ FUZZ_RUNS    ?=
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
 LIBCOMMON   := $(O)/libassay-common.a
+LIBAPPRAISE := $(O)/libassay-appraise.a
 LIBAGENT    := $(O)/libassay-agent.a
 LIBVERIFIER := $(O)/libassay-verifier.a
 LIBTOOLS    := $(O)/libassay-tools.a
-ALL_LIBS    := $(LIBTOOLS) $(LIBVERIFIER) $(LIBAGENT) $(LIBCOMMON)
+ALL_LIBS    := $(LIBTOOLS) $(LIBVERIFIER) $(LIBAGENT) $(LIBAPPRAISE) $(LIBCOMMON)
 
 BINS  := $(O)/assay-agent $(O)/assay-verifier $(O)/assayctl
 UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
@@ -83,6 +85,7 @@ $(O)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBAPPRAISE): $(call obj,$(APPRAISE_SRC))
 $(LIBAGENT): $(call obj,$(AGENT_SRC))
 $(LIBVERIFIER): $(call obj,$(VERIFIER_SRC))
 $(LIBTOOLS): $(call obj,$(TOOLS_SRC))
@@ -92,9 +95,9 @@ $(O)/%.a:
 
 $(O)/assay-agent: $(O)/agent/main.o $(LIBAGENT) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(O)/assay-verifier: $(O)/verifier/main.o $(LIBVERIFIER) $(LIBCOMMON)
+$(O)/assay-verifier: $(O)/verifier/main.o $(LIBVERIFIER) $(LIBAPPRAISE) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(O)/assayctl: $(O)/tools/assayctl.o $(LIBTOOLS) $(LIBVERIFIER) $(LIBCOMMON)
+$(O)/assayctl: $(O)/tools/assayctl.o $(LIBTOOLS) $(LIBAPPRAISE) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(ALL_LIBS)

@@ -15,8 +15,8 @@
 #include "common/evidence/tpm_public.h"
 #include "common/xmalloc.h"
 #include "tools/admin.h"
-#include "verifier/policy.h"
-#include "verifier/verify.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/verify.h"
 
 int
 cmd_evidence(int argc, char **argv)

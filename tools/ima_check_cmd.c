@@ -16,8 +16,8 @@
 #include "common/evidence/verdict.h"
 #include "tools/policy_cmd.h"
 #include "tools/policy_cmd_int.h"
-#include "verifier/policy.h"
-#include "verifier/policy_ima.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_ima.h"
 
 int
 cmd_ima_check(int argc, char **argv)

@@ -23,8 +23,8 @@
 #include "common/xmalloc.h"
 #include "tools/policy_cmd.h"
 #include "tools/policy_cmd_int.h"
-#include "verifier/policy.h"
-#include "verifier/policy_ima.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_ima.h"
 
 static int
 excluded_by(struct gen *g, const char *path)

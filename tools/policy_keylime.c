@@ -17,8 +17,8 @@
 #include "common/xmalloc.h"
 #include "tools/policy_cmd.h"
 #include "tools/policy_cmd_int.h"
-#include "verifier/policy.h"
-#include "verifier/policy_ima.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_ima.h"
 
 int
 keylime_regex_to_globs(const char *re, char *out[2], const char **why)

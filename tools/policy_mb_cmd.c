@@ -21,8 +21,8 @@
 #include "common/xmalloc.h"
 #include "tools/policy_cmd_int.h"
 #include "tools/policy_mb_cmd.h"
-#include "verifier/policy.h"
-#include "verifier/policy_mb.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_mb.h"
 
 #define LOG_MAX		(64u * 1024 * 1024)
 

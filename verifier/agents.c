@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
-#include "verifier/policy.h"
+#include "common/appraise/policy.h"
 #include "verifier/verifier.h"
 
 int64_t

@@ -15,9 +15,10 @@
 #include "common/xmalloc.h"
 #include "verifier/api.h"
 #include "verifier/enroll.h"
-#include "verifier/policy.h"
+#include "common/appraise/policy.h"
 #include "verifier/verifier.h"
-#include "verifier/verify.h"
+#include "common/appraise/verify.h"
+#include "verifier/verify_pool.h"
 
 /* A stored string as JSON; text from before sanitizing is made safe too. */
 static json_t *

@@ -16,7 +16,7 @@
 #include "common/workq.h"
 #include "common/xmalloc.h"
 #include "verifier/api.h"
-#include "verifier/policy.h"
+#include "common/appraise/policy.h"
 #include "verifier/verifier.h"
 
 #define POLICY_TEXT_MAX	(64u * 1024 * 1024)

@@ -25,10 +25,11 @@
 #include "verifier/enroll.h"
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
-#include "verifier/policy.h"
+#include "common/appraise/policy.h"
 #include "verifier/registrar.h"
 #include "verifier/verifier.h"
-#include "verifier/verify.h"
+#include "common/appraise/verify.h"
+#include "verifier/verify_pool.h"
 
 #define CONF(f) offsetof(struct vconf, f)
 

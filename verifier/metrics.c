@@ -18,7 +18,8 @@
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
 #include "verifier/verifier.h"
-#include "verifier/verify.h"
+#include "common/appraise/verify.h"
+#include "verifier/verify_pool.h"
 
 /* Seconds: verification is sub-millisecond to seconds (large IMA lists). */
 static const double verify_le[] = {

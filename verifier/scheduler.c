@@ -20,11 +20,12 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "verifier/metrics.h"
-#include "verifier/policy.h"
-#include "verifier/policy_ima.h"
-#include "verifier/policy_mb.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_ima.h"
+#include "common/appraise/policy_mb.h"
 #include "verifier/verifier.h"
-#include "verifier/verify.h"
+#include "common/appraise/verify.h"
+#include "verifier/verify_pool.h"
 
 /* Inconclusive rounds in a row before the host counts as untrusted. */
 #define INCONCLUSIVE_MAX	5

@@ -17,8 +17,8 @@
 #include "common/http.h"
 #include "common/strmap.h"
 #include "verifier/store.h"
-#include "verifier/verify_ima.h"
-#include "verifier/verify_mb.h"
+#include "common/appraise/verify_ima.h"
+#include "common/appraise/verify_mb.h"
 
 struct vconf {
 	char	*listen;		/* "127.0.0.1:8991" */

@@ -33,11 +33,11 @@
 #include "common/evidence/pcr.h"
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
-#include "verifier/policy.h"
-#include "verifier/policy_ima.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_ima.h"
 #include "verifier/verifier.h"
-#include "verifier/verify.h"
-#include "verifier/verify_ima.h"
+#include "common/appraise/verify.h"
+#include "common/appraise/verify_ima.h"
 
 #define NDIGESTS	100000
 #define NAGENTS		1000

@@ -22,8 +22,8 @@
 #include "common/evidence/ima.h"
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
-#include "verifier/policy.h"
-#include "verifier/policy_ima.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_ima.h"
 #include "tests/unit/ima_gen.h"
 
 #define N	100000

@@ -14,8 +14,8 @@
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
-#include "verifier/policy.h"
-#include "verifier/policy_ima.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_ima.h"
 
 #define NDIGESTS	1000000
 #define NPATHS		100000

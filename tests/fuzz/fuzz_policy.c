@@ -8,7 +8,7 @@
 
 #include "common/evidence/pcr.h"
 #include "common/evidence/verdict.h"
-#include "verifier/policy.h"
+#include "common/appraise/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "verifier/policy.h"
-#include "verifier/policy_mb.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_mb.h"
 
 /* SHA-256("abc"), the fingerprint of a "certificate" whose DER is "abc". */
 #define SHA256_ABC \

@@ -13,7 +13,7 @@
 #include "common/evidence/pcr.h"
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
-#include "verifier/policy.h"
+#include "common/appraise/policy.h"
 
 /* Digests used throughout: every byte = b, as 2*n hex digits. */
 static const char *

@@ -15,8 +15,8 @@
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
 #include "tools/policy_cmd.h"
-#include "verifier/policy.h"
-#include "verifier/policy_ima.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_ima.h"
 
 static int
 conv(const char *re, char *out[2], const char **why)

@@ -14,8 +14,8 @@
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
-#include "verifier/policy.h"
-#include "verifier/policy_ima.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_ima.h"
 
 #define D1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define D2 "2222222222222222222222222222222222222222222222222222222222222222"

@@ -14,8 +14,8 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/evidence/eventlog.h"
-#include "verifier/policy.h"
-#include "verifier/policy_mb.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_mb.h"
 #include "tests/unit/policy_mb_fixture.h"
 
 static const uint8_t guid_sha1[16] = {

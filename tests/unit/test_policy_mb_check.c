@@ -17,8 +17,8 @@
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
-#include "verifier/policy.h"
-#include "verifier/policy_mb.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_mb.h"
 #include "tests/unit/policy_mb_fixture.h"
 #include "tests/unit/eventlog_fixture.h"
 

@@ -20,8 +20,8 @@
 #include "common/xmalloc.h"
 #include "tests/unit/eventlog_fixture.h"
 #include "tools/policy_mb_cmd.h"
-#include "verifier/policy.h"
-#include "verifier/policy_mb.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_mb.h"
 
 #define SB_LOG		"keylime/create-mb-policy_binary_bios_measurements-secureboot"
 #define NOSB_LOG	"keylime/create-mb-policy_binary_bios_measurements"

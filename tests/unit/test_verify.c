@@ -24,8 +24,9 @@
 #include "common/evidence/tpm_public.h"
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
-#include "verifier/policy.h"
-#include "verifier/verify.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/verify.h"
+#include "verifier/verify_pool.h"
 
 /* One fixture, parsed: the AK and EK publics, the evidence document. */
 struct vf {

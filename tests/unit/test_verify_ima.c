@@ -21,9 +21,9 @@
 #include "common/evidence/ima.h"
 #include "common/evidence/pcr.h"
 #include "common/xmalloc.h"
-#include "verifier/policy.h"
-#include "verifier/verify.h"
-#include "verifier/verify_ima.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/verify.h"
+#include "common/appraise/verify_ima.h"
 
 #define NMAX	32
 

@@ -21,9 +21,9 @@
 #include "common/evidence/eventlog.h"
 #include "common/evidence/tpm2.h"
 #include "common/xmalloc.h"
-#include "verifier/policy_mb.h"
-#include "verifier/policy_yaml.h"
-#include "verifier/policy_mb_int.h"
+#include "common/appraise/policy_mb.h"
+#include "common/appraise/policy_yaml.h"
+#include "common/appraise/policy_mb_int.h"
 
 /* Hash signature types of EFI_SIGNATURE_LISTs (UEFI 2.x, 32.4.1). */
 static const struct {

@@ -23,8 +23,8 @@
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
-#include "verifier/policy_ima.h"
-#include "verifier/policy_ima_int.h"
+#include "common/appraise/policy_ima.h"
+#include "common/appraise/policy_ima_int.h"
 
 /* Digest algorithms a policy may name; index stored in the arena. */
 const struct ima_alg ima_algs[NALGS] = {

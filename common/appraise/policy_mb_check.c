@@ -17,8 +17,8 @@
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
-#include "verifier/policy_mb.h"
-#include "verifier/policy_mb_int.h"
+#include "common/appraise/policy_mb.h"
+#include "common/appraise/policy_mb_int.h"
 
 /* Longest piece of an untrusted string quoted in a detail. */
 #define SHOW_MAX	96

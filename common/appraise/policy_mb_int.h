@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "verifier/policy_mb.h"
+#include "common/appraise/policy_mb.h"
 
 #define MB_EVENTS_MAX	256
 /* Limits on kernel_cmdline patterns (see regex_unsafe in policy_mb.c). */

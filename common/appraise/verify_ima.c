@@ -21,10 +21,10 @@
 #include "common/err.h"
 #include "common/evidence/doc.h"
 #include "common/xmalloc.h"
-#include "verifier/policy.h"
-#include "verifier/policy_ima.h"
-#include "verifier/verify.h"
-#include "verifier/verify_ima.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_ima.h"
+#include "common/appraise/verify.h"
+#include "common/appraise/verify_ima.h"
 
 static const char *const scheme_names[] = {
 	[IMA_EXTEND_AUTO] = "auto",

@@ -19,15 +19,15 @@
 
 #include "common/encode.h"
 #include "common/err.h"
-#include "verifier/verify_mb.h"
+#include "common/appraise/verify_mb.h"
 #include "common/evidence/pcr.h"
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
-#include "verifier/policy.h"
-#include "verifier/policy_yaml.h"
-#include "verifier/policy_ima.h"
-#include "verifier/policy_mb.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_yaml.h"
+#include "common/appraise/policy_ima.h"
+#include "common/appraise/policy_mb.h"
 
 /* PCRs every quote covers whatever the policy pins: 0-10. */
 #define POLICY_BASE_PCRS	0x7ffu

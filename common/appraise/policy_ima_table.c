@@ -11,7 +11,7 @@
 
 #include "common/err.h"
 #include "common/xmalloc.h"
-#include "verifier/policy_ima_int.h"
+#include "common/appraise/policy_ima_int.h"
 
 /* ---- hashing and the tables ---------------------------------------- */
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "common/evidence/ima_sig.h"
-#include "verifier/policy_ima.h"
+#include "common/appraise/policy_ima.h"
 
 #define IMA_POLICY_DIGESTS_MAX	(32u * 1024 * 1024)
 #define IMA_POLICY_NAMES_MAX	(8u * 1024 * 1024)

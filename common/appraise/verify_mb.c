@@ -19,10 +19,10 @@
 #include "common/evidence/eventlog.h"
 #include "common/evidence/ima.h"
 #include "common/xmalloc.h"
-#include "verifier/policy.h"
-#include "verifier/policy_mb.h"
-#include "verifier/verify.h"
-#include "verifier/verify_mb.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/policy_mb.h"
+#include "common/appraise/verify.h"
+#include "common/appraise/verify_mb.h"
 
 
 char *

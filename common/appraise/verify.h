@@ -1,9 +1,9 @@
 /*
  * verify.h — one attestation round's verification: the job (everything the
  * checks need, owned by the job so it can run on any thread), the check
- * pipeline (a table of stages: quote, static PCRs; IMA and the event log
- * slot in as further stages), and the worker pool that runs jobs off the
- * event loop and hands results back to it.
+ * pipeline (a table of stages: quote, static PCRs, the event log, IMA).
+ * The worker pool that runs jobs off the verifier's event loop is
+ * verifier/verify_pool.c.
  */
 #ifndef ASSAY_VERIFY_H
 #define ASSAY_VERIFY_H
@@ -11,16 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <event2/event.h>
 #include <openssl/evp.h>
 
 #include "common/evidence/doc.h"
 #include "common/evidence/quote.h"
 #include "common/evidence/verdict.h"
 #include "common/workq.h"
-#include "verifier/policy.h"
-#include "verifier/verify_ima.h"
-#include "verifier/verify_mb.h"
+#include "common/appraise/policy.h"
+#include "common/appraise/verify_ima.h"
+#include "common/appraise/verify_mb.h"
 
 struct verify_pool;
 
@@ -66,15 +65,5 @@ void	verify_job_free(struct verify_job *j);
 
 /* Run the whole pipeline on j (any thread), once: it frees j->body. */
 void	verify_run(struct verify_job *j);
-
-typedef void (*verify_done_cb)(struct verify_job *j, void *arg);
-
-/* nthreads workers; done runs on base's loop thread for each finished job. */
-struct verify_pool *verify_pool_new(struct event_base *base, int nthreads,
-	    verify_done_cb done, void *arg);
-void	verify_pool_submit(struct verify_pool *p, struct verify_job *j);
-size_t	verify_pool_depth(struct verify_pool *p);
-/* Stops workers after the jobs in flight; finished jobs are delivered or freed. */
-void	verify_pool_free(struct verify_pool *p);
 
 #endif

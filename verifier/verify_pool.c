@@ -1,0 +1,77 @@
+/*
+ * verify_pool.c — the verifier's worker pool for verify jobs (on
+ * common/workq): a job is verified on a worker thread and its result
+ * handed to the caller's callback on the event loop; jobs never run or
+ * never delivered at shutdown are freed (the round is asked again later).
+ */
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "common/appraise/verify.h"
+#include "common/workq.h"
+#include "common/xmalloc.h"
+#include "verifier/verify_pool.h"
+
+struct verify_pool {
+	struct workq		*q;
+	verify_done_cb		 done;
+	void			*arg;
+};
+
+static void
+job_work(struct workq_item *it)
+{
+	verify_run((struct verify_job *)it);
+}
+
+static void
+job_done(struct workq_item *it)
+{
+	struct verify_job *j = (struct verify_job *)it;
+
+	j->pool->done(j, j->pool->arg);	/* callee owns j */
+}
+
+/* Not run, or not delivered: the round is simply repeated later. */
+static void
+job_drop(struct workq_item *it)
+{
+	verify_job_free((struct verify_job *)it);
+}
+
+struct verify_pool *
+verify_pool_new(struct event_base *base, int nthreads, verify_done_cb done, void *arg)
+{
+	struct verify_pool *p = xcalloc(1, sizeof(*p));
+
+	p->q = workq_new(base, nthreads);
+	p->done = done;
+	p->arg = arg;
+	return p;
+}
+
+void
+verify_pool_submit(struct verify_pool *p, struct verify_job *j)
+{
+	j->wq.work = job_work;
+	j->wq.done = job_done;
+	j->wq.drop = job_drop;
+	j->pool = p;
+	workq_submit(p->q, &j->wq);
+}
+
+size_t
+verify_pool_depth(struct verify_pool *p)
+{
+	return workq_depth(p->q);
+}
+
+void
+verify_pool_free(struct verify_pool *p)
+{
+	if (p == NULL)
+		return;
+	workq_free(p->q);
+	free(p);
+}
