@@ -45,7 +45,7 @@ CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-COMMON_SRC   := $(wildcard common/*.c common/evidence/*.c)
+COMMON_SRC   := $(wildcard common/*.c common/evidence/*.c common/proto/*.c)
 APPRAISE_SRC := $(wildcard common/appraise/*.c)
 AGENT_SRC    := $(filter-out agent/main.c,$(wildcard agent/*.c))
 VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))

@@ -14,13 +14,12 @@
 #include "agent/agent.h"
 #include "common/encode.h"
 #include "common/err.h"
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
+#include "common/proto/quote_req.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-#define NONCE_MIN	16
-#define NONCE_MAX	64
 
 static int
 verifier_only(struct http_request *r)
@@ -170,23 +169,11 @@ add_eventlog(struct agent *a, struct evidence_doc *d)
 	return ASSAY_OK;
 }
 
-/* Query parameter key as a decimal count >= min; absent leaves *out. */
-static int
-query_count(struct http_request *r, const char *key, int min, uint64_t *out)
+/* quote_req_parse's view of the request's query. */
+static const char *
+query_get(void *ctx, const char *key)
 {
-	const char *s = http_query(r, key);
-	unsigned long long v;
-	char *end;
-
-	if (s == NULL)
-		return 0;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
-	    v < (unsigned long long)min)
-		return -1;
-	*out = (uint64_t)v;
-	return 0;
+	return http_query(ctx, key);
 }
 
 static void
@@ -194,34 +181,14 @@ api_quote(struct http_request *r)
 {
 	struct agent *a = r->arg;
 	struct evidence_doc d;
-	struct pcr_selection sel;
-	const char *nonce_hex = http_query(r, "nonce"), *pcrs = http_query(r, "pcrs");
-	const char *ima_from = http_query(r, "ima_from");
-	const char *eventlog = http_query(r, "eventlog");
-	uint64_t from = 0, max = 0, bytes = 0;
-	uint8_t nonce[NONCE_MAX];
-	size_t nonce_len;
+	struct quote_req q;
 	int err;
 
 	evidence_doc_init(&d);
 	if (!verifier_only(r))
 		return;
-	if (nonce_hex == NULL ||
-	    hex_decode(nonce_hex, nonce, sizeof(nonce), &nonce_len) != 0 ||
-	    nonce_len < NONCE_MIN) {
-		http_reply_error(r, 400, "nonce must be %d to %d bytes of hex",
-		    NONCE_MIN, NONCE_MAX);
-		return;
-	}
-	if (pcrs == NULL || pcr_selection_parse(pcrs, &sel) != 0) {
-		http_reply_error(r, 400, "pcrs must be like sha256:0,1,2");
-		return;
-	}
-	if (query_count(r, "ima_from", 0, &from) != 0 ||
-	    query_count(r, "ima_max", 1, &max) != 0 ||
-	    query_count(r, "ima_bytes", 1, &bytes) != 0) {
-		http_reply_error(r, 400, "ima_from, ima_max and ima_bytes are "
-		    "decimal counts (ima_max and ima_bytes positive)");
+	if (quote_req_parse(query_get, r, &q) != 0) {
+		http_reply_error(r, 400, "%s", assay_err_detail());
 		return;
 	}
 	if (!rate_ok(a)) {
@@ -231,22 +198,22 @@ api_quote(struct http_request *r)
 		    a->conf.quote_rate);
 		return;
 	}
-	err = tpm_quote(&a->tpm, nonce, nonce_len, &sel, &d.attest, &d.attest_len,
-	    &d.sig, &d.sig_len, &d.pcrs);
+	err = tpm_quote(&a->tpm, q.nonce, q.nonce_len, &q.sel, &d.attest,
+	    &d.attest_len, &d.sig, &d.sig_len, &d.pcrs);
 	if (err != 0) {
 		log_err("quote failed: %s", assay_err_detail());
 		http_reply_error(r, 503, "TPM quote failed: %s", assay_err_detail());
 		evidence_doc_free(&d);
 		return;
 	}
-	if (ima_from != NULL &&
-	    add_ima(a, sel.bank[0].hash, from, max, bytes, &d) != 0) {
+	if (q.ima && add_ima(a, q.sel.bank[0].hash, q.ima_from, q.ima_max,
+	    q.ima_bytes, &d) != 0) {
 		log_err("IMA list: %s", assay_err_detail());
 		http_reply_error(r, 503, "IMA list: %s", assay_err_detail());
 		evidence_doc_free(&d);
 		return;
 	}
-	if (eventlog != NULL && strcmp(eventlog, "1") == 0 && add_eventlog(a, &d) != 0) {
+	if (q.eventlog && add_eventlog(a, &d) != 0) {
 		log_err("%s", assay_err_detail());
 		http_reply_error(r, 503, "%s", assay_err_detail());
 		evidence_doc_free(&d);

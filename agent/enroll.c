@@ -14,7 +14,7 @@
 #include "common/activation.h"
 #include "common/encode.h"
 #include "common/err.h"
-#include "common/evidence/enroll.h"
+#include "common/proto/enroll.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/xmalloc.h"

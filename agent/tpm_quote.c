@@ -12,6 +12,7 @@
 
 #include "agent/tpm.h"
 #include "common/err.h"
+#include "common/proto/quote_req.h"
 #include "common/evidence/pcr.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -24,7 +25,6 @@
 #include "agent/tpm_int.h"
 
 #define TPM_QUOTE_TRIES		5
-#define TPM_NONCE_MAX		64
 
 /* PCR values as read, per bank of the selection, in selection order. */
 struct pcr_raw {
@@ -307,9 +307,9 @@ tpm_quote(const struct tpm_cfg *cfg, const uint8_t *nonce, size_t nonce_len,
 	*attest = *sig = NULL;
 	*attest_len = *sig_len = 0;
 	pcr_values_init(pcrs);
-	if (nonce_len > TPM_NONCE_MAX || nonce_len > sizeof(qd.buffer))
+	if (nonce_len > QUOTE_NONCE_MAX || nonce_len > sizeof(qd.buffer))
 		return assay_err_set(ASSAY_ERR_INVAL, "nonce of %zu bytes, "
-		    "at most %d", nonce_len, TPM_NONCE_MAX);
+		    "at most %d", nonce_len, QUOTE_NONCE_MAX);
 	if (sel->n == 0 || sel->n > TPM2_MAX_BANKS)
 		return assay_err_set(ASSAY_ERR_INVAL, "PCR selection of %zu "
 		    "banks", sel->n);

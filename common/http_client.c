@@ -29,7 +29,7 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
 #include "common/http.h"
 #include "common/http_int.h"
 #include "common/log.h"

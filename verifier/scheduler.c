@@ -18,6 +18,7 @@
 #include "common/err.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/proto/quote_req.h"
 #include "common/xmalloc.h"
 #include "verifier/metrics.h"
 #include "common/appraise/policy.h"
@@ -373,13 +374,36 @@ add_boot_aggregate_bank(struct vagent *va)
 	sel->bank[i].mask |= mask;
 }
 
+/* This round's request (quote_req.h); *want_log: the event log asked. */
+static char *
+poll_path(struct vagent *va, const struct policy *pol, int *want_log)
+{
+	struct quote_req q = { .nonce_len = sizeof(va->nonce), .sel = va->sel };
+	char *path;
+
+	memcpy(q.nonce, va->nonce, sizeof(va->nonce));
+	if (policy_ima(pol) != NULL) {
+		/* From the end of what was received (accepted, then pending). */
+		q.ima = 1;
+		q.ima_from = va->ima.valid ? va->ima.rp.count + va->ima.pend_n : 0;
+		q.ima_max = (uint64_t)va->v->conf.ima_page_entries;
+		q.ima_bytes = va->ima_reserved;
+	}
+	/* The event log only when the boot PCRs have not been judged yet. */
+	q.eventlog = policy_mb(pol) != NULL && (!va->mb.valid || va->mb.need_log);
+	*want_log = q.eventlog;
+	if ((path = quote_req_format(&q)) == NULL)
+		fatalx("quote request: bad fields");
+	return path;
+}
+
 static void
 poll_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct vagent *va = arg;
 	struct verifier *v = va->v;
 	struct policy *pol;
-	char host[256], *sel = NULL, *esel = NULL, *nonce = NULL, *path = NULL, *ima;
+	char host[256], *path;
 	uint16_t port;
 	int want_log;
 
@@ -419,19 +443,7 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 		add_boot_aggregate_bank(va);
 	if (policy_mb(pol) != NULL)
 		va->sel.bank[0].mask |= va->mb.extra;	/* PCRs the log extends */
-	sel = pcr_selection_format(&va->sel);
-	esel = evhttp_encode_uri(sel);
-	nonce = hex_encode(va->nonce, sizeof(va->nonce));
-	/* From the end of what was received (accepted, then pending). */
-	ima = policy_ima(pol) == NULL ? xstrdup("") :
-	    xasprintf("&ima_from=%llu&ima_max=%llu&ima_bytes=%zu", va->ima.valid ?
-	    (unsigned long long)(va->ima.rp.count + va->ima.pend_n) : 0ULL,
-	    (unsigned long long)v->conf.ima_page_entries, va->ima_reserved);
-	/* The event log only when the boot PCRs have not been judged yet. */
-	want_log = policy_mb(pol) != NULL && (!va->mb.valid || va->mb.need_log);
-	path = xasprintf("/v1/quote?nonce=%s&pcrs=%s%s%s", nonce, esel, ima,
-	    want_log ? "&eventlog=1" : "");
-	free(ima);
+	path = poll_path(va, pol, &want_log);
 	va->inflight = 1;
 	v->inflight++;
 	/* An answer over what was asked is refused as it arrives. */
@@ -445,8 +457,5 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 		va->round_policy = NULL;
 		transport_failure(va, assay_err_detail());
 	}
-	free(sel);
-	free(esel);
-	free(nonce);
 	free(path);
 }

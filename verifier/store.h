@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/evidence/enroll.h"
+#include "common/proto/enroll.h"
 #include "common/evidence/quote.h"
 
 #define AGENT_ID_MAX	ENROLL_ID_MAX	/* common/evidence/enroll.h */

@@ -14,11 +14,12 @@
 
 #include "common/config.h"
 #include "common/evidence/tpm_public.h"
-#include "common/http.h"
-#include "common/strmap.h"
-#include "verifier/store.h"
 #include "common/appraise/verify_ima.h"
 #include "common/appraise/verify_mb.h"
+#include "common/http.h"
+#include "common/proto/quote_req.h"
+#include "common/strmap.h"
+#include "verifier/store.h"
 
 struct vconf {
 	char	*listen;		/* "127.0.0.1:8991" */
@@ -63,7 +64,7 @@ struct vagent {
 	int			 inflight;	/* poll or verification running */
 	int			 deleted;	/* free when the round returns */
 	uint64_t		 gen;		/* bumped on re-registration */
-	uint8_t			 nonce[32];
+	uint8_t			 nonce[QUOTE_NONCE_LEN];
 	int			 nonce_valid;
 	struct pcr_selection	 sel;		/* this round's quoted selection */
 	struct policy		*round_policy;	/* the round is judged with it (ref) */

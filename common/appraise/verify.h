@@ -13,7 +13,8 @@
 
 #include <openssl/evp.h>
 
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
+#include "common/proto/quote_req.h"
 #include "common/evidence/quote.h"
 #include "common/evidence/verdict.h"
 #include "common/workq.h"
@@ -34,7 +35,7 @@ struct verify_job {
 	EVP_PKEY		*ak;		/* reference held */
 	uint8_t			 ak_name[2 + TPM2_MAX_DIGEST];
 	size_t			 ak_name_len;
-	uint8_t			 nonce[64];
+	uint8_t			 nonce[QUOTE_NONCE_MAX];
 	size_t			 nonce_len;
 	struct pcr_selection	 sel;
 	struct clock_state	 prev;

@@ -19,7 +19,7 @@
 
 #include "common/encode.h"
 #include "common/err.h"
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
 #include "common/xmalloc.h"
 #include "common/appraise/policy.h"
 #include "common/appraise/policy_ima.h"

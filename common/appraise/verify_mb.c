@@ -15,7 +15,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/evidence/bind.h"
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
 #include "common/evidence/eventlog.h"
 #include "common/evidence/ima.h"
 #include "common/xmalloc.h"

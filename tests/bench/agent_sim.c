@@ -36,7 +36,7 @@
 #include <openssl/rand.h>
 
 #include "common/http_int.h"
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
 #include "common/evidence/tpm_public.h"
 #include "common/http.h"
 #include "common/log.h"

@@ -28,7 +28,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/xmalloc.h"
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
 #include "common/evidence/ima.h"
 #include "common/evidence/pcr.h"
 #include "common/evidence/tpm2.h"

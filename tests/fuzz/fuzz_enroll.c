@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "common/evidence/enroll.h"
+#include "common/proto/enroll.h"
 #include "common/evidence/tpm_public.h"
 #include "common/fileio.h"
 #include "common/http.h"

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

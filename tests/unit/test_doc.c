@@ -14,7 +14,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/evidence/attest.h"
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
 #include "common/evidence/pcr.h"
 #include "common/evidence/tpm2.h"
 #include "common/xmalloc.h"

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
-#include "common/evidence/enroll.h"
+#include "common/proto/enroll.h"
 #include "common/xmalloc.h"
 
 static uint8_t ekb[300], akb[200], certb[900], c1[500], c2[600];

@@ -19,7 +19,7 @@
 
 #include "common/encode.h"
 #include "common/err.h"
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
 #include "common/evidence/pcr.h"
 #include "common/evidence/tpm_public.h"
 #include "common/evidence/verdict.h"

@@ -17,7 +17,7 @@
 #include "ima_gen.h"
 
 #include "common/err.h"
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
 #include "common/evidence/ima.h"
 #include "common/evidence/pcr.h"
 #include "common/xmalloc.h"

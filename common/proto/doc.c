@@ -8,7 +8,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/evidence/attest.h"
-#include "common/evidence/doc.h"
+#include "common/proto/doc.h"
 #include "common/xmalloc.h"
 
 void

@@ -10,7 +10,7 @@
 
 #include "common/encode.h"
 #include "common/err.h"
-#include "common/evidence/enroll.h"
+#include "common/proto/enroll.h"
 #include "common/http.h"
 #include "common/xmalloc.h"
 

@@ -11,8 +11,8 @@
  *   200                {"credential":B64, "secret":B64}
  *   POST /v1/register/ID/activate  {"proof":HEX64}
  */
-#ifndef ASSAY_EVIDENCE_ENROLL_H
-#define ASSAY_EVIDENCE_ENROLL_H
+#ifndef ASSAY_PROTO_ENROLL_H
+#define ASSAY_PROTO_ENROLL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,47 @@
+/*
+ * quote_req.h — the verifier's request for one round's evidence, the one
+ * definition both sides use: the verifier formats it, the agent parses
+ * it (the answer is the evidence document, doc.h).
+ *
+ *   GET /v1/quote?nonce=HEX&pcrs=SEL[&ima_from=N&ima_max=M&ima_bytes=B]
+ *                [&eventlog=1]
+ *
+ * nonce: QUOTE_NONCE_MIN..QUOTE_NONCE_MAX bytes (the verifier sends
+ * QUOTE_NONCE_LEN); pcrs: a PCR selection ("sha256:0,1,2+sha1:10",
+ * pcr.h); ima_from: the first IMA entry wanted (its presence asks for
+ * IMA), ima_max: entries at most, ima_bytes: list bytes at most (doc.h's
+ * paging rules); eventlog=1: the firmware event log too.
+ */
+#ifndef ASSAY_PROTO_QUOTE_REQ_H
+#define ASSAY_PROTO_QUOTE_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/evidence/pcr.h"
+
+#define QUOTE_NONCE_MIN		16
+#define QUOTE_NONCE_MAX		64	/* TPM2B_DATA of a quote's qualifyingData */
+#define QUOTE_NONCE_LEN		32	/* what the verifier sends */
+#define QUOTE_PATH		"/v1/quote"
+
+struct quote_req {
+	uint8_t			 nonce[QUOTE_NONCE_MAX];
+	size_t			 nonce_len;
+	struct pcr_selection	 sel;
+	int			 ima;		/* IMA entries asked */
+	uint64_t		 ima_from;
+	uint64_t		 ima_max;	/* 0: not limited by count */
+	uint64_t		 ima_bytes;	/* 0: the most a page may hold */
+	int			 eventlog;
+};
+
+/* The request's path and query (caller frees); NULL on bad fields. */
+char	*quote_req_format(const struct quote_req *q);
+
+/* A query parameter's decoded value, NULL when absent. */
+typedef const char *(*quote_query_fn)(void *ctx, const char *key);
+/* Parse a request from its query parameters; 0 or ASSAY_ERR_INVAL. */
+int	quote_req_parse(quote_query_fn get, void *ctx, struct quote_req *out);
+
+#endif
