@@ -1,9 +1,8 @@
 /*
- * ima_reader.c — incremental reading of the kernel's binary IMA list.
- * Framing per kernel ima_fs.c: u32 pcr, template hash, u32 name length,
- * name; then for the legacy "ima" template a 20-byte digest and a
- * u32-length-prefixed name, for every other template a u32 data length
- * and the data. Host byte order. Full parsing is the verifier's job.
+ * ima_reader.c — incremental reading of the kernel's binary IMA list:
+ * entries are found with the evidence library's framer (ima_frame_next,
+ * the same bounds the verifier's parser applies), their offsets indexed,
+ * pages cut from them. Full parsing is the verifier's job.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,45 +45,27 @@ int
 ima_frame(const uint8_t *p, size_t n, size_t hlen, uint64_t max,
     uint64_t *entries, size_t *used, uint64_t *offsets)
 {
+	struct ima_frame f;
 	struct cur c;
+	const char *why;
 	uint64_t k = 0;
+	int r;
 
 	*entries = 0;
 	*used = 0;
 	cur_init(&c, p, n);
 	while (k < max) {
-		struct cur save = c, tname;
-		uint32_t pcr, nlen, dlen;
+		size_t at = n - cur_left(&c);
 
-		if (cur_u32le(&c, &pcr) != 0 || cur_skip(&c, hlen) != 0 ||
-		    cur_u32le(&c, &nlen) != 0)
-			break;
-		if (nlen == 0 || nlen > IMA_TEMPLATE_NAME_MAX)
-			return assay_err_set(ASSAY_ERR_FORMAT, "IMA entry %llu: template "
-			    "name length %u", (unsigned long long)*entries + k, nlen);
-		if (cur_bytes(&c, nlen, &tname) != 0)
-			break;
-		if (nlen == 3 && memcmp(tname.p, "ima", 3) == 0) {
-			if (cur_skip(&c, 20) != 0 || cur_u32le(&c, &dlen) != 0)
-				break;
-			if (dlen > IMA_NAME_MAX)
-				return assay_err_set(ASSAY_ERR_FORMAT, "IMA entry %llu: "
-				    "name length %u", (unsigned long long)k, dlen);
-		} else {
-			if (cur_u32le(&c, &dlen) != 0)
-				break;
-			if (dlen > IMA_TEMPLATE_DATA_MAX + IMA_NAME_MAX)
-				return assay_err_set(ASSAY_ERR_FORMAT, "IMA entry %llu: "
-				    "template data length %u", (unsigned long long)k, dlen);
-		}
-		if (cur_skip(&c, dlen) != 0) {
-			c = save;
-			break;
-		}
+		if ((r = ima_frame_next(&c, hlen, &f, &why)) == ASSAY_ERR_TRUNCATED)
+			break;		/* the kernel is still appending */
+		if (r != 0)
+			return assay_err_set(ASSAY_ERR_FORMAT, "IMA entry %llu at "
+			    "offset %zu: %s", (unsigned long long)k, at, why);
 		if (offsets != NULL)
-			offsets[k] = (uint64_t)(save.p - p);
+			offsets[k] = (uint64_t)at;
 		k++;
-		*used = (size_t)(c.p - p);
+		*used = n - cur_left(&c);
 	}
 	*entries = k;
 	return ASSAY_OK;

@@ -285,15 +285,85 @@ ima_list_push(struct ima_list *l, size_t *cap, const struct ima_entry *e)
 }
 
 int
+ima_frame_next(struct cur *c, size_t hlen, struct ima_frame *f,
+    const char **why)
+{
+	struct cur e = *c, look;
+	uint32_t len, nl;
+
+	memset(f, 0, sizeof(*f));
+	if (cur_u32le(&e, &f->pcr) != 0 || cur_bytes(&e, hlen, &f->thash) != 0 ||
+	    cur_u32le(&e, &len) != 0) {
+		*why = "entry header truncated";
+		return ASSAY_ERR_TRUNCATED;
+	}
+	if (len == 0 || len > IMA_TEMPLATE_NAME_MAX) {
+		*why = "template name length out of range";
+		return ASSAY_ERR_FORMAT;
+	}
+	if (cur_bytes(&e, len, &f->tname) != 0) {
+		*why = "template name truncated";
+		return ASSAY_ERR_TRUNCATED;
+	}
+	if (len == 3 && memcmp(f->tname.p, "ima", 3) == 0) {
+		/* digest[20] || u32 len || name: bound it before use */
+		look = e;
+		if (cur_skip(&look, 20) != 0 || cur_u32le(&look, &nl) != 0) {
+			*why = "ima template data truncated";
+			return ASSAY_ERR_TRUNCATED;
+		}
+		if (nl > IMA_OLD_NAME_MAX) {
+			*why = "ima template name longer than 255";
+			return ASSAY_ERR_RANGE;
+		}
+		len = 24 + nl;
+	} else {
+		if (cur_u32le(&e, &len) != 0) {
+			*why = "template data length truncated";
+			return ASSAY_ERR_TRUNCATED;
+		}
+		if (len > IMA_TEMPLATE_DATA_MAX) {
+			*why = "template data longer than IMA_TEMPLATE_DATA_MAX";
+			return ASSAY_ERR_RANGE;
+		}
+	}
+	if (cur_bytes(&e, len, &f->tdata) != 0) {
+		*why = "template data truncated";
+		return ASSAY_ERR_TRUNCATED;
+	}
+	f->len = (size_t)(e.p - c->p);
+	*c = e;
+	return ASSAY_OK;
+}
+
+/* The entry framed by f, its fields decoded. 0, or an error with *why. */
+static int
+entry_from_frame(const struct ima_frame *f, uint16_t thash_alg,
+    struct ima_entry *e, const char **why)
+{
+	memset(e, 0, sizeof(*e));
+	e->thash_alg = thash_alg;
+	e->pcr = f->pcr;
+	memcpy(e->thash, f->thash.p, f->thash.len);
+	e->violation = ima_all_zero(e->thash, f->thash.len);
+	if ((e->tmpl = ima_tmpl_lookup(f->tname.p, f->tname.len)) < 0) {
+		*why = "unknown template";
+		return ASSAY_ERR_UNSUPPORTED;
+	}
+	e->tdata = f->tdata;
+	return ima_decode_fields(e, why);
+}
+
+int
 ima_parse_binary(const uint8_t *p, size_t n, uint16_t thash_alg,
     struct ima_list *out, size_t *consumed)
 {
 	const struct tpm2_hash *h;
 	struct ima_list l = { 0 };
+	struct ima_frame f;
 	struct ima_entry e;
-	struct cur c, tname, th;
-	size_t cap, off;
-	uint32_t len;
+	struct cur c;
+	size_t cap, off = 0;
 	const char *why = NULL;
 	int r = ASSAY_OK;
 
@@ -316,62 +386,8 @@ ima_parse_binary(const uint8_t *p, size_t n, uint16_t thash_alg,
 			why = "too many entries";
 			goto fail;
 		}
-		memset(&e, 0, sizeof(e));
-		e.thash_alg = thash_alg;
-		if ((r = cur_u32le(&c, &e.pcr)) != 0 ||
-		    (r = cur_bytes(&c, h->size, &th)) != 0 ||
-		    (r = cur_u32le(&c, &len)) != 0) {
-			why = "entry header truncated";
-			goto fail;
-		}
-		memcpy(e.thash, th.p, h->size);
-		e.violation = ima_all_zero(e.thash, h->size);
-		if (len == 0 || len > IMA_TEMPLATE_NAME_MAX) {
-			r = ASSAY_ERR_FORMAT;
-			why = "template name length out of range";
-			goto fail;
-		}
-		if ((r = cur_bytes(&c, len, &tname)) != 0) {
-			why = "template name truncated";
-			goto fail;
-		}
-		if ((e.tmpl = ima_tmpl_lookup(tname.p, tname.len)) < 0) {
-			r = ASSAY_ERR_UNSUPPORTED;
-			why = "unknown template";
-			goto fail;
-		}
-		if (e.tmpl == IMA_TMPL_IMA) {
-			/* digest[20] || u32 len || name: bound it before use */
-			struct cur look = c;
-			uint32_t nl;
-
-			if ((r = cur_skip(&look, 20)) != 0 ||
-			    (r = cur_u32le(&look, &nl)) != 0) {
-				why = "ima template data truncated";
-				goto fail;
-			}
-			if (nl > IMA_OLD_NAME_MAX) {
-				r = ASSAY_ERR_RANGE;
-				why = "ima template name longer than 255";
-				goto fail;
-			}
-			len = 24 + nl;
-		} else {
-			if ((r = cur_u32le(&c, &len)) != 0) {
-				why = "template data length truncated";
-				goto fail;
-			}
-			if (len > IMA_TEMPLATE_DATA_MAX) {
-				r = ASSAY_ERR_RANGE;
-				why = "template data longer than IMA_TEMPLATE_DATA_MAX";
-				goto fail;
-			}
-		}
-		if ((r = cur_bytes(&c, len, &e.tdata)) != 0) {
-			why = "template data truncated";
-			goto fail;
-		}
-		if ((r = ima_decode_fields(&e, &why)) != 0)
+		if ((r = ima_frame_next(&c, h->size, &f, &why)) != 0 ||
+		    (r = entry_from_frame(&f, thash_alg, &e, &why)) != 0)
 			goto fail;
 		ima_list_push(&l, &cap, &e);
 		if (consumed != NULL)

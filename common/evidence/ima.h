@@ -22,6 +22,10 @@
 #define IMA_TEMPLATE_NAME_MAX	16	/* kernel IMA_TEMPLATE_NAME_LEN_MAX */
 #define IMA_TEMPLATE_DATA_MAX	(64u * 1024)	/* ima-buf / sig bound */
 #define IMA_LIST_MAX_ENTRIES	(16u * 1024 * 1024)
+#define IMA_OLD_NAME_MAX	255	/* "ima" template: IMA_EVENT_NAME_LEN_MAX */
+/* The largest binary list entry the framer takes (a non-"ima" template). */
+#define IMA_ENTRY_MAX		(4 + TPM2_MAX_DIGEST + 4 + IMA_TEMPLATE_NAME_MAX + \
+				 4 + IMA_TEMPLATE_DATA_MAX)
 
 enum ima_template {
 	IMA_TMPL_IMA = 0,	/* d|n (legacy, SHA-1 digest, fixed 256-byte name in hash) */
@@ -35,6 +39,30 @@ enum ima_template {
 };
 
 const char *ima_template_name(int tmpl);
+
+/*
+ * One binary list entry's frame, the only framing code: the agent reads
+ * the kernel's list with it, the parser below takes its entries from it.
+ * Per kernel ima_fs.c: u32 pcr, the template hash (hlen bytes), u32
+ * template name length and the name, then for the legacy "ima" template
+ * a 20-byte digest and a u32-length-prefixed name (<= IMA_OLD_NAME_MAX),
+ * for every other template a u32 data length and the data (<=
+ * IMA_TEMPLATE_DATA_MAX). Host (little-endian) byte order.
+ */
+struct ima_frame {
+	uint32_t	 pcr;
+	struct cur	 thash;		/* hlen bytes */
+	struct cur	 tname;		/* template name, 1..IMA_TEMPLATE_NAME_MAX */
+	struct cur	 tdata;		/* "ima": digest[20] || u32 len || name */
+	size_t		 len;		/* the whole entry */
+};
+/*
+ * Frame the entry at c and move c past it: 0; ASSAY_ERR_TRUNCATED when
+ * the bytes end inside it (c unmoved: a list being appended to); another
+ * error, *why saying which bound, for bytes that no entry can be.
+ */
+int	ima_frame_next(struct cur *c, size_t hlen, struct ima_frame *f,
+	    const char **why);
 
 struct ima_entry {
 	uint32_t	 pcr;

@@ -11,8 +11,6 @@
 
 #include "common/evidence/ima.h"
 
-#define IMA_OLD_NAME_MAX	255	/* IMA_EVENT_NAME_LEN_MAX */
-
 /* Template fields (ima_template_lib.c), in the order a template lists them. */
 enum ima_field {
 	F_END = 0, F_D, F_N, F_DNG, F_NNG, F_SIG, F_BUF, F_DNGV2, F_DMODSIG,

@@ -52,9 +52,8 @@
 #define DOC_B64_LEN(n)		((((size_t)(n) + 2) / 3) * 4)
 #define DOC_MAX_SIZE		(DOC_B64_LEN(DOC_IMA_MAX) + \
 				 DOC_B64_LEN(DOC_EVENTLOG_MAX) + DOC_JSON_SLACK)
-/* Largest binary list entry the agent's framing (ima_frame) admits. */
-#define DOC_IMA_ENTRY_MAX	(4 + TPM2_MAX_DIGEST + 4 + IMA_TEMPLATE_NAME_MAX + \
-				 4 + IMA_TEMPLATE_DATA_MAX + IMA_NAME_MAX)
+/* Largest binary list entry the framer (ima_frame_next) admits. */
+#define DOC_IMA_ENTRY_MAX	IMA_ENTRY_MAX
 
 struct evidence_doc {
 	uint8_t			*attest;

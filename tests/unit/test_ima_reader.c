@@ -1,7 +1,8 @@
 /*
  * test_ima_reader.c — the agent's incremental IMA list reader: framing of
  * complete entries only, reading just what was appended, serving entries
- * from N byte-exact, and starting over when the list is replaced.
+ * from N byte-exact, and starting over when the list is replaced; the
+ * agent frames exactly what the verifier's parser takes (one framer).
  */
 #include <check.h>
 #include <fcntl.h>
@@ -244,6 +245,64 @@ START_TEST(missing_list_is_io_error_naming_it)
 }
 END_TEST
 
+/* One raw entry: tmpl with tdata of dlen bytes ("ima": a name of dlen). */
+static void
+raw_entry(struct buf *b, const char *tmpl, size_t dlen)
+{
+	uint8_t th[20] = { 1 }, *data = calloc(1, dlen + 24);
+
+	buf_init(b);
+	gen_u32le(b, 10);
+	buf_put(b, th, sizeof(th));
+	gen_u32le(b, (uint32_t)strlen(tmpl));
+	buf_put(b, tmpl, strlen(tmpl));
+	if (strcmp(tmpl, "ima") == 0) {
+		buf_put(b, th, 20);		/* the digest */
+		gen_u32le(b, (uint32_t)dlen);
+		memset(data, 'a', dlen);
+		buf_put(b, data, dlen);
+	} else {
+		gen_u32le(b, (uint32_t)dlen);
+		buf_put(b, data, dlen);
+	}
+	free(data);
+}
+
+/* The agent's framer takes an entry exactly when the parser frames it. */
+START_TEST(agent_frames_what_the_verifier_parses)
+{
+	static const struct {
+		const char	*tmpl;
+		size_t		 dlen;
+		int		 framed;
+	} cases[] = {
+		{ "ima", IMA_OLD_NAME_MAX, 1 },
+		{ "ima", IMA_OLD_NAME_MAX + 1, 0 },	/* the agent took 4096 */
+		{ "ima-buf", IMA_TEMPLATE_DATA_MAX, 1 },
+		{ "ima-buf", IMA_TEMPLATE_DATA_MAX + 1, 0 },	/* and 64K + 4096 */
+	};
+	struct ima_list l;
+	struct buf b;
+	uint64_t n;
+	size_t used;
+	int fr, pr;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		raw_entry(&b, cases[i].tmpl, cases[i].dlen);
+		fr = ima_frame(b.d, b.len, 20, 10, &n, &used, NULL);
+		ck_assert_int_eq(fr == ASSAY_OK && n == 1, cases[i].framed);
+		ck_assert(cases[i].framed || fr == ASSAY_ERR_FORMAT);
+		/* the parser refuses these on their contents or their frame */
+		pr = ima_parse_binary(b.d, b.len, TPM2_ALG_SHA1, &l, NULL);
+		if (pr == ASSAY_OK)
+			ima_list_free(&l);
+		if (!cases[i].framed)
+			ck_assert_int_eq(pr, ASSAY_ERR_RANGE);
+		buf_free(&b);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -261,6 +320,7 @@ main(void)
 	tcase_add_test(tc, replaced_shorter_list_is_indexed_again);
 	tcase_add_test(tc, from_beyond_the_end_serves_nothing);
 	tcase_add_test(tc, missing_list_is_io_error_naming_it);
+	tcase_add_test(tc, agent_frames_what_the_verifier_parses);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
