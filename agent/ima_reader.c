@@ -131,20 +131,25 @@ ima_reader_update(struct ima_reader *r)
 			goto out;
 		}
 	}
-	if ((ret = ima_frame(buf, have, r->hlen, IMA_LIST_MAX_ENTRIES, &k, &used,
-	    NULL)) != 0)
-		goto out;
-	if (r->n + k > IMA_LIST_MAX_ENTRIES) {
-		ret = assay_err_set(ASSAY_ERR_RANGE, "%s: too many entries", r->path);
-		goto out;
+	/* One pass: the new entries' offsets go straight into the index. */
+	tmp = xcalloc(READ_CHUNK / 64 + 1, sizeof(*tmp));
+	for (size_t done = 0; done < have; done += used) {
+		if ((ret = ima_frame(buf + done, have - done, r->hlen,
+		    READ_CHUNK / 64, &k, &used, tmp)) != 0)
+			goto out;
+		if (r->n + k > IMA_LIST_MAX_ENTRIES) {
+			ret = assay_err_set(ASSAY_ERR_RANGE, "%s: too many entries",
+			    r->path);
+			goto out;
+		}
+		grow(r, r->n + k);
+		for (uint64_t i = 0; i < k; i++)
+			r->off[r->n + i] = r->off[r->n] + tmp[i];
+		r->off[r->n + k] = r->off[r->n] + used;
+		r->n += k;
+		if (k == 0)
+			break;		/* a partial entry: the kernel is appending */
 	}
-	grow(r, r->n + k);
-	tmp = xcalloc(k + 1, sizeof(*tmp));
-	(void)ima_frame(buf, have, r->hlen, k, &k, &used, tmp);
-	for (uint64_t i = 0; i < k; i++)
-		r->off[r->n + i] = r->off[r->n] + tmp[i];
-	r->off[r->n + k] = r->off[r->n] + used;
-	r->n += k;
  out:
 	free(tmp);
 	free(buf);
