@@ -13,6 +13,7 @@
 
 #include "agent/agent.h"
 #include "agent/collect.h"
+#include "common/clock.h"
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/proto/doc.h"
@@ -36,19 +37,10 @@ verifier_only(struct http_request *r)
 	return 1;
 }
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int
 rate_ok(struct agent *a)
 {
-	double now = mono_now(), burst = (double)a->conf.quote_rate * 2;
+	double now = clock_mono(), burst = (double)a->conf.quote_rate * 2;
 
 	a->tokens += (now - a->last_refill) * (double)a->conf.quote_rate;
 	if (a->tokens > burst)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -21,12 +22,6 @@
 #include "verifier/notify.h"
 #include "common/appraise/policy.h"
 #include "verifier/verifier.h"
-
-int64_t
-now_unix(void)
-{
-	return (int64_t)time(NULL);
-}
 
 struct vagent *
 agent_find(struct verifier *v, const char *id)
@@ -114,13 +109,13 @@ agent_put(struct vagent *va, const struct store_event *ev, int notify)
 {
 	const char *const *targets = NULL;
 	size_t ntargets = 0, queued = store_wq_len(va->v->store);
-	double t0 = metrics_now();
+	double t0 = clock_mono();
 	int r;
 
 	if (notify && ev != NULL)
 		notify_targets(va->v->notify, &targets, &ntargets);
 	r = store_agent_save(va->v->store, &va->rec, ev, targets, ntargets);
-	metrics_db_write(va->v->metrics, metrics_now() - t0);
+	metrics_db_write(va->v->metrics, clock_mono() - t0);
 	if (r == ASSAY_OK && (ntargets > 0 || queued > 0))
 		notify_kick(va->v->notify);	/* queued ones landed too */
 	if (r == ASSAY_ERR_DB) {
@@ -157,7 +152,7 @@ agent_save(struct vagent *va, const char *type, const char *failure_id,
 	char *clean = detail != NULL ? text_sanitize(xstrdup(detail)) : NULL;
 	int r;
 
-	ev.time = now_unix();
+	ev.time = clock_unix();
 	ev.agent_id = va->rec.id;
 	ev.type = (char *)type;
 	ev.new_state = (char *)agent_state_name(va->rec.state);
@@ -197,7 +192,7 @@ agent_set_state(struct vagent *va, int state, const char *failure_id,
 		va->rec.reason_detail = clean != NULL ? xstrdup(clean) : NULL;
 		replaced = 1;
 	}
-	ev.time = now_unix();
+	ev.time = clock_unix();
 	ev.agent_id = va->rec.id;
 	ev.type = "state";
 	ev.old_state = (char *)agent_state_name(old);

@@ -8,6 +8,7 @@
 
 #include <openssl/sha.h>
 
+#include "common/clock.h"
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/http.h"
@@ -227,7 +228,7 @@ api_agent_delete(struct http_request *r)
 
 	if ((va = agent_or_404(r)) == NULL)
 		return;
-	ev.time = now_unix();
+	ev.time = clock_unix();
 	ev.agent_id = va->rec.id;
 	ev.type = "deleted";
 	ev.old_state = (char *)agent_state_name(va->rec.state);
@@ -386,7 +387,7 @@ api_health(struct http_request *r)
 	store_health(v->store, &sh);
 	o = json_pack("{s:s, s:I, s:I, s:o, s:I, s:s, s:I}",
 	    "status", sh.failing ? "degraded" : "ok",
-	    "uptime", (json_int_t)(now_unix() - v->started),
+	    "uptime", (json_int_t)(clock_unix() - v->started),
 	    "agents", (json_int_t)strmap_count(v->agents), "states", states,
 	    "verify_queue", (json_int_t)verify_pool_depth(v->pool),
 	    "store", sh.failing ? "failing" : "ok",

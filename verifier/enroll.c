@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/clock.h"
 #include "common/activation.h"
 #include "common/encode.h"
 #include "common/err.h"
@@ -52,7 +53,7 @@ pending_expire(struct verifier *v)
 	const char *id;
 	void *val;
 	size_t pos = 0;
-	int64_t now = now_unix();
+	int64_t now = clock_unix();
 	char *dead[64];
 	size_t ndead = 0;
 
@@ -222,7 +223,7 @@ pending_take(struct enroll_pending *p, struct enroll_register *q,
 	p->rec.cert_cn = xstrdup(cn);
 	p->rec.address = q->address;
 	q->address = NULL;
-	p->expires = now_unix() + ENROLL_TTL;
+	p->expires = clock_unix() + ENROLL_TTL;
 }
 
 void
@@ -335,7 +336,7 @@ api_activate(struct http_request *r)
 	if (isnew) {
 		p->rec.state = AGENT_REGISTERED;
 		p->rec.activated = 1;
-		p->rec.registered_at = now_unix();
+		p->rec.registered_at = clock_unix();
 		va = agent_add(v, &p->rec);
 		akchanged = 0;
 	} else {

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/daemon.h"
 #include "common/err.h"
@@ -252,7 +253,7 @@ static void
 store_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct verifier *v = arg;
-	int64_t now = now_unix();
+	int64_t now = clock_unix();
 	size_t n = 0;
 
 	(void)fd;
@@ -373,7 +374,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() != 0 || (v.base = event_base_new()) == NULL)
 		fatalx("libevent initialisation failed");
-	v.started = now_unix();
+	v.started = clock_unix();
 	v.metrics = metrics_new();
 	v.agents = strmap_new();
 	v.policies = strmap_new();

@@ -61,15 +61,6 @@ metrics_free(struct metrics *m)
 	free(m);
 }
 
-double
-metrics_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void
 histogram_observe(struct histogram *h, double v)
 {

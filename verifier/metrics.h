@@ -62,8 +62,6 @@ void	metrics_db_write(struct metrics *m, double seconds);
 /* A notification delivered, given up, or one failed attempt. */
 void	metrics_notify(struct metrics *m, int sent, int failed, int errors);
 void	histogram_observe(struct histogram *h, double v);
-/* Monotonic seconds, for latency measurements. */
-double	metrics_now(void);
 
 /* Fill g's store fields from store_health (s may be NULL). */
 void	metrics_store_gauges(struct store *s, struct metrics_gauges *g);

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/http.h"
 #include "common/log.h"
@@ -221,7 +222,7 @@ notify_start(struct notify *n)
 	if ((n->timer = evtimer_new(n->v->base, run_cb, n)) == NULL)
 		fatalx("evtimer_new failed");
 	/* Rows leased or backing off when we stopped: try them now. */
-	if (store_notify_due_all(n->v->store, now_unix()) != 0)
+	if (store_notify_due_all(n->v->store, clock_unix()) != 0)
 		log_warn("notify: %s", assay_err_detail());
 	notify_kick(n);
 }
@@ -315,7 +316,7 @@ delivery_done(struct delivery *d, int ok, const char *detail)
 {
 	struct notify *n = d->n;
 	struct store *s = n->v->store;
-	int64_t now = now_unix();
+	int64_t now = clock_unix();
 	int attempts = d->attempts + 1;
 	long delay;
 
@@ -370,7 +371,7 @@ child_cb(evutil_socket_t fd, short what, void *arg)
 	int st;
 
 	p = waitpid(d->pid, &st, WNOHANG);
-	if (p == 0 && metrics_now() < d->deadline) {
+	if (p == 0 && clock_mono() < d->deadline) {
 		evtimer_add(d->child_ev, &tv);
 		return;
 	}
@@ -466,7 +467,7 @@ start_command(struct delivery *d, const struct store_event *ev,
 		log_warn("notify %s: writing the body: %s", path, strerror(errno));
 	close(fds[1]);
 	d->pid = pid;
-	d->deadline = metrics_now() + (double)d->n->v->conf.notify_timeout;
+	d->deadline = clock_mono() + (double)d->n->v->conf.notify_timeout;
 	if ((d->child_ev = evtimer_new(d->n->v->base, child_cb, d)) == NULL)
 		fatalx("evtimer_new failed");
 	evtimer_add(d->child_ev, &tv);
@@ -530,7 +531,7 @@ run_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct notify *n = arg;
 	struct store_notification *q = NULL;
-	int64_t now = now_unix(), cnt = 0, next = 0;
+	int64_t now = clock_unix(), cnt = 0, next = 0;
 	struct timeval tv = { 1, 0 };
 	size_t nq = 0;
 

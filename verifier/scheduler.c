@@ -14,6 +14,7 @@
 #include <event2/http.h>
 #include <openssl/rand.h>
 
+#include "common/clock.h"
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/http.h"
@@ -273,7 +274,7 @@ round_verdict(struct verifier *v, struct vagent *va, struct verify_job *j)
 		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
 		va->rec.attest_ok++;
 		va->rec.clock = j->qres.clock;
-		va->rec.last_attested = now_unix();
+		va->rec.last_attested = clock_unix();
 		if (va->rec.state == AGENT_PENDING || va->rec.state == AGENT_UNREACHABLE)
 			(void)agent_set_state(va, AGENT_TRUSTED, NULL, NULL);
 		else

@@ -29,6 +29,7 @@
 
 #include <sqlite3.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -223,7 +224,7 @@ store_note_write(struct store *s, int r)
 		return r;
 	s->write_errors++;
 	if (!s->write_failed && s->wq_len == 0)
-		s->fail_since = (int64_t)time(NULL);
+		s->fail_since = clock_unix();
 	s->write_failed = 1;
 	free(s->fail_msg);
 	s->fail_msg = xstrdup(assay_err_detail());
@@ -316,7 +317,7 @@ store_event_insert(struct store *s, const struct store_event *ev,
 {
 	struct binder b = { s->st[ST_EVENT_ADD], SQLITE_OK };
 	const char *id = ev->agent_id != NULL ? ev->agent_id : agent_id;
-	int64_t t = ev->time != 0 ? ev->time : (int64_t)time(NULL);
+	int64_t t = ev->time != 0 ? ev->time : clock_unix();
 	int r, folded;
 
 	if ((r = notice_fold(s, ev, id, t, &folded)) != ASSAY_OK || folded)

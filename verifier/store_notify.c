@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/xmalloc.h"
 #include "verifier/store.h"
@@ -60,7 +61,7 @@ store_notify_insert_tx(struct store *s, int64_t event_seq,
     const char *const *targets, size_t ntargets)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_unix();
 	int r;
 
 	if ((r = nq_prepare(s, "INSERT INTO notifications (event_seq, target,"

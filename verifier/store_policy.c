@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "verifier/store.h"
 #include "verifier/store_int.h"
@@ -55,7 +56,7 @@ store_policy_put(struct store *s, const char *name, const char *text)
 		return r;
 	b_text(&b, 1, name);
 	b_text(&b, 2, text);
-	b_i64(&b, 3, (int64_t)time(NULL));
+	b_i64(&b, 3, clock_unix());
 	if (b.rc != SQLITE_OK) {
 		stmt_done(b.st);
 		r = store_db_err(s, "bind policy");

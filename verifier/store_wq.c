@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -99,7 +100,7 @@ enqueue(struct store *s, const struct agent_rec *a,
 	if (ev != NULL) {
 		it->has_ev = 1;
 		it->ev.seq = 0;
-		it->ev.time = ev->time != 0 ? ev->time : (int64_t)time(NULL);
+		it->ev.time = ev->time != 0 ? ev->time : clock_unix();
 		it->ev.agent_id = dup_or_null(ev->agent_id);
 		it->ev.type = dup_or_null(ev->type);
 		it->ev.old_state = dup_or_null(ev->old_state);
@@ -127,7 +128,7 @@ backoff(struct store *s)
 	s->wq_backoff = s->wq_backoff <= 0 ? 1 :
 	    s->wq_backoff * 2 > STORE_WQ_BACKOFF_MAX ? STORE_WQ_BACKOFF_MAX :
 	    s->wq_backoff * 2;
-	s->wq_retry_at = (int64_t)time(NULL) + s->wq_backoff;
+	s->wq_retry_at = clock_unix() + s->wq_backoff;
 }
 
 int
@@ -141,7 +142,7 @@ store_wq_flush(struct store *s, int force, size_t *landed)
 		*landed = 0;
 	if (s->wq_head == NULL)
 		return ASSAY_OK;
-	if (!force && (int64_t)time(NULL) < s->wq_retry_at)
+	if (!force && clock_unix() < s->wq_retry_at)
 		return assay_err_set(ASSAY_ERR_DB, "store %s: %zu changes wait "
 		    "to be written: %s", s->path, s->wq_len,
 		    s->fail_msg != NULL ? s->fail_msg : "write failed");

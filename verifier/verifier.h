@@ -143,7 +143,6 @@ void	agent_set_verify_state(struct vagent *va, const struct ima_state *ima,
 	    const struct mb_state *mb);
 /* Forget the accepted boot PCRs: the next round re-reads the event log. */
 void	agent_mb_restart(struct vagent *va);
-int64_t	now_unix(void);
 
 /* scheduler.c */
 void	sched_start(struct verifier *v);

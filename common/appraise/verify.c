@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/evidence/bind.h"
 #include "common/log.h"
@@ -84,20 +85,11 @@ verify_job_free(struct verify_job *j)
 	free(j);
 }
 
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void
 verify_run(struct verify_job *j)
 {
 	struct evidence_doc d;
-	double t0 = now_seconds();
+	double t0 = clock_mono();
 	int quote_ok, r;
 
 	verdict_init(&j->verdict);
@@ -129,5 +121,5 @@ verify_run(struct verify_job *j)
  done:
 	evidence_doc_free(&d);
  out:
-	j->seconds = now_seconds() - t0;
+	j->seconds = clock_mono() - t0;
 }
