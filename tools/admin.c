@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "common/encode.h"
+#include "common/appraise/policy.h"
 #include "common/err.h"
 #include "common/fileio.h"
 #include "common/evidence/verdict.h"
@@ -22,7 +23,6 @@
 #include "tools/admin.h"
 
 /* The verifier refuses request bodies larger than this (verifier/main.c). */
-#define POLICY_UPLOAD_MAX	(64u * 1024 * 1024)
 
 /*
  * Strings in an answer may quote evidence an agent sent: whatever the
@@ -415,7 +415,7 @@ cmd_policy(struct ctl *c, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(sub, "upload") == 0 && argc == 3) {
-		if (file_read_all(argv[2], POLICY_UPLOAD_MAX, &text, &len) != 0) {
+		if (file_read_all(argv[2], POLICY_TEXT_MAX, &text, &len) != 0) {
 			fprintf(stderr, "assayctl: %s\n", assay_err_detail());
 			return 2;
 		}

@@ -408,7 +408,7 @@ api_health(struct http_request *r)
  * of 8 KiB each in base64; an admit is a small JSON object; actions and
  * deletes take nothing ("{}" from assayctl).
  */
-#define API_BODY_POLICY		(64u * 1024 * 1024)
+#define API_BODY_POLICY		POLICY_TEXT_MAX
 #define API_BODY_REGISTER	(128u * 1024)
 #define API_BODY_SMALL		(8u * 1024)
 #define API_BODY_TINY		1024u

@@ -150,9 +150,15 @@ void	sched_agent(struct vagent *va, double delay);
 void	sched_cancel(struct vagent *va);
 void	sched_verify_done(struct verify_job *j, void *arg);
 
-/* policies (api_policy.c) */
+/* policies (policies.c) */
 int	policies_load(struct verifier *v);
 struct policy *policy_find(struct verifier *v, const char *name);
+/* Install p under its name (replacing, and dropping, the old one). */
+void	policy_install(struct verifier *v, struct policy *p);
+/* name's content changed: every agent using it is judged again. */
+void	policy_reevaluate(struct verifier *v, const char *name, const char *why);
+/* Agents whose policy is name. */
+int	policy_users(struct verifier *v, const char *name);
 
 /* http route tables */
 extern const struct http_route api_routes[];

@@ -14,6 +14,8 @@
 #include "common/evidence/verdict.h"
 
 #define POLICY_NAME_MAX	64
+/* Largest policy text: an upload, a policy_dir file, a stored policy. */
+#define POLICY_TEXT_MAX	(64u * 1024 * 1024)
 
 struct policy;
 

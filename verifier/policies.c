@@ -1,0 +1,206 @@
+/*
+ * policies.c — the verifier's policy registry: policies loaded from the
+ * store (and an optional policy_dir, which owns the names it holds) at
+ * start and on SIGHUP, compiled once and shared by every agent that names
+ * them; installing one re-evaluates the agents that use it.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/appraise/policy.h"
+#include "common/err.h"
+#include "common/fileio.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "verifier/verifier.h"
+
+struct policy *
+policy_find(struct verifier *v, const char *name)
+{
+	return name == NULL ? NULL : strmap_get(v->policies, name);
+}
+
+void
+policy_install(struct verifier *v, struct policy *p)
+{
+	policy_unref(strmap_put(v->policies, policy_name(p), p));
+}
+
+/*
+ * A policy's content changed: every agent that uses it is judged again
+ * from scratch (the whole IMA list, the boot log), an untrusted one goes
+ * back to pending, and rounds in flight are voided (agent epochs).
+ */
+void
+policy_reevaluate(struct verifier *v, const char *name, const char *why)
+{
+	const char *id;
+	void *val;
+	size_t pos = 0;
+
+	while (strmap_next(v->agents, &pos, &id, &val)) {
+		struct vagent *va = val;
+
+		if (va->rec.policy == NULL || strcmp(va->rec.policy, name) != 0)
+			continue;
+		agent_ima_restart(va);	/* the new policy judges every entry */
+		agent_mb_restart(va);	/* and the boot log again */
+		if (va->rec.state == AGENT_UNTRUSTED &&
+		    agent_set_state(va, AGENT_PENDING, NULL, why) != 0)
+			continue;
+		if (va->rec.state != AGENT_STOPPED && va->rec.state != AGENT_REGISTERED &&
+		    !va->inflight)
+			sched_agent(va, 0);
+	}
+}
+
+/*
+ * One policy_dir file. The directory is the truth for the names it holds:
+ * its policy replaces one uploaded through the API (logged), the API
+ * cannot change or delete it, and a changed file re-evaluates the agents
+ * exactly as an upload does.
+ */
+static int
+load_file(struct verifier *v, const char *path, struct strmap *seen)
+{
+	struct policy *p = NULL, *old;
+	uint8_t *text = NULL;
+	size_t len = 0;
+	const char *name;
+	int changed;
+
+	if (file_read_all(path, POLICY_TEXT_MAX, &text, &len) != 0 ||
+	    policy_compile((const char *)text, len, NULL, &p) != 0) {
+		log_err("policy %s: %s", path, assay_err_detail());
+		free(text);
+		return ASSAY_ERR_CONFIG;
+	}
+	name = policy_name(p);
+	if (strmap_get(seen, name) != NULL) {
+		log_err("policy %s: name '%s' is also in %s", path, name,
+		    (const char *)strmap_get(seen, name));
+		policy_unref(p);
+		free(text);
+		return ASSAY_ERR_CONFIG;
+	}
+	strmap_put(seen, name, xstrdup(path));
+	old = policy_find(v, name);
+	changed = old == NULL || memcmp(policy_text_digest(old),
+	    policy_text_digest(p), 32) != 0;
+	if (old != NULL && policy_source(old) == NULL && changed)
+		log_warn("policy %s from %s replaces the one uploaded through the "
+		    "API: policy_dir names are managed by the directory", name, path);
+	if (changed && store_policy_put(v->store, name, (const char *)text) != 0)
+		log_err("policy %s: not stored: %s", path, assay_err_detail());
+	policy_set_source(p, path);
+	policy_install(v, p);
+	if (old != NULL && changed) {
+		log_notice("policy %s changed in %s: its agents are judged again",
+		    name, path);
+		policy_reevaluate(v, name, "policy updated");
+	} else if (old == NULL)
+		log_info("policy %s loaded from %s", name, path);
+	free(text);
+	return ASSAY_OK;
+}
+
+static int
+load_dir(struct verifier *v, const char *dir)
+{
+	struct strmap *seen = strmap_new();
+	struct dirent *de;
+	const char *name;
+	void *val;
+	size_t pos = 0;
+	int r = ASSAY_OK;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL) {
+		strmap_free(seen);
+		return assay_err_set(ASSAY_ERR_CONFIG, "policy_dir %s: cannot open", dir);
+	}
+	while (r == ASSAY_OK && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		char *path;
+
+		if (n < 6 || (strcmp(de->d_name + n - 5, ".yaml") != 0 &&
+		    strcmp(de->d_name + n - 5, ".json") != 0))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		r = load_file(v, path, seen);
+		free(path);
+	}
+	closedir(d);
+	/* A file that is gone leaves its policy, now managed by the API. */
+	while (r == ASSAY_OK && strmap_next(v->policies, &pos, &name, &val))
+		if (policy_source(val) != NULL && strmap_get(seen, name) == NULL) {
+			log_notice("policy %s: %s is gone; the policy stays, managed "
+			    "through the API from now on", name, policy_source(val));
+			policy_set_source(val, NULL);
+		}
+	pos = 0;
+	while (strmap_next(seen, &pos, &name, &val))
+		free(val);
+	strmap_free(seen);
+	return r;
+}
+
+int
+policies_load(struct verifier *v)
+{
+	struct store_policy *list = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = store_policy_list(v->store, &list, &n)) != 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		struct policy *p = NULL, *cur = policy_find(v, list[i].name);
+
+		if (cur != NULL && policy_source(cur) != NULL) {
+			/* policy_dir's own: load_dir decides whether it changed */
+			store_policy_free(&list[i]);
+			continue;
+		}
+		if (policy_compile(list[i].text, strlen(list[i].text), list[i].name,
+		    &p) != 0)
+			log_err("stored policy %s no longer compiles: %s", list[i].name,
+			    assay_err_detail());
+		else
+			policy_install(v, p);
+		store_policy_free(&list[i]);
+	}
+	free(list);
+	if (v->conf.policy_dir != NULL && (r = load_dir(v, v->conf.policy_dir)) != 0)
+		return r;
+	if (v->conf.policy_dir == NULL) {
+		const char *name;
+		void *val;
+		size_t pos = 0;
+
+		/* No directory any more: its policies are the API's now. */
+		while (strmap_next(v->policies, &pos, &name, &val))
+			policy_set_source(val, NULL);
+	}
+	log_info("%zu policies loaded", strmap_count(v->policies));
+	return ASSAY_OK;
+}
+
+int
+policy_users(struct verifier *v, const char *name)
+{
+	const char *id;
+	void *val;
+	size_t pos = 0;
+	int n = 0;
+
+	while (strmap_next(v->agents, &pos, &id, &val)) {
+		struct vagent *va = val;
+
+		if (va->rec.policy != NULL && strcmp(va->rec.policy, name) == 0)
+			n++;
+	}
+	return n;
+}
