@@ -25,6 +25,13 @@ endif
 
 PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libssl libcrypto libevent \
         libevent_openssl libevent_pthreads jansson yaml-0.1 sqlite3 libsystemd
+# What each binary links: only the libraries it uses (no SQLite in the
+# agent, no TPM stack in the verifier or assayctl).
+BASE_PKGS     := libssl libcrypto libevent libevent_openssl libevent_pthreads \
+                 jansson yaml-0.1
+AGENT_PKGS    := $(BASE_PKGS) tss2-esys tss2-tctildr tss2-mu tss2-rc libsystemd
+VERIFIER_PKGS := $(BASE_PKGS) sqlite3 libsystemd
+CTL_PKGS      := $(BASE_PKGS)
 
 # tss2_mu.h trips deprecation warnings: include it as a system header.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's|-I/usr/include/tss2|-isystem /usr/include/tss2|g')
@@ -36,6 +43,7 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
           -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes \
           -fno-strict-aliasing -I. -isystem /usr/include/tss2 $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread -lm
+libs_of = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -94,11 +102,11 @@ $(O)/%.a:
 	rm -f $@ && ar rcs $@ $^
 
 $(O)/assay-agent: $(O)/agent/main.o $(LIBAGENT) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(call libs_of,$(AGENT_PKGS))
 $(O)/assay-verifier: $(O)/verifier/main.o $(LIBVERIFIER) $(LIBAPPRAISE) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(call libs_of,$(VERIFIER_PKGS))
 $(O)/assayctl: $(O)/tools/assayctl.o $(LIBTOOLS) $(LIBAPPRAISE) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(call libs_of,$(CTL_PKGS))
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS) $(CHECK_LIBS)

@@ -116,27 +116,19 @@ last_token(struct cur *line, struct cur *tok)
 	line->len = i - 1;
 }
 
-/*
- * One ASCII line into e, its template data written at *w. A line's
- * binary form is never longer than the line plus 4 bytes per field and
- * the NULs (bounded by the caller's reservation).
- */
+/* Skip the "%2d " padding and parse the decimal PCR number into e. */
 static int
-ascii_line(struct cur line, uint16_t *thash_alg, uint8_t **w,
-    struct ima_entry *e, const char **why)
+ascii_pcr(struct cur *line, struct ima_entry *e, const char **why)
 {
-	const struct tpm2_hash *h;
-	struct cur tok, tail[4];
-	uint8_t *start = *w;
+	struct cur tok;
 	uint32_t pcr = 0;
-	size_t i, nafter = 0;
-	int r;
+	size_t i;
 
-	while (line.len > 0 && line.p[0] == ' ') {	/* "%2d " */
-		line.p++;
-		line.len--;
+	while (line->len > 0 && line->p[0] == ' ') {	/* "%2d " */
+		line->p++;
+		line->len--;
 	}
-	if (next_token(&line, &tok) != 0 || tok.len == 0 || tok.len > 4) {
+	if (next_token(line, &tok) != 0 || tok.len == 0 || tok.len > 4) {
 		*why = "bad PCR number";
 		return ASSAY_ERR_FORMAT;
 	}
@@ -148,7 +140,18 @@ ascii_line(struct cur line, uint16_t *thash_alg, uint8_t **w,
 		pcr = pcr * 10 + (uint32_t)(tok.p[i] - '0');
 	}
 	e->pcr = pcr;
-	if (next_token(&line, &tok) != 0) {
+	return 0;
+}
+
+/* Parse the template hash into e; the first line picks *thash_alg. */
+static int
+ascii_thash(struct cur *line, uint16_t *thash_alg, struct ima_entry *e,
+    const char **why)
+{
+	const struct tpm2_hash *h;
+	struct cur tok;
+
+	if (next_token(line, &tok) != 0) {
 		*why = "missing template hash";
 		return ASSAY_ERR_FORMAT;
 	}
@@ -168,6 +171,78 @@ ascii_line(struct cur line, uint16_t *thash_alg, uint8_t **w,
 	}
 	e->thash_alg = *thash_alg;
 	e->violation = ima_all_zero(e->thash, h->size);
+	return 0;
+}
+
+/* Emit the legacy "ima" template data: 20-byte digest, then the name. */
+static int
+ascii_emit_ima(struct cur digest, struct cur name, uint8_t **w,
+    const char **why)
+{
+	if (digest.len != 40 || unhex(digest.p, 40, *w) != 0) {
+		*why = "bad ima template digest";
+		return ASSAY_ERR_FORMAT;
+	}
+	if (name.len > IMA_OLD_NAME_MAX) {
+		*why = "ima template name longer than 255";
+		return ASSAY_ERR_RANGE;
+	}
+	put_u32le(*w + 20, (uint32_t)name.len);
+	memcpy(*w + 24, name.p, name.len);
+	*w += 24 + name.len;
+	return 0;
+}
+
+/* Emit ng-style template data: digest field, NUL-ended name, tail fields. */
+static int
+ascii_emit_ng(int tmpl, struct cur digest, struct cur name,
+    const struct cur *tail, size_t nafter, uint8_t **w, const char **why)
+{
+	size_t i;
+	int r;
+
+	if (emit_digest_field(w, digest) != 0) {
+		*why = "bad file digest field";
+		return ASSAY_ERR_FORMAT;
+	}
+	if (name.len > IMA_NAME_MAX) {
+		*why = "name longer than IMA_NAME_MAX";
+		return ASSAY_ERR_RANGE;
+	}
+	put_u32le(*w, (uint32_t)name.len + 1);
+	memcpy(*w + 4, name.p, name.len);
+	(*w)[4 + name.len] = '\0';
+	*w += 4 + name.len + 1;
+	for (i = 0; i < nafter; i++) {
+		if (ima_tmpls[tmpl].fields[2 + i] == F_DMODSIG && tail[i].len > 0)
+			r = emit_digest_field(w, tail[i]);
+		else
+			r = emit_hex_field(w, tail[i]);
+		if (r != 0) {
+			*why = "bad hex field";
+			return ASSAY_ERR_FORMAT;
+		}
+	}
+	return 0;
+}
+
+/*
+ * One ASCII line into e, its template data written at *w. A line's
+ * binary form is never longer than the line plus 4 bytes per field and
+ * the NULs (bounded by the caller's reservation).
+ */
+static int
+ascii_line(struct cur line, uint16_t *thash_alg, uint8_t **w,
+    struct ima_entry *e, const char **why)
+{
+	struct cur tok, tail[4];
+	uint8_t *start = *w;
+	size_t i, nafter = 0;
+	int r;
+
+	if ((r = ascii_pcr(&line, e, why)) != 0 ||
+	    (r = ascii_thash(&line, thash_alg, e, why)) != 0)
+		return r;
 	if (next_token(&line, &tok) != 0 ||
 	    (e->tmpl = ima_tmpl_lookup(tok.p, tok.len)) < 0) {
 		*why = "unknown template";
@@ -187,42 +262,12 @@ ascii_line(struct cur line, uint16_t *thash_alg, uint8_t **w,
 		*why = "NUL inside the name";
 		return ASSAY_ERR_FORMAT;
 	}
-	if (e->tmpl == IMA_TMPL_IMA) {
-		if (tok.len != 40 || unhex(tok.p, 40, *w) != 0) {
-			*why = "bad ima template digest";
-			return ASSAY_ERR_FORMAT;
-		}
-		if (line.len > IMA_OLD_NAME_MAX) {
-			*why = "ima template name longer than 255";
-			return ASSAY_ERR_RANGE;
-		}
-		put_u32le(*w + 20, (uint32_t)line.len);
-		memcpy(*w + 24, line.p, line.len);
-		*w += 24 + line.len;
-	} else {
-		if (emit_digest_field(w, tok) != 0) {
-			*why = "bad file digest field";
-			return ASSAY_ERR_FORMAT;
-		}
-		if (line.len > IMA_NAME_MAX) {
-			*why = "name longer than IMA_NAME_MAX";
-			return ASSAY_ERR_RANGE;
-		}
-		put_u32le(*w, (uint32_t)line.len + 1);
-		memcpy(*w + 4, line.p, line.len);
-		(*w)[4 + line.len] = '\0';
-		*w += 4 + line.len + 1;
-		for (i = 0; i < nafter; i++) {
-			if (ima_tmpls[e->tmpl].fields[2 + i] == F_DMODSIG && tail[i].len > 0)
-				r = emit_digest_field(w, tail[i]);
-			else
-				r = emit_hex_field(w, tail[i]);
-			if (r != 0) {
-				*why = "bad hex field";
-				return ASSAY_ERR_FORMAT;
-			}
-		}
-	}
+	if (e->tmpl == IMA_TMPL_IMA)
+		r = ascii_emit_ima(tok, line, w, why);
+	else
+		r = ascii_emit_ng(e->tmpl, tok, line, tail, nafter, w, why);
+	if (r != 0)
+		return r;
 	e->tdata.p = start;
 	e->tdata.len = (size_t)(*w - start);
 	if (e->tdata.len > IMA_TEMPLATE_DATA_MAX) {
