@@ -28,7 +28,7 @@ verifier_only(struct http_request *r)
 	struct agent *a = r->arg;
 
 	if (strcmp(r->peer.cn, a->conf.verifier_name) != 0) {
-		log_warn("refused %s %s from '%s': not the configured verifier '%s'",
+		log_warnx("refused %s %s from '%s': not the configured verifier '%s'",
 		    r->method, r->path, r->peer.cn, a->conf.verifier_name);
 		http_reply_error(r, 403, "only the verifier '%s' may ask",
 		    a->conf.verifier_name);

@@ -66,7 +66,7 @@ add_ima(struct agent *a, uint16_t bank, uint64_t from, uint64_t max,
 		return ASSAY_OK;
 	if ((r = ima_reader_update(ir)) != 0) {
 		if (!a->ima_warned++)
-			log_warn("IMA list: %s", assay_err_detail());
+			log_warnx("IMA list: %s", assay_err_detail());
 		return ASSAY_OK;	/* no IMA: the verifier's policy decides */
 	}
 	if (from > ir->n)
@@ -95,7 +95,7 @@ add_eventlog(struct agent *a, struct evidence_doc *d)
 		return ASSAY_OK;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (!a->eventlog_warned++)
-			log_warn("event log %s: %s", path, strerror(errno));
+			log_warn("event log %s", path);
 		return ASSAY_OK;	/* none: the verifier's policy decides */
 	}
 	buf = xmalloc(cap);

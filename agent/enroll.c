@@ -54,7 +54,7 @@ retry_later(struct agent *a, const char *why)
 		delay *= 2;
 	if (delay > RETRY_MAX)
 		delay = RETRY_MAX;
-	log_warn("enrollment: %s; retrying in %.0f s", why, delay);
+	log_warnx("enrollment: %s; retrying in %.0f s", why, delay);
 	enroll_start(a, delay);
 }
 
@@ -169,7 +169,7 @@ checked(int err, int status, const uint8_t *body, size_t len, void *arg)
 	int ok = 0;
 
 	if (err == 0 && status == 404) {
-		log_warn("the verifier does not know us: enrolling again");
+		log_warnx("the verifier does not know us: enrolling again");
 		do_register(a);
 		return;
 	}

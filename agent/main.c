@@ -154,7 +154,7 @@ reload(struct agent *a)
 	    str_differs(a->conf.tls_ca, n.conf.tls_ca) ||
 	    str_differs(a->conf.verifier, n.conf.verifier) ||
 	    str_differs(a->conf.id, n.conf.id))
-		log_warn("reload: id, tcti, listen, tls.* and verifier.address "
+		log_warnx("reload: id, tcti, listen, tls.* and verifier.address "
 		    "changes need a restart");
 	config_free(aconf_keys, &n.conf);
 	log_notice("configuration reloaded from %s", a->conf_path);

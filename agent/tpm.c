@@ -116,7 +116,7 @@ tpmx_close(struct tpm *t)
 		t->nflush--;
 		if ((rc = Esys_FlushContext(t->esys, t->flush[t->nflush])) !=
 		    TSS2_RC_SUCCESS)
-			log_warn("tpm: flush 0x%x: %s", t->flush[t->nflush],
+			log_warnx("tpm: flush 0x%x: %s", t->flush[t->nflush],
 			    Tss2_RC_Decode(rc));
 	}
 	if (t->esys != NULL)

@@ -192,7 +192,7 @@ tpmx_read_ek_chain(struct tpm *t, struct tpm_identity *id)
 		cur_init(&c, data, len);
 		while ((n = der_seq_len(&c)) != 0) {
 			if (id->nchain == TPM_EK_CHAIN_MAX) {
-				log_warn("tpm: more than %d EK chain certs",
+				log_warnx("tpm: more than %d EK chain certs",
 				    TPM_EK_CHAIN_MAX);
 				break;
 			}

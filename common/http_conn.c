@@ -194,7 +194,7 @@ conn_log_rate(time_t *logged, unsigned long *count, const char *fmt, int a,
 	(*count)++;
 	if (*logged != 0 && now - *logged < 10)
 		return;
-	log_warn(fmt, a, b, *count);
+	log_warnx(fmt, a, b, *count);
 	*logged = now;
 	*count = 0;
 }

@@ -2,6 +2,8 @@
  * log.c — the process-wide logger: a level threshold and one formatted
  * write(2) per line to stderr.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,20 @@ log_msg(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(level, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	char msg[1024];
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_LVL_WARN, "%s: %s", msg, strerror(saved));
+	errno = saved;
 }
 
 void

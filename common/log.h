@@ -17,7 +17,9 @@ void	log_vmsg(int level, const char *fmt, va_list ap);
 int	log_verbosity(void);
 
 #define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
-#define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)
+/* As in OpenBSD's daemons: log_warn appends ": strerror(errno)", log_warnx not. */
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define log_warnx(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_notice(...)	log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...)	log_msg(LOG_LVL_DEBUG, __VA_ARGS__)

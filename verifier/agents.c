@@ -52,7 +52,7 @@ agent_load_ak(struct vagent *va)
 	if (va->rec.ak_pub == NULL)
 		return ASSAY_ERR_NOT_FOUND;
 	if (tpm2_public_parse(va->rec.ak_pub, va->rec.ak_pub_len, &va->ak) != 0) {
-		log_warn("agent %s: stored AK does not parse: %s", va->rec.id,
+		log_warnx("agent %s: stored AK does not parse: %s", va->rec.id,
 		    assay_err_detail());
 		return ASSAY_ERR_FORMAT;
 	}
@@ -60,7 +60,7 @@ agent_load_ak(struct vagent *va)
 	va->ak_qn_len = 0;
 	if (va->rec.ek_pub != NULL &&
 	    ak_qualified_name(va) != 0) {
-		log_warn("agent %s: cannot compute the AK qualified name: %s",
+		log_warnx("agent %s: cannot compute the AK qualified name: %s",
 		    va->rec.id, assay_err_detail());
 		va->ak_qn_len = 0;
 	}

@@ -125,13 +125,13 @@ register_identity(struct http_request *r, struct verifier *v, const char *id,
 
 	if (va != NULL && va->rec.cert_cn != NULL &&
 	    strcmp(va->rec.cert_cn, r->peer.cn) != 0) {
-		log_warn("register %s refused: certificate CN '%s' is not the bound '%s'",
+		log_warnx("register %s refused: certificate CN '%s' is not the bound '%s'",
 		    id, r->peer.cn, va->rec.cert_cn);
 		http_reply_error(r, 403, "agent id '%s' is bound to another identity", id);
 		return -1;
 	}
 	if (!enroll_id_bound(id, r->peer.cn, ek_pub, ek_pub_len)) {
-		log_warn("register %s refused: the certificate '%s' may enroll only "
+		log_warnx("register %s refused: the certificate '%s' may enroll only "
 		    "its own CN or its EK's id", id, r->peer.cn);
 		http_reply_error(r, 403, "agent id '%s' is neither this certificate's "
 		    "CN nor the id of this EK", id);
@@ -139,7 +139,7 @@ register_identity(struct http_request *r, struct verifier *v, const char *id,
 	}
 	if (va != NULL && (va->rec.ek_pub_len != ek_pub_len ||
 	    memcmp(va->rec.ek_pub, ek_pub, ek_pub_len) != 0)) {
-		log_warn("register %s refused: EK differs from the enrolled one", id);
+		log_warnx("register %s refused: EK differs from the enrolled one", id);
 		http_reply_error(r, 403, "agent id '%s' is bound to another TPM (EK)", id);
 		return -1;
 	}
@@ -158,7 +158,7 @@ register_room(struct http_request *r, struct verifier *v, const char *id,
 		return 0;	/* the same certificate retrying: replaced */
 	pending_count(v, r->peer.cn, ek_pub, ek_pub_len, &ncn, &nek);
 	if (ncn >= ENROLL_MAX_PER_CN || nek >= ENROLL_MAX_PER_EK) {
-		log_warn("register %s refused: %zu enrollments in progress for "
+		log_warnx("register %s refused: %zu enrollments in progress for "
 		    "certificate '%s', %zu for this EK", id, ncn, r->peer.cn, nek);
 		http_reply_error(r, 429, "too many enrollments in progress for "
 		    "this certificate");
@@ -186,7 +186,7 @@ register_check(struct http_request *r, struct verifier *v,
 	if (ek_verify(v->trust, ek, q->ek_cert, q->ek_cert_len,
 	    (const uint8_t *const *)q->chain, q->chain_len, q->nchain) != 0) {
 		tpm2_public_free(ek);
-		log_warn("register %s refused: %s", q->id, assay_err_detail());
+		log_warnx("register %s refused: %s", q->id, assay_err_detail());
 		http_reply_error(r, 403, "EK not trusted: %s", assay_err_detail());
 		return -1;
 	}
@@ -198,7 +198,7 @@ register_check(struct http_request *r, struct verifier *v,
 	if (tpm2_public_check_ak(ak) != 0) {
 		tpm2_public_free(ek);
 		tpm2_public_free(ak);
-		log_warn("register %s refused: AK: %s", q->id, assay_err_detail());
+		log_warnx("register %s refused: AK: %s", q->id, assay_err_detail());
 		http_reply_error(r, 403, "AK not acceptable: %s", assay_err_detail());
 		return -1;
 	}
@@ -326,7 +326,7 @@ api_activate(struct http_request *r)
 	/* One try per credential. */
 	strmap_del(v->pending, key);
 	if (CRYPTO_memcmp(want, got, sizeof(want)) != 0) {
-		log_warn("activate %s refused: wrong proof of credential activation", id);
+		log_warnx("activate %s refused: wrong proof of credential activation", id);
 		pending_free(p);
 		http_reply_error(r, 403, "credential activation proof is wrong");
 		goto out;

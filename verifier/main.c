@@ -137,7 +137,7 @@ dns_new(struct event_base *base, const char *conf)
 	if ((dns = evdns_base_new(base, 0)) == NULL)
 		fatalx("evdns_base_new failed");
 	if ((r = evdns_base_resolv_conf_parse(dns, DNS_OPTIONS_ALL, path)) != 0) {
-		log_warn("resolver: %s not usable (evdns error %d): host names "
+		log_warnx("resolver: %s not usable (evdns error %d): host names "
 		    "resolve from /etc/hosts only", path, r);
 		(void)evdns_base_load_hosts(dns, NULL);
 	}
@@ -237,7 +237,7 @@ reload(struct verifier *v)
 	for (i = 0; !restart && i < n.notify_webhooks.n; i++)
 		restart = strcmp(list_a[i], list_b[i]) != 0;
 	if (restart)
-		log_warn("reload: listen, tls.*, database, threads, resolv_conf, "
+		log_warnx("reload: listen, tls.*, database, threads, resolv_conf, "
 		    "notify.* and ima_page_entries changes need a restart");
 	config_free(vconf_keys, &n);
 	if (policies_load(v) != 0)
@@ -263,7 +263,7 @@ store_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (store_events_prune(v->store, now, v->conf.events_max_age,
 	    v->conf.events_max_per_agent, PRUNE_BATCH, &n) != 0)
-		log_warn("event retention: %s", assay_err_detail());
+		log_warnx("event retention: %s", assay_err_detail());
 	else if (n > 0)
 		log_debug("event retention: %zu events pruned", n);
 	v->prune_at = now + (n >= PRUNE_BATCH ? 1 : v->conf.events_prune_interval);

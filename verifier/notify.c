@@ -223,7 +223,7 @@ notify_start(struct notify *n)
 		fatalx("evtimer_new failed");
 	/* Rows leased or backing off when we stopped: try them now. */
 	if (store_notify_due_all(n->v->store, clock_unix()) != 0)
-		log_warn("notify: %s", assay_err_detail());
+		log_warnx("notify: %s", assay_err_detail());
 	notify_kick(n);
 }
 
@@ -326,22 +326,22 @@ delivery_done(struct delivery *d, int ok, const char *detail)
 		    (long long)d->id);
 		metrics_notify(n->v->metrics, 1, 0, 0);
 		if (store_notify_done(s, d->id) != 0)
-			log_warn("notify: %s", assay_err_detail());
+			log_warnx("notify: %s", assay_err_detail());
 	} else if (now - d->created >= n->v->conf.notify_max_age) {
 		log_err("notify %s: giving up on notification %lld after %d "
 		    "attempts in %lld s: %s", d->target, (long long)d->id, attempts,
 		    (long long)(now - d->created), detail);
 		metrics_notify(n->v->metrics, 0, 1, 1);
 		if (store_notify_done(s, d->id) != 0)
-			log_warn("notify: %s", assay_err_detail());
+			log_warnx("notify: %s", assay_err_detail());
 	} else {
 		delay = notify_backoff(attempts);
-		log_warn("notify %s: notification %lld attempt %d failed (retry in "
+		log_warnx("notify %s: notification %lld attempt %d failed (retry in "
 		    "%ld s): %s", d->target, (long long)d->id, attempts, delay,
 		    detail);
 		metrics_notify(n->v->metrics, 0, 0, 1);
 		if (store_notify_retry(s, d->id, now + delay, attempts) != 0)
-			log_warn("notify: %s", assay_err_detail());
+			log_warnx("notify: %s", assay_err_detail());
 	}
 	delivery_free(d);
 	notify_kick(n);
@@ -464,7 +464,7 @@ start_command(struct delivery *d, const struct store_event *ev,
 	close(fds[0]);
 	/* The body is a few KiB, under the pipe's capacity: no blocking. */
 	if (write(fds[1], body, strlen(body)) < 0 && errno != EPIPE)
-		log_warn("notify %s: writing the body: %s", path, strerror(errno));
+		log_warn("notify %s: writing the body", path);
 	close(fds[1]);
 	d->pid = pid;
 	d->deadline = clock_mono() + (double)d->n->v->conf.notify_timeout;
@@ -494,7 +494,7 @@ start_one(struct notify *n, struct store_notification *q, int64_t now)
 	int r;
 
 	if (!target_known(n, q->target) || q->ev.type == NULL) {
-		log_warn("notify %s: dropping notification %lld (%s)", q->target,
+		log_warnx("notify %s: dropping notification %lld (%s)", q->target,
 		    (long long)q->id, q->ev.type == NULL ? "its event is gone" :
 		    "target no longer configured");
 		metrics_notify(n->v->metrics, 0, 1, 0);
@@ -504,7 +504,7 @@ start_one(struct notify *n, struct store_notification *q, int64_t now)
 	/* Lease: if we die mid-delivery the row is due again after this. */
 	if (store_notify_retry(n->v->store, q->id, now +
 	    n->v->conf.notify_timeout + 5, q->attempts) != 0) {
-		log_warn("notify: %s", assay_err_detail());
+		log_warnx("notify: %s", assay_err_detail());
 		return;
 	}
 	d = xcalloc(1, sizeof(*d));
@@ -539,7 +539,7 @@ run_cb(evutil_socket_t fd, short what, void *arg)
 		if (store_notify_pending(n->v->store, now,
 		    (size_t)(n->v->conf.notify_max_inflight - n->inflight), &q,
 		    &nq) != 0)
-			log_warn("notify: %s", assay_err_detail());
+			log_warnx("notify: %s", assay_err_detail());
 		for (size_t i = 0; i < nq; i++) {
 			start_one(n, &q[i], now);
 			store_notification_free(&q[i]);

@@ -90,7 +90,7 @@ load_file(struct verifier *v, const char *path, struct strmap *seen)
 	changed = old == NULL || memcmp(policy_text_digest(old),
 	    policy_text_digest(p), 32) != 0;
 	if (old != NULL && policy_source(old) == NULL && changed)
-		log_warn("policy %s from %s replaces the one uploaded through the "
+		log_warnx("policy %s from %s replaces the one uploaded through the "
 		    "API: policy_dir names are managed by the directory", name, path);
 	if (changed && store_policy_put(v->store, name, (const char *)text) != 0)
 		log_err("policy %s: not stored: %s", path, assay_err_detail());

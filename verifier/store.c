@@ -248,7 +248,7 @@ tx_rollback(struct store *s)
 	if (sqlite3_get_autocommit(s->db))
 		return;
 	if (sqlite3_step(s->st[ST_ROLLBACK]) != SQLITE_DONE)
-		log_warn("store %s: rollback: %s", s->path, sqlite3_errmsg(s->db));
+		log_warnx("store %s: rollback: %s", s->path, sqlite3_errmsg(s->db));
 	stmt_done(s->st[ST_ROLLBACK]);
 }
 
@@ -588,7 +588,7 @@ store_close(struct store *s)
 	for (int i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(s->st[i]);	/* NULL is a no-op */
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
-		log_warn("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
+		log_warnx("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
 	free(s->path);
 	free(s);
 }

@@ -379,20 +379,97 @@ collect_sections(struct pctx *cx, yaml_node_t *root, yaml_node_t **keys,
 	return ASSAY_OK;
 }
 
+/*
+ * A copy of text with the ima: value [vs, ve) replaced by "{}" and the
+ * value's newlines, so line numbers still match; its length in *outlen.
+ */
+static char *
+blank_ima_value(const char *text, size_t len, size_t vs, size_t ve,
+    size_t *outlen)
+{
+	char *blanked;
+	size_t i, j;
+
+	blanked = xmalloc(len + 3);
+	memcpy(blanked, text, vs);
+	j = vs;
+	blanked[j++] = '{';
+	blanked[j++] = '}';
+	for (i = vs; i < ve; i++)
+		if (text[i] == '\n')
+			blanked[j++] = '\n';
+	memcpy(blanked + j, text + ve, len - ve);
+	*outlen = j + len - ve;
+	return blanked;
+}
+
+/* Load exactly one YAML document whose root is a mapping into *doc. */
+static int
+load_policy_doc(yaml_parser_t *yp, yaml_document_t *doc, int *have_doc,
+    yaml_node_t **rootp)
+{
+	yaml_document_t extra;
+	yaml_node_t *root;
+	int r;
+
+	if (!yaml_parser_load(yp, doc))
+		return yaml_error(yp);
+	*have_doc = 1;
+	if ((root = yaml_document_get_root_node(doc)) == NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line 1: empty policy");
+	if (!yaml_parser_load(yp, &extra))
+		return yaml_error(yp);
+	if (yaml_document_get_root_node(&extra) != NULL) {
+		r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than "
+		    "one YAML document", extra.start_mark.line + 1);
+		yaml_document_delete(&extra);
+		return r;
+	}
+	yaml_document_delete(&extra);
+	if (root->type != YAML_MAPPING_NODE)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: a policy "
+		    "must be a mapping", policy_yaml_line(root));
+	*rootp = root;
+	return ASSAY_OK;
+}
+
+/* Run each present section's parser in table order; then settle the name. */
+static int
+parse_sections(struct pctx *cx, yaml_node_t *root, const char *name)
+{
+	yaml_node_t *keys[NSECTIONS] = { NULL }, *vals[NSECTIONS] = { NULL };
+	size_t i;
+	int r;
+
+	if ((r = collect_sections(cx, root, keys, vals)) != 0)
+		return r;
+	for (i = 0; i < NSECTIONS; i++) {
+		if (keys[i] != NULL &&
+		    (r = sections[i].parse(cx, keys[i], vals[i])) != 0)
+			return r;
+	}
+	if (cx->p->name[0] == '\0') {
+		if (name == NULL)
+			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
+			    "policy has no name", policy_yaml_line(root));
+		snprintf(cx->p->name, sizeof(cx->p->name), "%s", name);
+	}
+	return ASSAY_OK;
+}
+
 int
 policy_compile(const char *text, size_t len, const char *name,
     struct policy **out)
 {
-	yaml_node_t *keys[NSECTIONS] = { NULL }, *vals[NSECTIONS] = { NULL };
 	yaml_parser_t yp;
-	yaml_document_t doc, extra;
-	yaml_node_t *root;
+	yaml_document_t doc;
+	yaml_node_t *root = NULL;
 	struct policy *p = NULL;
 	struct ima_policy *ima = NULL;
 	struct pctx cx;
 	char *blanked = NULL;
 	int have_doc = 0, r;
-	size_t i, j, vs, ve;
+	size_t vs, ve;
 
 	*out = NULL;
 	memset(&cx, 0, sizeof(cx));
@@ -405,50 +482,17 @@ policy_compile(const char *text, size_t len, const char *name,
 	}
 	/*
 	 * The ima: section may hold a million digests: compile it from the
-	 * event stream, then replace its value by "{}" and the value's
-	 * newlines (so lines still match) before the rest becomes a tree.
+	 * event stream, then blank its value before the rest becomes a tree.
 	 */
 	if ((r = ima_policy_compile(text, len, &ima, &vs, &ve)) != 0)
 		goto out;
 	if (ima != NULL && vs <= ve && ve <= len) {
-		blanked = xmalloc(len + 3);
-		memcpy(blanked, text, vs);
-		j = vs;
-		blanked[j++] = '{';
-		blanked[j++] = '}';
-		for (i = vs; i < ve; i++)
-			if (text[i] == '\n')
-				blanked[j++] = '\n';
-		memcpy(blanked + j, text + ve, len - ve);
+		blanked = blank_ima_value(text, len, vs, ve, &len);
 		text = blanked;
-		len = j + len - ve;
 	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&yp, &doc)) {
-		r = yaml_error(&yp);
+	if ((r = load_policy_doc(&yp, &doc, &have_doc, &root)) != 0)
 		goto out;
-	}
-	have_doc = 1;
-	if ((root = yaml_document_get_root_node(&doc)) == NULL) {
-		r = assay_err_set(ASSAY_ERR_CONFIG, "line 1: empty policy");
-		goto out;
-	}
-	if (!yaml_parser_load(&yp, &extra)) {
-		r = yaml_error(&yp);
-		goto out;
-	}
-	if (yaml_document_get_root_node(&extra) != NULL) {
-		r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than one "
-		    "YAML document", extra.start_mark.line + 1);
-		yaml_document_delete(&extra);
-		goto out;
-	}
-	yaml_document_delete(&extra);
-	if (root->type != YAML_MAPPING_NODE) {
-		r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: a policy must be "
-		    "a mapping", policy_yaml_line(root));
-		goto out;
-	}
 
 	p = xcalloc(1, sizeof(*p));
 	atomic_init(&p->refs, 1);
@@ -459,21 +503,8 @@ policy_compile(const char *text, size_t len, const char *name,
 	cx.want_name = name;
 	cx.ima = ima;
 	ima = NULL;
-	if ((r = collect_sections(&cx, root, keys, vals)) != 0)
+	if ((r = parse_sections(&cx, root, name)) != 0)
 		goto out;
-	for (i = 0; i < NSECTIONS; i++) {
-		if (keys[i] != NULL &&
-		    (r = sections[i].parse(&cx, keys[i], vals[i])) != 0)
-			goto out;
-	}
-	if (p->name[0] == '\0') {
-		if (name == NULL) {
-			r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: policy "
-			    "has no name", policy_yaml_line(root));
-			goto out;
-		}
-		snprintf(p->name, sizeof(p->name), "%s", name);
-	}
 	SHA256((const unsigned char *)text, len, p->text_sha256);
 	*out = p;	/* caller owns the only reference */
 	p = NULL;

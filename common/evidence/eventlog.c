@@ -292,12 +292,86 @@ parse_event(struct cur *c, struct eventlog *el, struct el_event *e,
 	    e->offset, total);
 }
 
+/*
+ * The first event, always in the SHA-1 format: a Spec ID event sets the
+ * log's format (*specid = 1); any other leaves c rewound to read it again.
+ */
+static int
+parse_first_event(struct cur *c, const uint8_t *p, size_t n,
+    struct eventlog *el, int *specid)
+{
+	struct el_event first;
+	struct cur d0;
+	int r;
+
+	memset(&first, 0, sizeof(first));
+	if (cur_u32le(c, &first.pcr) != 0 || cur_u32le(c, &first.type) != 0)
+		return assay_err_set(ASSAY_ERR_TRUNCATED,
+		    "event 0 at offset 0: truncated (log is %zu bytes)", n);
+	if ((r = parse_event(c, el, &first, n)) != 0)
+		return r;
+	d0 = first.data;
+	/* Any PCR index: TDX CCEL logs put the Spec ID event at MR 1. */
+	if (first.type == EV_NO_ACTION &&
+	    cur_has_prefix(&d0, "Spec ID Event03", SPEC_ID_SIG_LEN)) {
+		el->agile = *specid = 1;
+		return parse_spec_id03(d0, el);
+	}
+	el->nalgs = 1;
+	el->alg[0].alg = TPM2_ALG_SHA1;
+	el->alg[0].size = 20;
+	el->uintn_size = 2;
+	if (!(first.type == EV_NO_ACTION && first.pcr == 0 &&
+	    (cur_has_prefix(&d0, "Spec ID Event00", SPEC_ID_SIG_LEN) ||
+	    cur_has_prefix(&d0, "Spec ID Event02", SPEC_ID_SIG_LEN)) &&
+	    parse_spec_id00(d0, el))) {
+		/* An ordinary first event: rewind and read it again. */
+		cur_init(c, p, n);
+	} else
+		*specid = 1;
+	return ASSAY_OK;
+}
+
+/* Parse the event at offset off (c at it) and append it to el->ev. */
+static int
+parse_next_event(struct cur *c, struct eventlog *el, size_t *cap,
+    size_t off, size_t n)
+{
+	struct el_event *e;
+	int r;
+
+	if (el->n == EL_MAX_EVENTS)
+		return assay_err_set(ASSAY_ERR_RANGE,
+		    "more than %d events", EL_MAX_EVENTS);
+	if (el->n == *cap) {
+		*cap = *cap == 0 ? 128 : *cap * 2;
+		el->ev = xreallocarray(el->ev, *cap, sizeof(*el->ev));
+	}
+	e = &el->ev[el->n];
+	memset(e, 0, sizeof(*e));
+	e->seq = el->n;
+	e->offset = off;
+	if (cur_u32le(c, &e->pcr) != 0 || cur_u32le(c, &e->type) != 0)
+		return assay_err_set(ASSAY_ERR_FORMAT,
+		    "trailing garbage: %zu bytes at offset %zu are not an "
+		    "event", cur_left(c), off);
+	if ((r = parse_event(c, el, e, n)) != 0)
+		return r;
+	if (e->type == EV_NO_ACTION && e->pcr == 0 && el->has_locality &&
+	    cur_has_prefix(&e->data, "StartupLocality", 16))
+		return assay_err_set(ASSAY_ERR_FORMAT,
+		    "event %zu at offset %zu: a second StartupLocality "
+		    "event", e->seq, e->offset);
+	note_locality(el, e);
+	el->n++;
+	return ASSAY_OK;
+}
+
 int
 eventlog_parse(const uint8_t *p, size_t n, struct eventlog *out)
 {
 	struct eventlog el;
-	struct el_event first, *e;
-	struct cur c, d0;
+	struct cur c;
 	size_t cap = 0, off;
 	int r, specid = 0;
 
@@ -306,72 +380,14 @@ eventlog_parse(const uint8_t *p, size_t n, struct eventlog *out)
 	if (n == 0)
 		return assay_err_set(ASSAY_ERR_FORMAT, "event log is empty");
 	cur_init(&c, p, n);
-
-	/* The first event is always in the SHA-1 format. */
-	memset(&first, 0, sizeof(first));
-	if (cur_u32le(&c, &first.pcr) != 0 || cur_u32le(&c, &first.type) != 0) {
-		r = assay_err_set(ASSAY_ERR_TRUNCATED,
-		    "event 0 at offset 0: truncated (log is %zu bytes)", n);
+	if ((r = parse_first_event(&c, p, n, &el, &specid)) != 0)
 		goto out;
-	}
-	if ((r = parse_event(&c, &el, &first, n)) != 0)
-		goto out;
-	d0 = first.data;
-	/* Any PCR index: TDX CCEL logs put the Spec ID event at MR 1. */
-	if (first.type == EV_NO_ACTION &&
-	    cur_has_prefix(&d0, "Spec ID Event03", SPEC_ID_SIG_LEN)) {
-		el.agile = specid = 1;
-		if ((r = parse_spec_id03(d0, &el)) != 0)
-			goto out;
-	} else {
-		el.nalgs = 1;
-		el.alg[0].alg = TPM2_ALG_SHA1;
-		el.alg[0].size = 20;
-		el.uintn_size = 2;
-		if (!(first.type == EV_NO_ACTION && first.pcr == 0 &&
-		    (cur_has_prefix(&d0, "Spec ID Event00", SPEC_ID_SIG_LEN) ||
-		    cur_has_prefix(&d0, "Spec ID Event02", SPEC_ID_SIG_LEN)) &&
-		    parse_spec_id00(d0, &el))) {
-			/* An ordinary first event: rewind and read it again. */
-			cur_init(&c, p, n);
-		} else
-			specid = 1;
-	}
-
 	while (cur_left(&c) > 0) {
 		off = n - cur_left(&c);
 		if (is_fill(c.p, c.len, 0x00) || is_fill(c.p, c.len, 0xff))
 			break;		/* padding after the last event */
-		if (el.n == EL_MAX_EVENTS) {
-			r = assay_err_set(ASSAY_ERR_RANGE,
-			    "more than %d events", EL_MAX_EVENTS);
+		if ((r = parse_next_event(&c, &el, &cap, off, n)) != 0)
 			goto out;
-		}
-		if (el.n == cap) {
-			cap = cap == 0 ? 128 : cap * 2;
-			el.ev = xreallocarray(el.ev, cap, sizeof(*el.ev));
-		}
-		e = &el.ev[el.n];
-		memset(e, 0, sizeof(*e));
-		e->seq = el.n;
-		e->offset = off;
-		if (cur_u32le(&c, &e->pcr) != 0 || cur_u32le(&c, &e->type) != 0) {
-			r = assay_err_set(ASSAY_ERR_FORMAT,
-			    "trailing garbage: %zu bytes at offset %zu are not an "
-			    "event", cur_left(&c), off);
-			goto out;
-		}
-		if ((r = parse_event(&c, &el, e, n)) != 0)
-			goto out;
-		if (e->type == EV_NO_ACTION && e->pcr == 0 && el.has_locality &&
-		    cur_has_prefix(&e->data, "StartupLocality", 16)) {
-			r = assay_err_set(ASSAY_ERR_FORMAT,
-			    "event %zu at offset %zu: a second StartupLocality "
-			    "event", e->seq, e->offset);
-			goto out;
-		}
-		note_locality(&el, e);
-		el.n++;
 	}
 	/*
 	 * A Spec ID event alone is a valid log (firmware that measured

@@ -120,16 +120,135 @@ ima_replay_init(struct ima_replay *r, uint16_t bank, int scheme)
 	r->scheme = scheme;
 }
 
+/* Replay state per candidate scheme (slot 0, and slot 1 while AUTO). */
+struct replay_track {
+	int		 nsch;
+	int		 sch[2];
+	int		 have[2];
+	size_t		 best[2];
+	uint8_t		 pcr[2][TPM2_MAX_DIGEST];
+	uint8_t		 best_pcr[2][TPM2_MAX_DIGEST];
+};
+
+/* Entry i's template hash must be the hash of its template data. */
+static int
+check_entry_thash(struct hctx *h, const struct ima_list *l, size_t i,
+    uint64_t first, size_t *bad)
+{
+	const struct ima_entry *e = &l->e[i];
+	uint8_t th[TPM2_MAX_DIGEST];
+	size_t tlen;
+	int rc;
+
+	if (e->violation)
+		return ASSAY_OK;
+	if ((rc = ima_entry_template_hash(e, l->thash_alg, h->ctx,
+	    th, &tlen)) != 0)
+		return rc;
+	if (memcmp(th, e->thash, tlen) != 0) {
+		if (bad != NULL)
+			*bad = i;
+		return assay_err_set(ASSAY_FAIL, "IMA entry %" PRIu64
+		    " (\"%.*s\"): template hash does not match its "
+		    "template data", first + i,
+		    (int)(e->name.len > 200 ? 200 : e->name.len),
+		    (const char *)e->name.p);
+	}
+	return ASSAY_OK;
+}
+
+/* Slots from r: 0 the fixed scheme (BANK_HASH if AUTO), 1 SHA1_PADDED. */
+static void
+track_init(struct replay_track *t, const struct ima_replay *r,
+    const uint8_t *quoted, size_t size)
+{
+	int s;
+
+	memset(t, 0, sizeof(*t));
+	if (r->scheme == IMA_EXTEND_AUTO) {
+		t->nsch = 2;
+		t->sch[0] = IMA_EXTEND_BANK_HASH;
+		t->sch[1] = IMA_EXTEND_SHA1_PADDED;
+	} else {
+		t->nsch = 1;
+		t->sch[0] = r->scheme;
+		t->sch[1] = r->scheme;
+	}
+	memcpy(t->pcr[0], r->pcr, size);
+	memcpy(t->pcr[1], r->pcr_alt, size);
+	for (s = 0; s < t->nsch; s++) {
+		t->have[s] = memcmp(t->pcr[s], quoted, size) == 0;
+		t->best[s] = 0;
+		memcpy(t->best_pcr[s], t->pcr[s], size);
+	}
+}
+
+/* Extend each slot's PCR 10 by entry e (entries of other PCRs: no-op). */
+static int
+track_extend(struct replay_track *t, struct hctx *h,
+    const struct ima_entry *e, uint16_t thash_alg, uint16_t bank)
+{
+	uint8_t d[TPM2_MAX_DIGEST];
+	int s, rc;
+
+	for (s = 0; s < t->nsch && e->pcr == IMA_PCR; s++) {
+		if (s == 1 && bank == TPM2_ALG_SHA1) {
+			/* both schemes coincide in the SHA-1 bank */
+			memcpy(t->pcr[1], t->pcr[0], h->bank_size);
+		} else if ((rc = extend_digest(h, e, thash_alg, bank,
+		    t->sch[s], d)) != 0 ||
+		    (rc = pcr_extend(h, t->pcr[s], d)) != 0)
+			return rc;
+	}
+	return ASSAY_OK;
+}
+
+/* Remember, per slot, the longest prefix (n entries) matching quoted. */
+static void
+track_match(struct replay_track *t, const uint8_t *quoted, size_t size,
+    size_t n)
+{
+	int s;
+
+	for (s = 0; s < t->nsch; s++) {
+		if (memcmp(t->pcr[s], quoted, size) == 0) {
+			t->have[s] = 1;
+			t->best[s] = n;
+			memcpy(t->best_pcr[s], t->pcr[s], size);
+		}
+	}
+}
+
+/* Pick the slot that reproduced the longest prefix and move r past it. */
+static void
+track_commit(const struct replay_track *t, struct ima_replay *r,
+    size_t size, size_t *accepted)
+{
+	int pick = 0;
+
+	if (t->nsch == 2 && t->have[1] && (!t->have[0] || t->best[1] > t->best[0]))
+		pick = 1;
+	*accepted = t->best[pick];
+	r->count += t->best[pick];
+	if (t->nsch == 2 && t->have[0] && t->have[1] && t->best[0] == t->best[1]) {
+		/* both schemes agree here: stay AUTO, keep both values */
+		memcpy(r->pcr, t->best_pcr[0], size);
+		memcpy(r->pcr_alt, t->best_pcr[1], size);
+	} else {
+		memcpy(r->pcr, t->best_pcr[pick], size);
+		memset(r->pcr_alt, 0, sizeof(r->pcr_alt));
+		r->scheme = t->sch[pick];
+	}
+}
+
 int
 ima_replay(struct ima_replay *r, const struct ima_list *l,
     const uint8_t *quoted, size_t quoted_len, size_t *accepted, size_t *bad)
 {
 	struct hctx h;
-	uint8_t pcr[2][TPM2_MAX_DIGEST], best_pcr[2][TPM2_MAX_DIGEST];
-	uint8_t d[TPM2_MAX_DIGEST], th[TPM2_MAX_DIGEST];
-	size_t i, best[2], tlen;
-	int have[2], nsch, sch[2], s, rc, pick;
-	const struct ima_entry *e;
+	struct replay_track t;
+	size_t i;
+	int rc;
 
 	*accepted = 0;
 	if (bad != NULL)
@@ -141,79 +260,22 @@ ima_replay(struct ima_replay *r, const struct ima_list *l,
 		    "bank needs %zu", quoted_len, h.bank_size);
 		goto out;
 	}
-	/* slot 0: the fixed scheme (BANK_HASH while AUTO); slot 1: SHA1_PADDED
-	 * while AUTO */
-	if (r->scheme == IMA_EXTEND_AUTO) {
-		nsch = 2;
-		sch[0] = IMA_EXTEND_BANK_HASH;
-		sch[1] = IMA_EXTEND_SHA1_PADDED;
-	} else {
-		nsch = 1;
-		sch[0] = r->scheme;
-		sch[1] = r->scheme;
-	}
-	memcpy(pcr[0], r->pcr, h.bank_size);
-	memcpy(pcr[1], r->pcr_alt, h.bank_size);
-	for (s = 0; s < nsch; s++) {
-		have[s] = memcmp(pcr[s], quoted, h.bank_size) == 0;
-		best[s] = 0;
-		memcpy(best_pcr[s], pcr[s], h.bank_size);
-	}
+	track_init(&t, r, quoted, h.bank_size);
 	for (i = 0; i < l->n; i++) {
-		e = &l->e[i];
-		if (!e->violation) {
-			if ((rc = ima_entry_template_hash(e, l->thash_alg, h.ctx,
-			    th, &tlen)) != 0)
-				goto out;
-			if (memcmp(th, e->thash, tlen) != 0) {
-				if (bad != NULL)
-					*bad = i;
-				rc = assay_err_set(ASSAY_FAIL, "IMA entry %" PRIu64
-				    " (\"%.*s\"): template hash does not match its "
-				    "template data", r->count + i,
-				    (int)(e->name.len > 200 ? 200 : e->name.len),
-				    (const char *)e->name.p);
-				goto out;
-			}
-		}
-		for (s = 0; s < nsch && e->pcr == IMA_PCR; s++) {
-			if (s == 1 && r->bank == TPM2_ALG_SHA1) {
-				/* both schemes coincide in the SHA-1 bank */
-				memcpy(pcr[1], pcr[0], h.bank_size);
-			} else if ((rc = extend_digest(&h, e, l->thash_alg,
-			    r->bank, sch[s], d)) != 0 ||
-			    (rc = pcr_extend(&h, pcr[s], d)) != 0)
-				goto out;
-		}
+		if ((rc = check_entry_thash(&h, l, i, r->count, bad)) != 0 ||
+		    (rc = track_extend(&t, &h, &l->e[i], l->thash_alg,
+		    r->bank)) != 0)
+			goto out;
 		/* entries of other PCRs keep PCR 10: they extend a match too */
-		for (s = 0; s < nsch; s++) {
-			if (memcmp(pcr[s], quoted, h.bank_size) == 0) {
-				have[s] = 1;
-				best[s] = i + 1;
-				memcpy(best_pcr[s], pcr[s], h.bank_size);
-			}
-		}
+		track_match(&t, quoted, h.bank_size, i + 1);
 	}
-	if (!have[0] && (nsch == 1 || !have[1])) {
+	if (!t.have[0] && (t.nsch == 1 || !t.have[1])) {
 		rc = assay_err_set(ASSAY_FAIL, "IMA replay of %zu entries from "
 		    "entry %" PRIu64 " does not reproduce the quoted PCR 10 in any "
 		    "prefix", l->n, r->count);
 		goto out;
 	}
-	pick = 0;
-	if (nsch == 2 && have[1] && (!have[0] || best[1] > best[0]))
-		pick = 1;
-	*accepted = best[pick];
-	r->count += best[pick];
-	if (nsch == 2 && have[0] && have[1] && best[0] == best[1]) {
-		/* both schemes agree here: stay AUTO, keep both values */
-		memcpy(r->pcr, best_pcr[0], h.bank_size);
-		memcpy(r->pcr_alt, best_pcr[1], h.bank_size);
-	} else {
-		memcpy(r->pcr, best_pcr[pick], h.bank_size);
-		memset(r->pcr_alt, 0, sizeof(r->pcr_alt));
-		r->scheme = sch[pick];
-	}
+	track_commit(&t, r, h.bank_size, accepted);
 	rc = ASSAY_OK;
  out:
 	EVP_MD_CTX_free(h.ctx);
@@ -256,9 +318,9 @@ ima_replay_all(const struct ima_list *l, uint16_t bank, int scheme,
     uint8_t *pcr, size_t *pcr_len, size_t *bad)
 {
 	struct hctx h;
-	uint8_t d[TPM2_MAX_DIGEST], th[TPM2_MAX_DIGEST];
+	uint8_t d[TPM2_MAX_DIGEST];
 	const struct ima_entry *e;
-	size_t i, tlen;
+	size_t i;
 	int rc;
 
 	if (bad != NULL)
@@ -270,20 +332,8 @@ ima_replay_all(const struct ima_list *l, uint16_t bank, int scheme,
 	memset(pcr, 0, h.bank_size);
 	for (i = 0; i < l->n; i++) {
 		e = &l->e[i];
-		if (!e->violation) {
-			if ((rc = ima_entry_template_hash(e, l->thash_alg, h.ctx,
-			    th, &tlen)) != 0)
-				goto out;
-			if (memcmp(th, e->thash, tlen) != 0) {
-				if (bad != NULL)
-					*bad = i;
-				rc = assay_err_set(ASSAY_FAIL, "IMA entry %zu (\"%.*s\"): "
-				    "template hash does not match its template data", i,
-				    (int)(e->name.len > 200 ? 200 : e->name.len),
-				    (const char *)e->name.p);
-				goto out;
-			}
-		}
+		if ((rc = check_entry_thash(&h, l, i, 0, bad)) != 0)
+			goto out;
 		if (e->pcr != IMA_PCR)
 			continue;
 		if ((rc = extend_digest(&h, e, l->thash_alg, bank, scheme, d)) != 0 ||

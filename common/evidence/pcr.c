@@ -374,99 +374,150 @@ pcr_values_digest(const struct pcr_values *v, const struct pcr_selection *sel,
 #define TT_DIGEST_SIZE		(2 + 64)
 #define TT_MAX_LISTS		((TPM2_PCR_COUNT * TPM2_MAX_BANKS + 7) / 8)
 
-int
-pcr_tpm2tools_parse(const uint8_t *p, size_t n, struct pcr_selection *selp,
+/* The one error for a dump that ends early. */
+static int
+tt_truncated(void)
+{
+	return assay_err_set(ASSAY_ERR_TRUNCATED, "PCR dump truncated");
+}
+
+/* One used TPMS_PCR_SELECTION slot e, appended to sel. */
+static int
+tt_sel_entry(struct cur *e, struct pcr_selection *sel)
+{
+	uint32_t mask, j;
+	uint16_t hash;
+	uint8_t size, byte;
+
+	if (cur_u16le(e, &hash) != 0 || cur_u8(e, &size) != 0)
+		return tt_truncated();
+	if (size > 4)
+		return assay_err_set(ASSAY_ERR_FORMAT,
+		    "PCR dump: sizeofSelect %u", size);
+	mask = 0;
+	for (j = 0; j < 4; j++) {
+		if (cur_u8(e, &byte) != 0)
+			return tt_truncated();
+		if (j < size)
+			mask |= (uint32_t)byte << (8 * j);
+	}
+	if ((mask & ~PCR_MASK_ALL) != 0)
+		return assay_err_set(ASSAY_ERR_RANGE,
+		    "PCR dump: PCR above 23 selected");
+	if (tpm2_hash_by_alg(hash) == NULL)
+		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
+		    "PCR dump: unknown bank 0x%04x", hash);
+	if (sel_find(sel, hash) >= 0)
+		return assay_err_set(ASSAY_ERR_FORMAT,
+		    "PCR dump: bank 0x%04x twice", hash);
+	sel->bank[sel->n].hash = hash;
+	sel->bank[sel->n].mask = mask;
+	sel->n++;
+	return ASSAY_OK;
+}
+
+/* The dump's TPML_PCR_SELECTION (count, then all 16 slots) into sel. */
+static int
+tt_parse_selection(struct cur *c, struct pcr_selection *sel)
+{
+	struct cur e;
+	uint32_t count, i;
+	int r;
+
+	if (cur_u32le(c, &count) != 0)
+		return tt_truncated();
+	if (count > TPM2_MAX_BANKS)
+		return assay_err_set(ASSAY_ERR_RANGE, "PCR dump: %u banks", count);
+	for (i = 0; i < TT_NUM_BANKS; i++) {
+		if (cur_bytes(c, TT_SEL_SIZE, &e) != 0)
+			return tt_truncated();
+		if (i >= count)
+			continue;
+		if ((r = tt_sel_entry(&e, sel)) != 0)
+			return r;
+	}
+	return ASSAY_OK;
+}
+
+/* Advance (*bank, *pcr) to the next selected PCR; 0, or -1 past the end. */
+static int
+tt_next_pcr(const struct pcr_selection *sel, size_t *bank, unsigned *pcr)
+{
+	while (*bank < sel->n && (*pcr >= TPM2_PCR_COUNT ||
+	    (sel->bank[*bank].mask & (1u << *pcr)) == 0)) {
+		if (++*pcr >= TPM2_PCR_COUNT) {
+			(*bank)++;
+			*pcr = 0;
+		}
+	}
+	return *bank < sel->n ? 0 : -1;
+}
+
+/* The TPML_DIGEST lists: each digest is the next selected PCR's value. */
+static int
+tt_parse_digests(struct cur *c, const struct pcr_selection *sel,
     struct pcr_values *vals)
 {
-	struct pcr_selection sel;
-	struct cur c, e;
-	uint32_t count, nlists, ndig, mask, i, j;
-	uint16_t hash, dsize;
-	uint8_t size, byte;
 	const struct tpm2_hash *h;
-	struct cur dig;
+	struct cur e, dig;
+	uint32_t nlists, ndig, i, j;
+	uint16_t dsize;
 	size_t bank = 0;
 	unsigned pcr = 0;
 	int r;
 
-	memset(&sel, 0, sizeof(sel));
-	pcr_values_init(vals);
-	memset(selp, 0, sizeof(*selp));
-	cur_init(&c, p, n);
-	if ((r = cur_u32le(&c, &count)) != 0)
-		goto trunc;
-	if (count > TPM2_MAX_BANKS)
-		return assay_err_set(ASSAY_ERR_RANGE, "PCR dump: %u banks", count);
-	for (i = 0; i < TT_NUM_BANKS; i++) {
-		if ((r = cur_bytes(&c, TT_SEL_SIZE, &e)) != 0)
-			goto trunc;
-		if (i >= count)
-			continue;
-		if (cur_u16le(&e, &hash) != 0 || cur_u8(&e, &size) != 0)
-			goto trunc;
-		if (size > 4)
-			return assay_err_set(ASSAY_ERR_FORMAT,
-			    "PCR dump: sizeofSelect %u", size);
-		mask = 0;
-		for (j = 0; j < 4; j++) {
-			if (cur_u8(&e, &byte) != 0)
-				goto trunc;
-			if (j < size)
-				mask |= (uint32_t)byte << (8 * j);
-		}
-		if ((mask & ~PCR_MASK_ALL) != 0)
-			return assay_err_set(ASSAY_ERR_RANGE,
-			    "PCR dump: PCR above 23 selected");
-		if (tpm2_hash_by_alg(hash) == NULL)
-			return assay_err_set(ASSAY_ERR_UNSUPPORTED,
-			    "PCR dump: unknown bank 0x%04x", hash);
-		if (sel_find(&sel, hash) >= 0)
-			return assay_err_set(ASSAY_ERR_FORMAT,
-			    "PCR dump: bank 0x%04x twice", hash);
-		sel.bank[sel.n].hash = hash;
-		sel.bank[sel.n].mask = mask;
-		sel.n++;
-	}
-	if ((r = cur_u32le(&c, &nlists)) != 0)
-		goto trunc;
+	if (cur_u32le(c, &nlists) != 0)
+		return tt_truncated();
 	if (nlists > TT_MAX_LISTS)
 		return assay_err_set(ASSAY_ERR_RANGE, "PCR dump: %u lists", nlists);
 	for (i = 0; i < nlists; i++) {
-		if ((r = cur_u32le(&c, &ndig)) != 0)
-			goto trunc;
+		if (cur_u32le(c, &ndig) != 0)
+			return tt_truncated();
 		if (ndig > TT_DIGESTS_PER_LIST)
 			return assay_err_set(ASSAY_ERR_RANGE,
 			    "PCR dump: %u digests in a list", ndig);
 		for (j = 0; j < TT_DIGESTS_PER_LIST; j++) {
-			if ((r = cur_bytes(&c, TT_DIGEST_SIZE, &e)) != 0)
-				goto trunc;
+			if (cur_bytes(c, TT_DIGEST_SIZE, &e) != 0)
+				return tt_truncated();
 			if (j >= ndig)
 				continue;
 			if (cur_u16le(&e, &dsize) != 0)
-				goto trunc;
+				return tt_truncated();
 			if (dsize > TPM2_MAX_DIGEST)
 				return assay_err_set(ASSAY_ERR_RANGE,
 				    "PCR dump: digest of %u bytes", dsize);
 			if (cur_bytes(&e, dsize, &dig) != 0)
-				goto trunc;
-			/* next selected PCR in selection order */
-			while (bank < sel.n && (pcr >= TPM2_PCR_COUNT ||
-			    (sel.bank[bank].mask & (1u << pcr)) == 0)) {
-				if (++pcr >= TPM2_PCR_COUNT) {
-					bank++;
-					pcr = 0;
-				}
-			}
-			if (bank >= sel.n)
+				return tt_truncated();
+			if (tt_next_pcr(sel, &bank, &pcr) != 0)
 				return assay_err_set(ASSAY_ERR_FORMAT,
 				    "PCR dump: more digests than selected PCRs");
-			h = tpm2_hash_by_alg(sel.bank[bank].hash);
+			h = tpm2_hash_by_alg(sel->bank[bank].hash);
 			if ((r = pcr_values_set(vals, h->alg, pcr, dig.p,
 			    dig.len)) != 0)
 				return r;
 			pcr++;
 		}
 	}
+	return ASSAY_OK;
+}
+
+int
+pcr_tpm2tools_parse(const uint8_t *p, size_t n, struct pcr_selection *selp,
+    struct pcr_values *vals)
+{
+	struct pcr_selection sel;
+	const struct tpm2_hash *h;
+	struct cur c;
+	uint32_t i, j;
+	int r;
+
+	memset(&sel, 0, sizeof(sel));
+	pcr_values_init(vals);
+	memset(selp, 0, sizeof(*selp));
+	cur_init(&c, p, n);
+	if ((r = tt_parse_selection(&c, &sel)) != 0 ||
+	    (r = tt_parse_digests(&c, &sel, vals)) != 0)
+		return r;
 	/* every selected PCR must have received its value */
 	for (i = 0; i < sel.n; i++) {
 		h = tpm2_hash_by_alg(sel.bank[i].hash);
@@ -480,6 +531,4 @@ pcr_tpm2tools_parse(const uint8_t *p, size_t n, struct pcr_selection *selp,
 		return assay_err_set(ASSAY_ERR_FORMAT, "PCR dump: trailing bytes");
 	*selp = sel;
 	return ASSAY_OK;
- trunc:
-	return assay_err_set(ASSAY_ERR_TRUNCATED, "PCR dump truncated");
 }
