@@ -23,6 +23,16 @@
 
 #define CONF(f) offsetof(struct aconf, f)
 
+/*
+ * Connections: one verifier and a few admins. Those without a completed
+ * TLS handshake hold AGENT_MAX_UNAUTH slots at most and get
+ * AGENT_HANDSHAKE_SEC; one address holds AGENT_MAX_PER_ADDR.
+ */
+#define AGENT_MAX_CONNS		16
+#define AGENT_MAX_UNAUTH	8
+#define AGENT_HANDSHAKE_SEC	3
+#define AGENT_MAX_PER_ADDR	8
+
 static const struct cfg_key aconf_keys[] = {
 	{ "id", CFG_STR, CONF(id), 0, 0, "agent id (default: ek-<hash of the EK public>)" },
 	{ "tcti", CFG_STR, CONF(tcti), 0, 0, "TPM access: device:/dev/tpmrm0 or swtpm:path=..." },
@@ -160,112 +170,108 @@ reload(struct agent *a)
 	log_notice("configuration reloaded from %s", a->conf_path);
 }
 
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
+/* daemon_run's steps for the agent. */
+static int
+agent_configure(void *ctx, const char *config)
 {
-	struct agent *a = arg;
-
-	if (sig == SIGHUP) {
-		reload(a);
-		return;
-	}
-	log_notice("signal %d: shutting down", (int)sig);
-	daemon_notify("STOPPING=1");
-	event_base_loopexit(a->base, NULL);
-}
-
-int
-main(int argc, char **argv)
-{
-	struct daemon_opts o;
-	struct agent a;
-	struct event *sigs[3] = { 0 }, *wd = NULL;
-	static const int signos[3] = { SIGINT, SIGTERM, SIGHUP };
+	struct agent *a = ctx;
 	char host[256];
 	uint16_t port;
-	int r = 1;
 
-	daemon_parse_args(argc, argv, "assay-agent", "/etc/assay/agent.yaml", &o);
-	/* We log TPM errors ourselves, decoded; keep the TSS's own lines out. */
-	setenv("TSS2_LOG", "all+NONE", 0);
-	log_init("assay-agent", o.verbose);
-	memset(&a, 0, sizeof(a));
-	a.conf_path = o.config;
-	if (aconf_load(o.config, &a) != 0) {
-		fprintf(stderr, "assay-agent: %s\n", assay_err_detail());
-		goto out;
-	}
-	if (http_split_hostport(a.conf.listen, host, sizeof(host), &port) != 0) {
-		fprintf(stderr, "assay-agent: %s: listen: not host:port\n", o.config);
-		goto out;
-	}
-	if ((a.server_ctx = tls_server_ctx(a.conf.tls_cert, a.conf.tls_key,
-	    a.conf.tls_ca)) == NULL ||
-	    (a.client_ctx = tls_client_ctx(a.conf.tls_cert, a.conf.tls_key,
-	    a.conf.tls_ca)) == NULL) {
-		fprintf(stderr, "assay-agent: TLS: %s\n", assay_err_detail());
-		goto out;
-	}
-	if (o.check_only) {
-		printf("configuration OK\n");
-		r = 0;
-		goto out;
-	}
-	if (tpm_identity_load(&a.tpm, &a.ident) != 0) {
+	a->conf_path = config;
+	if (aconf_load(config, a) != 0)
+		return ASSAY_ERR_CONFIG;
+	if (http_split_hostport(a->conf.listen, host, sizeof(host), &port) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: listen: not host:port",
+		    config);
+	if ((a->server_ctx = tls_server_ctx(a->conf.tls_cert, a->conf.tls_key,
+	    a->conf.tls_ca)) == NULL ||
+	    (a->client_ctx = tls_client_ctx(a->conf.tls_cert, a->conf.tls_key,
+	    a->conf.tls_ca)) == NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "TLS: %s",
+		    assay_err_detail());
+	return ASSAY_OK;
+}
+
+static int
+agent_start(void *ctx, struct event_base *base)
+{
+	struct agent *a = ctx;
+	char host[256];
+	uint16_t port;
+
+	if (tpm_identity_load(&a->tpm, &a->ident) != 0) {
 		log_err("TPM: %s", assay_err_detail());
-		goto out;
+		return ASSAY_ERR_TPM;
 	}
-	a.id = a.conf.id != NULL ? xstrdup(a.conf.id) : agent_default_id(&a.ident);
-	daemon_detach(&o);
-	signal(SIGPIPE, SIG_IGN);
-	if ((a.base = event_base_new()) == NULL)
-		fatalx("libevent initialisation failed");
-	a.client = http_client_new(a.base, a.client_ctx);
-	a.http = http_server_new(a.base, a.server_ctx, agent_routes, &a);
-	http_server_set_max_connections(a.http, 16);	/* one verifier, a few admins */
+	a->id = a->conf.id != NULL ? xstrdup(a->conf.id) :
+	    agent_default_id(&a->ident);
+	a->base = base;
+	a->client = http_client_new(base, a->client_ctx);
+	a->http = http_server_new(base, a->server_ctx, agent_routes, a);
+	http_server_set_max_connections(a->http, AGENT_MAX_CONNS);
 	/*
 	 * Anyone who reaches the port can open connections: those without a
 	 * completed handshake hold 8 slots at most (a new one closes the
 	 * oldest) and get 3 s, so the verifier always finds a slot; one
 	 * address holds 8 at most.
 	 */
-	http_server_set_unauth_limits(a.http, 8, 3);
-	http_server_set_max_per_addr(a.http, 8);
-	if (http_server_listen(a.http, host, port) != 0) {
-		log_err("listen %s: %s", a.conf.listen, assay_err_detail());
-		goto out;
+	http_server_set_unauth_limits(a->http, AGENT_MAX_UNAUTH,
+	    AGENT_HANDSHAKE_SEC);
+	http_server_set_max_per_addr(a->http, AGENT_MAX_PER_ADDR);
+	(void)http_split_hostport(a->conf.listen, host, sizeof(host), &port);
+	if (http_server_listen(a->http, host, port) != 0) {
+		log_err("listen %s: %s", a->conf.listen, assay_err_detail());
+		return ASSAY_ERR_NET;
 	}
-	a.tokens = (double)a.conf.quote_rate;
-	for (int i = 0; i < 3; i++) {
-		sigs[i] = evsignal_new(a.base, signos[i], on_signal, &a);
-		evsignal_add(sigs[i], NULL);
-	}
-	log_notice("agent '%s' listening on %s:%u (AK %s, EK certificate %s)", a.id,
-	    host, http_server_port(a.http), a.tpm.ak_alg == TPM2_ALG_ECC ? "ecc" : "rsa",
-	    a.ident.ek_cert != NULL ? "present" : "absent");
-	enroll_start(&a, 0);
-	daemon_notify("READY=1");
-	wd = daemon_watchdog_start(a.base);
-	event_base_dispatch(a.base);
-	r = 0;
- out:
-	for (int i = 0; i < 3; i++)
-		if (sigs[i] != NULL)
-			event_free(sigs[i]);
-	for (size_t i = 0; i < a.nima; i++)
-		ima_reader_free(&a.ima[i]);
-	if (a.enroll_timer != NULL)
-		event_free(a.enroll_timer);
-	if (wd != NULL)
-		event_free(wd);
-	http_server_free(a.http);
-	http_client_free(a.client);
-	if (a.base != NULL)
-		event_base_free(a.base);
-	SSL_CTX_free(a.server_ctx);
-	SSL_CTX_free(a.client_ctx);
-	tpm_identity_free(&a.ident);
-	free(a.id);
-	config_free(aconf_keys, &a.conf);
-	return r;
+	a->tokens = (double)a->conf.quote_rate;
+	log_notice("agent '%s' listening on %s:%u (AK %s, EK certificate %s)",
+	    a->id, host, http_server_port(a->http),
+	    a->tpm.ak_alg == TPM2_ALG_ECC ? "ecc" : "rsa",
+	    a->ident.ek_cert != NULL ? "present" : "absent");
+	enroll_start(a, 0);
+	return ASSAY_OK;
+}
+
+static void
+agent_reload(void *ctx)
+{
+	reload(ctx);
+}
+
+static void
+agent_stop(void *ctx)
+{
+	struct agent *a = ctx;
+
+	for (size_t i = 0; i < a->nima; i++)
+		ima_reader_free(&a->ima[i]);
+	if (a->enroll_timer != NULL)
+		event_free(a->enroll_timer);
+	http_server_free(a->http);
+	http_client_free(a->client);
+	SSL_CTX_free(a->server_ctx);
+	SSL_CTX_free(a->client_ctx);
+	tpm_identity_free(&a->ident);
+	free(a->id);
+	config_free(aconf_keys, &a->conf);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct daemon_ops ops = {
+		.prog = "assay-agent",
+		.default_config = "/etc/assay/agent.yaml",
+		.configure = agent_configure,
+		.start = agent_start,
+		.reload = agent_reload,
+		.stop = agent_stop,
+	};
+	struct agent a;
+
+	/* We log TPM errors ourselves, decoded; keep the TSS's own lines out. */
+	setenv("TSS2_LOG", "all+NONE", 0);
+	memset(&a, 0, sizeof(a));
+	return daemon_run(argc, argv, &ops, &a);
 }

@@ -30,4 +30,27 @@ void	daemon_notify(const char *state);
  */
 struct event	*daemon_watchdog_start(struct event_base *base);
 
+/*
+ * The skeleton both daemons run (daemon_run.c): arguments, logging, the
+ * configuration (checked, and with -n reported and nothing more), going
+ * to the background, the event loop with SIGINT/SIGTERM (stop) and
+ * SIGHUP (reload), systemd readiness and watchdog, and teardown.
+ */
+struct daemon_ops {
+	const char	*prog;
+	const char	*default_config;
+	/* Read and check the configuration: 0, or an error whose detail is
+	 * printed to stderr. */
+	int		(*configure)(void *ctx, const char *config);
+	/* On base, after detaching: open, load and listen. 0, or an error
+	 * (logged by the callee). */
+	int		(*start)(void *ctx, struct event_base *base);
+	void		(*reload)(void *ctx);
+	/* Free everything, whatever stage was reached (base still exists). */
+	void		(*stop)(void *ctx);
+};
+
+/* The process's exit status. */
+int	daemon_run(int argc, char **argv, const struct daemon_ops *ops, void *ctx);
+
 #endif

@@ -67,6 +67,16 @@ static const struct cfg_key vconf_keys[] = {
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
+/*
+ * The HTTPS server: bodies 64 KiB unless a route says more; a request
+ * (a 64 MiB policy upload) gets 120 s; one address 256 connections; a
+ * TLS handshake 5 s.
+ */
+#define VERIFIER_BODY_DEFAULT	(64u * 1024)
+#define VERIFIER_REQUEST_SEC	120
+#define VERIFIER_MAX_PER_ADDR	256
+#define VERIFIER_HANDSHAKE_SEC	5
+
 /* Rows one pruning step deletes at most; a full step is followed at once. */
 #define PRUNE_BATCH	500
 
@@ -270,20 +280,6 @@ store_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct verifier *v = arg;
-
-	if (sig == SIGHUP) {
-		reload(v);
-		return;
-	}
-	log_notice("signal %d: shutting down", (int)sig);
-	daemon_notify("STOPPING=1");
-	event_base_loopexit(v->base, NULL);
-}
-
-static void
 verifier_free(struct verifier *v)
 {
 	const char *k;
@@ -327,117 +323,125 @@ verifier_free(struct verifier *v)
 	config_free(vconf_keys, &v->conf);
 }
 
-int
-main(int argc, char **argv)
+/* daemon_run's steps for the verifier. */
+static int
+verifier_configure(void *ctx, const char *config)
 {
-	struct daemon_opts o;
-	struct verifier v;
-	struct event *sigs[4] = { 0 }, *wd = NULL;
-	static const int signos[4] = { SIGINT, SIGTERM, SIGHUP, 0 };
+	struct verifier *v = ctx;
 	char host[256];
 	uint16_t port;
-	int r = 1;
 
-	daemon_parse_args(argc, argv, "assay-verifier", "/etc/assay/verifier.yaml", &o);
-	log_init("assay-verifier", o.verbose);
-	memset(&v, 0, sizeof(v));
-	v.conf_path = o.config;
-	if (vconf_load(o.config, &v.conf) != 0) {
-		fprintf(stderr, "assay-verifier: %s\n", assay_err_detail());
-		return 1;
-	}
-	if (http_split_hostport(v.conf.listen, host, sizeof(host), &port) != 0) {
-		fprintf(stderr, "assay-verifier: %s: listen: not host:port\n", o.config);
-		goto out;
-	}
-	if ((v.server_ctx = tls_server_ctx(v.conf.tls_cert, v.conf.tls_key,
-	    v.conf.tls_ca)) == NULL ||
-	    (v.client_ctx = tls_client_ctx(v.conf.tls_cert, v.conf.tls_key,
-	    v.conf.tls_ca)) == NULL) {
-		fprintf(stderr, "assay-verifier: TLS: %s\n", assay_err_detail());
-		goto out;
-	}
-	if (ek_trust_load(v.conf.ek_ca, v.conf.ek_allowlist, &v.trust) != 0) {
-		fprintf(stderr, "assay-verifier: EK trust: %s\n", assay_err_detail());
-		goto out;
-	}
-	if (notify_new(&v, &v.notify) != 0) {
-		fprintf(stderr, "assay-verifier: %s\n", assay_err_detail());
-		goto out;
-	}
-	if (o.check_only) {
-		printf("configuration OK\n");
-		r = 0;
-		goto out;
-	}
-	daemon_detach(&o);
-	signal(SIGPIPE, SIG_IGN);
-	if (evthread_use_pthreads() != 0 || (v.base = event_base_new()) == NULL)
-		fatalx("libevent initialisation failed");
-	v.started = clock_unix();
-	v.metrics = metrics_new();
-	v.agents = strmap_new();
-	v.policies = strmap_new();
-	v.pending = strmap_new();
-	if (store_open(v.conf.db, &v.store) != 0) {
-		log_err("store: %s", assay_err_detail());
-		goto out;
-	}
-	if (policies_load(&v) != 0 || agents_load(&v) != 0) {
-		log_err("start-up: %s", assay_err_detail());
-		goto out;
-	}
-	v.pool = verify_pool_new(v.base, (int)v.conf.threads, sched_verify_done, &v);
-	v.adminq = workq_new(v.base, 1);
-	v.client = http_client_new(v.base, v.client_ctx);
-	v.dns = dns_new(v.base, v.conf.resolv_conf);
-	http_client_set_dns(v.client, v.dns);
-	v.http = http_server_new(v.base, v.server_ctx, api_routes, &v);
+	v->conf_path = config;
+	if (vconf_load(config, &v->conf) != 0)
+		return ASSAY_ERR_CONFIG;
+	if (http_split_hostport(v->conf.listen, host, sizeof(host), &port) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: listen: not host:port",
+		    config);
+	if ((v->server_ctx = tls_server_ctx(v->conf.tls_cert, v->conf.tls_key,
+	    v->conf.tls_ca)) == NULL ||
+	    (v->client_ctx = tls_client_ctx(v->conf.tls_cert, v->conf.tls_key,
+	    v->conf.tls_ca)) == NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "TLS: %s",
+		    assay_err_detail());
+	if (ek_trust_load(v->conf.ek_ca, v->conf.ek_allowlist, &v->trust) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "EK trust: %s",
+		    assay_err_detail());
+	return notify_new(v, &v->notify);
+}
+
+/* The HTTPS server on the verifier's loop, listening. */
+static int
+verifier_listen(struct verifier *v)
+{
+	char host[256];
+	uint16_t port;
+
+	v->http = http_server_new(v->base, v->server_ctx, api_routes, v);
 	/*
-	 * Each route has its own body limit (api_routes: 64 MiB for a policy
-	 * upload only); any other body route gets 64 KiB.
+	 * Each route has its own body limit (api_routes: POLICY_TEXT_MAX for
+	 * a policy upload only); any other body route gets 64 KiB.
 	 */
-	http_server_set_max_body(v.http, 64u * 1024);
+	http_server_set_max_body(v->http, VERIFIER_BODY_DEFAULT);
 	/* A 64 MiB policy upload needs more than the default 30 s. */
-	http_server_set_request_deadline(v.http, 120);
-	http_server_set_max_connections(v.http, max_connections());
+	http_server_set_request_deadline(v->http, VERIFIER_REQUEST_SEC);
+	http_server_set_max_connections(v->http, max_connections());
 	/*
 	 * One address (a host, or a NAT for many push agents) holds 256
 	 * connections at most; connections still in their TLS handshake a
 	 * quarter of all slots and 5 s each, not the 120 s of a request.
 	 */
-	http_server_set_max_per_addr(v.http, 256);
-	http_server_set_unauth_limits(v.http, 0, 5);
-	if (http_server_listen(v.http, host, port) != 0) {
-		log_err("listen %s: %s", v.conf.listen, assay_err_detail());
-		goto out;
-	}
-	for (int i = 0; signos[i] != 0; i++) {
-		sigs[i] = evsignal_new(v.base, signos[i], on_signal, &v);
-		evsignal_add(sigs[i], NULL);
-	}
-	sched_start(&v);
-	notify_start(v.notify);
-	{
-		struct timeval sec = { 1, 0 };
-
-		v.store_timer = event_new(v.base, -1, EV_PERSIST, store_tick, &v);
-		event_add(v.store_timer, &sec);
+	http_server_set_max_per_addr(v->http, VERIFIER_MAX_PER_ADDR);
+	http_server_set_unauth_limits(v->http, 0, VERIFIER_HANDSHAKE_SEC);
+	(void)http_split_hostport(v->conf.listen, host, sizeof(host), &port);
+	if (http_server_listen(v->http, host, port) != 0) {
+		log_err("listen %s: %s", v->conf.listen, assay_err_detail());
+		return ASSAY_ERR_NET;
 	}
 	log_notice("listening on %s:%u, %zu agents, %zu policies", host,
-	    http_server_port(v.http), strmap_count(v.agents), strmap_count(v.policies));
-	daemon_notify("READY=1");
-	wd = daemon_watchdog_start(v.base);
-	event_base_dispatch(v.base);
-	r = 0;
- out:
-	if (wd != NULL)
-		event_free(wd);
-	for (int i = 0; i < 4; i++)
-		if (sigs[i] != NULL)
-			event_free(sigs[i]);
-	verifier_free(&v);
-	if (v.base != NULL)
-		event_base_free(v.base);
-	return r;
+	    http_server_port(v->http), strmap_count(v->agents),
+	    strmap_count(v->policies));
+	return ASSAY_OK;
+}
+
+static int
+verifier_start(void *ctx, struct event_base *base)
+{
+	struct verifier *v = ctx;
+	struct timeval sec = { 1, 0 };
+
+	v->base = base;
+	v->started = clock_unix();
+	v->metrics = metrics_new();
+	v->agents = strmap_new();
+	v->policies = strmap_new();
+	v->pending = strmap_new();
+	if (store_open(v->conf.db, &v->store) != 0) {
+		log_err("store: %s", assay_err_detail());
+		return ASSAY_ERR_DB;
+	}
+	if (policies_load(v) != 0 || agents_load(v) != 0) {
+		log_err("start-up: %s", assay_err_detail());
+		return ASSAY_ERR_CONFIG;
+	}
+	v->pool = verify_pool_new(base, (int)v->conf.threads, sched_verify_done, v);
+	v->adminq = workq_new(base, 1);
+	v->client = http_client_new(base, v->client_ctx);
+	v->dns = dns_new(base, v->conf.resolv_conf);
+	http_client_set_dns(v->client, v->dns);
+	if (verifier_listen(v) != 0)
+		return ASSAY_ERR_NET;
+	sched_start(v);
+	notify_start(v->notify);
+	v->store_timer = event_new(base, -1, EV_PERSIST, store_tick, v);
+	event_add(v->store_timer, &sec);
+	return ASSAY_OK;
+}
+
+static void
+verifier_reload(void *ctx)
+{
+	reload(ctx);
+}
+
+static void
+verifier_stop(void *ctx)
+{
+	verifier_free(ctx);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct daemon_ops ops = {
+		.prog = "assay-verifier",
+		.default_config = "/etc/assay/verifier.yaml",
+		.configure = verifier_configure,
+		.start = verifier_start,
+		.reload = verifier_reload,
+		.stop = verifier_stop,
+	};
+	struct verifier v;
+
+	memset(&v, 0, sizeof(v));
+	return daemon_run(argc, argv, &ops, &v);
 }

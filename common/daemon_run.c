@@ -1,0 +1,96 @@
+/*
+ * daemon_run.c — the skeleton of assay-agent and assay-verifier
+ * (daemon.h's daemon_run): each daemon supplies how to configure, start,
+ * reload and stop itself; the order of things, the signals, the systemd
+ * protocol and the teardown are the same for both and written once.
+ */
+#include <signal.h>
+#include <stdio.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "common/daemon.h"
+#include "common/err.h"
+#include "common/log.h"
+
+struct run {
+	const struct daemon_ops	*ops;
+	void			*ctx;
+	struct event_base	*base;
+};
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *run = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		if (run->ops->reload != NULL)
+			run->ops->reload(run->ctx);
+		return;
+	}
+	log_notice("signal %d: shutting down", (int)sig);
+	daemon_notify("STOPPING=1");
+	event_base_loopexit(run->base, NULL);
+}
+
+/* The loop until a stop signal; 0 once it ran, 1 if it never could. */
+static int
+run_loop(struct run *run)
+{
+	static const int signos[] = { SIGINT, SIGTERM, SIGHUP };
+	struct event *sigs[3] = { NULL, NULL, NULL }, *wd = NULL;
+	int r = 1;
+
+	/* Worker threads wake the loop: libevent's locking must be on. */
+	if (evthread_use_pthreads() != 0 ||
+	    (run->base = event_base_new()) == NULL)
+		fatalx("libevent initialisation failed");
+	if (run->ops->start(run->ctx, run->base) != 0)
+		goto out;
+	for (size_t i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(run->base, signos[i], on_signal, run);
+		evsignal_add(sigs[i], NULL);
+	}
+	daemon_notify("READY=1");
+	wd = daemon_watchdog_start(run->base);
+	event_base_dispatch(run->base);
+	r = 0;
+ out:
+	if (wd != NULL)
+		event_free(wd);
+	for (size_t i = 0; i < 3; i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	return r;
+}
+
+int
+daemon_run(int argc, char **argv, const struct daemon_ops *ops, void *ctx)
+{
+	struct run run = { .ops = ops, .ctx = ctx };
+	struct daemon_opts o;
+	int r = 1;
+
+	daemon_parse_args(argc, argv, ops->prog, ops->default_config, &o);
+	log_init(ops->prog, o.verbose);
+	if (ops->configure(ctx, o.config) != 0) {
+		fprintf(stderr, "%s: %s\n", ops->prog, assay_err_detail());
+		goto out;
+	}
+	if (o.check_only) {
+		printf("configuration OK\n");
+		r = 0;
+		goto out;
+	}
+	daemon_detach(&o);
+	signal(SIGPIPE, SIG_IGN);
+	r = run_loop(&run);
+ out:
+	ops->stop(ctx);
+	if (run.base != NULL)
+		event_base_free(run.base);
+	return r;
+}
