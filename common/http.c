@@ -38,8 +38,6 @@
 #include "common/xmalloc.h"
 
 #define HTTP_LISTEN_BACKLOG	1024
-/* http_body_json: largest document, whatever the route allows. */
-#define HTTP_JSON_MAX_SIZE	(1024 * 1024)
 
 static const struct {
 	enum evhttp_cmd_type	 cmd;
@@ -289,80 +287,6 @@ http_query(const struct http_request *r, const char *key)
 	return evhttp_find_header(&r->query, key);
 }
 
-/* Deepest nesting of arrays and objects in p (strings skipped). */
-static int
-json_depth(const uint8_t *p, size_t n)
-{
-	int depth = 0, max = 0, instr = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (instr) {
-			if (p[i] == '\\')
-				i++;
-			else if (p[i] == '"')
-				instr = 0;
-		} else if (p[i] == '"')
-			instr = 1;
-		else if (p[i] == '[' || p[i] == '{') {
-			if (++depth > max)
-				max = depth;
-		} else if (p[i] == ']' || p[i] == '}')
-			depth--;
-	}
-	return max;
-}
-
-int
-http_json_load(const uint8_t *p, size_t n, json_t **out, char *msg, size_t msglen)
-{
-	json_error_t jerr;
-	json_t *j;
-
-	*out = NULL;
-	if (n == 0) {
-		snprintf(msg, msglen, "request body required");
-		return 400;
-	}
-	if (n > HTTP_JSON_MAX_SIZE) {
-		snprintf(msg, msglen, "JSON body larger than %d bytes",
-		    HTTP_JSON_MAX_SIZE);
-		return 413;
-	}
-	if (json_depth(p, n) > HTTP_JSON_MAX_DEPTH) {
-		snprintf(msg, msglen, "JSON nested deeper than %d",
-		    HTTP_JSON_MAX_DEPTH);
-		return 400;
-	}
-	if ((j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES,
-	    &jerr)) == NULL) {
-		snprintf(msg, msglen, "invalid JSON at line %d: %s", jerr.line,
-		    jerr.text);
-		return 400;
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		snprintf(msg, msglen, "JSON body must be an object");
-		return 400;
-	}
-	*out = j;
-	return 0;
-}
-
-json_t *
-http_body_json(struct http_request *r)
-{
-	char msg[256];
-	json_t *j;
-	int status;
-
-	if ((status = http_json_load(r->body, r->body_len, &j, msg,
-	    sizeof(msg))) != 0) {
-		http_reply_error(r, status, "%s", msg);
-		return NULL;
-	}
-	return j;
-}
-
 /*
  * Match raw (still encoded) path against pattern. Literal segments must be
  * equal; "{x}" captures one non-empty segment, decoded, without '/' or NUL.
@@ -424,71 +348,76 @@ sreq_free(struct http_sreq *q)
 	free(q);
 }
 
-static void
-server_gencb(struct evhttp_request *req, void *arg)
+/*
+ * The request's peer, path, query and body into q. 0, or -1 when it was
+ * refused (the reply sent); *rawpath: the path as sent, for routing.
+ */
+static int
+sreq_prepare(struct http_sreq *q, struct evhttp_request *req,
+    const char **rawpath)
 {
-	struct http_server *s = arg;
-	const struct http_route *rt, *found = NULL;
 	const struct evhttp_uri *uri;
-	const char *rawpath, *qs;
-	struct http_sreq *q;
+	const char *qs;
 	struct evbuffer *in;
-	char allow[128], *params[HTTP_MAX_PARAMS];
-	size_t dlen, blen, np;
-
-	q = xcalloc(1, sizeof(*q));
-	TAILQ_INIT(&q->r.query);
-	q->r.req = req;
-	q->r.arg = s->arg;
-	q->srv = s;
-	q->r.method = http_method_name(evhttp_request_get_command(req));
-	if (q->r.method == NULL)
-		q->r.method = "?";
-	conn_request_done(request_ssl(req));
+	size_t dlen, blen;
 
 	if (tls_peer_identity(request_ssl(req), &q->r.peer) != ASSAY_OK) {
 		http_reply_error(&q->r, 403, "client certificate required");
-		goto done;
+		return -1;
 	}
 	if ((uri = evhttp_request_get_evhttp_uri(req)) == NULL ||
-	    (rawpath = evhttp_uri_get_path(uri)) == NULL || rawpath[0] != '/') {
+	    (*rawpath = evhttp_uri_get_path(uri)) == NULL || (*rawpath)[0] != '/') {
 		http_reply_error(&q->r, 400, "bad request URI");
-		goto done;
+		return -1;
 	}
-	if ((q->path = evhttp_uridecode(rawpath, 0, &dlen)) == NULL ||
+	if ((q->path = evhttp_uridecode(*rawpath, 0, &dlen)) == NULL ||
 	    strlen(q->path) != dlen) {
 		http_reply_error(&q->r, 400, "bad request path");
-		goto done;
+		return -1;
 	}
 	q->r.path = q->path;
 	if ((qs = evhttp_uri_get_query(uri)) != NULL &&
 	    evhttp_parse_query_str(qs, &q->r.query) != 0) {
 		http_reply_error(&q->r, 400, "bad query string");
-		goto done;
+		return -1;
 	}
 	in = evhttp_request_get_input_buffer(req);
 	if ((blen = evbuffer_get_length(in)) > HTTP_CLIENT_MAX_BODY) {
 		http_reply_error(&q->r, 413, "request body too large");
-		goto done;
+		return -1;
 	}
 	q->body = xmalloc(blen + 1);
 	if (blen > 0 && evbuffer_copyout(in, q->body, blen) != (ev_ssize_t)blen) {
 		http_reply_error(&q->r, 500, "cannot read request body");
-		goto done;
+		return -1;
 	}
 	q->body[blen] = '\0';
 	q->r.body = q->body;
 	q->r.body_len = blen;
+	return 0;
+}
+
+/*
+ * The route for q's method and rawpath, its {param} captures in q; NULL
+ * when there is none (404, or 405 with Allow naming the methods there
+ * are, sent).
+ */
+static const struct http_route *
+route_find(const struct http_server *s, struct http_sreq *q,
+    const char *rawpath)
+{
+	const struct http_route *rt;
+	char allow[128], *params[HTTP_MAX_PARAMS];
+	size_t np;
 
 	allow[0] = '\0';
 	for (rt = s->routes; rt->method != NULL; rt++) {
 		if (!route_match(rt->pattern, rawpath, params, &np))
 			continue;
 		if (strcmp(rt->method, q->r.method) == 0) {
-			found = rt;
 			memcpy(q->r.param, params, np * sizeof(params[0]));
 			q->r.nparam = np;
-			break;
+			return rt;
 		}
 		while (np > 0)
 			free(params[--np]);
@@ -499,15 +428,35 @@ server_gencb(struct evhttp_request *req, void *arg)
 			strcat(allow, rt->method);
 		}
 	}
-	if (found == NULL) {
-		if (allow[0] != '\0') {
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Allow", allow);
-			http_reply_error(&q->r, 405, "method not allowed");
-		} else
-			http_reply_error(&q->r, 404, "not found");
+	if (allow[0] != '\0') {
+		evhttp_add_header(evhttp_request_get_output_headers(q->r.req),
+		    "Allow", allow);
+		http_reply_error(&q->r, 405, "method not allowed");
+	} else
+		http_reply_error(&q->r, 404, "not found");
+	return NULL;
+}
+
+static void
+server_gencb(struct evhttp_request *req, void *arg)
+{
+	struct http_server *s = arg;
+	const struct http_route *found;
+	const char *rawpath = NULL;
+	struct http_sreq *q;
+
+	q = xcalloc(1, sizeof(*q));
+	TAILQ_INIT(&q->r.query);
+	q->r.req = req;
+	q->r.arg = s->arg;
+	q->srv = s;
+	q->r.method = http_method_name(evhttp_request_get_command(req));
+	if (q->r.method == NULL)
+		q->r.method = "?";
+	conn_request_done(request_ssl(req));
+	if (sreq_prepare(q, req, &rawpath) != 0 ||
+	    (found = route_find(s, q, rawpath)) == NULL)
 		goto done;
-	}
 	if ((found->roles & q->r.peer.role) == 0) {
 		http_reply_error(&q->r, 403, "forbidden for role %s",
 		    tls_role_name(q->r.peer.role));

@@ -1,10 +1,10 @@
 /*
  * admin.c — assayctl commands that talk to the verifier's admin API:
  * agents (list, show, admit, delete, attest, reset, stop, start, events),
- * policy (upload, list, show, delete) and health; tables by default,
- * the API's JSON with --json.
+ * policy (upload, list, show, delete), status and health; tables by
+ * default, the API's JSON with --json. Each cmd_* is one row of the
+ * command table (cmd.c); call() is the one way to the verifier.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +15,12 @@
 #include "common/encode.h"
 #include "common/appraise/policy.h"
 #include "common/err.h"
-#include "common/fileio.h"
 #include "common/evidence/verdict.h"
 #include "common/http.h"
 #include "common/tls.h"
 #include "common/xmalloc.h"
 #include "tools/admin.h"
-
-/* The verifier refuses request bodies larger than this (verifier/main.c). */
+#include "tools/cmd.h"
 
 /*
  * Strings in an answer may quote evidence an agent sent: whatever the
@@ -64,11 +62,6 @@ call(struct ctl *c, const char *method, const char *path, const char *ctype,
 
 	if (out != NULL)
 		*out = NULL;
-	if (c->verifier == NULL || c->cert == NULL || c->key == NULL || c->ca == NULL) {
-		fprintf(stderr, "assayctl: set --verifier, --cert, --key and --ca "
-		    "(or ASSAY_VERIFIER, ASSAY_CERT, ASSAY_KEY, ASSAY_CA)\n");
-		return 2;
-	}
 	if (http_split_hostport(c->verifier, host, sizeof(host), &port) != 0) {
 		fprintf(stderr, "assayctl: --verifier must be host:port\n");
 		return 2;
@@ -133,16 +126,18 @@ str(json_t *o, const char *k)
 	return s != NULL ? s : "-";
 }
 
-static int
-agents_list(struct ctl *c, int argc, char **argv)
+int
+cmd_agents_list(struct cmd_args *args)
 {
+	struct ctl *c = args->ctl;
+	const char *state = cmd_str(args, OPT_STATE);
 	json_t *j, *arr, *a;
 	size_t i;
 	char *path, tbuf[32];
 	int r;
 
-	path = argc > 2 && strcmp(argv[1], "--state") == 0 ?
-	    xasprintf("/v1/agents?state=%s", argv[2]) : xstrdup("/v1/agents");
+	path = state != NULL ? xasprintf("/v1/agents?state=%s", state) :
+	    xstrdup("/v1/agents");
 	r = call(c, "GET", path, NULL, NULL, 0, &j, NULL);
 	free(path);
 	if (r != 0 || c->json) {
@@ -160,9 +155,11 @@ agents_list(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-static int
-agents_show(struct ctl *c, const char *id)
+int
+cmd_agents_show(struct cmd_args *a)
 {
+	struct ctl *c = a->ctl;
+	const char *id = a->pos[0];
 	json_t *j, *cnt;
 	char *path = xasprintf("/v1/agents/%s", id), tbuf[32];
 	int r;
@@ -191,36 +188,21 @@ agents_show(struct ctl *c, const char *id)
 	return 0;
 }
 
-static int
-agents_admit(struct ctl *c, const char *id, int argc, char **argv)
+int
+cmd_agents_admit(struct cmd_args *a)
 {
-	static const struct option opts[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "address", required_argument, NULL, 'a' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct ctl *c = a->ctl;
+	const char *id = a->pos[0], *v;
 	json_t *body = json_object(), *j;
 	char *path, *s;
-	int ch, r;
+	int r;
 
-	optind = 0;	/* full reset: the main getopt ran in "+" mode */
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			json_object_set_new(body, "policy", json_string(optarg));
-			break;
-		case 'a':
-			json_object_set_new(body, "address", json_string(optarg));
-			break;
-		case 'i':
-			json_object_set_new(body, "interval", json_integer(atoi(optarg)));
-			break;
-		default:
-			json_decref(body);
-			return 2;
-		}
-	}
+	if ((v = cmd_str(a, OPT_POLICY)) != NULL)
+		json_object_set_new(body, "policy", json_string(v));
+	if ((v = cmd_str(a, OPT_ADDRESS)) != NULL)
+		json_object_set_new(body, "address", json_string(v));
+	if ((v = cmd_str(a, OPT_INTERVAL)) != NULL)
+		json_object_set_new(body, "interval", json_integer(atoi(v)));
 	s = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	path = xasprintf("/v1/agents/%s", id);
@@ -233,16 +215,18 @@ agents_admit(struct ctl *c, const char *id, int argc, char **argv)
 	return r;
 }
 
-static int
-agents_events(struct ctl *c, const char *id, int argc, char **argv)
+int
+cmd_agents_events(struct cmd_args *a)
 {
+	struct ctl *c = a->ctl;
+	const char *id = a->pos[0], *limit = cmd_str(a, OPT_LIMIT);
 	json_t *j, *e;
 	size_t i;
 	char *path, tbuf[32];
 	int r;
 
 	path = xasprintf("/v1/agents/%s/events?limit=%s", id,
-	    argc > 2 && strcmp(argv[1], "--limit") == 0 ? argv[2] : "20");
+	    limit != NULL ? limit : "20");
 	r = call(c, "GET", path, NULL, NULL, 0, &j, NULL);
 	free(path);
 	if (r != 0 || c->json) {
@@ -358,106 +342,108 @@ status_all(struct ctl *c)
 }
 
 int
-cmd_status(struct ctl *c, int argc, char **argv)
+cmd_agents_post(struct cmd_args *a)
 {
-	return argc > 0 ? status_one(c, argv[0]) : status_all(c);
+	return agents_action(a->ctl, "POST", a->pos[0], a->cmd->words[1]);
 }
 
 int
-cmd_agents(struct ctl *c, int argc, char **argv)
+cmd_agents_delete(struct cmd_args *a)
 {
-	const char *sub = argc > 0 ? argv[0] : "list";
-
-	if (strcmp(sub, "list") == 0)
-		return agents_list(c, argc, argv);
-	if (argc < 2) {
-		fprintf(stderr, "usage: assayctl agents list [--state S] | "
-		    "{show|admit|delete|attest|reset|stop|start|events} ID ...\n");
-		return 2;
-	}
-	if (strcmp(sub, "show") == 0)
-		return agents_show(c, argv[1]);
-	if (strcmp(sub, "admit") == 0)
-		return agents_admit(c, argv[1], argc - 1, argv + 1);
-	if (strcmp(sub, "events") == 0)
-		return agents_events(c, argv[1], argc - 1, argv + 1);
-	if (strcmp(sub, "delete") == 0)
-		return agents_action(c, "DELETE", argv[1], NULL);
-	if (strcmp(sub, "attest") == 0 || strcmp(sub, "reset") == 0 ||
-	    strcmp(sub, "stop") == 0 || strcmp(sub, "start") == 0)
-		return agents_action(c, "POST", argv[1], sub);
-	fprintf(stderr, "assayctl agents: unknown command '%s'\n", sub);
-	return 2;
+	return agents_action(a->ctl, "DELETE", a->pos[0], NULL);
 }
 
 int
-cmd_policy(struct ctl *c, int argc, char **argv)
+cmd_status(struct cmd_args *a)
 {
-	const char *sub = argc > 0 ? argv[0] : "list";
+	return a->npos > 0 ? status_one(a->ctl, a->pos[0]) : status_all(a->ctl);
+}
+
+int
+cmd_policy_list(struct cmd_args *a)
+{
+	struct ctl *c = a->ctl;
 	json_t *j = NULL, *p;
-	char *path, *raw = NULL;
-	uint8_t *text;
-	size_t len, i;
+	size_t i;
 	int r;
 
-	if (strcmp(sub, "list") == 0) {
-		if ((r = call(c, "GET", "/v1/policies", NULL, NULL, 0, &j, NULL)) != 0 ||
-		    c->json) {
-			json_decref(j);
-			return r;
-		}
-		printf("%-24s %-8s %s\n", "NAME", "AGENTS", "QUOTED PCRS");
-		json_array_foreach(json_object_get(j, "policies"), i, p)
-			printf("%-24s %-8lld %s\n", str(p, "name"),
-			    (long long)json_integer_value(json_object_get(p, "agents")),
-			    str(p, "quote_pcrs"));
+	if ((r = call(c, "GET", "/v1/policies", NULL, NULL, 0, &j, NULL)) != 0 ||
+	    c->json) {
 		json_decref(j);
-		return 0;
-	}
-	if (strcmp(sub, "upload") == 0 && argc == 3) {
-		if (file_read_all(argv[2], POLICY_TEXT_MAX, &text, &len) != 0) {
-			fprintf(stderr, "assayctl: %s\n", assay_err_detail());
-			return 2;
-		}
-		path = xasprintf("/v1/policies/%s", argv[1]);
-		r = call(c, "PUT", path, "application/yaml", text, len, &j, NULL);
-		if (r == 0 && !c->json)
-			printf("policy %s uploaded (%lld agents use it)\n", argv[1],
-			    (long long)json_integer_value(json_object_get(j, "agents")));
-		json_decref(j);
-		free(path);
-		free(text);
 		return r;
 	}
-	if ((strcmp(sub, "show") == 0 || strcmp(sub, "delete") == 0) && argc == 2) {
-		path = xasprintf("/v1/policies/%s", argv[1]);
-		if (strcmp(sub, "show") == 0) {
-			/* The API answers JSON to us; print the policy text itself. */
-			r = call(c, "GET", path, NULL, NULL, 0, &j, &raw);
-			if (r == 0 && j != NULL && !c->json)
-				fputs(str(j, "text"), stdout);
-			else if (r == 0 && raw != NULL)
-				fputs(raw, stdout);
-			json_decref(j);
-		} else {
-			r = call(c, "DELETE", path, NULL, NULL, 0, NULL, NULL);
-			if (r == 0)
-				printf("policy %s deleted\n", argv[1]);
-		}
-		free(raw);
-		free(path);
-		return r;
-	}
-	fprintf(stderr, "usage: assayctl policy list | upload NAME FILE | show NAME | "
-	    "delete NAME\n");
-	return 2;
+	printf("%-24s %-8s %s\n", "NAME", "AGENTS", "QUOTED PCRS");
+	json_array_foreach(json_object_get(j, "policies"), i, p)
+		printf("%-24s %-8lld %s\n", str(p, "name"),
+		    (long long)json_integer_value(json_object_get(p, "agents")),
+		    str(p, "quote_pcrs"));
+	json_decref(j);
+	return 0;
 }
 
 int
-cmd_health(struct ctl *c, int argc, char **argv)
+cmd_policy_upload(struct cmd_args *a)
+{
+	struct ctl *c = a->ctl;
+	const char *name = a->pos[0];
+	json_t *j = NULL;
+	uint8_t *text;
+	char *path;
+	size_t len;
+	int r;
+
+	if (cmd_load(a->pos[1], POLICY_TEXT_MAX, &text, &len) != 0)
+		return 2;
+	path = xasprintf("/v1/policies/%s", name);
+	r = call(c, "PUT", path, "application/yaml", text, len, &j, NULL);
+	if (r == 0 && !c->json)
+		printf("policy %s uploaded (%lld agents use it)\n", name,
+		    (long long)json_integer_value(json_object_get(j, "agents")));
+	json_decref(j);
+	free(path);
+	free(text);
+	return r;
+}
+
+int
+cmd_policy_show(struct cmd_args *a)
+{
+	struct ctl *c = a->ctl;
+	json_t *j = NULL;
+	char *path, *raw = NULL;
+	int r;
+
+	path = xasprintf("/v1/policies/%s", a->pos[0]);
+	/* The API answers JSON to us; print the policy text itself. */
+	r = call(c, "GET", path, NULL, NULL, 0, &j, &raw);
+	if (r == 0 && j != NULL && !c->json)
+		fputs(str(j, "text"), stdout);
+	else if (r == 0 && raw != NULL)
+		fputs(raw, stdout);
+	json_decref(j);
+	free(raw);
+	free(path);
+	return r;
+}
+
+int
+cmd_policy_delete(struct cmd_args *a)
+{
+	char *path;
+	int r;
+
+	path = xasprintf("/v1/policies/%s", a->pos[0]);
+	if ((r = call(a->ctl, "DELETE", path, NULL, NULL, 0, NULL, NULL)) == 0)
+		printf("policy %s deleted\n", a->pos[0]);
+	free(path);
+	return r;
+}
+
+int
+cmd_health(struct cmd_args *a)
 {
 	char *raw = NULL;
-	int r = call(c, "GET", "/v1/health", NULL, NULL, 0, NULL, &raw);
+	int r = call(a->ctl, "GET", "/v1/health", NULL, NULL, 0, NULL, &raw);
 
 	if (r == 0 && raw != NULL)
 		printf("%s\n", raw);

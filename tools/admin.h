@@ -1,22 +1,26 @@
 /*
- * admin.h — assayctl's admin commands over the verifier's REST API, and
- * the connection settings they share (verifier address, admin cert).
+ * admin.h — assayctl's admin commands over the verifier's REST API
+ * (agents, policy upload/list/show/delete, status, health): one handler
+ * per row of the command table (cmd.c). The connection settings they
+ * share, struct ctl, are in cmd.h.
  */
 #ifndef ASSAY_ADMIN_H
 #define ASSAY_ADMIN_H
 
-struct ctl {
-	char	*verifier;	/* host:port */
-	char	*verifier_name;	/* expected CN of the verifier certificate */
-	char	*cert, *key, *ca;
-	int	 json;		/* print raw JSON */
-	int	 timeout;
-};
+#include "tools/cmd.h"
 
-int	cmd_agents(struct ctl *c, int argc, char **argv);
-int	cmd_policy(struct ctl *c, int argc, char **argv);
-int	cmd_health(struct ctl *c, int argc, char **argv);
-int	cmd_status(struct ctl *c, int argc, char **argv);
-int	cmd_evidence(int argc, char **argv);
+int	cmd_agents_list(struct cmd_args *a);
+int	cmd_agents_show(struct cmd_args *a);
+int	cmd_agents_admit(struct cmd_args *a);
+int	cmd_agents_events(struct cmd_args *a);
+/* attest, reset, stop, start: POST /v1/agents/ID/<the row's word> */
+int	cmd_agents_post(struct cmd_args *a);
+int	cmd_agents_delete(struct cmd_args *a);
+int	cmd_policy_list(struct cmd_args *a);
+int	cmd_policy_upload(struct cmd_args *a);
+int	cmd_policy_show(struct cmd_args *a);
+int	cmd_policy_delete(struct cmd_args *a);
+int	cmd_status(struct cmd_args *a);
+int	cmd_health(struct cmd_args *a);
 
 #endif

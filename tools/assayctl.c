@@ -1,24 +1,19 @@
 /*
- * assayctl.c — the admin and offline tool: global options (verifier
- * address, admin certificate, --json) and the command table.
+ * assayctl.c — the admin and offline tool's main: global options
+ * (verifier address, admin certificate, --json), the config file and
+ * environment behind them, then cmd_run() with the command table of
+ * cmd.c.
  */
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/config.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "tools/admin.h"
-#include "tools/certs.h"
-#include "tools/eventlog_cmd.h"
-#include "tools/ima_cmd.h"
-#include "tools/policy_cmd.h"
-#include "tools/policy_mb_cmd.h"
-#include "tools/quote_cmd.h"
+#include "tools/cmd.h"
 
 #define CTL(f) offsetof(struct ctl, f)
 
@@ -34,31 +29,7 @@ static const struct cfg_key ctl_keys[] = {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: assayctl [-c FILE] [--verifier HOST:PORT] [--verifier-name CN]\n"
-	    "                [--cert F --key F --ca F]\n"
-	    "                [--json] COMMAND ...\n"
-	    "commands:\n"
-	    "  agents list [--state S] | show ID | admit ID --policy P [--address H:P]\n"
-	    "         [--interval S] | delete ID | attest ID | reset ID | stop ID |\n"
-	    "         start ID | events ID [--limit N]\n"
-	    "  policy list | upload NAME FILE | show NAME | delete NAME\n"
-	    "  policy generate --name N [--bank ALG] [--exclude GLOB]... [--root DIR]...\n"
-	    "         [--ima-list FILE [--ascii] [--thash ALG]] [-o OUT]\n"
-	    "  policy import-keylime FILE [--name N] [-o OUT]\n"
-	    "  policy from-eventlog FILE [--name N] [--bank ALG] [-o OUT]\n"
-	    "  ima replay [--bank ALG] [--ascii] [--template-hash-alg ALG] FILE\n"
-	    "  ima check --policy P.yaml [--ascii] [--thash ALG] FILE\n"
-	    "  eventlog show FILE [--json] | eventlog replay FILE --json\n"
-	    "  status [ID]      which hosts are not trusted, or why one is in its state\n"
-	    "  health\n"
-	    "  certs init DIR [--verifier-cn NAME] [--agent NAME ...] [--days D]\n"
-	    "  quote verify --ak AK.pem --nonce HEX --message Q.msg --signature Q.sig\n"
-	    "         --pcrs Q.pcrs\n"
-	    "  evidence verify --ak AK.tpm2b [--ek EK.tpm2b] --nonce HEX --pcrs SEL\n"
-	    "         [--policy P] DOC.json   (exit 0 ok, 1 failed, 3 inconclusive)\n"
-	    "environment: ASSAY_VERIFIER, ASSAY_VERIFIER_NAME, ASSAY_CERT, ASSAY_KEY,\n"
-	    "             ASSAY_CA, ASSAYCTL_CONFIG; every option: assayctl(1)\n");
+	cmd_usage_all(stderr);
 	exit(2);
 }
 
@@ -121,35 +92,7 @@ main(int argc, char **argv)
 	set(&c.key, o_key);
 	set(&c.ca, o_ca);
 
-	if (strcmp(argv[0], "agents") == 0 || strcmp(argv[0], "agent") == 0)
-		r = cmd_agents(&c, argc - 1, argv + 1);
-	else if ((strcmp(argv[0], "policy") == 0 || strcmp(argv[0], "policies") == 0) &&
-	    argc > 1 && strcmp(argv[1], "from-eventlog") == 0)
-		r = cmd_policy_from_eventlog(argc - 1, argv + 1);
-	else if ((strcmp(argv[0], "policy") == 0 || strcmp(argv[0], "policies") == 0) &&
-	    argc > 1 && (strcmp(argv[1], "generate") == 0 ||
-	    strcmp(argv[1], "import-keylime") == 0))
-		r = cmd_policy_offline(argc - 1, argv + 1);
-	else if (strcmp(argv[0], "policy") == 0 || strcmp(argv[0], "policies") == 0)
-		r = cmd_policy(&c, argc - 1, argv + 1);
-	else if (strcmp(argv[0], "ima") == 0 && argc > 1 && strcmp(argv[1], "check") == 0)
-		r = cmd_ima_check(argc - 1, argv + 1);
-	else if (strcmp(argv[0], "ima") == 0)
-		r = cmd_ima(argc - 1, argv + 1);
-	else if (strcmp(argv[0], "eventlog") == 0)
-		r = cmd_eventlog(argc - 1, argv + 1);
-	else if (strcmp(argv[0], "status") == 0)
-		r = cmd_status(&c, argc - 1, argv + 1);
-	else if (strcmp(argv[0], "health") == 0)
-		r = cmd_health(&c, argc - 1, argv + 1);
-	else if (strcmp(argv[0], "certs") == 0)
-		r = cmd_certs(argc - 1, argv + 1);
-	else if (strcmp(argv[0], "quote") == 0)
-		r = cmd_quote(argc - 1, argv + 1);
-	else if (strcmp(argv[0], "evidence") == 0)
-		r = cmd_evidence(argc - 1, argv + 1);
-	else
-		usage();
+	r = cmd_run(&c, argc, argv);
 	config_free(ctl_keys, &c);
 	return r;
 }

@@ -24,6 +24,7 @@
 #include "common/err.h"
 #include "common/xmalloc.h"
 #include "tools/certs.h"
+#include "tools/cmd.h"
 
 #define CERTS_MAX_AGENTS	10000
 
@@ -387,13 +388,6 @@ certs_init(const char *dir, const char *verifier_cn, char **agent_names,
 	return r;
 }
 
-static void
-certs_usage(void)
-{
-	fprintf(stderr, "usage: assayctl certs init DIR [--verifier-cn NAME] "
-	    "[--agents N | --agent NAME ...] [--days D] [--force]\n");
-}
-
 static int
 parse_int(const char *s, int min, int max, int *out)
 {
@@ -408,62 +402,53 @@ parse_int(const char *s, int min, int max, int *out)
 	return 0;
 }
 
-int
-cmd_certs(int argc, char **argv)
+/* The agent names: --agent NAME ..., or agent1..agentN for --agents N. */
+static int
+agent_names(const struct cmd_args *a, char ***names, size_t *nnames)
 {
-	const char *dir, *vcn = NULL;
+	const char *v = cmd_str(a, OPT_AGENTS);
+	size_t i, n = a->opt[OPT_AGENT].n;
+	int nagents = 0;
+
+	*names = NULL;
+	*nnames = 0;
+	if (v != NULL && parse_int(v, 1, CERTS_MAX_AGENTS, &nagents) == -1) {
+		fprintf(stderr, "bad --agents %s\n", v);
+		return -1;
+	}
+	if (nagents != 0 && n != 0) {
+		fprintf(stderr, "--agents and --agent are exclusive\n");
+		return -1;
+	}
+	if (nagents != 0)
+		n = (size_t)nagents;
+	if (n == 0)
+		return 0;
+	*names = xcalloc(n, sizeof(**names));
+	for (i = 0; i < n; i++)
+		(*names)[i] = nagents != 0 ? xasprintf("agent%zu", i + 1) :
+		    xstrdup(a->opt[OPT_AGENT].v[i]);
+	*nnames = n;
+	return 0;
+}
+
+int
+cmd_certs_init(struct cmd_args *a)
+{
+	const char *dir = a->pos[0], *v;
 	char **names = NULL;
 	size_t nnames = 0, i;
-	int nagents = 0, days = CERTS_DEFAULT_DAYS, force = 0, r, ret = 2;
+	int days = CERTS_DEFAULT_DAYS, r, ret = 2;
 
-	if (argc < 2 || strcmp(argv[0], "init") != 0) {
-		certs_usage();
-		return 2;
-	}
-	dir = argv[1];
-	for (int a = 2; a < argc; a++) {
-		const char *opt = argv[a];
-		const char *val = a + 1 < argc ? argv[a + 1] : NULL;
-
-		if (strcmp(opt, "--force") == 0) {
-			force = 1;
-			continue;
-		}
-		if (val == NULL) {
-			certs_usage();
-			goto out;
-		}
-		a++;
-		if (strcmp(opt, "--verifier-cn") == 0)
-			vcn = val;
-		else if (strcmp(opt, "--agents") == 0) {
-			if (parse_int(val, 1, CERTS_MAX_AGENTS, &nagents) == -1) {
-				fprintf(stderr, "bad --agents %s\n", val);
-				goto out;
-			}
-		} else if (strcmp(opt, "--agent") == 0) {
-			names = xreallocarray(names, nnames + 1, sizeof(*names));
-			names[nnames++] = xstrdup(val);
-		} else if (strcmp(opt, "--days") == 0) {
-			if (parse_int(val, 1, 36500, &days) == -1) {
-				fprintf(stderr, "bad --days %s\n", val);
-				goto out;
-			}
-		} else {
-			certs_usage();
-			goto out;
-		}
-	}
-	if (nagents != 0 && nnames != 0) {
-		fprintf(stderr, "--agents and --agent are exclusive\n");
+	if ((v = cmd_str(a, OPT_DAYS)) != NULL &&
+	    parse_int(v, 1, 36500, &days) == -1) {
+		fprintf(stderr, "bad --days %s\n", v);
 		goto out;
 	}
-	if (nagents != 0) {
-		names = xcalloc((size_t)nagents, sizeof(*names));
-		for (nnames = 0; nnames < (size_t)nagents; nnames++)
-			names[nnames] = xasprintf("agent%zu", nnames + 1);
-	}
-	if ((r = certs_init(dir, vcn, names, nnames, days, force)) != ASSAY_OK) {
+	if (agent_names(a, &names, &nnames) != 0)
+		goto out;
+	if ((r = certs_init(dir, cmd_str(a, OPT_VERIFIER_CN), names, nnames,
+	    days, cmd_flag(a, OPT_FORCE))) != ASSAY_OK) {
 		fprintf(stderr, "certs init: %s: %s\n", assay_strerror(r),
 		    assay_err_detail());
 		ret = 1;

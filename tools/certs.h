@@ -19,8 +19,10 @@
 #define CERTS_USE_CLIENT	(1 << 0)	/* clientAuth */
 #define CERTS_USE_SERVER	(1 << 1)	/* serverAuth + SAN IP:127.0.0.1,::1 DNS:localhost */
 
-/* `assayctl certs ...`; argv[0] is the subcommand ("init"). Exit status. */
-int	cmd_certs(int argc, char **argv);
+struct cmd_args;
+
+/* `assayctl certs init DIR ...` (a row of cmd.c's table). Exit status. */
+int	cmd_certs_init(struct cmd_args *a);
 
 /*
  * Create DIR (0700 if missing) with ca.pem/ca.key, verifier.pem/.key,

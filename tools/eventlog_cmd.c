@@ -7,7 +7,6 @@
  * A refused log prints "FAIL: <detail>" on stderr and exits 1; usage and
  * I/O errors exit 2.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,21 +15,14 @@
 
 #include "common/encode.h"
 #include "common/err.h"
-#include "common/fileio.h"
 #include "common/xmalloc.h"
 #include "common/evidence/eventlog.h"
 #include "common/evidence/tpm2.h"
+#include "tools/cmd.h"
 #include "tools/eventlog_cmd.h"
 
 #define EVENTLOG_FILE_MAX	(64u * 1024 * 1024)
 #define DESC_MAX		160
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: assayctl eventlog show FILE [--json]\n"
-	    "       assayctl eventlog replay FILE [--json]\n");
-}
 
 /* A short description of what the event carries. */
 static char *
@@ -149,8 +141,9 @@ show(const struct eventlog *el, int json)
 	return 0;
 }
 
+/* Always JSON: the second argument (--json) changes nothing. */
 static int
-replay(const struct eventlog *el)
+replay(const struct eventlog *el, int json)
 {
 	struct el_pcrs *rp;
 	const struct tpm2_hash *h;
@@ -160,6 +153,7 @@ replay(const struct eventlog *el)
 	unsigned i;
 	int r;
 
+	(void)json;
 	rp = xcalloc(1, sizeof(*rp));
 	if ((r = eventlog_replay(el, rp)) != 0) {
 		fprintf(stderr, "FAIL: %s\n", assay_err_detail());
@@ -190,51 +184,36 @@ replay(const struct eventlog *el)
 	return 0;
 }
 
-int
-cmd_eventlog(int argc, char **argv)
+/* Load and parse the log named by the row's FILE, then run fn on it. */
+static int
+with_log(struct cmd_args *a, int (*fn)(const struct eventlog *, int))
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct eventlog el;
 	uint8_t *d = NULL;
 	size_t n = 0;
-	int json = 0, ch, rc, is_show;
+	int rc;
 
-	if (argc < 1 || (strcmp(argv[0], "show") != 0 &&
-	    strcmp(argv[0], "replay") != 0)) {
-		usage();
+	if (cmd_load(a->pos[0], EVENTLOG_FILE_MAX, &d, &n) != 0)
 		return 2;
-	}
-	is_show = strcmp(argv[0], "show") == 0;
-	optind = 0;	/* full reset: the main getopt ran in "+" mode */
-	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		default:
-			usage();
-			return 2;
-		}
-	}
-	if (optind != argc - 1) {
-		usage();
-		return 2;
-	}
-	if (file_read_all(argv[optind], EVENTLOG_FILE_MAX, &d, &n) != 0) {
-		fprintf(stderr, "%s\n", assay_err_detail());
-		return 2;
-	}
 	if (eventlog_parse(d, n, &el) != 0) {
 		fprintf(stderr, "FAIL: %s\n", assay_err_detail());
 		free(d);
 		return 1;
 	}
-	rc = is_show ? show(&el, json) : replay(&el);
+	rc = fn(&el, cmd_flag(a, OPT_JSON));
 	eventlog_free(&el);
 	free(d);
 	return rc;
+}
+
+int
+cmd_eventlog_show(struct cmd_args *a)
+{
+	return with_log(a, show);
+}
+
+int
+cmd_eventlog_replay(struct cmd_args *a)
+{
+	return with_log(a, replay);
 }

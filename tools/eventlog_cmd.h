@@ -6,7 +6,10 @@
 #ifndef ASSAY_EVENTLOG_CMD_H
 #define ASSAY_EVENTLOG_CMD_H
 
-/* argv[0] is "show" or "replay". Exit: 0 ok, 1 log refused, 2 usage/IO. */
-int	cmd_eventlog(int argc, char **argv);
+struct cmd_args;
+
+/* Rows of cmd.c's table. Exit: 0 ok, 1 log refused, 2 usage/IO. */
+int	cmd_eventlog_show(struct cmd_args *a);
+int	cmd_eventlog_replay(struct cmd_args *a);
 
 #endif

@@ -8,16 +8,15 @@
  * A refused list prints "FAIL: <detail>" on stderr and exits 1; usage
  * and I/O errors exit 2.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "common/fileio.h"
 #include "common/xmalloc.h"
 #include "common/evidence/ima.h"
 #include "common/evidence/tpm2.h"
+#include "tools/cmd.h"
 #include "tools/ima_cmd.h"
 
 #define IMA_FILE_MAX	(1024u * 1024 * 1024)
@@ -26,13 +25,6 @@ static const uint16_t all_banks[] = {
 	TPM2_ALG_SHA1, TPM2_ALG_SHA256, TPM2_ALG_SHA384, TPM2_ALG_SHA512,
 	TPM2_ALG_SM3_256,
 };
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: assayctl ima replay [--bank sha1|sha256|...] "
-	    "[--ascii] [--template-hash-alg ALG] FILE\n");
-}
 
 static void
 print_hex(const uint8_t *p, size_t n)
@@ -60,89 +52,72 @@ print_bank(const struct ima_list *l, uint16_t bank, int scheme, const char *name
 	return ASSAY_OK;
 }
 
-int
-cmd_ima(int argc, char **argv)
+/*
+ * A hash named by an option (TPM name or IMA name), or 0 when the option
+ * is absent. -1 (message printed) when the name is unknown.
+ */
+static int
+hash_opt(const struct cmd_args *a, enum opt_slot s, const char *what,
+    uint16_t *alg)
 {
-	static const struct option opts[] = {
-		{ "bank", required_argument, NULL, 'b' },
-		{ "ascii", no_argument, NULL, 'a' },
-		{ "template-hash-alg", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const struct tpm2_hash *th;
-	struct ima_list l = { 0 };
-	size_t counts[IMA_TMPL_MAX] = { 0 }, viol = 0, i, n = 0;
-	uint16_t bank = 0, thash = 0;
-	uint8_t *d = NULL;
-	char *padname;
-	int ascii = 0, ch, r, rc = 2, first;
+	const char *v = cmd_str(a, s);
 
-	if (argc < 1 || strcmp(argv[0], "replay") != 0) {
-		usage();
+	*alg = 0;
+	if (v == NULL)
+		return 0;
+	if ((th = tpm2_hash_by_name(v)) == NULL &&
+	    (th = tpm2_hash_by_alg(ima_digest_alg_by_name((const uint8_t *)v,
+	    strlen(v)))) == NULL) {
+		fprintf(stderr, "unknown %s %s\n", what, v);
+		return -1;
+	}
+	*alg = th->alg;
+	return 0;
+}
+
+/*
+ * Parse the list and check every template hash before printing anything.
+ * The entries point into *d, which the caller frees after l.
+ */
+static int
+load_list(const char *path, int ascii, uint16_t thash, uint8_t **d,
+    struct ima_list *l)
+{
+	size_t n = 0, i;
+	int r;
+
+	if (cmd_load(path, IMA_FILE_MAX, d, &n) != 0)
 		return 2;
-	}
-	optind = 0;	/* full reset: the main getopt ran in "+" mode */
-	while ((ch = getopt_long(argc, argv, "b:at:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'b':
-			if ((th = tpm2_hash_by_name(optarg)) == NULL &&
-			    (th = tpm2_hash_by_alg(ima_digest_alg_by_name(
-			    (const uint8_t *)optarg, strlen(optarg)))) == NULL) {
-				fprintf(stderr, "unknown bank %s\n", optarg);
-				return 2;
-			}
-			bank = th->alg;
-			break;
-		case 'a':
-			ascii = 1;
-			break;
-		case 't':
-			if ((th = tpm2_hash_by_name(optarg)) == NULL &&
-			    (th = tpm2_hash_by_alg(ima_digest_alg_by_name(
-			    (const uint8_t *)optarg, strlen(optarg)))) == NULL) {
-				fprintf(stderr, "unknown hash %s\n", optarg);
-				return 2;
-			}
-			thash = th->alg;
-			break;
-		default:
-			usage();
-			return 2;
-		}
-	}
-	if (optind != argc - 1) {
-		usage();
-		return 2;
-	}
-	if ((r = file_read_all(argv[optind], IMA_FILE_MAX, &d, &n)) != 0) {
-		fprintf(stderr, "%s\n", assay_err_detail());
-		return 2;
-	}
 	if (ascii)
-		r = ima_parse_ascii_alg((const char *)d, n, thash, &l);
+		r = ima_parse_ascii_alg((const char *)*d, n, thash, l);
 	else
-		r = ima_parse_binary(d, n, thash ? thash : TPM2_ALG_SHA1, &l, NULL);
+		r = ima_parse_binary(*d, n, thash ? thash : TPM2_ALG_SHA1, l, NULL);
 	if (r != 0) {
-		fprintf(stderr, "FAIL: %s: %s\n", argv[optind], assay_err_detail());
-		rc = 1;
-		goto out;
+		fprintf(stderr, "FAIL: %s: %s\n", path, assay_err_detail());
+		return 1;
 	}
-	for (i = 0; i < l.n; i++) {
-		counts[l.e[i].tmpl]++;
-		viol += l.e[i].violation != 0;
-	}
-	/* check every template hash before printing anything */
-	for (i = 0; i < l.n; i++) {
-		if (ima_entry_check_thash(&l.e[i], l.thash_alg) != 0) {
-			fprintf(stderr, "FAIL: %s: entry %zu: %s\n", argv[optind], i,
+	for (i = 0; i < l->n; i++) {
+		if (ima_entry_check_thash(&l->e[i], l->thash_alg) != 0) {
+			fprintf(stderr, "FAIL: %s: entry %zu: %s\n", path, i,
 			    assay_err_detail());
-			rc = 1;
-			goto out;
+			return 1;
 		}
 	}
-	printf("{\"entries\":%zu,\"templates\":{", l.n);
-	first = 1;
+	return 0;
+}
+
+static void
+print_counts(const struct ima_list *l)
+{
+	size_t counts[IMA_TMPL_MAX] = { 0 }, viol = 0, i;
+	int first = 1;
+
+	for (i = 0; i < l->n; i++) {
+		counts[l->e[i].tmpl]++;
+		viol += l->e[i].violation != 0;
+	}
+	printf("{\"entries\":%zu,\"templates\":{", l->n);
 	for (i = 0; i < IMA_TMPL_MAX; i++) {
 		if (counts[i] == 0)
 			continue;
@@ -150,32 +125,55 @@ cmd_ima(int argc, char **argv)
 		    counts[i]);
 		first = 0;
 	}
-	printf("},\"violations\":%zu,\"pcr10\":{", viol);
-	first = 1;
-	for (i = 0; i < sizeof(all_banks) / sizeof(all_banks[0]); i++) {
+	printf("},\"violations\":%zu,", viol);
+}
+
+/* "pcr10":{...} for every bank (or just bank), closing the object. */
+static int
+print_pcr10(const struct ima_list *l, uint16_t bank)
+{
+	const struct tpm2_hash *th;
+	char *padname;
+	size_t i;
+	int first = 1, r = 0;
+
+	printf("\"pcr10\":{");
+	for (i = 0; i < sizeof(all_banks) / sizeof(all_banks[0]) && r == 0; i++) {
 		if (bank != 0 && all_banks[i] != bank)
 			continue;
 		if (tpm2_hash_md(all_banks[i]) == NULL)
 			continue;
 		th = tpm2_hash_by_alg(all_banks[i]);
-		if ((r = print_bank(&l, th->alg, IMA_EXTEND_BANK_HASH, th->name,
-		    &first)) != 0)
-			goto fail;
-		if (th->alg == TPM2_ALG_SHA1)
+		if ((r = print_bank(l, th->alg, IMA_EXTEND_BANK_HASH, th->name,
+		    &first)) != 0 || th->alg == TPM2_ALG_SHA1)
 			continue;
 		padname = xasprintf("%s-padded", th->name);
-		r = print_bank(&l, th->alg, IMA_EXTEND_SHA1_PADDED, padname, &first);
+		r = print_bank(l, th->alg, IMA_EXTEND_SHA1_PADDED, padname, &first);
 		free(padname);
-		if (r != 0)
-			goto fail;
 	}
 	printf("}}\n");
-	rc = 0;
-	goto out;
- fail:
-	printf("}}\n");
-	fprintf(stderr, "FAIL: %s: %s\n", argv[optind], assay_err_detail());
-	rc = 1;
+	return r;
+}
+
+int
+cmd_ima_replay(struct cmd_args *a)
+{
+	struct ima_list l = { 0 };
+	uint16_t bank, thash;
+	uint8_t *d = NULL;
+	int rc;
+
+	if (hash_opt(a, OPT_BANK, "bank", &bank) != 0 ||
+	    hash_opt(a, OPT_TEMPLATE_HASH, "hash", &thash) != 0)
+		return 2;
+	if ((rc = load_list(a->pos[0], cmd_flag(a, OPT_ASCII), thash, &d,
+	    &l)) != 0)
+		goto out;
+	print_counts(&l);
+	if (print_pcr10(&l, bank) != 0) {
+		fprintf(stderr, "FAIL: %s: %s\n", a->pos[0], assay_err_detail());
+		rc = 1;
+	}
  out:
 	ima_list_free(&l);
 	free(d);

@@ -6,7 +6,9 @@
 #ifndef ASSAY_IMA_CMD_H
 #define ASSAY_IMA_CMD_H
 
-/* argv[0] is "replay". Exit status: 0 ok, 1 list refused, 2 usage/IO. */
-int	cmd_ima(int argc, char **argv);
+struct cmd_args;
+
+/* A row of cmd.c's table. Exit: 0 ok, 1 list refused, 2 usage/IO. */
+int	cmd_ima_replay(struct cmd_args *a);
 
 #endif

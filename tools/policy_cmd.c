@@ -1,15 +1,13 @@
 /*
  * policy_cmd.c — `assayctl policy generate`: hash directory trees (paths
  * recorded below each --root) and/or take the (name, digest) pairs of a
- * known-good IMA list into an ima: policy; and cmd_policy_offline, which
- * dispatches `policy generate` and `policy import-keylime`
- * (policy_keylime.c). The policy set and its writer: policy_gen.c.
+ * known-good IMA list into an ima: policy. The policy set and its
+ * writer: policy_gen.c; `policy import-keylime`: policy_keylime.c.
  */
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +19,7 @@
 #include "common/evidence/ima.h"
 #include "common/evidence/tpm2.h"
 #include "common/xmalloc.h"
+#include "tools/cmd.h"
 #include "tools/policy_cmd.h"
 #include "tools/policy_cmd_int.h"
 #include "common/appraise/policy.h"
@@ -115,23 +114,25 @@ walk(struct gen *g, const char *dir, const char *rel)
 	return r;
 }
 
-/* Every (name, digest) of a known-good IMA list. */
+/* Every (name, digest) of a known-good IMA list. 0, or 2 after a message. */
 static int
 take_list(struct gen *g, const char *path, int ascii, uint16_t thash)
 {
 	const struct tpm2_hash *h;
 	struct ima_list l = { 0 };
 	const struct ima_entry *e;
-	char *buf, *hex, *dg;
+	uint8_t *buf;
+	char *hex, *dg;
 	size_t len, i, nlen;
 	int r;
 
-	if ((r = policy_read_file(path, &buf, &len)) != 0)
-		return r;
-	r = ascii ? ima_parse_ascii(buf, len, &l) :
-	    ima_parse_binary((const uint8_t *)buf, len, thash, &l, NULL);
+	if (cmd_load(path, POLICY_CMD_FILE_MAX, &buf, &len) != 0)
+		return 2;
+	r = ascii ? ima_parse_ascii((char *)buf, len, &l) :
+	    ima_parse_binary(buf, len, thash, &l, NULL);
 	if (r != 0) {
-		r = assay_err_set(r, "%s: %s", path, assay_err_detail());
+		fprintf(stderr, "error: %s: %s\n", path, assay_err_detail());
+		r = 2;
 		goto out;
 	}
 	for (i = 0; i < l.n; i++) {
@@ -159,107 +160,83 @@ take_list(struct gen *g, const char *path, int ascii, uint16_t thash)
 	return r;
 }
 
+/*
+ * The excludes, template hash and bank of `policy generate`. 0, or 2
+ * after a message (the row's usage for a bad name, bank or hash).
+ */
 static int
-usage_generate(void)
+gen_setup(struct cmd_args *a, struct gen *g, uint16_t *thash)
 {
-	fprintf(stderr, "usage: assayctl policy generate --name N [--bank ALG] "
-	    "[--exclude GLOB]... [--root DIR]... [--ima-list FILE [--ascii]] "
-	    "[--thash ALG] [-o OUT.yaml]\n");
-	return 2;
+	const struct tpm2_hash *th = tpm2_hash_by_alg(TPM2_ALG_SHA1);
+	const char *bank = cmd_str(a, OPT_BANK), *v, *why;
+	size_t i;
+
+	for (i = 0; i < a->opt[OPT_EXCLUDE].n; i++) {
+		v = a->opt[OPT_EXCLUDE].v[i];
+		if ((why = ima_glob_invalid(v)) != NULL) {
+			fprintf(stderr, "--exclude %s: %s\n", v, why);
+			return 2;
+		}
+		g->excl = xreallocarray(g->excl, g->nexcl + 1, sizeof(char *));
+		g->excl[g->nexcl++] = xstrdup(v);
+	}
+	if ((v = cmd_str(a, OPT_THASH)) != NULL &&
+	    (th = tpm2_hash_by_name(v)) == NULL)
+		return cmd_usage(a);
+	if (!policy_name_valid(cmd_str(a, OPT_NAME)) ||
+	    (a->opt[OPT_ROOT].n == 0 && a->opt[OPT_IMA_LIST].n == 0) ||
+	    (g->h = tpm2_hash_by_name(bank != NULL ? bank : "sha256")) == NULL ||
+	    tpm2_hash_md(g->h->alg) == NULL)
+		return cmd_usage(a);
+	*thash = th->alg;
+	return 0;
 }
 
+/* Hash every --root tree, then take every --ima-list. 0, or 2. */
 static int
-cmd_generate(int argc, char **argv)
+gen_collect(struct cmd_args *a, struct gen *g, uint16_t thash)
 {
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "bank", required_argument, NULL, 'b' },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "ima-list", required_argument, NULL, 'l' },
-		{ "ascii", no_argument, NULL, 'a' },
-		{ "thash", required_argument, NULL, 't' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *name = NULL, *bank = "sha256", *out = NULL, *why;
-	const struct tpm2_hash *th = tpm2_hash_by_alg(TPM2_ALG_SHA1);
-	char **roots = NULL, **lists = NULL, *top;
-	size_t nroots = 0, nlists = 0, i, n;
-	struct gen g;
-	int c, ascii = 0, r = ASSAY_OK;
+	const struct cmd_val *roots = &a->opt[OPT_ROOT];
+	const struct cmd_val *lists = &a->opt[OPT_IMA_LIST];
+	char *top;
+	size_t i, n;
+	int r = ASSAY_OK;
 
-	memset(&g, 0, sizeof(g));
-	optind = 0;	/* full reset: the main getopt ran in "+" mode */
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n': name = optarg; break;
-		case 'b': bank = optarg; break;
-		case 'o': out = optarg; break;
-		case 'a': ascii = 1; break;
-		case 'x':
-			if ((why = ima_glob_invalid(optarg)) != NULL) {
-				fprintf(stderr, "--exclude %s: %s\n", optarg, why);
-				r = 2;
-				goto done;
-			}
-			g.excl = xreallocarray(g.excl, g.nexcl + 1, sizeof(char *));
-			g.excl[g.nexcl++] = xstrdup(optarg);
-			break;
-		case 'r':
-			roots = xreallocarray(roots, nroots + 1, sizeof(char *));
-			roots[nroots++] = optarg;
-			break;
-		case 'l':
-			lists = xreallocarray(lists, nlists + 1, sizeof(char *));
-			lists[nlists++] = optarg;
-			break;
-		case 't':
-			if ((th = tpm2_hash_by_name(optarg)) == NULL) {
-				r = usage_generate();
-				goto done;
-			}
-			break;
-		default:
-			r = usage_generate();
-			goto done;
-		}
-	}
-	if (name == NULL || !policy_name_valid(name) || optind != argc ||
-	    (nroots == 0 && nlists == 0) ||
-	    (g.h = tpm2_hash_by_name(bank)) == NULL || tpm2_hash_md(g.h->alg) == NULL) {
-		r = usage_generate();
-		goto done;
-	}
-	for (i = 0; i < nroots && r == ASSAY_OK; i++) {
-		top = xstrdup(roots[i]);
+	for (i = 0; i < roots->n && r == ASSAY_OK; i++) {
+		top = xstrdup(roots->v[i]);
 		for (n = strlen(top); n > 1 && top[n - 1] == '/'; n--)
 			top[n - 1] = '\0';
-		r = walk(&g, strcmp(top, "/") == 0 ? "" : top, "");
+		r = walk(g, strcmp(top, "/") == 0 ? "" : top, "");
 		free(top);
 	}
-	for (i = 0; i < nlists && r == ASSAY_OK; i++)
-		r = take_list(&g, lists[i], ascii, th->alg);
-	if (r == ASSAY_OK)
-		r = policy_gen_write(&g, name, bank, out);
 	if (r != ASSAY_OK) {
+		fprintf(stderr, "error: %s\n", assay_err_detail());
+		return 2;
+	}
+	for (i = 0; i < lists->n; i++)
+		if (take_list(g, lists->v[i], cmd_flag(a, OPT_ASCII), thash) != 0)
+			return 2;
+	return 0;
+}
+
+int
+cmd_policy_generate(struct cmd_args *a)
+{
+	const char *bank = cmd_str(a, OPT_BANK);
+	struct gen g;
+	uint16_t thash = TPM2_ALG_SHA1;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	if ((r = gen_setup(a, &g, &thash)) != 0 ||
+	    (r = gen_collect(a, &g, thash)) != 0)
+		goto done;
+	if (policy_gen_write(&g, cmd_str(a, OPT_NAME), bank != NULL ? bank :
+	    "sha256", cmd_str(a, OPT_OUTPUT)) != ASSAY_OK) {
 		fprintf(stderr, "error: %s\n", assay_err_detail());
 		r = 2;
 	}
  done:
 	policy_gen_free(&g);
-	free(roots);
-	free(lists);
 	return r;
-}
-
-int
-cmd_policy_offline(int argc, char **argv)
-{
-	if (argc >= 1 && strcmp(argv[0], "generate") == 0)
-		return cmd_generate(argc, argv);
-	if (argc >= 1 && strcmp(argv[0], "import-keylime") == 0)
-		return cmd_policy_import_keylime(argc, argv);
-	fprintf(stderr, "usage: assayctl policy generate|import-keylime ...\n");
-	return 2;
 }

@@ -11,15 +11,17 @@
 #ifndef ASSAY_POLICY_CMD_H
 #define ASSAY_POLICY_CMD_H
 
-/*
- * argv[0] is "generate" or "import-keylime". Exit status: 0 written,
- * 1 refused input (e.g. a Keylime exclude regex with no glob equivalent),
- * 2 usage or I/O error.
- */
-int	cmd_policy_offline(int argc, char **argv);
+struct cmd_args;
 
-/* argv[0] is "check". 0 every entry passes, 1 some fail, 2 usage/IO. */
-int	cmd_ima_check(int argc, char **argv);
+/*
+ * Rows of cmd.c's table. generate, import-keylime: 0 written, 1 refused
+ * input (a Keylime file that does not parse), 2 usage or I/O error.
+ */
+int	cmd_policy_generate(struct cmd_args *a);
+int	cmd_policy_import_keylime(struct cmd_args *a);
+
+/* ima check: 0 every entry passes, 1 some fail, 2 usage/IO. */
+int	cmd_ima_check(struct cmd_args *a);
 
 /*
  * Convert one Keylime exclude regex (matched at the start of a path) to

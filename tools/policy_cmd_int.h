@@ -1,8 +1,8 @@
 /*
  * policy_cmd_int.h — what the offline policy tools share (policy_gen.c,
  * policy_cmd.c, policy_keylime.c, ima_check_cmd.c; policy_mb_cmd.c uses
- * the quoting): the policy being built, its YAML writer, and reading a
- * whole input file.
+ * the quoting): the policy being built, its YAML writer, and the size
+ * limit of their input files.
  */
 #ifndef ASSAY_POLICY_CMD_INT_H
 #define ASSAY_POLICY_CMD_INT_H
@@ -11,6 +11,9 @@
 #include <stdio.h>
 
 struct tpm2_hash;
+
+/* Input files of the offline policy tools (IMA lists, policies): 1 GiB. */
+#define POLICY_CMD_FILE_MAX	(1024u * 1024 * 1024)
 
 /* One (name, "alg:hex") pair of the policy being written. */
 struct pd {
@@ -40,15 +43,10 @@ void	policy_gen_free(struct gen *g);	/* contents, not g */
  */
 int	policy_gen_write(struct gen *g, const char *name, const char *bank,
 	    const char *outpath);
-/* The whole file ("-": stdin), NUL-terminated (up to 1 GiB): file_read_all. */
-int	policy_read_file(const char *path, char **out, size_t *len);
 /*
  * s as a YAML double-quoted scalar: '"' and '\\' escaped, control bytes
  * and DEL as \xHH. Shared with policy_mb_cmd.c's from-eventlog writer.
  */
 void	policy_yaml_quote(FILE *o, const char *s);
-
-/* `assayctl policy import-keylime`; argv[0] is "import-keylime". */
-int	cmd_policy_import_keylime(int argc, char **argv);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * policy_gen.c — the ima: policy the offline tools build: a set of
  * (name, "alg:hex") pairs for allow:/buffers:, excludes and keys, its
- * YAML writer (sorted, duplicates dropped, names quoted), and reading a
- * whole input file. Shared by `policy generate` (policy_cmd.c), `policy
- * import-keylime` (policy_keylime.c) and `ima check` (ima_check_cmd.c).
+ * YAML writer (sorted, duplicates dropped, names quoted). Shared by
+ * `policy generate` (policy_cmd.c) and `policy import-keylime`
+ * (policy_keylime.c); the quoting also by `policy from-eventlog`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,11 +11,8 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/fileio.h"
 #include "common/xmalloc.h"
 #include "tools/policy_cmd_int.h"
-
-#define FILE_MAX	(1024u * 1024 * 1024)
 
 void
 policy_gen_add(struct gen *g, const char *name, size_t nlen,
@@ -60,17 +57,6 @@ pd_cmp(const void *a, const void *b)
 	if ((c = strcmp(x->name, y->name)) != 0)
 		return c;
 	return strcmp(x->digest, y->digest);
-}
-
-int
-policy_read_file(const char *path, char **out, size_t *len)
-{
-	uint8_t *d;
-	int r;
-
-	r = file_read_all(path, FILE_MAX, &d, len);
-	*out = (char *)d;
-	return r;
 }
 
 void

@@ -6,7 +6,6 @@
  * exclude regexes into globs or refuses them. Anything without an
  * equivalent is dropped with a warning on stderr.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "common/err.h"
 #include "common/xmalloc.h"
+#include "tools/cmd.h"
 #include "tools/policy_cmd.h"
 #include "tools/policy_cmd_int.h"
 #include "common/appraise/policy.h"
@@ -179,91 +179,100 @@ plain_allowlist(struct gen *g, char *text)
 	return ASSAY_OK;
 }
 
-int
-cmd_policy_import_keylime(int argc, char **argv)
+/* verification-keys: one PEM key, kept as is. */
+static void
+add_key(struct gen *g, json_t *v)
 {
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *name = "imported", *out = NULL, *k;
-	json_t *root = NULL, *v, *x, *ima;
-	json_error_t je;
-	struct gen g;
-	char *text = NULL;
-	size_t len, i;
-	int c, r;
+	const char *k = json_string_value(v);
 
-	memset(&g, 0, sizeof(g));
-	optind = 0;	/* full reset: the main getopt ran in "+" mode */
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n': name = optarg; break;
-		case 'o': out = optarg; break;
-		default: goto usage;
-		}
-	}
-	if (optind != argc - 1 || !policy_name_valid(name))
-		goto usage;
-	if ((r = policy_read_file(argv[optind], &text, &len)) != 0)
-		goto fail;
-	if ((root = json_loadb(text, len, 0, &je)) == NULL) {
-		if (text[strspn(text, " \t\r\n")] == '{') {
-			r = assay_err_set(ASSAY_ERR_FORMAT, "%s: line %d: %s",
-			    argv[optind], je.line, je.text);
-			goto fail;
-		}
-		if ((r = plain_allowlist(&g, text)) != 0)
-			goto fail;
-	} else if (!json_is_object(root)) {
-		r = assay_err_set(ASSAY_ERR_FORMAT, "not a Keylime policy");
-		goto fail;
+	if (k == NULL || k[0] == '\0')
+		return;
+	if (strstr(k, "-----BEGIN ") == k) {
+		g->keys = xreallocarray(g->keys, g->nkeys + 1, sizeof(char *));
+		g->keys[g->nkeys++] = xstrdup(k);
 	} else {
-		if ((v = json_object_get(root, "digests")) == NULL)
-			v = json_object_get(root, "hashes");	/* older */
-		add_sets(&g, v, 0, "digests");
-		json_array_foreach(json_object_get(root, "excludes"), i, x)
-			if (json_is_string(x))
-				add_excludes(&g, json_string_value(x));
-		/* keyring measurements are ima-buf entries named by keyring */
-		add_sets(&g, json_object_get(root, "keyrings"), 1, "keyrings");
-		add_sets(&g, json_object_get(root, "ima-buf"), 1, "ima-buf");
-		ima = json_object_get(root, "ima");
-		json_array_foreach(json_object_get(ima, "ignored_keyrings"), i, x) {
-			fprintf(stderr, "warning: ignored_keyrings '%s' has no "
-			    "equivalent (its ima-buf entries follow unknown:)\n",
-			    json_is_string(x) ? json_string_value(x) : "?");
-			g.warnings++;
-		}
-		v = json_object_get(root, "verification-keys");
-		if ((k = json_string_value(v)) != NULL && k[0] != '\0') {
-			if (strstr(k, "-----BEGIN ") == k) {
-				g.keys = xreallocarray(g.keys, 1, sizeof(char *));
-				g.keys[g.nkeys++] = xstrdup(k);
-			} else {
-				fprintf(stderr, "warning: verification-keys is "
-				    "not a PEM key; dropped\n");
-				g.warnings++;
-			}
-		}
+		fprintf(stderr, "warning: verification-keys is not a PEM key; "
+		    "dropped\n");
+		g->warnings++;
 	}
-	if ((r = policy_gen_write(&g, name, "sha256", out)) != 0)
-		goto fail;
+}
+
+/* A Keylime runtime policy (JSON object) into g. */
+static void
+import_json(struct gen *g, json_t *root)
+{
+	json_t *v, *x;
+	size_t i;
+
+	if ((v = json_object_get(root, "digests")) == NULL)
+		v = json_object_get(root, "hashes");	/* older */
+	add_sets(g, v, 0, "digests");
+	json_array_foreach(json_object_get(root, "excludes"), i, x)
+		if (json_is_string(x))
+			add_excludes(g, json_string_value(x));
+	/* keyring measurements are ima-buf entries named by keyring */
+	add_sets(g, json_object_get(root, "keyrings"), 1, "keyrings");
+	add_sets(g, json_object_get(root, "ima-buf"), 1, "ima-buf");
+	v = json_object_get(json_object_get(root, "ima"), "ignored_keyrings");
+	json_array_foreach(v, i, x) {
+		fprintf(stderr, "warning: ignored_keyrings '%s' has no "
+		    "equivalent (its ima-buf entries follow unknown:)\n",
+		    json_is_string(x) ? json_string_value(x) : "?");
+		g->warnings++;
+	}
+	add_key(g, json_object_get(root, "verification-keys"));
+}
+
+/* The file's text (JSON policy or plain allowlist) into g. */
+static int
+import_text(struct gen *g, const char *path, char *text, size_t len)
+{
+	json_error_t je;
+	json_t *root;
+	int r = ASSAY_OK;
+
+	if ((root = json_loadb(text, len, 0, &je)) == NULL) {
+		if (text[strspn(text, " \t\r\n")] == '{')
+			return assay_err_set(ASSAY_ERR_FORMAT, "%s: line %d: %s",
+			    path, je.line, je.text);
+		return plain_allowlist(g, text);
+	}
+	if (!json_is_object(root))
+		r = assay_err_set(ASSAY_ERR_FORMAT, "not a Keylime policy");
+	else
+		import_json(g, root);
+	json_decref(root);
+	return r;
+}
+
+int
+cmd_policy_import_keylime(struct cmd_args *a)
+{
+	const char *name = cmd_str(a, OPT_NAME);
+	struct gen g;
+	uint8_t *text = NULL;
+	size_t len;
+	int r;
+
+	if (name == NULL)
+		name = "imported";
+	if (!policy_name_valid(name))
+		return cmd_usage(a);
+	memset(&g, 0, sizeof(g));
+	if (cmd_load(a->pos[0], POLICY_CMD_FILE_MAX, &text, &len) != 0) {
+		r = 2;
+		goto done;
+	}
+	if ((r = import_text(&g, a->pos[0], (char *)text, len)) != 0 ||
+	    (r = policy_gen_write(&g, name, "sha256",
+	    cmd_str(a, OPT_OUTPUT))) != 0) {
+		fprintf(stderr, "error: %s\n", assay_err_detail());
+		r = r == ASSAY_ERR_FORMAT ? 1 : 2;
+		goto done;
+	}
 	if (g.warnings > 0)
 		fprintf(stderr, "%d warning(s): review the policy\n", g.warnings);
-	r = 0;
-	goto done;
- usage:
-	fprintf(stderr, "usage: assayctl policy import-keylime FILE [--name N] "
-	    "[-o OUT.yaml]\n");
-	r = 2;
-	goto done;
- fail:
-	fprintf(stderr, "error: %s\n", assay_err_detail());
-	r = r == ASSAY_ERR_FORMAT ? 1 : 2;
  done:
-	json_decref(root);
 	free(text);
 	policy_gen_free(&g);
 	return r;

@@ -9,11 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cmd_args;
+
 /*
- * argv[0] is "from-eventlog". Exit status: 0 written, 2 usage, I/O error
- * or a log that does not parse, replay or carry the bank.
+ * A row of cmd.c's table. Exit status: 0 written, 2 usage, I/O error or
+ * a log that does not parse, replay or carry the bank.
  */
-int	cmd_policy_from_eventlog(int argc, char **argv);
+int	cmd_policy_from_eventlog(struct cmd_args *a);
 
 /*
  * The policy text (YAML, with review comments) for the log in [p, p+n):

@@ -6,7 +6,9 @@
 #ifndef ASSAY_QUOTE_CMD_H
 #define ASSAY_QUOTE_CMD_H
 
-/* argv[0] is "verify". Exit status: 0 valid, 1 a check failed, 2 usage/IO. */
-int	cmd_quote(int argc, char **argv);
+struct cmd_args;
+
+/* A row of cmd.c's table. Exit: 0 valid, 1 a check failed, 2 usage/IO. */
+int	cmd_quote_verify(struct cmd_args *a);
 
 #endif

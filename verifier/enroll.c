@@ -287,6 +287,37 @@ enroll_status(const struct vagent *va)
 	    va->rec.activated, "state", agent_state_name(va->rec.state));
 }
 
+/*
+ * An enrolled agent activated again: it takes the new AK, EK certificate
+ * and (unless an admin set one) address. 1 if the AK changed.
+ */
+static int
+reenroll(struct vagent *va, const struct enroll_pending *p)
+{
+	int akchanged = va->rec.ak_pub_len != p->rec.ak_pub_len ||
+	    memcmp(va->rec.ak_pub, p->rec.ak_pub, p->rec.ak_pub_len) != 0;
+
+	free(va->rec.ak_pub);
+	va->rec.ak_pub = xmemdup(p->rec.ak_pub, p->rec.ak_pub_len);
+	va->rec.ak_pub_len = p->rec.ak_pub_len;
+	free(va->rec.ek_cert);
+	va->rec.ek_cert = p->rec.ek_cert_len > 0 ?
+	    xmemdup(p->rec.ek_cert, p->rec.ek_cert_len) : NULL;
+	va->rec.ek_cert_len = p->rec.ek_cert_len;
+	if (p->rec.address != NULL && !va->rec.admitted) {
+		free(va->rec.address);
+		va->rec.address = xstrdup(p->rec.address);
+	}
+	va->rec.activated = 1;
+	if (akchanged) {
+		/* A new AK has its own clock obfuscation and history. */
+		memset(&va->rec.clock, 0, sizeof(va->rec.clock));
+		va->gen++;
+		(void)agent_load_ak(va);
+	}
+	return akchanged;
+}
+
 void
 api_activate(struct http_request *r)
 {
@@ -333,34 +364,14 @@ api_activate(struct http_request *r)
 	}
 	va = agent_find(v, id);
 	isnew = va == NULL;
+	akchanged = 0;
 	if (isnew) {
 		p->rec.state = AGENT_REGISTERED;
 		p->rec.activated = 1;
 		p->rec.registered_at = clock_unix();
 		va = agent_add(v, &p->rec);
-		akchanged = 0;
-	} else {
-		akchanged = va->rec.ak_pub_len != p->rec.ak_pub_len ||
-		    memcmp(va->rec.ak_pub, p->rec.ak_pub, p->rec.ak_pub_len) != 0;
-		free(va->rec.ak_pub);
-		va->rec.ak_pub = xmemdup(p->rec.ak_pub, p->rec.ak_pub_len);
-		va->rec.ak_pub_len = p->rec.ak_pub_len;
-		free(va->rec.ek_cert);
-		va->rec.ek_cert = p->rec.ek_cert_len > 0 ?
-		    xmemdup(p->rec.ek_cert, p->rec.ek_cert_len) : NULL;
-		va->rec.ek_cert_len = p->rec.ek_cert_len;
-		if (p->rec.address != NULL && !va->rec.admitted) {
-			free(va->rec.address);
-			va->rec.address = xstrdup(p->rec.address);
-		}
-		va->rec.activated = 1;
-		if (akchanged) {
-			/* A new AK has its own clock obfuscation and history. */
-			memset(&va->rec.clock, 0, sizeof(va->rec.clock));
-			va->gen++;
-			(void)agent_load_ak(va);
-		}
-	}
+	} else
+		akchanged = reenroll(va, p);
 	pending_free(p);
 	if (agent_save(va, isnew ? "registered" : "re-registered",
 	    NULL, akchanged ? "new AK" : NULL) != 0) {

@@ -1,8 +1,9 @@
 /*
  * metrics.c — the verifier's Prometheus metrics: counters and latency
  * histograms (verification, database writes), failures by failure id,
- * notification outcomes, gauges sampled at scrape time, and GET /metrics
- * rendering them in the text exposition format (version 0.0.4).
+ * notification outcomes, fed by the modules as things happen, and their
+ * rendering with the gauges sampled at scrape time (api_metrics.c) in the
+ * text exposition format (version 0.0.4).
  */
 #include <math.h>
 #include <stdio.h>
@@ -10,16 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/http.h"
 #include "common/log.h"
 #include "common/strmap.h"
 #include "common/xmalloc.h"
-#include "verifier/api.h"
 #include "verifier/metrics.h"
-#include "verifier/notify.h"
-#include "verifier/verifier.h"
-#include "common/appraise/verify.h"
-#include "verifier/verify_pool.h"
 
 /* Seconds: verification is sub-millisecond to seconds (large IMA lists). */
 static const double verify_le[] = {
@@ -236,60 +231,4 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    "Events deleted by retention.", g->events_pruned);
 	scalar(f, "assay_events_folded_total", "counter",
 	    "Repeated notices folded into an earlier event.", g->events_folded);
-}
-
-void
-metrics_store_gauges(struct store *s, struct metrics_gauges *g)
-{
-	struct store_health h;
-
-	g->events_rows = -1;
-	if (s == NULL)
-		return;
-	store_health(s, &h);
-	g->store_failing = h.failing ? 1 : 0;
-	g->store_pending_writes = h.pending;
-	g->store_write_errors = h.write_errors;
-	g->store_dropped = h.dropped;
-	g->store_db_bytes = h.db_bytes;
-	g->events_rows = h.events_rows;
-	g->events_pruned = h.events_pruned;
-	g->events_folded = h.events_folded;
-}
-
-void
-api_metrics(struct http_request *r)
-{
-	struct verifier *v = r->arg;
-	struct metrics_gauges g;
-	struct metrics *m = v->metrics;
-	const char *id;
-	void *val;
-	size_t pos = 0, len = 0;
-	char *buf = NULL;
-	FILE *f;
-
-	memset(&g, 0, sizeof(g));
-	while (strmap_next(v->agents, &pos, &id, &val)) {
-		int st = ((struct vagent *)val)->rec.state;
-
-		if (st >= 0 && st < AGENT_STATE_MAX)
-			g.agents[st]++;
-	}
-	g.verify_queue = verify_pool_depth(v->pool);
-	g.polls_inflight = v->inflight > 0 ? (uint64_t)v->inflight : 0;
-	g.ima_reserved = v->ima_reserved;
-	g.ima_waits = v->n_ima_waits;
-	notify_gauges(v->notify, &g.notify_pending, &g.notify_inflight);
-	metrics_store_gauges(v->store, &g);
-	m->attest_ok = v->n_attest_ok;
-	m->attest_fail = v->n_attest_fail;
-	m->poll_errors = v->n_poll_errors;
-	if ((f = open_memstream(&buf, &len)) == NULL)
-		fatalx("open_memstream failed");
-	metrics_render(m, &g, f);
-	fclose(f);
-	http_reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf,
-	    len);
-	free(buf);
 }

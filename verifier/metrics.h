@@ -63,8 +63,6 @@ void	metrics_db_write(struct metrics *m, double seconds);
 void	metrics_notify(struct metrics *m, int sent, int failed, int errors);
 void	histogram_observe(struct histogram *h, double v);
 
-/* Fill g's store fields from store_health (s may be NULL). */
-void	metrics_store_gauges(struct store *s, struct metrics_gauges *g);
 /* Prometheus text exposition format 0.0.4. */
 void	metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    FILE *f);

@@ -18,6 +18,7 @@
 #include "common/err.h"
 #include "common/tls.h"
 #include "tools/certs.h"
+#include "tools/cmd.h"
 
 static char dir[256];
 
@@ -65,9 +66,10 @@ load_cert(const char *name)
 static int
 run_init(const char *a1, const char *a2, const char *a3, const char *a4)
 {
-	char *argv[8];
+	char *argv[9];
 	int argc = 0;
 
+	argv[argc++] = "certs";
 	argv[argc++] = "init";
 	argv[argc++] = dir;
 	if (a1 != NULL)
@@ -79,7 +81,7 @@ run_init(const char *a1, const char *a2, const char *a3, const char *a4)
 	if (a4 != NULL)
 		argv[argc++] = (char *)a4;
 	argv[argc] = NULL;
-	return cmd_certs(argc, argv);
+	return cmd_run(NULL, argc, argv);
 }
 
 /* X509_verify_cert of name against ca.pem for purpose; the error code. */

@@ -14,6 +14,7 @@
 #include "common/evidence/tpm2.h"
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
+#include "tools/cmd.h"
 #include "tools/policy_cmd.h"
 #include "common/appraise/policy.h"
 #include "common/appraise/policy_ima.h"
@@ -107,7 +108,7 @@ START_TEST(generated_policy_allows_its_tree)
 	    0xb4, 0xfc, 0x71, 0x63, 0xaf, 0x34, 0xd0, 0x82, 0x86, 0xa2, 0xe8,
 	    0x46, 0xf6, 0xbe, 0x03 };
 	char dir[] = "/tmp/assay-gen-XXXXXX", *file, *out, text[4096];
-	char *argv[8];
+	char *words[9] = { "policy" }, **argv = words + 1;
 	struct policy *p = NULL;
 	struct ima_entry e;
 	struct verdict vd;
@@ -124,7 +125,7 @@ START_TEST(generated_policy_allows_its_tree)
 	argv[0] = "generate"; argv[1] = "--name"; argv[2] = "g";
 	argv[3] = "--root"; argv[4] = dir; argv[5] = "-o"; argv[6] = out;
 	argv[7] = NULL;
-	ck_assert_int_eq(cmd_policy_offline(7, argv), 0);
+	ck_assert_int_eq(cmd_run(NULL, 8, words), 0);
 	f = fopen(out, "r");
 	n = fread(text, 1, sizeof(text), f);
 	fclose(f);

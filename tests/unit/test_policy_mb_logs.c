@@ -19,6 +19,7 @@
 #include "common/evidence/verdict.h"
 #include "common/xmalloc.h"
 #include "tests/unit/eventlog_fixture.h"
+#include "tools/cmd.h"
 #include "tools/policy_mb_cmd.h"
 #include "common/appraise/policy.h"
 #include "common/appraise/policy_mb.h"
@@ -374,7 +375,7 @@ END_TEST
 START_TEST(mb_from_eventlog_command_writes_file)
 {
 	char dir[] = "/tmp/test_policy_mb.XXXXXX", *out, *log, *text;
-	char *argv[8];
+	char *words[9] = { "policy" }, **argv = words + 1;
 	struct logfx x;
 	struct verdict vd;
 	size_t len;
@@ -392,7 +393,7 @@ START_TEST(mb_from_eventlog_command_writes_file)
 	argv[4] = "-o";
 	argv[5] = out;
 	argv[6] = NULL;
-	ck_assert_int_eq(cmd_policy_from_eventlog(6, argv), 0);
+	ck_assert_int_eq(cmd_run(NULL, 7, words), 0);
 	ck_assert_ptr_nonnull(f = fopen(out, "r"));
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
@@ -411,7 +412,7 @@ START_TEST(mb_from_eventlog_command_writes_file)
 	argv[2] = "md5";
 	argv[3] = log;
 	argv[4] = NULL;
-	ck_assert_int_eq(cmd_policy_from_eventlog(4, argv), 2);
+	ck_assert_int_eq(cmd_run(NULL, 5, words), 2);
 	unlink(out);
 	rmdir(dir);
 	free(text);

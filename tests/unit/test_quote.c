@@ -11,7 +11,7 @@
 
 #include "tests/unit/quote_fixture.h"
 #include "common/evidence/verdict.h"
-#include "tools/quote_cmd.h"
+#include "tools/cmd.h"
 
 /* The verdict holds exactly the one failure id and nothing else. */
 static void
@@ -514,7 +514,7 @@ static int
 run_cmd_quote(const char *dir, const char *nonce, const char *sel)
 {
 	char ak[256], msg[256], sig[256], pcrs[256], nh[200];
-	char *argv[16];
+	char *argv[17];
 	uint8_t *n;
 	size_t nl;
 	int argc = 0;
@@ -526,6 +526,7 @@ run_cmd_quote(const char *dir, const char *nonce, const char *sel)
 	n = qf_read(dir, "nonce.hex", &nl);
 	snprintf(nh, sizeof(nh), "%.*s", (int)(nl > 0 ? nl - 1 : 0), (char *)n);
 	free(n);
+	argv[argc++] = "quote";
 	argv[argc++] = "verify";
 	argv[argc++] = "--ak";
 	argv[argc++] = ak;
@@ -542,7 +543,7 @@ run_cmd_quote(const char *dir, const char *nonce, const char *sel)
 		argv[argc++] = (char *)sel;
 	}
 	argv[argc] = NULL;
-	return cmd_quote(argc, argv);
+	return cmd_run(NULL, argc, argv);
 }
 
 START_TEST(cmd_quote_accepts_fixture)
