@@ -22,17 +22,71 @@
 #define EK_CHAIN_FIRST		0x01c00100u
 #define EK_CHAIN_LAST		0x01c001ffu
 
+/* Bytes per NV_Read: TPM2_PT_NV_BUFFER_MAX if known, else 512; capped. */
+static size_t
+nv_chunk_size(struct tpm *t)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	size_t chunk = 512;
+
+	if (Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
+	    ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES, TPM2_PT_NV_BUFFER_MAX, 1,
+	    &more, &cap) == TSS2_RC_SUCCESS &&
+	    cap->data.tpmProperties.count > 0 &&
+	    cap->data.tpmProperties.tpmProperty[0].property ==
+	    TPM2_PT_NV_BUFFER_MAX &&
+	    cap->data.tpmProperties.tpmProperty[0].value > 0)
+		chunk = cap->data.tpmProperties.tpmProperty[0].value;
+	Esys_Free(cap);
+	if (chunk > TPM2_MAX_NV_BUFFER_SIZE)	/* TPM2B_MAX_NV_BUFFER.buffer */
+		chunk = TPM2_MAX_NV_BUFFER_SIZE;
+	return chunk;
+}
+
+/* Read size bytes of the index into buf, chunk bytes per NV_Read. */
+static int
+nv_read_chunks(struct tpm *t, uint32_t index, ESYS_TR auth, ESYS_TR tr,
+    size_t chunk, uint8_t *buf, size_t size)
+{
+	TPM2B_MAX_NV_BUFFER *data = NULL;
+	size_t n, off = 0;
+	int r = ASSAY_OK;
+	TSS2_RC rc;
+
+	while (off < size) {
+		n = size - off < chunk ? size - off : chunk;
+		if ((rc = Esys_NV_Read(t->esys, auth, tr, ESYS_TR_PASSWORD,
+		    ESYS_TR_NONE, ESYS_TR_NONE, (UINT16)n, (UINT16)off,
+		    &data)) != TSS2_RC_SUCCESS) {
+			r = assay_err_set(ASSAY_ERR_TPM,
+			    "TPM NV_Read(0x%08x, off %zu) failed: %s (0x%x)",
+			    index, off, Tss2_RC_Decode(rc), (unsigned)rc);
+			break;
+		}
+		if (data->size != n) {
+			r = assay_err_set(ASSAY_ERR_TPM,
+			    "NV_Read(0x%08x) returned %u bytes, asked %zu",
+			    index, data->size, n);
+			break;
+		}
+		memcpy(buf + off, data->buffer, n);
+		off += n;
+		Esys_Free(data);
+		data = NULL;
+	}
+	Esys_Free(data);
+	return r;
+}
+
 /* Read a whole NV index; *out NULL (no error) if absent or unwritten. */
 static int
 nv_read_all(struct tpm *t, uint32_t index, uint8_t **out, size_t *outlen)
 {
-	TPMS_CAPABILITY_DATA *cap = NULL;
 	TPM2B_NV_PUBLIC *nvpub = NULL;
-	TPM2B_MAX_NV_BUFFER *data = NULL;
-	TPMI_YES_NO more;
 	ESYS_TR tr = ESYS_TR_NONE, auth;
 	uint8_t *buf = NULL;
-	size_t size = 0, off = 0, chunk = 512;
+	size_t size = 0, chunk;
 	int r, present;
 	TSS2_RC rc;
 
@@ -40,17 +94,7 @@ nv_read_all(struct tpm *t, uint32_t index, uint8_t **out, size_t *outlen)
 	*outlen = 0;
 	if ((r = tpmx_handle_present(t, index, &present)) != 0 || !present)
 		return r;
-	if ((rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
-	    ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES, TPM2_PT_NV_BUFFER_MAX, 1,
-	    &more, &cap)) == TSS2_RC_SUCCESS &&
-	    cap->data.tpmProperties.count > 0 &&
-	    cap->data.tpmProperties.tpmProperty[0].property ==
-	    TPM2_PT_NV_BUFFER_MAX &&
-	    cap->data.tpmProperties.tpmProperty[0].value > 0)
-		chunk = cap->data.tpmProperties.tpmProperty[0].value;
-	Esys_Free(cap);
-	if (chunk > sizeof(data->buffer))
-		chunk = sizeof(data->buffer);
+	chunk = nv_chunk_size(t);
 
 	r = ASSAY_ERR_TPM;
 	if ((rc = Esys_TR_FromTPMPublic(t->esys, index, ESYS_TR_NONE,
@@ -80,34 +124,13 @@ nv_read_all(struct tpm *t, uint32_t index, uint8_t **out, size_t *outlen)
 	}
 	size = nvpub->nvPublic.dataSize;
 	buf = xmalloc(size);
-	while (off < size) {
-		size_t n = size - off < chunk ? size - off : chunk;
-
-		if ((rc = Esys_NV_Read(t->esys, auth, tr, ESYS_TR_PASSWORD,
-		    ESYS_TR_NONE, ESYS_TR_NONE, (UINT16)n, (UINT16)off,
-		    &data)) != TSS2_RC_SUCCESS) {
-			r = assay_err_set(ASSAY_ERR_TPM,
-			    "TPM NV_Read(0x%08x, off %zu) failed: %s (0x%x)",
-			    index, off, Tss2_RC_Decode(rc), (unsigned)rc);
-			goto out;
-		}
-		if (data->size != n) {
-			r = assay_err_set(ASSAY_ERR_TPM,
-			    "NV_Read(0x%08x) returned %u bytes, asked %zu",
-			    index, data->size, n);
-			goto out;
-		}
-		memcpy(buf + off, data->buffer, n);
-		off += n;
-		Esys_Free(data);
-		data = NULL;
-	}
+	if ((r = nv_read_chunks(t, index, auth, tr, chunk, buf, size)) != 0)
+		goto out;
 	*out = buf;
 	*outlen = size;
 	buf = NULL;
 	r = ASSAY_OK;
  out:
-	Esys_Free(data);
 	Esys_Free(nvpub);
 	free(buf);
 	if (tr != ESYS_TR_NONE)

@@ -71,18 +71,12 @@ tpms_mask(const TPMS_PCR_SELECTION *s)
 	return m;
 }
 
-/* Read sel, looping since PCR_Read answers at most 8 digests a call. */
+/* Check sel and set raw's banks from it; left[i]: bank i's PCRs to read. */
 static int
-pcr_read_raw(struct tpm *t, const struct pcr_selection *sel,
-    struct pcr_raw *raw)
+raw_start(const struct pcr_selection *sel, struct pcr_raw *raw,
+    uint32_t *left)
 {
-	uint32_t left[TPM2_MAX_BANKS];
-	TPML_PCR_SELECTION in, *got = NULL;
-	TPML_DIGEST *vals = NULL;
-	UINT32 upd;
-	size_t i, j, k, nv, pending;
-	int r = ASSAY_OK;
-	TSS2_RC rc;
+	size_t i;
 
 	memset(raw, 0, sizeof(*raw));
 	if (sel->n == 0 || sel->n > TPM2_MAX_BANKS)
@@ -96,6 +90,64 @@ pcr_read_raw(struct tpm *t, const struct pcr_selection *sel,
 		raw->bank[i].mask = sel->bank[i].mask;
 	}
 	raw->nbanks = sel->n;
+	return ASSAY_OK;
+}
+
+/* Store the digests of one PCR_Read answer in raw; *nv: digests taken. */
+static int
+raw_take(const struct pcr_selection *sel, uint32_t *left,
+    const TPML_PCR_SELECTION *got, const TPML_DIGEST *vals,
+    struct pcr_raw *raw, size_t *nv)
+{
+	const TPM2B_DIGEST *d;
+	uint32_t m;
+	size_t i, j, k;
+
+	*nv = 0;
+	for (j = 0; j < got->count; j++) {
+		m = tpms_mask(&got->pcrSelections[j]);
+		for (i = 0; i < sel->n; i++)
+			if (sel->bank[i].hash ==
+			    got->pcrSelections[j].hash && left[i] != 0)
+				break;
+		if (m != 0 && (i == sel->n || (m & ~left[i]) != 0))
+			return assay_err_set(ASSAY_ERR_TPM,
+			    "PCR_Read returned PCRs not asked for");
+		for (k = 0; k < TPM2_PCR_COUNT; k++) {
+			if (!(m & (1u << k)))
+				continue;
+			if (*nv >= vals->count)
+				return assay_err_set(ASSAY_ERR_TPM,
+				    "PCR_Read: fewer digests than PCRs");
+			d = &vals->digests[(*nv)++];
+			if (d->size == 0 || d->size > TPM2_MAX_DIGEST ||
+			    (raw->bank[i].dlen != 0 &&
+			    raw->bank[i].dlen != d->size))
+				return assay_err_set(ASSAY_ERR_TPM,
+				    "PCR_Read: digest of %u bytes", d->size);
+			raw->bank[i].dlen = d->size;
+			memcpy(raw->bank[i].v[k], d->buffer, d->size);
+			left[i] &= ~(1u << k);
+		}
+	}
+	return ASSAY_OK;
+}
+
+/* Read sel, looping since PCR_Read answers at most 8 digests a call. */
+static int
+pcr_read_raw(struct tpm *t, const struct pcr_selection *sel,
+    struct pcr_raw *raw)
+{
+	uint32_t left[TPM2_MAX_BANKS];
+	TPML_PCR_SELECTION in, *got = NULL;
+	TPML_DIGEST *vals = NULL;
+	UINT32 upd;
+	size_t i, nv, pending;
+	int r;
+	TSS2_RC rc;
+
+	if ((r = raw_start(sel, raw, left)) != 0)
+		return r;
 	for (;;) {
 		for (i = 0, pending = 0; i < sel->n; i++)
 			pending |= left[i];
@@ -105,43 +157,8 @@ pcr_read_raw(struct tpm *t, const struct pcr_selection *sel,
 		if ((rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
 		    ESYS_TR_NONE, &in, &upd, &got, &vals)) != TSS2_RC_SUCCESS)
 			return tpmx_err("PCR_Read", rc);
-		nv = 0;
-		for (j = 0; j < got->count; j++) {
-			uint32_t m = tpms_mask(&got->pcrSelections[j]);
-
-			for (i = 0; i < sel->n; i++)
-				if (sel->bank[i].hash ==
-				    got->pcrSelections[j].hash && left[i] != 0)
-					break;
-			if (m != 0 && (i == sel->n || (m & ~left[i]) != 0)) {
-				r = assay_err_set(ASSAY_ERR_TPM,
-				    "PCR_Read returned PCRs not asked for");
-				goto out;
-			}
-			for (k = 0; k < TPM2_PCR_COUNT; k++) {
-				const TPM2B_DIGEST *d;
-
-				if (!(m & (1u << k)))
-					continue;
-				if (nv >= vals->count) {
-					r = assay_err_set(ASSAY_ERR_TPM,
-					    "PCR_Read: fewer digests than PCRs");
-					goto out;
-				}
-				d = &vals->digests[nv++];
-				if (d->size == 0 || d->size > TPM2_MAX_DIGEST ||
-				    (raw->bank[i].dlen != 0 &&
-				    raw->bank[i].dlen != d->size)) {
-					r = assay_err_set(ASSAY_ERR_TPM,
-					    "PCR_Read: digest of %u bytes",
-					    d->size);
-					goto out;
-				}
-				raw->bank[i].dlen = d->size;
-				memcpy(raw->bank[i].v[k], d->buffer, d->size);
-				left[i] &= ~(1u << k);
-			}
-		}
+		if ((r = raw_take(sel, left, got, vals, raw, &nv)) != 0)
+			goto out;
 		Esys_Free(got);
 		Esys_Free(vals);
 		got = NULL;
@@ -275,6 +292,89 @@ quote_check(const TPM2B_ATTEST *q, const TPMT_SIGNATURE *sig,
 	return ASSAY_OK;
 }
 
+/* Check the quote's arguments; the nonce into qd, the selection into tsel. */
+static int
+quote_args(const uint8_t *nonce, size_t nonce_len,
+    const struct pcr_selection *sel, TPM2B_DATA *qd, TPML_PCR_SELECTION *tsel)
+{
+	uint32_t masks[TPM2_MAX_BANKS];
+	size_t i;
+
+	if (nonce_len > QUOTE_NONCE_MAX || nonce_len > sizeof(qd->buffer))
+		return assay_err_set(ASSAY_ERR_INVAL, "nonce of %zu bytes, "
+		    "at most %d", nonce_len, QUOTE_NONCE_MAX);
+	if (sel->n == 0 || sel->n > TPM2_MAX_BANKS)
+		return assay_err_set(ASSAY_ERR_INVAL, "PCR selection of %zu "
+		    "banks", sel->n);
+	memset(qd, 0, sizeof(*qd));
+	qd->size = (UINT16)nonce_len;
+	if (nonce_len > 0)
+		memcpy(qd->buffer, nonce, nonce_len);
+	for (i = 0; i < sel->n; i++)
+		masks[i] = sel->bank[i].mask;
+	sel_to_tpml(sel, masks, tsel);
+	if (tsel->count != sel->n)
+		return assay_err_set(ASSAY_ERR_INVAL, "empty bank in selection");
+	return ASSAY_OK;
+}
+
+/* Read, quote, read until the reads agree with the quote (or give up). */
+static int
+quote_consistent(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *qd,
+    const TPML_PCR_SELECTION *tsel, const struct pcr_selection *sel,
+    struct pcr_raw *before, struct pcr_raw *after, TPM2B_ATTEST **q,
+    TPMT_SIGNATURE **s)
+{
+	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
+	int r = ASSAY_OK, tries;
+	TSS2_RC rc;
+
+	for (tries = 0; tries < TPM_QUOTE_TRIES; tries++) {
+		Esys_Free(*q);
+		Esys_Free(*s);
+		*q = NULL;
+		*s = NULL;
+		if ((r = pcr_read_raw(t, sel, before)) != 0)
+			return r;
+		if ((rc = Esys_Quote(t->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+		    ESYS_TR_NONE, qd, &scheme, tsel, q, s)) != TSS2_RC_SUCCESS)
+			return tpmx_err("Quote", rc);
+		if ((r = pcr_read_raw(t, sel, after)) != 0)
+			return r;
+		r = quote_check(*q, *s, qd->buffer, qd->size, sel, before, after);
+		if (r != ASSAY_ERR_BUSY)
+			break;
+		log_debug("tpm: PCRs changed during quote, retrying");
+	}
+	if (r == ASSAY_ERR_BUSY)
+		return assay_err_set(ASSAY_ERR_BUSY, "PCRs kept changing during "
+		    "%d quote attempts", TPM_QUOTE_TRIES);
+	return r;
+}
+
+/* Hand out the quote, its marshalled signature and the PCR values. */
+static int
+quote_output(const TPM2B_ATTEST *q, const TPMT_SIGNATURE *s,
+    const struct pcr_raw *after, uint8_t **attest, size_t *attest_len,
+    uint8_t **sig, size_t *sig_len, struct pcr_values *pcrs)
+{
+	uint8_t sbuf[sizeof(TPMT_SIGNATURE)];
+	size_t off = 0;
+	int r;
+	TSS2_RC rc;
+
+	if ((rc = Tss2_MU_TPMT_SIGNATURE_Marshal(s, sbuf, sizeof(sbuf),
+	    &off)) != TSS2_RC_SUCCESS)
+		return tpmx_err("marshal TPMT_SIGNATURE", rc);
+	if ((r = raw_to_values(after, pcrs)) != 0)
+		return r;
+	*attest = xmemdup(q->attestationData, q->size);
+	*attest_len = q->size;
+	*sig = xmemdup(sbuf, off);
+	*sig_len = off;
+	return ASSAY_OK;
+}
+
 int
 tpm_quote(const struct tpm_cfg *cfg, const uint8_t *nonce, size_t nonce_len,
     const struct pcr_selection *sel, uint8_t **attest, size_t *attest_len,
@@ -285,35 +385,16 @@ tpm_quote(const struct tpm_cfg *cfg, const uint8_t *nonce, size_t nonce_len,
 	TPM2B_PUBLIC *akpub = NULL;
 	TPM2B_ATTEST *q = NULL;
 	TPMT_SIGNATURE *s = NULL;
-	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
 	TPML_PCR_SELECTION tsel;
 	TPM2B_DATA qd;
-	uint32_t masks[TPM2_MAX_BANKS];
-	uint8_t sbuf[sizeof(TPMT_SIGNATURE)];
-	size_t off, i;
 	ESYS_TR ak = ESYS_TR_NONE;
-	int r, tries;
-	TSS2_RC rc;
+	int r;
 
 	*attest = *sig = NULL;
 	*attest_len = *sig_len = 0;
 	pcr_values_init(pcrs);
-	if (nonce_len > QUOTE_NONCE_MAX || nonce_len > sizeof(qd.buffer))
-		return assay_err_set(ASSAY_ERR_INVAL, "nonce of %zu bytes, "
-		    "at most %d", nonce_len, QUOTE_NONCE_MAX);
-	if (sel->n == 0 || sel->n > TPM2_MAX_BANKS)
-		return assay_err_set(ASSAY_ERR_INVAL, "PCR selection of %zu "
-		    "banks", sel->n);
-	memset(&qd, 0, sizeof(qd));
-	qd.size = (UINT16)nonce_len;
-	if (nonce_len > 0)
-		memcpy(qd.buffer, nonce, nonce_len);
-	for (i = 0; i < sel->n; i++)
-		masks[i] = sel->bank[i].mask;
-	sel_to_tpml(sel, masks, &tsel);
-	if (tsel.count != sel->n)
-		return assay_err_set(ASSAY_ERR_INVAL, "empty bank in selection");
-
+	if ((r = quote_args(nonce, nonce_len, sel, &qd, &tsel)) != 0)
+		return r;
 	if ((r = tpmx_open(cfg, &t)) != 0)
 		return r;
 	before = xcalloc(1, sizeof(*before));
@@ -325,46 +406,10 @@ tpm_quote(const struct tpm_cfg *cfg, const uint8_t *nonce, size_t nonce_len,
 		    "identity first", tpmx_ak_handle(cfg));
 		goto out;
 	}
-	for (tries = 0; tries < TPM_QUOTE_TRIES; tries++) {
-		Esys_Free(q);
-		Esys_Free(s);
-		q = NULL;
-		s = NULL;
-		if ((r = pcr_read_raw(&t, sel, before)) != 0)
-			goto out;
-		if ((rc = Esys_Quote(t.esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-		    ESYS_TR_NONE, &qd, &scheme, &tsel, &q, &s)) !=
-		    TSS2_RC_SUCCESS) {
-			r = tpmx_err("Quote", rc);
-			goto out;
-		}
-		if ((r = pcr_read_raw(&t, sel, after)) != 0)
-			goto out;
-		r = quote_check(q, s, nonce, nonce_len, sel, before, after);
-		if (r != ASSAY_ERR_BUSY)
-			break;
-		log_debug("tpm: PCRs changed during quote, retrying");
-	}
-	if (r == ASSAY_ERR_BUSY) {
-		r = assay_err_set(ASSAY_ERR_BUSY, "PCRs kept changing during "
-		    "%d quote attempts", TPM_QUOTE_TRIES);
+	if ((r = quote_consistent(&t, ak, &qd, &tsel, sel, before, after,
+	    &q, &s)) != 0)
 		goto out;
-	}
-	if (r != 0)
-		goto out;
-	off = 0;
-	if ((rc = Tss2_MU_TPMT_SIGNATURE_Marshal(s, sbuf, sizeof(sbuf),
-	    &off)) != TSS2_RC_SUCCESS) {
-		r = tpmx_err("marshal TPMT_SIGNATURE", rc);
-		goto out;
-	}
-	if ((r = raw_to_values(after, pcrs)) != 0)
-		goto out;
-	*attest = xmemdup(q->attestationData, q->size);
-	*attest_len = q->size;
-	*sig = xmemdup(sbuf, off);
-	*sig_len = off;
-	r = ASSAY_OK;
+	r = quote_output(q, s, after, attest, attest_len, sig, sig_len, pcrs);
  out:
 	if (r != ASSAY_OK)
 		pcr_values_init(pcrs);

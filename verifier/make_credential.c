@@ -253,72 +253,81 @@ aes_cfb_encrypt(const uint8_t *key, size_t bits, const uint8_t *in, size_t n,
 	return r;
 }
 
-int
-make_credential(const struct tpm2_public *ek, const uint8_t *name, size_t name_len,
-    const uint8_t *secret, size_t secret_len,
-    uint8_t **cred, size_t *cred_len, uint8_t **enc_secret, size_t *enc_secret_len)
+/* The EK and arguments MakeCredential can work with; *md, *dsize: nameAlg. */
+static int
+cred_check_args(const struct tpm2_public *ek, size_t name_len,
+    size_t secret_len, const EVP_MD **md, size_t *dsize)
 {
-	uint8_t seed[TPM2_MAX_DIGEST], symkey[32], hmackey[TPM2_MAX_DIGEST];
-	uint8_t plain[2 + CRED_SECRET_MAX], enc[2 + CRED_SECRET_MAX];
-	uint8_t hmac[EVP_MAX_MD_SIZE];
 	const struct tpm2_hash *h;
-	const EVP_MD *md;
-	struct buf eb, cb;
-	size_t dsize, hlen, plen;
-	int r;
 
-	*cred = *enc_secret = NULL;
-	*cred_len = *enc_secret_len = 0;
-	buf_init(&eb);
-	buf_init(&cb);
 	if (ek->pkey == NULL)
 		return assay_err_set(ASSAY_ERR_INVAL, "EK has no public key");
 	if ((h = tpm2_hash_by_alg(ek->name_alg)) == NULL ||
-	    (md = tpm2_hash_md(ek->name_alg)) == NULL)
+	    (*md = tpm2_hash_md(ek->name_alg)) == NULL)
 		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
 		    "EK nameAlg 0x%04x not supported", ek->name_alg);
-	dsize = h->size;
+	*dsize = h->size;
 	if (ek->sym_alg != TPM2_ALG_AES || (ek->sym_bits != 128 &&
 	    ek->sym_bits != 192 && ek->sym_bits != 256))
 		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
 		    "EK symmetric algorithm 0x%04x/%u is not AES",
 		    ek->sym_alg, ek->sym_bits);
 	/* TPM2_MakeCredential: credential no larger than the nameAlg digest. */
-	if (secret_len == 0 || secret_len > dsize)
+	if (secret_len == 0 || secret_len > *dsize)
 		return assay_err_set(ASSAY_ERR_INVAL,
 		    "credential secret of %zu bytes (1..%zu allowed)",
-		    secret_len, dsize);
+		    secret_len, *dsize);
 	if (name_len < 2 || name_len > 2 + TPM2_MAX_DIGEST)
 		return assay_err_set(ASSAY_ERR_INVAL,
 		    "object name of %zu bytes", name_len);
+	return ASSAY_OK;
+}
+
+/* A fresh seed, protected for the EK's type into enc. */
+static int
+protect_seed(const struct tpm2_public *ek, const EVP_MD *md, uint8_t *seed,
+    size_t dsize, struct buf *enc)
+{
+	int r;
 
 	switch (ek->type) {
 	case TPM2_ALG_RSA:
-		r = seed_rsa(ek, md, seed, dsize, &eb);
+		r = seed_rsa(ek, md, seed, dsize, enc);
 		break;
 	case TPM2_ALG_ECC:
-		r = seed_ecc(ek, md, seed, dsize, &eb);
+		r = seed_ecc(ek, md, seed, dsize, enc);
 		break;
 	default:
 		r = assay_err_set(ASSAY_ERR_UNSUPPORTED,
 		    "EK type 0x%04x", ek->type);
 		break;
 	}
-	if (r != ASSAY_OK) {
-		if (r == ASSAY_ERR_CRYPTO)
-			assay_err_set(r, "credential seed protection failed");
-		goto out;
-	}
+	if (r == ASSAY_ERR_CRYPTO)
+		assay_err_set(r, "credential seed protection failed");
+	return r;
+}
+
+/* TPM2B_ID_OBJECT into cb: outerHMAC, then encIdentity, keys from seed. */
+static int
+wrap_credential(const EVP_MD *md, const uint8_t *seed, size_t dsize,
+    size_t sym_bits, const uint8_t *name, size_t name_len,
+    const uint8_t *secret, size_t secret_len, struct buf *cb)
+{
+	uint8_t symkey[32], hmackey[TPM2_MAX_DIGEST];
+	uint8_t plain[2 + CRED_SECRET_MAX], enc[2 + CRED_SECRET_MAX];
+	uint8_t hmac[EVP_MAX_MD_SIZE];
+	size_t hlen, plen;
+	int r;
 
 	/* encIdentity = CFB(KDFa(seed, "STORAGE", name), IV 0, TPM2B_DIGEST). */
 	if ((r = kdfa(md, seed, dsize, "STORAGE", name, name_len, NULL, 0,
-	    ek->sym_bits, symkey)) != 0)
+	    sym_bits, symkey)) != 0)
 		goto crypto;
 	plain[0] = (uint8_t)(secret_len >> 8);
 	plain[1] = (uint8_t)secret_len;
 	memcpy(plain + 2, secret, secret_len);
 	plen = 2 + secret_len;
-	if ((r = aes_cfb_encrypt(symkey, ek->sym_bits, plain, plen, enc)) != 0)
+	if ((r = aes_cfb_encrypt(symkey, sym_bits, plain, plen, enc)) != 0)
 		goto crypto;
 
 	/* outerHMAC = HMAC(KDFa(seed, "INTEGRITY"), encIdentity || name). */
@@ -331,21 +340,46 @@ make_credential(const struct tpm2_public *ek, const uint8_t *name, size_t name_l
 		if ((r = hmac_parts(md, hmackey, dsize, parts, 2, hmac, &hlen)) != 0)
 			goto crypto;
 	}
-	buf_put_u16be(&cb, (uint16_t)(2 + hlen + plen));
-	buf_put_tpm2b(&cb, hmac, hlen);
-	buf_put(&cb, enc, plen);
-
-	*cred = buf_steal(&cb, cred_len);
-	*enc_secret = buf_steal(&eb, enc_secret_len);
+	buf_put_u16be(cb, (uint16_t)(2 + hlen + plen));
+	buf_put_tpm2b(cb, hmac, hlen);
+	buf_put(cb, enc, plen);
 	r = ASSAY_OK;
 	goto out;
  crypto:
 	r = assay_err_set(ASSAY_ERR_CRYPTO, "MakeCredential crypto failed");
  out:
-	OPENSSL_cleanse(seed, sizeof(seed));
 	OPENSSL_cleanse(symkey, sizeof(symkey));
 	OPENSSL_cleanse(hmackey, sizeof(hmackey));
 	OPENSSL_cleanse(plain, sizeof(plain));
+	return r;
+}
+
+int
+make_credential(const struct tpm2_public *ek, const uint8_t *name, size_t name_len,
+    const uint8_t *secret, size_t secret_len,
+    uint8_t **cred, size_t *cred_len, uint8_t **enc_secret, size_t *enc_secret_len)
+{
+	uint8_t seed[TPM2_MAX_DIGEST];
+	const EVP_MD *md = NULL;
+	struct buf eb, cb;
+	size_t dsize = 0;
+	int r;
+
+	*cred = *enc_secret = NULL;
+	*cred_len = *enc_secret_len = 0;
+	buf_init(&eb);
+	buf_init(&cb);
+	if ((r = cred_check_args(ek, name_len, secret_len, &md, &dsize)) != 0)
+		return r;
+	if ((r = protect_seed(ek, md, seed, dsize, &eb)) != ASSAY_OK ||
+	    (r = wrap_credential(md, seed, dsize, ek->sym_bits, name, name_len,
+	    secret, secret_len, &cb)) != ASSAY_OK)
+		goto out;
+	*cred = buf_steal(&cb, cred_len);
+	*enc_secret = buf_steal(&eb, enc_secret_len);
+	r = ASSAY_OK;
+ out:
+	OPENSSL_cleanse(seed, sizeof(seed));
 	buf_free(&eb);
 	buf_free(&cb);
 	ERR_clear_error();

@@ -179,16 +179,70 @@ get_count(const json_t *o, const char *key, uint64_t *out)
 	return ASSAY_OK;
 }
 
+/* evidence.quote: the TPMS_ATTEST message and its signature into d. */
+static int
+doc_quote_from_json(const json_t *j, struct evidence_doc *d)
+{
+	static const char *const qkeys[] = { "message", "signature", NULL };
+	json_t *q;
+	int r;
+
+	q = json_object_get(j, "quote");
+	if (!json_is_object(q))
+		return assay_err_set(ASSAY_ERR_FORMAT, "evidence.quote: missing");
+	if ((r = only_keys(q, "quote", qkeys)) != 0 ||
+	    (r = get_b64(q, "message", "quote", ATTEST_MAX_SIZE, &d->attest,
+	    &d->attest_len)) != 0 ||
+	    (r = get_b64(q, "signature", "quote", SIGNATURE_MAX_SIZE, &d->sig,
+	    &d->sig_len)) != 0)
+		return r;
+	return ASSAY_OK;
+}
+
+/* evidence.ima (present): the list slice and where it sits, into d. */
+static int
+doc_ima_from_json(const json_t *ima, struct evidence_doc *d)
+{
+	static const char *const ikeys[] = { "from", "count", "template_hash", "list",
+	    "more", NULL };
+	const struct tpm2_hash *h;
+	json_t *v;
+	int r;
+
+	if (!json_is_object(ima))
+		return assay_err_set(ASSAY_ERR_FORMAT, "evidence.ima: not an object");
+	d->has_ima = 1;
+	d->ima_thash_alg = TPM2_ALG_SHA1;
+	if ((v = json_object_get(ima, "template_hash")) != NULL) {
+		h = json_is_string(v) ? tpm2_hash_by_name(json_string_value(v)) :
+		    NULL;
+		if (h == NULL)
+			return assay_err_set(ASSAY_ERR_FORMAT,
+			    "ima.template_hash: not a known hash");
+		d->ima_thash_alg = h->alg;
+	}
+	if ((r = only_keys(ima, "ima", ikeys)) != 0 ||
+	    (r = get_count(ima, "from", &d->ima_from)) != 0 ||
+	    (r = get_count(ima, "count", &d->ima_count)) != 0 ||
+	    (r = get_b64(ima, "list", "ima", DOC_IMA_MAX, &d->ima,
+	    &d->ima_len)) != 0)
+		return r;
+	if ((v = json_object_get(ima, "more")) != NULL) {
+		if (!json_is_boolean(v))
+			return assay_err_set(ASSAY_ERR_FORMAT,
+			    "ima.more: not a boolean");
+		d->ima_more = json_is_true(v);
+	}
+	return ASSAY_OK;
+}
+
 int
 evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 {
 	static const char *const top[] = { "version", "quote", "pcrs", "ima",
 	    "eventlog", NULL };
-	static const char *const qkeys[] = { "message", "signature", NULL };
-	static const char *const ikeys[] = { "from", "count", "template_hash", "list",
-	    "more", NULL };
 	struct evidence_doc d;
-	json_t *v, *q, *ima, *el;
+	json_t *v, *ima, *el;
 	int r;
 
 	evidence_doc_init(out);
@@ -204,54 +258,15 @@ evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 		r = assay_err_set(ASSAY_ERR_FORMAT, "evidence.version: not %d", DOC_VERSION);
 		goto out;
 	}
-	q = json_object_get(j, "quote");
-	if (!json_is_object(q)) {
-		r = assay_err_set(ASSAY_ERR_FORMAT, "evidence.quote: missing");
-		goto out;
-	}
-	if ((r = only_keys(q, "quote", qkeys)) != 0 ||
-	    (r = get_b64(q, "message", "quote", ATTEST_MAX_SIZE, &d.attest,
-	    &d.attest_len)) != 0 ||
-	    (r = get_b64(q, "signature", "quote", SIGNATURE_MAX_SIZE, &d.sig,
-	    &d.sig_len)) != 0)
+	if ((r = doc_quote_from_json(j, &d)) != 0)
 		goto out;
 	if ((r = pcr_values_from_json(json_object_get(j, "pcrs"), &d.pcrs)) != 0) {
 		r = ASSAY_ERR_FORMAT;
 		goto out;
 	}
-	if ((ima = json_object_get(j, "ima")) != NULL) {
-		if (!json_is_object(ima)) {
-			r = assay_err_set(ASSAY_ERR_FORMAT, "evidence.ima: not an object");
-			goto out;
-		}
-		d.has_ima = 1;
-		d.ima_thash_alg = TPM2_ALG_SHA1;
-		if ((v = json_object_get(ima, "template_hash")) != NULL) {
-			const struct tpm2_hash *h = json_is_string(v) ?
-			    tpm2_hash_by_name(json_string_value(v)) : NULL;
-
-			if (h == NULL) {
-				r = assay_err_set(ASSAY_ERR_FORMAT,
-				    "ima.template_hash: not a known hash");
-				goto out;
-			}
-			d.ima_thash_alg = h->alg;
-		}
-		if ((r = only_keys(ima, "ima", ikeys)) != 0 ||
-		    (r = get_count(ima, "from", &d.ima_from)) != 0 ||
-		    (r = get_count(ima, "count", &d.ima_count)) != 0 ||
-		    (r = get_b64(ima, "list", "ima", DOC_IMA_MAX, &d.ima,
-		    &d.ima_len)) != 0)
-			goto out;
-		if ((v = json_object_get(ima, "more")) != NULL) {
-			if (!json_is_boolean(v)) {
-				r = assay_err_set(ASSAY_ERR_FORMAT,
-				    "ima.more: not a boolean");
-				goto out;
-			}
-			d.ima_more = json_is_true(v);
-		}
-	}
+	if ((ima = json_object_get(j, "ima")) != NULL &&
+	    (r = doc_ima_from_json(ima, &d)) != 0)
+		goto out;
 	if ((el = json_object_get(j, "eventlog")) != NULL) {
 		if ((r = get_b64(j, "eventlog", "evidence", DOC_EVENTLOG_MAX,
 		    &d.eventlog, &d.eventlog_len)) != 0)
