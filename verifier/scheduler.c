@@ -140,7 +140,8 @@ transport_failure(struct vagent *va, const char *detail)
 	    va->failures, detail);
 	if (va->failures >= v->conf.unreachable_after &&
 	    (va->rec.state == AGENT_PENDING || va->rec.state == AGENT_TRUSTED))
-		(void)agent_set_state(va, AGENT_UNREACHABLE, "comm.unreachable", detail);
+		(void)agent_set_state(va, AGENT_UNREACHABLE,
+		    FAILURE_ID(FID_COMM_UNREACHABLE), detail);
 	delay = agent_interval(va);
 	for (int i = 1; i < va->failures && delay < v->conf.max_backoff; i++)
 		delay *= 2;
@@ -239,7 +240,7 @@ round_inconclusive(struct verifier *v, struct vagent *va, struct verify_job *j)
 		va->rec.attest_fail++;
 		if (va->rec.state != AGENT_UNTRUSTED)
 			(void)agent_set_state(va, AGENT_UNTRUSTED,
-			    "evidence.format", detail);
+			    FAILURE_ID(FID_EVIDENCE_FORMAT), detail);
 		sched_agent(va, (double)agent_interval(va));
 		return;
 	}
@@ -422,7 +423,8 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	}
 	if (pol == NULL) {
 		if (va->rec.state != AGENT_UNTRUSTED)
-			(void)agent_set_state(va, AGENT_UNTRUSTED, "policy.missing",
+			(void)agent_set_state(va, AGENT_UNTRUSTED,
+			    FAILURE_ID(FID_POLICY_MISSING),
 			    va->rec.policy != NULL ? va->rec.policy : "(none)");
 		sched_agent(va, (double)agent_interval(va));
 		return;

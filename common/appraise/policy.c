@@ -595,7 +595,7 @@ policy_check_pcrs(const struct policy *p, const struct pcr_values *v,
 			continue;
 		pp = &p->pcr[i];
 		if ((got = pcr_values_get(v, p->bank, i)) == NULL) {
-			verdict_fail(vd, "pcr.value", "PCR %u (%s) not reported",
+			verdict_fail(vd, FID_PCR_VALUE, "PCR %u (%s) not reported",
 			    i, bank_name(p->bank));
 			continue;
 		}
@@ -605,7 +605,7 @@ policy_check_pcrs(const struct policy *p, const struct pcr_values *v,
 		if (j < pp->n)
 			continue;
 		hex = hex_encode(got, p->dlen);
-		verdict_fail(vd, "pcr.value", "PCR %u (%s) is %s, not an "
+		verdict_fail(vd, FID_PCR_VALUE, "PCR %u (%s) is %s, not an "
 		    "allowed value", i, bank_name(p->bank), hex);
 		free(hex);
 	}

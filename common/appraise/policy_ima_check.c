@@ -226,10 +226,10 @@ unknown(const struct ima_policy *p, struct verdict *vd, const char *what,
     const char *name, const char *dig)
 {
 	if (p->warn_unknown)
-		verdict_notice(vd, "ima.unknown", "%s %.100s: %s unknown to the "
+		verdict_notice(vd, FID_IMA_UNKNOWN, "%s %.100s: %s unknown to the "
 		    "policy", what, name, dig);
 	else
-		verdict_fail(vd, "ima.not_allowed", "%s %.100s: %s unknown to "
+		verdict_fail(vd, FID_IMA_NOT_ALLOWED, "%s %.100s: %s unknown to "
 		    "the policy", what, name, dig);
 }
 
@@ -244,12 +244,12 @@ check_signature(const struct ima_policy *p, const struct ima_entry *e,
 
 	if (e->sig.len == 0) {
 		if (e->modsig.len > 0 && p->require_sig) {
-			verdict_fail(vd, "ima.signature", "%.180s: modsig "
+			verdict_fail(vd, FID_IMA_SIGNATURE, "%.180s: modsig "
 			    "verification unsupported", name);
 			return 1;
 		}
 		if (p->require_sig && e->modsig.len == 0) {
-			verdict_fail(vd, "ima.signature", "%.180s: no signature",
+			verdict_fail(vd, FID_IMA_SIGNATURE, "%.180s: no signature",
 			    name);
 			return 1;
 		}
@@ -257,14 +257,14 @@ check_signature(const struct ima_policy *p, const struct ima_entry *e,
 	}
 	if (p->nkeys == 0) {
 		if (p->require_sig) {
-			verdict_fail(vd, "ima.signature", "%.180s: signed, but "
+			verdict_fail(vd, FID_IMA_SIGNATURE, "%.180s: signed, but "
 			    "the policy has no keys", name);
 			return 1;
 		}
 		return 0;
 	}
 	if (ima_sig_parse(e->sig.p, e->sig.len, &s) != 0) {
-		verdict_fail(vd, "ima.signature", "%.150s: malformed signature "
+		verdict_fail(vd, FID_IMA_SIGNATURE, "%.150s: malformed signature "
 		    "(%.80s)", name, assay_err_detail());
 		return 1;
 	}
@@ -274,13 +274,13 @@ check_signature(const struct ima_policy *p, const struct ima_entry *e,
 	if (k == NULL) {
 		if (!p->require_sig)
 			return 0;
-		verdict_fail(vd, "ima.signature", "%.180s: signed by unknown "
+		verdict_fail(vd, FID_IMA_SIGNATURE, "%.180s: signed by unknown "
 		    "key %08x", name, s.keyid);
 		return 1;
 	}
 	if (ima_sig_verify(&s, k->pkey, e->dalg, e->digest.p,
 	    e->digest.len) != ASSAY_OK) {
-		verdict_fail(vd, "ima.signature", "%.150s: %.90s", name,
+		verdict_fail(vd, FID_IMA_SIGNATURE, "%.150s: %.90s", name,
 		    assay_err_detail());
 		return 1;
 	}
@@ -304,7 +304,7 @@ ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
 	case BIND_IMA_VIOLATION:
 		/* Before anything reads its name, template or digest. */
 		printable(&e->name, name, sizeof(name));
-		verdict_fail(vd, "ima.not_allowed", "measurement violation (a "
+		verdict_fail(vd, FID_IMA_NOT_ALLOWED, "measurement violation (a "
 		    "file changed or opened for write while measured; the name "
 		    "'%.120s' is covered by no digest)", name);
 		return;
@@ -317,7 +317,7 @@ ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
 		    nlen)) == NULL)
 			unknown(p, vd, "buffer", name, dig);
 		else if (off < 0 || !ima_pol_name_has(p, rec, (uint32_t)off))
-			verdict_fail(vd, "ima.not_allowed", "buffer %.100s: %s "
+			verdict_fail(vd, FID_IMA_NOT_ALLOWED, "buffer %.100s: %s "
 			    "not allowed", name, dig);
 		return;
 	case BIND_IMA_FILE:
@@ -336,7 +336,7 @@ ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
 	if ((rec = ima_pol_name_find(&p->paths, (const char *)e->name.p, nlen)) != NULL) {
 		if (off >= 0 && ima_pol_name_has(p, rec, (uint32_t)off))
 			return;
-		verdict_fail(vd, "ima.not_allowed", "%.100s: %s not allowed for "
+		verdict_fail(vd, FID_IMA_NOT_ALLOWED, "%.100s: %s not allowed for "
 		    "this path", name, dig);
 		return;
 	}

@@ -45,21 +45,22 @@ check_secure_boot(const struct mb_policy *p, const struct el_facts *f,
 	if (!p->secure_boot)
 		return;
 	if (f->secure_boot < 0 || !f->sb.present)
-		verdict_fail(vd, "eventlog.secureboot", "SecureBoot variable "
+		verdict_fail(vd, FID_EVENTLOG_SECUREBOOT, "SecureBoot variable "
 		    "not measured");
 	else if (f->secure_boot == 0)
-		verdict_fail(vd, "eventlog.secureboot", "SecureBoot is off");
+		verdict_fail(vd, FID_EVENTLOG_SECUREBOOT, "SecureBoot is off");
 	else if (!f->sb.verified)
-		verdict_fail(vd, "eventlog.secureboot", "SecureBoot=1 event not "
+		verdict_fail(vd, FID_EVENTLOG_SECUREBOOT, "SecureBoot=1 event not "
 		    "verified: its digest does not match its data");
 	else if (f->sb.repeated > 0)
-		verdict_fail(vd, "eventlog.secureboot", "SecureBoot measured %zu "
+		verdict_fail(vd, FID_EVENTLOG_SECUREBOOT, "SecureBoot measured %zu "
 		    "more times after the first (PCR 7)", f->sb.repeated);
 }
 
 struct walk {
 	const struct mb_list	*allow;		/* allowlist mode */
-	const char		*id, *var;
+	enum failure_id		 id;
+	const char		*var;
 	struct verdict		*vd;
 	char			**got;		/* collect mode (dbx) */
 	size_t			 n, cap;
@@ -95,7 +96,7 @@ walk_entry(const uint8_t type[16], const uint8_t owner[16],
 
 /* The variable must be measured and its digest match its data. */
 static int
-var_usable(const struct el_var *v, const char *id, const char *var,
+var_usable(const struct el_var *v, enum failure_id id, const char *var,
     struct verdict *vd)
 {
 	if (!v->present) {
@@ -117,7 +118,7 @@ var_usable(const struct el_var *v, const char *id, const char *var,
 }
 
 static void
-check_keydb(const struct mb_list *l, const struct el_var *v, const char *id,
+check_keydb(const struct mb_list *l, const struct el_var *v, enum failure_id id,
     const char *var, struct verdict *vd)
 {
 	struct walk w;
@@ -152,11 +153,11 @@ check_dbx(const struct mb_list *l, const struct el_var *v, struct verdict *vd)
 	size_t i;
 	const char *s;
 
-	if (!l->set || !var_usable(v, "eventlog.dbx", "dbx", vd))
+	if (!l->set || !var_usable(v, FID_EVENTLOG_DBX, "dbx", vd))
 		return;
 	memset(&w, 0, sizeof(w));
 	if (efi_siglist_foreach(&v->data, walk_entry, &w) != 0 || w.err) {
-		verdict_fail(vd, "eventlog.dbx", "dbx signature lists are "
+		verdict_fail(vd, FID_EVENTLOG_DBX, "dbx signature lists are "
 		    "malformed");
 		goto out;
 	}
@@ -166,7 +167,7 @@ check_dbx(const struct mb_list *l, const struct el_var *v, struct verdict *vd)
 		s = l->v[i];
 		if (w.n == 0 || bsearch(&s, w.got, w.n, sizeof(*w.got),
 		    str_cmp) == NULL)
-			verdict_fail(vd, "eventlog.dbx", "dbx lacks required "
+			verdict_fail(vd, FID_EVENTLOG_DBX, "dbx lacks required "
 			    "revocation %s", s);
 	}
  out:
@@ -182,15 +183,16 @@ check_apps(const struct mb_policy *p, const struct el_facts *f,
 	const struct tpm2_hash *h = tpm2_hash_by_alg(p->bank);
 	const struct el_app *a;
 	const struct mb_list *l;
-	const char *id, *what;
+	enum failure_id id;
+	const char *what;
 	char file[SHOW_MAX + 8], *hex, *e;
 	size_t i;
 
 	if (!p->apps.set && !p->drivers.set)
 		return;
 	if (f->bank != p->bank) {
-		verdict_fail(vd, p->apps.set ? "eventlog.boot_app" :
-		    "eventlog.driver", "event log facts are in bank 0x%04x, the "
+		verdict_fail(vd, p->apps.set ? FID_EVENTLOG_BOOT_APP :
+		    FID_EVENTLOG_DRIVER, "event log facts are in bank 0x%04x, the "
 		    "policy needs %s", f->bank, h != NULL ? h->name : "?");
 		return;
 	}
@@ -199,11 +201,11 @@ check_apps(const struct mb_policy *p, const struct el_facts *f,
 		/* The kind comes from the PCR (bound), not the event type. */
 		if (a->kind == EL_CODE_APP) {
 			l = &p->apps;
-			id = "eventlog.boot_app";
+			id = FID_EVENTLOG_BOOT_APP;
 			what = "boot application";
 		} else {
 			l = &p->drivers;
-			id = "eventlog.driver";
+			id = FID_EVENTLOG_DRIVER;
 			what = "driver";
 		}
 		if (!l->set)
@@ -281,11 +283,11 @@ check_cmdline(const struct mb_policy *p, const struct el_facts *f,
 		seen++;
 		show(cl->s != NULL ? cl->s : "", buf, sizeof(buf));
 		if (!cl->verified)
-			verdict_fail(vd, "eventlog.cmdline", "kernel command line "
+			verdict_fail(vd, FID_EVENTLOG_CMDLINE, "kernel command line "
 			    "(PCR %u) '%s' not verified: its digest does not match "
 			    "its text", cl->pcr, buf);
 		else if (cl->s == NULL || !cmd_allowed(p, cl->s))
-			verdict_fail(vd, "eventlog.cmdline", "kernel command line "
+			verdict_fail(vd, FID_EVENTLOG_CMDLINE, "kernel command line "
 			    "(PCR %u) '%s' not allowed", cl->pcr, buf);
 	}
 	for (i = 0; i < f->ntags && i < 8; i++) {
@@ -293,20 +295,20 @@ check_cmdline(const struct mb_policy *p, const struct el_facts *f,
 			continue;
 		seen++;
 		if (!tag_allowed(p, f, i))
-			verdict_fail(vd, "eventlog.cmdline", "kernel command line "
+			verdict_fail(vd, FID_EVENTLOG_CMDLINE, "kernel command line "
 			    "measured as a LoadOptions digest (PCR 9, event %zu) that "
 			    "no exact entry matches", f->tag[i].seq);
 	}
 	if (f->nunjudged_cmd > 0)
-		verdict_fail(vd, "eventlog.cmdline", "%zu event(s) in PCR 8 (first: "
+		verdict_fail(vd, FID_EVENTLOG_CMDLINE, "%zu event(s) in PCR 8 (first: "
 		    "event %zu) whose data is not what their digest hashes: a "
 		    "command line could hide behind them", f->nunjudged_cmd,
 		    f->unjudged_seq);
 	if (f->ntags_dropped > 0)
-		verdict_fail(vd, "eventlog.cmdline", "%zu more tagged PCR 9 events "
+		verdict_fail(vd, FID_EVENTLOG_CMDLINE, "%zu more tagged PCR 9 events "
 		    "than can be judged", f->ntags_dropped);
 	if (seen == 0)
-		verdict_fail(vd, "eventlog.cmdline", "no kernel command line measured");
+		verdict_fail(vd, FID_EVENTLOG_CMDLINE, "no kernel command line measured");
 }
 
 static const char *
@@ -330,26 +332,26 @@ check_events(const struct mb_policy *p, const struct el_facts *f,
 
 	for (i = 0; i < p->require.n; i++)
 		if (!el_saw(f, p->require.v[i]))
-			verdict_fail(vd, "eventlog.event", "required event %s "
+			verdict_fail(vd, FID_EVENTLOG_EVENT, "required event %s "
 			    "not in the log", type_str(p->require.v[i], tb,
 			    sizeof(tb)));
 	for (i = 0; i < p->forbid.n; i++)
 		if (el_saw(f, p->forbid.v[i]))
-			verdict_fail(vd, "eventlog.event", "forbidden event %s "
+			verdict_fail(vd, FID_EVENTLOG_EVENT, "forbidden event %s "
 			    "in the log", type_str(p->forbid.v[i], tb,
 			    sizeof(tb)));
 	if ((p->require.n > 0 || p->forbid.n > 0) && f->ntypes_dropped > 0)
-		verdict_fail(vd, "eventlog.event", "more distinct event types "
+		verdict_fail(vd, FID_EVENTLOG_EVENT, "more distinct event types "
 		    "than can be judged");
 	n = f->nstrings < EL_MAX_ITEMS ? f->nstrings : EL_MAX_ITEMS;
 	if (p->nactions > 0 && f->nstrings_dropped > 0)
-		verdict_fail(vd, "eventlog.event", "%zu strings beyond the %d that "
+		verdict_fail(vd, FID_EVENTLOG_EVENT, "%zu strings beyond the %d that "
 		    "can be judged", f->nstrings_dropped, EL_MAX_ITEMS);
 	for (i = 0; i < p->nactions; i++) {
 		/* By what was extended: a relabelled type or data cannot hide it. */
 		if (eventlog_bound_digest_of(f, p->actions[i], &j)) {
 			show(p->actions[i], buf, sizeof(buf));
-			verdict_fail(vd, "eventlog.event", "forbidden action "
+			verdict_fail(vd, FID_EVENTLOG_EVENT, "forbidden action "
 			    "'%s' measured (event %zu)", buf, j);
 			continue;
 		}
@@ -360,7 +362,7 @@ check_events(const struct mb_policy *p, const struct el_facts *f,
 			    strcmp(s->s, p->actions[i]) != 0)
 				continue;
 			show(s->s, buf, sizeof(buf));
-			verdict_fail(vd, "eventlog.event", "forbidden action "
+			verdict_fail(vd, FID_EVENTLOG_EVENT, "forbidden action "
 			    "'%s' (%s, PCR %u) in the log", buf,
 			    type_str(s->type, tb, sizeof(tb)), s->pcr);
 			break;
@@ -375,9 +377,9 @@ mb_policy_check(const struct mb_policy *p, const struct el_facts *f,
 	if (p == NULL)
 		return;
 	check_secure_boot(p, f, vd);
-	check_keydb(&p->pk, &f->pk, "eventlog.pk", "PK", vd);
-	check_keydb(&p->kek, &f->kek, "eventlog.kek", "KEK", vd);
-	check_keydb(&p->db, &f->db, "eventlog.db", "db", vd);
+	check_keydb(&p->pk, &f->pk, FID_EVENTLOG_PK, "PK", vd);
+	check_keydb(&p->kek, &f->kek, FID_EVENTLOG_KEK, "KEK", vd);
+	check_keydb(&p->db, &f->db, FID_EVENTLOG_DB, "db", vd);
 	check_dbx(&p->dbx, &f->dbx, vd);
 	check_apps(p, f, vd);
 	check_cmdline(p, f, vd);

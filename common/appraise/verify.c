@@ -39,7 +39,7 @@ stage_quote(struct verify_job *j, const struct evidence_doc *d)
 	(void)quote_verify(&ev, &ex, &j->qres, &j->verdict);
 	/* A value the quote did not cover must not reach any policy rule. */
 	if (bind_pcr_values(&d->pcrs, &j->sel) != 0)
-		verdict_fail(&j->verdict, "quote.pcr_select", "%s",
+		verdict_fail(&j->verdict, FID_QUOTE_PCR_SELECT, "%s",
 		    assay_err_detail());
 }
 
@@ -105,11 +105,11 @@ verify_run(struct verify_job *j)
 	j->body = NULL;
 	j->body_len = 0;
 	if (r != 0) {
-		verdict_fail(&j->verdict, "evidence.format", "%s", assay_err_detail());
+		verdict_fail(&j->verdict, FID_EVIDENCE_FORMAT, "%s", assay_err_detail());
 		goto out;
 	}
 	if (j->ak == NULL) {
-		verdict_fail(&j->verdict, "ak.mismatch", "no usable AK enrolled");
+		verdict_fail(&j->verdict, FID_AK_MISMATCH, "no usable AK enrolled");
 		goto done;
 	}
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {

@@ -108,6 +108,7 @@ pend_from_json(const json_t *o, const struct tpm2_hash *h, struct ima_state *s)
 		if (json_unpack(it, "{s:s, s:b, s:s}", "id", &id, "notice", &notice,
 		    "detail", &detail) != 0 || (f = failure_lookup(id)) == NULL)
 			return -1;
+		s->pend_item[i].fid = failure_index(f);
 		s->pend_item[i].id = f->id;
 		s->pend_item[i].notice = notice;
 		snprintf(s->pend_item[i].detail, sizeof(s->pend_item[i].detail), "%s",
@@ -217,13 +218,13 @@ ba_entry(const struct ima_entry *e, struct verdict *vd)
 
 	entry_label(e, label, sizeof(label));
 	if (e->name.len != 14 || memcmp(e->name.p, "boot_aggregate", 14) != 0) {
-		verdict_fail(vd, "ima.boot_aggregate",
+		verdict_fail(vd, FID_IMA_BOOT_AGGREGATE,
 		    "the list does not start with boot_aggregate but with '%s'", label);
 		return 0;
 	}
 	alg = e->tmpl == IMA_TMPL_IMA ? TPM2_ALG_SHA1 : e->dalg;
 	if (tpm2_hash_by_alg(alg) == NULL) {
-		verdict_fail(vd, "ima.boot_aggregate",
+		verdict_fail(vd, FID_IMA_BOOT_AGGREGATE,
 		    "boot_aggregate uses a hash this verifier does not know");
 		return 0;
 	}
@@ -260,7 +261,7 @@ ba_compare(struct verify_job *j, const struct evidence_doc *d, uint16_t alg,
 	    memcmp(ba, digest, n) != 0) {
 		want = hex_encode(ba, n);
 		got = hex_encode(digest, dlen);
-		verdict_fail(&j->verdict, "ima.boot_aggregate",
+		verdict_fail(&j->verdict, FID_IMA_BOOT_AGGREGATE,
 		    "boot_aggregate is %s, the quoted %s PCRs 0-%u give %s", got,
 		    tpm2_hash_by_alg(alg)->name, k, want);
 		free(want);
@@ -311,12 +312,12 @@ ima_start(struct verify_job *j, const struct evidence_doc *d,
 	if (restart)
 		ima_state_reset(st, bank, scheme);	/* drops what was pending */
 	if (!d->has_ima) {
-		verdict_fail(&j->verdict, "ima.format", "the agent sent no IMA "
+		verdict_fail(&j->verdict, FID_IMA_FORMAT, "the agent sent no IMA "
 		    "measurement list (IMA off, or the agent's ima.path unreadable)");
 		return -1;
 	}
 	if (j->ima_bytes != 0 && d->ima_len > doc_ima_page_cap(j->ima_bytes)) {
-		verdict_fail(&j->verdict, "ima.format", "a page of %zu bytes, over "
+		verdict_fail(&j->verdict, FID_IMA_FORMAT, "a page of %zu bytes, over "
 		    "the %zu asked", d->ima_len, doc_ima_page_cap(j->ima_bytes));
 		return -1;
 	}
@@ -330,7 +331,7 @@ ima_start(struct verify_job *j, const struct evidence_doc *d,
 		j->ima_out = *st;
 		return -1;
 	}
-	verdict_fail(&j->verdict, "ima.replay", "the agent's list fragment "
+	verdict_fail(&j->verdict, FID_IMA_REPLAY, "the agent's list fragment "
 	    "starts at entry %llu, %llu entries were received before "
 	    "(a list that shrinks without a TPM reset)",
 	    (unsigned long long)d->ima_from, (unsigned long long)next);
@@ -345,11 +346,11 @@ ima_fragment(struct verify_job *j, const struct evidence_doc *d,
 	char label[256];
 
 	if (ima_parse_binary(d->ima, d->ima_len, d->ima_thash_alg, l, NULL) != 0) {
-		verdict_fail(&j->verdict, "ima.format", "%s", assay_err_detail());
+		verdict_fail(&j->verdict, FID_IMA_FORMAT, "%s", assay_err_detail());
 		return -1;
 	}
 	if (l->n != d->ima_count) {
-		verdict_fail(&j->verdict, "ima.format", "the agent counted %llu entries, "
+		verdict_fail(&j->verdict, FID_IMA_FORMAT, "the agent counted %llu entries, "
 		    "the list holds %zu", (unsigned long long)d->ima_count, l->n);
 		return -1;
 	}
@@ -358,7 +359,7 @@ ima_fragment(struct verify_job *j, const struct evidence_doc *d,
 			continue;
 		/* Replayed into nothing we quote: such an entry binds nothing. */
 		entry_label(&l->e[i], label, sizeof(label));
-		verdict_fail(&j->verdict, "ima.replay", "entry %llu (%s) extends "
+		verdict_fail(&j->verdict, FID_IMA_REPLAY, "entry %llu (%s) extends "
 		    "PCR %u; only PCR 10 is replayed and quoted",
 		    (unsigned long long)(d->ima_from + i), label, l->e[i].pcr);
 		return -1;
@@ -376,7 +377,7 @@ ima_page_check(struct verify_job *j, const struct evidence_doc *d,
     const struct ima_state *st)
 {
 	if (!evidence_doc_page_full(d, j->ima_max, j->ima_bytes)) {
-		verdict_fail(&j->verdict, "ima.format", "a page of %llu entries "
+		verdict_fail(&j->verdict, FID_IMA_FORMAT, "a page of %llu entries "
 		    "(%zu bytes) from entry %llu says more follow but is not full "
 		    "(%llu entries asked)", (unsigned long long)d->ima_count,
 		    d->ima_len, (unsigned long long)d->ima_from,
@@ -385,7 +386,7 @@ ima_page_check(struct verify_job *j, const struct evidence_doc *d,
 	}
 	if (st->pend_n + d->ima_count > IMA_LIST_MAX_ENTRIES ||
 	    st->pend_bytes + d->ima_len > IMA_PEND_BYTES_MAX) {
-		verdict_fail(&j->verdict, "ima.replay", "%llu entries from entry "
+		verdict_fail(&j->verdict, FID_IMA_REPLAY, "%llu entries from entry "
 		    "%llu were sent without reaching a quoted PCR 10 (the most a "
 		    "list may hold)", (unsigned long long)(st->pend_n + d->ima_count),
 		    (unsigned long long)st->rp.count);
@@ -457,6 +458,7 @@ pend_hold(struct ima_state *st, const struct verdict_item *it, int notice)
 		st->pend_dropped++;
 	if (slot == NULL)
 		return;
+	slot->fid = it->fid;
 	slot->id = it->id;
 	slot->notice = notice;
 	snprintf(slot->detail, sizeof(slot->detail), "%s", it->detail);
@@ -478,7 +480,7 @@ ima_hold(struct verify_job *j, const struct evidence_doc *d,
 
 	verdict_init(vd);
 	if (pend_advance(head, l) != 0) {
-		verdict_fail(&j->verdict, "ima.replay", "%s", assay_err_detail());
+		verdict_fail(&j->verdict, FID_IMA_REPLAY, "%s", assay_err_detail());
 		free(vd);
 		return -1;
 	}
@@ -518,10 +520,10 @@ ima_release(struct verify_job *j, const struct evidence_doc *d,
 {
 	for (size_t i = 0; i < st->pend_nitems; i++) {
 		if (st->pend_item[i].notice)
-			verdict_notice(&j->verdict, st->pend_item[i].id, "%s",
+			verdict_notice(&j->verdict, st->pend_item[i].fid, "%s",
 			    st->pend_item[i].detail);
 		else
-			verdict_fail(&j->verdict, st->pend_item[i].id, "%s",
+			verdict_fail(&j->verdict, st->pend_item[i].fid, "%s",
 			    st->pend_item[i].detail);
 	}
 	j->verdict.dropped += (size_t)st->pend_dropped;
@@ -560,7 +562,7 @@ ima_bind(struct verify_job *j, const struct evidence_doc *d,
 
 	if (!selected(&j->sel, h->alg, IMA_PCR) ||
 	    (quoted = pcr_values_get(&d->pcrs, h->alg, IMA_PCR)) == NULL) {
-		verdict_fail(&j->verdict, "ima.replay", "PCR 10 (%s) was not quoted",
+		verdict_fail(&j->verdict, FID_IMA_REPLAY, "PCR 10 (%s) was not quoted",
 		    h->name);
 		return -1;
 	}
@@ -568,7 +570,7 @@ ima_bind(struct verify_job *j, const struct evidence_doc *d,
 		return 0;
 	if (bad != (size_t)-1 && bad < l->n) {
 		entry_label(&l->e[bad], label, sizeof(label));
-		verdict_fail(&j->verdict, "ima.template_hash", "entry %llu (%s): %s",
+		verdict_fail(&j->verdict, FID_IMA_TEMPLATE_HASH, "entry %llu (%s): %s",
 		    (unsigned long long)(d->ima_from + bad), label,
 		    assay_err_detail());
 		return -1;
@@ -576,7 +578,7 @@ ima_bind(struct verify_job *j, const struct evidence_doc *d,
 	if (d->ima_more)
 		return 1;
 	hex = hex_encode(quoted, h->size);
-	verdict_fail(&j->verdict, "ima.replay", "entries %llu-%llu do not "
+	verdict_fail(&j->verdict, FID_IMA_REPLAY, "entries %llu-%llu do not "
 	    "reproduce the quoted PCR 10 (%s) %s: %s",
 	    (unsigned long long)(d->ima_from - pending),
 	    (unsigned long long)(d->ima_from + l->n),

@@ -27,7 +27,8 @@
 #define IMA_PAGE_ENTRIES	65536		/* default ima_page_entries */
 
 struct ima_pend_item {
-	const char		*id;		/* failure_table id */
+	enum failure_id		 fid;
+	const char		*id;		/* failure_table[fid].id */
 	int			 notice;	/* verdict_notice, not verdict_fail */
 	char			 detail[256];
 };

@@ -134,7 +134,7 @@ mb_cover(struct verify_job *j, uint16_t bank, uint32_t *cover)
 	if ((want & ~q) != 0 || h == NULL) {
 		for (i = 0; i < TPM2_PCR_COUNT && !((want & ~q) & (1u << i)); i++)
 			;
-		verdict_fail(&j->verdict, "eventlog.replay", "PCR %u (%s) was "
+		verdict_fail(&j->verdict, FID_EVENTLOG_REPLAY, "PCR %u (%s) was "
 		    "not quoted", i, h != NULL ? h->name : "?");
 		return -1;
 	}
@@ -150,11 +150,11 @@ mb_replay(struct verify_job *j, const struct evidence_doc *d, uint16_t bank,
 	uint32_t extra = 0;
 
 	if (eventlog_parse(d->eventlog, d->eventlog_len, el) != 0) {
-		verdict_fail(&j->verdict, "eventlog.format", "%s", assay_err_detail());
+		verdict_fail(&j->verdict, FID_EVENTLOG_FORMAT, "%s", assay_err_detail());
 		return -1;
 	}
 	if (eventlog_replay(el, rp) != 0) {
-		verdict_fail(&j->verdict, "eventlog.format", "%s", assay_err_detail());
+		verdict_fail(&j->verdict, FID_EVENTLOG_FORMAT, "%s", assay_err_detail());
 		return -1;
 	}
 	/* PCRs the log extends beyond the cover (not IMA's 10) are quoted too. */
@@ -189,7 +189,7 @@ stage_measured_boot(struct verify_job *j, const struct evidence_doc *d)
 	if (mb_cover(j, bank, &cover) != 0)
 		return;
 	if (!pcrs_digest(&d->pcrs, bank, cover, dg, &missing)) {
-		verdict_fail(&j->verdict, "eventlog.replay", "PCR %u (%s) was not "
+		verdict_fail(&j->verdict, FID_EVENTLOG_REPLAY, "PCR %u (%s) was not "
 		    "reported", missing, tpm2_hash_by_alg(bank)->name);
 		return;
 	}
@@ -200,7 +200,7 @@ stage_measured_boot(struct verify_job *j, const struct evidence_doc *d)
 	if (d->eventlog == NULL) {
 		/* Asked for it (no accepted state, or asked last round): none came. */
 		if (!j->mb_in.valid || j->mb_in.need_log) {
-			verdict_fail(&j->verdict, "eventlog.format", "the agent sent no "
+			verdict_fail(&j->verdict, FID_EVENTLOG_FORMAT, "the agent sent no "
 			    "firmware event log (its eventlog.path unreadable?)");
 			return;
 		}
@@ -217,7 +217,7 @@ stage_measured_boot(struct verify_job *j, const struct evidence_doc *d)
 		goto out;	/* facts from a log that does not replay mean nothing */
 	bound = bind_eventlog_pcrs(rp, &d->pcrs, &j->sel, bank);
 	if (eventlog_facts(&el, bank, bound, facts) != 0) {
-		verdict_fail(&j->verdict, "eventlog.format", "%s", assay_err_detail());
+		verdict_fail(&j->verdict, FID_EVENTLOG_FORMAT, "%s", assay_err_detail());
 		goto out;
 	}
 	mb_policy_check(mp, facts, &j->verdict);

@@ -504,7 +504,7 @@ eventlog_check_pcrs(const struct el_pcrs *rp, const struct pcr_values *quoted,
 			if (rp->bank[k].alg == sel->bank[s].hash)
 				break;
 		if (k == rp->nbanks || h == NULL) {
-			verdict_fail(vd, "eventlog.replay", "bank %s is quoted "
+			verdict_fail(vd, FID_EVENTLOG_REPLAY, "bank %s is quoted "
 			    "but the event log does not carry it",
 			    h ? h->name : "unknown");
 			continue;
@@ -516,7 +516,7 @@ eventlog_check_pcrs(const struct el_pcrs *rp, const struct pcr_values *quoted,
 				continue;
 			if ((q = pcr_values_get(quoted, sel->bank[s].hash, i)) ==
 			    NULL) {
-				verdict_fail(vd, "eventlog.replay", "PCR %u in "
+				verdict_fail(vd, FID_EVENTLOG_REPLAY, "PCR %u in "
 				    "bank %s: no quoted value", i, h->name);
 				continue;
 			}
@@ -524,7 +524,7 @@ eventlog_check_pcrs(const struct el_pcrs *rp, const struct pcr_values *quoted,
 				continue;
 			hex_short(rp->bank[k].v[i], h->size, a);
 			hex_short(q, h->size, b);
-			verdict_fail(vd, "eventlog.replay", "PCR %u in bank %s: "
+			verdict_fail(vd, FID_EVENTLOG_REPLAY, "PCR %u in bank %s: "
 			    "event log replays to %s, quote has %s", i, h->name,
 			    a, b);
 		}

@@ -31,23 +31,23 @@ check_pcrs(const struct quote_evidence *ev, const struct quote_expect *ex,
 	if (ex->sel != NULL && !pcr_selection_equal(&qi->pcr_select, ex->sel)) {
 		want = pcr_selection_format(ex->sel);
 		got = pcr_selection_format(&qi->pcr_select);
-		verdict_fail(v, "quote.pcr_select", "quoted %s, requested %s",
+		verdict_fail(v, FID_QUOTE_PCR_SELECT, "quoted %s, requested %s",
 		    got, want);
 		free(want);
 		free(got);
 	}
 	if (ev->pcrs == NULL) {
-		verdict_fail(v, "quote.pcr_digest", "no PCR values reported");
+		verdict_fail(v, FID_QUOTE_PCR_DIGEST, "no PCR values reported");
 		return;
 	}
 	r = pcr_values_digest(ev->pcrs, &qi->pcr_select, hash_alg, d, &dlen);
 	if (r != ASSAY_OK) {
-		verdict_fail(v, "quote.pcr_digest", "%s", assay_err_detail());
+		verdict_fail(v, FID_QUOTE_PCR_DIGEST, "%s", assay_err_detail());
 		return;
 	}
 	if (dlen != qi->pcr_digest.len ||
 	    CRYPTO_memcmp(d, qi->pcr_digest.p, dlen) != 0)
-		verdict_fail(v, "quote.pcr_digest",
+		verdict_fail(v, FID_QUOTE_PCR_DIGEST,
 		    "reported PCR values do not hash to the quoted pcrDigest");
 }
 
@@ -58,22 +58,22 @@ check_clock(const struct tpm2_quote_info *qi, const struct clock_state *prev,
 	if (prev == NULL || !prev->valid)
 		return;
 	if (qi->reset_count < prev->reset_count)
-		verdict_fail(v, "quote.clock", "resetCount %" PRIu32
+		verdict_fail(v, FID_QUOTE_CLOCK, "resetCount %" PRIu32
 		    " < previous %" PRIu32, qi->reset_count, prev->reset_count);
 	else if (qi->reset_count > prev->reset_count) {
 		res->rebooted = 1;
-		verdict_notice(v, "tpm.reboot", "resetCount %" PRIu32
+		verdict_notice(v, FID_TPM_REBOOT, "resetCount %" PRIu32
 		    " -> %" PRIu32, prev->reset_count, qi->reset_count);
 	} else if (qi->restart_count < prev->restart_count)
-		verdict_fail(v, "quote.clock", "restartCount %" PRIu32
+		verdict_fail(v, FID_QUOTE_CLOCK, "restartCount %" PRIu32
 		    " < previous %" PRIu32, qi->restart_count,
 		    prev->restart_count);
 	else if (qi->restart_count == prev->restart_count &&
 	    qi->clock < prev->clock)
-		verdict_fail(v, "quote.clock", "clock %" PRIu64
+		verdict_fail(v, FID_QUOTE_CLOCK, "clock %" PRIu64
 		    " < previous %" PRIu64, qi->clock, prev->clock);
 	if (qi->firmware_version != prev->firmware_version)
-		verdict_notice(v, "tpm.firmware", "firmwareVersion %016" PRIx64
+		verdict_notice(v, FID_TPM_FIRMWARE, "firmwareVersion %016" PRIx64
 		    " -> %016" PRIx64, prev->firmware_version,
 		    qi->firmware_version);
 }
@@ -90,13 +90,13 @@ quote_verify(const struct quote_evidence *ev, const struct quote_expect *ex,
 	memset(res, 0, sizeof(*res));
 	ra = tpm2_attest_parse(ev->attest, ev->attest_len, &qi);
 	if (ra != ASSAY_OK && ra != ASSAY_ERR_UNSUPPORTED) {
-		verdict_fail(v, "quote.format", "TPMS_ATTEST: %s",
+		verdict_fail(v, FID_QUOTE_FORMAT, "TPMS_ATTEST: %s",
 		    assay_err_detail());
 		return ASSAY_FAIL;
 	}
 	rs = tpm2_signature_parse(ev->sig, ev->sig_len, &sig);
 	if (rs != ASSAY_OK && rs != ASSAY_ERR_UNSUPPORTED) {
-		verdict_fail(v, "quote.format", "TPMT_SIGNATURE: %s",
+		verdict_fail(v, FID_QUOTE_FORMAT, "TPMT_SIGNATURE: %s",
 		    assay_err_detail());
 		return ASSAY_FAIL;
 	}
@@ -104,30 +104,30 @@ quote_verify(const struct quote_evidence *ev, const struct quote_expect *ex,
 
 	/* signature over the exact bytes received */
 	if (!have_sig)
-		verdict_fail(v, "quote.signature", "%s", assay_err_detail());
+		verdict_fail(v, FID_QUOTE_SIGNATURE, "%s", assay_err_detail());
 	else if (tpm2_signature_verify(ex->ak, &sig, ev->attest,
 	    ev->attest_len) != ASSAY_OK)
-		verdict_fail(v, "quote.signature", "%s", assay_err_detail());
+		verdict_fail(v, FID_QUOTE_SIGNATURE, "%s", assay_err_detail());
 	else if (sig.hash_alg == TPM2_ALG_SHA1)
 		/* Signature and pcrDigest both use it: collisions forge both. */
-		verdict_fail(v, "quote.signature", "the quote is signed (and its "
+		verdict_fail(v, FID_QUOTE_SIGNATURE, "the quote is signed (and its "
 		    "pcrDigest computed) with SHA-1, which is refused");
 
 	if (qi.magic != TPM2_GENERATED_VALUE)
-		verdict_fail(v, "quote.magic", "magic 0x%08" PRIx32, qi.magic);
+		verdict_fail(v, FID_QUOTE_MAGIC, "magic 0x%08" PRIx32, qi.magic);
 	if (ra == ASSAY_ERR_UNSUPPORTED)
-		verdict_fail(v, "quote.type", "type 0x%04x, want 0x%04x",
+		verdict_fail(v, FID_QUOTE_TYPE, "type 0x%04x, want 0x%04x",
 		    qi.type, TPM2_ST_ATTEST_QUOTE);
 
 	if (qi.extra_data.len != ex->nonce_len || (ex->nonce_len > 0 &&
 	    CRYPTO_memcmp(qi.extra_data.p, ex->nonce, ex->nonce_len) != 0))
-		verdict_fail(v, "quote.nonce",
+		verdict_fail(v, FID_QUOTE_NONCE,
 		    "extraData (%zu bytes) is not the nonce sent (%zu bytes)",
 		    qi.extra_data.len, ex->nonce_len);
 
 	if (ex->ak_name != NULL && (qi.qualified_signer.len != ex->ak_name_len ||
 	    memcmp(qi.qualified_signer.p, ex->ak_name, ex->ak_name_len) != 0))
-		verdict_fail(v, "quote.signer",
+		verdict_fail(v, FID_QUOTE_SIGNER,
 		    "qualifiedSigner is not the enrolled AK name");
 
 	/* PCR checks need the quote body and the signing hash */
@@ -136,7 +136,7 @@ quote_verify(const struct quote_evidence *ev, const struct quote_expect *ex,
 			check_pcrs(ev, ex, &qi, sig.hash_alg, v);
 		else if (ex->sel != NULL &&
 		    !pcr_selection_equal(&qi.pcr_select, ex->sel))
-			verdict_fail(v, "quote.pcr_select",
+			verdict_fail(v, FID_QUOTE_PCR_SELECT,
 			    "quoted selection differs from the requested one");
 	}
 

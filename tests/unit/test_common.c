@@ -63,7 +63,7 @@ START_TEST(text_sanitize_replaces_controls_and_bad_utf8)
 	    "\xf0\x9f\x98\x80");
 	/* every verdict detail goes through it */
 	verdict_init(&vd);
-	verdict_fail(&vd, "ima.not_allowed", "file %s", "/x/\x1b]0;pwned\x07\xff");
+	verdict_fail(&vd, FID_IMA_NOT_ALLOWED, "file %s", "/x/\x1b]0;pwned\x07\xff");
 	ck_assert_str_eq(vd.fail[0].detail, "file /x/?]0;pwned??");
 }
 END_TEST

@@ -597,9 +597,14 @@ START_TEST(failure_table_ids_are_unique)
 {
 	const struct failure_def *a, *b;
 
-	for (a = failure_table; a->id != NULL; a++)
-		for (b = a + 1; b->id != NULL; b++)
+	for (a = failure_table; a < failure_table + FID_COUNT; a++) {
+		/* every constant has its row (no hole in the designated table) */
+		ck_assert_ptr_nonnull(a->id);
+		ck_assert_ptr_eq(failure_lookup(a->id), a);
+		ck_assert_int_eq(failure_index(a), (int)(a - failure_table));
+		for (b = a + 1; b < failure_table + FID_COUNT; b++)
 			ck_assert_str_ne(a->id, b->id);
+	}
 }
 END_TEST
 
@@ -610,14 +615,14 @@ START_TEST(verdict_collects_fail_and_notice_and_caps)
 
 	verdict_init(&v);
 	ck_assert(verdict_ok(&v));
-	verdict_notice(&v, "tpm.reboot", "r %d", 1);
+	verdict_notice(&v, FID_TPM_REBOOT, "r %d", 1);
 	ck_assert(verdict_ok(&v));
 	ck_assert(verdict_has(&v, "tpm.reboot"));
-	verdict_fail(&v, "pcr.value", "PCR %d", 7);
+	verdict_fail(&v, FID_PCR_VALUE, "PCR %d", 7);
 	ck_assert(!verdict_ok(&v));
 	ck_assert_str_eq(v.fail[0].detail, "PCR 7");
 	for (i = 0; i < VERDICT_MAX_ITEMS + 3; i++)
-		verdict_fail(&v, "ima.not_allowed", "x");
+		verdict_fail(&v, FID_IMA_NOT_ALLOWED, "x");
 	ck_assert_uint_eq(v.nfail, VERDICT_MAX_ITEMS);
 	ck_assert_uint_eq(v.dropped, 4);
 }
@@ -627,8 +632,9 @@ START_TEST(verdict_unknown_id_aborts)
 {
 	struct verdict v;
 
+	/* An unknown name does not compile; a value out of range aborts. */
 	verdict_init(&v);
-	verdict_fail(&v, "quote.no_such_check", "boom");
+	verdict_fail(&v, (enum failure_id)FID_COUNT, "boom");
 }
 END_TEST
 
