@@ -234,7 +234,6 @@ agent_remove(struct vagent *va)
 	 */
 	if (strmap_get(va->v->agents, va->rec.id) == va)
 		strmap_del(va->v->agents, va->rec.id);
-	sched_cancel(va);
 	if (va->inflight) {
 		va->deleted = 1;	/* freed when its round comes back */
 		return;

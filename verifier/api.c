@@ -237,7 +237,7 @@ api_agent_delete(struct http_request *r)
 		return;
 	}
 	log_notice("agent %s: deleted by %s", va->rec.id, r->peer.cn);
-	agent_remove(va);
+	sched_remove(va);
 	http_reply_raw(r, 204, NULL, NULL, 0);
 }
 

@@ -377,7 +377,7 @@ api_activate(struct http_request *r)
 	    NULL, akchanged ? "new AK" : NULL) != 0) {
 		http_reply_error(r, 500, "store: %s", assay_err_detail());
 		if (isnew)
-			agent_remove(va);
+			sched_remove(va);
 		goto out;
 	}
 	log_notice("agent %s: %s (EK bound, AK activated)", id,

@@ -29,12 +29,13 @@
 #include "common/fileio.h"
 #include "common/evidence/tpm2.h"
 #include "common/evidence/tpm_public.h"
+#include "common/proto/enroll.h"
 #include "common/xmalloc.h"
 #include "verifier/registrar.h"
 
 #define CERT_FILE_MAX		(4u * 1024 * 1024)
 #define ALLOWLIST_MAX		(64u * 1024 * 1024)
-#define EK_CHAIN_MAX		16
+#define EK_CHAIN_MAX		ENROLL_CHAIN_MAX	/* common/proto/enroll.h */
 #define SHA256_HEX_LEN		64
 
 struct ek_trust {

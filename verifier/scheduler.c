@@ -102,6 +102,13 @@ sched_cancel(struct vagent *va)
 	}
 }
 
+void
+sched_remove(struct vagent *va)
+{
+	sched_cancel(va);
+	agent_remove(va);
+}
+
 static long
 agent_interval(const struct vagent *va)
 {
@@ -163,7 +170,7 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 	if (va->deleted) {
 		ima_release(va);
 		va->inflight = 0;
-		agent_remove(va);
+		sched_remove(va);
 		return;
 	}
 	if (err != ASSAY_OK || status != 200) {
@@ -304,7 +311,7 @@ sched_verify_done(struct verify_job *j, void *arg)
 	ima_release(va);
 	va->inflight = 0;
 	if (va->deleted) {
-		agent_remove(va);
+		sched_remove(va);
 		verify_job_free(j);
 		return;
 	}

@@ -148,6 +148,8 @@ void	agent_mb_restart(struct vagent *va);
 void	sched_start(struct verifier *v);
 void	sched_agent(struct vagent *va, double delay);
 void	sched_cancel(struct vagent *va);
+/* va leaves the fleet: its timer stops and the registry drops it. */
+void	sched_remove(struct vagent *va);
 void	sched_verify_done(struct verify_job *j, void *arg);
 
 /* policies (policies.c) */
