@@ -59,12 +59,8 @@ api_metrics(struct http_request *r)
 	g.verify_queue = verify_pool_depth(v->pool);
 	g.polls_inflight = v->inflight > 0 ? (uint64_t)v->inflight : 0;
 	g.ima_reserved = v->ima_reserved;
-	g.ima_waits = v->n_ima_waits;
 	notify_gauges(v->notify, &g.notify_pending, &g.notify_inflight);
 	store_gauges(v->store, &g);
-	m->attest_ok = v->n_attest_ok;
-	m->attest_fail = v->n_attest_fail;
-	m->poll_errors = v->n_poll_errors;
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		fatalx("open_memstream failed");
 	metrics_render(m, &g, f);

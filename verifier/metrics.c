@@ -92,6 +92,31 @@ metrics_verify_latency(struct metrics *m, double seconds)
 }
 
 void
+metrics_attest(struct metrics *m, int ok)
+{
+	if (m != NULL) {
+		if (ok)
+			m->attest_ok++;
+		else
+			m->attest_fail++;
+	}
+}
+
+void
+metrics_poll_error(struct metrics *m)
+{
+	if (m != NULL)
+		m->poll_errors++;
+}
+
+void
+metrics_ima_wait(struct metrics *m)
+{
+	if (m != NULL)
+		m->ima_waits++;
+}
+
+void
 metrics_db_write(struct metrics *m, double seconds)
 {
 	if (m != NULL)
@@ -199,7 +224,7 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    "IMA list bytes the polls in flight may bring (of ima_inflight_mb).",
 	    g->ima_reserved);
 	scalar(f, "assay_ima_budget_waits_total", "counter",
-	    "Polls put off until IMA budget was free.", g->ima_waits);
+	    "Polls put off until IMA budget was free.", m->ima_waits);
 	render_histogram(f, "assay_db_write_duration_seconds",
 	    "Time to write an agent record (and its event) to the store.",
 	    &m->db_write_seconds);

@@ -25,8 +25,8 @@ struct histogram {
 struct strmap;
 
 struct metrics {
-	/* Copied from struct verifier's n_* counters at scrape time. */
 	uint64_t		 attest_ok, attest_fail, poll_errors;
+	uint64_t		 ima_waits;	/* polls put off for IMA budget */
 	struct strmap		*failures;	/* failure id -> uint64_t * */
 	struct histogram	 verify_seconds;
 	struct histogram	 db_write_seconds;
@@ -39,7 +39,6 @@ struct metrics_gauges {
 	uint64_t	verify_queue;
 	uint64_t	polls_inflight;
 	uint64_t	ima_reserved;		/* IMA list bytes reserved */
-	uint64_t	ima_waits;		/* counter */
 	uint64_t	notify_pending;
 	uint64_t	notify_inflight;
 	/* the store (store_health) */
@@ -58,6 +57,11 @@ void	metrics_free(struct metrics *m);
 /* Each failure id of a failed round; all of these are NULL-safe in m. */
 void	metrics_failure(struct metrics *m, const char *id);
 void	metrics_verify_latency(struct metrics *m, double seconds);
+/* A round verified (ok or failed), a poll that failed in transport, a
+ * poll put off for IMA budget. */
+void	metrics_attest(struct metrics *m, int ok);
+void	metrics_poll_error(struct metrics *m);
+void	metrics_ima_wait(struct metrics *m);
 void	metrics_db_write(struct metrics *m, double seconds);
 /* A notification delivered, given up, or one failed attempt. */
 void	metrics_notify(struct metrics *m, int sent, int failed, int errors);

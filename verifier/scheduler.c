@@ -142,7 +142,7 @@ transport_failure(struct vagent *va, const char *detail)
 
 	va->failures++;
 	va->rec.poll_errors++;
-	v->n_poll_errors++;
+	metrics_poll_error(v->metrics);
 	log_info("agent %s: poll failed (%d in a row): %s", va->rec.id,
 	    va->failures, detail);
 	if (va->failures >= v->conf.unreachable_after &&
@@ -243,7 +243,7 @@ round_inconclusive(struct verifier *v, struct vagent *va, struct verify_job *j)
 		snprintf(detail, sizeof(detail), "%d rounds in a row were "
 		    "inconclusive: %s", va->retries, j->retry_reason);
 		va->retries = 0;
-		v->n_attest_fail++;
+		metrics_attest(v->metrics, 0);
 		va->rec.attest_fail++;
 		if (va->rec.state != AGENT_UNTRUSTED)
 			(void)agent_set_state(va, AGENT_UNTRUSTED,
@@ -278,7 +278,7 @@ round_verdict(struct verifier *v, struct vagent *va, struct verify_job *j)
 	char detail[1024];
 
 	if (verdict_ok(&j->verdict)) {
-		v->n_attest_ok++;
+		metrics_attest(v->metrics, 1);
 		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
 		va->rec.attest_ok++;
 		va->rec.clock = j->qres.clock;
@@ -289,7 +289,7 @@ round_verdict(struct verifier *v, struct vagent *va, struct verify_job *j)
 			(void)agent_save(va, NULL, NULL, NULL);
 		return;
 	}
-	v->n_attest_fail++;
+	metrics_attest(v->metrics, 0);
 	va->rec.attest_fail++;
 	for (size_t i = 0; i < j->verdict.nfail; i++)
 		metrics_failure(v->metrics, j->verdict.fail[i].id);
@@ -328,8 +328,6 @@ sched_verify_done(struct verify_job *j, void *arg)
 		return;
 	}
 	va->failures = 0;
-	v->n_verify++;
-	v->verify_seconds += j->seconds;
 	metrics_verify_latency(v->metrics, j->seconds);
 	for (size_t i = 0; i < j->verdict.nnotice; i++) {
 		log_notice("agent %s: %s: %s", va->rec.id, j->verdict.notice[i].id,
@@ -424,7 +422,7 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	}
 	if ((pol = policy_find(v, va->rec.policy)) != NULL &&
 	    policy_ima(pol) != NULL && ima_reserve(va) == 0) {
-		v->n_ima_waits++;
+		metrics_ima_wait(v->metrics);
 		sched_agent(va, 0.05);
 		return;
 	}

@@ -103,11 +103,6 @@ struct verifier {
 	int			 inflight;
 	size_t			 ima_reserved;	/* sum over the polls in flight */
 	int64_t			 started;
-	/* counters for /metrics and /v1/health */
-	uint64_t		 n_attest_ok, n_attest_fail, n_poll_errors;
-	uint64_t		 n_ima_waits;	/* polls put off for IMA budget */
-	uint64_t		 n_verify;
-	double			 verify_seconds;
 	struct metrics		*metrics;	/* metrics.c */
 	struct notify		*notify;	/* notify.c, NULL if none configured */
 	struct event		*store_timer;	/* main.c: write retry, retention */
