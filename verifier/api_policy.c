@@ -123,7 +123,7 @@ upload_done(struct workq_item *it)
 	u->p = NULL;
 	log_notice("policy %s %s by %s", name, existed ? "replaced" : "added",
 	    r->peer.cn);
-	policy_reevaluate(v, name, "policy updated");
+	sched_policy_changed(v, name, "policy updated");
 	http_reply_json(r, existed ? 200 : 201, json_pack("{s:s, s:i}", "name",
 	    name, "agents", policy_users(v, name)));
  out:

@@ -390,6 +390,7 @@ verifier_start(void *ctx, struct event_base *base)
 	struct timeval sec = { 1, 0 };
 
 	v->base = base;
+	v->policy_changed = sched_policy_changed;
 	v->started = clock_unix();
 	v->metrics = metrics_new();
 	v->agents = strmap_new();

@@ -2,7 +2,8 @@
  * policies.c — the verifier's policy registry: policies loaded from the
  * store (and an optional policy_dir, which owns the names it holds) at
  * start and on SIGHUP, compiled once and shared by every agent that names
- * them; installing one re-evaluates the agents that use it.
+ * them. A policy_dir file that changed is reported through
+ * v->policy_changed (the scheduler judges its agents again).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -26,34 +27,6 @@ void
 policy_install(struct verifier *v, struct policy *p)
 {
 	policy_unref(strmap_put(v->policies, policy_name(p), p));
-}
-
-/*
- * A policy's content changed: every agent that uses it is judged again
- * from scratch (the whole IMA list, the boot log), an untrusted one goes
- * back to pending, and rounds in flight are voided (agent epochs).
- */
-void
-policy_reevaluate(struct verifier *v, const char *name, const char *why)
-{
-	const char *id;
-	void *val;
-	size_t pos = 0;
-
-	while (strmap_next(v->agents, &pos, &id, &val)) {
-		struct vagent *va = val;
-
-		if (va->rec.policy == NULL || strcmp(va->rec.policy, name) != 0)
-			continue;
-		agent_ima_restart(va);	/* the new policy judges every entry */
-		agent_mb_restart(va);	/* and the boot log again */
-		if (va->rec.state == AGENT_UNTRUSTED &&
-		    agent_set_state(va, AGENT_PENDING, NULL, why) != 0)
-			continue;
-		if (va->rec.state != AGENT_STOPPED && va->rec.state != AGENT_REGISTERED &&
-		    !va->inflight)
-			sched_agent(va, 0);
-	}
 }
 
 /*
@@ -99,7 +72,8 @@ load_file(struct verifier *v, const char *path, struct strmap *seen)
 	if (old != NULL && changed) {
 		log_notice("policy %s changed in %s: its agents are judged again",
 		    name, path);
-		policy_reevaluate(v, name, "policy updated");
+		if (v->policy_changed != NULL)
+			v->policy_changed(v, name, "policy updated");
 	} else if (old == NULL)
 		log_info("policy %s loaded from %s", name, path);
 	free(text);

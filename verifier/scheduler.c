@@ -115,6 +115,34 @@ agent_interval(const struct vagent *va)
 	return va->rec.interval > 0 ? va->rec.interval : va->v->conf.interval;
 }
 
+/*
+ * A policy's content changed: every agent that uses it is judged again
+ * from scratch (the whole IMA list, the boot log), an untrusted one goes
+ * back to pending, and rounds in flight are voided (agent epochs).
+ */
+void
+sched_policy_changed(struct verifier *v, const char *name, const char *why)
+{
+	const char *id;
+	void *val;
+	size_t pos = 0;
+
+	while (strmap_next(v->agents, &pos, &id, &val)) {
+		struct vagent *va = val;
+
+		if (va->rec.policy == NULL || strcmp(va->rec.policy, name) != 0)
+			continue;
+		agent_ima_restart(va);	/* the new policy judges every entry */
+		agent_mb_restart(va);	/* and the boot log again */
+		if (va->rec.state == AGENT_UNTRUSTED &&
+		    agent_set_state(va, AGENT_PENDING, NULL, why) != 0)
+			continue;
+		if (va->rec.state != AGENT_STOPPED && va->rec.state != AGENT_REGISTERED &&
+		    !va->inflight)
+			sched_agent(va, 0);
+	}
+}
+
 void
 sched_start(struct verifier *v)
 {

@@ -103,6 +103,9 @@ struct verifier {
 	int			 inflight;
 	size_t			 ima_reserved;	/* sum over the polls in flight */
 	int64_t			 started;
+	/* a policy_dir file changed (set to sched_policy_changed) */
+	void			(*policy_changed)(struct verifier *, const char *,
+				    const char *);
 	struct metrics		*metrics;	/* metrics.c */
 	struct notify		*notify;	/* notify.c, NULL if none configured */
 	struct event		*store_timer;	/* main.c: write retry, retention */
@@ -145,6 +148,9 @@ void	sched_agent(struct vagent *va, double delay);
 void	sched_cancel(struct vagent *va);
 /* va leaves the fleet: its timer stops and the registry drops it. */
 void	sched_remove(struct vagent *va);
+/* Policy name's content changed: every agent using it is judged again. */
+void	sched_policy_changed(struct verifier *v, const char *name,
+	    const char *why);
 void	sched_verify_done(struct verify_job *j, void *arg);
 
 /* policies (policies.c) */
@@ -152,8 +158,6 @@ int	policies_load(struct verifier *v);
 struct policy *policy_find(struct verifier *v, const char *name);
 /* Install p under its name (replacing, and dropping, the old one). */
 void	policy_install(struct verifier *v, struct policy *p);
-/* name's content changed: every agent using it is judged again. */
-void	policy_reevaluate(struct verifier *v, const char *name, const char *why);
 /* Agents whose policy is name. */
 int	policy_users(struct verifier *v, const char *name);
 
