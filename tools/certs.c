@@ -160,6 +160,24 @@ cert_start(const char *cn, const char *ou, int days, EVP_PKEY **keyp,
 	return r;
 }
 
+/*
+ * Sign x with signer and hand x and its key to the caller; on failure
+ * both are freed. Takes x and key either way.
+ */
+static int
+cert_finish(X509 *x, EVP_PKEY *key, EVP_PKEY *signer, EVP_PKEY **keyp,
+    X509 **xp)
+{
+	if (X509_sign(x, signer, EVP_sha256()) == 0) {
+		EVP_PKEY_free(key);
+		X509_free(x);
+		return ossl_err("X509_sign");
+	}
+	*keyp = key;
+	*xp = x;
+	return ASSAY_OK;
+}
+
 int
 certs_make_ca(const char *cn, int days, EVP_PKEY **keyp, X509 **xp)
 {
@@ -180,14 +198,7 @@ certs_make_ca(const char *cn, int days, EVP_PKEY **keyp, X509 **xp)
 	    (r = add_ext(x, x, NID_subject_key_identifier, "hash")) ||
 	    (r = add_ext(x, x, NID_authority_key_identifier, "keyid:always")))
 		goto out;
-	if (X509_sign(x, key, EVP_sha256()) == 0) {
-		r = ossl_err("X509_sign");
-		goto out;
-	}
-	*keyp = key;
-	key = NULL;
-	*xp = x;
-	x = NULL;
+	return cert_finish(x, key, key, keyp, xp);
  out:
 	EVP_PKEY_free(key);
 	X509_free(x);
@@ -228,14 +239,7 @@ certs_make_leaf(X509 *ca, EVP_PKEY *ca_key, const char *cn, const char *ou,
 	if ((uses & CERTS_USE_SERVER) && (r = add_ext(ca, x,
 	    NID_subject_alt_name, "IP:127.0.0.1,IP:::1,DNS:localhost")))
 		goto out;
-	if (X509_sign(x, ca_key, EVP_sha256()) == 0) {
-		r = ossl_err("X509_sign");
-		goto out;
-	}
-	*keyp = key;
-	key = NULL;
-	*xp = x;
-	x = NULL;
+	return cert_finish(x, key, ca_key, keyp, xp);
  out:
 	EVP_PKEY_free(key);
 	X509_free(x);
