@@ -21,6 +21,9 @@
 #include "common/appraise/verify.h"
 #include "verifier/verify_pool.h"
 
+/* The longest round interval an admin may set (the config key's too). */
+#define INTERVAL_MAX	86400
+
 /* A stored string as JSON; text from before sanitizing is made safe too. */
 static json_t *
 opt_str(const char *s)
@@ -171,8 +174,9 @@ api_agent_put(struct http_request *r)
 		http_reply_error(r, 400, "address must be host:port");
 		goto out;
 	}
-	if (interval != -1 && (interval < 1 || interval > 86400)) {
-		http_reply_error(r, 400, "interval must be 1..86400 seconds");
+	if (interval != -1 && (interval < 1 || interval > INTERVAL_MAX)) {
+		http_reply_error(r, 400, "interval must be 1..%d seconds",
+		    INTERVAL_MAX);
 		goto out;
 	}
 	if (pol != NULL && policy_find(v, pol) == NULL) {

@@ -33,6 +33,8 @@
 #define INCONCLUSIVE_MAX	5
 /* Seconds between IMA pages: "at once", under the agent's 5 quotes/s. */
 #define IMA_PAGE_DELAY		0.25
+/* Seconds a poll waits for a free slot (max_inflight) or IMA budget. */
+#define POLL_WAIT_DELAY		0.05
 
 static void poll_fire(evutil_socket_t, short, void *);
 
@@ -445,13 +447,13 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	if (va->inflight || !polled_state(va->rec.state))
 		return;
 	if (v->inflight >= v->conf.max_inflight) {
-		sched_agent(va, 0.05);
+		sched_agent(va, POLL_WAIT_DELAY);
 		return;
 	}
 	if ((pol = policy_find(v, va->rec.policy)) != NULL &&
 	    policy_ima(pol) != NULL && ima_reserve(va) == 0) {
 		metrics_ima_wait(v->metrics);
-		sched_agent(va, 0.05);
+		sched_agent(va, POLL_WAIT_DELAY);
 		return;
 	}
 	if (pol == NULL) {

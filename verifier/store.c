@@ -36,6 +36,9 @@
 #include "verifier/store.h"
 #include "verifier/store_int.h"
 
+/* Milliseconds SQLite waits for a lock another process holds. */
+#define STORE_BUSY_MS	5000
+
 /* ---- schema ---------------------------------------------------------- */
 
 /*
@@ -541,7 +544,7 @@ store_open(const char *path, struct store **out)
 		goto out;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 	/*
 	 * WAL with synchronous=NORMAL: a commit is in the WAL (the OS page
 	 * cache) before COMMIT returns, so it survives the process being
