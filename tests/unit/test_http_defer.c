@@ -26,11 +26,10 @@
 #include "common/err.h"
 #include "common/http.h"
 #include "common/tls.h"
-#include "tools/certs.h"
+#include "pki_fixture.h"
 
 #define DEADLINE	1	/* request deadline, seconds */
 
-static char certdir[256];
 
 static struct {
 	struct event_base	*base;
@@ -74,17 +73,6 @@ static const struct http_route routes[] = {
 	{ NULL,		NULL,			0,		NULL, 0 },
 };
 
-static char *
-cpath(const char *name)
-{
-	static char bufs[4][512];
-	static int i;
-	char *b = bufs[i++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", certdir, name);
-	return b;
-}
-
 static void *
 server_main(void *arg)
 {
@@ -98,8 +86,8 @@ setup(void)
 {
 	SSL_CTX *ctx;
 
-	ctx = tls_server_ctx(cpath("verifier.pem"), cpath("verifier.key"),
-	    cpath("ca.pem"));
+	ctx = tls_server_ctx(pki_path("verifier.pem"), pki_path("verifier.key"),
+	    pki_path("ca.pem"));
 	ck_assert_ptr_nonnull(ctx);
 	S.base = event_base_new();
 	S.srv = http_server_new(S.base, ctx, routes, NULL);
@@ -138,8 +126,8 @@ tls_connect(SSL_CTX **ctxp, int *fdp)
 	SSL_CTX *ctx;
 	SSL *ssl;
 
-	ctx = tls_client_ctx(cpath("admin.pem"), cpath("admin.key"),
-	    cpath("ca.pem"));
+	ctx = tls_client_ctx(pki_path("admin.pem"), pki_path("admin.key"),
+	    pki_path("ca.pem"));
 	ck_assert_ptr_nonnull(ctx);
 	*fdp = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_ge(*fdp, 0);
@@ -287,18 +275,11 @@ main(void)
 {
 	Suite *s = suite_create("http_defer");
 	TCase *tc = tcase_create("defer");
-	char *agents[] = { "agent1" };
 	SRunner *sr;
-	char cmd[300];
 	int nf;
 
 	evthread_use_pthreads();
-	snprintf(certdir, sizeof(certdir), "/tmp/assay-defer-XXXXXX");
-	if (mkdtemp(certdir) == NULL ||
-	    certs_init(certdir, NULL, agents, 1, 1, 1) != ASSAY_OK) {
-		fprintf(stderr, "test setup: %s\n", assay_err_detail());
-		return 1;
-	}
+	pki_make("defer");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, deferred_reply_arrives_and_the_connection_goes_on);
@@ -310,8 +291,6 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	nf = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", certdir);
+	pki_remove();
 	return nf == 0 ? 0 : 1;
 }

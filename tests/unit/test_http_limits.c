@@ -32,13 +32,12 @@
 #include "common/err.h"
 #include "common/http.h"
 #include "common/tls.h"
-#include "tools/certs.h"
+#include "pki_fixture.h"
 
 #define DEADLINE	2	/* request deadline in the deadline tests */
 #define IDLE_TIMEOUT	5	/* evhttp idle timeout: longer than DEADLINE */
 #define DRIP_MS		300
 
-static char certdir[256];
 
 static void
 h_item(struct http_request *r)
@@ -77,17 +76,6 @@ static struct {
 	uint16_t		 port;
 } S;
 
-static char *
-cpath(const char *name)
-{
-	static char bufs[4][512];
-	static int i;
-	char *b = bufs[i++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", certdir, name);
-	return b;
-}
-
 static void *
 server_main(void *arg)
 {
@@ -100,8 +88,8 @@ server_start(int deadline, int max_conns)
 {
 	SSL_CTX *ctx;
 
-	ctx = tls_server_ctx(cpath("verifier.pem"), cpath("verifier.key"),
-	    cpath("ca.pem"));
+	ctx = tls_server_ctx(pki_path("verifier.pem"), pki_path("verifier.key"),
+	    pki_path("ca.pem"));
 	ck_assert_ptr_nonnull(ctx);
 	S.base = event_base_new();
 	S.srv = http_server_new(S.base, ctx, routes, NULL);
@@ -212,7 +200,7 @@ tls_connect_as(const char *who, SSL_CTX **ctxp, int *fdp)
 
 	snprintf(pem, sizeof(pem), "%s.pem", who);
 	snprintf(key, sizeof(key), "%s.key", who);
-	ctx = tls_client_ctx(cpath(pem), cpath(key), cpath("ca.pem"));
+	ctx = tls_client_ctx(pki_path(pem), pki_path(key), pki_path("ca.pem"));
 	ck_assert_ptr_nonnull(ctx);
 	*fdp = raw_connect();
 	ssl = SSL_new(ctx);
@@ -321,8 +309,8 @@ sync_get(const char *path, int *status)
 	size_t len = 0;
 	int r;
 
-	ctx = tls_client_ctx(cpath("admin.pem"), cpath("admin.key"),
-	    cpath("ca.pem"));
+	ctx = tls_client_ctx(pki_path("admin.pem"), pki_path("admin.key"),
+	    pki_path("ca.pem"));
 	ck_assert_ptr_nonnull(ctx);
 	r = http_request_sync(ctx, "GET", "127.0.0.1", S.port, path, NULL,
 	    NULL, 0, 5, NULL, status, &resp, &len);
@@ -602,8 +590,8 @@ post_small(const char *body, char **resp)
 	size_t len = 0;
 	int st = 0;
 
-	ctx = tls_client_ctx(cpath("admin.pem"), cpath("admin.key"),
-	    cpath("ca.pem"));
+	ctx = tls_client_ctx(pki_path("admin.pem"), pki_path("admin.key"),
+	    pki_path("ca.pem"));
 	ck_assert_ptr_nonnull(ctx);
 	ck_assert_int_eq(http_request_sync(ctx, "POST", "127.0.0.1", S.port,
 	    "/v1/small", "application/json", body, strlen(body), 5, NULL,
@@ -729,19 +717,6 @@ START_TEST(connections_per_address_capped)
 }
 END_TEST
 
-static void
-make_dirs(void)
-{
-	char *agents[] = { "agent1" };
-
-	snprintf(certdir, sizeof(certdir), "/tmp/assay-limits-XXXXXX");
-	if (mkdtemp(certdir) == NULL ||
-	    certs_init(certdir, NULL, agents, 1, 1, 1) != ASSAY_OK) {
-		fprintf(stderr, "test setup: %s\n", assay_err_detail());
-		exit(1);
-	}
-}
-
 int
 main(void)
 {
@@ -752,11 +727,10 @@ main(void)
 	TCase *tu = tcase_create("unauth");
 	TCase *tp = tcase_create("peraddr");
 	SRunner *sr;
-	char cmd[300];
 	int nf;
 
 	evthread_use_pthreads();
-	make_dirs();
+	pki_make("limits");
 	tcase_add_checked_fixture(td, deadline_setup, server_stop);
 	tcase_set_timeout(td, 30);
 	tcase_add_test(td, slow_headers_after_handshake_closed_at_deadline);
@@ -794,8 +768,6 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	nf = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", certdir);
+	pki_remove();
 	return nf == 0 ? 0 : 1;
 }

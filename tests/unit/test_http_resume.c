@@ -25,9 +25,8 @@
 #include "common/http.h"
 #include "common/http_int.h"
 #include "common/tls.h"
-#include "tools/certs.h"
+#include "pki_fixture.h"
 
-static char certdir[256];	/* CA, verifier (the server), admin (us) */
 
 static void
 h_item(struct http_request *r)
@@ -54,17 +53,6 @@ server_main(void *arg)
 	return NULL;
 }
 
-static char *
-cpath(const char *name)
-{
-	static char bufs[4][512];
-	static int i;
-	char *b = bufs[i++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", certdir, name);
-	return b;
-}
-
 static const char *srv_cert = "verifier";	/* the server's certificate */
 
 static void
@@ -75,7 +63,7 @@ server_start(void)
 
 	snprintf(pem, sizeof(pem), "%s.pem", srv_cert);
 	snprintf(key, sizeof(key), "%s.key", srv_cert);
-	ctx = tls_server_ctx(cpath(pem), cpath(key), cpath("ca.pem"));
+	ctx = tls_server_ctx(pki_path(pem), pki_path(key), pki_path("ca.pem"));
 	ck_assert_ptr_nonnull(ctx);
 	S.base = event_base_new();
 	S.srv = http_server_new(S.base, ctx, routes, NULL);
@@ -105,7 +93,7 @@ struct cl {
 	char			 detail[512];
 };
 
-/* A client presenting certificate name (.pem/.key in certdir). */
+/* A client presenting certificate name (.pem/.key in pki_dir). */
 static void
 cl_init_as(struct cl *k, const char *name)
 {
@@ -115,7 +103,7 @@ cl_init_as(struct cl *k, const char *name)
 	snprintf(key, sizeof(key), "%s.key", name);
 	memset(k, 0, sizeof(*k));
 	k->base = event_base_new();
-	k->ctx = tls_client_ctx(cpath(pem), cpath(key), cpath("ca.pem"));
+	k->ctx = tls_client_ctx(pki_path(pem), pki_path(key), pki_path("ca.pem"));
 	ck_assert_ptr_nonnull(k->ctx);
 	k->c = http_client_new(k->base, k->ctx);
 }
@@ -270,7 +258,7 @@ START_TEST(failed_request_drops_session)
 }
 END_TEST
 
-/* certdir/name.pem, an admin client certificate valid for sec seconds. */
+/* pki_dir/name.pem, an admin client certificate valid for sec seconds. */
 static void
 make_short_lived_admin(const char *name, long sec)
 {
@@ -278,17 +266,17 @@ make_short_lived_admin(const char *name, long sec)
 	X509 *ca, *x = NULL;
 	FILE *f;
 
-	ck_assert_ptr_nonnull(f = fopen(cpath("ca.pem"), "r"));
+	ck_assert_ptr_nonnull(f = fopen(pki_path("ca.pem"), "r"));
 	ck_assert_ptr_nonnull(ca = PEM_read_X509(f, NULL, NULL, NULL));
 	fclose(f);
-	ck_assert_ptr_nonnull(f = fopen(cpath("ca.key"), "r"));
+	ck_assert_ptr_nonnull(f = fopen(pki_path("ca.key"), "r"));
 	ck_assert_ptr_nonnull(ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL));
 	fclose(f);
 	ck_assert_int_eq(certs_make_leaf(ca, ca_key, name, "admin",
 	    CERTS_USE_CLIENT, 1, &key, &x), ASSAY_OK);
 	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), sec));
 	ck_assert_int_gt(X509_sign(x, ca_key, EVP_sha256()), 0);
-	ck_assert_int_eq(certs_write_pair(certdir, name, x, key), ASSAY_OK);
+	ck_assert_int_eq(certs_write_pair(pki_dir, name, x, key), ASSAY_OK);
 	X509_free(x);
 	EVP_PKEY_free(key);
 	X509_free(ca);
@@ -380,17 +368,10 @@ main(void)
 	TCase *tc = tcase_create("resume");
 	TCase *tr = tcase_create("role");
 	SRunner *sr;
-	char *agents[] = { "agent1" };
-	char cmd[600];
 	int nf;
 
 	evthread_use_pthreads();
-	snprintf(certdir, sizeof(certdir), "/tmp/assay-resume.XXXXXX");
-	if (mkdtemp(certdir) == NULL ||
-	    certs_init(certdir, NULL, agents, 1, 1, 1) != ASSAY_OK) {
-		fprintf(stderr, "cannot make test PKI: %s\n", assay_err_detail());
-		return 1;
-	}
+	pki_make("resume");
 	tcase_add_checked_fixture(tc, server_start, server_stop);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, second_request_resumes_session);
@@ -411,8 +392,6 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	nf = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", certdir);
+	pki_remove();
 	return nf == 0 ? 0 : 1;
 }
