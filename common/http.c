@@ -138,6 +138,7 @@ struct http_sreq {
 	struct http_server	*srv;
 	/* http_defer: the reply comes later; the connection it was on */
 	int			 held;
+	int			 in_handler;	/* server_gencb frees it after */
 	struct http_server	*s;		/* NULL once the server is gone */
 	struct http_conn	*conn;		/* compared, never dereferenced */
 	uint64_t		 conn_serial;
@@ -212,7 +213,8 @@ sreq_send(struct http_sreq *q, int status, const char *ctype,
 		log_safe(path, sizeof(path), q->r.path);
 		log_info("http: %s %s: the connection closed before the reply "
 		    "(%d), dropped", q->r.method, path, status);
-		sreq_free(q);
+		if (!q->in_handler)
+			sreq_free(q);
 		return;
 	}
 	h = evhttp_request_get_output_headers(q->r.req);
@@ -230,7 +232,8 @@ sreq_send(struct http_sreq *q, int status, const char *ctype,
 		log_debug("http: %s %s %d %s", q->r.method, path, status,
 		    q->r.peer.cn[0] != '\0' ? q->r.peer.cn : "-");
 	}
-	if (q->held)
+	/* A held request ends with its reply (unless still in its handler). */
+	if (q->held && !q->in_handler)
 		sreq_free(q);
 }
 
@@ -462,7 +465,9 @@ server_gencb(struct evhttp_request *req, void *arg)
 		    tls_role_name(q->r.peer.role));
 		goto done;
 	}
+	q->in_handler = 1;
 	found->fn(&q->r);
+	q->in_handler = 0;
 	if (q->held && !q->replied)
 		return;		/* http_defer: the handler answers later */
 	if (!q->replied) {

@@ -61,6 +61,14 @@ h_later(struct http_request *r)
 	    &tv), 0);
 }
 
+/* Defers, then answers before returning after all (a worker was quick). */
+static void
+h_defer_now(struct http_request *r)
+{
+	http_defer(r);
+	http_reply_json(r, 200, json_pack("{s:s}", "soon", r->param[0]));
+}
+
 static void
 h_now(struct http_request *r)
 {
@@ -70,6 +78,7 @@ h_now(struct http_request *r)
 static const struct http_route routes[] = {
 	{ "GET",	"/v1/later/{ms}",	ROLE_ADMIN,	h_later, 0 },
 	{ "GET",	"/v1/now/{id}",		ROLE_ADMIN,	h_now, 0 },
+	{ "GET",	"/v1/soon/{id}",	ROLE_ADMIN,	h_defer_now, 0 },
 	{ NULL,		NULL,			0,		NULL, 0 },
 };
 
@@ -218,6 +227,20 @@ START_TEST(deferred_reply_arrives_and_the_connection_goes_on)
 }
 END_TEST
 
+START_TEST(deferred_then_answered_inside_the_handler)
+{
+	SSL_CTX *ctx;
+	char out[1024];
+	int fd;
+	SSL *ssl = tls_connect(&ctx, &fd);
+
+	send_gets(ssl, "/v1/soon/a", "/v1/now/b");
+	ck_assert_int_eq(read_responses(ssl, 2, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "200 {\"soon\":\"a\"}|200 {\"now\":\"b\"}");
+	tls_close(ssl, ctx, fd);
+}
+END_TEST
+
 START_TEST(pipelined_request_waits_for_the_held_reply_past_the_deadline)
 {
 	SSL_CTX *ctx;
@@ -283,6 +306,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, deferred_reply_arrives_and_the_connection_goes_on);
+	tcase_add_test(tc, deferred_then_answered_inside_the_handler);
 	tcase_add_test(tc, pipelined_request_waits_for_the_held_reply_past_the_deadline);
 	tcase_add_test(tc, client_gone_before_the_reply_drops_it_only);
 	tcase_add_test(tc, server_freed_before_the_reply_drops_it);
