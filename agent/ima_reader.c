@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -135,8 +136,17 @@ ima_reader_update(struct ima_reader *r)
 	tmp = xcalloc(READ_CHUNK / 64 + 1, sizeof(*tmp));
 	for (size_t done = 0; done < have; done += used) {
 		if ((ret = ima_frame(buf + done, have - done, r->hlen,
-		    READ_CHUNK / 64, &k, &used, tmp)) != 0)
+		    READ_CHUNK / 64, &k, &used, tmp)) != 0) {
+			char why[256];
+
+			/* the framer counts from this chunk: say where it is */
+			snprintf(why, sizeof(why), "%s", assay_err_detail());
+			ret = assay_err_set(ret, "%s: %s (in the entries after "
+			    "entry %llu, byte %llu)", r->path, why,
+			    (unsigned long long)r->n,
+			    (unsigned long long)r->off[r->n]);
 			goto out;
+		}
 		if (r->n + k > IMA_LIST_MAX_ENTRIES) {
 			ret = assay_err_set(ASSAY_ERR_RANGE, "%s: too many entries",
 			    r->path);

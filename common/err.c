@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/err.h"
 
@@ -42,11 +43,14 @@ assay_strerror(int err)
 int
 assay_err_set(int err, const char *fmt, ...)
 {
+	char buf[sizeof(err_detail)];
 	va_list ap;
 
+	/* Formatted aside: the arguments may quote the current detail. */
 	va_start(ap, fmt);
-	vsnprintf(err_detail, sizeof(err_detail), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	memcpy(err_detail, buf, sizeof(buf));
 	return err;
 }
 

@@ -158,6 +158,11 @@ api_policy_put(struct http_request *r)
 		http_reply_error(r, 400, "empty policy");
 		return;
 	}
+	/* The store keeps text: what compiles must be what is kept. */
+	if (memchr(r->body, '\0', r->body_len) != NULL) {
+		http_reply_error(r, 400, "policy text contains a NUL byte");
+		return;
+	}
 	u = xcalloc(1, sizeof(*u));
 	u->v = v;
 	u->r = r;
