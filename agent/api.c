@@ -4,12 +4,9 @@
  * the evidence gathered by collect.c and sent as a document) and
  * GET /v1/info. Quotes are rate-limited because the TPM is slow.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/collect.h"

@@ -137,12 +137,9 @@ ima_reader_update(struct ima_reader *r)
 	for (size_t done = 0; done < have; done += used) {
 		if ((ret = ima_frame(buf + done, have - done, r->hlen,
 		    READ_CHUNK / 64, &k, &used, tmp)) != 0) {
-			char why[256];
-
 			/* the framer counts from this chunk: say where it is */
-			snprintf(why, sizeof(why), "%s", assay_err_detail());
 			ret = assay_err_set(ret, "%s: %s (in the entries after "
-			    "entry %llu, byte %llu)", r->path, why,
+			    "entry %llu, byte %llu)", r->path, assay_err_detail(),
 			    (unsigned long long)r->n,
 			    (unsigned long long)r->off[r->n]);
 			goto out;

@@ -633,7 +633,7 @@ http_client_request_max(struct http_client *c, const char *method,
 		free(q);
 		return r;
 	}
-	q->expect_cn = expect_cn != NULL ? xstrdup(expect_cn) : NULL;
+	q->expect_cn = xstrdup_or_null(expect_cn);
 	if ((q->done_ev = event_new(c->base, -1, 0, client_done_cb, q)) == NULL ||
 	    (q->timer = evtimer_new(c->base, client_timer_cb, q)) == NULL)
 		fatalx("event_new");

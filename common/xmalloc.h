@@ -11,6 +11,8 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
+/* xstrdup, or NULL for NULL. */
+char	*xstrdup_or_null(const char *);
 char	*xstrndup(const char *, size_t);
 void	*xmemdup(const void *, size_t);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -188,8 +188,8 @@ agent_set_state(struct vagent *va, int state, const char *failure_id,
 	va->rec.state = state;
 	/* A failure id replaces the reason; trusted/pending clear it. */
 	if (failure_id != NULL || state == AGENT_TRUSTED || state == AGENT_PENDING) {
-		va->rec.reason = failure_id != NULL ? xstrdup(failure_id) : NULL;
-		va->rec.reason_detail = clean != NULL ? xstrdup(clean) : NULL;
+		va->rec.reason = xstrdup_or_null(failure_id);
+		va->rec.reason_detail = xstrdup_or_null(clean);
 		replaced = 1;
 	}
 	ev.time = clock_unix();

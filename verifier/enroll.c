@@ -185,24 +185,24 @@ register_check(struct http_request *r, struct verifier *v,
 	}
 	if (ek_verify(v->trust, ek, q->ek_cert, q->ek_cert_len,
 	    (const uint8_t *const *)q->chain, q->chain_len, q->nchain) != 0) {
-		tpm2_public_free(ek);
 		log_warnx("register %s refused: %s", q->id, assay_err_detail());
 		http_reply_error(r, 403, "EK not trusted: %s", assay_err_detail());
-		return -1;
+		goto fail_ek;
 	}
 	if (tpm2_public_parse(q->ak_pub, q->ak_pub_len, ak) != 0) {
-		tpm2_public_free(ek);
 		http_reply_error(r, 400, "ak_pub: %s", assay_err_detail());
-		return -1;
+		goto fail_ek;
 	}
 	if (tpm2_public_check_ak(ak) != 0) {
-		tpm2_public_free(ek);
-		tpm2_public_free(ak);
 		log_warnx("register %s refused: AK: %s", q->id, assay_err_detail());
 		http_reply_error(r, 403, "AK not acceptable: %s", assay_err_detail());
-		return -1;
+		tpm2_public_free(ak);
+		goto fail_ek;
 	}
 	return 0;
+ fail_ek:
+	tpm2_public_free(ek);
+	return -1;
 }
 
 /* The pending enrollment's record takes q's keys and certificate. */

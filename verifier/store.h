@@ -72,6 +72,8 @@ struct store_event {
 	int64_t		 last_time;	/* read back: time of the last of them */
 };
 
+/* Deep copy; dst overwritten. */
+void	store_event_copy(struct store_event *dst, const struct store_event *src);
 void	store_event_free(struct store_event *e);
 
 struct store_policy {

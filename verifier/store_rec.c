@@ -45,12 +45,6 @@ agent_state_parse(const char *s, int *state)
 
 /* ---- records --------------------------------------------------------- */
 
-static char *
-strdup_or_null(const char *s)
-{
-	return s == NULL ? NULL : xstrdup(s);
-}
-
 static uint8_t *
 memdup_or_null(const uint8_t *p, size_t len)
 {
@@ -82,12 +76,24 @@ agent_rec_copy(struct agent_rec *dst, const struct agent_rec *src)
 	dst->ek_pub = memdup_or_null(src->ek_pub, src->ek_pub_len);
 	dst->ek_cert = memdup_or_null(src->ek_cert, src->ek_cert_len);
 	dst->ak_pub = memdup_or_null(src->ak_pub, src->ak_pub_len);
-	dst->cert_cn = strdup_or_null(src->cert_cn);
-	dst->address = strdup_or_null(src->address);
-	dst->policy = strdup_or_null(src->policy);
-	dst->reason = strdup_or_null(src->reason);
-	dst->reason_detail = strdup_or_null(src->reason_detail);
-	dst->verify_state = strdup_or_null(src->verify_state);
+	dst->cert_cn = xstrdup_or_null(src->cert_cn);
+	dst->address = xstrdup_or_null(src->address);
+	dst->policy = xstrdup_or_null(src->policy);
+	dst->reason = xstrdup_or_null(src->reason);
+	dst->reason_detail = xstrdup_or_null(src->reason_detail);
+	dst->verify_state = xstrdup_or_null(src->verify_state);
+}
+
+void
+store_event_copy(struct store_event *dst, const struct store_event *src)
+{
+	*dst = *src;	/* seq, time */
+	dst->agent_id = xstrdup_or_null(src->agent_id);
+	dst->type = xstrdup_or_null(src->type);
+	dst->old_state = xstrdup_or_null(src->old_state);
+	dst->new_state = xstrdup_or_null(src->new_state);
+	dst->failure_id = xstrdup_or_null(src->failure_id);
+	dst->detail = xstrdup_or_null(src->detail);
 }
 
 void

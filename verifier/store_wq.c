@@ -30,12 +30,6 @@ struct wq_item {
 	size_t			 ntargets;
 };
 
-static char *
-dup_or_null(const char *s)
-{
-	return s == NULL ? NULL : xstrdup(s);
-}
-
 static void
 item_free(struct wq_item *it)
 {
@@ -99,14 +93,10 @@ enqueue(struct store *s, const struct agent_rec *a,
 	agent_rec_copy(&it->rec, a);
 	if (ev != NULL) {
 		it->has_ev = 1;
+		store_event_copy(&it->ev, ev);
 		it->ev.seq = 0;
-		it->ev.time = ev->time != 0 ? ev->time : clock_unix();
-		it->ev.agent_id = dup_or_null(ev->agent_id);
-		it->ev.type = dup_or_null(ev->type);
-		it->ev.old_state = dup_or_null(ev->old_state);
-		it->ev.new_state = dup_or_null(ev->new_state);
-		it->ev.failure_id = dup_or_null(ev->failure_id);
-		it->ev.detail = dup_or_null(ev->detail);
+		if (it->ev.time == 0)
+			it->ev.time = clock_unix();
 	}
 	if (ntargets > 0) {
 		it->targets = xcalloc(ntargets, sizeof(*it->targets));

@@ -19,25 +19,36 @@ struct verify_pool {
 	void			*arg;
 };
 
+/* A job on the queue: the queue's link beside it, not inside it. */
+struct pool_item {
+	struct workq_item	 wq;		/* first: the queue's view */
+	struct verify_job	*j;
+	struct verify_pool	*p;
+};
+
 static void
 job_work(struct workq_item *it)
 {
-	verify_run((struct verify_job *)it);
+	verify_run(((struct pool_item *)it)->j);
 }
 
 static void
 job_done(struct workq_item *it)
 {
-	struct verify_job *j = (struct verify_job *)it;
+	struct pool_item *pi = (struct pool_item *)it;
 
-	j->pool->done(j, j->pool->arg);	/* callee owns j */
+	pi->p->done(pi->j, pi->p->arg);	/* callee owns the job */
+	free(pi);
 }
 
 /* Not run, or not delivered: the round is simply repeated later. */
 static void
 job_drop(struct workq_item *it)
 {
-	verify_job_free((struct verify_job *)it);
+	struct pool_item *pi = (struct pool_item *)it;
+
+	verify_job_free(pi->j);
+	free(pi);
 }
 
 struct verify_pool *
@@ -54,11 +65,14 @@ verify_pool_new(struct event_base *base, int nthreads, verify_done_cb done, void
 void
 verify_pool_submit(struct verify_pool *p, struct verify_job *j)
 {
-	j->wq.work = job_work;
-	j->wq.done = job_done;
-	j->wq.drop = job_drop;
-	j->pool = p;
-	workq_submit(p->q, &j->wq);
+	struct pool_item *pi = xcalloc(1, sizeof(*pi));
+
+	pi->wq.work = job_work;
+	pi->wq.done = job_done;
+	pi->wq.drop = job_drop;
+	pi->j = j;
+	pi->p = p;
+	workq_submit(p->q, &pi->wq);
 }
 
 size_t

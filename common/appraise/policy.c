@@ -560,7 +560,7 @@ void
 policy_set_source(struct policy *p, const char *path)
 {
 	free(p->source);
-	p->source = path != NULL ? xstrdup(path) : NULL;
+	p->source = xstrdup_or_null(path);
 }
 
 uint16_t

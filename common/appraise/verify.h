@@ -17,15 +17,11 @@
 #include "common/proto/quote_req.h"
 #include "common/evidence/quote.h"
 #include "common/evidence/verdict.h"
-#include "common/workq.h"
 #include "common/appraise/policy.h"
 #include "common/appraise/verify_ima.h"
 #include "common/appraise/verify_mb.h"
 
-struct verify_pool;
-
 struct verify_job {
-	struct workq_item	 wq;		/* first: the pool's link */
 	/* inputs, owned by the job */
 	char			 agent_id[128];
 	uint64_t		 gen;		/* caller's generation tag */
@@ -56,7 +52,6 @@ struct verify_job {
 	int			 retry;		/* inconclusive: poll again at once */
 	char			 retry_reason[128];
 	void			*arg;		/* caller's */
-	struct verify_pool	*pool;		/* set by verify_pool_submit */
 };
 
 /* A new job; it takes body (caller's allocation) and refs ak and policy. */

@@ -3,7 +3,8 @@
 # YAML (700,000 digests). It compiles off the event loop: /v1/health keeps
 # answering in < 1 s throughout, an honest agent stays trusted, the upload
 # answers 201 and the policy is listed; a broken policy of the same size
-# answers 400 and changes nothing; one over the route limit answers 413.
+# answers 400 and changes nothing, as does one holding a NUL byte; one
+# over the route limit answers 413.
 # Prints the upload time and the worst health latency. Loopback only.
 . "$(dirname "$0")/../lib/assay.sh"
 
@@ -85,6 +86,15 @@ read -r code secs < "$T/up.out"
 [ "$code" = 201 ] || fail "upload answered $code: $(cat "$T/up.resp")"
 echo "upload of $(wc -c < "$T/big.yaml") bytes answered 201 in ${secs}s"
 api GET /v1/policies | grep -q '"big"' || fail "policy big not listed"
+
+step "an admin's policy with a NUL byte: 400 (what compiles must be what is stored)"
+printf 'name: nul\nbank: sha256\npcrs:\n  16: ["%064d"]\n\0pcrs: {}\n' 0 > "$T/nul.yaml"
+r=$(curl -sS -o "$T/up.resp" -w '%{http_code}' --max-time 10 -X PUT \
+    --cacert "$T/pki/ca.pem" --cert "$T/pki/admin.pem" --key "$T/pki/admin.key" \
+    --data-binary "@$T/nul.yaml" "https://127.0.0.1:$VPORT/v1/policies/nul")
+[ "$r" = 400 ] || fail "NUL policy answered $r: $(cat "$T/up.resp")"
+grep -q "NUL byte" "$T/up.resp" || fail "no NUL refusal: $(cat "$T/up.resp")"
+api GET /v1/policies | grep -q '"nul"' && fail "a policy with a NUL byte was installed"
 
 step "over the route limit: 413 from the headers"
 r=$(upload "$T/over.yaml")

@@ -50,14 +50,7 @@ pki_init k1 k2 hookrx
 HPORT=$(free_port)
 webhook_rx_start
 VPORT=$(free_port)
-verifier_start "notify:
-  webhooks:
-    - https://127.0.0.1:$HPORT/hook
-  ca: pki/ca.pem
-  cert: pki/verifier.pem
-  key: pki/verifier.key
-  server_name: hookrx
-  timeout: 5"
+verifier_start "$(webhook_yaml)"
 agent_start k1 ecc
 agent_start k2 ecc
 wait_registered k1 30 || fail "k1 did not enroll"

@@ -64,15 +64,7 @@ echo "" >> "$CMDOUT"
 echo "env \$ASSAY_AGENT \$ASSAY_OLD_STATE \$ASSAY_NEW_STATE \$ASSAY_FAILURE_ID" >> "$CMDOUT"
 EOF
 chmod +x "$T/hook.sh"
-verifier_start "notify:
-  webhooks:
-    - https://127.0.0.1:$HPORT/hook
-  ca: pki/ca.pem
-  cert: pki/verifier.pem
-  key: pki/verifier.key
-  server_name: hookrx
-  command: $T/hook.sh
-  timeout: 5"
+verifier_start "$(webhook_yaml "  command: $T/hook.sh")"
 
 step "agent enrolls, is admitted, becomes trusted"
 agent_start a1 ecc

@@ -57,17 +57,8 @@ step "PKI, webhook receiver, verifier with a webhook and event retention"
 pki_init a1 hookrx
 HPORT=$(free_port)
 webhook_rx_start
-verifier_start "notify:
-  webhooks:
-    - https://127.0.0.1:$HPORT/hook
-  ca: pki/ca.pem
-  cert: pki/verifier.pem
-  key: pki/verifier.key
-  server_name: hookrx
-  timeout: 5
-events:
-  max_per_agent: 3
-  prune_interval: 1"
+verifier_start "$(webhook_yaml "events:" "  max_per_agent: 3" \
+    "  prune_interval: 1")"
 health_is 200 || fail "health not 200 at start: $(cat "$T/health.json")"
 grep -q '"store": *"ok"' "$T/health.json" || fail "health lacks store ok"
 

@@ -272,6 +272,18 @@ sha256()
 # webhook_rx_start — the test webhook receiver on 127.0.0.1:$HPORT with the
 # hookrx certificate, appending bodies to $HOOKS; its pid in RXPID.
 RXPID=""
+# webhook_yaml [LINE...] — the verifier's notify: section for the
+# receiver webhook_rx_start runs (LINEs follow it, indented as given).
+webhook_yaml()
+{
+	printf 'notify:\n  webhooks:\n    - https://127.0.0.1:%s/hook\n' "$HPORT"
+	printf '  ca: pki/ca.pem\n  cert: pki/verifier.pem\n'
+	printf '  key: pki/verifier.key\n  server_name: hookrx\n  timeout: 5\n'
+	for _l in "$@"; do
+		printf '%s\n' "$_l"
+	done
+}
+
 webhook_rx_start()
 {
 	"$ASSAY_BIN/testtools/webhook_rx" -l "127.0.0.1:$HPORT" \

@@ -1,7 +1,8 @@
 /*
  * pki_fixture.h — the test PKI the HTTPS suites share: a private CA with
  * verifier, admin and agent-agent1 certificates (tools/certs.c) in a
- * temporary directory, paths into it, and its removal.
+ * temporary directory, paths into it, TLS contexts with its
+ * certificates, and its removal.
  */
 #ifndef ASSAY_TEST_PKI_FIXTURE_H
 #define ASSAY_TEST_PKI_FIXTURE_H
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 
 #include "common/err.h"
+#include "common/tls.h"
 #include "tools/certs.h"
 
 static char pki_dir[256];
@@ -38,6 +40,19 @@ pki_path(const char *name)
 
 	snprintf(b, sizeof(bufs[0]), "%s/%s", pki_dir, name);
 	return b;
+}
+
+/* TLS contexts with who's certificate ("verifier", "admin", "agent-agent1"). */
+static SSL_CTX *
+pki_ctx(const char *who, int server)
+{
+	char pem[64], key[64];
+
+	snprintf(pem, sizeof(pem), "%s.pem", who);
+	snprintf(key, sizeof(key), "%s.key", who);
+	return server ? tls_server_ctx(pki_path(pem), pki_path(key),
+	    pki_path("ca.pem")) : tls_client_ctx(pki_path(pem), pki_path(key),
+	    pki_path("ca.pem"));
 }
 
 static void

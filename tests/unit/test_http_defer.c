@@ -95,8 +95,7 @@ setup(void)
 {
 	SSL_CTX *ctx;
 
-	ctx = tls_server_ctx(pki_path("verifier.pem"), pki_path("verifier.key"),
-	    pki_path("ca.pem"));
+	ctx = pki_ctx("verifier", 1);
 	ck_assert_ptr_nonnull(ctx);
 	S.base = event_base_new();
 	S.srv = http_server_new(S.base, ctx, routes, NULL);
@@ -135,8 +134,7 @@ tls_connect(SSL_CTX **ctxp, int *fdp)
 	SSL_CTX *ctx;
 	SSL *ssl;
 
-	ctx = tls_client_ctx(pki_path("admin.pem"), pki_path("admin.key"),
-	    pki_path("ca.pem"));
+	ctx = pki_ctx("admin", 0);
 	ck_assert_ptr_nonnull(ctx);
 	*fdp = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_ge(*fdp, 0);

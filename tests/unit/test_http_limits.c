@@ -88,8 +88,7 @@ server_start(int deadline, int max_conns)
 {
 	SSL_CTX *ctx;
 
-	ctx = tls_server_ctx(pki_path("verifier.pem"), pki_path("verifier.key"),
-	    pki_path("ca.pem"));
+	ctx = pki_ctx("verifier", 1);
 	ck_assert_ptr_nonnull(ctx);
 	S.base = event_base_new();
 	S.srv = http_server_new(S.base, ctx, routes, NULL);
@@ -194,13 +193,10 @@ raw_connect(void)
 static SSL *
 tls_connect_as(const char *who, SSL_CTX **ctxp, int *fdp)
 {
-	char pem[64], key[64];
 	SSL_CTX *ctx;
 	SSL *ssl;
 
-	snprintf(pem, sizeof(pem), "%s.pem", who);
-	snprintf(key, sizeof(key), "%s.key", who);
-	ctx = tls_client_ctx(pki_path(pem), pki_path(key), pki_path("ca.pem"));
+	ctx = pki_ctx(who, 0);
 	ck_assert_ptr_nonnull(ctx);
 	*fdp = raw_connect();
 	ssl = SSL_new(ctx);
@@ -309,8 +305,7 @@ sync_get(const char *path, int *status)
 	size_t len = 0;
 	int r;
 
-	ctx = tls_client_ctx(pki_path("admin.pem"), pki_path("admin.key"),
-	    pki_path("ca.pem"));
+	ctx = pki_ctx("admin", 0);
 	ck_assert_ptr_nonnull(ctx);
 	r = http_request_sync(ctx, "GET", "127.0.0.1", S.port, path, NULL,
 	    NULL, 0, 5, NULL, status, &resp, &len);
@@ -590,8 +585,7 @@ post_small(const char *body, char **resp)
 	size_t len = 0;
 	int st = 0;
 
-	ctx = tls_client_ctx(pki_path("admin.pem"), pki_path("admin.key"),
-	    pki_path("ca.pem"));
+	ctx = pki_ctx("admin", 0);
 	ck_assert_ptr_nonnull(ctx);
 	ck_assert_int_eq(http_request_sync(ctx, "POST", "127.0.0.1", S.port,
 	    "/v1/small", "application/json", body, strlen(body), 5, NULL,

@@ -58,12 +58,9 @@ static const char *srv_cert = "verifier";	/* the server's certificate */
 static void
 server_start(void)
 {
-	char pem[64], key[64];
 	SSL_CTX *ctx;
 
-	snprintf(pem, sizeof(pem), "%s.pem", srv_cert);
-	snprintf(key, sizeof(key), "%s.key", srv_cert);
-	ctx = tls_server_ctx(pki_path(pem), pki_path(key), pki_path("ca.pem"));
+	ctx = pki_ctx(srv_cert, 1);
 	ck_assert_ptr_nonnull(ctx);
 	S.base = event_base_new();
 	S.srv = http_server_new(S.base, ctx, routes, NULL);
@@ -97,13 +94,9 @@ struct cl {
 static void
 cl_init_as(struct cl *k, const char *name)
 {
-	char pem[64], key[64];
-
-	snprintf(pem, sizeof(pem), "%s.pem", name);
-	snprintf(key, sizeof(key), "%s.key", name);
 	memset(k, 0, sizeof(*k));
 	k->base = event_base_new();
-	k->ctx = tls_client_ctx(pki_path(pem), pki_path(key), pki_path("ca.pem"));
+	k->ctx = pki_ctx(name, 0);
 	ck_assert_ptr_nonnull(k->ctx);
 	k->c = http_client_new(k->base, k->ctx);
 }
