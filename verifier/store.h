@@ -1,8 +1,10 @@
 /*
- * store.h — the verifier's persistent state in SQLite (WAL): agents,
- * policies and the event history. Schema versioned (user_version) and
- * migrated at open. Every state change is written with its event in one
- * transaction, so a killed verifier resumes exactly. Used from one thread.
+ * store.h — the verifier's persistent state: agents, policies, the event
+ * history and the notification queue, in a SQLite file (WAL; the default)
+ * or a PostgreSQL database shared by many verifiers (db.h). Schema
+ * versioned and migrated at open. Every state change is written with its
+ * event in one transaction, so a killed verifier resumes exactly. Used
+ * from one thread.
  */
 #ifndef ASSAY_STORE_H
 #define ASSAY_STORE_H
@@ -12,6 +14,7 @@
 
 #include "common/proto/enroll.h"
 #include "common/evidence/quote.h"
+#include "verifier/db.h"
 
 #define AGENT_ID_MAX	ENROLL_ID_MAX	/* common/evidence/enroll.h */
 
@@ -84,8 +87,16 @@ struct store_policy {
 
 struct store;
 
-int	store_open(const char *path, struct store **out);
+/* target: a SQLite path or a PostgreSQL URI (db_open). Migrates. */
+int	store_open(const char *target, struct store **out);
 void	store_close(struct store *s);
+/*
+ * For "assay-verifier -n": the database answers and its schema is this
+ * verifier's (ASSAY_ERR_DB naming what is wrong otherwise). Changes nothing
+ * (a SQLite file that does not exist yet is created empty: version 0).
+ */
+int	store_check_schema(const char *target, int *version, int *want);
+enum db_kind store_kind(const struct store *s);
 
 /*
  * Insert or replace the whole agent record; ev (may be NULL) in the same tx.
@@ -201,5 +212,71 @@ int	store_notify_retry(struct store *s, int64_t id, int64_t next_at,
 int	store_notify_count(struct store *s, int64_t *count, int64_t *next_at);
 /* Make every queued row due at now (start-up: retry without waiting). */
 int	store_notify_due_all(struct store *s, int64_t now);
+
+/* ---- many verifiers on one database (store_cluster.c) ----------------- */
+
+/*
+ * With a node name set, every agent write (put, delete) is conditional on
+ * this node holding the agent's lease: otherwise ASSAY_ERR_STATE, nothing
+ * written (and a queued change is dropped, not retried).
+ */
+void	store_set_node(struct store *s, const char *node);
+const char *store_node(const struct store *s);
+uint64_t store_lease_lost_count(const struct store *s);
+
+/* Heartbeat: this node's row, stamped with the database clock. */
+int	store_node_beat(struct store *s, int64_t started_ms, int64_t leases,
+	    const char *status);
+
+struct store_node {
+	char	*node;
+	int64_t	 heartbeat_ms, started_ms, age_ms;	/* database clock */
+	int64_t	 leases;		/* held now */
+	int64_t	 leases_reported;	/* at its last heartbeat */
+	char	*status;
+	int	 live;			/* age_ms < ttl_ms */
+};
+void	store_node_free(struct store_node *n);		/* contents */
+int	store_nodes_list(struct store *s, int64_t ttl_ms,
+	    struct store_node **out, size_t *n);
+/* Live nodes, admitted agents and the fewest leases a live node reported. */
+int	store_fleet_view(struct store *s, int64_t ttl_ms, int64_t *live,
+	    int64_t *admitted, int64_t *min_leases);
+
+void	store_ids_free(char **ids, size_t n);
+/* Agents whose lease this node holds. */
+int	store_leases_mine(struct store *s, char ***ids, size_t *n);
+/* Up to max admitted agents no live node holds, now this node's. */
+int	store_lease_claim(struct store *s, int64_t ttl_ms, int64_t max,
+	    char ***ids, size_t *n);
+/*
+ * One agent's lease for this node: ASSAY_OK when it is (or was already)
+ * ours; ASSAY_ERR_BUSY when a live node holds it (*owner, caller frees).
+ */
+int	store_lease_acquire(struct store *s, const char *id, int64_t ttl_ms,
+	    char **owner);
+/* The holder (NULL: none) and whether it is live. */
+int	store_lease_owner(struct store *s, const char *id, int64_t ttl_ms,
+	    char **owner, int *live);
+int	store_lease_release(struct store *s, const char *id);
+
+struct store_command {
+	int64_t	 id;
+	char	*agent_id, *op, *arg, *origin;
+	int64_t	 age_ms;
+};
+void	store_command_free(struct store_command *c);	/* contents */
+/* A command for the agent's owner; *id to wait for its result. */
+int	store_command_add(struct store *s, const char *agent_id, const char *op,
+	    const char *arg, int64_t *id);
+/* Open commands for the agents this node holds (at most 64), oldest first. */
+int	store_commands_mine(struct store *s, struct store_command **out,
+	    size_t *n);
+int	store_command_done(struct store *s, int64_t id, int status,
+	    const char *result);
+int	store_command_result(struct store *s, int64_t id, int *done,
+	    int *status, char **result);
+/* Forget commands older than age_ms. */
+int	store_commands_prune(struct store *s, int64_t age_ms);
 
 #endif

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "common/err.h"
 #include "verifier/store.h"
 #include "verifier/store_int.h"
@@ -17,81 +15,77 @@
 static int
 agent_bind(struct store *s, const struct agent_rec *a)
 {
-	struct binder b = { s->st[ST_AGENT_PUT], SQLITE_OK };
+	struct db_stmt *b = s->st[ST_AGENT_PUT];
 
-	b_text(&b, AC_ID + 1, a->id);
-	b_blob(&b, AC_EK_PUB + 1, a->ek_pub, a->ek_pub_len);
-	b_blob(&b, AC_EK_CERT + 1, a->ek_cert, a->ek_cert_len);
-	b_blob(&b, AC_AK_PUB + 1, a->ak_pub, a->ak_pub_len);
-	b_text(&b, AC_CERT_CN + 1, a->cert_cn);
-	b_i64(&b, AC_ACTIVATED + 1, a->activated);
-	b_i64(&b, AC_ADMITTED + 1, a->admitted);
-	b_text(&b, AC_STATE + 1, agent_state_name(a->state));
-	b_text(&b, AC_ADDRESS + 1, a->address);
-	b_text(&b, AC_POLICY + 1, a->policy);
-	b_i64(&b, AC_INTERVAL + 1, a->interval);
-	b_text(&b, AC_REASON + 1, a->reason);
-	b_text(&b, AC_REASON_DETAIL + 1, a->reason_detail);
-	b_i64(&b, AC_REGISTERED_AT + 1, a->registered_at);
-	b_i64(&b, AC_LAST_ATTESTED + 1, a->last_attested);
-	b_i64(&b, AC_LAST_EVENT_AT + 1, a->last_event_at);
-	b_i64(&b, AC_CLOCK_VALID + 1, a->clock.valid);
-	b_i64(&b, AC_CLOCK + 1, u64_to_i64(a->clock.clock));
-	b_i64(&b, AC_RESET_COUNT + 1, a->clock.reset_count);
-	b_i64(&b, AC_RESTART_COUNT + 1, a->clock.restart_count);
-	b_i64(&b, AC_FIRMWARE_VERSION + 1, u64_to_i64(a->clock.firmware_version));
-	b_i64(&b, AC_ATTEST_OK + 1, u64_to_i64(a->attest_ok));
-	b_i64(&b, AC_ATTEST_FAIL + 1, u64_to_i64(a->attest_fail));
-	b_i64(&b, AC_POLL_ERRORS + 1, u64_to_i64(a->poll_errors));
-	b_text(&b, AC_VERIFY_STATE + 1, a->verify_state);
-	if (b.rc != SQLITE_OK) {
-		stmt_done(b.st);
-		return store_db_err(s, "bind agent");
-	}
-	return ASSAY_OK;
+	db_bind_text(b, AC_ID + 1, a->id);
+	bind_blob_or_null(b, AC_EK_PUB + 1, a->ek_pub, a->ek_pub_len);
+	bind_blob_or_null(b, AC_EK_CERT + 1, a->ek_cert, a->ek_cert_len);
+	bind_blob_or_null(b, AC_AK_PUB + 1, a->ak_pub, a->ak_pub_len);
+	db_bind_text(b, AC_CERT_CN + 1, a->cert_cn);
+	db_bind_i64(b, AC_ACTIVATED + 1, a->activated);
+	db_bind_i64(b, AC_ADMITTED + 1, a->admitted);
+	db_bind_text(b, AC_STATE + 1, agent_state_name(a->state));
+	db_bind_text(b, AC_ADDRESS + 1, a->address);
+	db_bind_text(b, AC_POLICY + 1, a->policy);
+	db_bind_i64(b, AC_INTERVAL + 1, a->interval);
+	db_bind_text(b, AC_REASON + 1, a->reason);
+	db_bind_text(b, AC_REASON_DETAIL + 1, a->reason_detail);
+	db_bind_i64(b, AC_REGISTERED_AT + 1, a->registered_at);
+	db_bind_i64(b, AC_LAST_ATTESTED + 1, a->last_attested);
+	db_bind_i64(b, AC_LAST_EVENT_AT + 1, a->last_event_at);
+	db_bind_i64(b, AC_CLOCK_VALID + 1, a->clock.valid);
+	db_bind_i64(b, AC_CLOCK + 1, u64_to_i64(a->clock.clock));
+	db_bind_i64(b, AC_RESET_COUNT + 1, a->clock.reset_count);
+	db_bind_i64(b, AC_RESTART_COUNT + 1, a->clock.restart_count);
+	db_bind_i64(b, AC_FIRMWARE_VERSION + 1, u64_to_i64(a->clock.firmware_version));
+	db_bind_i64(b, AC_ATTEST_OK + 1, u64_to_i64(a->attest_ok));
+	db_bind_i64(b, AC_ATTEST_FAIL + 1, u64_to_i64(a->attest_fail));
+	db_bind_i64(b, AC_POLL_ERRORS + 1, u64_to_i64(a->poll_errors));
+	db_bind_text(b, AC_VERIFY_STATE + 1, a->verify_state);
+	return ASSAY_OK;	/* a binding error comes back from the step */
 }
 
 /* Current row of st into a (zeroed by the caller). */
 static int
-agent_read(struct store *s, sqlite3_stmt *st, void *p)
+agent_read(struct store *s, struct db_stmt *st, void *p)
 {
 	struct agent_rec *a = p;
-	const unsigned char *t;
+	const char *t;
 	int r;
 
-	t = sqlite3_column_text(st, AC_ID);
-	if (t == NULL || store_check_id((const char *)t) != ASSAY_OK)
+	t = db_col_text(st, AC_ID);
+	if (t == NULL || store_check_id(t) != ASSAY_OK)
 		return assay_err_set(ASSAY_ERR_DB, "store %s: agent row with a "
 		    "bad id", s->path);
-	memcpy(a->id, t, strlen((const char *)t) + 1);
-	t = sqlite3_column_text(st, AC_STATE);
-	if ((r = agent_state_parse((const char *)t, &a->state)) != ASSAY_OK)
+	memcpy(a->id, t, strlen(t) + 1);
+	t = db_col_text(st, AC_STATE);
+	if ((r = agent_state_parse(t, &a->state)) != ASSAY_OK)
 		return assay_err_set(ASSAY_ERR_DB, "store %s: agent %s: unknown "
 		    "state in the database", s->path, a->id);
 	store_col_blob(st, AC_EK_PUB, &a->ek_pub, &a->ek_pub_len);
 	store_col_blob(st, AC_EK_CERT, &a->ek_cert, &a->ek_cert_len);
 	store_col_blob(st, AC_AK_PUB, &a->ak_pub, &a->ak_pub_len);
 	a->cert_cn = store_col_text(st, AC_CERT_CN);
-	a->activated = sqlite3_column_int(st, AC_ACTIVATED);
-	a->admitted = sqlite3_column_int(st, AC_ADMITTED);
+	a->activated = (int)db_col_i64(st, AC_ACTIVATED);
+	a->admitted = (int)db_col_i64(st, AC_ADMITTED);
 	a->address = store_col_text(st, AC_ADDRESS);
 	a->policy = store_col_text(st, AC_POLICY);
-	a->interval = sqlite3_column_int(st, AC_INTERVAL);
+	a->interval = (int)db_col_i64(st, AC_INTERVAL);
 	a->reason = store_col_text(st, AC_REASON);
 	a->reason_detail = store_col_text(st, AC_REASON_DETAIL);
-	a->registered_at = sqlite3_column_int64(st, AC_REGISTERED_AT);
-	a->last_attested = sqlite3_column_int64(st, AC_LAST_ATTESTED);
-	a->last_event_at = sqlite3_column_int64(st, AC_LAST_EVENT_AT);
-	a->clock.valid = sqlite3_column_int(st, AC_CLOCK_VALID);
-	a->clock.clock = i64_to_u64(sqlite3_column_int64(st, AC_CLOCK));
-	a->clock.reset_count = (uint32_t)sqlite3_column_int64(st, AC_RESET_COUNT);
+	a->registered_at = db_col_i64(st, AC_REGISTERED_AT);
+	a->last_attested = db_col_i64(st, AC_LAST_ATTESTED);
+	a->last_event_at = db_col_i64(st, AC_LAST_EVENT_AT);
+	a->clock.valid = (int)db_col_i64(st, AC_CLOCK_VALID);
+	a->clock.clock = i64_to_u64(db_col_i64(st, AC_CLOCK));
+	a->clock.reset_count = (uint32_t)db_col_i64(st, AC_RESET_COUNT);
 	a->clock.restart_count =
-	    (uint32_t)sqlite3_column_int64(st, AC_RESTART_COUNT);
+	    (uint32_t)db_col_i64(st, AC_RESTART_COUNT);
 	a->clock.firmware_version =
-	    i64_to_u64(sqlite3_column_int64(st, AC_FIRMWARE_VERSION));
-	a->attest_ok = i64_to_u64(sqlite3_column_int64(st, AC_ATTEST_OK));
-	a->attest_fail = i64_to_u64(sqlite3_column_int64(st, AC_ATTEST_FAIL));
-	a->poll_errors = i64_to_u64(sqlite3_column_int64(st, AC_POLL_ERRORS));
+	    i64_to_u64(db_col_i64(st, AC_FIRMWARE_VERSION));
+	a->attest_ok = i64_to_u64(db_col_i64(st, AC_ATTEST_OK));
+	a->attest_fail = i64_to_u64(db_col_i64(st, AC_ATTEST_FAIL));
+	a->poll_errors = i64_to_u64(db_col_i64(st, AC_POLL_ERRORS));
 	a->verify_state = store_col_text(st, AC_VERIFY_STATE);
 	return ASSAY_OK;
 }
@@ -131,8 +125,9 @@ store_agent_put_notify(struct store *s, const struct agent_rec *a,
 		    a->id, a->state);
 	if ((r = store_tx_begin(s, "begin agent put")) != 0)
 		return r;
-	if ((r = agent_bind(s, a)) == ASSAY_OK)
-		r = store_step_done(s, ST_AGENT_PUT, "put agent");
+	if ((r = store_lease_check_tx(s, a->id)) == ASSAY_OK &&
+	    (r = agent_bind(s, a)) == ASSAY_OK)
+		r = store_step_done(s, ST_AGENT_PUT, NULL);
 	if (r == ASSAY_OK && ev != NULL)
 		r = store_event_insert(s, ev, a->id);
 	if (r == ASSAY_OK && ntargets > 0)

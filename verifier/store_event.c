@@ -9,27 +9,25 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include <sqlite3.h>
-
 #include "common/err.h"
 #include "verifier/store.h"
 #include "verifier/store_int.h"
 
 static int
-event_read(struct store *s, sqlite3_stmt *st, void *p)
+event_read(struct store *s, struct db_stmt *st, void *p)
 {
 	struct store_event *e = p;
 
-	e->seq = sqlite3_column_int64(st, 0);
-	e->time = sqlite3_column_int64(st, 1);
+	e->seq = db_col_i64(st, 0);
+	e->time = db_col_i64(st, 1);
 	e->agent_id = store_col_text(st, 2);
 	e->type = store_col_text(st, 3);
 	e->old_state = store_col_text(st, 4);
 	e->new_state = store_col_text(st, 5);
 	e->failure_id = store_col_text(st, 6);
 	e->detail = store_col_text(st, 7);
-	e->count = sqlite3_column_int64(st, 8);
-	e->last_time = sqlite3_column_int64(st, 9);
+	e->count = db_col_i64(st, 8);
+	e->last_time = db_col_i64(st, 9);
 	return ASSAY_OK;
 }
 
@@ -59,7 +57,7 @@ int
 store_events_list(struct store *s, const char *agent_id, int limit,
     struct store_event **out, size_t *n)
 {
-	struct binder b = { s->st[ST_EVENTS_ALL], SQLITE_OK };
+	struct db_stmt *st = s->st[ST_EVENTS_ALL];
 	void *v;
 	int r;
 
@@ -68,15 +66,12 @@ store_events_list(struct store *s, const char *agent_id, int limit,
 	if (agent_id != NULL) {
 		if ((r = store_check_id(agent_id)) != 0)
 			return r;
-		b.st = s->st[ST_EVENTS_AGENT];
-		b_text(&b, 1, agent_id);
+		st = s->st[ST_EVENTS_AGENT];
+		db_bind_text(st, 1, agent_id);
 	}
-	b_i64(&b, agent_id != NULL ? 2 : 1, limit > 0 ? limit : -1);
-	if (b.rc != SQLITE_OK) {
-		stmt_done(b.st);
-		return store_db_err(s, "bind events query");
-	}
-	r = store_rows_collect(s, b.st, &event_rows, SIZE_MAX, &v, n);
+	/* No limit is the largest one: PostgreSQL refuses LIMIT -1. */
+	db_bind_i64(st, agent_id != NULL ? 2 : 1, limit > 0 ? limit : INT64_MAX);
+	r = store_rows_collect(s, st, &event_rows, SIZE_MAX, &v, n);
 	*out = v;
 	return r;
 }

@@ -10,8 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
+#include "verifier/db.h"
 #include "verifier/store.h"
 
 /* Agent columns; the enum gives each its index (bind index is + 1). */
@@ -30,22 +29,38 @@ enum {
 	AC_VERIFY_STATE, AC_MAX
 };
 
-/* One prepared statement per operation; SQL text in store.c (stmt_sql). */
+/* One prepared statement per operation; SQL text in store_schema.c. */
 enum stmt_id {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_AGENT_PUT, ST_AGENT_GET, ST_AGENT_DEL, ST_AGENT_LIST,
 	ST_EVENT_ADD, ST_EVENTS_ALL, ST_EVENTS_AGENT, ST_NOTICE_LAST,
 	ST_NOTICE_FOLD,
 	ST_POLICY_PUT, ST_POLICY_GET, ST_POLICY_DEL, ST_POLICY_LIST,
+	ST_NOTIFY_ADD, ST_NOTIFY_PENDING, ST_NOTIFY_DONE, ST_NOTIFY_RETRY,
+	ST_NOTIFY_DUE_ALL, ST_NOTIFY_COUNT,
+	ST_PRUNE_AGE, ST_PRUNE_NEXT_AGENT, ST_PRUNE_CUT, ST_PRUNE_COUNT,
+	ST_EVENTS_COUNT,
+	ST_LEASE_CHECK, ST_LEASE_DROP, ST_NODE_BEAT, ST_NODES_LIST,
+	ST_FLEET_VIEW, ST_LEASES_MINE, ST_LEASE_CLAIM, ST_LEASE_ACQUIRE,
+	ST_LEASE_OWNER, ST_LEASE_RELEASE,
+	ST_CMD_ADD, ST_CMD_MINE, ST_CMD_DONE, ST_CMD_RESULT, ST_CMD_PRUNE,
 	ST_MAX
 };
+
+/* Per statement: its SQL (shared, or per backend when they differ). */
+struct stmt_def {
+	const char	*sql;
+	const char	*pg;		/* NULL: sql serves both */
+};
+extern const struct stmt_def store_stmts[ST_MAX];
+extern const struct db_migration store_migrations[];
+extern const int store_schema_version_n;
 
 struct wq_item;
 
 struct store {
-	sqlite3		*db;
-	char		*path;
-	sqlite3_stmt	*st[ST_MAX];
+	struct db	*db;
+	char		*path;		/* for messages: db_name() */
+	struct db_stmt	*st[ST_MAX];
 	int64_t		 last_seq;	/* event written (or folded into) last */
 	/* write-behind queue (store_wq.c) */
 	struct wq_item	*wq_head, *wq_tail;
@@ -63,12 +78,13 @@ struct store {
 	int64_t		 events_rows;	/* sampled by store_events_prune, -1 unknown */
 	uint64_t	 events_pruned;
 	uint64_t	 events_folded;
+	uint64_t	 db_bytes;	/* size, as last sampled */
+	/* cluster (store_cluster.c) */
+	char		*node;		/* set: agent writes need this node's lease */
+	int64_t		 lease_lost;	/* writes refused for a lost lease, total */
 };
 
-sqlite3	*store_sqlite(struct store *s);
-const char *store_path(const struct store *s);
-
-/* Same 64 bits, as the signed integer SQLite stores; no overflow UB. */
+/* Same 64 bits, as the signed integer the database stores; no overflow UB. */
 static inline int64_t
 u64_to_i64(uint64_t v)
 {
@@ -83,57 +99,33 @@ i64_to_u64(int64_t v)
 	return (uint64_t)v;	/* modulo 2^64: exact inverse of u64_to_i64 */
 }
 
+/* Bind a blob, or SQL NULL when p is NULL. */
 static inline void
-stmt_done(sqlite3_stmt *st)
+bind_blob_or_null(struct db_stmt *st, int idx, const uint8_t *p, size_t len)
 {
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-/* Binding accumulates the first error; later binds are skipped. */
-struct binder {
-	sqlite3_stmt	*st;
-	int		 rc;
-};
-
-static inline void
-b_i64(struct binder *b, int idx, int64_t v)
-{
-	if (b->rc == SQLITE_OK)
-		b->rc = sqlite3_bind_int64(b->st, idx, v);
-}
-
-static inline void
-b_text(struct binder *b, int idx, const char *v)
-{
-	if (b->rc != SQLITE_OK)
-		return;
-	if (v == NULL)
-		b->rc = sqlite3_bind_null(b->st, idx);
-	else
-		b->rc = sqlite3_bind_text(b->st, idx, v, -1, SQLITE_STATIC);
-}
-
-static inline void
-b_blob(struct binder *b, int idx, const uint8_t *p, size_t len)
-{
-	if (b->rc != SQLITE_OK)
-		return;
 	if (p == NULL)
-		b->rc = sqlite3_bind_null(b->st, idx);
+		db_bind_text(st, idx, NULL);
 	else
-		b->rc = sqlite3_bind_blob64(b->st, idx, p, len, SQLITE_STATIC);
+		db_bind_blob(st, idx, p, len);
+}
+
+/* The connection (tests reach under the store with it). */
+static inline struct db *
+store_db(struct store *s)
+{
+	return s->db;
 }
 
 /* Record the outcome of a write (for store_health); returns r. */
 int	store_note_write(struct store *s, int r);
-/* ASSAY_ERR_DB with the path, op and SQLite's message. */
-int	store_db_err(struct store *s, const char *op);
-/* Run a statement that returns no rows; always resets it. */
-int	store_step_done(struct store *s, enum stmt_id id, const char *op);
+/*
+ * Run a statement that returns no rows; always resets it. *changes (may
+ * be NULL): rows it changed.
+ */
+int	store_step_done(struct store *s, enum stmt_id id, int64_t *changes);
 /* Column i as a malloc'ed string / blob; NULL for SQL NULL. */
-char	*store_col_text(sqlite3_stmt *st, int i);
-void	store_col_blob(sqlite3_stmt *st, int i, uint8_t **p, size_t *len);
+char	*store_col_text(struct db_stmt *st, int i);
+void	store_col_blob(struct db_stmt *st, int i, uint8_t **p, size_t *len);
 int	store_check_id(const char *id);
 int	store_check_event(const struct store_event *ev);	/* NULL is fine */
 
@@ -148,6 +140,14 @@ int	store_tx_end(struct store *s, int r, const char *op);
  */
 int	store_event_insert(struct store *s, const struct store_event *ev,
 	    const char *agent_id);
+/*
+ * Inside a transaction, with a node set: the agent's lease is this node's
+ * (locked until the transaction ends, so no take-over commits between),
+ * else ASSAY_ERR_STATE "lease lost". Without a node: ASSAY_OK.
+ */
+int	store_lease_check_tx(struct store *s, const char *id);
+/* Inside a transaction: the agent's lease goes with it (delete). */
+int	store_lease_drop_tx(struct store *s, const char *id);
 /* Free the write-behind queue (store_close). */
 void	store_wq_free(struct store *s);
 /* Called by store_agent_put_notify inside its transaction. */
@@ -158,12 +158,12 @@ int	store_notify_insert_tx(struct store *s, int64_t event_seq,
 struct row_kind {
 	const char	*what;
 	size_t		 size;
-	int		(*read)(struct store *, sqlite3_stmt *, void *);
+	int		(*read)(struct store *, struct db_stmt *, void *);
 	void		(*free)(void *);
 };
 
 /* Step a bound statement for up to max rows into a new array; resets st. */
-int	store_rows_collect(struct store *s, sqlite3_stmt *st,
+int	store_rows_collect(struct store *s, struct db_stmt *st,
 	    const struct row_kind *k, size_t max, void **out, size_t *n);
 /* The row whose key is key, into out (zeroed first). */
 int	store_get_one(struct store *s, enum stmt_id id,

@@ -8,21 +8,19 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "common/clock.h"
 #include "common/err.h"
 #include "verifier/store.h"
 #include "verifier/store_int.h"
 
 static int
-policy_read(struct store *s, sqlite3_stmt *st, void *p)
+policy_read(struct store *s, struct db_stmt *st, void *p)
 {
 	struct store_policy *pol = p;
 
 	pol->name = store_col_text(st, 0);
 	pol->text = store_col_text(st, 1);
-	pol->updated = sqlite3_column_int64(st, 2);
+	pol->updated = db_col_i64(st, 2);
 	return ASSAY_OK;
 }
 
@@ -44,7 +42,7 @@ check_policy_name(const char *name)
 int
 store_policy_put(struct store *s, const char *name, const char *text)
 {
-	struct binder b = { s->st[ST_POLICY_PUT], SQLITE_OK };
+	struct db_stmt *st = s->st[ST_POLICY_PUT];
 	int r;
 
 	if ((r = check_policy_name(name)) != 0)
@@ -54,14 +52,10 @@ store_policy_put(struct store *s, const char *name, const char *text)
 		    name);
 	if ((r = store_tx_begin(s, "begin policy put")) != 0)
 		return r;
-	b_text(&b, 1, name);
-	b_text(&b, 2, text);
-	b_i64(&b, 3, clock_unix());
-	if (b.rc != SQLITE_OK) {
-		stmt_done(b.st);
-		r = store_db_err(s, "bind policy");
-	} else
-		r = store_step_done(s, ST_POLICY_PUT, "put policy");
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, text);
+	db_bind_i64(st, 3, clock_unix());
+	r = store_step_done(s, ST_POLICY_PUT, NULL);
 	return store_tx_end(s, r, "commit policy put");
 }
 

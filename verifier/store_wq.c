@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <sqlite3.h>
 
 #include "common/clock.h"
 #include "common/err.h"
@@ -139,14 +138,20 @@ store_wq_flush(struct store *s, int force, size_t *landed)
 	while ((it = s->wq_head) != NULL) {
 		r = store_agent_put_notify(s, &it->rec, it->has_ev ? &it->ev :
 		    NULL, (const char *const *)it->targets, it->ntargets);
-		if (r != ASSAY_OK)
+		if (r == ASSAY_ERR_STATE) {
+			/* Another node holds the agent now: its change is void. */
+			log_warnx("store %s: queued change dropped: %s", s->path,
+			    assay_err_detail());
+			r = ASSAY_OK;
+		} else if (r != ASSAY_OK)
 			break;
+		else
+			n++;
 		s->wq_head = it->next;
 		if (s->wq_head == NULL)
 			s->wq_tail = NULL;
 		s->wq_len--;
 		item_free(it);
-		n++;
 	}
 	if (landed != NULL)
 		*landed = n;
@@ -191,9 +196,6 @@ store_agent_save(struct store *s, const struct agent_rec *a,
 void
 store_health(struct store *s, struct store_health *h)
 {
-	struct stat st;
-	char *wal;
-
 	memset(h, 0, sizeof(*h));
 	h->pending = s->wq_len;
 	h->failing = s->wq_len > 0 || s->write_failed;
@@ -201,12 +203,10 @@ store_health(struct store *s, struct store_health *h)
 	h->since = h->failing ? s->fail_since : 0;
 	h->write_errors = s->write_errors;
 	h->dropped = s->wq_dropped;
-	if (stat(s->path, &st) == 0)
-		h->db_bytes += (uint64_t)st.st_size;
-	wal = xasprintf("%s-wal", s->path);
-	if (stat(wal, &st) == 0)
-		h->db_bytes += (uint64_t)st.st_size;
-	free(wal);
+	/* A file is cheap to stat; a server is asked at retention steps. */
+	if (db_kind(s->db) == DB_SQLITE)
+		s->db_bytes = db_size(s->db);
+	h->db_bytes = s->db_bytes;
 	h->events_rows = s->events_rows;
 	h->events_pruned = s->events_pruned;
 	h->events_folded = s->events_folded;

@@ -19,6 +19,7 @@
 
 #include "common/err.h"
 #include "common/xmalloc.h"
+#include "verifier/db.h"
 #include "verifier/store.h"
 
 struct fx {
@@ -60,13 +61,60 @@ base_teardown(void)
 	free(base_dir);
 }
 
+/*
+ * 1 while the suite runs on PostgreSQL (ASSAY_TEST_PG_URI, a database the
+ * test may wipe): every test starts from an empty schema there.
+ */
+static int fx_pg;
+
+static inline void
+fx_pg_wipe(const char *uri)
+{
+	struct db *db;
+
+	ck_assert_msg(db_open(uri, &db) == ASSAY_OK, "%s", assay_err_detail());
+	ck_assert_msg(db_exec(db, "DROP SCHEMA public CASCADE;"
+	    " CREATE SCHEMA public", "wipe") == ASSAY_OK, "%s",
+	    assay_err_detail());
+	db_close(db);
+}
+
 static inline void
 fx_dir(struct fx *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->dir = xasprintf("%s/t-XXXXXX", base_dir);
 	ck_assert_ptr_nonnull(mkdtemp(f->dir));
-	f->db = xasprintf("%s/verifier.db", f->dir);
+	if (fx_pg) {
+		f->db = xstrdup(getenv("ASSAY_TEST_PG_URI"));
+		fx_pg_wipe(f->db);
+	} else
+		f->db = xasprintf("%s/verifier.db", f->dir);
+}
+
+/*
+ * Run the suite make() builds on SQLite, then on PostgreSQL when
+ * ASSAY_TEST_PG_URI names one; the number of failed tests.
+ */
+static inline int
+fx_run_both(Suite *(*make)(int pg))
+{
+	const char *uri = getenv("ASSAY_TEST_PG_URI");
+	SRunner *sr;
+	int nf = 0;
+
+	for (fx_pg = 0; fx_pg <= 1; fx_pg++) {
+		if (fx_pg && (uri == NULL || *uri == '\0')) {
+			printf("(PostgreSQL backend not tested: ASSAY_TEST_PG_URI"
+			    " unset)\n");
+			break;
+		}
+		sr = srunner_create(make(fx_pg));
+		srunner_run_all(sr, CK_NORMAL);
+		nf += srunner_ntests_failed(sr);
+		srunner_free(sr);
+	}
+	return nf;
 }
 
 /* A temp dir with an open store in it. */

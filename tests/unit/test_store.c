@@ -318,13 +318,11 @@ START_TEST(state_names_round_trip)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(int pg)
 {
-	Suite *s = suite_create("store");
+	Suite *s = suite_create(pg ? "store (PostgreSQL)" : "store (SQLite)");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
@@ -341,9 +339,11 @@ main(void)
 	tcase_add_test(tc, bad_state_is_inval);
 	tcase_add_test(tc, state_names_round_trip);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? 0 : 1;
+	return s;
+}
+
+int
+main(void)
+{
+	return fx_run_both(make_suite) == 0 ? 0 : 1;
 }

@@ -4,15 +4,15 @@
  * later, in order, with its event and notification rows; nothing written
  * after it overtakes it; a delete waits for it), the health figures, notice
  * folding and retention (by age, per agent, in bounded steps). Writes are
- * made to fail with SQLite's own read-only switch (PRAGMA query_only).
+ * made to fail with the database's own read-only switch (SQLite's PRAGMA
+ * query_only, PostgreSQL's default_transaction_read_only). Runs on SQLite
+ * and, with ASSAY_TEST_PG_URI set, again on PostgreSQL.
  */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <sqlite3.h>
 
 #include "common/err.h"
 #include "common/xmalloc.h"
@@ -23,9 +23,15 @@
 static void
 writable(struct store *s, int on)
 {
-	ck_assert_int_eq(sqlite3_exec(store_sqlite(s), on ?
-	    "PRAGMA query_only=0" : "PRAGMA query_only=1", NULL, NULL, NULL),
-	    SQLITE_OK);
+	struct db *db = store_db(s);
+	const char *sql;
+
+	if (db_kind(db) == DB_PG)
+		sql = on ? "SET default_transaction_read_only = off" :
+		    "SET default_transaction_read_only = on";
+	else
+		sql = on ? "PRAGMA query_only=0" : "PRAGMA query_only=1";
+	ck_assert_int_eq(db_exec(db, sql, "test"), ASSAY_OK);
 }
 
 static struct store_event
@@ -56,14 +62,13 @@ notice_ev(const char *fid, const char *detail, int64_t t)
 static int64_t
 count_rows(struct store *s, const char *sql)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t n = -1;
 
-	ck_assert_int_eq(sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	ck_assert_int_eq(db_prepare(store_db(s), sql, "test", &st), ASSAY_OK);
+	if (db_step(st) == DB_ROW)
+		n = db_col_i64(st, 0);
+	db_finalize(st);
 	return n;
 }
 
@@ -379,13 +384,11 @@ START_TEST(no_limits_prune_nothing)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(int pg)
 {
-	Suite *s = suite_create("store_faults");
+	Suite *s = suite_create(pg ? "store_faults (PostgreSQL)" : "store_faults (SQLite)");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
@@ -399,9 +402,11 @@ main(void)
 	tcase_add_test(tc, prune_per_agent_keeps_newest_in_small_steps);
 	tcase_add_test(tc, no_limits_prune_nothing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? 0 : 1;
+	return s;
+}
+
+int
+main(void)
+{
+	return fx_run_both(make_suite) == 0 ? 0 : 1;
 }
