@@ -46,6 +46,9 @@ struct daemon_ops {
 	 * (logged by the callee). */
 	int		(*start)(void *ctx, struct event_base *base);
 	void		(*reload)(void *ctx);
+	/* -n, after configure: deeper checks (a database), optional. 0, or an
+	 * error whose detail is printed to stderr. */
+	int		(*check)(void *ctx);
 	/* Free everything, whatever stage was reached (base still exists). */
 	void		(*stop)(void *ctx);
 };

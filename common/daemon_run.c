@@ -81,6 +81,10 @@ daemon_run(int argc, char **argv, const struct daemon_ops *ops, void *ctx)
 		goto out;
 	}
 	if (o.check_only) {
+		if (ops->check != NULL && ops->check(ctx) != 0) {
+			fprintf(stderr, "%s: %s\n", ops->prog, assay_err_detail());
+			goto out;
+		}
 		printf("configuration OK\n");
 		r = 0;
 		goto out;

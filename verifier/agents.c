@@ -21,6 +21,7 @@
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
 #include "common/appraise/policy.h"
+#include "verifier/cluster.h"
 #include "verifier/verifier.h"
 
 struct vagent *
@@ -82,6 +83,21 @@ agent_add(struct verifier *v, const struct agent_rec *rec)
 }
 
 int
+agent_lookup(struct verifier *v, const char *id, struct agent_rec *out)
+{
+	struct vagent *va = agent_find(v, id);
+
+	memset(out, 0, sizeof(*out));
+	if (va != NULL && !va->lease_lost) {
+		agent_rec_copy(out, &va->rec);
+		return ASSAY_OK;
+	}
+	if (v->cluster == NULL)
+		return assay_err_set(ASSAY_ERR_NOT_FOUND, "no agent '%s'", id);
+	return store_agent_get(v->store, id, out);
+}
+
+int
 agents_load(struct verifier *v)
 {
 	struct agent_rec *list = NULL;
@@ -118,6 +134,10 @@ agent_put(struct vagent *va, const struct store_event *ev, int notify)
 	metrics_db_write(va->v->metrics, clock_mono() - t0);
 	if (r == ASSAY_OK && (ntargets > 0 || queued > 0))
 		notify_kick(va->v->notify);	/* queued ones landed too */
+	if (r == ASSAY_ERR_STATE && store_node(va->v->store) != NULL) {
+		cluster_lease_lost(va->v->cluster, va);
+		return r;
+	}
 	if (r == ASSAY_ERR_DB) {
 		if (queued == 0)
 			log_err("agent %s: store write failed, change kept in "
@@ -161,6 +181,8 @@ agent_save(struct vagent *va, const char *type, const char *failure_id,
 	va->rec.last_event_at = type != NULL ? ev.time : va->rec.last_event_at;
 	r = agent_put(va, type != NULL ? &ev : NULL, 0);
 	free(clean);
+	if (r == ASSAY_ERR_STATE && va->lease_lost)
+		return r;	/* another node's now: nothing to restore */
 	if (r != 0) {
 		log_err("agent %s: store refused the change: %s", va->rec.id,
 		    assay_err_detail());

@@ -15,14 +15,12 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "verifier/api.h"
+#include "verifier/cluster.h"
 #include "verifier/enroll.h"
 #include "common/appraise/policy.h"
 #include "verifier/verifier.h"
 #include "common/appraise/verify.h"
 #include "verifier/verify_pool.h"
-
-/* The longest round interval an admin may set (the config key's too). */
-#define INTERVAL_MAX	86400
 
 /* A stored string as JSON; text from before sanitizing is made safe too. */
 static json_t *
@@ -53,8 +51,8 @@ api_agent_summary(const struct vagent *va)
 	    "reason", opt_str(va->rec.reason));
 }
 
-static json_t *
-agent_detail(const struct vagent *va)
+json_t *
+api_agent_detail(const struct vagent *va)
 {
 	json_t *o = api_agent_summary(va), *ek, *ak;
 	uint8_t h[SHA256_DIGEST_LENGTH];
@@ -97,32 +95,71 @@ agent_detail(const struct vagent *va)
 	return o;
 }
 
-static struct vagent *
-agent_or_404(struct http_request *r)
+/* A record another node holds (or nobody), shown as a local one is. */
+static json_t *
+rec_json(struct verifier *v, struct agent_rec *rec, int detail)
 {
-	struct verifier *v = r->arg;
-	struct vagent *va = agent_find(v, r->param[0]);
+	struct vagent view;
+	json_t *o;
 
-	if (va == NULL)
-		http_reply_error(r, 404, "no agent '%s'", r->param[0]);
-	return va;
+	memset(&view, 0, sizeof(view));
+	view.v = v;
+	view.rec = *rec;		/* borrowed: freed by the caller */
+	(void)agent_load_ak(&view);
+	o = detail ? api_agent_detail(&view) : api_agent_summary(&view);
+	if (view.ak_ok)
+		tpm2_public_free(&view.ak);
+	return o;
+}
+
+/* Every agent of the shared database; ours from memory (it may be newer). */
+static json_t *
+list_shared(struct verifier *v, int st)
+{
+	struct agent_rec *list;
+	struct vagent *va;
+	json_t *arr;
+	size_t n;
+
+	if (store_agent_list(v->store, &list, &n) != 0)
+		return NULL;
+	arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		va = agent_find(v, list[i].id);
+		if (va != NULL && !va->lease_lost) {
+			if (st < 0 || va->rec.state == st)
+				json_array_append_new(arr, api_agent_summary(va));
+		} else if (st < 0 || list[i].state == st)
+			json_array_append_new(arr, rec_json(v, &list[i], 0));
+		agent_rec_free(&list[i]);
+	}
+	free(list);
+	return arr;
 }
 
 static void
 api_agents_list(struct http_request *r)
 {
 	struct verifier *v = r->arg;
-	json_t *arr = json_array();
+	json_t *arr;
 	const char *id, *want = http_query(r, "state");
 	void *val;
 	size_t pos = 0;
 	int st = -1;
 
 	if (want != NULL && agent_state_parse(want, &st) != 0) {
-		json_decref(arr);
 		http_reply_error(r, 400, "unknown state '%s'", want);
 		return;
 	}
+	if (v->cluster != NULL) {
+		if ((arr = list_shared(v, st)) == NULL)
+			http_reply_error(r, 503, "database: %s",
+			    assay_err_detail());
+		else
+			http_reply_json(r, 200, json_pack("{s:o}", "agents", arr));
+		return;
+	}
+	arr = json_array();
 	while (strmap_next(v->agents, &pos, &id, &val)) {
 		struct vagent *va = val;
 
@@ -135,189 +172,32 @@ api_agents_list(struct http_request *r)
 static void
 api_agent_show(struct http_request *r)
 {
-	struct vagent *va;
-
-	if ((va = agent_or_404(r)) != NULL)
-		http_reply_json(r, 200, agent_detail(va));
-}
-
-static void
-api_agent_put(struct http_request *r)
-{
 	struct verifier *v = r->arg;
-	struct vagent *va;
-	json_t *body, *jv;
-	const char *key, *addr = NULL, *pol = NULL;
-	json_int_t interval = -1;
-	char host[256];
-	uint16_t port;
-	int polchanged = 0, r2;
+	struct vagent *va = agent_find(v, r->param[0]);
+	struct agent_rec rec;
+	int rc;
 
-	if ((body = http_body_json(r)) == NULL)
-		return;
-	if ((va = agent_or_404(r)) == NULL)
-		goto out;
-	json_object_foreach(body, key, jv) {
-		if (strcmp(key, "address") == 0 && json_is_string(jv))
-			addr = json_string_value(jv);
-		else if (strcmp(key, "policy") == 0 && json_is_string(jv))
-			pol = json_string_value(jv);
-		else if (strcmp(key, "interval") == 0 && json_is_integer(jv))
-			interval = json_integer_value(jv);
-		else {
-			http_reply_error(r, 400, "unknown or mistyped key '%s' "
-			    "(address: string, policy: string, interval: integer)", key);
-			goto out;
-		}
-	}
-	if (addr != NULL && http_split_hostport(addr, host, sizeof(host), &port) != 0) {
-		http_reply_error(r, 400, "address must be host:port");
-		goto out;
-	}
-	if (interval != -1 && (interval < 1 || interval > INTERVAL_MAX)) {
-		http_reply_error(r, 400, "interval must be 1..%d seconds",
-		    INTERVAL_MAX);
-		goto out;
-	}
-	if (pol != NULL && policy_find(v, pol) == NULL) {
-		http_reply_error(r, 400, "no policy '%s'", pol);
-		goto out;
-	}
-	if (pol == NULL && va->rec.policy == NULL) {
-		http_reply_error(r, 400, "a policy is required to admit an agent");
-		goto out;
-	}
-	if ((addr == NULL ? va->rec.address : addr) == NULL) {
-		http_reply_error(r, 400, "the agent gave no address: set 'address'");
-		goto out;
-	}
-	if (addr != NULL) {
-		free(va->rec.address);
-		va->rec.address = xstrdup(addr);
-	}
-	if (pol != NULL && (va->rec.policy == NULL || strcmp(pol, va->rec.policy) != 0)) {
-		free(va->rec.policy);
-		va->rec.policy = xstrdup(pol);
-		polchanged = 1;
-		agent_ima_restart(va);
-		agent_mb_restart(va);
-	}
-	if (interval != -1)
-		va->rec.interval = (int)interval;
-	va->rec.admitted = 1;
-	if (va->rec.state == AGENT_REGISTERED ||
-	    (polchanged && va->rec.state == AGENT_UNTRUSTED)) {
-		/* Admission, or a new policy re-evaluates an untrusted host. */
-		r2 = agent_set_state(va, AGENT_PENDING, NULL,
-		    polchanged ? "policy assigned" : NULL);
-	} else
-		r2 = agent_save(va, "updated", NULL, NULL);
-	if (r2 != 0) {
-		http_reply_error(r, 500, "store: %s", assay_err_detail());
-		goto out;
-	}
-	if (va->rec.state != AGENT_STOPPED && !va->inflight)
-		sched_agent(va, 0);
-	http_reply_json(r, 200, agent_detail(va));
- out:
-	json_decref(body);
-}
-
-static void
-api_agent_delete(struct http_request *r)
-{
-	struct verifier *v = r->arg;
-	struct store_event ev = { 0 };
-	struct vagent *va;
-
-	if ((va = agent_or_404(r)) == NULL)
-		return;
-	ev.time = clock_unix();
-	ev.agent_id = va->rec.id;
-	ev.type = "deleted";
-	ev.old_state = (char *)agent_state_name(va->rec.state);
-	if (store_agent_delete(v->store, va->rec.id, &ev) != 0) {
-		http_reply_error(r, 500, "store: %s", assay_err_detail());
+	if (va != NULL && !va->lease_lost) {
+		http_reply_json(r, 200, api_agent_detail(va));
 		return;
 	}
-	log_notice("agent %s: deleted by %s", va->rec.id, r->peer.cn);
-	sched_remove(va);
-	http_reply_raw(r, 204, NULL, NULL, 0);
-}
-
-static void
-api_agent_attest(struct http_request *r)
-{
-	struct vagent *va;
-
-	if ((va = agent_or_404(r)) == NULL)
-		return;
-	if (va->rec.state == AGENT_REGISTERED || va->rec.state == AGENT_STOPPED) {
-		http_reply_error(r, 409, "agent is %s: admit or start it first",
-		    agent_state_name(va->rec.state));
-		return;
-	}
-	if (va->inflight)
-		va->attest_now = 1;
+	if ((rc = agent_lookup(v, r->param[0], &rec)) == ASSAY_OK)
+		http_reply_json(r, 200, rec_json(v, &rec, 1));
+	else if (rc == ASSAY_ERR_NOT_FOUND)
+		http_reply_error(r, 404, "no agent '%s'", r->param[0]);
 	else
-		sched_agent(va, 0);
-	http_reply_json(r, 202, json_pack("{s:s, s:s}", "id", va->rec.id,
-	    "status", "attestation scheduled"));
+		http_reply_error(r, 503, "database: %s", assay_err_detail());
+	agent_rec_free(&rec);
 }
 
-/* Move an agent back to pending (and poll it now) from the allowed states. */
-static void
-agent_repend(struct http_request *r, int allowed, const char *why)
+static int
+agent_known(struct verifier *v, const char *id)
 {
-	struct vagent *va;
+	struct agent_rec rec;
+	int rc = agent_lookup(v, id, &rec);
 
-	if ((va = agent_or_404(r)) == NULL)
-		return;
-	if ((allowed & (1 << va->rec.state)) == 0) {
-		http_reply_error(r, 409, "agent is %s: cannot %s it",
-		    agent_state_name(va->rec.state), why);
-		return;
-	}
-	if (agent_set_state(va, AGENT_PENDING, NULL, why) != 0) {
-		http_reply_error(r, 500, "store: %s", assay_err_detail());
-		return;
-	}
-	va->failures = 0;
-	if (!va->inflight)
-		sched_agent(va, 0);
-	http_reply_json(r, 200, agent_detail(va));
-}
-
-static void
-api_agent_reset(struct http_request *r)
-{
-	agent_repend(r, 1 << AGENT_UNTRUSTED | 1 << AGENT_UNREACHABLE, "reset");
-}
-
-static void
-api_agent_start(struct http_request *r)
-{
-	agent_repend(r, 1 << AGENT_STOPPED, "start");
-}
-
-static void
-api_agent_stop(struct http_request *r)
-{
-	struct vagent *va;
-
-	if ((va = agent_or_404(r)) == NULL)
-		return;
-	if (va->rec.state == AGENT_REGISTERED) {
-		http_reply_error(r, 409, "agent is not admitted");
-		return;
-	}
-	if (va->rec.state != AGENT_STOPPED &&
-	    agent_set_state(va, AGENT_STOPPED, NULL, "stopped by admin") != 0) {
-		http_reply_error(r, 500, "store: %s", assay_err_detail());
-		return;
-	}
-	sched_cancel(va);
-	http_reply_json(r, 200, agent_detail(va));
+	agent_rec_free(&rec);
+	return rc != ASSAY_ERR_NOT_FOUND;
 }
 
 static void
@@ -343,7 +223,7 @@ api_agent_events(struct http_request *r)
 		http_reply_error(r, 500, "store: %s", assay_err_detail());
 		return;
 	}
-	if (n == 0 && agent_find(v, r->param[0]) == NULL) {
+	if (n == 0 && !agent_known(v, r->param[0])) {
 		free(evs);
 		http_reply_error(r, 404, "no agent '%s'", r->param[0]);
 		return;
@@ -378,7 +258,8 @@ api_health(struct http_request *r)
 {
 	struct verifier *v = r->arg;
 	struct store_health sh;
-	json_t *states = json_object(), *o;
+	json_t *states = json_object(), *o, *cl = NULL;
+	int clok = 1;
 	int counts[AGENT_STATE_MAX] = { 0 };
 	const char *id;
 	void *val;
@@ -389,6 +270,10 @@ api_health(struct http_request *r)
 	for (int i = 0; i < AGENT_STATE_MAX; i++)
 		json_object_set_new(states, agent_state_name(i), json_integer(counts[i]));
 	store_health(v->store, &sh);
+	if (v->cluster != NULL) {
+		cl = cluster_health(v->cluster, &clok);
+		sh.failing |= !clok;
+	}
 	o = json_pack("{s:s, s:I, s:I, s:o, s:I, s:s, s:I}",
 	    "status", sh.failing ? "degraded" : "ok",
 	    "uptime", (json_int_t)(clock_unix() - v->started),
@@ -402,6 +287,8 @@ api_health(struct http_request *r)
 		json_object_set_new(o, "store_failing_since",
 		    json_integer((json_int_t)sh.since));
 	}
+	if (cl != NULL)
+		json_object_set_new(o, "cluster", cl);
 	http_reply_json(r, sh.failing ? 503 : 200, o);
 }
 
@@ -432,6 +319,7 @@ const struct http_route api_routes[] = {
 	{ "PUT",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_put, API_BODY_POLICY },
 	{ "DELETE", "/v1/policies/{name}",		ROLE_ADMIN, api_policy_delete, API_BODY_TINY },
 	{ "GET",    "/v1/health",			ROLE_ADMIN, api_health, 0 },
+	{ "GET",    "/v1/nodes",			ROLE_ADMIN, api_nodes, 0 },
 	{ "GET",    "/metrics",				ROLE_ADMIN, api_metrics, 0 },
 	{ "POST",   "/v1/register",			ROLE_AGENT, api_register, API_BODY_REGISTER },
 	{ "POST",   "/v1/register/{id}/activate",	ROLE_AGENT, api_activate, API_BODY_SMALL },

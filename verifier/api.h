@@ -11,7 +11,26 @@
 
 struct vagent;
 
+/* The longest round interval an admin may set (the config key's too). */
+#define INTERVAL_MAX	86400
+
 json_t	*api_agent_summary(const struct vagent *va);
+json_t	*api_agent_detail(const struct vagent *va);
+
+/*
+ * An admin action on an agent this node attests (api_agent.c), run for a
+ * local request or for a command another node queued: the HTTP status
+ * and *reply (NULL: no body). body may be NULL; who names the requester.
+ */
+typedef int (*agent_op_fn)(struct vagent *va, json_t *body, const char *who,
+	    json_t **reply);
+agent_op_fn agent_op_find(const char *name);
+void	api_agent_put(struct http_request *r);
+void	api_agent_delete(struct http_request *r);
+void	api_agent_attest(struct http_request *r);
+void	api_agent_reset(struct http_request *r);
+void	api_agent_start(struct http_request *r);
+void	api_agent_stop(struct http_request *r);
 void	api_policies_list(struct http_request *r);
 void	api_policy_get(struct http_request *r);
 void	api_policy_put(struct http_request *r);

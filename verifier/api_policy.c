@@ -119,6 +119,7 @@ upload_done(struct workq_item *it)
 		goto out;
 	}
 	existed = policy_find(v, name) != NULL;
+	policies_seen(v, name, store_policy_last_rev(v->store));
 	policy_install(v, u->p);
 	u->p = NULL;
 	log_notice("policy %s %s by %s", name, existed ? "replaced" : "added",
@@ -173,6 +174,19 @@ api_policy_put(struct http_request *r)
 	workq_submit(v->adminq, &u->wq);
 }
 
+/* Agents of every node naming the policy; -1 when the answer was sent. */
+static int
+all_users(struct http_request *r, struct verifier *v, const char *name)
+{
+	int64_t n;
+
+	if (store_policy_users(v->store, name, &n) != 0) {
+		http_reply_error(r, 503, "database: %s", assay_err_detail());
+		return -1;
+	}
+	return (int)n;
+}
+
 void
 api_policy_delete(struct http_request *r)
 {
@@ -186,8 +200,11 @@ api_policy_delete(struct http_request *r)
 	}
 	if (managed(r, v, name))
 		return;
-	if ((users = policy_users(v, name)) > 0) {
-		http_reply_error(r, 409, "policy '%s' is used by %d agent(s)", name, users);
+	if ((users = policy_users(v, name)) > 0 ||
+	    (v->cluster != NULL && (users = all_users(r, v, name)) != 0)) {
+		if (users > 0)
+			http_reply_error(r, 409, "policy '%s' is used by %d "
+			    "agent(s)", name, users);
 		return;
 	}
 	if (store_policy_delete(v->store, name) != 0) {
@@ -195,6 +212,7 @@ api_policy_delete(struct http_request *r)
 		return;
 	}
 	policy_unref(strmap_del(v->policies, name));
+	free(strmap_del(v->policy_revs, name));
 	log_notice("policy %s deleted by %s", name, r->peer.cn);
 	http_reply_raw(r, 204, NULL, NULL, 0);
 }

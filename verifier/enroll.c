@@ -5,6 +5,10 @@
  * credential: HMAC over its id keyed by the secret, compared in constant
  * time). Only then is the AK bound to the EK and the agent stored.
  * An agent certificate acts only for the id it first registered with.
+ * Enrollments in progress live in the store (store_enroll.c), so any
+ * verifier sharing a PostgreSQL database may activate what another
+ * registered; an enrolled agent that another verifier attests takes its
+ * new keys there (the "reenroll" action, through cluster_route).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "verifier/cluster.h"
 #include "verifier/enroll.h"
 #include "verifier/registrar.h"
 #include "verifier/verifier.h"
@@ -31,66 +36,11 @@
 #define ENROLL_MAX_PER_CN	4	/* enrollments in progress per certificate */
 #define ENROLL_MAX_PER_EK	4	/* and per EK */
 
-struct enroll_pending {
-	uint8_t		 secret[ENROLL_SECRET_LEN];
-	struct agent_rec rec;		/* what activation will store */
-	int64_t		 expires;
-};
-
-static void
-pending_free(struct enroll_pending *p)
-{
-	if (p == NULL)
-		return;
-	OPENSSL_cleanse(p->secret, sizeof(p->secret));
-	agent_rec_free(&p->rec);
-	free(p);
-}
-
-static void
-pending_expire(struct verifier *v)
-{
-	const char *id;
-	void *val;
-	size_t pos = 0;
-	int64_t now = clock_unix();
-	char *dead[64];
-	size_t ndead = 0;
-
-	while (ndead < 64 && strmap_next(v->pending, &pos, &id, &val))
-		if (((struct enroll_pending *)val)->expires < now)
-			dead[ndead++] = xstrdup(id);
-	for (size_t i = 0; i < ndead; i++) {
-		pending_free(strmap_del(v->pending, dead[i]));
-		free(dead[i]);
-	}
-}
-
 /* Pending enrollments are keyed by id and certificate: none replaces another's. */
 static char *
 pending_key(const char *id, const char *cn)
 {
 	return xasprintf("%s\n%s", id, cn);
-}
-
-/* Enrollments in progress by this certificate, and for this EK. */
-static void
-pending_count(struct verifier *v, const char *cn, const uint8_t *ek, size_t eklen,
-    size_t *ncn, size_t *nek)
-{
-	const struct enroll_pending *p;
-	const char *key;
-	void *val;
-	size_t pos = 0;
-
-	*ncn = *nek = 0;
-	while (strmap_next(v->pending, &pos, &key, &val)) {
-		p = val;
-		if (strcmp(p->rec.cert_cn, cn) == 0)
-			(*ncn)++;
-		if (p->rec.ek_pub_len == eklen && memcmp(p->rec.ek_pub, ek, eklen) == 0)
-			(*nek)++;
-	}
 }
 
 /*
@@ -121,26 +71,34 @@ static int
 register_identity(struct http_request *r, struct verifier *v, const char *id,
     const uint8_t *ek_pub, size_t ek_pub_len)
 {
-	struct vagent *va = agent_find(v, id);
+	struct agent_rec cur;
+	int rc, found, refused = 0;
 
-	if (va != NULL && va->rec.cert_cn != NULL &&
-	    strcmp(va->rec.cert_cn, r->peer.cn) != 0) {
-		log_warnx("register %s refused: certificate CN '%s' is not the bound '%s'",
-		    id, r->peer.cn, va->rec.cert_cn);
-		http_reply_error(r, 403, "agent id '%s' is bound to another identity", id);
+	if ((rc = agent_lookup(v, id, &cur)) != ASSAY_OK &&
+	    rc != ASSAY_ERR_NOT_FOUND) {
+		http_reply_error(r, 503, "database: %s", assay_err_detail());
 		return -1;
 	}
+	found = rc == ASSAY_OK;
+	if (found && cur.cert_cn != NULL && strcmp(cur.cert_cn, r->peer.cn) != 0) {
+		log_warnx("register %s refused: certificate CN '%s' is not the bound '%s'",
+		    id, r->peer.cn, cur.cert_cn);
+		http_reply_error(r, 403, "agent id '%s' is bound to another identity", id);
+		refused = 1;
+	} else if (found && (cur.ek_pub_len != ek_pub_len ||
+	    memcmp(cur.ek_pub, ek_pub, ek_pub_len) != 0)) {
+		log_warnx("register %s refused: EK differs from the enrolled one", id);
+		http_reply_error(r, 403, "agent id '%s' is bound to another TPM (EK)", id);
+		refused = 1;
+	}
+	agent_rec_free(&cur);
+	if (refused)
+		return -1;
 	if (!enroll_id_bound(id, r->peer.cn, ek_pub, ek_pub_len)) {
 		log_warnx("register %s refused: the certificate '%s' may enroll only "
 		    "its own CN or its EK's id", id, r->peer.cn);
 		http_reply_error(r, 403, "agent id '%s' is neither this certificate's "
 		    "CN nor the id of this EK", id);
-		return -1;
-	}
-	if (va != NULL && (va->rec.ek_pub_len != ek_pub_len ||
-	    memcmp(va->rec.ek_pub, ek_pub, ek_pub_len) != 0)) {
-		log_warnx("register %s refused: EK differs from the enrolled one", id);
-		http_reply_error(r, 403, "agent id '%s' is bound to another TPM (EK)", id);
 		return -1;
 	}
 	return 0;
@@ -149,22 +107,27 @@ register_identity(struct http_request *r, struct verifier *v, const char *id,
 /* Room for one more enrollment in progress under key. 0, or refused. */
 static int
 register_room(struct http_request *r, struct verifier *v, const char *id,
-    const char *key, const uint8_t *ek_pub, size_t ek_pub_len)
+    const char *key, const char *ek_hash)
 {
-	size_t ncn, nek;
+	struct store_enroll_counts c;
+	int64_t now = clock_unix();
 
-	pending_expire(v);
-	if (strmap_get(v->pending, key) != NULL)
+	(void)store_enroll_expire(v->store, now);
+	if (store_enroll_room(v->store, key, r->peer.cn, ek_hash, now, &c) != 0) {
+		http_reply_error(r, 503, "database: %s", assay_err_detail());
+		return -1;
+	}
+	if (c.same_key)
 		return 0;	/* the same certificate retrying: replaced */
-	pending_count(v, r->peer.cn, ek_pub, ek_pub_len, &ncn, &nek);
-	if (ncn >= ENROLL_MAX_PER_CN || nek >= ENROLL_MAX_PER_EK) {
-		log_warnx("register %s refused: %zu enrollments in progress for "
-		    "certificate '%s', %zu for this EK", id, ncn, r->peer.cn, nek);
+	if (c.by_cert >= ENROLL_MAX_PER_CN || c.by_ek >= ENROLL_MAX_PER_EK) {
+		log_warnx("register %s refused: %lld enrollments in progress for "
+		    "certificate '%s', %lld for this EK", id, (long long)c.by_cert,
+		    r->peer.cn, (long long)c.by_ek);
 		http_reply_error(r, 429, "too many enrollments in progress for "
 		    "this certificate");
 		return -1;
 	}
-	if (strmap_count(v->pending) >= ENROLL_MAX_PENDING) {
+	if (c.total >= ENROLL_MAX_PENDING) {
 		http_reply_error(r, 503, "too many enrollments in progress");
 		return -1;
 	}
@@ -205,25 +168,24 @@ register_check(struct http_request *r, struct verifier *v,
 	return -1;
 }
 
-/* The pending enrollment's record takes q's keys and certificate. */
+/* The record activation will store: q's keys, address and certificate. */
 static void
-pending_take(struct enroll_pending *p, struct enroll_register *q,
-    const char *cn)
+pending_rec(struct agent_rec *rec, struct enroll_register *q, const char *cn)
 {
-	snprintf(p->rec.id, sizeof(p->rec.id), "%s", q->id);
-	p->rec.ek_pub = q->ek_pub;
-	p->rec.ek_pub_len = q->ek_pub_len;
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->id, sizeof(rec->id), "%s", q->id);
+	rec->ek_pub = q->ek_pub;
+	rec->ek_pub_len = q->ek_pub_len;
 	q->ek_pub = NULL;
-	p->rec.ek_cert = q->ek_cert;
-	p->rec.ek_cert_len = q->ek_cert_len;
+	rec->ek_cert = q->ek_cert;
+	rec->ek_cert_len = q->ek_cert_len;
 	q->ek_cert = NULL;
-	p->rec.ak_pub = q->ak_pub;
-	p->rec.ak_pub_len = q->ak_pub_len;
+	rec->ak_pub = q->ak_pub;
+	rec->ak_pub_len = q->ak_pub_len;
 	q->ak_pub = NULL;
-	p->rec.cert_cn = xstrdup(cn);
-	p->rec.address = q->address;
+	rec->cert_cn = xstrdup(cn);
+	rec->address = q->address;
 	q->address = NULL;
-	p->expires = clock_unix() + ENROLL_TTL;
 }
 
 void
@@ -231,12 +193,13 @@ api_register(struct http_request *r)
 {
 	struct verifier *v = r->arg;
 	struct tpm2_public ek = { 0 }, ak = { 0 };
-	struct enroll_pending *p = NULL;
+	struct agent_rec rec = { 0 };
 	struct enroll_register q;
+	uint8_t secret[ENROLL_SECRET_LEN];
 	uint8_t *cred = NULL, *enc = NULL;
 	size_t cred_len = 0, enc_len = 0;
 	json_t *body;
-	char *key = NULL;
+	char *key = NULL, *ekh = NULL;
 	int have_keys = 0;
 
 	if ((body = http_body_json(r)) == NULL)
@@ -251,40 +214,45 @@ api_register(struct http_request *r)
 		goto out;
 	have_keys = 1;
 	key = pending_key(q.id, r->peer.cn);
-	if (register_room(r, v, q.id, key, q.ek_pub, q.ek_pub_len) != 0)
+	ekh = ek_pub_hash_hex(q.ek_pub, q.ek_pub_len);
+	if (register_room(r, v, q.id, key, ekh != NULL ? ekh : "") != 0)
 		goto out;
-	p = xcalloc(1, sizeof(*p));
-	if (RAND_bytes(p->secret, sizeof(p->secret)) != 1)
+	if (RAND_bytes(secret, sizeof(secret)) != 1)
 		fatalx("RAND_bytes failed");
-	if (make_credential(&ek, ak.name, ak.name_len, p->secret, sizeof(p->secret),
+	if (make_credential(&ek, ak.name, ak.name_len, secret, sizeof(secret),
 	    &cred, &cred_len, &enc, &enc_len) != 0) {
 		log_err("register %s: make_credential: %s", q.id, assay_err_detail());
 		http_reply_error(r, 500, "cannot make credential: %s", assay_err_detail());
 		goto out;
 	}
-	pending_take(p, &q, r->peer.cn);
-	pending_free(strmap_put(v->pending, key, p));
-	p = NULL;
+	pending_rec(&rec, &q, r->peer.cn);
+	if (store_enroll_put(v->store, key, &rec, ekh != NULL ? ekh : "", secret,
+	    sizeof(secret), clock_unix() + ENROLL_TTL) != 0) {
+		http_reply_error(r, 503, "database: %s", assay_err_detail());
+		goto out;
+	}
 	log_info("register %s: EK and AK accepted, credential issued", q.id);
 	http_reply_json(r, 200, enroll_credential_encode(cred, cred_len, enc,
 	    enc_len));
  out:
-	pending_free(p);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	agent_rec_free(&rec);
 	if (have_keys) {
 		tpm2_public_free(&ek);
 		tpm2_public_free(&ak);
 	}
 	enroll_register_free(&q);
 	free(key);
+	free(ekh);
 	free(cred);
 	free(enc);
 }
 
 static json_t *
-enroll_status(const struct vagent *va)
+enroll_status(const struct agent_rec *rec)
 {
-	return json_pack("{s:s, s:b, s:s}", "id", va->rec.id, "activated",
-	    va->rec.activated, "state", agent_state_name(va->rec.state));
+	return json_pack("{s:s, s:b, s:s}", "id", rec->id, "activated",
+	    rec->activated, "state", agent_state_name(rec->state));
 }
 
 /*
@@ -292,21 +260,21 @@ enroll_status(const struct vagent *va)
  * and (unless an admin set one) address. 1 if the AK changed.
  */
 static int
-reenroll(struct vagent *va, const struct enroll_pending *p)
+reenroll(struct vagent *va, const struct agent_rec *p)
 {
-	int akchanged = va->rec.ak_pub_len != p->rec.ak_pub_len ||
-	    memcmp(va->rec.ak_pub, p->rec.ak_pub, p->rec.ak_pub_len) != 0;
+	int akchanged = va->rec.ak_pub_len != p->ak_pub_len ||
+	    memcmp(va->rec.ak_pub, p->ak_pub, p->ak_pub_len) != 0;
 
 	free(va->rec.ak_pub);
-	va->rec.ak_pub = xmemdup(p->rec.ak_pub, p->rec.ak_pub_len);
-	va->rec.ak_pub_len = p->rec.ak_pub_len;
+	va->rec.ak_pub = xmemdup(p->ak_pub, p->ak_pub_len);
+	va->rec.ak_pub_len = p->ak_pub_len;
 	free(va->rec.ek_cert);
-	va->rec.ek_cert = p->rec.ek_cert_len > 0 ?
-	    xmemdup(p->rec.ek_cert, p->rec.ek_cert_len) : NULL;
-	va->rec.ek_cert_len = p->rec.ek_cert_len;
-	if (p->rec.address != NULL && !va->rec.admitted) {
+	va->rec.ek_cert = p->ek_cert_len > 0 ?
+	    xmemdup(p->ek_cert, p->ek_cert_len) : NULL;
+	va->rec.ek_cert_len = p->ek_cert_len;
+	if (p->address != NULL && !va->rec.admitted) {
 		free(va->rec.address);
-		va->rec.address = xstrdup(p->rec.address);
+		va->rec.address = xstrdup(p->address);
 	}
 	va->rec.activated = 1;
 	if (akchanged) {
@@ -318,77 +286,178 @@ reenroll(struct vagent *va, const struct enroll_pending *p)
 	return akchanged;
 }
 
+/* What the node attesting an agent needs to re-enroll it (JSON). */
+static json_t *
+reenroll_body(const struct agent_rec *p)
+{
+	char *ak = base64_encode(p->ak_pub, p->ak_pub_len);
+	char *ekc = p->ek_cert != NULL ?
+	    base64_encode(p->ek_cert, p->ek_cert_len) : NULL;
+	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s}", "ak_pub", ak,
+	    "ek_cert", ekc, "address", p->address, "cert_cn", p->cert_cn);
+
+	free(ak);
+	free(ekc);
+	return o;
+}
+
+static int
+reenroll_parse(json_t *body, struct agent_rec *p, const char **cn)
+{
+	const char *ak = NULL, *ekc = NULL, *addr = NULL;
+
+	memset(p, 0, sizeof(*p));
+	if (json_unpack(body, "{s:s, s?s, s?s, s:s}", "ak_pub", &ak, "ek_cert",
+	    &ekc, "address", &addr, "cert_cn", cn) != 0 ||
+	    base64_decode_alloc(ak, 64 * 1024, &p->ak_pub, &p->ak_pub_len) != 0 ||
+	    (ekc != NULL && base64_decode_alloc(ekc, 64 * 1024, &p->ek_cert,
+	    &p->ek_cert_len) != 0))
+		return -1;
+	p->address = xstrdup_or_null(addr);
+	return 0;
+}
+
+int
+enroll_reenroll_op(struct vagent *va, json_t *body, const char *who,
+    json_t **reply)
+{
+	struct agent_rec p;
+	const char *cn = NULL;
+	int akchanged;
+
+	if (body == NULL || reenroll_parse(body, &p, &cn) != 0) {
+		agent_rec_free(&p);
+		*reply = json_pack("{s:s}", "error", "bad re-enrollment");
+		return 400;
+	}
+	if (va->rec.cert_cn != NULL && strcmp(va->rec.cert_cn, cn) != 0) {
+		agent_rec_free(&p);
+		*reply = json_pack("{s:s}", "error", "agent id is bound to "
+		    "another identity");
+		return 403;
+	}
+	akchanged = reenroll(va, &p);
+	agent_rec_free(&p);
+	if (agent_save(va, "re-registered", NULL, akchanged ? "new AK" : NULL)
+	    != 0) {
+		*reply = json_pack("{s:s}", "error", "store refused the change");
+		return 500;
+	}
+	log_notice("agent %s: re-registered (EK bound, AK activated)",
+	    va->rec.id);
+	if (akchanged && (va->rec.state == AGENT_TRUSTED ||
+	    va->rec.state == AGENT_UNREACHABLE))
+		sched_agent(va, 0);
+	*reply = enroll_status(&va->rec);
+	return 200;
+}
+
+/* A first activation: the agent is stored, held by this node. */
+static void
+activate_new(struct http_request *r, struct verifier *v, struct agent_rec *p)
+{
+	struct vagent *va;
+	char *owner = NULL;
+
+	if (cluster_take(v->cluster, p->id, &owner) != ASSAY_OK) {
+		http_reply_error(r, 409, "agent '%s' is being enrolled through "
+		    "another verifier", p->id);
+		free(owner);
+		return;
+	}
+	p->state = AGENT_REGISTERED;
+	p->activated = 1;
+	p->registered_at = clock_unix();
+	va = agent_add(v, p);
+	if (agent_save(va, "registered", NULL, NULL) != 0) {
+		http_reply_error(r, 500, "store: %s", assay_err_detail());
+		sched_remove(va);
+		return;
+	}
+	log_notice("agent %s: registered (EK bound, AK activated)", p->id);
+	http_reply_json(r, 200, enroll_status(&va->rec));
+}
+
+/* Proof checked: store the agent, here or where it is attested. */
+static void
+activate_ok(struct http_request *r, struct verifier *v, struct agent_rec *p)
+{
+	struct vagent *va;
+	struct agent_rec cur;
+	json_t *body, *reply = NULL;
+	int rc, status;
+
+	rc = agent_lookup(v, p->id, &cur);
+	agent_rec_free(&cur);
+	if (rc == ASSAY_ERR_NOT_FOUND) {
+		activate_new(r, v, p);
+		return;
+	}
+	if (rc != ASSAY_OK) {
+		http_reply_error(r, 503, "database: %s", assay_err_detail());
+		return;
+	}
+	body = reenroll_body(p);
+	if (cluster_route(v, r, p->id, "reenroll", body, &va) == ROUTE_LOCAL) {
+		status = enroll_reenroll_op(va, body, r->peer.cn, &reply);
+		http_reply_json(r, status, reply);
+	}
+	json_decref(body);
+}
+
 void
 api_activate(struct http_request *r)
 {
 	struct verifier *v = r->arg;
-	struct enroll_pending *p;
-	struct vagent *va;
+	struct agent_rec p, cur;
 	const char *id = r->param[0];
 	uint8_t want[ACTIVATION_PROOF_LEN], got[ENROLL_PROOF_LEN];
+	uint8_t secret[ENROLL_SECRET_LEN];
 	json_t *body;
 	char *key = NULL;
-	int isnew, akchanged;
+	int rc;
 
+	memset(&p, 0, sizeof(p));
 	if ((body = http_body_json(r)) == NULL)
 		return;
-	pending_expire(v);
-	key = pending_key(id, r->peer.cn);
-	if ((p = strmap_get(v->pending, key)) == NULL) {
-		/* Same answer for "none" and "another identity's": no probing. */
-		http_reply_error(r, 404, "no enrollment in progress for '%s' by "
-		    "this certificate", id);
-		goto out;
-	}
-	va = agent_find(v, id);
-	if (va != NULL && va->rec.cert_cn != NULL &&
-	    strcmp(va->rec.cert_cn, r->peer.cn) != 0) {
-		/* Another certificate activated this id first: it is bound. */
-		pending_free(strmap_del(v->pending, key));
-		http_reply_error(r, 403, "agent id '%s' is bound to another "
-		    "identity", id);
-		goto out;
-	}
 	if (enroll_proof_parse(body, got) != 0) {
 		http_reply_error(r, 400, "%s", assay_err_detail());
 		goto out;
 	}
-	activation_proof(p->secret, sizeof(p->secret), id, want);
-	/* One try per credential. */
-	strmap_del(v->pending, key);
+	key = pending_key(id, r->peer.cn);
+	/* One try per credential: taking it deletes it, whatever follows. */
+	if ((rc = store_enroll_take(v->store, key, clock_unix(), &p, secret,
+	    sizeof(secret))) != ASSAY_OK) {
+		/* Same answer for "none" and "another identity's": no probing. */
+		if (rc == ASSAY_ERR_NOT_FOUND)
+			http_reply_error(r, 404, "no enrollment in progress for "
+			    "'%s' by this certificate", id);
+		else
+			http_reply_error(r, 503, "database: %s",
+			    assay_err_detail());
+		goto out;
+	}
+	if (agent_lookup(v, id, &cur) == ASSAY_OK && cur.cert_cn != NULL &&
+	    strcmp(cur.cert_cn, r->peer.cn) != 0) {
+		/* Another certificate activated this id first: it is bound. */
+		agent_rec_free(&cur);
+		http_reply_error(r, 403, "agent id '%s' is bound to another "
+		    "identity", id);
+		goto out;
+	}
+	agent_rec_free(&cur);
+	activation_proof(secret, sizeof(secret), id, want);
 	if (CRYPTO_memcmp(want, got, sizeof(want)) != 0) {
 		log_warnx("activate %s refused: wrong proof of credential activation", id);
-		pending_free(p);
 		http_reply_error(r, 403, "credential activation proof is wrong");
 		goto out;
 	}
-	va = agent_find(v, id);
-	isnew = va == NULL;
-	akchanged = 0;
-	if (isnew) {
-		p->rec.state = AGENT_REGISTERED;
-		p->rec.activated = 1;
-		p->rec.registered_at = clock_unix();
-		va = agent_add(v, &p->rec);
-	} else
-		akchanged = reenroll(va, p);
-	pending_free(p);
-	if (agent_save(va, isnew ? "registered" : "re-registered",
-	    NULL, akchanged ? "new AK" : NULL) != 0) {
-		http_reply_error(r, 500, "store: %s", assay_err_detail());
-		if (isnew)
-			sched_remove(va);
-		goto out;
-	}
-	log_notice("agent %s: %s (EK bound, AK activated)", id,
-	    isnew ? "registered" : "re-registered");
-	if (akchanged && (va->rec.state == AGENT_TRUSTED ||
-	    va->rec.state == AGENT_UNREACHABLE))
-		sched_agent(va, 0);
-	http_reply_json(r, 200, enroll_status(va));
+	activate_ok(r, v, &p);
  out:
 	OPENSSL_cleanse(want, sizeof(want));
 	OPENSSL_cleanse(got, sizeof(got));
+	OPENSSL_cleanse(secret, sizeof(secret));
+	agent_rec_free(&p);
 	free(key);
 	json_decref(body);
 }
@@ -397,26 +466,15 @@ void
 api_register_status(struct http_request *r)
 {
 	struct verifier *v = r->arg;
-	struct vagent *va = agent_find(v, r->param[0]);
+	struct agent_rec rec;
 
-	if (va == NULL || va->rec.cert_cn == NULL ||
-	    strcmp(va->rec.cert_cn, r->peer.cn) != 0) {
+	if (agent_lookup(v, r->param[0], &rec) != ASSAY_OK ||
+	    rec.cert_cn == NULL || strcmp(rec.cert_cn, r->peer.cn) != 0) {
 		/* Same answer for "unknown" and "not yours": no id probing. */
+		agent_rec_free(&rec);
 		http_reply_error(r, 404, "agent '%s' is not registered", r->param[0]);
 		return;
 	}
-	http_reply_json(r, 200, enroll_status(va));
-}
-
-void
-enroll_free_all(struct verifier *v)
-{
-	const char *id;
-	void *val;
-	size_t pos = 0;
-
-	while (strmap_next(v->pending, &pos, &id, &val))
-		pending_free(val);
-	strmap_free(v->pending);
-	v->pending = NULL;
+	http_reply_json(r, 200, enroll_status(&rec));
+	agent_rec_free(&rec);
 }

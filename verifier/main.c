@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/dns.h>
 #include <event2/event.h>
@@ -23,6 +24,7 @@
 #include "common/workq.h"
 #include "common/tls.h"
 #include "common/xmalloc.h"
+#include "verifier/cluster.h"
 #include "verifier/enroll.h"
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
@@ -39,7 +41,11 @@ static const struct cfg_key vconf_keys[] = {
 	{ "tls.cert", CFG_STR, CONF(tls_cert), 0, 0, "verifier certificate (PEM, OU=verifier)" },
 	{ "tls.key", CFG_STR, CONF(tls_key), 0, 0, "its private key" },
 	{ "tls.ca", CFG_STR, CONF(tls_ca), 0, 0, "CA bundle for admin and agent certificates" },
-	{ "database", CFG_STR, CONF(db), 0, 0, "SQLite database path" },
+	{ "database", CFG_STR, CONF(db), 0, 0, "SQLite database path, or a PostgreSQL URI (postgresql://...) shared by many verifiers" },
+	{ "node", CFG_STR, CONF(node), 0, 0, "this verifier's name among those sharing a PostgreSQL database (default: the host name)" },
+	{ "cluster.heartbeat", CFG_INT, CONF(cluster_heartbeat), 1, 60, "seconds between heartbeats (PostgreSQL only)" },
+	{ "cluster.lease_ttl", CFG_INT, CONF(cluster_lease_ttl), 2, 600, "seconds without a heartbeat before a verifier's agents are taken over (at least two heartbeats)" },
+	{ "cluster.command_timeout", CFG_INT, CONF(cluster_cmd_timeout), 1, 300, "seconds an admin request waits for the verifier attesting the agent" },
 	{ "ek.ca", CFG_STR, CONF(ek_ca), 0, 0, "directory (or file) of TPM vendor CA certificates" },
 	{ "ek.allowlist", CFG_STR, CONF(ek_allowlist), 0, 0, "EK public SHA-256 allowlist for TPMs without EK certificates" },
 	{ "policy_dir", CFG_STR, CONF(policy_dir), 0, 0, "directory of *.yaml/*.json policies loaded at start" },
@@ -100,6 +106,9 @@ vconf_defaults(struct vconf *c)
 	c->events_prune_interval = 60;
 	c->ima_page_entries = IMA_PAGE_ENTRIES;
 	c->ima_inflight_mb = 256;
+	c->cluster_heartbeat = CLUSTER_HEARTBEAT;
+	c->cluster_lease_ttl = CLUSTER_LEASE_TTL;
+	c->cluster_cmd_timeout = CLUSTER_CMD_TIMEOUT;
 }
 
 static int
@@ -120,7 +129,15 @@ vconf_load(const char *path, struct vconf *c)
 	daemon_resolve_path(path, &c->tls_cert);
 	daemon_resolve_path(path, &c->tls_key);
 	daemon_resolve_path(path, &c->tls_ca);
-	daemon_resolve_path(path, &c->db);
+	if (c->cluster_lease_ttl < 2 * c->cluster_heartbeat)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: cluster.lease_ttl "
+		    "must be at least two heartbeats (%ld s)", path,
+		    2 * c->cluster_heartbeat);
+	if (c->node != NULL && (*c->node == '\0' || strlen(c->node) > 64))
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: node: 1..64 "
+		    "characters", path);
+	if (!db_is_uri(c->db))
+		daemon_resolve_path(path, &c->db);
 	daemon_resolve_path(path, &c->ek_ca);
 	daemon_resolve_path(path, &c->ek_allowlist);
 	daemon_resolve_path(path, &c->policy_dir);
@@ -288,6 +305,7 @@ verifier_free(struct verifier *v)
 
 	if (v->store_timer != NULL)
 		event_free(v->store_timer);
+	cluster_free(v->cluster);	/* answers held requests: before the server */
 	verify_pool_free(v->pool);
 	workq_free(v->adminq);		/* answers held uploads: before the server */
 	notify_free(v->notify);
@@ -313,8 +331,12 @@ verifier_free(struct verifier *v)
 			policy_unref(val);
 		strmap_free(v->policies);
 	}
-	if (v->pending != NULL)
-		enroll_free_all(v);
+	if (v->policy_revs != NULL) {
+		pos = 0;
+		while (strmap_next(v->policy_revs, &pos, &k, &val))
+			free(val);
+		strmap_free(v->policy_revs);
+	}
 	ek_trust_free(v->trust);
 	store_close(v->store);
 	metrics_free(v->metrics);
@@ -395,12 +417,14 @@ verifier_start(void *ctx, struct event_base *base)
 	v->metrics = metrics_new();
 	v->agents = strmap_new();
 	v->policies = strmap_new();
-	v->pending = strmap_new();
+	v->policy_revs = strmap_new();
 	if (store_open(v->conf.db, &v->store) != 0) {
 		log_err("store: %s", assay_err_detail());
 		return ASSAY_ERR_DB;
 	}
-	if (policies_load(v) != 0 || agents_load(v) != 0) {
+	/* On PostgreSQL this node loads only the agents it holds. */
+	if (policies_load(v) != 0 || (store_kind(v->store) == DB_SQLITE ?
+	    agents_load(v) : cluster_start(v)) != 0) {
 		log_err("start-up: %s", assay_err_detail());
 		return ASSAY_ERR_CONFIG;
 	}
@@ -415,6 +439,25 @@ verifier_start(void *ctx, struct event_base *base)
 	notify_start(v->notify);
 	v->store_timer = event_new(base, -1, EV_PERSIST, store_tick, v);
 	event_add(v->store_timer, &sec);
+	return ASSAY_OK;
+}
+
+/* -n: the database answers and has this verifier's schema. */
+static int
+verifier_check(void *ctx)
+{
+	struct verifier *v = ctx;
+	int have, want;
+
+	if (!db_is_uri(v->conf.db) && access(v->conf.db, F_OK) != 0) {
+		printf("database %s: not created yet (created at start)\n",
+		    v->conf.db);
+		return ASSAY_OK;
+	}
+	if (store_check_schema(v->conf.db, &have, &want) != 0)
+		return ASSAY_ERR_DB;
+	printf("database %s: reachable, schema version %d\n",
+	    db_is_uri(v->conf.db) ? "(PostgreSQL)" : v->conf.db, have);
 	return ASSAY_OK;
 }
 
@@ -439,6 +482,7 @@ main(int argc, char **argv)
 		.configure = verifier_configure,
 		.start = verifier_start,
 		.reload = verifier_reload,
+		.check = verifier_check,
 		.stop = verifier_stop,
 	};
 	struct verifier v;

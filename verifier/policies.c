@@ -3,7 +3,9 @@
  * store (and an optional policy_dir, which owns the names it holds) at
  * start and on SIGHUP, compiled once and shared by every agent that names
  * them. A policy_dir file that changed is reported through
- * v->policy_changed (the scheduler judges its agents again).
+ * v->policy_changed (the scheduler judges its agents again). With many
+ * verifiers on one database, policies_sync installs what other nodes
+ * uploaded (each stored policy has a revision that every put changes).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -67,6 +69,8 @@ load_file(struct verifier *v, const char *path, struct strmap *seen)
 		    "API: policy_dir names are managed by the directory", name, path);
 	if (changed && store_policy_put(v->store, name, (const char *)text) != 0)
 		log_err("policy %s: not stored: %s", path, assay_err_detail());
+	else if (changed)
+		policies_seen(v, name, store_policy_last_rev(v->store));
 	policy_set_source(p, path);
 	policy_install(v, p);
 	if (old != NULL && changed) {
@@ -144,6 +148,7 @@ policies_load(struct verifier *v)
 			    assay_err_detail());
 		else
 			policy_install(v, p);
+		policies_seen(v, list[i].name, list[i].rev);
 		store_policy_free(&list[i]);
 	}
 	free(list);
@@ -177,4 +182,79 @@ policy_users(struct verifier *v, const char *name)
 			n++;
 	}
 	return n;
+}
+
+void
+policies_seen(struct verifier *v, const char *name, int64_t rev)
+{
+	int64_t *p = xmalloc(sizeof(*p));
+
+	*p = rev;
+	free(strmap_put(v->policy_revs, name, p));
+}
+
+/* Compile and install the stored policy name (another node's upload). */
+static void
+sync_one(struct verifier *v, const char *name, int64_t rev)
+{
+	struct store_policy sp;
+	struct policy *p = NULL, *cur = policy_find(v, name);
+
+	if (cur != NULL && policy_source(cur) != NULL)
+		return;		/* policy_dir's own name */
+	if (store_policy_get(v->store, name, &sp) != 0) {
+		log_warnx("policy %s: %s", name, assay_err_detail());
+		return;
+	}
+	if (policy_compile(sp.text, strlen(sp.text), name, &p) != 0) {
+		log_err("policy %s from another node does not compile here: %s",
+		    name, assay_err_detail());
+		policies_seen(v, name, rev);	/* not again until it changes */
+		store_policy_free(&sp);
+		return;
+	}
+	policies_seen(v, name, sp.rev);
+	store_policy_free(&sp);
+	policy_install(v, p);
+	log_notice("policy %s %s by another node", name, cur != NULL ?
+	    "replaced" : "added");
+	if (cur != NULL && v->policy_changed != NULL)
+		v->policy_changed(v, name, "policy updated");
+}
+
+void
+policies_sync(struct verifier *v)
+{
+	struct store_policy *list;
+	struct strmap *in_db;
+	const char *name;
+	const int64_t *have;
+	void *val;
+	size_t n, pos = 0;
+
+	if (store_policy_revs(v->store, &list, &n) != 0) {
+		log_warnx("policies: %s", assay_err_detail());
+		return;
+	}
+	in_db = strmap_new();
+	for (size_t i = 0; i < n; i++) {
+		strmap_put(in_db, list[i].name, (void *)1);
+		have = strmap_get(v->policy_revs, list[i].name);
+		if (have == NULL || *have != list[i].rev)
+			sync_one(v, list[i].name, list[i].rev);
+	}
+	/* Deleted on another node: gone here too unless still in use here. */
+	while (strmap_next(v->policies, &pos, &name, &val)) {
+		if (strmap_get(in_db, name) != NULL || policy_source(val) != NULL ||
+		    policy_users(v, name) > 0)
+			continue;
+		log_notice("policy %s deleted by another node", name);
+		free(strmap_del(v->policy_revs, name));
+		policy_unref(strmap_del(v->policies, name));
+		pos = 0;	/* the map changed under the cursor */
+	}
+	for (size_t i = 0; i < n; i++)
+		store_policy_free(&list[i]);
+	free(list);
+	strmap_free(in_db);
 }

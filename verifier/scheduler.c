@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/proto/quote_req.h"
 #include "common/xmalloc.h"
+#include "verifier/cluster.h"
 #include "verifier/metrics.h"
 #include "common/appraise/policy.h"
 #include "common/appraise/policy_ima.h"
@@ -93,6 +94,17 @@ sched_agent(struct vagent *va, double delay)
 	tv.tv_sec = (time_t)delay;
 	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
 	evtimer_add(va->timer, &tv);
+}
+
+void
+sched_join(struct vagent *va)
+{
+	uint32_t r = 0;
+
+	if (!polled_state(va->rec.state))
+		return;
+	RAND_bytes((unsigned char *)&r, sizeof(r));
+	sched_agent(va, (double)(r % 1000) / 1000.0);
 }
 
 void
@@ -444,12 +456,16 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	uint16_t port;
 	int want_log;
 
-	if (va->inflight || !polled_state(va->rec.state))
+	if (va->inflight || !polled_state(va->rec.state) || va->lease_lost ||
+	    cluster_fenced(v->cluster))
 		return;
 	if (v->inflight >= v->conf.max_inflight) {
 		sched_agent(va, POLL_WAIT_DELAY);
 		return;
 	}
+	/* Taken over from a node whose policy upload we have not seen yet. */
+	if (policy_find(v, va->rec.policy) == NULL && v->cluster != NULL)
+		policies_sync(v);
 	if ((pol = policy_find(v, va->rec.policy)) != NULL &&
 	    policy_ima(pol) != NULL && ima_reserve(va) == 0) {
 		metrics_ima_wait(v->metrics);

@@ -83,6 +83,7 @@ struct store_policy {
 	char	*name;
 	char	*text;		/* source as uploaded */
 	int64_t	 updated;
+	int64_t	 rev;		/* changes at every put (random) */
 };
 
 struct store;
@@ -130,6 +131,12 @@ int	store_policy_get(struct store *s, const char *name, struct store_policy *out
 int	store_policy_delete(struct store *s, const char *name);
 int	store_policy_list(struct store *s, struct store_policy **out, size_t *n);
 void	store_policy_free(struct store_policy *p);
+/* The revision the last store_policy_put on this handle wrote. */
+int64_t	store_policy_last_rev(const struct store *s);
+/* Names and revisions only (text NULL): what changed since a sync. */
+int	store_policy_revs(struct store *s, struct store_policy **out, size_t *n);
+/* Agents naming the policy, in the whole database. */
+int	store_policy_users(struct store *s, const char *name, int64_t *n);
 
 /* ---- write-behind (store_wq.c) ---------------------------------------- */
 
@@ -199,6 +206,8 @@ struct store_notification {
 };
 
 void	store_notification_free(struct store_notification *n);	/* contents */
+/* With a node set, pending rows are this node's to deliver for so long. */
+#define STORE_NOTIFY_LEASE_MS	(120 * 1000)
 /* Queue a notification of event seq for target (outside agent_put). */
 int	store_notify_add(struct store *s, int64_t event_seq, const char *target);
 /* Due (next_at <= now), oldest first, at most limit; caller frees. */
@@ -212,6 +221,26 @@ int	store_notify_retry(struct store *s, int64_t id, int64_t next_at,
 int	store_notify_count(struct store *s, int64_t *count, int64_t *next_at);
 /* Make every queued row due at now (start-up: retry without waiting). */
 int	store_notify_due_all(struct store *s, int64_t now);
+
+/* ---- enrollments waiting for activation (store_enroll.c) --------------- */
+
+/* rec: id, cert_cn, ek_pub, ek_cert, ak_pub, address as activation stores. */
+int	store_enroll_put(struct store *s, const char *key,
+	    const struct agent_rec *rec, const char *ek_hash,
+	    const uint8_t *secret, size_t secret_len, int64_t expires);
+/*
+ * Take (delete) key's enrollment: rec and secret filled; ASSAY_ERR_NOT_FOUND
+ * when there is none or it expired before now.
+ */
+int	store_enroll_take(struct store *s, const char *key, int64_t now,
+	    struct agent_rec *rec, uint8_t *secret, size_t secret_len);
+struct store_enroll_counts {
+	int64_t	total, by_cert, by_ek;	/* live, others than key */
+	int64_t	same_key;		/* key itself is live */
+};
+int	store_enroll_room(struct store *s, const char *key, const char *cn,
+	    const char *ek_hash, int64_t now, struct store_enroll_counts *c);
+int	store_enroll_expire(struct store *s, int64_t now);
 
 /* ---- many verifiers on one database (store_cluster.c) ----------------- */
 

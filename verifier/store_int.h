@@ -43,6 +43,8 @@ enum stmt_id {
 	ST_FLEET_VIEW, ST_LEASES_MINE, ST_LEASE_CLAIM, ST_LEASE_ACQUIRE,
 	ST_LEASE_OWNER, ST_LEASE_RELEASE,
 	ST_CMD_ADD, ST_CMD_MINE, ST_CMD_DONE, ST_CMD_RESULT, ST_CMD_PRUNE,
+	ST_POLICY_REVS, ST_POLICY_USERS,
+	ST_ENROLL_PUT, ST_ENROLL_TAKE, ST_ENROLL_ROOM, ST_ENROLL_EXPIRE,
 	ST_MAX
 };
 
@@ -82,6 +84,7 @@ struct store {
 	/* cluster (store_cluster.c) */
 	char		*node;		/* set: agent writes need this node's lease */
 	int64_t		 lease_lost;	/* writes refused for a lost lease, total */
+	int64_t		 policy_rev;	/* revision the last policy put wrote */
 };
 
 /* Same 64 bits, as the signed integer the database stores; no overflow UB. */

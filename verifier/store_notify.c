@@ -89,6 +89,8 @@ store_notify_pending(struct store *s, int64_t now, size_t limit,
 	*n = 0;
 	db_bind_i64(st, 1, now);
 	db_bind_i64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	db_bind_text(st, 3, s->node);
+	db_bind_i64(st, 4, STORE_NOTIFY_LEASE_MS);
 	while ((rc = db_step(st)) == DB_ROW) {
 		if (len == cap) {
 			cap = cap == 0 ? 8 : cap * 2;

@@ -9,7 +9,11 @@
 #include <time.h>
 
 #include "common/clock.h"
+#include <openssl/rand.h>
+
 #include "common/err.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
 #include "verifier/store.h"
 #include "verifier/store_int.h"
 
@@ -21,6 +25,7 @@ policy_read(struct store *s, struct db_stmt *st, void *p)
 	pol->name = store_col_text(st, 0);
 	pol->text = store_col_text(st, 1);
 	pol->updated = db_col_i64(st, 2);
+	pol->rev = db_col_i64(st, 3);
 	return ASSAY_OK;
 }
 
@@ -43,6 +48,7 @@ int
 store_policy_put(struct store *s, const char *name, const char *text)
 {
 	struct db_stmt *st = s->st[ST_POLICY_PUT];
+	int64_t rev;
 	int r;
 
 	if ((r = check_policy_name(name)) != 0)
@@ -55,7 +61,13 @@ store_policy_put(struct store *s, const char *name, const char *text)
 	db_bind_text(st, 1, name);
 	db_bind_text(st, 2, text);
 	db_bind_i64(st, 3, clock_unix());
-	r = store_step_done(s, ST_POLICY_PUT, NULL);
+	/* A random revision: any node sees a change as a different value. */
+	if (RAND_bytes((unsigned char *)&rev, sizeof(rev)) != 1)
+		fatalx("RAND_bytes failed");
+	rev &= INT64_MAX;
+	db_bind_i64(st, 4, rev);
+	if ((r = store_step_done(s, ST_POLICY_PUT, NULL)) == ASSAY_OK)
+		s->policy_rev = rev;
 	return store_tx_end(s, r, "commit policy put");
 }
 
@@ -90,4 +102,57 @@ store_policy_list(struct store *s, struct store_policy **out, size_t *n)
 	    SIZE_MAX, &v, n);
 	*out = v;
 	return r;
+}
+
+int64_t
+store_policy_last_rev(const struct store *s)
+{
+	return s->policy_rev;
+}
+
+int
+store_policy_revs(struct store *s, struct store_policy **out, size_t *n)
+{
+	struct db_stmt *st = s->st[ST_POLICY_REVS];
+	struct store_policy *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (len == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		memset(&v[len], 0, sizeof(v[len]));
+		v[len].name = store_col_text(st, 0);
+		v[len].rev = db_col_i64(st, 1);
+		if (v[len].name != NULL)
+			len++;
+	}
+	db_reset(st);
+	if (rc != DB_DONE) {
+		for (size_t i = 0; i < len; i++)
+			store_policy_free(&v[i]);
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = len;
+	return ASSAY_OK;
+}
+
+int
+store_policy_users(struct store *s, const char *name, int64_t *n)
+{
+	struct db_stmt *st = s->st[ST_POLICY_USERS];
+	int rc;
+
+	*n = 0;
+	db_bind_text(st, 1, name);
+	if ((rc = db_step(st)) == DB_ROW)
+		*n = db_col_i64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? ASSAY_OK : rc;
 }

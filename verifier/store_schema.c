@@ -198,25 +198,65 @@ const struct stmt_def store_stmts[ST_MAX] = {
 	    " ORDER BY seq DESC LIMIT ?", NULL },
 	[ST_EVENTS_AGENT] = { "SELECT " EVENT_COLS " FROM events"
 	    " WHERE agent_id = ? ORDER BY seq DESC LIMIT ?", NULL },
-	[ST_POLICY_PUT] = { "INSERT INTO policies (name, text, updated)"
-	    " VALUES (?,?,?) ON CONFLICT (name) DO UPDATE SET"
-	    " text = excluded.text, updated = excluded.updated", NULL },
-	[ST_POLICY_GET] = { "SELECT name, text, updated FROM policies"
+	[ST_POLICY_PUT] = { "INSERT INTO policies (name, text, updated, rev)"
+	    " VALUES (?,?,?,?) ON CONFLICT (name) DO UPDATE SET"
+	    " text = excluded.text, updated = excluded.updated,"
+	    " rev = excluded.rev", NULL },
+	[ST_POLICY_GET] = { "SELECT name, text, updated, rev FROM policies"
 	    " WHERE name = ?", NULL },
 	[ST_POLICY_DEL] = { "DELETE FROM policies WHERE name = ?", NULL },
-	[ST_POLICY_LIST] = { "SELECT name, text, updated FROM policies"
+	[ST_POLICY_LIST] = { "SELECT name, text, updated, rev FROM policies"
 	    " ORDER BY name", NULL },
+	[ST_ENROLL_PUT] = { "INSERT INTO enrollments (key, agent_id, cert_cn,"
+	    " ek_hash, secret, ek_pub, ek_cert, ak_pub, address, expires) VALUES"
+	    " (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET"
+	    " agent_id = excluded.agent_id, cert_cn = excluded.cert_cn,"
+	    " ek_hash = excluded.ek_hash, secret = excluded.secret,"
+	    " ek_pub = excluded.ek_pub, ek_cert = excluded.ek_cert,"
+	    " ak_pub = excluded.ak_pub, address = excluded.address,"
+	    " expires = excluded.expires", NULL },
+	/* One try per credential: taking it deletes it. */
+	[ST_ENROLL_TAKE] = { "DELETE FROM enrollments WHERE key = ? RETURNING"
+	    " agent_id, cert_cn, secret, ek_pub, ek_cert, ak_pub, address,"
+	    " expires", NULL },
+	/* Live ones: all, by this certificate, for this EK (key excluded). */
+	[ST_ENROLL_ROOM] = { "SELECT (SELECT COUNT(*) FROM enrollments WHERE"
+	    " expires >= ?1), (SELECT COUNT(*) FROM enrollments WHERE"
+	    " expires >= ?1 AND cert_cn = ?2 AND key != ?4), (SELECT COUNT(*)"
+	    " FROM enrollments WHERE expires >= ?1 AND ek_hash = ?3 AND"
+	    " key != ?4), (SELECT COUNT(*) FROM enrollments WHERE key = ?4 AND"
+	    " expires >= ?1)", NULL },
+	[ST_ENROLL_EXPIRE] = { "DELETE FROM enrollments WHERE expires < ?",
+	    NULL },
+	[ST_POLICY_REVS] = { "SELECT name, rev FROM policies", NULL },
+	[ST_POLICY_USERS] = { "SELECT COUNT(*) FROM agents WHERE policy = ?",
+	    NULL },
 	[ST_NOTIFY_ADD] = { "INSERT INTO notifications (event_seq, target,"
 	    " created, next_at, attempts) VALUES (?1,?2,?3,?3,0)", NULL },
-	/* A LEFT JOIN: a row whose event is gone still comes (and is dropped). */
+	/*
+	 * A LEFT JOIN: a row whose event is gone still comes (and is
+	 * dropped). On PostgreSQL the rows are leased (?3 node, ?4 ms) to
+	 * the node delivering them: no other node takes them meanwhile, and
+	 * a node that dies mid-delivery leaves them to the others after it.
+	 */
 	[ST_NOTIFY_PENDING] = { "SELECT n.id, n.target, n.created, n.next_at,"
 	    " n.attempts, n.event_seq, e.time, e.agent_id, e.type, e.old_state,"
 	    " e.new_state, e.failure_id, e.detail FROM notifications n"
-	    " LEFT JOIN events e ON e.seq = n.event_seq WHERE n.next_at <= ?"
-	    " ORDER BY n.next_at, n.id LIMIT ?", NULL },
+	    " LEFT JOIN events e ON e.seq = n.event_seq WHERE n.next_at <= ?1"
+	    " AND (?3 IS NULL OR ?4 IS NOT NULL)"
+	    " ORDER BY n.next_at, n.id LIMIT ?2",
+	  "WITH c AS (UPDATE notifications SET lease_node = ?3,"
+	    " lease_until_ms = @NOWMS + ?4 WHERE id IN (SELECT id FROM"
+	    " notifications WHERE next_at <= ?1 AND (lease_node IS NULL OR"
+	    " lease_until_ms < @NOWMS) ORDER BY next_at, id LIMIT ?2"
+	    " FOR UPDATE SKIP LOCKED) RETURNING id, target, created, next_at,"
+	    " attempts, event_seq) SELECT c.id, c.target, c.created, c.next_at,"
+	    " c.attempts, c.event_seq, e.time, e.agent_id, e.type, e.old_state,"
+	    " e.new_state, e.failure_id, e.detail FROM c LEFT JOIN events e"
+	    " ON e.seq = c.event_seq ORDER BY c.next_at, c.id" },
 	[ST_NOTIFY_DONE] = { "DELETE FROM notifications WHERE id = ?", NULL },
 	[ST_NOTIFY_RETRY] = { "UPDATE notifications SET next_at = ?,"
-	    " attempts = ? WHERE id = ?", NULL },
+	    " attempts = ?, lease_node = NULL WHERE id = ?", NULL },
 	[ST_NOTIFY_DUE_ALL] = { "UPDATE notifications SET next_at = ?1"
 	    " WHERE next_at > ?1", NULL },
 	[ST_NOTIFY_COUNT] = { "SELECT COUNT(*), COALESCE(MIN(next_at), 0)"

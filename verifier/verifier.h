@@ -51,6 +51,11 @@ struct vconf {
 	long	 events_max_age;	/* s since last seen, 0: keep */
 	long	 events_max_per_agent;	/* newest kept per agent, 0: all */
 	long	 events_prune_interval;	/* s between pruning steps */
+	/* many verifiers on PostgreSQL (cluster.c) */
+	char	*node;			/* this verifier's name (default: host name) */
+	long	 cluster_heartbeat;	/* s between heartbeats */
+	long	 cluster_lease_ttl;	/* s without one before a node is dead */
+	long	 cluster_cmd_timeout;	/* s an admin request waits for the owner */
 };
 
 struct vagent {
@@ -77,13 +82,14 @@ struct vagent {
 	int			 retries;	/* inconclusive rounds in a row */
 	size_t			 ima_reserved;	/* list bytes this poll may bring */
 	int			 ima_big;	/* more is known to follow: a large page */
+	int			 lease_lost;	/* another node attests it now */
 };
 
-struct enroll_pending;
 struct policy;
 struct verify_job;
 struct notify;
 struct metrics;
+struct cluster;
 
 struct verifier {
 	struct event_base	*base;
@@ -92,7 +98,7 @@ struct verifier {
 	struct store		*store;
 	struct strmap		*agents;	/* id -> struct vagent */
 	struct strmap		*policies;	/* name -> struct policy */
-	struct strmap		*pending;	/* id -> struct enroll_pending */
+	struct strmap		*policy_revs;	/* name -> int64_t: stored revision here */
 	struct ek_trust		*trust;
 	SSL_CTX			*server_ctx, *client_ctx;
 	struct http_server	*http;
@@ -108,6 +114,7 @@ struct verifier {
 				    const char *);
 	struct metrics		*metrics;	/* metrics.c */
 	struct notify		*notify;	/* notify.c, NULL if none configured */
+	struct cluster		*cluster;	/* cluster.c, NULL on SQLite */
 	struct event		*store_timer;	/* main.c: write retry, retention */
 	int64_t			 prune_at;	/* next retention step, unix s */
 };
@@ -115,6 +122,11 @@ struct verifier {
 /* agents.c: registry and state transitions */
 int	agents_load(struct verifier *v);
 struct vagent *agent_find(struct verifier *v, const char *id);
+/*
+ * The record of agent id into out (caller frees): from memory when this
+ * node attests it, else from the store (another node's, or not admitted).
+ */
+int	agent_lookup(struct verifier *v, const char *id, struct agent_rec *out);
 struct vagent *agent_add(struct verifier *v, const struct agent_rec *rec);
 /* Parse rec.ak_pub into va->ak. */
 int	agent_load_ak(struct vagent *va);
@@ -145,6 +157,8 @@ void	agent_mb_restart(struct vagent *va);
 /* scheduler.c */
 void	sched_start(struct verifier *v);
 void	sched_agent(struct vagent *va, double delay);
+/* A polled agent this node just took: its first round within a second. */
+void	sched_join(struct vagent *va);
 void	sched_cancel(struct vagent *va);
 /* va leaves the fleet: its timer stops and the registry drops it. */
 void	sched_remove(struct vagent *va);
@@ -160,6 +174,10 @@ struct policy *policy_find(struct verifier *v, const char *name);
 void	policy_install(struct verifier *v, struct policy *p);
 /* Agents whose policy is name. */
 int	policy_users(struct verifier *v, const char *name);
+/* Install what other nodes uploaded or deleted since the last call. */
+void	policies_sync(struct verifier *v);
+/* Remember the revision of name that this node has (after a local put). */
+void	policies_seen(struct verifier *v, const char *name, int64_t rev);
 
 /* http route tables */
 extern const struct http_route api_routes[];
