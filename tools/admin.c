@@ -439,6 +439,36 @@ cmd_policy_delete(struct cmd_args *a)
 	return r;
 }
 
+/* The verifiers sharing the database: name, live, leases, heartbeat age. */
+int
+cmd_nodes(struct cmd_args *a)
+{
+	struct ctl *c = a->ctl;
+	json_t *j = NULL, *n;
+	char *raw = NULL;
+	size_t i;
+	int r;
+
+	r = call(c, "GET", "/v1/nodes", NULL, NULL, 0, &j, &raw);
+	if (r == 0 && c->json && raw != NULL)
+		printf("%s\n", raw);
+	else if (r == 0) {
+		printf("%-24s %-5s %7s %12s  %s\n", "NODE", "LIVE", "LEASES",
+		    "HEARTBEAT", "STATUS");
+		json_array_foreach(json_object_get(j, "nodes"), i, n)
+			printf("%-24s %-5s %7lld %10.1fs  %s%s\n", str(n, "node"),
+			    json_is_true(json_object_get(n, "live")) ? "yes" : "no",
+			    (long long)json_integer_value(json_object_get(n,
+			    "leases")), (double)json_integer_value(
+			    json_object_get(n, "heartbeat_age_ms")) / 1000.0,
+			    str(n, "status"), strcmp(str(n, "node"),
+			    str(j, "node")) == 0 ? " (this one)" : "");
+	}
+	json_decref(j);
+	free(raw);
+	return r;
+}
+
 int
 cmd_health(struct cmd_args *a)
 {

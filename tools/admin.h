@@ -22,5 +22,6 @@ int	cmd_policy_show(struct cmd_args *a);
 int	cmd_policy_delete(struct cmd_args *a);
 int	cmd_status(struct cmd_args *a);
 int	cmd_health(struct cmd_args *a);
+int	cmd_nodes(struct cmd_args *a);
 
 #endif

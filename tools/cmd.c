@@ -108,6 +108,7 @@ static const struct cmd cmds[] = {
 	    1, 1, 0, cmd_eventlog_replay },
 	{ { "status", NULL }, "[ID]", NULL, 0, 1, CMD_VERIFIER, cmd_status },
 	{ { "health", NULL }, "", NULL, 0, 0, CMD_VERIFIER, cmd_health },
+	{ { "nodes", NULL }, "", NULL, 0, 0, CMD_VERIFIER, cmd_nodes },
 	{ { "certs", "init" }, "DIR [--verifier-cn NAME] "
 	    "[--agents N | --agent NAME ...] [--days D] [--force]",
 	    OPTS({ "verifier-cn", ARG, OPT_VERIFIER_CN, 0, 0 },

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/strmap.h"
 #include "verifier/api.h"
+#include "verifier/cluster.h"
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
 #include "verifier/verifier.h"
@@ -61,6 +62,7 @@ api_metrics(struct http_request *r)
 	g.ima_reserved = v->ima_reserved;
 	notify_gauges(v->notify, &g.notify_pending, &g.notify_inflight);
 	store_gauges(v->store, &g);
+	cluster_gauges(v->cluster, &g);
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		fatalx("open_memstream failed");
 	metrics_render(m, &g, f);

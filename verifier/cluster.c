@@ -418,6 +418,29 @@ cluster_health(struct cluster *c, int *ok)
 }
 
 void
+cluster_gauges(struct cluster *c, struct metrics_gauges *g)
+{
+	int64_t counts[AGENT_STATE_MAX];
+
+	if (c == NULL)
+		return;
+	g->cluster = 1;
+	g->node = c->node;
+	g->live_nodes = (uint64_t)c->live_nodes;
+	g->fenced = c->fenced ? 1 : 0;
+	g->takeovers = c->claimed;
+	g->released = c->released;
+	g->leases_lost = store_lease_lost_count(c->v->store);
+	g->commands_run = c->commands_run;
+	g->commands_forwarded = c->forwarded;
+	if (c->fenced || store_state_counts(c->v->store, counts) != 0)
+		return;
+	g->fleet_ok = 1;
+	for (int i = 0; i < AGENT_STATE_MAX; i++)
+		g->fleet_agents[i] = (uint64_t)counts[i];
+}
+
+void
 api_nodes(struct http_request *r)
 {
 	struct verifier *v = r->arg;

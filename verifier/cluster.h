@@ -45,6 +45,9 @@ const char *cluster_node(const struct cluster *c);
 
 /* {"node":..., "role":..., "nodes":[...]} for /v1/health; NULL on error. */
 json_t	*cluster_health(struct cluster *c, int *ok);
+struct metrics_gauges;
+/* This node's cluster figures and the fleet's states (NULL c: nothing). */
+void	cluster_gauges(struct cluster *c, struct metrics_gauges *g);
 /* GET /v1/nodes. */
 void	api_nodes(struct http_request *r);
 

@@ -188,6 +188,43 @@ render_histogram(FILE *f, const char *name, const char *help,
 	    (unsigned long long)h->count);
 }
 
+/* This node among those sharing the database, and the whole fleet. */
+static void
+render_cluster(FILE *f, const struct metrics_gauges *g)
+{
+	family(f, "assay_cluster_node_info", "gauge",
+	    "This verifier's node name (value 1).");
+	fputs("assay_cluster_node_info{node=\"", f);
+	label_value(f, g->node);
+	fputs("\"} 1\n", f);
+	scalar(f, "assay_cluster_live_nodes", "gauge",
+	    "Verifiers heartbeating within the lease time.", g->live_nodes);
+	scalar(f, "assay_cluster_fenced", "gauge",
+	    "1 while this node cannot reach the database and attests nothing.",
+	    g->fenced);
+	scalar(f, "assay_cluster_takeovers_total", "counter",
+	    "Agents this node claimed (unheld, or held by a dead node).",
+	    g->takeovers);
+	scalar(f, "assay_cluster_released_total", "counter",
+	    "Agents this node let go to balance the nodes.", g->released);
+	scalar(f, "assay_cluster_leases_lost_total", "counter",
+	    "Agent writes refused because another node held the lease.",
+	    g->leases_lost);
+	scalar(f, "assay_cluster_commands_run_total", "counter",
+	    "Admin actions other nodes forwarded that this node ran.",
+	    g->commands_run);
+	scalar(f, "assay_cluster_commands_forwarded_total", "counter",
+	    "Admin actions this node forwarded to the owning node.",
+	    g->commands_forwarded);
+	if (!g->fleet_ok)
+		return;
+	family(f, "assay_fleet_agents", "gauge",
+	    "Agents of every node by state (from the shared database).");
+	for (int i = 0; i < AGENT_STATE_MAX; i++)
+		fprintf(f, "assay_fleet_agents{state=\"%s\"} %llu\n",
+		    agent_state_name(i), (unsigned long long)g->fleet_agents[i]);
+}
+
 void
 metrics_render(const struct metrics *m, const struct metrics_gauges *g,
     FILE *f)
@@ -256,4 +293,6 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    "Events deleted by retention.", g->events_pruned);
 	scalar(f, "assay_events_folded_total", "counter",
 	    "Repeated notices folded into an earlier event.", g->events_folded);
+	if (g->cluster)
+		render_cluster(f, g);
 }

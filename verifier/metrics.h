@@ -50,6 +50,14 @@ struct metrics_gauges {
 	int64_t		events_rows;		/* -1: not sampled yet */
 	uint64_t	events_pruned;		/* counter */
 	uint64_t	events_folded;		/* counter */
+	/* many verifiers on one database (cluster.c); all 0 without */
+	int		cluster;		/* 1: the fields below count */
+	const char	*node;
+	int		fleet_ok;		/* fleet_agents sampled */
+	uint64_t	fleet_agents[AGENT_STATE_MAX];	/* every node's */
+	uint64_t	live_nodes, fenced;
+	uint64_t	takeovers, released, leases_lost;	/* counters */
+	uint64_t	commands_run, commands_forwarded;	/* counters */
 };
 
 struct metrics *metrics_new(void);

@@ -253,6 +253,9 @@ void	store_set_node(struct store *s, const char *node);
 const char *store_node(const struct store *s);
 uint64_t store_lease_lost_count(const struct store *s);
 
+/* Agents of the whole database by state (counts[AGENT_STATE_MAX]). */
+int	store_state_counts(struct store *s, int64_t *counts);
+
 /* Heartbeat: this node's row, stamped with the database clock. */
 int	store_node_beat(struct store *s, int64_t started_ms, int64_t leases,
 	    const char *status);

@@ -182,6 +182,20 @@ collect_ids(struct db_stmt *st, char ***out, size_t *n)
 	return ASSAY_OK;
 }
 
+int
+store_state_counts(struct store *s, int64_t *counts)
+{
+	struct db_stmt *st = s->st[ST_STATE_COUNTS];
+	int rc, state;
+
+	memset(counts, 0, sizeof(*counts) * AGENT_STATE_MAX);
+	while ((rc = db_step(st)) == DB_ROW)
+		if (agent_state_parse(db_col_text(st, 0), &state) == ASSAY_OK)
+			counts[state] = db_col_i64(st, 1);
+	db_reset(st);
+	return rc == DB_DONE ? ASSAY_OK : rc;
+}
+
 void
 store_ids_free(char **ids, size_t n)
 {

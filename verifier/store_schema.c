@@ -228,6 +228,8 @@ const struct stmt_def store_stmts[ST_MAX] = {
 	    " expires >= ?1)", NULL },
 	[ST_ENROLL_EXPIRE] = { "DELETE FROM enrollments WHERE expires < ?",
 	    NULL },
+	[ST_STATE_COUNTS] = { "SELECT state, COUNT(*) FROM agents GROUP BY"
+	    " state", NULL },
 	[ST_POLICY_REVS] = { "SELECT name, rev FROM policies", NULL },
 	[ST_POLICY_USERS] = { "SELECT COUNT(*) FROM agents WHERE policy = ?",
 	    NULL },
