@@ -98,6 +98,22 @@ else
 	echo "fleet sim: skipped (agent_sim, assay-verifier or curl missing)"
 fi
 
+echo "== cluster sim (the same simulator on PostgreSQL: one verifier, two sharing the fleet, and SQLite on the same run)"
+# 2000 agents at 10 s: one verifier on PostgreSQL, two on PostgreSQL (one
+# killed with -9 at the end: the take-over of its 1000 agents is timed),
+# and one on SQLite for comparison.
+if [ -x "$O/bench/agent_sim" ] && ls /usr/lib/postgresql/*/bin/initdb \
+    >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; then
+	ob=$(cd "$O" && pwd)
+	for nodes in 1 2; do
+		ASSAY_BIN=$ob tests/with-pg.sh sh tests/bench/cluster_sim.sh \
+		    "$O" 2000 10 20 "$nodes" 2>&1 | grep "^cluster sim" || rc=1
+	done
+	sh tests/bench/fleet_sim.sh "$O" 2000 10 20 || rc=1
+else
+	echo "cluster sim: skipped (agent_sim or PostgreSQL missing)"
+fi
+
 echo "== openssl speed (verify/s, 1 thread, for comparison)"
 openssl speed -seconds 2 ecdsap256 rsa2048 2>/dev/null |
     awk '/^rsa 2048 bits/ { printf "openssl rsa-2048 verify: %s/s\n", $7 }
