@@ -41,7 +41,7 @@ fail() { echo "cluster sim: FAILED: $*" >&2; exit 1; }
 rand16() { od -An -N2 -tu2 /dev/urandom | tr -d ' '; }
 port_free() { ! grep -qi ":$(printf '%04X' "$1") " /proc/net/tcp 2>/dev/null; }
 now() { date +%s.%N; }
-sql() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$URI" -c "SET client_min_messages = warning; $1" | grep -v "^SET$"; }
+sql() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -t -A -v ON_ERROR_STOP=1 "$URI" -c "$1"; }
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 "$O/assayctl" certs init "$T/pki" --agent sim >/dev/null || fail "certs init"
@@ -128,7 +128,12 @@ counter()
 
 ticks_of() { awk '{ s += $14 + $15 } END { print s + 0 }' "$@" 2>/dev/null; }
 vcpu() { for p in $VPIDS; do [ -r "/proc/$p/stat" ] && cat "/proc/$p/stat"; done | awk '{ s += $14 + $15 } END { print s + 0 }'; }
-pg_pids() { pgrep -f "postgres" -u postgres 2>/dev/null || pgrep -f postgres; }
+# The test cluster's postmaster and its children only (PG_DIR from pg.sh).
+pg_pids()
+{
+	pm=$(head -n 1 "${PG_DIR:-/nonexistent}/postmaster.pid" 2>/dev/null)
+	[ -n "$pm" ] && { echo "$pm"; pgrep -P "$pm"; }
+}
 pgcpu() { for p in $(pg_pids); do cat "/proc/$p/stat" 2>/dev/null; done | awk '{ s += $14 + $15 } END { print s + 0 }'; }
 pgw() { sql "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted FROM pg_stat_database WHERE datname = current_database()"; }
 
