@@ -239,8 +239,8 @@ beat_tick(evutil_socket_t fd, short what, void *arg)
 	struct verifier *v = c->v;
 	double t0 = clock_mono();
 
-	if (store_node_beat(v->store, c->started_ms,
-	    (int64_t)strmap_count(v->agents), c->fenced ? "fenced" : "ok") != 0) {
+	if (store_node_beat(v->store, c->started_ms, owned_admitted(v),
+	    c->fenced ? "fenced" : "ok") != 0) {
 		beat_failed(c, t0);
 		return;
 	}
@@ -253,6 +253,11 @@ beat_tick(evutil_socket_t fd, short what, void *arg)
 		free(c->error);
 		c->error = NULL;
 		c->error_since = 0;
+		/*
+		 * Peers cut off with us may not have stamped their rows yet:
+		 * claim nothing before a heartbeat has passed.
+		 */
+		c->ticks = 0;
 	}
 	c->ticks++;
 	policies_sync(v);	/* before taking agents that may name them */
