@@ -96,6 +96,35 @@ fence(struct cluster *c)
 }
 
 static void
+fence_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct cluster *c = arg;
+
+	if (!c->fenced && clock_mono() >= c->fence_until)
+		fence(c);
+}
+
+/*
+ * The heartbeat started at t0 was stamped: others may take this node's
+ * agents lease_ttl after the stamp, so this node stops (a timer of its
+ * own, not the next heartbeat) at 80% of that.
+ */
+static void
+arm_fence(struct cluster *c, double t0)
+{
+	double left;
+	struct timeval tv;
+
+	c->fence_until = t0 + (double)c->ttl_ms / 1000.0 * 0.8;
+	left = c->fence_until - clock_mono();
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = (time_t)left;
+	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+	evtimer_add(c->fence_timer, &tv);
+}
+
+static void
 beat_failed(struct cluster *c, double t0)
 {
 	if (c->error == NULL || strcmp(c->error, assay_err_detail()) != 0) {
@@ -135,8 +164,10 @@ sync_owned(struct cluster *c)
 			gone[ngone++] = val;
 	for (size_t i = 0; i < ngone; i++)
 		drop(c, gone[i], "held by another node now");
+	/* One with changes still queued loads once they have landed. */
 	for (size_t i = 0; i < n; i++)
 		if (agent_find(v, ids[i]) == NULL &&
+		    !store_wq_holds(v->store, ids[i]) &&
 		    cluster_load(c, ids[i]) != NULL)
 			log_info("cluster: agent %s: attested by this node",
 			    ids[i]);
@@ -245,7 +276,7 @@ beat_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* Others wait lease_ttl after the stamp; stop a little before. */
-	c->fence_until = t0 + (double)c->ttl_ms / 1000.0 * 0.8;
+	arm_fence(c, t0);
 	if (c->fenced || c->error != NULL) {
 		log_notice("cluster: node %s reaches the database again",
 		    c->node);
@@ -261,7 +292,10 @@ beat_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	c->ticks++;
 	policies_sync(v);	/* before taking agents that may name them */
-	agents_store_retry(v);	/* queued changes land before we reload */
+	/* Queued changes land before anything is reloaded from the store. */
+	if (store_wq_len(v->store) > 0 &&
+	    store_wq_flush(v->store, 1, NULL) == ASSAY_OK)
+		notify_kick(v->notify);
 	sync_owned(c);
 	balance(c);
 	(void)store_commands_prune(v->store, 3600 * 1000);
@@ -273,7 +307,7 @@ cmd_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct cluster *c = arg;
 
-	if (!c->fenced)
+	if (!cluster_fenced(c))
 		cluster_commands(c);
 }
 
@@ -293,6 +327,7 @@ cluster_start(struct verifier *v)
 {
 	struct cluster *c;
 	struct timeval tv;
+	double t0;
 
 	if (store_kind(v->store) != DB_PG)
 		return ASSAY_OK;
@@ -305,10 +340,12 @@ cluster_start(struct verifier *v)
 	c->started_ms = (int64_t)(clock_unix()) * 1000;
 	store_set_node(v->store, c->node);
 	v->cluster = c;
+	t0 = clock_mono();
 	if (store_node_beat(v->store, c->started_ms, 0, "starting") != 0)
 		return assay_err_set(ASSAY_ERR_DB, "cluster: first heartbeat: %s",
 		    assay_err_detail());
-	c->fence_until = clock_mono() + (double)c->ttl_ms / 1000.0 * 0.8;
+	c->fence_timer = evtimer_new(v->base, fence_fire, c);
+	arm_fence(c, t0);
 	sync_owned(c);
 	c->ticks = 1;
 	tv.tv_sec = (time_t)(c->beat_ms / 1000);
@@ -335,6 +372,8 @@ cluster_free(struct cluster *c)
 		event_free(c->beat_timer);
 	if (c->cmd_timer != NULL)
 		event_free(c->cmd_timer);
+	if (c->fence_timer != NULL)
+		event_free(c->fence_timer);
 	free(c->error);
 	free(c->node);
 	free(c);
@@ -343,7 +382,8 @@ cluster_free(struct cluster *c)
 int
 cluster_fenced(const struct cluster *c)
 {
-	return c != NULL && c->fenced;
+	/* Past the deadline counts even before the timer has run. */
+	return c != NULL && (c->fenced || clock_mono() >= c->fence_until);
 }
 
 int64_t
@@ -364,7 +404,7 @@ cluster_take(struct cluster *c, const char *id, char **owner)
 	*owner = NULL;
 	if (c == NULL)
 		return ASSAY_OK;
-	if (c->fenced)
+	if (cluster_fenced(c))
 		return assay_err_set(ASSAY_ERR_DB, "node %s cannot reach the "
 		    "database", c->node);
 	return store_lease_acquire(c->v->store, id, c->ttl_ms, owner);
@@ -402,10 +442,10 @@ cluster_health(struct cluster *c, int *ok)
 	json_t *o, *nodes;
 	int nok;
 
-	*ok = !c->fenced;
-	nodes = c->fenced ? NULL : nodes_json(c, &nok);
+	*ok = !cluster_fenced(c);
+	nodes = *ok ? nodes_json(c, &nok) : NULL;
 	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "node",
-	    c->node, "role", c->fenced ? "fenced" : "attesting",
+	    c->node, "role", *ok ? "attesting" : "fenced",
 	    "held", (json_int_t)strmap_count(c->v->agents),
 	    "live_nodes", (json_int_t)c->live_nodes,
 	    "fleet_admitted", (json_int_t)c->fleet,

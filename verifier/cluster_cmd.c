@@ -181,7 +181,7 @@ cluster_route(struct verifier *v, struct http_request *r, const char *id,
 		http_reply_error(r, 404, "no agent '%s'", id);
 		return ROUTE_ANSWERED;
 	}
-	if (c->fenced) {
+	if (cluster_fenced(c)) {
 		http_reply_error(r, 503, "node %s cannot reach the database",
 		    c->node);
 		return ROUTE_ANSWERED;

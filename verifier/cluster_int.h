@@ -23,6 +23,7 @@ struct cluster {
 	unsigned	 ticks;
 	struct event	*beat_timer;	/* heartbeat, leases, balance */
 	struct event	*cmd_timer;	/* commands and held requests */
+	struct event	*fence_timer;	/* fires at fence_until */
 	struct waiter	*waiters;
 	int64_t		 live_nodes, fleet;
 	uint64_t	 claimed, released, lost, commands_run, forwarded;

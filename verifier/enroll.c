@@ -467,9 +467,16 @@ api_register_status(struct http_request *r)
 {
 	struct verifier *v = r->arg;
 	struct agent_rec rec;
+	int rc;
 
-	if (agent_lookup(v, r->param[0], &rec) != ASSAY_OK ||
-	    rec.cert_cn == NULL || strcmp(rec.cert_cn, r->peer.cn) != 0) {
+	if ((rc = agent_lookup(v, r->param[0], &rec)) != ASSAY_OK &&
+	    rc != ASSAY_ERR_NOT_FOUND) {
+		/* Not "unknown": an agent told so would enroll again. */
+		http_reply_error(r, 503, "database: %s", assay_err_detail());
+		return;
+	}
+	if (rc != ASSAY_OK || rec.cert_cn == NULL ||
+	    strcmp(rec.cert_cn, r->peer.cn) != 0) {
 		/* Same answer for "unknown" and "not yours": no id probing. */
 		agent_rec_free(&rec);
 		http_reply_error(r, 404, "agent '%s' is not registered", r->param[0]);

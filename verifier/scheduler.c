@@ -456,9 +456,13 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	uint16_t port;
 	int want_log;
 
-	if (va->inflight || !polled_state(va->rec.state) || va->lease_lost ||
-	    cluster_fenced(v->cluster))
+	if (va->inflight || !polled_state(va->rec.state) || va->lease_lost)
 		return;
+	if (cluster_fenced(v->cluster)) {
+		/* Lease time out: no round until a heartbeat lands again. */
+		sched_agent(va, 1.0);
+		return;
+	}
 	if (v->inflight >= v->conf.max_inflight) {
 		sched_agent(va, POLL_WAIT_DELAY);
 		return;

@@ -165,6 +165,8 @@ int	store_agent_save(struct store *s, const struct agent_rec *a,
  */
 int	store_wq_flush(struct store *s, int force, size_t *landed);
 size_t	store_wq_len(const struct store *s);
+/* 1 when a change of agent id waits in the queue. */
+int	store_wq_holds(const struct store *s, const char *id);
 
 /* Fault and size figures for /v1/health and /metrics. */
 struct store_health {

@@ -211,3 +211,12 @@ store_health(struct store *s, struct store_health *h)
 	h->events_pruned = s->events_pruned;
 	h->events_folded = s->events_folded;
 }
+
+int
+store_wq_holds(const struct store *s, const char *id)
+{
+	for (const struct wq_item *it = s->wq_head; it != NULL; it = it->next)
+		if (strcmp(it->rec.id, id) == 0)
+			return 1;
+	return 0;
+}
