@@ -284,7 +284,7 @@ const struct stmt_def store_stmts[ST_MAX] = {
 	    " ON CONFLICT (node) DO UPDATE SET heartbeat_ms = @NOWMS,"
 	    " started_ms = excluded.started_ms, leases = excluded.leases,"
 	    " status = excluded.status", NULL },
-	/* Live first; age in ms by the database clock. */
+	/* By name; age in ms by the database clock. */
 	[ST_NODES_LIST] = { "SELECT node, heartbeat_ms, started_ms, leases,"
 	    " status, @NOWMS - heartbeat_ms, (SELECT COUNT(*) FROM leases l"
 	    " WHERE l.node = nodes.node) FROM nodes ORDER BY node", NULL },
