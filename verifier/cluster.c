@@ -442,7 +442,9 @@ cluster_health(struct cluster *c, int *ok)
 	json_t *o, *nodes;
 	int nok;
 
-	*ok = !cluster_fenced(c);
+	if (!c->fenced && cluster_fenced(c))
+		fence(c);	/* due, its timer not run yet: say it as it is */
+	*ok = !c->fenced;
 	nodes = *ok ? nodes_json(c, &nok) : NULL;
 	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "node",
 	    c->node, "role", *ok ? "attesting" : "fenced",

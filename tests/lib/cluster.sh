@@ -49,7 +49,7 @@ CL_CMD_TIMEOUT=${CL_CMD_TIMEOUT:-10}
 
 cluster_trap()
 {
-	trap '_cl_rc=$?; set +e; sampler_stop; _pg_exit "$_cl_rc"; (exit "$_cl_rc"); cleanup' EXIT
+	trap '_cl_rc=$?; set +e; sampler_stop; _pg_clients_stop; _pg_exit "$_cl_rc"; (exit "$_cl_rc"); cleanup' EXIT
 }
 
 now_ms()

@@ -123,10 +123,23 @@ pg_start()
 	    -c 'CREATE DATABASE assay' >/dev/null || return 1
 	if command -v cleanup >/dev/null 2>&1; then
 		# shellcheck disable=SC2154
-		trap '_pg_rc=$?; _pg_exit "$_pg_rc"; (exit "$_pg_rc"); cleanup' EXIT
+		trap '_pg_rc=$?; _pg_clients_stop; _pg_exit "$_pg_rc"; (exit "$_pg_rc"); cleanup' EXIT
 	else
 		trap '_pg_exit $?' EXIT
 	fi
+}
+
+# _pg_clients_stop — at exit, the test's daemons go before their database
+# (assay.sh's cleanup kills them again; a second kill is harmless).
+_pg_clients_stop()
+{
+	for _p in ${PIDS:-}; do
+		kill "$_p" 2>/dev/null
+	done
+	for _p in ${PIDS:-}; do
+		wait "$_p" 2>/dev/null
+	done
+	true
 }
 
 # _pg_exit RC — at exit: stop; remove unless the test failed or KEEP.
