@@ -145,12 +145,13 @@ cmd_agents_list(struct cmd_args *args)
 		return r;
 	}
 	arr = json_object_get(j, "agents");
-	printf("%-36s %-12s %-16s %-21s %s\n", "ID", "STATE", "POLICY",
-	    "LAST ATTESTED", "REASON");
+	printf("%-36s %-12s %-5s %-16s %-21s %s\n", "ID", "STATE", "MODE",
+	    "POLICY", "LAST ATTESTED", "REASON");
 	json_array_foreach(arr, i, a)
-		printf("%-36s %-12s %-16s %-21s %s\n", str(a, "id"), str(a, "state"),
-		    str(a, "policy"), when(json_integer_value(json_object_get(a,
-		    "last_attested")), tbuf, sizeof(tbuf)), str(a, "reason"));
+		printf("%-36s %-12s %-5s %-16s %-21s %s\n", str(a, "id"),
+		    str(a, "state"), str(a, "mode"), str(a, "policy"),
+		    when(json_integer_value(json_object_get(a, "last_attested")),
+		    tbuf, sizeof(tbuf)), str(a, "reason"));
 	json_decref(j);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "verifier/notify.h"
 #include "common/appraise/policy.h"
 #include "verifier/cluster.h"
+#include "verifier/push_rounds.h"
 #include "verifier/verifier.h"
 
 struct vagent *
@@ -256,6 +257,9 @@ agent_remove(struct vagent *va)
 	 */
 	if (strmap_get(va->v->agents, va->rec.id) == va)
 		strmap_del(va->v->agents, va->rec.id);
+	push_release(va);	/* answer what a push agent waits for */
+	if (va->inflight && va->push_phase == PUSH_ISSUED)
+		sched_abandon(va);	/* no evidence will come back here */
 	if (va->inflight) {
 		va->deleted = 1;	/* freed when its round comes back */
 		return;

@@ -16,6 +16,8 @@
 #include "common/xmalloc.h"
 #include "verifier/api.h"
 #include "verifier/cluster.h"
+#include "verifier/push_rounds.h"
+#include "common/proto/doc.h"
 #include "verifier/enroll.h"
 #include "common/appraise/policy.h"
 #include "verifier/verifier.h"
@@ -42,9 +44,10 @@ opt_str(const char *s)
 json_t *
 api_agent_summary(const struct vagent *va)
 {
-	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o}",
 	    "id", va->rec.id,
 	    "state", agent_state_name(va->rec.state),
+	    "mode", va->rec.push ? "push" : "pull",
 	    "policy", opt_str(va->rec.policy),
 	    "last_attested", (json_int_t)va->rec.last_attested,
 	    "last_event", (json_int_t)va->rec.last_event_at,
@@ -324,5 +327,7 @@ const struct http_route api_routes[] = {
 	{ "POST",   "/v1/register",			ROLE_AGENT, api_register, API_BODY_REGISTER },
 	{ "POST",   "/v1/register/{id}/activate",	ROLE_AGENT, api_activate, API_BODY_SMALL },
 	{ "GET",    "/v1/register/{id}",		ROLE_AGENT, api_register_status, 0 },
+	{ "POST",   "/v1/agents/{id}/challenge",	ROLE_AGENT, api_push_challenge, API_BODY_TINY },
+	{ "POST",   "/v1/agents/{id}/evidence",		ROLE_AGENT, api_push_evidence, DOC_MAX_SIZE },
 	{ NULL, NULL, 0, NULL, 0 }
 };

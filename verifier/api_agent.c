@@ -93,7 +93,7 @@ put_check(struct vagent *va, const char *addr, const char *pol,
 	if (pol == NULL && va->rec.policy == NULL)
 		return op_error(reply, 400, "a policy is required to admit an "
 		    "agent");
-	if ((addr == NULL ? va->rec.address : addr) == NULL)
+	if (!va->rec.push && (addr == NULL ? va->rec.address : addr) == NULL)
 		return op_error(reply, 400, "the agent gave no address: set "
 		    "'address'");
 	return 0;

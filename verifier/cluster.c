@@ -207,7 +207,8 @@ release(struct cluster *c, int64_t k)
 	while ((int64_t)n < k && strmap_next(v->agents, &pos, &id, &val)) {
 		struct vagent *va = val;
 
-		if (va->rec.admitted && !va->inflight)
+		/* A push agent's lease is where it talks: not balanced. */
+		if (va->rec.admitted && !va->inflight && !va->rec.push)
 			pick[n++] = va;
 	}
 	for (size_t i = 0; i < n; i++) {

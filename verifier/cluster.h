@@ -64,6 +64,12 @@ enum route {
  */
 enum route cluster_route(struct verifier *v, struct http_request *r,
 	    const char *id, const char *op, json_t *body, struct vagent **va);
+/*
+ * A push agent talking to this node: it attests it from now on (its lease
+ * moves here) and holds it in memory, fresh from the store. NULL: unknown
+ * here (no cluster) or the database failed (detail set).
+ */
+struct vagent *cluster_attach(struct verifier *v, const char *id);
 /* Run the open commands for agents this node holds; answer held requests. */
 void	cluster_commands(struct cluster *c);
 void	cluster_waiters_free(struct cluster *c);

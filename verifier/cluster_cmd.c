@@ -164,6 +164,31 @@ forward(struct cluster *c, struct http_request *r, const char *id,
 	return ROUTE_FORWARDED;
 }
 
+struct vagent *
+cluster_attach(struct verifier *v, const char *id)
+{
+	struct cluster *c = v->cluster;
+	struct vagent *va = agent_find(v, id);
+
+	if (va != NULL && !va->lease_lost)
+		return va;
+	if (c == NULL) {
+		assay_err_set(ASSAY_ERR_NOT_FOUND, "no agent '%s'", id);
+		return NULL;
+	}
+	if (cluster_fenced(c)) {
+		assay_err_set(ASSAY_ERR_DB, "node %s cannot reach the database",
+		    c->node);
+		return NULL;
+	}
+	if (store_lease_move(v->store, id) != 0)
+		return NULL;
+	if (va != NULL)
+		sched_remove(va);	/* a stale copy: the store's is newer */
+	log_info("cluster: agent %s: it talks to node %s now", id, c->node);
+	return cluster_load(c, id);
+}
+
 enum route
 cluster_route(struct verifier *v, struct http_request *r, const char *id,
     const char *op, json_t *body, struct vagent **va)

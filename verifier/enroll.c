@@ -186,6 +186,7 @@ pending_rec(struct agent_rec *rec, struct enroll_register *q, const char *cn)
 	rec->cert_cn = xstrdup(cn);
 	rec->address = q->address;
 	q->address = NULL;
+	rec->push = q->push;
 }
 
 void
@@ -277,6 +278,7 @@ reenroll(struct vagent *va, const struct agent_rec *p)
 		va->rec.address = xstrdup(p->address);
 	}
 	va->rec.activated = 1;
+	va->rec.push = p->push;		/* a host may change its mode */
 	if (akchanged) {
 		/* A new AK has its own clock obfuscation and history. */
 		memset(&va->rec.clock, 0, sizeof(va->rec.clock));
@@ -293,8 +295,9 @@ reenroll_body(const struct agent_rec *p)
 	char *ak = base64_encode(p->ak_pub, p->ak_pub_len);
 	char *ekc = p->ek_cert != NULL ?
 	    base64_encode(p->ek_cert, p->ek_cert_len) : NULL;
-	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s}", "ak_pub", ak,
-	    "ek_cert", ekc, "address", p->address, "cert_cn", p->cert_cn);
+	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s, s:b}", "ak_pub", ak,
+	    "ek_cert", ekc, "address", p->address, "cert_cn", p->cert_cn,
+	    "push", p->push);
 
 	free(ak);
 	free(ekc);
@@ -305,15 +308,18 @@ static int
 reenroll_parse(json_t *body, struct agent_rec *p, const char **cn)
 {
 	const char *ak = NULL, *ekc = NULL, *addr = NULL;
+	int push = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (json_unpack(body, "{s:s, s?s, s?s, s:s}", "ak_pub", &ak, "ek_cert",
-	    &ekc, "address", &addr, "cert_cn", cn) != 0 ||
+	if (json_unpack(body, "{s:s, s?s, s?s, s:s, s?b}", "ak_pub", &ak,
+	    "ek_cert", &ekc, "address", &addr, "cert_cn", cn, "push",
+	    &push) != 0 ||
 	    base64_decode_alloc(ak, 64 * 1024, &p->ak_pub, &p->ak_pub_len) != 0 ||
 	    (ekc != NULL && base64_decode_alloc(ekc, 64 * 1024, &p->ek_cert,
 	    &p->ek_cert_len) != 0))
 		return -1;
 	p->address = xstrdup_or_null(addr);
+	p->push = push;
 	return 0;
 }
 

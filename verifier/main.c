@@ -28,6 +28,7 @@
 #include "verifier/enroll.h"
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
+#include "verifier/push_rounds.h"
 #include "common/appraise/policy.h"
 #include "verifier/registrar.h"
 #include "verifier/verifier.h"
@@ -318,6 +319,7 @@ verifier_free(struct verifier *v)
 			struct vagent *va = val;
 
 			sched_cancel(va);
+			push_release(va);	/* answers dropped: server gone */
 			if (va->ak_ok)
 				tpm2_public_free(&va->ak);
 			agent_rec_free(&va->rec);

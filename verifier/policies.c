@@ -184,6 +184,14 @@ policy_users(struct verifier *v, const char *name)
 	return n;
 }
 
+int64_t
+policies_rev(struct verifier *v, const char *name)
+{
+	const int64_t *p = name != NULL ? strmap_get(v->policy_revs, name) : NULL;
+
+	return p != NULL ? *p : 0;
+}
+
 void
 policies_seen(struct verifier *v, const char *name, int64_t rev)
 {

@@ -23,6 +23,7 @@
 #include "common/xmalloc.h"
 #include "verifier/cluster.h"
 #include "verifier/metrics.h"
+#include "verifier/push_rounds.h"
 #include "common/appraise/policy.h"
 #include "common/appraise/policy_ima.h"
 #include "common/appraise/policy_mb.h"
@@ -176,8 +177,8 @@ sched_start(struct verifier *v)
 	}
 }
 
-static void
-transport_failure(struct vagent *va, const char *detail)
+void
+sched_transport_failure(struct vagent *va, const char *detail)
 {
 	struct verifier *v = va->v;
 	long delay;
@@ -204,8 +205,6 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 {
 	struct vagent *va = arg;
 	struct verifier *v = va->v;
-	struct verify_job *j;
-	struct policy *pol;
 	char detail[256];
 
 	v->inflight--;
@@ -226,13 +225,23 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 		else
 			snprintf(detail, sizeof(detail), "agent answered HTTP %d: %.160s",
 			    status, body != NULL ? (const char *)body : "");
-		transport_failure(va, text_sanitize(detail));
+		sched_transport_failure(va, text_sanitize(detail));
 		return;
 	}
+	sched_submit(va, http_client_body_take(body), len, va->ima_reserved);
+}
+
+void
+sched_submit(struct vagent *va, uint8_t *body, size_t len, uint64_t ima_bytes)
+{
+	struct verifier *v = va->v;
+	struct verify_job *j;
+	struct policy *pol;
+
 	/* Judged with the policy (and selection) the round was asked under. */
 	pol = va->round_policy;
-	j = verify_job_new(va->rec.id, http_client_body_take(body), len,
-	    va->ak_ok ? va->ak.pkey : NULL, pol);
+	j = verify_job_new(va->rec.id, body, len, va->ak_ok ? va->ak.pkey : NULL,
+	    pol);
 	policy_unref(va->round_policy);
 	va->round_policy = NULL;
 	j->gen = va->gen;
@@ -247,9 +256,18 @@ poll_done(int err, int status, const uint8_t *body, size_t len, void *arg)
 	j->prev = va->rec.clock;
 	j->ima_in = va->ima;
 	j->ima_max = (uint64_t)v->conf.ima_page_entries;	/* restart-only key */
-	j->ima_bytes = va->ima_reserved;
+	j->ima_bytes = ima_bytes;
 	j->mb_in = va->mb;
 	verify_pool_submit(v->pool, j);
+}
+
+/* The next round in delay s; a push agent is told its verdict now. */
+static void
+round_next(struct vagent *va, double delay, int voided)
+{
+	sched_agent(va, delay);
+	if (va->rec.push)
+		push_round_done(va, delay, voided);
 }
 
 static void
@@ -290,10 +308,10 @@ round_inconclusive(struct verifier *v, struct vagent *va, struct verify_job *j)
 		if (va->rec.state != AGENT_UNTRUSTED)
 			(void)agent_set_state(va, AGENT_UNTRUSTED,
 			    FAILURE_ID(FID_EVIDENCE_FORMAT), detail);
-		sched_agent(va, (double)agent_interval(va));
+		round_next(va, (double)agent_interval(va), 0);
 		return;
 	}
-	sched_agent(va, va->retries <= 3 ? 0 : (double)agent_interval(va));
+	round_next(va, va->retries <= 3 ? 0 : (double)agent_interval(va), 0);
 }
 
 /*
@@ -310,7 +328,7 @@ round_held(struct vagent *va, struct verify_job *j)
 	    "accepted: asking the next page", va->rec.id,
 	    (unsigned long long)j->ima_out.pend_n,
 	    (unsigned long long)j->ima_out.rp.count);
-	sched_agent(va, IMA_PAGE_DELAY);
+	round_next(va, IMA_PAGE_DELAY, 0);
 }
 
 /* A verdict: trusted (from pending/unreachable) or untrusted. */
@@ -366,7 +384,9 @@ sched_verify_done(struct verify_job *j, void *arg)
 		 */
 		verify_job_free(j);
 		if (polled_state(va->rec.state))
-			sched_agent(va, 0);
+			round_next(va, 0, 1);
+		else if (va->rec.push)
+			push_round_done(va, 0, 1);
 		return;
 	}
 	va->failures = 0;
@@ -392,8 +412,8 @@ sched_verify_done(struct verify_job *j, void *arg)
 	round_verdict(v, va, j);
 	more = verdict_ok(&j->verdict) && j->ima_more;
 	verify_job_free(j);
-	sched_agent(va, va->attest_now ? 0 : more ? IMA_PAGE_DELAY :
-	    (double)agent_interval(va));
+	round_next(va, va->attest_now ? 0 : more ? IMA_PAGE_DELAY :
+	    (double)agent_interval(va), 0);
 	va->attest_now = 0;
 }
 
@@ -446,27 +466,18 @@ poll_path(struct vagent *va, const struct policy *pol, int *want_log)
 	return path;
 }
 
-static void
-poll_fire(evutil_socket_t fd, short what, void *arg)
+/*
+ * What every round needs before it is asked, pulled or pushed: IMA budget,
+ * the policy (judged with it whatever changes meanwhile), a fresh nonce,
+ * the selection and the request. ROUND_GO: *path set, va->inflight 1;
+ * ROUND_LATER: put off (timer set); ROUND_FAILED: handled, timer set.
+ */
+enum round_prep
+sched_prepare(struct vagent *va, char **path, int *want_log)
 {
-	struct vagent *va = arg;
 	struct verifier *v = va->v;
 	struct policy *pol;
-	char host[256], *path;
-	uint16_t port;
-	int want_log;
 
-	if (va->inflight || !polled_state(va->rec.state) || va->lease_lost)
-		return;
-	if (cluster_fenced(v->cluster)) {
-		/* Lease time out: no round until a heartbeat lands again. */
-		sched_agent(va, 1.0);
-		return;
-	}
-	if (v->inflight >= v->conf.max_inflight) {
-		sched_agent(va, POLL_WAIT_DELAY);
-		return;
-	}
 	/* Taken over from a node whose policy upload we have not seen yet. */
 	if (policy_find(v, va->rec.policy) == NULL && v->cluster != NULL)
 		policies_sync(v);
@@ -474,7 +485,7 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 	    policy_ima(pol) != NULL && ima_reserve(va) == 0) {
 		metrics_ima_wait(v->metrics);
 		sched_agent(va, POLL_WAIT_DELAY);
-		return;
+		return ROUND_LATER;
 	}
 	if (pol == NULL) {
 		if (va->rec.state != AGENT_UNTRUSTED)
@@ -482,13 +493,7 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 			    FAILURE_ID(FID_POLICY_MISSING),
 			    va->rec.policy != NULL ? va->rec.policy : "(none)");
 		sched_agent(va, (double)agent_interval(va));
-		return;
-	}
-	if (va->rec.address == NULL ||
-	    http_split_hostport(va->rec.address, host, sizeof(host), &port) != 0) {
-		ima_release(va);
-		transport_failure(va, "no usable agent address");
-		return;
+		return ROUND_FAILED;
 	}
 	if (RAND_bytes(va->nonce, sizeof(va->nonce)) != 1)
 		fatalx("RAND_bytes failed");
@@ -501,19 +506,62 @@ poll_fire(evutil_socket_t fd, short what, void *arg)
 		add_boot_aggregate_bank(va);
 	if (policy_mb(pol) != NULL)
 		va->sel.bank[0].mask |= va->mb.extra;	/* PCRs the log extends */
-	path = poll_path(va, pol, &want_log);
+	*path = poll_path(va, pol, want_log);
 	va->inflight = 1;
+	return ROUND_GO;
+}
+
+/* The round in flight is given up (no answer): budget and policy back. */
+void
+sched_abandon(struct vagent *va)
+{
+	ima_release(va);
+	va->inflight = 0;
+	policy_unref(va->round_policy);
+	va->round_policy = NULL;
+}
+
+static void
+poll_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct vagent *va = arg;
+	struct verifier *v = va->v;
+	char host[256], *path;
+	uint16_t port;
+	int want_log;
+
+	if (va->inflight && !va->rec.push)
+		return;
+	if (!polled_state(va->rec.state) || va->lease_lost)
+		return;
+	if (cluster_fenced(v->cluster)) {
+		/* Lease time out: no round until a heartbeat lands again. */
+		sched_agent(va, 1.0);
+		return;
+	}
+	if (va->rec.push) {
+		push_timer(va);	/* due, or a deadline passed */
+		return;
+	}
+	if (v->inflight >= v->conf.max_inflight) {
+		sched_agent(va, POLL_WAIT_DELAY);
+		return;
+	}
+	if (va->rec.address == NULL ||
+	    http_split_hostport(va->rec.address, host, sizeof(host), &port) != 0) {
+		sched_transport_failure(va, "no usable agent address");
+		return;
+	}
+	if (sched_prepare(va, &path, &want_log) != ROUND_GO)
+		return;
 	v->inflight++;
 	/* An answer over what was asked is refused as it arrives. */
 	if (http_client_request_max(v->client, "GET", host, port, path, NULL,
 	    NULL, 0, (int)v->conf.timeout, va->rec.cert_cn,
 	    doc_max_size(va->ima_reserved, want_log), poll_done, va) != 0) {
-		ima_release(va);
-		va->inflight = 0;
 		v->inflight--;
-		policy_unref(va->round_policy);
-		va->round_policy = NULL;
-		transport_failure(va, assay_err_detail());
+		sched_abandon(va);
+		sched_transport_failure(va, assay_err_detail());
 	}
 	free(path);
 }

@@ -57,6 +57,7 @@ struct agent_rec {
 	uint64_t	 attest_fail;
 	uint64_t	 poll_errors;
 	char		*verify_state;	/* JSON text for incremental checks (IMA), or NULL */
+	int		 push;		/* push mode: it asks for its rounds */
 };
 
 void	agent_rec_free(struct agent_rec *a);	/* frees contents, not a */
@@ -224,6 +225,27 @@ int	store_notify_count(struct store *s, int64_t *count, int64_t *next_at);
 /* Make every queued row due at now (start-up: retry without waiting). */
 int	store_notify_due_all(struct store *s, int64_t now);
 
+/* ---- push mode challenges (store_challenge.c) -------------------------- */
+
+struct store_challenge {
+	char	*agent_id, *cert_cn;
+	char	*request;		/* the quote request (quote_req.h) */
+	char	*node;			/* who issued it (NULL: no cluster) */
+	int64_t	 epoch, policy_rev;	/* what the round was asked under */
+	int64_t	 max_bytes;		/* evidence bytes allowed */
+	int64_t	 left_ms;		/* to its deadline when taken (< 0: late) */
+};
+void	store_challenge_free(struct store_challenge *c);	/* contents */
+/*
+ * The agent's one challenge: replaces its earlier ones (and forgets ones
+ * long expired), expires deadline_ms from now by the database clock.
+ */
+int	store_challenge_put(struct store *s, const char *id,
+	    const struct store_challenge *c, int64_t deadline_ms);
+/* Take (delete) challenge id; ASSAY_ERR_NOT_FOUND if unknown or used. */
+int	store_challenge_take(struct store *s, const char *id,
+	    struct store_challenge *out);
+
 /* ---- enrollments waiting for activation (store_enroll.c) --------------- */
 
 /* rec: id, cert_cn, ek_pub, ek_cert, ak_pub, address as activation stores. */
@@ -293,6 +315,8 @@ int	store_lease_acquire(struct store *s, const char *id, int64_t ttl_ms,
 int	store_lease_owner(struct store *s, const char *id, int64_t ttl_ms,
 	    char **owner, int *live);
 int	store_lease_release(struct store *s, const char *id);
+/* The lease is this node's now, whoever held it (a push agent's contact). */
+int	store_lease_move(struct store *s, const char *id);
 
 struct store_command {
 	int64_t	 id;

@@ -42,6 +42,7 @@ agent_bind(struct store *s, const struct agent_rec *a)
 	db_bind_i64(b, AC_ATTEST_FAIL + 1, u64_to_i64(a->attest_fail));
 	db_bind_i64(b, AC_POLL_ERRORS + 1, u64_to_i64(a->poll_errors));
 	db_bind_text(b, AC_VERIFY_STATE + 1, a->verify_state);
+	db_bind_text(b, AC_MODE + 1, a->push ? "push" : "pull");
 	return ASSAY_OK;	/* a binding error comes back from the step */
 }
 
@@ -87,6 +88,8 @@ agent_read(struct store *s, struct db_stmt *st, void *p)
 	a->attest_fail = i64_to_u64(db_col_i64(st, AC_ATTEST_FAIL));
 	a->poll_errors = i64_to_u64(db_col_i64(st, AC_POLL_ERRORS));
 	a->verify_state = store_col_text(st, AC_VERIFY_STATE);
+	t = db_col_text(st, AC_MODE);
+	a->push = t != NULL && strcmp(t, "push") == 0;
 	return ASSAY_OK;
 }
 

@@ -276,6 +276,14 @@ store_lease_acquire(struct store *s, const char *id, int64_t ttl_ms,
 }
 
 int
+store_lease_move(struct store *s, const char *id)
+{
+	db_bind_text(s->st[ST_LEASE_MOVE], 1, s->node);
+	db_bind_text(s->st[ST_LEASE_MOVE], 2, id);
+	return store_step_done(s, ST_LEASE_MOVE, NULL);
+}
+
+int
 store_lease_release(struct store *s, const char *id)
 {
 	db_bind_text(s->st[ST_LEASE_RELEASE], 1, s->node);

@@ -33,6 +33,7 @@ store_enroll_put(struct store *s, const char *key, const struct agent_rec *rec,
 	bind_blob_or_null(st, 8, rec->ak_pub, rec->ak_pub_len);
 	db_bind_text(st, 9, rec->address);
 	db_bind_i64(st, 10, expires);
+	db_bind_text(st, 11, rec->push ? "push" : "pull");
 	return store_step_done(s, ST_ENROLL_PUT, NULL);
 }
 
@@ -58,6 +59,8 @@ take_read(struct db_stmt *st, struct agent_rec *rec, uint8_t *secret,
 	store_col_blob(st, 4, &rec->ek_cert, &rec->ek_cert_len);
 	store_col_blob(st, 5, &rec->ak_pub, &rec->ak_pub_len);
 	rec->address = store_col_text(st, 6);
+	id = db_col_text(st, 8);
+	rec->push = id != NULL && strcmp(id, "push") == 0;
 	return ASSAY_OK;
 }
 

@@ -19,14 +19,14 @@
 	" address, policy, interval, reason, reason_detail, registered_at," \
 	" last_attested, last_event_at, clock_valid, clock, reset_count," \
 	" restart_count, firmware_version, attest_ok, attest_fail," \
-	" poll_errors, verify_state"
+	" poll_errors, verify_state, mode"
 enum {
 	AC_ID, AC_EK_PUB, AC_EK_CERT, AC_AK_PUB, AC_CERT_CN, AC_ACTIVATED,
 	AC_ADMITTED, AC_STATE, AC_ADDRESS, AC_POLICY, AC_INTERVAL, AC_REASON,
 	AC_REASON_DETAIL, AC_REGISTERED_AT, AC_LAST_ATTESTED, AC_LAST_EVENT_AT,
 	AC_CLOCK_VALID, AC_CLOCK, AC_RESET_COUNT, AC_RESTART_COUNT,
 	AC_FIRMWARE_VERSION, AC_ATTEST_OK, AC_ATTEST_FAIL, AC_POLL_ERRORS,
-	AC_VERIFY_STATE, AC_MAX
+	AC_VERIFY_STATE, AC_MODE, AC_MAX
 };
 
 /* One prepared statement per operation; SQL text in store_schema.c. */
@@ -41,9 +41,10 @@ enum stmt_id {
 	ST_EVENTS_COUNT,
 	ST_LEASE_CHECK, ST_LEASE_DROP, ST_NODE_BEAT, ST_NODES_LIST,
 	ST_FLEET_VIEW, ST_LEASES_MINE, ST_LEASE_CLAIM, ST_LEASE_ACQUIRE,
-	ST_LEASE_OWNER, ST_LEASE_RELEASE,
+	ST_LEASE_OWNER, ST_LEASE_RELEASE, ST_LEASE_MOVE,
 	ST_CMD_ADD, ST_CMD_MINE, ST_CMD_DONE, ST_CMD_RESULT, ST_CMD_PRUNE,
 	ST_POLICY_REVS, ST_POLICY_USERS, ST_STATE_COUNTS,
+	ST_CHAL_CLEAR, ST_CHAL_PUT, ST_CHAL_TAKE,
 	ST_ENROLL_PUT, ST_ENROLL_TAKE, ST_ENROLL_ROOM, ST_ENROLL_EXPIRE,
 	ST_MAX
 };

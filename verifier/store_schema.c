@@ -142,6 +142,27 @@ const struct db_migration store_migrations[] = {
 	"ALTER TABLE notifications ADD COLUMN lease_until_ms BIGINT NOT NULL"
 	" DEFAULT 0;"
 	"ALTER TABLE policies ADD COLUMN rev BIGINT NOT NULL DEFAULT 0;" },
+	/*
+	 * 5: push mode. agents.mode: how the agent is reached ("pull": the
+	 * verifier polls it, "push": it asks for its rounds). challenges:
+	 * the one round a push agent was asked for (single use, bound to the
+	 * agent and its certificate, expiring), so that any verifier of a
+	 * cluster may take the evidence.
+	 */
+	{ "ALTER TABLE agents ADD COLUMN mode TEXT NOT NULL DEFAULT 'pull';"
+	"CREATE TABLE challenges (id TEXT PRIMARY KEY NOT NULL,"
+	" agent_id TEXT NOT NULL, cert_cn TEXT NOT NULL, request TEXT NOT NULL,"
+	" node TEXT, epoch INTEGER NOT NULL, policy_rev INTEGER NOT NULL,"
+	" max_bytes INTEGER NOT NULL, deadline_ms INTEGER NOT NULL);"
+	"CREATE INDEX challenges_agent ON challenges (agent_id);"
+	"ALTER TABLE enrollments ADD COLUMN mode TEXT NOT NULL DEFAULT 'pull';",
+	  "ALTER TABLE agents ADD COLUMN mode TEXT NOT NULL DEFAULT 'pull';"
+	"CREATE TABLE challenges (id TEXT PRIMARY KEY NOT NULL,"
+	" agent_id TEXT NOT NULL, cert_cn TEXT NOT NULL, request TEXT NOT NULL,"
+	" node TEXT, epoch BIGINT NOT NULL, policy_rev BIGINT NOT NULL,"
+	" max_bytes BIGINT NOT NULL, deadline_ms BIGINT NOT NULL);"
+	"CREATE INDEX challenges_agent ON challenges (agent_id);"
+	"ALTER TABLE enrollments ADD COLUMN mode TEXT NOT NULL DEFAULT 'pull';" },
 };
 const int store_schema_version_n =
     (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
@@ -168,14 +189,14 @@ const int store_schema_version_n =
 	" firmware_version = excluded.firmware_version," \
 	" attest_ok = excluded.attest_ok, attest_fail = excluded.attest_fail," \
 	" poll_errors = excluded.poll_errors," \
-	" verify_state = excluded.verify_state"
+	" verify_state = excluded.verify_state, mode = excluded.mode"
 
 /* A notification row a queued notification still reports stays. */
 #define NOT_QUEUED " AND seq NOT IN (SELECT event_seq FROM notifications)"
 
 const struct stmt_def store_stmts[ST_MAX] = {
 	[ST_AGENT_PUT] = { "INSERT INTO agents (" AGENT_COLS ") VALUES"
-	    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	    AGENT_UPSERT, NULL },
 	[ST_AGENT_GET] = { "SELECT " AGENT_COLS " FROM agents WHERE id = ?",
 	    NULL },
@@ -208,8 +229,9 @@ const struct stmt_def store_stmts[ST_MAX] = {
 	[ST_POLICY_LIST] = { "SELECT name, text, updated, rev FROM policies"
 	    " ORDER BY name", NULL },
 	[ST_ENROLL_PUT] = { "INSERT INTO enrollments (key, agent_id, cert_cn,"
-	    " ek_hash, secret, ek_pub, ek_cert, ak_pub, address, expires) VALUES"
-	    " (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET"
+	    " ek_hash, secret, ek_pub, ek_cert, ak_pub, address, expires, mode)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET"
+	    " mode = excluded.mode,"
 	    " agent_id = excluded.agent_id, cert_cn = excluded.cert_cn,"
 	    " ek_hash = excluded.ek_hash, secret = excluded.secret,"
 	    " ek_pub = excluded.ek_pub, ek_cert = excluded.ek_cert,"
@@ -218,7 +240,7 @@ const struct stmt_def store_stmts[ST_MAX] = {
 	/* One try per credential: taking it deletes it. */
 	[ST_ENROLL_TAKE] = { "DELETE FROM enrollments WHERE key = ? RETURNING"
 	    " agent_id, cert_cn, secret, ek_pub, ek_cert, ak_pub, address,"
-	    " expires", NULL },
+	    " expires, mode", NULL },
 	/* Live ones: all, by this certificate, for this EK (key excluded). */
 	[ST_ENROLL_ROOM] = { "SELECT (SELECT COUNT(*) FROM enrollments WHERE"
 	    " expires >= ?1), (SELECT COUNT(*) FROM enrollments WHERE"
@@ -228,6 +250,16 @@ const struct stmt_def store_stmts[ST_MAX] = {
 	    " expires >= ?1)", NULL },
 	[ST_ENROLL_EXPIRE] = { "DELETE FROM enrollments WHERE expires < ?",
 	    NULL },
+	/* A new challenge replaces the agent's earlier ones (two statements). */
+	[ST_CHAL_CLEAR] = { "DELETE FROM challenges WHERE agent_id = ? OR"
+	    " deadline_ms < @NOWMS - 60000", NULL },
+	[ST_CHAL_PUT] = { "INSERT INTO challenges (id, agent_id, cert_cn,"
+	    " request, node, epoch, policy_rev, max_bytes, deadline_ms) VALUES"
+	    " (?,?,?,?,?,?,?,?, @NOWMS + ?)", NULL },
+	/* Single use: taking it deletes it; late is said, not hidden. */
+	[ST_CHAL_TAKE] = { "DELETE FROM challenges WHERE id = ? RETURNING"
+	    " agent_id, cert_cn, request, node, epoch, policy_rev, max_bytes,"
+	    " deadline_ms - @NOWMS", NULL },
 	[ST_STATE_COUNTS] = { "SELECT state, COUNT(*) FROM agents GROUP BY"
 	    " state", NULL },
 	[ST_POLICY_REVS] = { "SELECT name, rev FROM policies", NULL },
@@ -319,6 +351,10 @@ const struct stmt_def store_stmts[ST_MAX] = {
 	[ST_LEASE_OWNER] = { "SELECT l.node, CASE WHEN EXISTS (SELECT 1 FROM"
 	    " nodes n WHERE n.node = l.node AND n.heartbeat_ms > @NOWMS - ?2)"
 	    " THEN 1 ELSE 0 END FROM leases l WHERE l.agent_id = ?1", NULL },
+	/* A push agent's lease goes where the agent talks, live holder or not. */
+	[ST_LEASE_MOVE] = { "INSERT INTO leases (agent_id, node, since_ms)"
+	    " VALUES (?2, ?1, @NOWMS) ON CONFLICT (agent_id) DO UPDATE SET"
+	    " node = excluded.node, since_ms = excluded.since_ms", NULL },
 	[ST_LEASE_RELEASE] = { "DELETE FROM leases WHERE node = ?1 AND"
 	    " agent_id = ?2", NULL },
 	[ST_CMD_ADD] = { "INSERT INTO commands (agent_id, op, arg, origin,"

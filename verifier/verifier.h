@@ -83,6 +83,12 @@ struct vagent {
 	size_t			 ima_reserved;	/* list bytes this poll may bring */
 	int			 ima_big;	/* more is known to follow: a large page */
 	int			 lease_lost;	/* another node attests it now */
+	/* push mode (push_rounds.c) */
+	int			 push_phase;	/* enum push_phase */
+	struct http_request	*push_wait;	/* its challenge request, held */
+	struct http_request	*push_ev;	/* its evidence, verdict pending */
+	struct event		*push_hold;	/* ends push_wait's hold */
+	double			 push_tokens, push_refill;	/* challenge rate */
 };
 
 struct policy;
@@ -166,6 +172,16 @@ void	sched_remove(struct vagent *va);
 void	sched_policy_changed(struct verifier *v, const char *name,
 	    const char *why);
 void	sched_verify_done(struct verify_job *j, void *arg);
+/* A transport failure of va's round: backoff, unreachable after enough. */
+void	sched_transport_failure(struct vagent *va, const char *detail);
+enum round_prep { ROUND_GO, ROUND_LATER, ROUND_FAILED };
+/* Ready va's next round (budget, policy, nonce, selection, *path). */
+enum round_prep sched_prepare(struct vagent *va, char **path, int *want_log);
+/* The evidence of va's round (body handed over): verify it. */
+void	sched_submit(struct vagent *va, uint8_t *body, size_t len,
+	    uint64_t ima_bytes);
+/* Give up the round in flight (nothing came). */
+void	sched_abandon(struct vagent *va);
 
 /* policies (policies.c) */
 int	policies_load(struct verifier *v);
@@ -178,6 +194,8 @@ int	policy_users(struct verifier *v, const char *name);
 void	policies_sync(struct verifier *v);
 /* Remember the revision of name that this node has (after a local put). */
 void	policies_seen(struct verifier *v, const char *name, int64_t rev);
+/* The stored revision of name this node has installed (0: unknown). */
+int64_t	policies_rev(struct verifier *v, const char *name);
 
 /* http route tables */
 extern const struct http_route api_routes[];
