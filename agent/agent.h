@@ -1,6 +1,7 @@
 /*
  * agent.h — the agent's process context: configuration, TPM identity,
- * TLS contexts, HTTP server and client, and the enrollment state.
+ * TLS contexts, HTTP server (pull mode) and client, the enrollment state
+ * and the push loop (push mode).
  * Everything here belongs to the event loop thread.
  */
 #ifndef ASSAY_AGENT_H
@@ -21,8 +22,9 @@ struct aconf {
 	char	*tcti;
 	char	*ek_alg, *ak_alg;	/* "rsa" | "ecc" */
 	char	*ak_handle;		/* "0x81010020" */
-	char	*listen;		/* "0.0.0.0:8992" */
-	char	*advertise;		/* address the verifier polls */
+	char	*mode;		/* "pull" (default) | "push" */
+	char	*listen;		/* "0.0.0.0:8992" (pull mode) */
+	char	*advertise;		/* address the verifier polls (pull mode) */
 	char	*verifier;		/* "host:port" of the verifier */
 	char	*verifier_name;		/* expected verifier certificate CN */
 	char	*tls_cert, *tls_key, *tls_ca;
@@ -34,6 +36,8 @@ struct aconf {
 
 enum enroll_state { ENROLL_NONE, ENROLL_REGISTERING, ENROLL_ACTIVATING, ENROLL_DONE };
 
+struct push_loop;
+
 struct agent {
 	struct event_base	*base;
 	const char		*conf_path;
@@ -42,7 +46,9 @@ struct agent {
 	struct tpm_identity	 ident;
 	char			*id;
 	SSL_CTX			*server_ctx, *client_ctx;
-	struct http_server	*http;
+	struct http_server	*http;		/* NULL in push mode */
+	int			 push;		/* mode: push */
+	struct push_loop	*pushl;		/* push.c's, once enrolled */
 	struct http_client	*client;
 	char			 vhost[256];
 	uint16_t		 vport;
@@ -63,8 +69,16 @@ struct agent {
 
 /* api.c */
 extern const struct http_route agent_routes[];
+/* Take a quote token: 0, or the seconds until one is available (none taken). */
+double	quote_token_take(struct agent *a);
 /* enroll.c */
 void	enroll_start(struct agent *a, double delay);
 char	*agent_default_id(const struct tpm_identity *id);
+/* push.c */
+/* Enrollment done or confirmed: start the push loop, or resume it. */
+void	push_enrolled(struct agent *a);
+void	push_free(struct agent *a);
+/* A uniformly random delay in [0, max] seconds (jitter). */
+double	push_jitter(double max);
 
 #endif

@@ -2,7 +2,8 @@
  * api.c — the agent's HTTPS endpoints, reachable only by the configured
  * verifier identity: GET /v1/quote (the request decoded, rate-limited,
  * the evidence gathered by collect.c and sent as a document) and
- * GET /v1/info. Quotes are rate-limited because the TPM is slow.
+ * GET /v1/info. Quotes are rate-limited because the TPM is slow (the
+ * same bucket serves push mode's rounds, push.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +35,8 @@ verifier_only(struct http_request *r)
 	return 1;
 }
 
-static int
-rate_ok(struct agent *a)
+double
+quote_token_take(struct agent *a)
 {
 	double now = clock_mono(), burst = (double)a->conf.quote_rate * 2;
 
@@ -44,9 +45,9 @@ rate_ok(struct agent *a)
 		a->tokens = burst;
 	a->last_refill = now;
 	if (a->tokens < 1.0)
-		return 0;
+		return (1.0 - a->tokens) / (double)a->conf.quote_rate;
 	a->tokens -= 1.0;
-	return 1;
+	return 0;
 }
 
 /* quote_req_parse's view of the request's query. */
@@ -70,7 +71,7 @@ api_quote(struct http_request *r)
 		http_reply_error(r, 400, "%s", assay_err_detail());
 		return;
 	}
-	if (!rate_ok(a)) {
+	if (quote_token_take(a) > 0) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
 		http_reply_error(r, 429, "quote rate limit (%ld/s) exceeded",

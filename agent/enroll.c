@@ -2,7 +2,9 @@
  * enroll.c — the agent's side of enrollment: register EK, EK certificate
  * (and chain) and AK with the verifier, activate the credential it returns
  * in the TPM, prove it with an HMAC over our id, and re-check
- * periodically so that an agent the verifier forgot enrolls again.
+ * periodically so that an agent the verifier forgot enrolls again. A push
+ * agent (push.c) registers with "mode":"push" and no address, and its
+ * loop is (re)started whenever the enrollment is done or confirmed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,9 @@ retry_later(struct agent *a, const char *why)
 		delay *= 2;
 	if (delay > RETRY_MAX)
 		delay = RETRY_MAX;
-	log_warnx("enrollment: %s; retrying in %.0f s", why, delay);
+	if (a->push)	/* a fleet that lost its verifier must not return in step */
+		delay = push_jitter(delay);
+	log_warnx("enrollment: %s; retrying in %.1f s", why, delay);
 	enroll_start(a, delay);
 }
 
@@ -94,8 +98,10 @@ activated(int err, int status, const uint8_t *body, size_t len, void *arg)
 	}
 	a->enroll = ENROLL_DONE;
 	a->enroll_failures = 0;
-	log_notice("enrolled with the verifier as '%s'", a->id);
+	log_notice("enrolled with the verifier as '%s'%s", a->id,
+	    a->push ? " (push mode)" : "");
 	enroll_start(a, (double)a->conf.recheck);
+	push_enrolled(a);
 }
 
 static void
@@ -140,7 +146,8 @@ static void
 do_register(struct agent *a)
 {
 	struct enroll_register q = {
-		.address = (char *)a->conf.advertise,
+		.address = a->push ? NULL : a->conf.advertise,
+		.push = a->push,
 		.ek_pub = a->ident.ek_pub, .ek_pub_len = a->ident.ek_pub_len,
 		.ak_pub = a->ident.ak_pub, .ak_pub_len = a->ident.ak_pub_len,
 		.ek_cert = a->ident.ek_cert, .ek_cert_len = a->ident.ek_cert_len,
@@ -185,6 +192,7 @@ checked(int err, int status, const uint8_t *body, size_t len, void *arg)
 	if (err != 0)
 		log_info("enrollment check: verifier unreachable: %s", assay_err_detail());
 	enroll_start(a, (double)a->conf.recheck);
+	push_enrolled(a);	/* still enrolled: a paused loop goes on */
 }
 
 static void

@@ -1,6 +1,7 @@
 /*
  * main.c — assay-agent: configuration, TPM identity (EK, AK), mutual-TLS
- * server for the verifier's quote requests, enrollment, signals.
+ * server for the verifier's quote requests (pull mode) or none at all
+ * (push mode: push.c calls the verifier), enrollment, signals.
  */
 #include <errno.h>
 #include <signal.h>
@@ -39,8 +40,9 @@ static const struct cfg_key aconf_keys[] = {
 	{ "ek_alg", CFG_STR, CONF(ek_alg), 0, 0, "EK type: rsa (default) or ecc" },
 	{ "ak_alg", CFG_STR, CONF(ak_alg), 0, 0, "AK type: ecc (P-256, default) or rsa (2048)" },
 	{ "ak_handle", CFG_STR, CONF(ak_handle), 0, 0, "persistent handle of the AK (0x81000000-0x817fffff)" },
-	{ "listen", CFG_STR, CONF(listen), 0, 0, "address:port for the verifier's requests" },
-	{ "advertise", CFG_STR, CONF(advertise), 0, 0, "address:port the verifier should poll" },
+	{ "mode", CFG_STR, CONF(mode), 0, 0, "pull (the verifier connects, default) or push (no listener: the agent connects)" },
+	{ "listen", CFG_STR, CONF(listen), 0, 0, "address:port for the verifier's requests (pull mode)" },
+	{ "advertise", CFG_STR, CONF(advertise), 0, 0, "address:port the verifier should poll (pull mode)" },
 	{ "verifier.address", CFG_STR, CONF(verifier), 0, 0, "address:port of the verifier" },
 	{ "verifier.name", CFG_STR, CONF(verifier_name), 0, 0, "CN of the verifier's certificate" },
 	{ "tls.cert", CFG_STR, CONF(tls_cert), 0, 0, "agent certificate (PEM, OU=agent)" },
@@ -77,6 +79,7 @@ aconf_load(const char *path, struct agent *a)
 	c->ek_alg = xstrdup("rsa");
 	c->ak_alg = xstrdup("ecc");
 	c->ak_handle = xstrdup("0x81010020");
+	c->mode = xstrdup("pull");
 	c->listen = xstrdup("0.0.0.0:8992");
 	c->verifier_name = xstrdup("verifier");
 	c->quote_rate = 5;
@@ -89,6 +92,10 @@ aconf_load(const char *path, struct agent *a)
 	    c->tls_ca == NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "%s: verifier.address, tls.cert, "
 		    "tls.key and tls.ca are required", path);
+	if (strcmp(c->mode, "pull") != 0 && strcmp(c->mode, "push") != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: mode '%s': must be pull "
+		    "or push", path, c->mode);
+	a->push = strcmp(c->mode, "push") == 0;
 	if (alg_from(c->ek_alg, &a->tpm.ek_alg) != 0 ||
 	    alg_from(c->ak_alg, &a->tpm.ak_alg) != 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "%s: ek_alg/ak_alg must be rsa or ecc",
@@ -163,9 +170,10 @@ reload(struct agent *a)
 	    str_differs(a->conf.tls_key, n.conf.tls_key) ||
 	    str_differs(a->conf.tls_ca, n.conf.tls_ca) ||
 	    str_differs(a->conf.verifier, n.conf.verifier) ||
-	    str_differs(a->conf.id, n.conf.id))
-		log_warnx("reload: id, tcti, listen, tls.* and verifier.address "
-		    "changes need a restart");
+	    str_differs(a->conf.id, n.conf.id) ||
+	    str_differs(a->conf.mode, n.conf.mode))
+		log_warnx("reload: id, mode, tcti, listen, tls.* and "
+		    "verifier.address changes need a restart");
 	config_free(aconf_keys, &n.conf);
 	log_notice("configuration reloaded from %s", a->conf_path);
 }
@@ -181,11 +189,12 @@ agent_configure(void *ctx, const char *config)
 	a->conf_path = config;
 	if (aconf_load(config, a) != 0)
 		return ASSAY_ERR_CONFIG;
-	if (http_split_hostport(a->conf.listen, host, sizeof(host), &port) != 0)
+	if (!a->push && http_split_hostport(a->conf.listen, host, sizeof(host),
+	    &port) != 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "%s: listen: not host:port",
 		    config);
-	if ((a->server_ctx = tls_server_ctx(a->conf.tls_cert, a->conf.tls_key,
-	    a->conf.tls_ca)) == NULL ||
+	if ((!a->push && (a->server_ctx = tls_server_ctx(a->conf.tls_cert,
+	    a->conf.tls_key, a->conf.tls_ca)) == NULL) ||
 	    (a->client_ctx = tls_client_ctx(a->conf.tls_cert, a->conf.tls_key,
 	    a->conf.tls_ca)) == NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "TLS: %s",
@@ -193,21 +202,13 @@ agent_configure(void *ctx, const char *config)
 	return ASSAY_OK;
 }
 
+/* Pull mode: the HTTPS server the verifier polls. */
 static int
-agent_start(void *ctx, struct event_base *base)
+agent_listen(struct agent *a, struct event_base *base)
 {
-	struct agent *a = ctx;
 	char host[256];
 	uint16_t port;
 
-	if (tpm_identity_load(&a->tpm, &a->ident) != 0) {
-		log_err("TPM: %s", assay_err_detail());
-		return ASSAY_ERR_TPM;
-	}
-	a->id = a->conf.id != NULL ? xstrdup(a->conf.id) :
-	    agent_default_id(&a->ident);
-	a->base = base;
-	a->client = http_client_new(base, a->client_ctx);
 	a->http = http_server_new(base, a->server_ctx, agent_routes, a);
 	http_server_set_max_connections(a->http, AGENT_MAX_CONNS);
 	/*
@@ -224,12 +225,42 @@ agent_start(void *ctx, struct event_base *base)
 		log_err("listen %s: %s", a->conf.listen, assay_err_detail());
 		return ASSAY_ERR_NET;
 	}
-	a->tokens = (double)a->conf.quote_rate;
 	log_notice("agent '%s' listening on %s:%u (AK %s, EK certificate %s)",
 	    a->id, host, http_server_port(a->http),
 	    a->tpm.ak_alg == TPM2_ALG_ECC ? "ecc" : "rsa",
 	    a->ident.ek_cert != NULL ? "present" : "absent");
-	enroll_start(a, 0);
+	return ASSAY_OK;
+}
+
+/*
+ * Push mode opens no socket: enrollment first, then push.c. The first
+ * contact waits a random 0..1 s so that a fleet started at once spreads.
+ */
+static int
+agent_start(void *ctx, struct event_base *base)
+{
+	struct agent *a = ctx;
+	int r;
+
+	if (tpm_identity_load(&a->tpm, &a->ident) != 0) {
+		log_err("TPM: %s", assay_err_detail());
+		return ASSAY_ERR_TPM;
+	}
+	a->id = a->conf.id != NULL ? xstrdup(a->conf.id) :
+	    agent_default_id(&a->ident);
+	a->base = base;
+	a->client = http_client_new(base, a->client_ctx);
+	a->tokens = (double)a->conf.quote_rate;
+	if (!a->push && (r = agent_listen(a, base)) != 0)
+		return r;
+	if (a->push) {
+		log_debug("push mode: no listener; listen and advertise ignored");
+		log_notice("agent '%s' in push mode: no listener, the verifier is "
+		    "%s:%u (AK %s, EK certificate %s)", a->id, a->vhost, a->vport,
+		    a->tpm.ak_alg == TPM2_ALG_ECC ? "ecc" : "rsa",
+		    a->ident.ek_cert != NULL ? "present" : "absent");
+	}
+	enroll_start(a, a->push ? push_jitter(1.0) : 0);
 	return ASSAY_OK;
 }
 
@@ -248,6 +279,7 @@ agent_stop(void *ctx)
 		ima_reader_free(&a->ima[i]);
 	if (a->enroll_timer != NULL)
 		event_free(a->enroll_timer);
+	push_free(a);
 	http_server_free(a->http);
 	http_client_free(a->client);
 	SSL_CTX_free(a->server_ctx);

@@ -107,6 +107,26 @@ parse_address(const json_t *o, struct enroll_register *r)
 	return ASSAY_OK;
 }
 
+/* "mode": absent or "pull", or "push" (then no address). */
+static int
+parse_mode(const json_t *o, struct enroll_register *r)
+{
+	const json_t *v = json_object_get(o, "mode");
+	const char *s = json_string_value(v);
+
+	if (v == NULL || json_is_null(v))
+		return ASSAY_OK;
+	if (s == NULL || strlen(s) != json_string_length(v) ||
+	    (strcmp(s, "pull") != 0 && strcmp(s, "push") != 0))
+		return assay_err_set(ASSAY_ERR_INVAL, "'mode' must be \"pull\" "
+		    "or \"push\"");
+	r->push = strcmp(s, "push") == 0;
+	if (r->push && r->address != NULL)
+		return assay_err_set(ASSAY_ERR_INVAL, "'address' with 'mode' push: "
+		    "a push agent has no listener");
+	return ASSAY_OK;
+}
+
 int
 enroll_register_parse(const json_t *o, struct enroll_register *out)
 {
@@ -123,6 +143,7 @@ enroll_register_parse(const json_t *o, struct enroll_register *out)
 		    "([A-Za-z0-9._:-], 1-127)");
 	memcpy(out->id, id, strlen(id) + 1);
 	if ((r = parse_address(o, out)) != 0 ||
+	    (r = parse_mode(o, out)) != 0 ||
 	    (r = b64_member(o, "ek_pub", 1, ENROLL_PUB_MAX, &out->ek_pub,
 	    &out->ek_pub_len)) != 0 ||
 	    (r = b64_member(o, "ak_pub", 1, ENROLL_PUB_MAX, &out->ak_pub,
@@ -151,7 +172,9 @@ enroll_register_encode(const struct enroll_register *in)
 		json_array_append_new(chain, b64_string(in->chain[i],
 		    in->chain_len[i]));
 	json_object_set_new(o, "ek_chain", chain);
-	if (in->address != NULL)
+	if (in->push)
+		json_object_set_new(o, "mode", json_string("push"));
+	else if (in->address != NULL)
 		json_object_set_new(o, "address", json_string(in->address));
 	return o;
 }

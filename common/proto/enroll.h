@@ -3,11 +3,12 @@
  * used by both sides: the registration request (agent to verifier), the
  * credential the verifier answers with, and the activation proof the
  * agent sends back. Parsing is strict on types, encodings and sizes;
- * every parser is pure and is what fuzz_enroll calls.
+ * every parser is pure and is what fuzz_enroll calls. mode absent: pull;
+ * a push agent (push.h) has no listener, so no address.
  *
  *   POST /v1/register  {"id":ID, "ek_pub":B64, "ak_pub":B64,
  *                       ["ek_cert":B64], ["ek_chain":[B64...]],
- *                       ["address":"host:port"]}
+ *                       ["address":"host:port"], ["mode":"pull"|"push"]}
  *   200                {"credential":B64, "secret":B64}
  *   POST /v1/register/ID/activate  {"proof":HEX64}
  */
@@ -29,6 +30,7 @@
 struct enroll_register {
 	char		 id[ENROLL_ID_MAX];
 	char		*address;			/* "host:port", or NULL */
+	int		 push;				/* "mode":"push": no address */
 	uint8_t		*ek_pub;
 	size_t		 ek_pub_len;
 	uint8_t		*ak_pub;
