@@ -94,6 +94,7 @@ retry(struct agent *a, double floor_s, const char *fmt, ...)
 	char why[512];
 	va_list ap;
 	double delay;
+	int ra;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
@@ -102,6 +103,9 @@ retry(struct agent *a, double floor_s, const char *fmt, ...)
 	p->backoff = p->backoff == 0 ? floor_s :
 	    fmin(fmax(p->backoff * 2, floor_s), PUSH_BACKOFF_MAX);
 	delay = push_jitter(p->backoff);
+	/* The verifier said when: no sooner, and spread over as long again. */
+	if ((ra = http_client_retry_after()) > 0)
+		delay = fmax(delay, (double)ra + push_jitter((double)ra));
 	log_warnx("push: %s; next try in %.1f s (backoff %.0f s)", why, delay,
 	    p->backoff);
 	arm(a, PUSH_IDLE, delay);

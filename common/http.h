@@ -170,6 +170,8 @@ typedef void (*http_client_cb)(int err, int status, const uint8_t *body,
  * body is not the body being delivered on this thread.
  */
 uint8_t	*http_client_body_take(const uint8_t *body);
+/* In a completion callback: the answer's Retry-After seconds (0: none). */
+int	http_client_retry_after(void);
 
 /* The server and client take their own reference on ctx. */
 struct http_client *http_client_new(struct event_base *base, SSL_CTX *ctx);

@@ -82,6 +82,7 @@ struct http_creq {
 	unsigned long			 ssl_err;
 	long				 verify_result;
 	int				 status;
+	int				 retry_after;	/* s, from the header; 0: none */
 	uint8_t				*body;
 	size_t				 len;
 	char				 detail[768];
@@ -322,6 +323,21 @@ client_keep_session(struct http_creq *q)
 	tls_sessions_keep(q->c->sessions, q->target, sess);
 }
 
+/* Retry-After in delay-seconds form (0..86400); 0 when absent or a date. */
+static int
+retry_after_of(struct evhttp_request *req)
+{
+	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Retry-After");
+	long n = 0;
+
+	if (v == NULL)
+		return 0;
+	for (; *v >= '0' && *v <= '9' && n <= 86400; v++)
+		n = n * 10 + (*v - '0');
+	return *v == '\0' && n <= 86400 ? (int)n : 0;
+}
+
 static void
 client_req_cb(struct evhttp_request *req, void *arg)
 {
@@ -349,6 +365,7 @@ client_req_cb(struct evhttp_request *req, void *arg)
 	q->body[len] = '\0';
 	q->len = len;
 	q->status = evhttp_request_get_response_code(req);
+	q->retry_after = retry_after_of(req);
 	creq_finish(q, ASSAY_OK);
 }
 
@@ -389,6 +406,12 @@ http_client_body_take(const uint8_t *body)
 	b = delivering->body;
 	delivering->body = NULL;
 	return b;
+}
+
+int
+http_client_retry_after(void)
+{
+	return delivering != NULL ? delivering->retry_after : 0;
 }
 
 static void
