@@ -14,16 +14,40 @@
  *	PURPOSE: enrollment (EK certificate, credential activation) is
  *	tested by the integration tests; here only polling is measured.
  *	Serves until SIGTERM/SIGINT or MAXSEC (default 300) seconds.
+ *   agent_sim push PKIDIR VERIFIER_HOST:PORT N [-d DB] [-i INTERVAL] [-r READYFILE] [-t MAXSEC]
+ *	N push agents (common/proto/push.h): no listener; each loops POST
+ *	/v1/agents/sim-NNNNN/challenge (held by the verifier until its round
+ *	is due), builds the evidence the challenge's request asks for (the
+ *	same software quote as serve) and POSTs it to .../evidence, then asks
+ *	again; all through the async client agent/push.c uses (one
+ *	connection per request, one client and so one TLS session cache per
+ *	agent), certificate agent-sim (CN "sim"). With -d
+ *	the rows are written as push agents (no address). Waits until
+ *	HOST:PORT accepts connections (after writing READYFILE), then
+ *	spreads the first contacts over INTERVAL; errors back off with full
+ *	jitter (1 s doubling to 60 s). Every agent holds a challenge request
+ *	open most of the time and the verifier takes at most 256 connections
+ *	from one address (a NAT in front of many agents, in its view), so
+ *	agent i connects from 127.0.0.(2 + i / 128) (see connect() below).
+ *	Runs until SIGTERM/SIGINT or MAXSEC; prints rounds, errors and TLS
+ *	resumption at exit.
  *   agent_sim (no arguments)
  *	Short self-contained figure for `make bench`: a temp PKI, 200
  *	simulated agents and an in-process client polling them with quote
  *	verification, with and without TLS session resumption.
  */
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +61,7 @@
 
 #include "common/http_int.h"
 #include "common/proto/doc.h"
+#include "common/proto/push.h"
 #include "common/evidence/tpm_public.h"
 #include "common/http.h"
 #include "common/log.h"
@@ -55,6 +80,7 @@ static const uint8_t ek_policy[32] = {
 };
 
 struct sim;
+struct push_sim;
 
 struct sim_agent {
 	struct sim		*sim;
@@ -67,6 +93,12 @@ struct sim_agent {
 	size_t			 qn_len;
 	uint64_t		 clock;
 	struct http_server	*srv;
+	/* push mode */
+	char			 id[32];
+	struct http_client	*client;	/* its own, as a real agent's */
+	struct event		*timer;
+	double			 backoff;	/* s: the jitter's ceiling, 0 after success */
+	double			 received;	/* the challenge's receipt */
 };
 
 struct sim {
@@ -76,6 +108,7 @@ struct sim {
 	struct pcr_values	 vals;		/* sha1/sha256/sha384, PCRs 0-23 */
 	double			 t0;
 	uint64_t		 quotes, refused, resumed;
+	struct push_sim		*push;
 };
 
 static double
@@ -223,6 +256,35 @@ attest_build(struct sim_agent *a, const uint8_t *nonce, size_t nonce_len,
 	return buf_steal(&b, len);
 }
 
+/*
+ * The evidence document agent a answers a quote request with (nonce and
+ * selection): what GET /v1/quote answers, and what a push agent posts.
+ * 0, or -1 for a bank not simulated.
+ */
+static int
+sim_evidence(struct sim_agent *a, const uint8_t *nonce, size_t nonce_len,
+    const struct pcr_selection *sel, struct evidence_doc *d)
+{
+	for (size_t i = 0; i < sel->n; i++)
+		for (unsigned p = 0; p < TPM2_PCR_COUNT; p++) {
+			const uint8_t *v;
+
+			if ((sel->bank[i].mask & (1u << p)) == 0)
+				continue;
+			if ((v = pcr_values_get(&a->sim->vals, sel->bank[i].hash,
+			    p)) == NULL)
+				return -1;
+			(void)pcr_values_set(&d->pcrs, sel->bank[i].hash, p, v,
+			    tpm2_hash_by_alg(sel->bank[i].hash)->size);
+		}
+	if ((d->attest = attest_build(a, nonce, nonce_len, sel,
+	    &d->attest_len)) == NULL)
+		return -1;
+	d->sig = soft_sign(a->ak, TPM2_ALG_ECDSA, TPM2_ALG_SHA256, 0, d->attest,
+	    d->attest_len, &d->sig_len);
+	return 0;
+}
+
 static void
 api_quote(struct http_request *r)
 {
@@ -241,23 +303,12 @@ api_quote(struct http_request *r)
 		http_reply_error(r, 400, "nonce and pcrs please");
 		return;
 	}
-	for (size_t i = 0; i < sel.n; i++)
-		for (unsigned p = 0; p < TPM2_PCR_COUNT; p++) {
-			const uint8_t *v;
-
-			if ((sel.bank[i].mask & (1u << p)) == 0)
-				continue;
-			if ((v = pcr_values_get(&a->sim->vals, sel.bank[i].hash,
-			    p)) == NULL)
-				goto bad;
-			(void)pcr_values_set(&d.pcrs, sel.bank[i].hash, p, v,
-			    tpm2_hash_by_alg(sel.bank[i].hash)->size);
-		}
-	if ((d.attest = attest_build(a, nonce, nonce_len, &sel,
-	    &d.attest_len)) == NULL)
-		goto bad;
-	d.sig = soft_sign(a->ak, TPM2_ALG_ECDSA, TPM2_ALG_SHA256, 0, d.attest,
-	    d.attest_len, &d.sig_len);
+	if (sim_evidence(a, nonce, nonce_len, &sel, &d) != 0) {
+		a->sim->refused++;
+		evidence_doc_free(&d);
+		http_reply_error(r, 400, "bank not simulated");
+		return;
+	}
 	a->sim->quotes++;
 	if (SSL_session_reused(bufferevent_openssl_get_ssl(
 	    evhttp_connection_get_bufferevent(evhttp_request_get_connection(
@@ -265,11 +316,6 @@ api_quote(struct http_request *r)
 		a->sim->resumed++;
 	http_reply_json(r, 200, evidence_doc_to_json(&d));
 	evidence_doc_free(&d);
-	return;
- bad:
-	a->sim->refused++;
-	evidence_doc_free(&d);
-	http_reply_error(r, 400, "bank not simulated");
 }
 
 static const struct http_route sim_routes[] = {
@@ -300,11 +346,14 @@ ctx_for(const char *dir, const char *who, int server)
 	return ctx;
 }
 
-/* Keys for all, then listeners; ASSAY_ERR_NET when a port is taken. */
+/*
+ * Keys for all, then listeners (none for base 0: push agents);
+ * ASSAY_ERR_NET when a port is taken.
+ */
 static int
 sim_start(struct sim *s, const char *pkidir, uint16_t base, size_t n)
 {
-	SSL_CTX *sctx = ctx_for(pkidir, "agent-sim", 1);
+	SSL_CTX *sctx = base != 0 ? ctx_for(pkidir, "agent-sim", 1) : NULL;
 
 	s->n = n;
 	s->a = xcalloc(n, sizeof(*s->a));
@@ -315,8 +364,11 @@ sim_start(struct sim *s, const char *pkidir, uint16_t base, size_t n)
 
 		a->sim = s;
 		a->idx = (unsigned)i;
-		a->port = (uint16_t)(base + i);
+		snprintf(a->id, sizeof(a->id), "sim-%05zu", i);
 		agent_keys(a);
+		if (base == 0)
+			continue;
+		a->port = (uint16_t)(base + i);
 		a->srv = http_server_new(s->base, sctx, sim_routes, a);
 		if (http_server_listen(a->srv, "127.0.0.1", a->port) != 0) {
 			fprintf(stderr, "agent_sim: port %u: %s\n", a->port,
@@ -335,6 +387,8 @@ sim_free(struct sim *s)
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->a[i].srv != NULL)
 			http_server_free(s->a[i].srv);
+		if (s->a[i].timer != NULL)
+			event_free(s->a[i].timer);
 		EVP_PKEY_free(s->a[i].ak);
 		free(s->a[i].ak_pub);
 		free(s->a[i].ek_pub);
@@ -356,11 +410,11 @@ sim_policy_text(const struct sim *s)
 
 /* Enrolled-and-admitted rows, written directly (see the header comment). */
 static int
-sim_populate(const struct sim *s, const char *db, int interval)
+sim_populate(const struct sim *s, const char *db, int interval, int push)
 {
 	struct store *st = NULL;
 	struct agent_rec rec;
-	char id[32], addr[32], *pol;
+	char addr[32], *pol;
 	int r;
 
 	if ((r = store_open(db, &st)) != 0)
@@ -372,9 +426,8 @@ sim_populate(const struct sim *s, const char *db, int interval)
 		const struct sim_agent *a = &s->a[i];
 
 		memset(&rec, 0, sizeof(rec));
-		snprintf(id, sizeof(id), "sim-%05zu", i);
 		snprintf(addr, sizeof(addr), "127.0.0.1:%u", a->port);
-		snprintf(rec.id, sizeof(rec.id), "%s", id);
+		snprintf(rec.id, sizeof(rec.id), "%s", a->id);
 		rec.ek_pub = a->ek_pub;
 		rec.ek_pub_len = a->ek_pub_len;
 		rec.ak_pub = a->ak_pub;
@@ -383,7 +436,8 @@ sim_populate(const struct sim *s, const char *db, int interval)
 		rec.activated = 1;
 		rec.admitted = 1;
 		rec.state = AGENT_PENDING;
-		rec.address = addr;
+		rec.address = push ? NULL : addr;
+		rec.push = push;
 		rec.policy = "sim";
 		rec.interval = interval;
 		rec.registered_at = (int64_t)time(NULL);
@@ -431,7 +485,7 @@ cmd_serve(int argc, char **argv)
 	s.base = event_base_new();
 	if (sim_start(&s, pkidir, (uint16_t)base, (size_t)n) != 0)
 		return 3;	/* port taken: the caller picks another base */
-	if (db != NULL && sim_populate(&s, db, (int)interval) != 0) {
+	if (db != NULL && sim_populate(&s, db, (int)interval, 0) != 0) {
 		fprintf(stderr, "agent_sim: store %s: %s\n", db, assay_err_detail());
 		return 1;
 	}
@@ -459,6 +513,376 @@ cmd_serve(int argc, char **argv)
  usage:
 	fprintf(stderr, "usage: agent_sim serve PKIDIR BASEPORT N [-d DB] "
 	    "[-i INTERVAL] [-r READYFILE] [-t MAXSEC]\n");
+	return 2;
+}
+
+/* ---- push: N agents asking the verifier for their rounds --------------- */
+
+#define PSIM_CHALLENGE_TIMEOUT	90	/* s: the verifier holds it (long poll) */
+#define PSIM_EVIDENCE_TIMEOUT	60	/* s: upload and appraisal */
+#define PSIM_CHALLENGE_MAX	(64u * 1024)	/* response bytes, as agent/push.c */
+#define PSIM_VERDICT_MAX	(256u * 1024)
+#define PSIM_BACKOFF_MIN	1.0	/* s */
+#define PSIM_BACKOFF_MAX	60.0	/* s */
+#define PSIM_PER_ADDR		128	/* agents per source address */
+#define PSIM_LOG_ERRORS		10	/* errors logged one by one, then counted */
+
+struct push_sim {
+	struct sim		*s;
+	char			 host[256];
+	uint16_t		 port;
+	uint64_t		 rounds, trusted, waits, errors, challenges;
+	double			 rtt_sum;	/* challenge receipt to verdict, s */
+};
+
+/*
+ * The source address of the connection being opened (host order; 0: the
+ * kernel's choice). connect() below binds every socket this process
+ * connects to 127.x to it first: the verifier takes at most 256
+ * connections per peer address, and here one host plays N agents that
+ * each hold a challenge request open. (Interposed here, for the bench
+ * only: libevent calls connect(), and the client is common code.)
+ */
+static uint32_t psim_src;
+
+int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_in *to = (const struct sockaddr_in *)(const void *)sa;
+	struct sockaddr_in src;
+	int one = 1;
+
+	if (psim_src != 0 && sa != NULL && sa->sa_family == AF_INET &&
+	    len >= (socklen_t)sizeof(*to) &&
+	    (ntohl(to->sin_addr.s_addr) >> 24) == 127) {
+		memset(&src, 0, sizeof(src));
+		src.sin_family = AF_INET;
+		src.sin_addr.s_addr = htonl(psim_src);
+#ifdef IP_BIND_ADDRESS_NO_PORT
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof(one));
+#else
+		(void)one;
+#endif
+		/* Failing (already bound): the kernel's choice, as without. */
+		(void)bind(fd, (struct sockaddr *)&src, sizeof(src));
+	}
+	return (int)syscall(SYS_connect, fd, sa, len);
+}
+
+static double
+psim_jitter(double max)
+{
+	return max * ((double)random() / (double)RAND_MAX);
+}
+
+static void
+psim_arm(struct sim_agent *a, double delay)
+{
+	struct timeval tv;
+
+	if (delay < 0)
+		delay = 0;
+	tv.tv_sec = (time_t)delay;
+	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
+	evtimer_add(a->timer, &tv);
+}
+
+/* A failed step: the next challenge after a jittered, growing delay. */
+static void __attribute__((format(printf, 2, 3)))
+psim_fail(struct sim_agent *a, const char *fmt, ...)
+{
+	struct push_sim *ps = a->sim->push;
+	char why[300];
+	va_list ap;
+
+	ps->errors++;
+	a->backoff = a->backoff == 0 ? PSIM_BACKOFF_MIN :
+	    (a->backoff * 2 > PSIM_BACKOFF_MAX ? PSIM_BACKOFF_MAX : a->backoff * 2);
+	if (ps->errors <= PSIM_LOG_ERRORS) {
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof(why), fmt, ap);
+		va_end(ap);
+		fprintf(stderr, "agent_sim: %s: %s (backoff %.0f s)%s\n", a->id,
+		    why, a->backoff, ps->errors == PSIM_LOG_ERRORS ?
+		    "; further errors only counted" : "");
+	}
+	psim_arm(a, psim_jitter(a->backoff));
+}
+
+/* A body's "error" member, or its start. */
+static void
+psim_error_text(const uint8_t *body, size_t len, char *buf, size_t buflen)
+{
+	json_t *j = json_loadb((const char *)body, len, 0, NULL);
+	const char *e = json_string_value(json_object_get(j, "error"));
+
+	snprintf(buf, buflen, "%.200s", e != NULL ? e :
+	    body != NULL ? (const char *)body : "");
+	json_decref(j);
+}
+
+static void
+psim_verdict(int err, int status, const uint8_t *body, size_t len, void *arg)
+{
+	struct sim_agent *a = arg;
+	struct push_sim *ps = a->sim->push;
+	struct push_verdict v;
+	json_t *j = NULL;
+	char why[300];
+
+	if (err != 0) {
+		psim_fail(a, "sending evidence: %s", assay_err_detail());
+		return;
+	}
+	if (status != 200) {
+		psim_error_text(body, len, why, sizeof(why));
+		psim_fail(a, "evidence: HTTP %d: %s", status, why);
+		return;
+	}
+	if (http_json_load(body, len, &j, why, sizeof(why)) != 0 ||
+	    push_verdict_parse(j, &v) != 0) {
+		psim_fail(a, "malformed verdict: %s", j == NULL ? why :
+		    assay_err_detail());
+		json_decref(j);
+		return;
+	}
+	json_decref(j);
+	ps->rounds++;
+	ps->rtt_sum += now() - a->received;
+	if (strcmp(v.state, "trusted") == 0)
+		ps->trusted++;
+	a->backoff = 0;
+	psim_arm(a, (double)v.next_ms / 1000.0);
+	push_verdict_free(&v);
+}
+
+/* Agent a's answer to challenge ch: the evidence, posted. */
+static void
+psim_answer(struct sim_agent *a, const struct push_challenge *ch)
+{
+	struct push_sim *ps = a->sim->push;
+	struct evidence_doc d;
+	struct quote_req q;
+	json_t *doc;
+	char *text = NULL, *path;
+	size_t n;
+
+	evidence_doc_init(&d);
+	if (push_request_parse(ch->request, &q) != 0) {
+		psim_fail(a, "challenge request: %s", assay_err_detail());
+		goto out;
+	}
+	if (sim_evidence(a, q.nonce, q.nonce_len, &q.sel, &d) != 0) {
+		a->sim->refused++;
+		psim_fail(a, "challenge asks a bank not simulated: %s",
+		    ch->request);
+		goto out;
+	}
+	a->sim->quotes++;
+	doc = evidence_doc_to_json(&d);
+	text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (text == NULL) {
+		psim_fail(a, "cannot encode the evidence document");
+		goto out;
+	}
+	if ((n = strlen(text)) > ch->max_bytes) {
+		psim_fail(a, "evidence of %zu bytes, over the verifier's %llu", n,
+		    (unsigned long long)ch->max_bytes);
+		goto out;
+	}
+	path = xasprintf(PUSH_EVIDENCE_PATH "?challenge=%s", a->id, ch->id);
+	psim_src = 0x7f000002u + a->idx / PSIM_PER_ADDR;
+	if (http_client_request_max(a->client, "POST", ps->host, ps->port, path,
+	    "application/json", text, n, PSIM_EVIDENCE_TIMEOUT, "verifier",
+	    PSIM_VERDICT_MAX, psim_verdict, a) != 0)
+		psim_fail(a, "%s", assay_err_detail());
+	psim_src = 0;
+	free(path);
+ out:
+	free(text);
+	evidence_doc_free(&d);
+}
+
+static void
+psim_challenge(int err, int status, const uint8_t *body, size_t len, void *arg)
+{
+	struct sim_agent *a = arg;
+	struct push_sim *ps = a->sim->push;
+	struct push_challenge ch;
+	json_t *j = NULL;
+	char why[300];
+
+	if (err != 0) {
+		psim_fail(a, "asking for a challenge: %s", assay_err_detail());
+		return;
+	}
+	if (status != 200) {
+		psim_error_text(body, len, why, sizeof(why));
+		psim_fail(a, "challenge: HTTP %d: %s", status, why);
+		return;
+	}
+	if (http_json_load(body, len, &j, why, sizeof(why)) != 0 ||
+	    push_challenge_parse(j, &ch) != 0) {
+		psim_fail(a, "malformed challenge: %s", j == NULL ? why :
+		    assay_err_detail());
+		json_decref(j);
+		return;
+	}
+	json_decref(j);
+	a->backoff = 0;
+	if (ch.id[0] == '\0') {
+		ps->waits++;
+		psim_arm(a, (double)ch.wait_ms / 1000.0);
+	} else {
+		ps->challenges++;
+		a->received = now();
+		psim_answer(a, &ch);
+	}
+	push_challenge_free(&ch);
+}
+
+static void
+psim_ask(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_agent *a = arg;
+	struct push_sim *ps = a->sim->push;
+	char *path = xasprintf(PUSH_CHALLENGE_PATH, a->id);
+
+	psim_src = 0x7f000002u + a->idx / PSIM_PER_ADDR;
+	if (http_client_request_max(a->client, "POST", ps->host, ps->port, path,
+	    "application/json", "{}", 2, PSIM_CHALLENGE_TIMEOUT, "verifier",
+	    PSIM_CHALLENGE_MAX, psim_challenge, a) != 0)
+		psim_fail(a, "%s", assay_err_detail());
+	psim_src = 0;
+	free(path);
+}
+
+/* Block until host:port accepts a connection (the verifier is up); 0 or -1. */
+static int
+psim_wait_listening(const char *host, uint16_t port, double secs)
+{
+	struct addrinfo hints, *res = NULL;
+	char serv[8];
+	double t_end = now() + secs;
+	int fd, ok;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(serv, sizeof(serv), "%u", port);
+	if (getaddrinfo(host, serv, &hints, &res) != 0)
+		return -1;
+	for (ok = 0; !ok && now() < t_end; ) {
+		if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) == -1)
+			break;
+		ok = connect(fd, res->ai_addr, res->ai_addrlen) == 0;
+		close(fd);
+		if (!ok)
+			usleep(100000);
+	}
+	freeaddrinfo(res);
+	return ok ? 0 : -1;
+}
+
+static int
+cmd_push(int argc, char **argv)
+{
+	const char *pkidir, *db = NULL, *ready = NULL;
+	struct event *sigt, *sigi, *deadline;
+	struct timeval tv = { 300, 0 };
+	struct push_sim ps;
+	long interval = 10, n;
+	uint64_t hs = 0, res = 0, h1, r1;
+	size_t cached;
+	SSL_CTX *cctx;
+	struct sim s;
+	double t_start, c0;
+	FILE *f;
+	int ch;
+
+	if (argc < 4)
+		goto usage;
+	memset(&ps, 0, sizeof(ps));
+	pkidir = argv[1];
+	if (http_split_hostport(argv[2], ps.host, sizeof(ps.host), &ps.port) != 0)
+		goto usage;
+	n = strtol(argv[3], NULL, 10);
+	if (n < 1 || n > 100000)
+		goto usage;
+	optind = 4;
+	while ((ch = getopt(argc, argv, "d:i:r:t:")) != -1) {
+		switch (ch) {
+		case 'd': db = optarg; break;
+		case 'i': interval = strtol(optarg, NULL, 10); break;
+		case 'r': ready = optarg; break;
+		case 't': tv.tv_sec = strtol(optarg, NULL, 10); break;
+		default: goto usage;
+		}
+	}
+	if (interval < 1)
+		goto usage;
+	memset(&s, 0, sizeof(s));
+	s.base = event_base_new();
+	s.push = &ps;
+	ps.s = &s;
+	(void)sim_start(&s, pkidir, 0, (size_t)n);
+	if (db != NULL && sim_populate(&s, db, (int)interval, 1) != 0) {
+		fprintf(stderr, "agent_sim: store %s: %s\n", db, assay_err_detail());
+		return 1;
+	}
+	if (ready != NULL && (f = fopen(ready, "w")) != NULL) {
+		fprintf(f, "%ld\n", n);
+		fclose(f);
+	}
+	if (psim_wait_listening(ps.host, ps.port, (double)tv.tv_sec) != 0) {
+		fprintf(stderr, "agent_sim: %s: not listening\n", argv[2]);
+		return 1;
+	}
+	cctx = ctx_for(pkidir, "agent-sim", 0);
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	for (long i = 0; i < n; i++) {
+		struct sim_agent *a = &s.a[i];
+
+		a->client = http_client_new(s.base, cctx);
+		if ((a->timer = evtimer_new(s.base, psim_ask, a)) == NULL)
+			abort();
+		psim_arm(a, psim_jitter((double)interval));
+	}
+	sigt = evsignal_new(s.base, SIGTERM, on_stop, s.base);
+	sigi = evsignal_new(s.base, SIGINT, on_stop, s.base);
+	deadline = evtimer_new(s.base, on_stop, s.base);
+	evsignal_add(sigt, NULL);
+	evsignal_add(sigi, NULL);
+	evtimer_add(deadline, &tv);
+	t_start = now();
+	c0 = cpu_seconds();
+	event_base_dispatch(s.base);
+	SSL_CTX_free(cctx);
+	for (long i = 0; i < n; i++) {
+		http_client_tls_stats(s.a[i].client, &h1, &r1, &cached);
+		hs += h1;
+		res += r1;
+	}
+	fprintf(stderr, "agent_sim: %ld push agents: %llu rounds (%llu "
+	    "trusted, %.0f ms challenge to verdict), %llu waits, %llu errors, "
+	    "%llu of %llu handshakes resumed, %.0f%% CPU, in %.0f s\n", n,
+	    (unsigned long long)ps.rounds, (unsigned long long)ps.trusted,
+	    ps.rounds ? 1000.0 * ps.rtt_sum / (double)ps.rounds : 0.0,
+	    (unsigned long long)ps.waits, (unsigned long long)ps.errors,
+	    (unsigned long long)res, (unsigned long long)hs,
+	    100.0 * (cpu_seconds() - c0) / (now() - t_start), now() - t_start);
+	event_free(sigt);
+	event_free(sigi);
+	event_free(deadline);
+	for (long i = 0; i < n; i++)
+		http_client_free(s.a[i].client);
+	sim_free(&s);
+	event_base_free(s.base);
+	return 0;
+ usage:
+	fprintf(stderr, "usage: agent_sim push PKIDIR VERIFIER_HOST:PORT N "
+	    "[-d DB] [-i INTERVAL] [-r READYFILE] [-t MAXSEC]\n");
 	return 2;
 }
 
@@ -650,7 +1074,11 @@ main(int argc, char **argv)
 		return cmd_selftest();
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "push") == 0)
+		return cmd_push(argc - 1, argv + 1);
 	fprintf(stderr, "usage: agent_sim [serve PKIDIR BASEPORT N [-d DB] "
-	    "[-i INTERVAL] [-r READYFILE] [-t MAXSEC]]\n");
+	    "[-i INTERVAL] [-r READYFILE] [-t MAXSEC]]\n"
+	    "       agent_sim push PKIDIR VERIFIER_HOST:PORT N [-d DB] "
+	    "[-i INTERVAL] [-r READYFILE] [-t MAXSEC]\n");
 	return 2;
 }

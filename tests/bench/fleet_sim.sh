@@ -8,11 +8,16 @@
 # (assay_attestations_total), the verifier's RSS (VmRSS) and CPU (utime +
 # stime from /proc). ASSAY_TLS_NO_RESUME=1 in the environment turns the
 # verifier's TLS session resumption off (for the comparison).
+# FLEET_SIM_MODE=push: the N agents are push agents instead (agent_sim
+# push: no listener; each asks the verifier for its challenge and posts
+# the evidence, common/proto/push.h); the verifier and its configuration
+# are the same. The line printed names the mode (default pull).
 # Starts everything in its own temp dir; stops only what it started.
 O=${1:-build}
 N=${2:-1000}
 I=${3:-10}
 SECS=${4:-20}
+MODE=${FLEET_SIM_MODE:-pull}
 T=$(mktemp -d "${TMPDIR:-/tmp}/fleet-sim.XXXXXX") || exit 1
 SPID=""
 VPID=""
@@ -58,12 +63,43 @@ now()
 	date +%s.%N
 }
 
+case $MODE in
+pull|push) ;;
+*) fail "FLEET_SIM_MODE: pull or push, not '$MODE'" ;;
+esac
+
+pick_vport()
+{
+	while :; do
+		vport=$((33000 + $(rand16) % 20000))
+		port_free "$vport" && break
+	done
+}
+
+# The simulator: its DB rows written and (pull) its listeners up.
+sim_ready()
+{
+	while [ ! -s "$T/ready" ] && kill -0 "$SPID" 2>/dev/null; do
+		sleep 0.1
+	done
+	[ -s "$T/ready" ]
+}
+
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 "$O/assayctl" certs init "$T/pki" --agent sim >/dev/null || fail "certs init"
 
-# Agents on BASE..BASE+N-1 below the ephemeral range (32768-).
+if [ "$MODE" = push ]; then
+	# No listeners: the agents ask the verifier (once it listens).
+	pick_vport
+	"$O/bench/agent_sim" push "$T/pki" "127.0.0.1:$vport" "$N" \
+	    -d "$T/verifier.db" -i "$I" -r "$T/ready" -t 300 2>>"$T/sim.log" &
+	SPID=$!
+	sim_ready || fail "agent_sim push exited"
+fi
+
+# Pull: agents on BASE..BASE+N-1 below the ephemeral range (32768-).
 try=0
-while :; do
+while [ "$MODE" = pull ]; do
 	try=$((try + 1))
 	[ "$try" -le 5 ] || fail "no free port range for $N agents"
 	base=$((20000 + $(rand16) % (12000 - N)))
@@ -71,20 +107,13 @@ while :; do
 	"$O/bench/agent_sim" serve "$T/pki" "$base" "$N" -d "$T/verifier.db" \
 	    -i "$I" -r "$T/ready" -t 300 2>>"$T/sim.log" &
 	SPID=$!
-	while [ ! -s "$T/ready" ] && kill -0 "$SPID" 2>/dev/null; do
-		sleep 0.1
-	done
-	[ -s "$T/ready" ] && break
+	sim_ready && break
 	wait "$SPID"
 	st=$?
 	SPID=""
 	[ "$st" -eq 3 ] || fail "agent_sim exited with $st"
 done
-
-while :; do
-	vport=$((33000 + $(rand16) % 20000))
-	port_free "$vport" && break
-done
+[ "$MODE" = pull ] && pick_vport
 cat > "$T/verifier.yaml" <<EOY
 listen: 127.0.0.1:$vport
 tls:
@@ -161,12 +190,14 @@ n=$(trusted)
 resume=on
 [ "${ASSAY_TLS_NO_RESUME:-}" = 1 ] && resume=off
 echo "$N $I $a0 $a1 $c0 $c1 $w0 $w1 $rss $tck $t_start $t_trusted $resume \
-    $((e1 - e0))" | awk '{
+    $((e1 - e0)) $MODE" | awk '{
 	dt = $8 - $7
-	printf "fleet sim: %d agents, interval %d s: %.0f rounds/s sustained, " \
-	    "verifier RSS %.0f MB, CPU %.0f%% of one core, all trusted in " \
-	    "%.0f s (TLS resumption %s, %d poll errors)\n", $1, $2,
-	    ($4 - $3) / dt, $9 / 1024, 100 * ($6 - $5) / $10 / dt, $12 - $11,
+	printf "fleet sim: %d %s agents, interval %d s: %.0f rounds/s sustained, " \
+	    "verifier RSS %.0f MB, CPU %.0f%% of one core (%.2f ms per " \
+	    "round), all trusted in %.0f s (TLS resumption %s, %d poll " \
+	    "errors)\n", $1, $15, $2, ($4 - $3) / dt, $9 / 1024,
+	    100 * ($6 - $5) / $10 / dt,
+	    ($4 > $3 ? 1000 * ($6 - $5) / $10 / ($4 - $3) : 0), $12 - $11,
 	    $13, $14 }'
 kill "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null

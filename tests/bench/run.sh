@@ -82,13 +82,19 @@ else
 	done
 fi
 
-echo "== fleet sim (agent_sim agents polled by the real assay-verifier)"
-# N=1000 and N=5000 agents at a 10 s interval, TLS resumption on;
-# FLEET_SIM_COMPARE=1 also runs both with ASSAY_TLS_NO_RESUME=1.
+echo "== fleet sim (agent_sim agents polled by, or pushing to, the real assay-verifier)"
+# N=1000 and N=5000 agents at a 10 s interval, TLS resumption on, and
+# the same 1000 as push agents (FLEET_SIM_MODE=push: they ask the verifier
+# for their rounds); FLEET_SIM_COMPARE=1 also runs the pull ones with
+# ASSAY_TLS_NO_RESUME=1.
 if [ -x "$O/bench/agent_sim" ] && [ -x "$O/assay-verifier" ] &&
     command -v curl >/dev/null 2>&1; then
 	for n in 1000 5000; do
 		sh tests/bench/fleet_sim.sh "$O" "$n" 10 20 || rc=1
+		if [ "$n" -eq 1000 ]; then
+			FLEET_SIM_MODE=push sh tests/bench/fleet_sim.sh "$O" \
+			    "$n" 10 20 || rc=1
+		fi
 		if [ -n "${FLEET_SIM_COMPARE:-}" ]; then
 			ASSAY_TLS_NO_RESUME=1 sh tests/bench/fleet_sim.sh "$O" \
 			    "$n" 10 20 || rc=1
