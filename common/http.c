@@ -640,6 +640,8 @@ http_server_free(struct http_server *s)
 	while ((q = TAILQ_FIRST(&s->held)) != NULL) {
 		TAILQ_REMOVE(&s->held, q, hentry);
 		q->s = NULL;
+		conn_unref(q->conn);
+		q->conn = NULL;
 	}
 	/* Connections are finalized later (event_base_free): detach them. */
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL)

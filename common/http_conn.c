@@ -80,6 +80,10 @@ conn_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 	if (c == NULL)
 		return;
 	conn_unlink(c);
+	if (c->refs > 0) {
+		c->gone = 1;	/* a held request still points here */
+		return;
+	}
 	free(c);
 }
 
@@ -124,30 +128,39 @@ conn_hold(SSL *ssl, uint64_t *serial)
 	if (c == NULL || c->s == NULL)
 		return NULL;
 	c->held = 1;
+	c->refs++;
 	*serial = c->serial;
 	return c;
 }
 
+void
+conn_unref(struct http_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->refs > 0 && --c->refs == 0)
+		c->held = 0;
+	if (c->gone && c->refs == 0)
+		free(c);
+}
+
 /*
- * The held request of connection c (compared by address and serial,
- * never dereferenced before it is found among s's connections) is
- * answered: 1 if its evhttp connection is still evcon and open.
+ * The held request of connection c is answered: 1 if its evhttp
+ * connection is still evcon and open. A held request keeps c allocated
+ * (refs), so c is valid here even after its connection went; O(1).
  */
 int
 conn_release(struct http_server *s, struct http_conn *c, uint64_t serial,
     struct evhttp_connection *evcon)
 {
-	struct http_conn *o;
+	int open;
 
-	if (c == NULL || evcon == NULL)
+	if (c == NULL)
 		return 0;
-	TAILQ_FOREACH(o, &s->conns, entry)
-		if (o == c && o->serial == serial)
-			break;
-	if (o == NULL)
-		return 0;
-	o->held = 0;
-	return o->phase == PH_OPEN && conn_evcon(o) == evcon;
+	open = evcon != NULL && !c->gone && c->s == s && c->serial == serial &&
+	    c->phase == PH_OPEN && conn_evcon(c) == evcon;
+	conn_unref(c);
+	return open;
 }
 
 void

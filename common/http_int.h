@@ -100,6 +100,8 @@ struct http_conn {
 	enum shadow_state	 sh_next;	/* after the header block */
 	uint64_t		 serial;	/* unique on its server */
 	int			 held;		/* a request awaits a deferred reply */
+	int			 refs;		/* held requests pointing here */
+	int			 gone;		/* its SSL is freed; kept for refs */
 };
 
 TAILQ_HEAD(conn_list, http_conn);
@@ -147,6 +149,8 @@ struct evhttp_connection *conn_evcon(struct http_conn *c);
 void		 conn_arm(struct http_conn *c);
 struct bufferevent *server_bevcb(struct event_base *base, void *arg);
 struct http_conn *conn_hold(SSL *ssl, uint64_t *serial);
+/* A held request no longer points at c (freed if its SSL is gone). */
+void		 conn_unref(struct http_conn *c);
 int		 conn_release(struct http_server *s, struct http_conn *c,
 		    uint64_t serial, struct evhttp_connection *evcon);
 
