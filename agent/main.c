@@ -250,6 +250,8 @@ agent_start(void *ctx, struct event_base *base)
 	    agent_default_id(&a->ident);
 	a->base = base;
 	a->client = http_client_new(base, a->client_ctx);
+	/* Push rounds: challenge and evidence over one TLS connection. */
+	http_client_set_keepalive(a->client, a->push);
 	a->tokens = (double)a->conf.quote_rate;
 	if (!a->push && (r = agent_listen(a, base)) != 0)
 		return r;

@@ -178,6 +178,18 @@ struct http_client *http_client_new(struct event_base *base, SSL_CTX *ctx);
 /* Cancels requests still outstanding: their callbacks are not called. */
 void	http_client_free(struct http_client *c);
 /*
+ * Keep-alive (default off): after a complete response without "Connection:
+ * close", the connection is parked, at most one per target host:port and
+ * expected CN, for HTTP_CLIENT_IDLE_SEC s (http_int.h; less than the
+ * server's idle timeout); the next request with the same target and
+ * expected CN goes over it, with the peer identity verified at its
+ * handshake. If the server had closed it before any of the response came,
+ * the request is sent once more on a fresh connection. For clients that
+ * talk to few servers in sequence (an agent); off, every request has its
+ * own connection ("Connection: close"). Off also closes parked ones.
+ */
+void	http_client_set_keepalive(struct http_client *c, int on);
+/*
  * Resolve host names with this evdns base (asynchronously, on the
  * client's loop) instead of the blocking system resolver. Not owned.
  */

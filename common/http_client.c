@@ -1,9 +1,10 @@
 /*
- * http_client.c — the HTTPS client half of common/http.h: one connection
- * per request, the server certificate CN checked during the handshake,
- * completion delivered exactly once and deferred on the loop thread,
- * failures mapped to NET/TIMEOUT/PERM, a response body limit per
- * request. (The blocking wrapper and host:port parsing are http_sync.c.)
+ * http_client.c — the HTTPS client half of common/http.h: a connection
+ * per request (or a parked one, with keep-alive: http_client_pool.c), the
+ * server certificate CN checked during the handshake, completion delivered
+ * exactly once and deferred on the loop thread, failures mapped to
+ * NET/TIMEOUT/PERM, a response body limit per request. (The blocking
+ * wrapper and host:port parsing are http_sync.c.)
  * TLS sessions are cached per host:port (tls_sessions.c) and offered
  * again (resumption skips the ECDHE + chain verification of a full
  * handshake); a resumed session's peer certificate is checked against the
@@ -45,50 +46,7 @@ _Static_assert(DOC_MAX_SIZE <= HTTP_CLIENT_MAX_BODY,
     "an evidence document must fit the client's response body limit");
 
 
-struct http_creq;
-
-struct http_client {
-	struct event_base		*base;
-	SSL_CTX				*ctx;
-	TAILQ_HEAD(, http_creq)		 reqs;
-	struct tls_sessions		*sessions;	/* by "host:port" */
-	struct evdns_base		*dns;		/* async resolver, or NULL */
-	int				 resume;
-	uint64_t			 n_handshakes;
-	uint64_t			 n_resumed;
-};
-
-struct http_creq {
-	TAILQ_ENTRY(http_creq)		 entry;
-	struct http_client		*c;
-	struct evhttp_connection	*evcon;
-	struct event			*done_ev;
-	struct event			*timer;
-	http_client_cb			 cb;
-	void				*arg;
-	char				*expect_cn;
-	char				 peer_cn[TLS_CN_MAX];
-	char				 target[300];	/* "host:port" for messages */
-	size_t				 max_body;	/* response body limit */
-	int				 timeout;
-	int				 cn_mismatch;
-	int				 role_mismatch;	/* ROLE_* the server lacked */
-	int				 peer_role;
-	int				 hs_done;
-	int				 finished;
-	int				 err;
-	int				 req_error;	/* evhttp_request_error + 1 */
-	int				 sock_err;
-	unsigned long			 ssl_err;
-	long				 verify_result;
-	int				 status;
-	int				 retry_after;	/* s, from the header; 0: none */
-	uint8_t				*body;
-	size_t				 len;
-	char				 detail[768];
-};
-
-static int creq_ssl_idx = -1;
+int creq_ssl_idx = -1;
 static pthread_once_t creq_ssl_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -177,7 +135,7 @@ client_new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	return 0;	/* sess itself stays OpenSSL's */
 }
 
-static void
+void
 creq_finish(struct http_creq *q, int err)
 {
 	if (q->finished)
@@ -197,6 +155,8 @@ creq_fail(struct http_creq *q)
 	char ssl_msg[160] = "";
 	int err = ASSAY_ERR_NET;
 
+	if (creq_retry_later(q))
+		return;		/* a parked connection the server had closed */
 	if (q->ssl_err != 0)
 		ERR_error_string_n(q->ssl_err, ssl_msg, sizeof(ssl_msg));
 	if (q->role_mismatch) {
@@ -366,6 +326,7 @@ client_req_cb(struct evhttp_request *req, void *arg)
 	q->len = len;
 	q->status = evhttp_request_get_response_code(req);
 	q->retry_after = retry_after_of(req);
+	creq_mark_park(q, req);
 	creq_finish(q, ASSAY_OK);
 }
 
@@ -389,6 +350,9 @@ creq_free(struct http_creq *q)
 	if (q->timer != NULL)
 		event_free(q->timer);
 	free(q->expect_cn);
+	free(q->path);
+	free(q->ctype);
+	free(q->req_body);
 	free(q->body);
 	free(q);
 }
@@ -419,10 +383,13 @@ client_done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_creq *q = arg;
 
+	if (!q->finished && q->retry_due) {
+		creq_retry(q);
+		return;
+	}
 	TAILQ_REMOVE(&q->c->reqs, q, entry);
 	/* Not inside any evhttp callback of this connection now. */
-	evhttp_connection_free(q->evcon);
-	q->evcon = NULL;
+	creq_release_conn(q);	/* parked, for the next request, or closed */
 	ERR_clear_error();
 	if (q->err != ASSAY_OK) {
 		assay_err_set(q->err, "%s", q->detail);
@@ -448,6 +415,8 @@ http_client_new(struct event_base *base, SSL_CTX *ctx)
 	c->ctx = ctx;
 	TAILQ_INIT(&c->reqs);
 	c->sessions = tls_sessions_new();
+	c->idle = strmap_new();
+	http_client_set_idle_timeout_ms(c, 0);
 	http_client_set_resumption(c,
 	    getenv("ASSAY_TLS_NO_RESUME") == NULL ||
 	    strcmp(getenv("ASSAY_TLS_NO_RESUME"), "1") != 0);
@@ -499,6 +468,8 @@ http_client_free(struct http_client *c)
 		TAILQ_REMOVE(&c->reqs, q, entry);
 		creq_free(q);
 	}
+	pool_flush(c);
+	strmap_free(c->idle);
 	tls_sessions_free(c->sessions);
 	SSL_CTX_free(c->ctx);
 	free(c);
@@ -542,16 +513,15 @@ client_ssl_new(struct http_client *c, const char *host, const char *target,
 }
 
 /* q's evhttp connection over a new TLS bufferevent; 0 or an error. */
-static int
-creq_connect(struct http_creq *q, const char *host, uint16_t port,
-    size_t max_body)
+int
+creq_connect(struct http_creq *q)
 {
 	struct http_client *c = q->c;
 	struct bufferevent *bev;
 	SSL *ssl = NULL;
 	int r;
 
-	if ((r = client_ssl_new(c, host, q->target, &ssl)) != 0)
+	if ((r = client_ssl_new(c, q->host, q->target, &ssl)) != 0)
 		return r;
 	bev = bufferevent_openssl_socket_new(c->base, -1, ssl,
 	    BUFFEREVENT_SSL_CONNECTING,
@@ -566,14 +536,14 @@ creq_connect(struct http_creq *q, const char *host, uint16_t port,
 	SSL_set_info_callback(ssl, client_info_cb);
 	/* With a resolver, host names never block the event loop. */
 	if ((q->evcon = evhttp_connection_base_bufferevent_new(c->base, c->dns,
-	    bev, host, port)) == NULL) {
+	    bev, q->host, q->port)) == NULL) {
 		bufferevent_free(bev);
 		return assay_err_set(ASSAY_ERR_NET, "evhttp connection failed");
 	}
 	/* Our timer is the deadline; evhttp's own one is a backstop. */
 	evhttp_connection_set_timeout(q->evcon, q->timeout + 1);
 	evhttp_connection_set_retries(q->evcon, 0);
-	evhttp_connection_set_max_body_size(q->evcon, (ev_ssize_t)max_body);
+	evhttp_connection_set_max_body_size(q->evcon, (ev_ssize_t)q->max_body);
 	evhttp_connection_set_max_headers_size(q->evcon, HTTP_MAX_HEADERS);
 	evhttp_connection_set_flags(q->evcon, EVHTTP_CON_READ_ON_WRITE_ERROR);
 	return ASSAY_OK;
@@ -581,9 +551,9 @@ creq_connect(struct http_creq *q, const char *host, uint16_t port,
 
 /* The request: headers, body. */
 static struct evhttp_request *
-creq_build(struct http_creq *q, enum evhttp_cmd_type cmd, const char *ctype,
-    const void *body, size_t len)
+creq_build(struct http_creq *q, const void *body, size_t len)
 {
+	enum evhttp_cmd_type cmd = q->cmd;
 	struct evhttp_request *req;
 	struct evkeyvalq *h;
 	char clen[24];
@@ -593,10 +563,11 @@ creq_build(struct http_creq *q, enum evhttp_cmd_type cmd, const char *ctype,
 	evhttp_request_set_error_cb(req, client_err_cb);
 	h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Host", q->target);
-	evhttp_add_header(h, "Connection", "close");
+	if (!q->c->keepalive)
+		evhttp_add_header(h, "Connection", "close");
 	evhttp_add_header(h, "Accept", "application/json");
-	if (ctype != NULL)
-		evhttp_add_header(h, "Content-Type", ctype);
+	if (q->ctype != NULL)
+		evhttp_add_header(h, "Content-Type", q->ctype);
 	if (len > 0 || cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_PUT ||
 	    cmd == EVHTTP_REQ_PATCH) {
 		snprintf(clen, sizeof(clen), "%zu", len);
@@ -606,6 +577,24 @@ creq_build(struct http_creq *q, enum evhttp_cmd_type cmd, const char *ctype,
 	    body, len) != 0)
 		fatalx("evbuffer_add");
 	return req;
+}
+
+/* Make q's request on q->evcon; failures arrive through the completion. */
+void
+creq_send(struct http_creq *q, const void *body, size_t len)
+{
+	struct evhttp_request *req = creq_build(q, body, len);
+
+	if (evhttp_make_request(q->evcon, req, q->cmd, q->path) != 0) {
+		/* evhttp took the request off the connection: ours to free. */
+		evhttp_request_free(req);
+		snprintf(q->detail, sizeof(q->detail), "%s: cannot connect",
+		    q->target);
+		creq_finish(q, ASSAY_ERR_NET);
+		return;
+	}
+	http_set_nodelay(bufferevent_getfd(evhttp_connection_get_bufferevent(
+	    q->evcon)));
 }
 
 int
@@ -625,7 +614,6 @@ http_client_request_max(struct http_client *c, const char *method,
     size_t max_body, http_client_cb cb, void *arg)
 {
 	struct http_creq *q = NULL;
-	struct evhttp_request *req;
 	enum evhttp_cmd_type cmd;
 	struct timeval tv;
 	int v6, r;
@@ -651,12 +639,17 @@ http_client_request_max(struct http_client *c, const char *method,
 	v6 = strchr(host, ':') != NULL;
 	snprintf(q->target, sizeof(q->target), "%s%s%s:%u", v6 ? "[" : "",
 	    host, v6 ? "]" : "", (unsigned)port);
+	snprintf(q->host, sizeof(q->host), "%s", host);
+	q->port = port;
+	q->cmd = cmd;
+	q->path = xstrdup(path);
+	q->ctype = xstrdup_or_null(ctype);
 	q->max_body = max_body;
-	if ((r = creq_connect(q, host, port, max_body)) != 0) {
-		free(q);
+	q->expect_cn = xstrdup_or_null(expect_cn);
+	if (!creq_reuse(q, body, len) && (r = creq_connect(q)) != 0) {
+		creq_free(q);
 		return r;
 	}
-	q->expect_cn = xstrdup_or_null(expect_cn);
 	if ((q->done_ev = event_new(c->base, -1, 0, client_done_cb, q)) == NULL ||
 	    (q->timer = evtimer_new(c->base, client_timer_cb, q)) == NULL)
 		fatalx("event_new");
@@ -664,20 +657,10 @@ http_client_request_max(struct http_client *c, const char *method,
 	tv.tv_usec = 0;
 	evtimer_add(q->timer, &tv);
 	TAILQ_INSERT_TAIL(&c->reqs, q, entry);
-	req = creq_build(q, cmd, ctype, body, len);
 	/*
 	 * Any failure from here on, even one evhttp reports synchronously,
 	 * reaches the caller through the deferred completion.
 	 */
-	if (evhttp_make_request(q->evcon, req, cmd, path) != 0) {
-		/* evhttp took the request off the connection: ours to free. */
-		evhttp_request_free(req);
-		snprintf(q->detail, sizeof(q->detail), "%s: cannot connect",
-		    q->target);
-		creq_finish(q, ASSAY_ERR_NET);
-		return ASSAY_OK;
-	}
-	http_set_nodelay(bufferevent_getfd(evhttp_connection_get_bufferevent(
-	    q->evcon)));
+	creq_send(q, body, len);
 	return ASSAY_OK;
 }

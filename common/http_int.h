@@ -1,8 +1,9 @@
 /*
  * http_int.h — internals shared by http.c (server), http_conn.c
- * (connection accounting), http_guard.c (early request guard) and
- * http_client.c: the method table, limits, socket helpers and the server's
- * connection and server structures. Not for other modules.
+ * (connection accounting), http_guard.c (early request guard),
+ * http_client.c and http_client_pool.c (client, keep-alive): the method
+ * table, limits, socket helpers, the client's and the server's structures.
+ * Not for other modules.
  */
 #ifndef ASSAY_HTTP_INT_H
 #define ASSAY_HTTP_INT_H
@@ -21,6 +22,9 @@
 #include <event2/http.h>
 #include <event2/util.h>
 #include <openssl/ssl.h>
+
+#include "common/http.h"
+#include "common/tls.h"
 
 #define HTTP_DEFAULT_TIMEOUT	30
 #define HTTP_MAX_HEADERS	(32 * 1024)
@@ -43,6 +47,103 @@ struct http_client;
 void		 http_client_set_resumption(struct http_client *c, int on);
 void		 http_client_tls_stats(const struct http_client *c,
 		    uint64_t *handshakes, uint64_t *resumed, size_t *cached);
+/*
+ * Keep-alive (http_client_set_keepalive), for tests and benches: how long
+ * a parked connection stays idle (ms; default HTTP_CLIENT_IDLE_SEC s);
+ * requests sent over a parked connection, of them retried on a fresh one,
+ * connections parked now.
+ */
+#define HTTP_CLIENT_IDLE_SEC	20
+void		 http_client_set_idle_timeout_ms(struct http_client *c,
+		    long ms);
+void		 http_client_keepalive_stats(const struct http_client *c,
+		    uint64_t *reused, uint64_t *retried, size_t *idle);
+
+/* ------------------------------------- client internals (http_client*.c) */
+
+struct evdns_base;
+struct evbuffer_cb_entry;
+
+struct http_client {
+	struct event_base		*base;
+	SSL_CTX				*ctx;
+	TAILQ_HEAD(, http_creq)		 reqs;
+	struct tls_sessions		*sessions;	/* by "host:port" */
+	struct evdns_base		*dns;		/* async resolver, or NULL */
+	struct strmap			*idle;		/* pool key -> http_idle */
+	struct timeval			 idle_tv;	/* parked this long at most */
+	int				 resume;
+	int				 keepalive;
+	uint64_t			 n_handshakes;
+	uint64_t			 n_resumed;
+	uint64_t			 n_reused;
+	uint64_t			 n_retried;
+};
+
+struct http_creq {
+	TAILQ_ENTRY(http_creq)		 entry;
+	struct http_client		*c;
+	struct evhttp_connection	*evcon;
+	struct event			*done_ev;
+	struct event			*timer;
+	http_client_cb			 cb;
+	void				*arg;
+	char				*expect_cn;
+	char				 peer_cn[TLS_CN_MAX];
+	char				 target[300];	/* "host:port" for messages */
+	char				 host[256];
+	uint16_t			 port;
+	enum evhttp_cmd_type		 cmd;
+	char				*path;
+	char				*ctype;
+	uint8_t				*req_body;	/* kept on a reused connection */
+	size_t				 req_len;
+	size_t				 max_body;	/* response body limit */
+	int				 timeout;
+	int				 cn_mismatch;
+	int				 role_mismatch;	/* ROLE_* the server lacked */
+	int				 peer_role;
+	int				 hs_done;
+	int				 finished;
+	int				 err;
+	int				 req_error;	/* evhttp_request_error + 1 */
+	int				 sock_err;
+	unsigned long			 ssl_err;
+	long				 verify_result;
+	int				 status;
+	int				 retry_after;	/* s, from the header; 0: none */
+	int				 park;		/* connection reusable after */
+	int				 reused;	/* sent on a parked connection */
+	int				 retried;	/* its one retry is spent */
+	int				 retry_due;	/* retry from the completion event */
+	struct evbuffer_cb_entry	*rx_cb;		/* counts rx */
+	size_t				 rx;		/* response bytes received */
+	uint8_t				*body;
+	size_t				 len;
+	char				 detail[768];
+};
+
+extern int	 creq_ssl_idx;	/* SSL ex_data: the request using the SSL */
+
+/* http_client.c */
+int		 creq_connect(struct http_creq *q);
+void		 creq_send(struct http_creq *q, const void *body, size_t len);
+void		 creq_finish(struct http_creq *q, int err);
+
+/*
+ * http_client_pool.c. creq_reuse: q takes over a parked connection for
+ * its key (1), or there is none (0). creq_mark_park: q's response leaves
+ * its connection reusable. creq_release_conn: after q's completion, park
+ * or close its connection. creq_retry_later: q failed on a reused
+ * connection before any response byte: 1 if it will be sent again
+ * (creq_retry, from its completion event) instead of failing.
+ */
+int		 creq_reuse(struct http_creq *q, const void *body, size_t len);
+void		 creq_mark_park(struct http_creq *q, struct evhttp_request *req);
+void		 creq_release_conn(struct http_creq *q);
+int		 creq_retry_later(struct http_creq *q);
+void		 creq_retry(struct http_creq *q);
+void		 pool_flush(struct http_client *c);
 
 /* ------------------------------------------------ server (http*.c only) */
 

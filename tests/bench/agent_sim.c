@@ -845,6 +845,7 @@ cmd_push(int argc, char **argv)
 		struct sim_agent *a = &s.a[i];
 
 		a->client = http_client_new(s.base, cctx);
+		http_client_set_keepalive(a->client, 1);	/* as assay-agent */
 		if ((a->timer = evtimer_new(s.base, psim_ask, a)) == NULL)
 			abort();
 		psim_arm(a, psim_jitter((double)interval));
