@@ -314,8 +314,14 @@ on_challenge(int err, int status, const uint8_t *body, size_t len, void *arg)
 	error_text(body, len, why, sizeof(why));
 	if (status == 403 || status == 404)
 		recheck_enrollment(a, status, why);
-	else if (status == 409)
+	else if (status == 409) {
+		/*
+		 * Not admitted or stopped: no growing backoff, the verifier
+		 * expects the agent within `timeout` once an admin acts.
+		 */
+		a->pushl->backoff = 0;
 		retry(a, PUSH_BACKOFF_REFUSED, "the verifier refuses rounds: %s", why);
+	}
 	else
 		retry(a, PUSH_BACKOFF_MIN, "challenge: verifier answered HTTP %d: %s",
 		    status, why);

@@ -187,6 +187,8 @@ void	http_client_free(struct http_client *c);
  * the request is sent once more on a fresh connection. For clients that
  * talk to few servers in sequence (an agent); off, every request has its
  * own connection ("Connection: close"). Off also closes parked ones.
+ * ASSAY_HTTP_NO_KEEPALIVE=1 in the environment keeps it off (a balancer
+ * that wants one connection per request).
  */
 void	http_client_set_keepalive(struct http_client *c, int on);
 /*

@@ -311,7 +311,10 @@ pool_flush(struct http_client *c)
 void
 http_client_set_keepalive(struct http_client *c, int on)
 {
-	c->keepalive = on != 0;
+	const char *no = getenv("ASSAY_HTTP_NO_KEEPALIVE");
+
+	/* The environment can say no (a balancer that wants one per request). */
+	c->keepalive = on != 0 && (no == NULL || strcmp(no, "1") != 0);
 	if (!c->keepalive)
 		pool_flush(c);
 }

@@ -143,13 +143,17 @@ static int
 op_delete(struct vagent *va, json_t *body, const char *who, json_t **reply)
 {
 	struct store_event ev = { 0 };
+	int rc;
 
 	ev.time = clock_unix();
 	ev.agent_id = va->rec.id;
 	ev.type = "deleted";
 	ev.old_state = (char *)agent_state_name(va->rec.state);
-	if (store_agent_delete(va->v->store, va->rec.id, &ev) != 0)
+	if ((rc = store_agent_delete(va->v->store, va->rec.id, &ev)) != 0) {
+		if (rc == ASSAY_ERR_STATE)
+			cluster_lease_lost(va->v->cluster, va);
 		return op_error(reply, 500, "store: %s", assay_err_detail());
+	}
 	log_notice("agent %s: deleted by %s", va->rec.id, who);
 	sched_remove(va);
 	*reply = NULL;
@@ -248,6 +252,14 @@ dispatch(struct http_request *r, const char *op, json_t *body)
 	if (cluster_route(v, r, r->param[0], op, body, &va) != ROUTE_LOCAL)
 		return;
 	status = agent_op_find(op)(va, body, r->peer.cn, &reply);
+	if (va->lease_lost && v->cluster != NULL) {
+		/* Our copy was stale: the agent moved. Route again, once. */
+		json_decref(reply);
+		reply = NULL;
+		if (cluster_route(v, r, r->param[0], op, body, &va) != ROUTE_LOCAL)
+			return;
+		status = agent_op_find(op)(va, body, r->peer.cn, &reply);
+	}
 	if (reply == NULL)
 		http_reply_raw(r, status, NULL, NULL, 0);
 	else

@@ -169,8 +169,10 @@ cluster_attach(struct verifier *v, const char *id)
 {
 	struct cluster *c = v->cluster;
 	struct vagent *va = agent_find(v, id);
+	char *owner = NULL;
+	int live, mine;
 
-	if (va != NULL && !va->lease_lost)
+	if (c == NULL && va != NULL)
 		return va;
 	if (c == NULL) {
 		assay_err_set(ASSAY_ERR_NOT_FOUND, "no agent '%s'", id);
@@ -181,7 +183,14 @@ cluster_attach(struct verifier *v, const char *id)
 		    c->node);
 		return NULL;
 	}
-	if (store_lease_move(v->store, id) != 0)
+	/* Still ours (the agent's last contact was here): nothing moves. */
+	if (store_lease_owner(v->store, id, c->ttl_ms, &owner, &live) != 0)
+		return NULL;
+	mine = owner != NULL && strcmp(owner, c->node) == 0;
+	free(owner);
+	if (mine && va != NULL && !va->lease_lost)
+		return va;
+	if (!mine && store_lease_move(v->store, id) != 0)
 		return NULL;
 	if (va != NULL)
 		sched_remove(va);	/* a stale copy: the store's is newer */

@@ -295,7 +295,7 @@ reenroll_body(const struct agent_rec *p)
 	char *ak = base64_encode(p->ak_pub, p->ak_pub_len);
 	char *ekc = p->ek_cert != NULL ?
 	    base64_encode(p->ek_cert, p->ek_cert_len) : NULL;
-	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s, s:b}", "ak_pub", ak,
+	json_t *o = json_pack("{s:s, s:s*, s:s*, s:s, s:b}", "ak_pub", ak,
 	    "ek_cert", ekc, "address", p->address, "cert_cn", p->cert_cn,
 	    "push", p->push);
 

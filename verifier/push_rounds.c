@@ -227,6 +227,26 @@ rate_ok(struct vagent *va)
 	return 1;
 }
 
+/* 1 if rec is a push agent with rounds to attest, else refused (409). */
+static int
+push_ready(struct http_request *r, const struct agent_rec *rec)
+{
+	if (!rec->push) {
+		http_reply_error(r, 409, "agent '%s' is in pull mode: it is "
+		    "polled at its address", rec->id);
+		return 0;
+	}
+	if (!rec->admitted || rec->state == AGENT_REGISTERED ||
+	    rec->state == AGENT_STOPPED) {
+		http_reply_error(r, 409, "agent '%s' is %s: nothing to attest "
+		    "until an admin %s it", rec->id,
+		    agent_state_name(rec->state),
+		    rec->state == AGENT_STOPPED ? "starts" : "admits");
+		return 0;
+	}
+	return 1;
+}
+
 /*
  * The push agent named by the path, as this node attests it, for the
  * certificate that asks; NULL when refused (answered).
@@ -244,7 +264,6 @@ push_agent(struct http_request *r)
 	if ((rc = agent_lookup(v, id, &rec)) == ASSAY_OK &&
 	    (rec.cert_cn == NULL || strcmp(rec.cert_cn, r->peer.cn) != 0))
 		rc = ASSAY_ERR_NOT_FOUND;
-	agent_rec_free(&rec);
 	if (rc != ASSAY_OK) {
 		if (rc == ASSAY_ERR_NOT_FOUND)
 			http_reply_error(r, 404, "agent '%s' is not registered",
@@ -252,24 +271,12 @@ push_agent(struct http_request *r)
 		else
 			http_reply_error(r, 503, "database: %s",
 			    assay_err_detail());
-		return NULL;
-	}
-	if ((va = cluster_attach(v, id)) == NULL) {
+		va = NULL;
+	} else if (!push_ready(r, &rec))
+		va = NULL;	/* refused before the lease moves here */
+	else if ((va = cluster_attach(v, id)) == NULL)
 		http_reply_error(r, 503, "%s", assay_err_detail());
-		return NULL;
-	}
-	if (!va->rec.push) {
-		http_reply_error(r, 409, "agent '%s' is in pull mode: it is "
-		    "polled at its address", id);
-		return NULL;
-	}
-	if (!va->rec.admitted || va->rec.state == AGENT_REGISTERED ||
-	    va->rec.state == AGENT_STOPPED) {
-		http_reply_error(r, 409, "agent '%s' is %s: nothing to attest "
-		    "until an admin %s it", id, agent_state_name(va->rec.state),
-		    va->rec.state == AGENT_STOPPED ? "starts" : "admits");
-		return NULL;
-	}
+	agent_rec_free(&rec);
 	return va;
 }
 
@@ -384,6 +391,7 @@ api_push_evidence(struct http_request *r)
 	struct quote_req q;
 	struct vagent *va;
 
+	memset(&c, 0, sizeof(c));	/* freed on every path */
 	if (evidence_challenge(r, &c) != 0)
 		goto out;
 	if ((va = push_agent(r)) == NULL)

@@ -39,6 +39,7 @@
 #define POLL_WAIT_DELAY		0.05
 
 static void poll_fire(evutil_socket_t, short, void *);
+static long agent_interval(const struct vagent *);
 
 /*
  * IMA list bytes a poll may bring, reserved from the verifier's budget
@@ -102,8 +103,21 @@ sched_join(struct vagent *va)
 {
 	uint32_t r = 0;
 
+	double left;
+
 	if (!polled_state(va->rec.state))
 		return;
+	if (va->rec.push) {
+		/*
+		 * Its round is due an interval after the last one, on
+		 * whichever node that was (a full interval if unknown).
+		 */
+		left = va->rec.state == AGENT_TRUSTED ?
+		    (double)(va->rec.last_attested + agent_interval(va) -
+		    clock_unix()) : (double)agent_interval(va);
+		sched_agent(va, left < 0 ? 0 : left);
+		return;
+	}
 	RAND_bytes((unsigned char *)&r, sizeof(r));
 	sched_agent(va, (double)(r % 1000) / 1000.0);
 }
