@@ -317,6 +317,9 @@ const struct http_route api_routes[] = {
 	{ "POST",   "/v1/agents/{id}/stop",		ROLE_ADMIN, api_agent_stop, API_BODY_TINY },
 	{ "POST",   "/v1/agents/{id}/start",		ROLE_ADMIN, api_agent_start, API_BODY_TINY },
 	{ "GET",    "/v1/agents/{id}/events",		ROLE_ADMIN, api_agent_events, 0 },
+	/* signed attestation results (api_result.c): relying parties' routes */
+	{ "GET",    "/v1/agents/{id}/result",		ROLE_ADMIN | ROLE_AGENT, api_agent_result, 0 },
+	{ "GET",    "/v1/keys",				ROLE_ADMIN | ROLE_AGENT, api_keys, 0 },
 	{ "GET",    "/v1/policies",			ROLE_ADMIN, api_policies_list, 0 },
 	{ "GET",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_get, 0 },
 	{ "PUT",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_put, API_BODY_POLICY },

@@ -36,5 +36,7 @@ void	api_policy_get(struct http_request *r);
 void	api_policy_put(struct http_request *r);
 void	api_policy_delete(struct http_request *r);
 void	api_metrics(struct http_request *r);
+void	api_agent_result(struct http_request *r);	/* api_result.c */
+void	api_keys(struct http_request *r);
 
 #endif

@@ -25,6 +25,7 @@
 #include "common/tls.h"
 #include "common/xmalloc.h"
 #include "verifier/cluster.h"
+#include "verifier/ear.h"
 #include "verifier/enroll.h"
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
@@ -71,6 +72,9 @@ static const struct cfg_key vconf_keys[] = {
 	{ "events.prune_interval", CFG_INT, CONF(events_prune_interval), 1, 86400, "seconds between event pruning steps" },
 	{ "ima_page_entries", CFG_INT, CONF(ima_page_entries), 1, IMA_LIST_MAX_ENTRIES, "IMA entries asked per round at most (one page; while more remain the next page is asked at once; needs a restart)" },
 	{ "ima_inflight_mb", CFG_INT, CONF(ima_inflight_mb), 1, 65536, "MiB of IMA list the polls in flight may bring at once (each page is cut to what is free, 256 KiB at least; a poll waits when less is free)" },
+	{ "results.key", CFG_STR, CONF(results_key), 0, 0, "PEM EC P-256 private key signing attestation results (ES256); unset: results are not signed" },
+	{ "results.previous_keys", CFG_STRLIST, CONF(results_prev), 0, 0, "PEM public keys of earlier results.key, still published in GET /v1/keys until their results expire" },
+	{ "results.verifier_id", CFG_STR, CONF(results_verifier_id), 0, 0, "ear.verifier-id developer of the results (default https://github.com/assay/assay)" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -147,6 +151,12 @@ vconf_load(const char *path, struct vconf *c)
 	daemon_resolve_path(path, &c->notify_cert);
 	daemon_resolve_path(path, &c->notify_key);
 	daemon_resolve_path(path, &c->notify_command);
+	daemon_resolve_path(path, &c->results_key);
+	for (size_t i = 0; i < c->results_prev.n; i++)
+		daemon_resolve_path(path, &c->results_prev.v[i]);
+	if (c->results_key == NULL && c->results_prev.n > 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: results.previous_keys "
+		    "needs results.key", path);
 	return notify_conf_check(c, path);
 }
 
@@ -259,14 +269,18 @@ reload(struct verifier *v)
 	    str_differs(n.notify_key, v->conf.notify_key) ||
 	    str_differs(n.notify_command, v->conf.notify_command) ||
 	    str_differs(n.notify_server_name, v->conf.notify_server_name) ||
-	    n.notify_webhooks.n != v->conf.notify_webhooks.n;
+	    n.notify_webhooks.n != v->conf.notify_webhooks.n ||
+	    str_differs(n.results_key, v->conf.results_key) ||
+	    str_differs(n.results_verifier_id, v->conf.results_verifier_id) ||
+	    n.results_prev.n != v->conf.results_prev.n;
 	list_a = n.notify_webhooks.v;
 	list_b = v->conf.notify_webhooks.v;
 	for (i = 0; !restart && i < n.notify_webhooks.n; i++)
 		restart = strcmp(list_a[i], list_b[i]) != 0;
 	if (restart)
 		log_warnx("reload: listen, tls.*, database, threads, resolv_conf, "
-		    "notify.* and ima_page_entries changes need a restart");
+		    "notify.*, results.* and ima_page_entries changes need a "
+		    "restart");
 	config_free(vconf_keys, &n);
 	if (policies_load(v) != 0)
 		log_err("reload: policies: %s", assay_err_detail());
@@ -340,6 +354,7 @@ verifier_free(struct verifier *v)
 		strmap_free(v->policy_revs);
 	}
 	ek_trust_free(v->trust);
+	ear_keys_free(v->ear);
 	store_close(v->store);
 	metrics_free(v->metrics);
 	SSL_CTX_free(v->server_ctx);
@@ -369,6 +384,11 @@ verifier_configure(void *ctx, const char *config)
 		    assay_err_detail());
 	if (ek_trust_load(v->conf.ek_ca, v->conf.ek_allowlist, &v->trust) != 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "EK trust: %s",
+		    assay_err_detail());
+	if (v->conf.results_key != NULL && ear_keys_load(v->conf.results_key,
+	    v->conf.results_prev.v, v->conf.results_prev.n,
+	    v->conf.results_verifier_id, &v->ear) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "results: %s",
 		    assay_err_detail());
 	return notify_new(v, &v->notify);
 }

@@ -56,6 +56,10 @@ struct vconf {
 	long	 cluster_heartbeat;	/* s between heartbeats */
 	long	 cluster_lease_ttl;	/* s without one before a node is dead */
 	long	 cluster_cmd_timeout;	/* s an admin request waits for the owner */
+	/* signed attestation results (ear.c); no key: off */
+	char	*results_key;		/* PEM EC P-256 private key (ES256) */
+	struct cfg_strlist results_prev;	/* PEM public keys still published */
+	char	*results_verifier_id;	/* ear.verifier-id developer */
 };
 
 struct vagent {
@@ -96,6 +100,7 @@ struct verify_job;
 struct notify;
 struct metrics;
 struct cluster;
+struct ear_keys;
 
 struct verifier {
 	struct event_base	*base;
@@ -121,6 +126,7 @@ struct verifier {
 	struct metrics		*metrics;	/* metrics.c */
 	struct notify		*notify;	/* notify.c, NULL if none configured */
 	struct cluster		*cluster;	/* cluster.c, NULL on SQLite */
+	struct ear_keys		*ear;		/* ear.c, NULL: results not signed */
 	struct event		*store_timer;	/* main.c: write retry, retention */
 	int64_t			 prune_at;	/* next retention step, unix s */
 };

@@ -1,0 +1,180 @@
+#!/bin/sh
+# Signed attestation results (EAR, draft-fv-rats-ear): without results.key
+# the routes answer 404; a bad key is a configuration error; with one, an
+# agent's result is an ES256 JWT that Python's jwt (python3-jwt, not
+# libjwt) verifies with the key from GET /v1/keys, and every claim matches
+# GET /v1/agents/ID. The agent reads its own result, not another's; a
+# tampered or expired result fails; a rotated key stays published and old
+# results still verify; an untrusted host's result is contraindicated
+# with its failure id.
+. "$(dirname "$0")/../lib/assay.sh"
+
+INTERVAL=3		# exp = iat + 6 s
+export INTERVAL
+# Debian's python3-jwt is installed for the system interpreter.
+PY=${PYTHON:-/usr/bin/python3}
+"$PY" -c 'import jwt, cryptography' || fail "python3-jwt missing (tools/deps.sh)"
+
+# ear_check JWKS TOKEN AGENT_JSON STATUS [FAILURE_ID] — verify and compare
+cat > "$T/ear_check.py" <<'EOP'
+import json, sys, jwt
+from jwt.algorithms import ECAlgorithm
+
+def key_for(jwks, token):
+    kid = jwt.get_unverified_header(token)["kid"]
+    for k in jwks["keys"]:
+        if k["kid"] == kid:
+            assert k["kty"] == "EC" and k["crv"] == "P-256"
+            assert k["alg"] == "ES256" and k["use"] == "sig"
+            return ECAlgorithm.from_jwk(json.dumps(k))
+    raise SystemExit("kid %s not in the JWKS" % kid)
+
+def verify(jwks, token, **kw):
+    return jwt.decode(token, key_for(jwks, token), algorithms=["ES256"], **kw)
+
+mode, jwks = sys.argv[1], json.load(open(sys.argv[2]))
+token = open(sys.argv[3]).read().strip()
+if mode == "tampered":
+    h, p, s = token.split(".")
+    i = len(p) // 2
+    p = p[:i] + ("A" if p[i] != "A" else "B") + p[i + 1:]
+    try:
+        verify(jwks, ".".join((h, p, s)))
+    except (jwt.InvalidSignatureError, jwt.DecodeError):
+        sys.exit(0)
+    raise SystemExit("tampered token verified")
+if mode == "expired":
+    try:
+        verify(jwks, token)
+    except jwt.ExpiredSignatureError:
+        sys.exit(0)
+    raise SystemExit("expired token verified")
+if mode == "kid":
+    print(jwt.get_unverified_header(token)["kid"])
+    sys.exit(0)
+agent, want = json.load(open(sys.argv[4])), sys.argv[5]
+fid = sys.argv[6] if len(sys.argv) > 6 else None
+hdr = jwt.get_unverified_header(token)
+assert hdr["alg"] == "ES256" and hdr["typ"] == "JWT", hdr
+c = verify(jwks, token)
+assert c["eat_profile"] == "tag:github.com,2023:veraison/ear", c
+assert c["ear.verifier-id"]["developer"] == "https://github.com/assay/assay"
+assert c["ear.verifier-id"]["build"].startswith("assay-verifier ")
+assert c["exp"] - c["iat"] == 2 * agent["interval"], c
+sub = c["submods"][agent["id"]]
+assert list(c["submods"]) == [agent["id"]]
+assert sub["ear.status"] == want, sub
+assert sub["ear.appraisal-policy-id"].startswith("policy:%s@" % agent["policy"])
+a = sub["assay"]
+assert a["state"] == agent["state"], (a, agent)
+assert a["mode"] == agent["mode"]
+assert a["tpm_reset_count"] == agent["tpm_clock"]["reset_count"]
+# the agent keeps being attested between the two requests: within a round
+assert 0 <= agent["last_attested"] - a["last_attested"] <= 2 * agent["interval"]
+tv = sub["ear.trustworthiness-vector"]
+assert sorted(tv) == sorted(["instance-identity", "configuration", "executables",
+    "file-system", "hardware", "runtime-opaque", "storage-opaque", "sourced-data"])
+if want == "affirming":
+    assert c["iat"] == a["last_attested"]
+    assert a["failure_ids"] == []
+    assert tv["instance-identity"] == 2 and tv["configuration"] == 2
+    assert tv["executables"] == 2 and tv["hardware"] == 2
+else:
+    assert a["failure_ids"] == [fid] == [agent["reason"]], (a, agent)
+    assert tv["instance-identity"] == 2
+    assert tv["executables"] == 96, tv	# pcr.value: the documented table
+    assert c["iat"] <= agent["last_event"]
+print(json.dumps(c, indent=2, sort_keys=True))
+EOP
+ear()
+{
+	"$PY" "$T/ear_check.py" "$@"
+}
+
+step "without results.key: 404 'results are not signed'"
+pki_init h1 h2
+verifier_start
+api GET /v1/keys >/dev/null && fail "keys without results.key"
+[ "$(cat "$T/status")" = 404 ] && grep -q "results are not signed: set results.key" \
+    "$T/resp" || fail "keys: $(cat "$T/status") $(cat "$T/resp")"
+kill "$VPID"; wait "$VPID" 2>/dev/null
+
+step "a key that is not EC P-256 is a configuration error"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/rsa.pem" \
+    2>/dev/null || fail "rsa key"
+cp "$T/verifier.yaml" "$T/verifier.yaml.base"
+printf 'results:\n  key: rsa.pem\n' >> "$T/verifier.yaml"
+timeout 10 "$ASSAY_BIN/assay-verifier" -f -c "$T/verifier.yaml" > "$T/bad.log" 2>&1 &&
+    fail "verifier started with an RSA results.key"
+grep -q "rsa.pem: not an EC P-256 key" "$T/bad.log" || fail "message: $(cat "$T/bad.log")"
+
+step "results.key set: one trusted agent"
+openssl ecparam -genkey -name prime256v1 -noout -out "$T/ear1.pem" || fail "ear1"
+cp "$T/verifier.yaml.base" "$T/verifier.yaml"
+printf 'results:\n  key: ear1.pem\n' >> "$T/verifier.yaml"
+verifier_start
+agent_start h1
+wait_registered h1 30 || fail "h1 did not enroll"
+policy_pin p "$T/tpm-h1" 16
+admit h1 p
+wait_state h1 trusted 30 || fail "h1 not trusted"
+
+step "GET /v1/keys and the result (admin, own agent, other agent -> 404)"
+api GET /v1/keys > "$T/jwks.json" || fail "keys"
+api GET /v1/agents/h1/result > "$T/trusted.jwt" || fail "result as admin"
+api GET /v1/agents/h1 > "$T/h1.json" || fail "agent"
+ear verify "$T/jwks.json" "$T/trusted.jwt" "$T/h1.json" affirming > "$T/trusted.json" ||
+    fail "trusted result does not verify or match"
+api_as agent-h1 GET /v1/agents/h1/result > "$T/own.jwt" || fail "own result"
+api GET /v1/agents/h1 > "$T/h1.json"
+ear verify "$T/jwks.json" "$T/own.jwt" "$T/h1.json" affirming >/dev/null ||
+    fail "own result"
+api_as agent-h2 GET /v1/agents/h1/result >/dev/null && fail "h2 read h1's result"
+[ "$(cat "$T/status")" = 404 ] || fail "other agent: $(cat "$T/status")"
+api_as agent-h1 GET /v1/agents/nobody/result >/dev/null && fail "unknown agent"
+[ "$(cat "$T/status")" = 404 ] || fail "unknown: $(cat "$T/status")"
+api_as agent-h1 GET /v1/keys >/dev/null || fail "agents read the JWKS"
+
+step "a tampered result fails; an expired one fails"
+ear tampered "$T/jwks.json" "$T/trusted.jwt" || fail "tampered"
+sleep 7
+ear expired "$T/jwks.json" "$T/trusted.jwt" || fail "expired"
+
+step "key rotation: new results.key, the old public key still published"
+api GET /v1/agents/h1/result > "$T/old.jwt" || fail "result"
+old_kid=$(ear kid "$T/jwks.json" "$T/old.jwt")
+openssl ec -in "$T/ear1.pem" -pubout -out "$T/ear1.pub" 2>/dev/null || fail "pub"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ear2.pem" ||
+    fail "ear2"
+kill "$VPID"; wait "$VPID" 2>/dev/null
+cp "$T/verifier.yaml.base" "$T/verifier.yaml"
+printf 'results:\n  key: ear2.pem\n  previous_keys:\n    - ear1.pub\n' >> "$T/verifier.yaml"
+verifier_start
+api GET /v1/keys > "$T/jwks2.json" || fail "keys"
+"$PY" -c 'import json,sys; k=json.load(open(sys.argv[1]))["keys"]; \
+    assert len(k)==2 and k[1]["kid"]==sys.argv[2] and k[0]["kid"]!=sys.argv[2], k' \
+    "$T/jwks2.json" "$old_kid" || fail "JWKS after rotation: $(cat "$T/jwks2.json")"
+api GET /v1/agents/h1 > "$T/h1.json"
+ear verify "$T/jwks2.json" "$T/old.jwt" "$T/h1.json" affirming >/dev/null ||
+    fail "a result signed before the rotation does not verify"
+wait_state h1 trusted 30 || fail "h1 not trusted after restart"
+api GET /v1/agents/h1/result > "$T/new.jwt" || fail "result"
+[ "$(ear kid "$T/jwks2.json" "$T/new.jwt")" != "$old_kid" ] || fail "new key not used"
+api GET /v1/agents/h1 > "$T/h1.json"
+ear verify "$T/jwks2.json" "$T/new.jwt" "$T/h1.json" affirming >/dev/null ||
+    fail "new result"
+
+step "extend PCR 16 -> untrusted: contraindicated with pcr.value"
+timeout 10 tpm2_pcrextend -T "$(swtpm_tcti "$T/tpm-h1")" \
+    16:sha256=0000000000000000000000000000000000000000000000000000000000000001 ||
+    fail "pcrextend"
+wait_state h1 untrusted 30 || fail "h1 not untrusted"
+api GET /v1/agents/h1/result > "$T/untrusted.jwt" || fail "result"
+api GET /v1/agents/h1 > "$T/h1.json"
+ear verify "$T/jwks2.json" "$T/untrusted.jwt" "$T/h1.json" contraindicated pcr.value \
+    > "$T/untrusted.json" || fail "untrusted result"
+if [ -n "${EAR_SHOW:-}" ]; then
+	echo "trusted:"; cat "$T/trusted.json"
+	echo "untrusted:"; cat "$T/untrusted.json"
+fi
+echo "PASS"
