@@ -32,6 +32,7 @@ struct aconf {
 	long	 recheck;		/* seconds between enrollment checks */
 	char	*ima_path;		/* binary IMA list, "" to disable */
 	char	*eventlog_path;		/* firmware event log, "" to disable */
+	char	*result_path;		/* its signed result (EAR), optional */
 };
 
 enum enroll_state { ENROLL_NONE, ENROLL_REGISTERING, ENROLL_ACTIVATING, ENROLL_DONE };
@@ -65,6 +66,9 @@ struct agent {
 	size_t			 nima;
 	int			 ima_warned;
 	int			 eventlog_warned;
+	/* the signed result (result.c) */
+	struct event		*result_timer;
+	double			 result_off;	/* verifier signs none: until then */
 };
 
 /* api.c */
@@ -74,6 +78,11 @@ double	quote_token_take(struct agent *a);
 /* enroll.c */
 void	enroll_start(struct agent *a, double delay);
 char	*agent_default_id(const struct tpm_identity *id);
+/* result.c: the agent's signed result, kept in result.path */
+void	result_store(struct agent *a, const char *jwt, size_t len);
+/* Pull mode, a quote served: fetch its result once judged. */
+void	result_after_quote(struct agent *a);
+void	result_free(struct agent *a);
 /* push.c */
 /* Enrollment done or confirmed: start the push loop, or resume it. */
 void	push_enrolled(struct agent *a);

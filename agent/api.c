@@ -85,6 +85,7 @@ api_quote(struct http_request *r)
 		return;
 	}
 	a->n_quotes++;
+	result_after_quote(a);
 	log_debug("quote %llu for %s%s%s%s", (unsigned long long)a->n_quotes, r->peer.cn,
 	    d.has_ima ? " with IMA entries" : "", d.ima_more ? " (more follow)" : "",
 	    d.eventlog != NULL ? " with the event log" : "");

@@ -52,6 +52,7 @@ static const struct cfg_key aconf_keys[] = {
 	{ "recheck", CFG_INT, CONF(recheck), 5, 86400, "seconds between enrollment checks" },
 	{ "ima.path", CFG_STR, CONF(ima_path), 0, 0, "binary IMA measurement list (\"\" disables IMA)" },
 	{ "eventlog.path", CFG_STR, CONF(eventlog_path), 0, 0, "firmware event log (\"\" disables it)" },
+	{ "result.path", CFG_STR, CONF(result_path), 0, 0, "file kept holding this host's signed attestation result (EAR JWT) for local services (optional)" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -106,6 +107,7 @@ aconf_load(const char *path, struct agent *a)
 	daemon_resolve_path(path, &c->tls_cert);
 	daemon_resolve_path(path, &c->tls_key);
 	daemon_resolve_path(path, &c->tls_ca);
+	daemon_resolve_path(path, &c->result_path);
 	a->tpm.tcti = c->tcti;
 	errno = 0;
 	handle = strtoul(c->ak_handle, &end, 16);
@@ -282,6 +284,7 @@ agent_stop(void *ctx)
 	if (a->enroll_timer != NULL)
 		event_free(a->enroll_timer);
 	push_free(a);
+	result_free(a);
 	http_server_free(a->http);
 	http_client_free(a->client);
 	SSL_CTX_free(a->server_ctx);

@@ -187,6 +187,8 @@ on_verdict(int err, int status, const uint8_t *body, size_t len, void *arg)
 	}
 	json_decref(j);
 	log_verdict(a, &v);
+	if (v.ear != NULL)
+		result_store(a, v.ear, strlen(v.ear));
 	p->backoff = 0;
 	arm(a, PUSH_IDLE, (double)v.next_ms / 1000.0);
 	push_verdict_free(&v);

@@ -37,6 +37,7 @@
 #include "common/proto/push.h"
 #include "common/xmalloc.h"
 #include "verifier/cluster.h"
+#include "verifier/ear.h"
 #include "verifier/push_rounds.h"
 #include "verifier/verifier.h"
 
@@ -188,7 +189,13 @@ push_round_done(struct vagent *va, double delay, int voided)
 	pv.detail = voided ? "the round was voided (policy or keys changed): "
 	    "ask again" : va->rec.reason_detail;
 	pv.next_ms = 0;		/* the next challenge is held until due */
+	/* The signed result rides along: the agent keeps it for local use. */
+	if (va->v->ear != NULL && !voided)
+		pv.ear = ear_sign(va->v->ear, &va->rec, va->rec.policy,
+		    policies_rev(va->v, va->rec.policy), va->rec.interval > 0 ?
+		    va->rec.interval : va->v->conf.interval, clock_unix());
 	http_reply_json(r, 200, push_verdict_encode(&pv));
+	free(pv.ear);
 }
 
 void

@@ -16,6 +16,9 @@
 
 #include "common/err.h"
 #include "common/proto/push.h"
+
+#define B64URL_CHARS \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 #include "common/xmalloc.h"
 
 int
@@ -207,7 +210,7 @@ push_challenge_free(struct push_challenge *c)
 int
 push_verdict_parse(const json_t *j, struct push_verdict *out)
 {
-	const char *state, *fid, *detail;
+	const char *state, *fid, *detail, *ear;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -216,6 +219,7 @@ push_verdict_parse(const json_t *j, struct push_verdict *out)
 	if ((r = str_member(j, "state", 1, &state)) != 0 ||
 	    (r = str_member(j, "failure_id", 0, &fid)) != 0 ||
 	    (r = str_member(j, "detail", 0, &detail)) != 0 ||
+	    (r = str_member(j, "ear", 0, &ear)) != 0 ||
 	    (r = int_member(j, "next_ms", 0, PUSH_WAIT_MAX_MS, 1,
 	    &out->next_ms)) != 0)
 		return r;
@@ -225,9 +229,14 @@ push_verdict_parse(const json_t *j, struct push_verdict *out)
 	if (fid != NULL && !token_valid(fid, PUSH_STATE_MAX))
 		return assay_err_set(ASSAY_ERR_INVAL, "'failure_id' must be 1-%d "
 		    "of [a-z0-9._-] or null", PUSH_STATE_MAX - 1);
+	if (ear != NULL && (strlen(ear) > PUSH_EAR_MAX ||
+	    strspn(ear, B64URL_CHARS ".") != strlen(ear)))
+		return assay_err_set(ASSAY_ERR_INVAL, "'ear' must be a compact "
+		    "JWT of at most %d bytes", PUSH_EAR_MAX);
 	out->state = xstrdup(state);
 	out->failure_id = xstrdup_or_null(fid);
 	out->detail = xstrdup_or_null(detail);
+	out->ear = xstrdup_or_null(ear);
 	return ASSAY_OK;
 }
 
@@ -244,9 +253,10 @@ push_verdict_encode(const struct push_verdict *v)
 	    (v->failure_id != NULL && !token_valid(v->failure_id,
 	    PUSH_STATE_MAX)) || v->next_ms < 0 || v->next_ms > PUSH_WAIT_MAX_MS)
 		return NULL;
-	return json_pack("{s:s, s:o, s:o, s:I}", "state", v->state,
+	return json_pack("{s:s, s:o, s:o, s:I, s:s*}", "state", v->state,
 	    "failure_id", str_or_null(v->failure_id),
-	    "detail", str_or_null(v->detail), "next_ms", (json_int_t)v->next_ms);
+	    "detail", str_or_null(v->detail), "next_ms", (json_int_t)v->next_ms,
+	    "ear", v->ear);
 }
 
 void
@@ -255,5 +265,6 @@ push_verdict_free(struct push_verdict *v)
 	free(v->state);
 	free(v->failure_id);
 	free(v->detail);
+	free(v->ear);
 	memset(v, 0, sizeof(*v));
 }

@@ -8,7 +8,9 @@
  *         "deadline_ms":N, "max_bytes":B}       a round
  *   200  {"wait_ms":N}                          nothing due yet
  *   POST /v1/agents/ID/evidence?challenge=HEX64  <evidence document>
- *   200  {"state":S, "failure_id":F|null, "detail":D|null, "next_ms":N}
+ *   200  {"state":S, "failure_id":F|null, "detail":D|null, "next_ms":N
+ *         [, "ear":JWT]}         the signed result, when the verifier signs
+ *                                results (ear.h)
  *
  * request: exactly the pull request's path and query (quote_req.h);
  * deadline_ms: the evidence must arrive within it from the challenge's
@@ -30,6 +32,7 @@
 #define PUSH_WAIT_MAX_MS	600000		/* wait_ms, next_ms: 0..this */
 #define PUSH_REQUEST_MAX	4096		/* bytes of "request" */
 #define PUSH_STATE_MAX		64		/* bytes of state, failure_id */
+#define PUSH_EAR_MAX		16384		/* bytes of the verdict's "ear" */
 #define PUSH_CHALLENGE_PATH	"/v1/agents/%s/challenge"
 #define PUSH_EVIDENCE_PATH	"/v1/agents/%s/evidence"	/* ?challenge=HEX64 */
 
@@ -47,6 +50,7 @@ struct push_verdict {
 	char		*failure_id;		/* NULL: none */
 	char		*detail;		/* NULL: none */
 	int64_t		 next_ms;
+	char		*ear;			/* the signed result (EAR JWT), or NULL */
 };
 
 /* 1 if s is exactly PUSH_CHALLENGE_HEX lowercase hex digits. */

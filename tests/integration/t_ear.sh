@@ -92,7 +92,7 @@ ear()
 }
 
 step "without results.key: 404 'results are not signed'"
-pki_init h1 h2
+pki_init h1 h2 p1
 verifier_start
 api GET /v1/keys >/dev/null && fail "keys without results.key"
 [ "$(cat "$T/status")" = 404 ] && grep -q "results are not signed: set results.key" \
@@ -134,6 +134,48 @@ api_as agent-h2 GET /v1/agents/h1/result >/dev/null && fail "h2 read h1's result
 api_as agent-h1 GET /v1/agents/nobody/result >/dev/null && fail "unknown agent"
 [ "$(cat "$T/status")" = 404 ] || fail "unknown: $(cat "$T/status")"
 api_as agent-h1 GET /v1/keys >/dev/null || fail "agents read the JWKS"
+
+step "the agents keep their own result in result.path (pull: fetched, push: in the verdict)"
+agent_stop h1
+printf 'result:\n  path: h1.ear\n' >> "$T/agent-h1.yaml"
+agent_start h1
+d=$T/tpm-p1
+swtpm_make "$d" rsa "$T/tpmca" || fail "swtpm_make p1"
+swtpm_start "$d" || fail "swtpm_start p1"
+TPMS="$TPMS $d"
+cat > "$T/agent-p1.yaml" <<EOY
+id: p1
+mode: push
+tcti: $(swtpm_tcti "$d")
+verifier:
+  address: 127.0.0.1:$VPORT
+  name: verifier
+tls:
+  cert: pki/agent-p1.pem
+  key: pki/agent-p1.key
+  ca: pki/ca.pem
+quote_rate: 50
+result:
+  path: p1.ear
+EOY
+"$ASSAY_BIN/assay-agent" -f -v -c "$T/agent-p1.yaml" >>"$T/agent-p1.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_registered p1 30 || fail "p1 did not enroll"
+policy_pin pp "$T/tpm-p1" 16
+admit p1 pp
+wait_state p1 trusted 30 || fail "p1 not trusted"
+for a in h1 p1; do
+	i=0
+	until [ -s "$T/$a.ear" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 100 ] || fail "$a wrote no result to result.path"
+		sleep 0.1
+	done
+	api GET "/v1/agents/$a" > "$T/$a.json" || fail "agent $a"
+	ear verify "$T/jwks.json" "$T/$a.ear" "$T/$a.json" affirming >/dev/null ||
+	    fail "$a's result file does not verify or match"
+done
+grep -q '"mode": *"push"' "$T/p1.json" || fail "p1 not in push mode"
 
 step "a tampered result fails; an expired one fails"
 ear tampered "$T/jwks.json" "$T/trusted.jwt" || fail "tampered"

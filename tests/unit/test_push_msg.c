@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/proto/enroll.h"
 #include "common/proto/push.h"
+#include "common/xmalloc.h"
 #include "common/proto/quote_req.h"
 
 #define ID64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -325,6 +326,35 @@ verdict_json(void)
 	return push_verdict_encode(&v);
 }
 
+START_TEST(verdict_carries_the_signed_result)
+{
+	struct push_verdict in = { .state = "trusted" }, out;
+	json_t *j;
+	char *big;
+
+	in.ear = "eyJhbGciOiJFUzI1NiJ9.eyJpYXQiOjF9.c2ln-_";
+	j = over_the_wire(push_verdict_encode(&in));
+	ck_assert_int_eq(push_verdict_parse(j, &out), ASSAY_OK);
+	ck_assert_str_eq(out.ear, in.ear);
+	push_verdict_free(&out);
+	json_decref(j);
+	/* Not a compact JWT, or too long: refused, nothing kept. */
+	j = verdict_json();
+	json_object_set_new(j, "ear", json_string("a.b.c\nX-Injected: 1"));
+	ck_assert_int_eq(push_verdict_parse(j, &out), ASSAY_ERR_INVAL);
+	ck_assert_ptr_null(out.ear);
+	big = xmalloc(PUSH_EAR_MAX + 2);
+	memset(big, 'A', PUSH_EAR_MAX + 1);
+	big[PUSH_EAR_MAX + 1] = '\0';
+	json_object_set_new(j, "ear", json_string(big));
+	ck_assert_int_eq(push_verdict_parse(j, &out), ASSAY_ERR_INVAL);
+	json_object_set_new(j, "ear", json_integer(1));
+	ck_assert_int_ne(push_verdict_parse(j, &out), ASSAY_OK);
+	free(big);
+	json_decref(j);
+}
+END_TEST
+
 START_TEST(verdict_bad_members_refused)
 {
 	struct push_verdict v = sample_verdict();
@@ -443,6 +473,7 @@ main(void)
 	tcase_add_test(tc, request_parses_to_the_formatted_quote_request);
 	tcase_add_test(tc, verdict_round_trips);
 	tcase_add_test(tc, verdict_bad_members_refused);
+	tcase_add_test(tc, verdict_carries_the_signed_result);
 	tcase_add_test(tc, register_mode_round_trips);
 	tcase_add_test(tc, register_mode_refusals);
 	suite_add_tcase(s, tc);
