@@ -92,45 +92,41 @@ store_node_free(struct store_node *n)
 	memset(n, 0, sizeof(*n));
 }
 
+static int
+node_read(struct store *s, struct db_stmt *st, void *p)
+{
+	struct store_node *e = p;
+
+	e->node = store_col_text(st, 0);
+	e->heartbeat_ms = db_col_i64(st, 1);
+	e->started_ms = db_col_i64(st, 2);
+	e->leases_reported = db_col_i64(st, 3);
+	e->status = store_col_text(st, 4);
+	e->age_ms = db_col_i64(st, 5);
+	e->leases = db_col_i64(st, 6);
+	if (e->node == NULL)
+		e->node = xstrdup("");
+	return ASSAY_OK;
+}
+
+static void node_free_v(void *p) { store_node_free(p); }
+
+static const struct row_kind node_rows =
+    { "node", sizeof(struct store_node), node_read, node_free_v };
+
 int
 store_nodes_list(struct store *s, int64_t ttl_ms, struct store_node **out,
     size_t *n)
 {
-	struct db_stmt *st = s->st[ST_NODES_LIST];
-	struct store_node *v = NULL, *e;
-	size_t len = 0, cap = 0;
-	int rc;
+	void *v;
+	int r;
 
-	*out = NULL;
-	*n = 0;
-	while ((rc = db_step(st)) == DB_ROW) {
-		if (len == cap) {
-			cap = cap == 0 ? 8 : cap * 2;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		e = &v[len++];
-		memset(e, 0, sizeof(*e));
-		e->node = store_col_text(st, 0);
-		e->heartbeat_ms = db_col_i64(st, 1);
-		e->started_ms = db_col_i64(st, 2);
-		e->leases_reported = db_col_i64(st, 3);
-		e->status = store_col_text(st, 4);
-		e->age_ms = db_col_i64(st, 5);
-		e->leases = db_col_i64(st, 6);
-		e->live = e->age_ms < ttl_ms;
-		if (e->node == NULL)
-			e->node = xstrdup("");
-	}
-	db_reset(st);
-	if (rc != DB_DONE) {
-		for (size_t i = 0; i < len; i++)
-			store_node_free(&v[i]);
-		free(v);
-		return rc;
-	}
+	r = store_rows_collect(s, s->st[ST_NODES_LIST], &node_rows, SIZE_MAX,
+	    &v, n);
 	*out = v;
-	*n = len;
-	return ASSAY_OK;
+	for (size_t i = 0; r == ASSAY_OK && i < *n; i++)
+		(*out)[i].live = (*out)[i].age_ms < ttl_ms;
+	return r;
 }
 
 int
@@ -326,41 +322,36 @@ store_command_free(struct store_command *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static int
+command_read(struct store *s, struct db_stmt *st, void *p)
+{
+	struct store_command *c = p;
+
+	c->id = db_col_i64(st, 0);
+	c->agent_id = store_col_text(st, 1);
+	c->op = store_col_text(st, 2);
+	c->arg = store_col_text(st, 3);
+	c->origin = store_col_text(st, 4);
+	c->age_ms = db_col_i64(st, 5);
+	return ASSAY_OK;
+}
+
+static void command_free_v(void *p) { store_command_free(p); }
+
+static const struct row_kind command_rows =
+    { "command", sizeof(struct store_command), command_read, command_free_v };
+
 int
 store_commands_mine(struct store *s, struct store_command **out, size_t *n)
 {
-	struct db_stmt *st = s->st[ST_CMD_MINE];
-	struct store_command *v = NULL, *c;
-	size_t len = 0, cap = 0;
-	int rc;
+	void *v;
+	int r;
 
-	*out = NULL;
-	*n = 0;
-	db_bind_text(st, 1, s->node);
-	while ((rc = db_step(st)) == DB_ROW) {
-		if (len == cap) {
-			cap = cap == 0 ? 8 : cap * 2;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		c = &v[len++];
-		memset(c, 0, sizeof(*c));
-		c->id = db_col_i64(st, 0);
-		c->agent_id = store_col_text(st, 1);
-		c->op = store_col_text(st, 2);
-		c->arg = store_col_text(st, 3);
-		c->origin = store_col_text(st, 4);
-		c->age_ms = db_col_i64(st, 5);
-	}
-	db_reset(st);
-	if (rc != DB_DONE) {
-		for (size_t i = 0; i < len; i++)
-			store_command_free(&v[i]);
-		free(v);
-		return rc;
-	}
+	db_bind_text(s->st[ST_CMD_MINE], 1, s->node);
+	r = store_rows_collect(s, s->st[ST_CMD_MINE], &command_rows, SIZE_MAX,
+	    &v, n);
 	*out = v;
-	*n = len;
-	return ASSAY_OK;
+	return r;
 }
 
 int

@@ -55,10 +55,12 @@ store_notify_add(struct store *s, int64_t event_seq, const char *target)
 	return store_notify_insert_tx(s, event_seq, t, 1);
 }
 
-/* The current row of ST_NOTIFY_PENDING into e (zeroed). */
-static void
-nq_read(struct db_stmt *st, struct store_notification *e)
+/* The current row of ST_NOTIFY_PENDING (zeroed memory). */
+static int
+nq_read(struct store *s, struct db_stmt *st, void *p)
 {
+	struct store_notification *e = p;
+
 	e->id = db_col_i64(st, 0);
 	e->target = store_col_text(st, 1);
 	e->created = db_col_i64(st, 2);
@@ -74,44 +76,28 @@ nq_read(struct db_stmt *st, struct store_notification *e)
 	e->ev.detail = store_col_text(st, 12);
 	if (e->target == NULL)
 		e->target = xstrdup("");
+	return ASSAY_OK;
 }
+
+static void nq_free_v(void *p) { store_notification_free(p); }
+
+static const struct row_kind nq_rows =
+    { "notification", sizeof(struct store_notification), nq_read, nq_free_v };
 
 int
 store_notify_pending(struct store *s, int64_t now, size_t limit,
     struct store_notification **out, size_t *n)
 {
-	struct store_notification *v = NULL;
 	struct db_stmt *st = s->st[ST_NOTIFY_PENDING];
-	size_t len = 0, cap = 0;
-	int r = ASSAY_OK, rc;
+	void *v;
+	int r;
 
-	*out = NULL;
-	*n = 0;
 	db_bind_i64(st, 1, now);
 	db_bind_i64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
 	db_bind_text(st, 3, s->node);
 	db_bind_i64(st, 4, STORE_NOTIFY_LEASE_MS);
-	while ((rc = db_step(st)) == DB_ROW) {
-		if (len == cap) {
-			cap = cap == 0 ? 8 : cap * 2;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		memset(&v[len], 0, sizeof(v[len]));
-		nq_read(st, &v[len++]);
-	}
-	db_reset(st);
-	if (rc != DB_DONE) {
-		r = rc;
-		goto out;
-	}
+	r = store_rows_collect(s, st, &nq_rows, SIZE_MAX, &v, n);
 	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
- out:
-	for (size_t i = 0; i < len; i++)
-		store_notification_free(&v[i]);
-	free(v);
 	return r;
 }
 

@@ -110,37 +110,30 @@ store_policy_last_rev(const struct store *s)
 	return s->policy_rev;
 }
 
+static int
+rev_read(struct store *s, struct db_stmt *st, void *p)
+{
+	struct store_policy *pol = p;
+
+	pol->name = store_col_text(st, 0);
+	pol->rev = db_col_i64(st, 1);
+	return pol->name != NULL ? ASSAY_OK : assay_err_set(ASSAY_ERR_DB,
+	    "store %s: policy row without a name", s->path);
+}
+
+static const struct row_kind rev_rows =
+    { "policy revision", sizeof(struct store_policy), rev_read, policy_free_v };
+
 int
 store_policy_revs(struct store *s, struct store_policy **out, size_t *n)
 {
-	struct db_stmt *st = s->st[ST_POLICY_REVS];
-	struct store_policy *v = NULL;
-	size_t len = 0, cap = 0;
-	int rc;
+	void *v;
+	int r;
 
-	*out = NULL;
-	*n = 0;
-	while ((rc = db_step(st)) == DB_ROW) {
-		if (len == cap) {
-			cap = cap == 0 ? 8 : cap * 2;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		memset(&v[len], 0, sizeof(v[len]));
-		v[len].name = store_col_text(st, 0);
-		v[len].rev = db_col_i64(st, 1);
-		if (v[len].name != NULL)
-			len++;
-	}
-	db_reset(st);
-	if (rc != DB_DONE) {
-		for (size_t i = 0; i < len; i++)
-			store_policy_free(&v[i]);
-		free(v);
-		return rc;
-	}
+	r = store_rows_collect(s, s->st[ST_POLICY_REVS], &rev_rows, SIZE_MAX,
+	    &v, n);
 	*out = v;
-	*n = len;
-	return ASSAY_OK;
+	return r;
 }
 
 int

@@ -22,6 +22,7 @@
 #                                 every connection to TARGET, or only the
 #                                 first one to TARGET and later ones to
 #                                 TARGET2 (ports on 127.0.0.1)
+#   fwd_alt_start NAME PORT T1 T2   connections to T1, T2, T1, ... in turn
 #   fwd_stop NAME                 kill it (its connections die with it)
 #   sampler_start N...            every 0.5 s: states (GET /v1/agents on the
 #                                 first of the nodes N that answers), lease
@@ -212,11 +213,13 @@ _fwd_script()
 {
 	[ -f "$T/tcpfwd.py" ] && return 0
 	cat > "$T/tcpfwd.py" <<'EOF'
-# tcpfwd.py PORT TARGET [TARGET2] — forward TCP connections on 127.0.0.1:PORT
-# to 127.0.0.1:TARGET (with TARGET2: only the first; the rest go there).
+# tcpfwd.py PORT MODE TARGET... — forward TCP connections on 127.0.0.1:PORT
+# to 127.0.0.1:TARGET. MODE first: the first connection to TARGET, the
+# rest to the second target (if any); alt: connection k to TARGET[k % n].
 import socket, sys, threading
 
-port, targets = int(sys.argv[1]), [int(p) for p in sys.argv[2:]]
+port, mode = int(sys.argv[1]), sys.argv[2]
+targets = [int(p) for p in sys.argv[3:]]
 count = 0
 
 def pump(a, b):
@@ -241,7 +244,10 @@ ls.listen(64)
 print("listening on %d" % port, flush=True)
 while True:
     c, _ = ls.accept()
-    t = targets[0] if count == 0 or len(targets) == 1 else targets[1]
+    if mode == "alt":
+        t = targets[count % len(targets)]
+    else:
+        t = targets[0] if count == 0 or len(targets) == 1 else targets[1]
     count += 1
     print("connection %d -> %d" % (count, t), flush=True)
     try:
@@ -257,10 +263,21 @@ EOF
 
 fwd_start()
 {
+	_fwd_run first "$@"
+}
+
+# fwd_alt_start NAME PORT T1 T2 — connections go to T1, T2, T1, ... in turn.
+fwd_alt_start()
+{
+	_fwd_run alt "$@"
+}
+
+_fwd_run()
+{
 	_fwd_script
-	_name=$1 _port=$2
-	shift 2
-	python3 -u "$T/tcpfwd.py" "$_port" "$@" >>"$T/fwd-$_name.log" 2>&1 &
+	_mode=$1 _name=$2 _port=$3
+	shift 3
+	python3 -u "$T/tcpfwd.py" "$_port" "$_mode" "$@" >>"$T/fwd-$_name.log" 2>&1 &
 	eval "FWDPID_$_name=$!"
 	PIDS="$PIDS $!"
 	_i=0

@@ -32,10 +32,6 @@
 #   oracle_stop NAME
 #   oracle_quote NAME REQUEST OUT   GET REQUEST from the oracle as the
 #                                 verifier would; the evidence doc in OUT
-#   fwd_alt_start NAME PORT T1 T2   TCP forwarder on PORT whose connections
-#                                 go to T1, T2, T1, ... in turn (log
-#                                 $T/fwd-NAME.log: "connection N -> PORT");
-#                                 fwd_stop (cluster.sh) stops it
 #   logmerge_start FILE... / logmerge_stop   the FILEs' new lines, in the
 #                                 order they appear, in $T/merged.log
 #   count_in FILE PATTERN         grep -c, 0 when none
@@ -262,62 +258,6 @@ wait_until()
 	until "$@"; do
 		_wi=$((_wi + 1))
 		[ "$_wi" -lt "$_wl" ] || return 1
-		sleep 0.1
-	done
-}
-
-fwd_alt_start()
-{
-	_fname=$1 _fport=$2
-	shift 2
-	cat > "$T/tcpfwd_alt.py" <<'EOF'
-# tcpfwd_alt.py PORT T1 T2... — connection k (from 0) goes to T[k % n].
-import socket, sys, threading
-
-port, targets = int(sys.argv[1]), [int(p) for p in sys.argv[2:]]
-count = 0
-
-def pump(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    for s in (a, b):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", port))
-ls.listen(64)
-print("listening on %d" % port, flush=True)
-while True:
-    c, _ = ls.accept()
-    t = targets[count % len(targets)]
-    count += 1
-    print("connection %d -> %d" % (count, t), flush=True)
-    try:
-        u = socket.create_connection(("127.0.0.1", t))
-    except OSError as e:
-        print("connect %d: %s" % (t, e), flush=True)
-        c.close()
-        continue
-    for a, b in ((c, u), (u, c)):
-        threading.Thread(target=pump, args=(a, b), daemon=True).start()
-EOF
-	python3 -u "$T/tcpfwd_alt.py" "$_fport" "$@" >>"$T/fwd-$_fname.log" 2>&1 &
-	eval "FWDPID_$_fname=$!"
-	PIDS="$PIDS $!"
-	_i=0
-	until grep -qi ":$(printf '%04X' "$_fport") .* 0A " /proc/net/tcp 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -lt 50 ] || fail "forwarder $_fname did not come up"
 		sleep 0.1
 	done
 }
