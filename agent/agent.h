@@ -14,6 +14,7 @@
 
 #include "agent/ima_reader.h"
 #include "agent/tpm.h"
+#include "common/proto/doc.h"
 #include "common/evidence/tpm2.h"
 #include "common/http.h"
 
@@ -33,6 +34,10 @@ struct aconf {
 	char	*ima_path;		/* binary IMA list, "" to disable */
 	char	*eventlog_path;		/* firmware event log, "" to disable */
 	char	*result_path;		/* its signed result (EAR), optional */
+	char	*ident_key;		/* TPM identity key file (TSS2 PEM), optional */
+	char	*ident_cert;		/* its certificate, kept current */
+	char	*ident_chain;		/* the issuing CA chain */
+	char	*ident_parent;		/* "0x81000001" */
 };
 
 enum enroll_state { ENROLL_NONE, ENROLL_REGISTERING, ENROLL_ACTIVATING, ENROLL_DONE };
@@ -69,6 +74,10 @@ struct agent {
 	/* the signed result (result.c) */
 	struct event		*result_timer;
 	double			 result_off;	/* verifier signs none: until then */
+	/* the host identity (ident.c) */
+	struct tpm_idkey	 idkey;		/* pub NULL: none configured */
+	uint32_t		 idparent;
+	double			 ident_off;	/* verifier issues none: until then */
 };
 
 /* api.c */
@@ -83,6 +92,15 @@ void	result_store(struct agent *a, const char *jwt, size_t len);
 /* Pull mode, a quote served: fetch its result once judged. */
 void	result_after_quote(struct agent *a);
 void	result_free(struct agent *a);
+/* ident.c: the host identity key and its certificate */
+int	ident_setup(struct agent *a);		/* load or make the key */
+/* A round asked identity=1: the key's certification into d (none: none). */
+int	ident_certify(struct agent *a, const uint8_t *nonce, size_t nonce_len,
+	    struct evidence_doc *d);
+struct ident_doc;
+void	ident_store(struct agent *a, const struct ident_doc *d);
+int	ident_wanted(struct agent *a);		/* fetch after a round? */
+void	ident_fetch(struct agent *a);		/* GET .../identity, store */
 /* push.c */
 /* Enrollment done or confirmed: start the push loop, or resume it. */
 void	push_enrolled(struct agent *a);

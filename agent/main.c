@@ -53,6 +53,10 @@ static const struct cfg_key aconf_keys[] = {
 	{ "ima.path", CFG_STR, CONF(ima_path), 0, 0, "binary IMA measurement list (\"\" disables IMA)" },
 	{ "eventlog.path", CFG_STR, CONF(eventlog_path), 0, 0, "firmware event log (\"\" disables it)" },
 	{ "result.path", CFG_STR, CONF(result_path), 0, 0, "file kept holding this host's signed attestation result (EAR JWT) for local services (optional)" },
+	{ "identity.key", CFG_STR, CONF(ident_key), 0, 0, "TSS2 PRIVATE KEY file of this host's TPM identity key, made on first start (optional)" },
+	{ "identity.cert", CFG_STR, CONF(ident_cert), 0, 0, "file kept holding the identity certificate the verifier issues while the host is trusted" },
+	{ "identity.chain", CFG_STR, CONF(ident_chain), 0, 0, "file kept holding the issuing CA chain" },
+	{ "identity.parent", CFG_STR, CONF(ident_parent), 0, 0, "persistent handle of the storage key the identity key lives under (default 0x81000001, made if empty)" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -108,6 +112,13 @@ aconf_load(const char *path, struct agent *a)
 	daemon_resolve_path(path, &c->tls_key);
 	daemon_resolve_path(path, &c->tls_ca);
 	daemon_resolve_path(path, &c->result_path);
+	daemon_resolve_path(path, &c->ident_key);
+	daemon_resolve_path(path, &c->ident_cert);
+	daemon_resolve_path(path, &c->ident_chain);
+	if (c->ident_key == NULL && (c->ident_cert != NULL ||
+	    c->ident_chain != NULL))
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: identity.cert and "
+		    "identity.chain need identity.key", path);
 	a->tpm.tcti = c->tcti;
 	errno = 0;
 	handle = strtoul(c->ak_handle, &end, 16);
@@ -115,6 +126,17 @@ aconf_load(const char *path, struct agent *a)
 		return assay_err_set(ASSAY_ERR_CONFIG, "%s: ak_handle '%s' is not a "
 		    "persistent owner handle (0x81000000-0x817fffff)", path, c->ak_handle);
 	a->tpm.ak_handle = (uint32_t)handle;
+	a->idparent = TPM_IDKEY_PARENT_DEFAULT;
+	if (c->ident_parent != NULL) {
+		errno = 0;
+		handle = strtoul(c->ident_parent, &end, 16);
+		if (errno != 0 || *end != '\0' || handle < 0x81000000UL ||
+		    handle > 0x817fffffUL || handle == a->tpm.ak_handle)
+			return assay_err_set(ASSAY_ERR_CONFIG, "%s: identity.parent "
+			    "'%s' is not a persistent owner handle other than the "
+			    "AK's", path, c->ident_parent);
+		a->idparent = (uint32_t)handle;
+	}
 	return ASSAY_OK;
 }
 
@@ -250,6 +272,10 @@ agent_start(void *ctx, struct event_base *base)
 	}
 	a->id = a->conf.id != NULL ? xstrdup(a->conf.id) :
 	    agent_default_id(&a->ident);
+	if (ident_setup(a) != 0) {
+		log_err("identity key: %s", assay_err_detail());
+		return ASSAY_ERR_TPM;
+	}
 	a->base = base;
 	a->client = http_client_new(base, a->client_ctx);
 	/* Push rounds: challenge and evidence over one TLS connection. */
@@ -285,6 +311,7 @@ agent_stop(void *ctx)
 		event_free(a->enroll_timer);
 	push_free(a);
 	result_free(a);
+	tpm_idkey_free(&a->idkey);
 	http_server_free(a->http);
 	http_client_free(a->client);
 	SSL_CTX_free(a->server_ctx);

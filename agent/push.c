@@ -189,6 +189,8 @@ on_verdict(int err, int status, const uint8_t *body, size_t len, void *arg)
 	log_verdict(a, &v);
 	if (v.ear != NULL)
 		result_store(a, v.ear, strlen(v.ear));
+	if (v.has_identity)
+		ident_store(a, &v.identity);
 	p->backoff = 0;
 	arm(a, PUSH_IDLE, (double)v.next_ms / 1000.0);
 	push_verdict_free(&v);

@@ -3,7 +3,8 @@
  * verifier's EAR, a compact JWT), kept in result.path for local services
  * to present to relying parties. Push mode: the verdict carries it. Pull
  * mode: after serving a quote the agent asks the verifier for it (GET
- * /v1/agents/{id}/result) once the round has had time to be judged. The
+ * /v1/agents/{id}/result) once the round has had time to be judged, and
+ * its identity certificate with it (ident.c). The
  * file is replaced atomically (written beside it, then renamed); a
  * verifier that signs no results (404) is asked again only after a day.
  */
@@ -17,6 +18,7 @@
 #include "agent/agent.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 
@@ -30,34 +32,18 @@ void
 result_store(struct agent *a, const char *jwt, size_t len)
 {
 	const char *path = a->conf.result_path;
-	char *tmp;
-	ssize_t w;
-	int fd;
+	char *text;
 
 	if (path == NULL || *path == '\0' || jwt == NULL || len == 0)
 		return;
-	tmp = xasprintf("%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0644)) < 0) {
-		log_warn("result: %s", tmp);
-		goto out;
-	}
-	w = write(fd, jwt, len);
-	if (w != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-		log_warn("result: %s: write", tmp);
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		log_warn("result: %s", path);
-		unlink(tmp);
-		goto out;
-	}
-	log_debug("result: %s updated", path);
- out:
-	free(tmp);
+	text = xmalloc(len + 1);
+	memcpy(text, jwt, len);
+	text[len] = '\n';
+	if (file_write_atomic(path, (const uint8_t *)text, len + 1, 0644) != 0)
+		log_warnx("result: %s", assay_err_detail());
+	else
+		log_debug("result: %s updated", path);
+	free(text);
 }
 
 static void
@@ -84,16 +70,29 @@ fetched(int err, int status, const uint8_t *body, size_t len, void *arg)
 	result_store(a, (const char *)body, len);
 }
 
+static int
+result_wanted(struct agent *a)
+{
+	return a->conf.result_path != NULL && *a->conf.result_path != '\0' &&
+	    (a->result_off == 0 || clock_mono() >= a->result_off);
+}
+
 static void
 fetch_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct agent *a = arg;
-	char *path = xasprintf("/v1/agents/%s/result", a->id);
+	char *path;
 
-	if (http_client_request(a->client, "GET", a->vhost, a->vport, path,
-	    NULL, NULL, 0, 10, a->conf.verifier_name, fetched, a) != 0)
-		log_debug("result: %s", assay_err_detail());
-	free(path);
+	if (result_wanted(a)) {
+		path = xasprintf("/v1/agents/%s/result", a->id);
+		if (http_client_request(a->client, "GET", a->vhost, a->vport,
+		    path, NULL, NULL, 0, 10, a->conf.verifier_name, fetched,
+		    a) != 0)
+			log_debug("result: %s", assay_err_detail());
+		free(path);
+	}
+	if (ident_wanted(a))
+		ident_fetch(a);
 }
 
 void
@@ -101,8 +100,7 @@ result_after_quote(struct agent *a)
 {
 	struct timeval tv = { RESULT_FETCH_DELAY, 0 };
 
-	if (a->conf.result_path == NULL || *a->conf.result_path == '\0' ||
-	    a->id == NULL || (a->result_off != 0 && clock_mono() < a->result_off))
+	if (a->id == NULL || (!result_wanted(a) && !ident_wanted(a)))
 		return;
 	if (a->result_timer == NULL &&
 	    (a->result_timer = evtimer_new(a->base, fetch_fire, a)) == NULL)

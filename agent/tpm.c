@@ -180,8 +180,8 @@ tpmx_handle_present(struct tpm *t, uint32_t h, int *present)
 	return ASSAY_OK;
 }
 
-static int
-marshal_public(const TPM2B_PUBLIC *pub, uint8_t **out, size_t *outlen)
+int
+tpmx_marshal_public(const TPM2B_PUBLIC *pub, uint8_t **out, size_t *outlen)
 {
 	uint8_t tmp[sizeof(TPM2B_PUBLIC)];
 	size_t off = 0;
@@ -443,6 +443,21 @@ tpmx_ak_find(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *tr,
 	return ASSAY_OK;
 }
 
+/* The persistent AK, which must exist (the identity was loaded). */
+int
+tpmx_ak_need(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *ak,
+    TPM2B_PUBLIC **akpub)
+{
+	int r;
+
+	if ((r = tpmx_ak_find(t, cfg, ak, akpub)) != 0)
+		return r;
+	if (*ak == ESYS_TR_NONE)
+		return assay_err_set(ASSAY_ERR_STATE, "no AK at 0x%08x: load the "
+		    "identity first", tpmx_ak_handle(cfg));
+	return ASSAY_OK;
+}
+
 /* Create the AK under the EK, load it, persist it at the AK handle. */
 static int
 ak_create(struct tpm *t, const struct tpm_cfg *cfg, const struct ek *ek,
@@ -520,7 +535,7 @@ tpm_identity_load(const struct tpm_cfg *cfg, struct tpm_identity *out)
 		return r;
 	if ((r = tpmx_ek_load(&t, cfg->ek_alg, &ek)) != 0)
 		goto out;
-	if ((r = marshal_public(ek.pub, &id.ek_pub, &id.ek_pub_len)) != 0 ||
+	if ((r = tpmx_marshal_public(ek.pub, &id.ek_pub, &id.ek_pub_len)) != 0 ||
 	    (r = tpmx_read_ek_cert(&t, &ek, &id)) != 0 ||
 	    (r = tpmx_read_ek_chain(&t, &id)) != 0)
 		goto out;
@@ -535,7 +550,7 @@ tpm_identity_load(const struct tpm_cfg *cfg, struct tpm_identity *out)
 		    akpub->publicArea.type, want_ak);
 		goto out;
 	}
-	if ((r = marshal_public(akpub, &id.ak_pub, &id.ak_pub_len)) != 0)
+	if ((r = tpmx_marshal_public(akpub, &id.ak_pub, &id.ak_pub_len)) != 0)
 		goto out;
 	if ((rc = Esys_TR_GetName(t.esys, ak, &name)) != TSS2_RC_SUCCESS) {
 		r = tpmx_err("TR_GetName(AK)", rc);

@@ -80,4 +80,33 @@ int	tpm_pcr_extend(const struct tpm_cfg *cfg, unsigned pcr, const uint16_t *algs
 int	tpm_pcr_extend_seq(const struct tpm_cfg *cfg, unsigned pcr,
 	    const uint16_t *algs, size_t n, const uint8_t *digests, size_t count);
 
+/*
+ * The host identity key (tpm_ident.c): its wire TPM2B_PUBLIC and
+ * TPM2B_PRIVATE (the TPM-wrapped blob, useless without this TPM) and the
+ * persistent storage key it lives under.
+ */
+struct tpm_idkey {
+	uint8_t		*pub;
+	size_t		 pub_len;
+	uint8_t		*priv;
+	size_t		 priv_len;
+	uint32_t	 parent;
+	int		 empty_auth;
+};
+
+void	tpm_idkey_free(struct tpm_idkey *k);	/* wipes priv; NULL-safe */
+
+#define TPM_IDKEY_PARENT_DEFAULT	0x81000001u	/* the TCG's SRK handle */
+
+/*
+ * Make a new identity key under parent (the storage key persisted there,
+ * made from the TCG ECC P-256 SRK template when the handle is empty).
+ */
+int	tpm_ident_create(const struct tpm_cfg *cfg, uint32_t parent,
+	    uint8_t **pub, size_t *pub_len, uint8_t **priv, size_t *priv_len);
+/* TPM2_Certify of k by the AK over nonce: TPMS_ATTEST, TPMT_SIGNATURE. */
+int	tpm_ident_certify(const struct tpm_cfg *cfg, const struct tpm_idkey *k,
+	    const uint8_t *nonce, size_t nonce_len, uint8_t **attest,
+	    size_t *attest_len, uint8_t **sig, size_t *sig_len);
+
 #endif

@@ -40,6 +40,12 @@ uint32_t	 tpmx_ak_handle(const struct tpm_cfg *cfg);
 /* The persistent AK (*tr ESYS_TR_NONE when the handle is empty). */
 int		 tpmx_ak_find(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *tr,
 		    TPM2B_PUBLIC **pub);
+/* The same, ASSAY_ERR_STATE when there is none. */
+int		 tpmx_ak_need(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *tr,
+		    TPM2B_PUBLIC **pub);
+/* pub's wire bytes (size prefix included) into a new buffer. */
+int		 tpmx_marshal_public(const TPM2B_PUBLIC *pub, uint8_t **out,
+		    size_t *outlen);
 int		 tpmx_ek_load(struct tpm *t, uint16_t alg, struct ek *ek);
 void		 tpmx_ek_free(struct ek *ek);
 /* Session authorizing EK use; tpmx_ek_auth_done flushes a policy one. */

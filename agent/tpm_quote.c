@@ -375,21 +375,6 @@ quote_output(const TPM2B_ATTEST *q, const TPMT_SIGNATURE *s,
 	return ASSAY_OK;
 }
 
-/* The persistent AK, which must exist (the identity was loaded). */
-static int
-ak_need(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *ak,
-    TPM2B_PUBLIC **akpub)
-{
-	int r;
-
-	if ((r = tpmx_ak_find(t, cfg, ak, akpub)) != 0)
-		return r;
-	if (*ak == ESYS_TR_NONE)
-		return assay_err_set(ASSAY_ERR_STATE, "no AK at 0x%08x: load the "
-		    "identity first", tpmx_ak_handle(cfg));
-	return ASSAY_OK;
-}
-
 int
 tpm_quote(const struct tpm_cfg *cfg, const uint8_t *nonce, size_t nonce_len,
     const struct pcr_selection *sel, uint8_t **attest, size_t *attest_len,
@@ -414,7 +399,7 @@ tpm_quote(const struct tpm_cfg *cfg, const uint8_t *nonce, size_t nonce_len,
 		return r;
 	before = xcalloc(1, sizeof(*before));
 	after = xcalloc(1, sizeof(*after));
-	if ((r = ak_need(&t, cfg, &ak, &akpub)) != 0)
+	if ((r = tpmx_ak_need(&t, cfg, &ak, &akpub)) != 0)
 		goto out;
 	if ((r = quote_consistent(&t, ak, &qd, &tsel, sel, before, after,
 	    &q, &s)) != 0)
@@ -464,7 +449,7 @@ tpm_activate(const struct tpm_cfg *cfg, const uint8_t *cred, size_t cred_len,
 
 	if ((r = tpmx_open(cfg, &t)) != 0)
 		return r;
-	if ((r = ak_need(&t, cfg, &ak, &akpub)) != 0)
+	if ((r = tpmx_ak_need(&t, cfg, &ak, &akpub)) != 0)
 		goto out;
 	if ((r = tpmx_ek_load(&t, cfg->ek_alg, &ek)) != 0 ||
 	    (r = tpmx_ek_auth(&t, &ek, &sess)) != 0)

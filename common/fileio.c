@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -95,5 +96,43 @@ file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 	free(d);
 	if (fd != -1 && !is_stdin)
 		close(fd);
+	return r;
+}
+
+int
+file_write_atomic(const char *path, const uint8_t *data, size_t len, int mode)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	size_t off = 0;
+	ssize_t w;
+	int fd, r = ASSAY_OK;
+
+	(void)unlink(tmp);	/* a stale one, maybe with another mode */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, mode)) < 0) {
+		r = assay_err_set(ASSAY_ERR_IO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	while (off < len) {
+		if ((w = write(fd, data + off, len - off)) < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off != len || fsync(fd) != 0) {
+		r = assay_err_set(ASSAY_ERR_IO, "%s: write: %s", tmp,
+		    strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		r = assay_err_set(ASSAY_ERR_IO, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+ out:
+	free(tmp);
 	return r;
 }

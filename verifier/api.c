@@ -320,6 +320,8 @@ const struct http_route api_routes[] = {
 	/* signed attestation results (api_result.c): relying parties' routes */
 	{ "GET",    "/v1/agents/{id}/result",		ROLE_ADMIN | ROLE_AGENT, api_agent_result, 0 },
 	{ "GET",    "/v1/keys",				ROLE_ADMIN | ROLE_AGENT, api_keys, 0 },
+	/* host identities for TPM-resident keys (api_result.c, ident_ca.c) */
+	{ "GET",    "/v1/agents/{id}/identity",		ROLE_ADMIN | ROLE_AGENT, api_agent_identity, 0 },
 	{ "GET",    "/v1/policies",			ROLE_ADMIN, api_policies_list, 0 },
 	{ "GET",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_get, 0 },
 	{ "PUT",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_put, API_BODY_POLICY },

@@ -38,5 +38,6 @@ void	api_policy_delete(struct http_request *r);
 void	api_metrics(struct http_request *r);
 void	api_agent_result(struct http_request *r);	/* api_result.c */
 void	api_keys(struct http_request *r);
+void	api_agent_identity(struct http_request *r);
 
 #endif

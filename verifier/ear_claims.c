@@ -54,6 +54,10 @@ static const struct ear_fid_rule {
 	{ "quote.clock",	TV_INSTANCE,	96 },	/* TPM clock went back */
 	{ "quote.",		TV_INSTANCE,	1 },	/* format, magic, type, pcr_select */
 	{ "evidence.",		TV_INSTANCE,	1 },	/* malformed document */
+	{ "identity.signature",	TV_INSTANCE,	99 },
+	{ "identity.nonce",	TV_INSTANCE,	99 },
+	{ "identity.key",	TV_INSTANCE,	96 },	/* key may live outside the TPM */
+	{ "identity.",		TV_INSTANCE,	97 },	/* format, signer, name */
 	{ "pcr.value",		TV_EXEC,	96 },	/* a measurement not allowed */
 	{ "ima.unknown",	TV_EXEC,	33 },	/* unrecognized (warn only) */
 	{ "ima.not_allowed",	TV_EXEC,	96 },

@@ -282,6 +282,10 @@ reenroll(struct vagent *va, const struct agent_rec *p)
 	if (akchanged) {
 		/* A new AK has its own clock obfuscation and history. */
 		memset(&va->rec.clock, 0, sizeof(va->rec.clock));
+		/* Its identity key was certified by the old AK. */
+		free(va->rec.id_pub);
+		va->rec.id_pub = NULL;
+		va->rec.id_pub_len = 0;
 		va->gen++;
 		(void)agent_load_ak(va);
 	}

@@ -26,6 +26,7 @@
 #include "common/xmalloc.h"
 #include "verifier/cluster.h"
 #include "verifier/ear.h"
+#include "verifier/ident_ca.h"
 #include "verifier/enroll.h"
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
@@ -75,6 +76,10 @@ static const struct cfg_key vconf_keys[] = {
 	{ "results.key", CFG_STR, CONF(results_key), 0, 0, "PEM EC P-256 private key signing attestation results (ES256); unset: results are not signed" },
 	{ "results.previous_keys", CFG_STRLIST, CONF(results_prev), 0, 0, "PEM public keys of earlier results.key, still published in GET /v1/keys until their results expire" },
 	{ "results.verifier_id", CFG_STR, CONF(results_verifier_id), 0, 0, "ear.verifier-id developer of the results (default https://github.com/assay/assay)" },
+	{ "identity.ca_cert", CFG_STR, CONF(identity_ca_cert), 0, 0, "PEM CA certificate issuing host identities (then its intermediates); unset: no identities" },
+	{ "identity.ca_key", CFG_STR, CONF(identity_ca_key), 0, 0, "its PEM private key" },
+	{ "identity.trust_domain", CFG_STR, CONF(identity_trust_domain), 0, 0, "SPIFFE trust domain: identities are spiffe://<domain>/host/<agent id>" },
+	{ "identity.intervals", CFG_INT, CONF(identity_intervals), 2, 100, "an identity is valid for this many round intervals after the host's last accepted round" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -114,6 +119,7 @@ vconf_defaults(struct vconf *c)
 	c->cluster_heartbeat = CLUSTER_HEARTBEAT;
 	c->cluster_lease_ttl = CLUSTER_LEASE_TTL;
 	c->cluster_cmd_timeout = CLUSTER_CMD_TIMEOUT;
+	c->identity_intervals = IDENT_INTERVALS_DEFAULT;
 }
 
 static int
@@ -157,6 +163,12 @@ vconf_load(const char *path, struct vconf *c)
 	if (c->results_key == NULL && c->results_prev.n > 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "%s: results.previous_keys "
 		    "needs results.key", path);
+	daemon_resolve_path(path, &c->identity_ca_cert);
+	daemon_resolve_path(path, &c->identity_ca_key);
+	if ((c->identity_ca_cert != NULL) != (c->identity_ca_key != NULL) ||
+	    (c->identity_ca_cert != NULL) != (c->identity_trust_domain != NULL))
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s: identity.ca_cert, "
+		    "identity.ca_key and identity.trust_domain go together", path);
 	return notify_conf_check(c, path);
 }
 
@@ -272,15 +284,19 @@ reload(struct verifier *v)
 	    n.notify_webhooks.n != v->conf.notify_webhooks.n ||
 	    str_differs(n.results_key, v->conf.results_key) ||
 	    str_differs(n.results_verifier_id, v->conf.results_verifier_id) ||
-	    n.results_prev.n != v->conf.results_prev.n;
+	    n.results_prev.n != v->conf.results_prev.n ||
+	    str_differs(n.identity_ca_cert, v->conf.identity_ca_cert) ||
+	    str_differs(n.identity_ca_key, v->conf.identity_ca_key) ||
+	    str_differs(n.identity_trust_domain, v->conf.identity_trust_domain) ||
+	    n.identity_intervals != v->conf.identity_intervals;
 	list_a = n.notify_webhooks.v;
 	list_b = v->conf.notify_webhooks.v;
 	for (i = 0; !restart && i < n.notify_webhooks.n; i++)
 		restart = strcmp(list_a[i], list_b[i]) != 0;
 	if (restart)
 		log_warnx("reload: listen, tls.*, database, threads, resolv_conf, "
-		    "notify.*, results.* and ima_page_entries changes need a "
-		    "restart");
+		    "notify.*, results.*, identity.* and ima_page_entries changes "
+		    "need a restart");
 	config_free(vconf_keys, &n);
 	if (policies_load(v) != 0)
 		log_err("reload: policies: %s", assay_err_detail());
@@ -355,6 +371,7 @@ verifier_free(struct verifier *v)
 	}
 	ek_trust_free(v->trust);
 	ear_keys_free(v->ear);
+	ident_ca_free(v->ident);
 	store_close(v->store);
 	metrics_free(v->metrics);
 	SSL_CTX_free(v->server_ctx);
@@ -389,6 +406,12 @@ verifier_configure(void *ctx, const char *config)
 	    v->conf.results_prev.v, v->conf.results_prev.n,
 	    v->conf.results_verifier_id, &v->ear) != 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "results: %s",
+		    assay_err_detail());
+	if (v->conf.identity_ca_cert != NULL && ident_ca_load(
+	    v->conf.identity_ca_cert, v->conf.identity_ca_key,
+	    v->conf.identity_trust_domain, v->conf.identity_intervals,
+	    &v->ident) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "identity: %s",
 		    assay_err_detail());
 	return notify_new(v, &v->notify);
 }

@@ -194,8 +194,16 @@ push_round_done(struct vagent *va, double delay, int voided)
 		pv.ear = ear_sign(va->v->ear, &va->rec, va->rec.policy,
 		    policies_rev(va->v, va->rec.policy), va->rec.interval > 0 ?
 		    va->rec.interval : va->v->conf.interval, clock_unix());
+	/* So does its identity, while it holds one (none: said in the log). */
+	if (va->v->ident != NULL && !voided) {
+		if (agent_identity(va->v, &va->rec, &pv.identity) == ASSAY_OK)
+			pv.has_identity = 1;
+		else
+			log_debug("agent %s: %s", va->rec.id, assay_err_detail());
+	}
 	http_reply_json(r, 200, push_verdict_encode(&pv));
 	free(pv.ear);
+	ident_doc_free(&pv.identity);
 }
 
 void

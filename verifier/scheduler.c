@@ -357,6 +357,13 @@ round_verdict(struct verifier *v, struct vagent *va, struct verify_job *j)
 		va->rec.attest_ok++;
 		va->rec.clock = j->qres.clock;
 		va->rec.last_attested = clock_unix();
+		if (v->ident != NULL) {
+			/* The key certified this round, or none any more. */
+			free(va->rec.id_pub);
+			va->rec.id_pub = j->id_pub;
+			va->rec.id_pub_len = j->id_pub_len;
+			j->id_pub = NULL;
+		}
 		if (va->rec.state == AGENT_PENDING || va->rec.state == AGENT_UNREACHABLE)
 			(void)agent_set_state(va, AGENT_TRUSTED, NULL, NULL);
 		else
@@ -472,6 +479,8 @@ poll_path(struct vagent *va, const struct policy *pol, int *want_log)
 		q.ima_max = (uint64_t)va->v->conf.ima_page_entries;
 		q.ima_bytes = va->ima_reserved;
 	}
+	/* The identity key's certification whenever identities are issued. */
+	q.identity = va->v->ident != NULL;
 	/* The event log only when the boot PCRs have not been judged yet. */
 	q.eventlog = policy_mb(pol) != NULL && (!va->mb.valid || va->mb.need_log);
 	*want_log = q.eventlog;

@@ -58,6 +58,9 @@ struct agent_rec {
 	uint64_t	 poll_errors;
 	char		*verify_state;	/* JSON text for incremental checks (IMA), or NULL */
 	int		 push;		/* push mode: it asks for its rounds */
+	uint8_t		*id_pub;	/* identity key (TPM2B_PUBLIC) the AK
+					 * certified in an accepted round, or NULL */
+	size_t		 id_pub_len;
 };
 
 void	agent_rec_free(struct agent_rec *a);	/* frees contents, not a */

@@ -43,6 +43,7 @@ agent_bind(struct store *s, const struct agent_rec *a)
 	db_bind_i64(b, AC_POLL_ERRORS + 1, u64_to_i64(a->poll_errors));
 	db_bind_text(b, AC_VERIFY_STATE + 1, a->verify_state);
 	db_bind_text(b, AC_MODE + 1, a->push ? "push" : "pull");
+	bind_blob_or_null(b, AC_IDENTITY_KEY + 1, a->id_pub, a->id_pub_len);
 	return ASSAY_OK;	/* a binding error comes back from the step */
 }
 
@@ -90,6 +91,7 @@ agent_read(struct store *s, struct db_stmt *st, void *p)
 	a->verify_state = store_col_text(st, AC_VERIFY_STATE);
 	t = db_col_text(st, AC_MODE);
 	a->push = t != NULL && strcmp(t, "push") == 0;
+	store_col_blob(st, AC_IDENTITY_KEY, &a->id_pub, &a->id_pub_len);
 	return ASSAY_OK;
 }
 

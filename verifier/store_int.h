@@ -19,14 +19,14 @@
 	" address, policy, interval, reason, reason_detail, registered_at," \
 	" last_attested, last_event_at, clock_valid, clock, reset_count," \
 	" restart_count, firmware_version, attest_ok, attest_fail," \
-	" poll_errors, verify_state, mode"
+	" poll_errors, verify_state, mode, identity_key"
 enum {
 	AC_ID, AC_EK_PUB, AC_EK_CERT, AC_AK_PUB, AC_CERT_CN, AC_ACTIVATED,
 	AC_ADMITTED, AC_STATE, AC_ADDRESS, AC_POLICY, AC_INTERVAL, AC_REASON,
 	AC_REASON_DETAIL, AC_REGISTERED_AT, AC_LAST_ATTESTED, AC_LAST_EVENT_AT,
 	AC_CLOCK_VALID, AC_CLOCK, AC_RESET_COUNT, AC_RESTART_COUNT,
 	AC_FIRMWARE_VERSION, AC_ATTEST_OK, AC_ATTEST_FAIL, AC_POLL_ERRORS,
-	AC_VERIFY_STATE, AC_MODE, AC_MAX
+	AC_VERIFY_STATE, AC_MODE, AC_IDENTITY_KEY, AC_MAX
 };
 
 /* One prepared statement per operation; SQL text in store_schema.c. */

@@ -65,6 +65,7 @@ agent_rec_free(struct agent_rec *a)
 	free(a->reason);
 	free(a->reason_detail);
 	free(a->verify_state);
+	free(a->id_pub);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -82,6 +83,7 @@ agent_rec_copy(struct agent_rec *dst, const struct agent_rec *src)
 	dst->reason = xstrdup_or_null(src->reason);
 	dst->reason_detail = xstrdup_or_null(src->reason_detail);
 	dst->verify_state = xstrdup_or_null(src->verify_state);
+	dst->id_pub = memdup_or_null(src->id_pub, src->id_pub_len);
 }
 
 void

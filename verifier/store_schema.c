@@ -163,6 +163,13 @@ const struct db_migration store_migrations[] = {
 	" max_bytes BIGINT NOT NULL, deadline_ms BIGINT NOT NULL);"
 	"CREATE INDEX challenges_agent ON challenges (agent_id);"
 	"ALTER TABLE enrollments ADD COLUMN mode TEXT NOT NULL DEFAULT 'pull';" },
+	/*
+	 * 6: host identities. agents.identity_key: the TPM2B_PUBLIC of the
+	 * identity key the agent's AK certified in its last accepted round
+	 * (ident_ca.c issues certificates for it while the agent is trusted).
+	 */
+	{ "ALTER TABLE agents ADD COLUMN identity_key BLOB;",
+	  "ALTER TABLE agents ADD COLUMN identity_key BYTEA;" },
 };
 const int store_schema_version_n =
     (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
@@ -189,14 +196,15 @@ const int store_schema_version_n =
 	" firmware_version = excluded.firmware_version," \
 	" attest_ok = excluded.attest_ok, attest_fail = excluded.attest_fail," \
 	" poll_errors = excluded.poll_errors," \
-	" verify_state = excluded.verify_state, mode = excluded.mode"
+	" verify_state = excluded.verify_state, mode = excluded.mode," \
+	" identity_key = excluded.identity_key"
 
 /* A notification row a queued notification still reports stays. */
 #define NOT_QUEUED " AND seq NOT IN (SELECT event_seq FROM notifications)"
 
 const struct stmt_def store_stmts[ST_MAX] = {
 	[ST_AGENT_PUT] = { "INSERT INTO agents (" AGENT_COLS ") VALUES"
-	    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	    AGENT_UPSERT, NULL },
 	[ST_AGENT_GET] = { "SELECT " AGENT_COLS " FROM agents WHERE id = ?",
 	    NULL },

@@ -60,6 +60,11 @@ struct vconf {
 	char	*results_key;		/* PEM EC P-256 private key (ES256) */
 	struct cfg_strlist results_prev;	/* PEM public keys still published */
 	char	*results_verifier_id;	/* ear.verifier-id developer */
+	/* host identities (ident_ca.c); no CA: off */
+	char	*identity_ca_cert;	/* PEM issuing CA (+ intermediates) */
+	char	*identity_ca_key;
+	char	*identity_trust_domain;	/* SPIFFE trust domain */
+	long	 identity_intervals;	/* lifetime in rounds after the last */
 };
 
 struct vagent {
@@ -101,6 +106,7 @@ struct notify;
 struct metrics;
 struct cluster;
 struct ear_keys;
+struct ident_ca;
 
 struct verifier {
 	struct event_base	*base;
@@ -127,6 +133,7 @@ struct verifier {
 	struct notify		*notify;	/* notify.c, NULL if none configured */
 	struct cluster		*cluster;	/* cluster.c, NULL on SQLite */
 	struct ear_keys		*ear;		/* ear.c, NULL: results not signed */
+	struct ident_ca		*ident;		/* ident_ca.c, NULL: no identities */
 	struct event		*store_timer;	/* main.c: write retry, retention */
 	int64_t			 prune_at;	/* next retention step, unix s */
 };
@@ -202,6 +209,15 @@ void	policies_sync(struct verifier *v);
 void	policies_seen(struct verifier *v, const char *name, int64_t rev);
 /* The stored revision of name this node has installed (0: unknown). */
 int64_t	policies_rev(struct verifier *v, const char *name);
+
+struct ident_doc;
+/*
+ * The host identity rec may hold now (api_result.c, ident_ca.h): 0 and
+ * *out, or ASSAY_ERR_STATE (none due: not trusted, no certified key,
+ * stale) / ASSAY_ERR_NOT_FOUND (identities off) with detail.
+ */
+int	agent_identity(struct verifier *v, const struct agent_rec *rec,
+	    struct ident_doc *out);
 
 /* http route tables */
 extern const struct http_route api_routes[];

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/evidence/bind.h"
+#include "common/evidence/certify.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "common/appraise/verify.h"
@@ -50,11 +51,43 @@ stage_static_pcrs(struct verify_job *j, const struct evidence_doc *d)
 		policy_check_pcrs(j->policy, &d->pcrs, &j->verdict);
 }
 
+/*
+ * The identity key the agent sent, certified by the AK over this round's
+ * nonce (certify.h): kept for the verifier to issue an identity for while
+ * the agent stays trusted. A certification that fails fails the round: an
+ * honest agent never sends one.
+ */
+static void
+stage_identity(struct verify_job *j, const struct evidence_doc *d)
+{
+	struct certify_evidence ev = {
+		.pub = d->id_pub, .pub_len = d->id_pub_len,
+		.attest = d->id_attest, .attest_len = d->id_attest_len,
+		.sig = d->id_sig, .sig_len = d->id_sig_len,
+	};
+	struct certify_expect ex = {
+		.ak = j->ak,
+		.ak_name = j->ak_name_len > 0 ? j->ak_name : NULL,
+		.ak_name_len = j->ak_name_len,
+		.nonce = j->nonce, .nonce_len = j->nonce_len,
+	};
+	struct tpm2_public key;
+
+	if (d->id_pub == NULL)
+		return;
+	if (certify_verify(&ev, &ex, &key, &j->verdict) != ASSAY_OK)
+		return;
+	tpm2_public_free(&key);
+	j->id_pub = xmemdup(d->id_pub, d->id_pub_len);
+	j->id_pub_len = d->id_pub_len;
+}
+
 static const struct stage stages[] = {
 	{ "quote",	0, stage_quote },
 	{ "pcrs",	1, stage_static_pcrs },
 	{ "measured_boot", 1, stage_measured_boot },
 	{ "ima",	1, stage_ima },
+	{ "identity",	1, stage_identity },
 };
 
 struct verify_job *
@@ -80,6 +113,7 @@ verify_job_free(struct verify_job *j)
 	if (j == NULL)
 		return;
 	free(j->body);
+	free(j->id_pub);
 	EVP_PKEY_free(j->ak);
 	policy_unref(j->policy);
 	free(j);
@@ -98,6 +132,9 @@ verify_run(struct verify_job *j)
 	j->mb_out = j->mb_in;
 	j->ima_accepted = 0;
 	j->retry = 0;
+	free(j->id_pub);
+	j->id_pub = NULL;
+	j->id_pub_len = 0;
 	r = evidence_doc_parse(j->body, j->body_len, &d);
 	/* Parsed (or refused): the text is not needed again; a page of IMA
 	 * list is tens of MiB of it (scheduler.c's budget counts on this). */

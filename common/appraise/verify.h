@@ -1,7 +1,8 @@
 /*
  * verify.h — one attestation round's verification: the job (everything the
  * checks need, owned by the job so it can run on any thread), the check
- * pipeline (a table of stages: quote, static PCRs, the event log, IMA).
+ * pipeline (a table of stages: quote, static PCRs, the event log, IMA, the
+ * identity key's certification).
  * The worker pool that runs jobs off the verifier's event loop is
  * verifier/verify_pool.c.
  */
@@ -49,6 +50,9 @@ struct verify_job {
 	size_t			 ima_accepted;	/* entries accepted this round */
 	int			 ima_pending;	/* IMA page held unbound: not judged */
 	int			 ima_more;	/* the agent's list goes on: page again */
+	uint8_t			*id_pub;	/* identity key certified this round
+						 * (TPM2B_PUBLIC), or NULL */
+	size_t			 id_pub_len;
 	int			 retry;		/* inconclusive: poll again at once */
 	char			 retry_reason[128];
 	void			*arg;		/* caller's */

@@ -1,6 +1,6 @@
 /*
- * attest.c — TPM 2.0 quote wire structures: TPMS_ATTEST carrying a
- * TPMS_QUOTE_INFO, TPMT_SIGNATURE (RSASSA, RSAPSS, ECDSA), and signature
+ * attest.c — TPM 2.0 attestation wire structures: TPMS_ATTEST carrying a
+ * TPMS_QUOTE_INFO or a TPMS_CERTIFY_INFO, TPMT_SIGNATURE (RSASSA, RSAPSS, ECDSA), and signature
  * verification with OpenSSL 3. Pure: parsed structs point into the
  * caller's buffer; no I/O, no globals.
  */
@@ -35,8 +35,79 @@ map_trunc(int r, const char *what)
 	return r;
 }
 
+/* The TPMS_ATTEST header every attestation type shares, into *out. */
+static int
+attest_header(struct cur *c, struct tpm2_attest_header *out)
+{
+	int r;
+
+	if ((r = cur_u32be(c, &out->magic)) != 0 ||
+	    (r = cur_u16be(c, &out->type)) != 0)
+		return map_trunc(r, "TPMS_ATTEST header");
+	if ((r = cur_tpm2b(c, NAME_MAX_SIZE, &out->qualified_signer)) != 0)
+		return map_trunc(r, "TPMS_ATTEST qualifiedSigner");
+	if ((r = cur_tpm2b(c, DATA_MAX_SIZE, &out->extra_data)) != 0)
+		return map_trunc(r, "TPMS_ATTEST extraData");
+	if ((r = cur_u64be(c, &out->clock)) != 0 ||
+	    (r = cur_u32be(c, &out->reset_count)) != 0 ||
+	    (r = cur_u32be(c, &out->restart_count)) != 0 ||
+	    (r = cur_u8(c, &out->safe)) != 0)
+		return map_trunc(r, "TPMS_ATTEST clockInfo");
+	if (out->safe > 1)
+		return assay_err_set(ASSAY_ERR_FORMAT,
+		    "TPMS_ATTEST clockInfo.safe is %u", out->safe);
+	if ((r = cur_u64be(c, &out->firmware_version)) != 0)
+		return map_trunc(r, "TPMS_ATTEST firmwareVersion");
+	return ASSAY_OK;
+}
+
+static int
+attest_end(const struct cur *c)
+{
+	if (cur_end(c) != 0)
+		return assay_err_set(ASSAY_ERR_FORMAT,
+		    "TPMS_ATTEST: %zu trailing bytes", cur_left(c));
+	return ASSAY_OK;
+}
+
 int
 tpm2_attest_parse(const uint8_t *p, size_t n, struct tpm2_quote_info *out)
+{
+	struct tpm2_attest_header h;
+	struct cur c;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&h, 0, sizeof(h));
+	if (n > ATTEST_MAX_SIZE)
+		return assay_err_set(ASSAY_ERR_RANGE,
+		    "TPMS_ATTEST of %zu bytes", n);
+	cur_init(&c, p, n);
+	r = attest_header(&c, &h);
+	out->magic = h.magic;
+	out->type = h.type;
+	out->qualified_signer = h.qualified_signer;
+	out->extra_data = h.extra_data;
+	out->clock = h.clock;
+	out->reset_count = h.reset_count;
+	out->restart_count = h.restart_count;
+	out->safe = h.safe;
+	out->firmware_version = h.firmware_version;
+	if (r != 0)
+		return r;
+	/* The common header is filled in: the caller may judge it. */
+	if (out->type != TPM2_ST_ATTEST_QUOTE)
+		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
+		    "TPMS_ATTEST type 0x%04x is not a quote", out->type);
+	if ((r = pcr_selection_unmarshal(&c, &out->pcr_select)) != 0)
+		return r;
+	if ((r = cur_tpm2b(&c, TPM2_MAX_DIGEST, &out->pcr_digest)) != 0)
+		return map_trunc(r, "TPMS_QUOTE_INFO pcrDigest");
+	return attest_end(&c);
+}
+
+int
+tpm2_certify_parse(const uint8_t *p, size_t n, struct tpm2_certify_info *out)
 {
 	struct cur c;
 	int r;
@@ -46,35 +117,16 @@ tpm2_attest_parse(const uint8_t *p, size_t n, struct tpm2_quote_info *out)
 		return assay_err_set(ASSAY_ERR_RANGE,
 		    "TPMS_ATTEST of %zu bytes", n);
 	cur_init(&c, p, n);
-	if ((r = cur_u32be(&c, &out->magic)) != 0 ||
-	    (r = cur_u16be(&c, &out->type)) != 0)
-		return map_trunc(r, "TPMS_ATTEST header");
-	if ((r = cur_tpm2b(&c, NAME_MAX_SIZE, &out->qualified_signer)) != 0)
-		return map_trunc(r, "TPMS_ATTEST qualifiedSigner");
-	if ((r = cur_tpm2b(&c, DATA_MAX_SIZE, &out->extra_data)) != 0)
-		return map_trunc(r, "TPMS_ATTEST extraData");
-	if ((r = cur_u64be(&c, &out->clock)) != 0 ||
-	    (r = cur_u32be(&c, &out->reset_count)) != 0 ||
-	    (r = cur_u32be(&c, &out->restart_count)) != 0 ||
-	    (r = cur_u8(&c, &out->safe)) != 0)
-		return map_trunc(r, "TPMS_ATTEST clockInfo");
-	if (out->safe > 1)
-		return assay_err_set(ASSAY_ERR_FORMAT,
-		    "TPMS_ATTEST clockInfo.safe is %u", out->safe);
-	if ((r = cur_u64be(&c, &out->firmware_version)) != 0)
-		return map_trunc(r, "TPMS_ATTEST firmwareVersion");
-	/* The common header is filled in: the caller may judge it. */
-	if (out->type != TPM2_ST_ATTEST_QUOTE)
-		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
-		    "TPMS_ATTEST type 0x%04x is not a quote", out->type);
-	if ((r = pcr_selection_unmarshal(&c, &out->pcr_select)) != 0)
+	if ((r = attest_header(&c, &out->h)) != 0)
 		return r;
-	if ((r = cur_tpm2b(&c, TPM2_MAX_DIGEST, &out->pcr_digest)) != 0)
-		return map_trunc(r, "TPMS_QUOTE_INFO pcrDigest");
-	if (cur_end(&c) != 0)
-		return assay_err_set(ASSAY_ERR_FORMAT,
-		    "TPMS_ATTEST: %zu trailing bytes", cur_left(&c));
-	return ASSAY_OK;
+	if (out->h.type != TPM2_ST_ATTEST_CERTIFY)
+		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
+		    "TPMS_ATTEST type 0x%04x is not a certification", out->h.type);
+	if ((r = cur_tpm2b(&c, NAME_MAX_SIZE, &out->name)) != 0)
+		return map_trunc(r, "TPMS_CERTIFY_INFO name");
+	if ((r = cur_tpm2b(&c, NAME_MAX_SIZE, &out->qualified_name)) != 0)
+		return map_trunc(r, "TPMS_CERTIFY_INFO qualifiedName");
+	return attest_end(&c);
 }
 
 int

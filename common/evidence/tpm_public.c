@@ -326,11 +326,13 @@ tpm2_public_free(struct tpm2_public *pub)
 	memset(pub, 0, sizeof(*pub));
 }
 
-static const struct {
+struct attr_rule {
 	uint32_t	 bit;
 	int		 want;	/* 1: must be set, 0: must be clear */
 	const char	*name;
-} ak_attrs[] = {
+};
+
+static const struct attr_rule ak_attrs[] = {
 	{ TPMA_OBJECT_DECRYPT, 0, "decrypt" },
 	{ TPMA_OBJECT_FIXEDTPM, 1, "fixedTPM" },
 	{ TPMA_OBJECT_FIXEDPARENT, 1, "fixedParent" },
@@ -339,42 +341,74 @@ static const struct {
 	{ TPMA_OBJECT_SIGN_ENCRYPT, 1, "sign" },
 };
 
-int
-tpm2_public_check_ak(const struct tpm2_public *pub)
-{
-	for (size_t i = 0; i < sizeof(ak_attrs) / sizeof(ak_attrs[0]); i++) {
-		int set = (pub->attributes & ak_attrs[i].bit) != 0;
+/*
+ * A host identity key signs anything (TLS handshakes), so it must not be
+ * restricted; it must have been generated inside this TPM and be unable
+ * to leave it (fixedTPM, fixedParent, sensitiveDataOrigin), and must not
+ * decrypt. encryptedDuplication is moot once fixedTPM is set.
+ */
+static const struct attr_rule identity_attrs[] = {
+	{ TPMA_OBJECT_DECRYPT, 0, "decrypt" },
+	{ TPMA_OBJECT_FIXEDTPM, 1, "fixedTPM" },
+	{ TPMA_OBJECT_FIXEDPARENT, 1, "fixedParent" },
+	{ TPMA_OBJECT_SENSITIVEDATAORIGIN, 1, "sensitiveDataOrigin" },
+	{ TPMA_OBJECT_RESTRICTED, 0, "restricted" },
+	{ TPMA_OBJECT_SIGN_ENCRYPT, 1, "sign" },
+};
 
-		if (set != ak_attrs[i].want)
+/* Attributes, nameAlg, algorithm and size of a signing key (what: "AK"). */
+static int
+check_signing_key(const struct tpm2_public *pub, const struct attr_rule *rules,
+    size_t nrules, const char *what)
+{
+	for (size_t i = 0; i < nrules; i++) {
+		int set = (pub->attributes & rules[i].bit) != 0;
+
+		if (set != rules[i].want)
 			return assay_err_set(ASSAY_FAIL,
-			    "AK attribute %s must be %s", ak_attrs[i].name,
-			    ak_attrs[i].want ? "set" : "clear");
+			    "%s attribute %s must be %s", what, rules[i].name,
+			    rules[i].want ? "set" : "clear");
 	}
 	if (tpm2_hash_by_alg(pub->name_alg) == NULL)
 		return assay_err_set(ASSAY_FAIL,
-		    "AK nameAlg 0x%04x unknown", pub->name_alg);
+		    "%s nameAlg 0x%04x unknown", what, pub->name_alg);
 	/* A Name collision would detach the checked attributes from the key. */
 	if (pub->name_alg == TPM2_ALG_SHA1)
-		return assay_err_set(ASSAY_FAIL, "AK nameAlg SHA-1 is refused");
+		return assay_err_set(ASSAY_FAIL, "%s nameAlg SHA-1 is refused",
+		    what);
 	switch (pub->type) {
 	case TPM2_ALG_RSA:
 		if (pub->key_bits < 2048)
-			return assay_err_set(ASSAY_FAIL,
-			    "AK RSA key of %u bits is below 2048", pub->key_bits);
+			return assay_err_set(ASSAY_FAIL, "%s RSA key of %u bits "
+			    "is below 2048", what, pub->key_bits);
 		break;
 	case TPM2_ALG_ECC:
 		if (pub->curve != TPM2_ECC_NIST_P256 &&
 		    pub->curve != TPM2_ECC_NIST_P384)
-			return assay_err_set(ASSAY_FAIL,
-			    "AK curve 0x%04x is not P-256 or P-384", pub->curve);
+			return assay_err_set(ASSAY_FAIL, "%s curve 0x%04x is not "
+			    "P-256 or P-384", what, pub->curve);
 		break;
 	default:
 		return assay_err_set(ASSAY_FAIL,
-		    "AK type 0x%04x is not RSA or ECC", pub->type);
+		    "%s type 0x%04x is not RSA or ECC", what, pub->type);
 	}
 	if (pub->pkey == NULL)
-		return assay_err_set(ASSAY_FAIL, "AK has no public key");
+		return assay_err_set(ASSAY_FAIL, "%s has no public key", what);
 	return ASSAY_OK;
+}
+
+int
+tpm2_public_check_ak(const struct tpm2_public *pub)
+{
+	return check_signing_key(pub, ak_attrs,
+	    sizeof(ak_attrs) / sizeof(ak_attrs[0]), "AK");
+}
+
+int
+tpm2_public_check_identity(const struct tpm2_public *pub)
+{
+	return check_signing_key(pub, identity_attrs,
+	    sizeof(identity_attrs) / sizeof(identity_attrs[0]), "identity key");
 }
 
 int

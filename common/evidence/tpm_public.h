@@ -54,6 +54,13 @@ void	tpm2_public_free(struct tpm2_public *pub);	/* frees pkey; struct not freed 
  */
 int	tpm2_public_check_ak(const struct tpm2_public *pub);
 /*
+ * ASSAY_OK when the key is usable as a host identity key: fixedTPM,
+ * fixedParent, sensitiveDataOrigin, sign set; restricted and decrypt
+ * clear; nameAlg known and not SHA-1; RSA >= 2048 or ECC P-256/P-384.
+ * ASSAY_FAIL with detail naming what is wrong otherwise.
+ */
+int	tpm2_public_check_identity(const struct tpm2_public *pub);
+/*
  * Compare an OpenSSL public key (e.g. from an EK certificate) with pub:
  * ASSAY_OK when equal, ASSAY_FAIL when not (or key is NULL).
  */

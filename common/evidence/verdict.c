@@ -47,6 +47,12 @@ const struct failure_def failure_table[FID_COUNT] = {
 	[FID_EVENTLOG_CMDLINE] = { "eventlog.cmdline", FK_INTEGRITY, "kernel command line is not allowed by the policy" },
 	[FID_EVENTLOG_EVENT] = { "eventlog.event", FK_INTEGRITY, "a required event is missing or a forbidden one present" },
 	[FID_POLICY_MISSING] = { "policy.missing", FK_INTEGRITY, "the agent's policy was not found" },
+	[FID_IDENTITY_FORMAT] = { "identity.format", FK_INTEGRITY, "identity key certification is malformed, or its magic or type is wrong" },
+	[FID_IDENTITY_SIGNATURE] = { "identity.signature", FK_INTEGRITY, "identity key certification does not verify with the enrolled AK, or uses SHA-1" },
+	[FID_IDENTITY_NONCE] = { "identity.nonce", FK_INTEGRITY, "identity key certification is not over this round's nonce" },
+	[FID_IDENTITY_SIGNER] = { "identity.signer", FK_INTEGRITY, "identity key certification's qualifiedSigner is not the enrolled AK" },
+	[FID_IDENTITY_NAME] = { "identity.name", FK_INTEGRITY, "the certified Name is not the Name of the identity key sent" },
+	[FID_IDENTITY_KEY] = { "identity.key", FK_INTEGRITY, "identity key could leave the TPM or was not made in it (attributes), or its algorithm is refused" },
 };
 
 const struct failure_def *

@@ -8,6 +8,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/evidence/attest.h"
+#include "common/evidence/tpm_public.h"
 #include "common/proto/doc.h"
 #include "common/xmalloc.h"
 
@@ -25,6 +26,9 @@ evidence_doc_free(struct evidence_doc *d)
 	free(d->sig);
 	free(d->ima);
 	free(d->eventlog);
+	free(d->id_pub);
+	free(d->id_attest);
+	free(d->id_sig);
 	evidence_doc_init(d);
 }
 
@@ -96,6 +100,26 @@ pcr_values_from_json(const json_t *j, struct pcr_values *out)
 	return ASSAY_OK;
 }
 
+static void
+set_b64(json_t *o, const char *key, const uint8_t *p, size_t n)
+{
+	char *s = base64_encode(p, n);
+
+	json_object_set_new(o, key, json_string(s));
+	free(s);
+}
+
+static json_t *
+doc_identity_to_json(const struct evidence_doc *d)
+{
+	json_t *o = json_object();
+
+	set_b64(o, "public", d->id_pub, d->id_pub_len);
+	set_b64(o, "message", d->id_attest, d->id_attest_len);
+	set_b64(o, "signature", d->id_sig, d->id_sig_len);
+	return o;
+}
+
 json_t *
 evidence_doc_to_json(const struct evidence_doc *d)
 {
@@ -131,6 +155,8 @@ evidence_doc_to_json(const struct evidence_doc *d)
 		json_object_set_new(o, "eventlog", json_string(s));
 		free(s);
 	}
+	if (d->id_pub != NULL)
+		json_object_set_new(o, "identity", doc_identity_to_json(d));
 	return o;
 }
 
@@ -236,13 +262,35 @@ doc_ima_from_json(const json_t *ima, struct evidence_doc *d)
 	return ASSAY_OK;
 }
 
+/* evidence.identity (present): the key and its certification, into d. */
+static int
+doc_identity_from_json(const json_t *o, struct evidence_doc *d)
+{
+	static const char *const keys[] = { "public", "message", "signature",
+	    NULL };
+	int r;
+
+	if (!json_is_object(o))
+		return assay_err_set(ASSAY_ERR_FORMAT,
+		    "evidence.identity: not an object");
+	if ((r = only_keys(o, "identity", keys)) != 0 ||
+	    (r = get_b64(o, "public", "identity", TPM_PUBLIC_MAX_SIZE,
+	    &d->id_pub, &d->id_pub_len)) != 0 ||
+	    (r = get_b64(o, "message", "identity", ATTEST_MAX_SIZE,
+	    &d->id_attest, &d->id_attest_len)) != 0 ||
+	    (r = get_b64(o, "signature", "identity", SIGNATURE_MAX_SIZE,
+	    &d->id_sig, &d->id_sig_len)) != 0)
+		return r;
+	return ASSAY_OK;
+}
+
 int
 evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 {
 	static const char *const top[] = { "version", "quote", "pcrs", "ima",
-	    "eventlog", NULL };
+	    "eventlog", "identity", NULL };
 	struct evidence_doc d;
-	json_t *v, *ima, *el;
+	json_t *v, *ima, *el, *id;
 	int r;
 
 	evidence_doc_init(out);
@@ -272,6 +320,9 @@ evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 		    &d.eventlog, &d.eventlog_len)) != 0)
 			goto out;
 	}
+	if ((id = json_object_get(j, "identity")) != NULL &&
+	    (r = doc_identity_from_json(id, &d)) != 0)
+		goto out;
 	*out = d;
 	evidence_doc_init(&d);
 	r = ASSAY_OK;

@@ -7,9 +7,13 @@
  *    "pcrs":{"sha256":{"0":"<hex>",...},...},
  *    "ima":{"from":N,"count":K,"template_hash":"sha1",
  *           "list":"<b64 binary measurement entries>","more":true},
- *    "eventlog":"<b64 TCG event log>"}
+ *    "eventlog":"<b64 TCG event log>",
+ *    "identity":{"public":"<b64 TPM2B_PUBLIC>","message":"<b64 TPMS_ATTEST>",
+ *                "signature":"<b64 TPMT_SIGNATURE>"}}
  *
- * ima and eventlog are optional. Parsing is strict: unknown keys, wrong
+ * ima, eventlog and identity are optional. identity: the host identity
+ * key's public area and TPM2_Certify of it by the AK over the round's
+ * nonce (certify.h), sent when the request asks identity=1. Parsing is strict: unknown keys, wrong
  * types, bad encodings and oversize fields are errors. Pure, no I/O.
  *
  * IMA paging: the verifier asks `ima_max=M` (entries) and `ima_bytes=B`
@@ -70,6 +74,12 @@ struct evidence_doc {
 	size_t			 ima_len;
 	uint8_t			*eventlog;
 	size_t			 eventlog_len;
+	uint8_t			*id_pub;	/* identity key TPM2B_PUBLIC, or NULL */
+	size_t			 id_pub_len;
+	uint8_t			*id_attest;	/* its certification */
+	size_t			 id_attest_len;
+	uint8_t			*id_sig;
+	size_t			 id_sig_len;
 };
 
 void	evidence_doc_init(struct evidence_doc *d);

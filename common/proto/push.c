@@ -211,6 +211,7 @@ int
 push_verdict_parse(const json_t *j, struct push_verdict *out)
 {
 	const char *state, *fid, *detail, *ear;
+	json_t *id;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -233,6 +234,11 @@ push_verdict_parse(const json_t *j, struct push_verdict *out)
 	    strspn(ear, B64URL_CHARS ".") != strlen(ear)))
 		return assay_err_set(ASSAY_ERR_INVAL, "'ear' must be a compact "
 		    "JWT of at most %d bytes", PUSH_EAR_MAX);
+	if ((id = json_object_get(j, "identity")) != NULL) {
+		if ((r = ident_doc_parse(id, &out->identity)) != 0)
+			return r;
+		out->has_identity = 1;
+	}
 	out->state = xstrdup(state);
 	out->failure_id = xstrdup_or_null(fid);
 	out->detail = xstrdup_or_null(detail);
@@ -249,14 +255,18 @@ str_or_null(const char *s)
 json_t *
 push_verdict_encode(const struct push_verdict *v)
 {
+	json_t *id = NULL;
+
 	if (v->state == NULL || !token_valid(v->state, PUSH_STATE_MAX) ||
 	    (v->failure_id != NULL && !token_valid(v->failure_id,
 	    PUSH_STATE_MAX)) || v->next_ms < 0 || v->next_ms > PUSH_WAIT_MAX_MS)
 		return NULL;
-	return json_pack("{s:s, s:o, s:o, s:I, s:s*}", "state", v->state,
+	if (v->has_identity && (id = ident_doc_encode(&v->identity)) == NULL)
+		return NULL;
+	return json_pack("{s:s, s:o, s:o, s:I, s:s*, s:o*}", "state", v->state,
 	    "failure_id", str_or_null(v->failure_id),
 	    "detail", str_or_null(v->detail), "next_ms", (json_int_t)v->next_ms,
-	    "ear", v->ear);
+	    "ear", v->ear, "identity", id);
 }
 
 void
@@ -266,5 +276,6 @@ push_verdict_free(struct push_verdict *v)
 	free(v->failure_id);
 	free(v->detail);
 	free(v->ear);
+	ident_doc_free(&v->identity);
 	memset(v, 0, sizeof(*v));
 }

@@ -9,8 +9,11 @@
  *   200  {"wait_ms":N}                          nothing due yet
  *   POST /v1/agents/ID/evidence?challenge=HEX64  <evidence document>
  *   200  {"state":S, "failure_id":F|null, "detail":D|null, "next_ms":N
- *         [, "ear":JWT]}         the signed result, when the verifier signs
+ *         [, "ear":JWT]          the signed result, when the verifier signs
  *                                results (ear.h)
+ *         [, "identity":{...}]}  the host identity (identity.h), when the
+ *                                verifier issues them and this host holds
+ *                                one now
  *
  * request: exactly the pull request's path and query (quote_req.h);
  * deadline_ms: the evidence must arrive within it from the challenge's
@@ -25,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "common/proto/identity.h"
 #include "common/proto/quote_req.h"
 
 #define PUSH_CHALLENGE_HEX	64		/* 32 random bytes */
@@ -51,6 +55,8 @@ struct push_verdict {
 	char		*detail;		/* NULL: none */
 	int64_t		 next_ms;
 	char		*ear;			/* the signed result (EAR JWT), or NULL */
+	int		 has_identity;
+	struct ident_doc identity;		/* when has_identity */
 };
 
 /* 1 if s is exactly PUSH_CHALLENGE_HEX lowercase hex digits. */

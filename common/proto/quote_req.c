@@ -46,12 +46,25 @@ quote_req_format(const struct quote_req *q)
 		    (unsigned long long)q->ima_from,
 		    (unsigned long long)q->ima_max,
 		    (unsigned long long)q->ima_bytes);
-	path = xasprintf("%s?nonce=%s&pcrs=%s%s%s", QUOTE_PATH, nonce, sel,
-	    ima != NULL ? ima : "", q->eventlog ? "&eventlog=1" : "");
+	path = xasprintf("%s?nonce=%s&pcrs=%s%s%s%s", QUOTE_PATH, nonce, sel,
+	    ima != NULL ? ima : "", q->eventlog ? "&eventlog=1" : "",
+	    q->identity ? "&identity=1" : "");
 	free(nonce);
 	free(sel);
 	free(ima);
 	return path;
+}
+
+/* Parameter key as 0 or 1 (absent: 0). */
+static int
+flag_param(quote_query_fn get, void *ctx, const char *key, int *out)
+{
+	const char *s = get(ctx, key);
+
+	if (s != NULL && strcmp(s, "1") != 0 && strcmp(s, "0") != 0)
+		return assay_err_set(ASSAY_ERR_INVAL, "%s must be 0 or 1", key);
+	*out = s != NULL && strcmp(s, "1") == 0;
+	return 0;
 }
 
 /* Parameter key as a decimal count >= min; absent leaves *out. */
@@ -79,7 +92,6 @@ int
 quote_req_parse(quote_query_fn get, void *ctx, struct quote_req *out)
 {
 	const char *nonce = get(ctx, "nonce"), *pcrs = get(ctx, "pcrs");
-	const char *el = get(ctx, "eventlog");
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -95,8 +107,8 @@ quote_req_parse(quote_query_fn get, void *ctx, struct quote_req *out)
 	    (r = count_param(get, ctx, "ima_max", 1, &out->ima_max)) != 0 ||
 	    (r = count_param(get, ctx, "ima_bytes", 1, &out->ima_bytes)) != 0)
 		return r;
-	if (el != NULL && strcmp(el, "1") != 0 && strcmp(el, "0") != 0)
-		return assay_err_set(ASSAY_ERR_INVAL, "eventlog must be 0 or 1");
-	out->eventlog = el != NULL && strcmp(el, "1") == 0;
+	if ((r = flag_param(get, ctx, "eventlog", &out->eventlog)) != 0 ||
+	    (r = flag_param(get, ctx, "identity", &out->identity)) != 0)
+		return r;
 	return ASSAY_OK;
 }
