@@ -89,6 +89,23 @@ thumbprint(const char *x, const char *y)
 	return b64url(h, sizeof(h));
 }
 
+char *
+ear_jwk_thumbprint(const EVP_PKEY *pk)
+{
+	char group[64], *x = NULL, *y = NULL, *t = NULL;
+
+	if (EVP_PKEY_is_a(pk, "EC") &&
+	    EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+	    group, sizeof(group), NULL) == 1 &&
+	    (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0) &&
+	    coord(pk, OSSL_PKEY_PARAM_EC_PUB_X, &x) == 0 &&
+	    coord(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 0)
+		t = thumbprint(x, y);
+	free(x);
+	free(y);
+	return t;
+}
+
 /* pk must be an EC P-256 key; fills pub (x, y, kid). */
 static int
 pub_fill(const char *path, EVP_PKEY *pk, struct ear_pub *pub)

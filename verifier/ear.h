@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "verifier/store.h"
 
@@ -44,6 +45,11 @@ json_t	*ear_jwks(const struct ear_keys *k);
 json_t	*ear_claims(const struct ear_keys *k, const struct agent_rec *rec,
 	    const char *policy_name, int64_t policy_rev, long interval,
 	    int64_t now);
+/*
+ * The RFC 7638 thumbprint of an EC P-256 public key (base64url), or NULL
+ * for any other key: the kid of ours, the cnf.jkt of a host identity key.
+ */
+char	*ear_jwk_thumbprint(const EVP_PKEY *pk);
 /* The claims signed as a compact JWT (ES256, kid, typ JWT); caller frees. */
 char	*ear_sign(const struct ear_keys *k, const struct agent_rec *rec,
 	    const char *policy_name, int64_t policy_rev, long interval,

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/evidence/tpm_public.h"
 #include "common/xmalloc.h"
 #include "verifier/ear.h"
 
@@ -142,6 +143,29 @@ ear_vector(const struct agent_rec *rec)
 }
 
 /* Assay's private claims, under "assay". */
+/*
+ * cnf (RFC 7800): a trusted host's TPM-resident identity key, by its RFC
+ * 7638 thumbprint (jkt): a relying party that took the result over TLS
+ * authenticated with that key (the identity certificate) knows the result
+ * is about the host it is talking to, not a copy. NULL: none.
+ */
+static json_t *
+ear_cnf(const struct agent_rec *rec)
+{
+	struct tpm2_public pub;
+	json_t *o = NULL;
+	char *jkt;
+
+	if (rec->state != AGENT_TRUSTED || rec->id_pub == NULL ||
+	    tpm2_public_parse(rec->id_pub, rec->id_pub_len, &pub) != 0)
+		return NULL;
+	if ((jkt = ear_jwk_thumbprint(pub.pkey)) != NULL)
+		o = json_pack("{s:s}", "jkt", jkt);
+	free(jkt);
+	tpm2_public_free(&pub);
+	return o;
+}
+
 static json_t *
 ear_assay(const struct agent_rec *rec)
 {
@@ -193,12 +217,12 @@ ear_claims(const struct ear_keys *k, const struct agent_rec *rec,
 	}
 	submods = json_object();
 	json_object_set_new(submods, rec->id, sub);
-	o = json_pack("{s:s, s:I, s:I, s:{s:s, s:s}, s:o}",
+	o = json_pack("{s:s, s:I, s:I, s:{s:s, s:s}, s:o, s:o*}",
 	    "eat_profile", EAR_PROFILE,
 	    "iat", (json_int_t)iat,
 	    "exp", (json_int_t)(iat + 2 * (int64_t)(interval > 0 ? interval : 1)),
 	    "ear.verifier-id", "developer", ear_developer(k),
 	    "build", "assay-verifier dev",
-	    "submods", submods);
+	    "submods", submods, "cnf", ear_cnf(rec));
 	return o;
 }

@@ -71,6 +71,8 @@ grep -q "is not a CA" "$T/bad.log" || fail "message: $(cat "$T/bad.log")"
 cp "$T/verifier.yaml.base" "$T/verifier.yaml"
 printf 'identity:\n  ca_cert: idca.pem\n  ca_key: idca.key\n  trust_domain: example.org\n  intervals: 3\n' \
     >> "$T/verifier.yaml"
+openssl ecparam -genkey -name prime256v1 -noout -out "$T/ear.pem" 2>/dev/null || fail "ear key"
+printf 'results:\n  key: ear.pem\n' >> "$T/verifier.yaml"
 verifier_start
 
 step "a trusted host: its TPM key gets a certificate"
@@ -110,6 +112,26 @@ OPENSSL_CONF= TPM2OPENSSL_TCTI=$TCTI timeout 20 openssl pkey -provider tpm2 -pro
 openssl x509 -in "$T/h1.crt" -noout -pubkey > "$T/h1.certpub"
 cmp -s "$T/h1.keypub" "$T/h1.certpub" || fail "certificate is not for the TPM key"
 
+step "the signed result names the identity key (cnf.jkt, RFC 7638), checked by python3-jwt"
+api GET /v1/keys > "$T/jwks.json" || fail "keys"
+api GET /v1/agents/h1/result > "$T/h1.jwt" || fail "result"
+/usr/bin/python3 - "$T/jwks.json" "$T/h1.jwt" "$T/h1.crt" <<'EOP' || fail "cnf.jkt"
+import base64, hashlib, json, sys, jwt
+from cryptography import x509
+from jwt.algorithms import ECAlgorithm
+jwks = json.load(open(sys.argv[1]))
+tok = open(sys.argv[2]).read().strip()
+kid = jwt.get_unverified_header(tok)["kid"]
+key = [k for k in jwks["keys"] if k["kid"] == kid][0]
+c = jwt.decode(tok, ECAlgorithm.from_jwk(json.dumps(key)), algorithms=["ES256"])
+n = x509.load_pem_x509_certificate(open(sys.argv[3], "rb").read()).public_key().public_numbers()
+b = lambda i: base64.urlsafe_b64encode(i.to_bytes(32, "big")).rstrip(b"=").decode()
+canon = '{"crv":"P-256","kty":"EC","x":"%s","y":"%s"}' % (b(n.x), b(n.y))
+jkt = base64.urlsafe_b64encode(hashlib.sha256(canon.encode()).digest()).rstrip(b"=").decode()
+assert c["cnf"] == {"jkt": jkt}, (c.get("cnf"), jkt)
+assert c["submods"]["h1"]["ear.status"] == "affirming"
+EOP
+
 step "GET /v1/agents/ID/identity: admin and the agent itself; another agent 404"
 api GET /v1/agents/h1/identity > "$T/id.json" || fail "identity as admin: $(cat "$T/status")"
 grep -q '"spiffe_id": *"spiffe://example.org/host/h1"' "$T/id.json" || fail "$(cat "$T/id.json")"
@@ -142,6 +164,9 @@ wait_state h1 untrusted 30 || fail "h1 not untrusted"
 api GET /v1/agents/h1/identity >/dev/null && fail "identity issued to an untrusted host"
 [ "$(cat "$T/status")" = 409 ] || fail "untrusted: $(cat "$T/status")"
 grep -q "untrusted" "$T/resp" || fail "reason: $(cat "$T/resp")"
+api GET /v1/agents/h1/result > "$T/h1u.jwt" || fail "result"
+/usr/bin/python3 -c 'import jwt,sys; c=jwt.decode(open(sys.argv[1]).read().strip(), options={"verify_signature": False}); assert "cnf" not in c, c' \
+    "$T/h1u.jwt" || fail "an untrusted host's result still names its key"
 s2=$(serial "$T/h1.crt")
 na=$(date -d "$(openssl x509 -in "$T/h1.crt" -noout -enddate | cut -d= -f2)" +%s)
 now=$(date +%s)
