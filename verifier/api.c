@@ -90,6 +90,14 @@ api_agent_detail(const struct vagent *va)
 		    va->ak.type == TPM2_ALG_ECC ? "ecc" : "rsa"));
 	}
 	json_object_set_new(o, "ak", ak);
+	/* The identity key the AK certified in the last accepted round. */
+	if (va->rec.id_pub != NULL) {
+		SHA256(va->rec.id_pub, va->rec.id_pub_len, h);
+		hex = hex_encode(h, sizeof(h));
+		json_object_set_new(o, "identity_key", json_pack("{s:s}",
+		    "public_sha256", hex));
+		free(hex);
+	}
 	if (va->rec.clock.valid)
 		json_object_set_new(o, "tpm_clock", json_pack("{s:I, s:I, s:I}",
 		    "clock", (json_int_t)va->rec.clock.clock,

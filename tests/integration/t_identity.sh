@@ -135,6 +135,8 @@ EOP
 step "GET /v1/agents/ID/identity: admin and the agent itself; another agent 404"
 api GET /v1/agents/h1/identity > "$T/id.json" || fail "identity as admin: $(cat "$T/status")"
 grep -q '"spiffe_id": *"spiffe://example.org/host/h1"' "$T/id.json" || fail "$(cat "$T/id.json")"
+api GET /v1/agents/h1 | grep -q '"identity_key": *{"public_sha256"' ||
+    fail "agent detail does not show the certified identity key"
 api_as agent-h1 GET /v1/agents/h1/identity >/dev/null || fail "own identity"
 api_as agent-x1 GET /v1/agents/h1/identity >/dev/null && fail "x1 read h1's identity"
 [ "$(cat "$T/status")" = 404 ] || fail "other agent: $(cat "$T/status")"
