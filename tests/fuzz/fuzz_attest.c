@@ -1,7 +1,7 @@
 /*
  * fuzz_attest.c — libFuzzer harness for the quote wire parsers:
- * tpm2_attest_parse (TPMS_ATTEST), tpm2_signature_parse (TPMT_SIGNATURE)
- * and pcr_selection_unmarshal (TPML_PCR_SELECTION). The whole input goes
+ * tpm2_attest_parse (TPMS_ATTEST), tpm2_certify_parse (its certify
+ * form), tpm2_signature_parse (TPMT_SIGNATURE) and pcr_selection_unmarshal (TPML_PCR_SELECTION). The whole input goes
  * to each parser; a parsed selection must survive a marshal round trip.
  */
 #include <stddef.h>
@@ -35,6 +35,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tpm2_quote_info qi;
+	struct tpm2_certify_info ci;
 	struct tpm2_signature sig;
 	struct pcr_selection sel;
 	struct cur c;
@@ -44,6 +45,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check_selection_round_trip(&qi.pcr_select);
 	}
+	if (tpm2_certify_parse(data, size, &ci) == ASSAY_OK &&
+	    (ci.name.len > 2 + TPM2_MAX_DIGEST ||
+	    ci.qualified_name.len > 2 + TPM2_MAX_DIGEST ||
+	    ci.h.extra_data.len > 2 + TPM2_MAX_DIGEST))
+		abort();
 	if (tpm2_signature_parse(data, size, &sig) == ASSAY_OK &&
 	    sig.rsa.len + sig.ecc_r.len + sig.ecc_s.len > size)
 		abort();
