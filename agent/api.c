@@ -57,6 +57,23 @@ query_get(void *ctx, const char *key)
 	return http_query(ctx, key);
 }
 
+/* The document in the form asked: binary (format=2) or JSON. */
+static void
+reply_evidence(struct http_request *r, const struct quote_req *q,
+    const struct evidence_doc *d)
+{
+	const char *ctype;
+	uint8_t *b;
+	size_t n;
+
+	if (evidence_doc_encode(d, q->binary, &b, &n, &ctype) != 0) {
+		http_reply_error(r, 500, "%s", assay_err_detail());
+		return;
+	}
+	http_reply_raw(r, 200, ctype, b, n);
+	free(b);
+}
+
 static void
 api_quote(struct http_request *r)
 {
@@ -89,7 +106,7 @@ api_quote(struct http_request *r)
 	log_debug("quote %llu for %s%s%s%s", (unsigned long long)a->n_quotes, r->peer.cn,
 	    d.has_ima ? " with IMA entries" : "", d.ima_more ? " (more follow)" : "",
 	    d.eventlog != NULL ? " with the event log" : "");
-	http_reply_json(r, 200, evidence_doc_to_json(&d));
+	reply_evidence(r, &q, &d);
 	evidence_doc_free(&d);
 }
 

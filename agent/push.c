@@ -198,21 +198,19 @@ on_verdict(int err, int status, const uint8_t *body, size_t len, void *arg)
 
 /* The document as the evidence request's body, checked against the round. */
 static void
-send_evidence(struct agent *a, const struct evidence_doc *d)
+send_evidence(struct agent *a, const struct evidence_doc *d, int binary)
 {
 	struct push_loop *p = a->pushl;
 	double elapsed = clock_mono() - p->received;
-	json_t *doc = evidence_doc_to_json(d);
-	char *s, *path;
+	const char *ctype;
+	uint8_t *s;
+	char *path;
 	size_t n;
 
-	s = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	if (s == NULL) {
+	if (evidence_doc_encode(d, binary, &s, &n, &ctype) != 0) {
 		retry(a, PUSH_BACKOFF_MIN, "cannot encode the evidence document");
 		return;
 	}
-	n = strlen(s);
 	if (elapsed * 1000 >= (double)p->ch.deadline_ms)
 		retry(a, PUSH_BACKOFF_MIN, "collecting took %.0f ms, past the "
 		    "round's deadline of %lld ms", elapsed * 1000,
@@ -224,7 +222,7 @@ send_evidence(struct agent *a, const struct evidence_doc *d)
 		path = xasprintf(PUSH_EVIDENCE_PATH "?challenge=%s", a->id, p->ch.id);
 		p->phase = PUSH_SENDING;
 		if (http_client_request_max(a->client, "POST", a->vhost, a->vport,
-		    path, "application/json", s, n, PUSH_EVIDENCE_TIMEOUT,
+		    path, ctype, s, n, PUSH_EVIDENCE_TIMEOUT,
 		    a->conf.verifier_name, PUSH_VERDICT_BODY_MAX, on_verdict, a) != 0)
 			retry(a, PUSH_BACKOFF_MIN, "%s", assay_err_detail());
 		free(path);
@@ -266,7 +264,7 @@ collect_round(struct agent *a)
 	    (unsigned long long)a->n_quotes, p->ch.id,
 	    d.has_ima ? " with IMA entries" : "", d.ima_more ? " (more follow)" : "",
 	    d.eventlog != NULL ? " with the event log" : "");
-	send_evidence(a, &d);
+	send_evidence(a, &d, q.binary);
 	evidence_doc_free(&d);
 }
 

@@ -479,6 +479,8 @@ poll_path(struct vagent *va, const struct policy *pol, int *want_log)
 		q.ima_max = (uint64_t)va->v->conf.ima_page_entries;
 		q.ima_bytes = va->ima_reserved;
 	}
+	/* The answer in the binary form: no base64 of the IMA list. */
+	q.binary = 1;
 	/* The identity key's certification whenever identities are issued. */
 	q.identity = va->v->ident != NULL;
 	/* The event log only when the boot PCRs have not been judged yet. */

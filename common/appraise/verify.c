@@ -135,10 +135,12 @@ verify_run(struct verify_job *j)
 	free(j->id_pub);
 	j->id_pub = NULL;
 	j->id_pub_len = 0;
-	r = evidence_doc_parse(j->body, j->body_len, &d);
-	/* Parsed (or refused): the text is not needed again; a page of IMA
-	 * list is tens of MiB of it (scheduler.c's budget counts on this). */
-	free(j->body);
+	/*
+	 * The document takes the body: JSON text is freed once parsed, the
+	 * binary form is kept and its IMA list used where it lies; either way
+	 * it is gone when the document is (scheduler.c's budget counts on it).
+	 */
+	r = evidence_doc_parse_take(j->body, j->body_len, &d);
 	j->body = NULL;
 	j->body_len = 0;
 	if (r != 0) {

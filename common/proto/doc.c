@@ -10,6 +10,7 @@
 #include "common/evidence/attest.h"
 #include "common/evidence/tpm_public.h"
 #include "common/proto/doc.h"
+#include "common/proto/doc_int.h"
 #include "common/xmalloc.h"
 
 void
@@ -24,8 +25,12 @@ evidence_doc_free(struct evidence_doc *d)
 {
 	free(d->attest);
 	free(d->sig);
-	free(d->ima);
-	free(d->eventlog);
+	if (d->backing != NULL)		/* ima and eventlog point into it */
+		free(d->backing);
+	else {
+		free(d->ima);
+		free(d->eventlog);
+	}
 	free(d->id_pub);
 	free(d->id_attest);
 	free(d->id_sig);
@@ -123,6 +128,13 @@ doc_identity_to_json(const struct evidence_doc *d)
 json_t *
 evidence_doc_to_json(const struct evidence_doc *d)
 {
+	return doc_json(d, 0);
+}
+
+/* bin: the binary form's JSON part (no list, no event log: they follow). */
+json_t *
+doc_json(const struct evidence_doc *d, int bin)
+{
 	json_t *o = json_object(), *q = json_object();
 	char *s;
 
@@ -143,18 +155,14 @@ evidence_doc_to_json(const struct evidence_doc *d)
 		json_object_set_new(ima, "template_hash", json_string(
 		    tpm2_hash_by_alg(d->ima_thash_alg) != NULL ?
 		    tpm2_hash_by_alg(d->ima_thash_alg)->name : "sha1"));
-		s = base64_encode(d->ima, d->ima_len);
-		json_object_set_new(ima, "list", json_string(s));
-		free(s);
+		if (!bin)
+			set_b64(ima, "list", d->ima, d->ima_len);
 		if (d->ima_more)
 			json_object_set_new(ima, "more", json_true());
 		json_object_set_new(o, "ima", ima);
 	}
-	if (d->eventlog != NULL) {
-		s = base64_encode(d->eventlog, d->eventlog_len);
-		json_object_set_new(o, "eventlog", json_string(s));
-		free(s);
-	}
+	if (d->eventlog != NULL && !bin)
+		set_b64(o, "eventlog", d->eventlog, d->eventlog_len);
 	if (d->id_pub != NULL)
 		json_object_set_new(o, "identity", doc_identity_to_json(d));
 	return o;
@@ -225,11 +233,16 @@ doc_quote_from_json(const json_t *j, struct evidence_doc *d)
 	return ASSAY_OK;
 }
 
-/* evidence.ima (present): the list slice and where it sits, into d. */
+/*
+ * evidence.ima (present): the list slice and where it sits, into d (bin:
+ * the list is not in the JSON but follows it).
+ */
 static int
-doc_ima_from_json(const json_t *ima, struct evidence_doc *d)
+doc_ima_from_json(const json_t *ima, struct evidence_doc *d, int bin)
 {
 	static const char *const ikeys[] = { "from", "count", "template_hash", "list",
+	    "more", NULL };
+	static const char *const bkeys[] = { "from", "count", "template_hash",
 	    "more", NULL };
 	const struct tpm2_hash *h;
 	json_t *v;
@@ -247,11 +260,11 @@ doc_ima_from_json(const json_t *ima, struct evidence_doc *d)
 			    "ima.template_hash: not a known hash");
 		d->ima_thash_alg = h->alg;
 	}
-	if ((r = only_keys(ima, "ima", ikeys)) != 0 ||
+	if ((r = only_keys(ima, "ima", bin ? bkeys : ikeys)) != 0 ||
 	    (r = get_count(ima, "from", &d->ima_from)) != 0 ||
 	    (r = get_count(ima, "count", &d->ima_count)) != 0 ||
-	    (r = get_b64(ima, "list", "ima", DOC_IMA_MAX, &d->ima,
-	    &d->ima_len)) != 0)
+	    (!bin && (r = get_b64(ima, "list", "ima", DOC_IMA_MAX, &d->ima,
+	    &d->ima_len)) != 0))
 		return r;
 	if ((v = json_object_get(ima, "more")) != NULL) {
 		if (!json_is_boolean(v))
@@ -287,8 +300,16 @@ doc_identity_from_json(const json_t *o, struct evidence_doc *d)
 int
 evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 {
+	return doc_from_json(j, out, 0);
+}
+
+int
+doc_from_json(const json_t *j, struct evidence_doc *out, int bin)
+{
 	static const char *const top[] = { "version", "quote", "pcrs", "ima",
 	    "eventlog", "identity", NULL };
+	static const char *const btop[] = { "version", "quote", "pcrs", "ima",
+	    "identity", NULL };
 	struct evidence_doc d;
 	json_t *v, *ima, *el, *id;
 	int r;
@@ -299,7 +320,7 @@ evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 		r = assay_err_set(ASSAY_ERR_FORMAT, "evidence: not a JSON object");
 		goto out;
 	}
-	if ((r = only_keys(j, "evidence", top)) != 0)
+	if ((r = only_keys(j, "evidence", bin ? btop : top)) != 0)
 		goto out;
 	v = json_object_get(j, "version");
 	if (!json_is_integer(v) || json_integer_value(v) != DOC_VERSION) {
@@ -313,7 +334,7 @@ evidence_doc_from_json(const json_t *j, struct evidence_doc *out)
 		goto out;
 	}
 	if ((ima = json_object_get(j, "ima")) != NULL &&
-	    (r = doc_ima_from_json(ima, &d)) != 0)
+	    (r = doc_ima_from_json(ima, &d, bin)) != 0)
 		goto out;
 	if ((el = json_object_get(j, "eventlog")) != NULL) {
 		if ((r = get_b64(j, "eventlog", "evidence", DOC_EVENTLOG_MAX,

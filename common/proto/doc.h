@@ -11,6 +11,18 @@
  *    "identity":{"public":"<b64 TPM2B_PUBLIC>","message":"<b64 TPMS_ATTEST>",
  *                "signature":"<b64 TPMT_SIGNATURE>"}}
  *
+ * The binary form (version 2 of the transport, asked with format=2 in the
+ * request, quote_req.h) carries the IMA list and the event log as they
+ * are, after the JSON, not as base64 inside it:
+ *
+ *   "ASSAYEV2" | u32be J | J bytes of JSON | u32be I | I bytes of IMA list
+ *              | u32be E | E bytes of event log        (nothing after it)
+ *
+ * The JSON is the document above without "ima.list" and "eventlog"; I > 0
+ * needs an "ima" member, E == 0 means no event log. A verifier tells the
+ * two forms apart by the first bytes, so an agent that ignores format=2
+ * (older) answers JSON and is understood.
+ *
  * ima, eventlog and identity are optional. identity: the host identity
  * key's public area and TPM2_Certify of it by the AK over the round's
  * nonce (certify.h), sent when the request asks identity=1. Parsing is strict: unknown keys, wrong
@@ -80,6 +92,8 @@ struct evidence_doc {
 	size_t			 id_attest_len;
 	uint8_t			*id_sig;
 	size_t			 id_sig_len;
+	uint8_t			*backing;	/* binary form: ima and eventlog point
+						 * into it (freed with the doc) */
 };
 
 void	evidence_doc_init(struct evidence_doc *d);
@@ -88,6 +102,22 @@ json_t	*evidence_doc_to_json(const struct evidence_doc *d);
 /* ASSAY_ERR_FORMAT with detail naming the field on any malformation. */
 int	evidence_doc_from_json(const json_t *j, struct evidence_doc *out);
 int	evidence_doc_parse(const uint8_t *text, size_t len, struct evidence_doc *out);
+
+#define DOC_BIN_MAGIC		"ASSAYEV2"
+#define DOC_BIN_MAGIC_LEN	8
+#define DOC_BIN_CTYPE		"application/vnd.assay.evidence"
+/* d in the binary form into a new buffer; ASSAY_ERR_INVAL if unencodable. */
+int	evidence_doc_encode_bin(const struct evidence_doc *d, uint8_t **out,
+	    size_t *len);
+/* d in the form asked (binary, or JSON text), with its content type. */
+int	evidence_doc_encode(const struct evidence_doc *d, int binary,
+	    uint8_t **out, size_t *len, const char **ctype);
+/*
+ * Parse either form, taking body (always: freed, or kept as out->backing
+ * so that the IMA list and event log are not copied). Errors as
+ * evidence_doc_parse.
+ */
+int	evidence_doc_parse_take(uint8_t *body, size_t len, struct evidence_doc *out);
 /*
  * Whether a page with more entries after it is full under the paging
  * rule for a request of max entries (0: no count asked).

@@ -46,9 +46,9 @@ quote_req_format(const struct quote_req *q)
 		    (unsigned long long)q->ima_from,
 		    (unsigned long long)q->ima_max,
 		    (unsigned long long)q->ima_bytes);
-	path = xasprintf("%s?nonce=%s&pcrs=%s%s%s%s", QUOTE_PATH, nonce, sel,
+	path = xasprintf("%s?nonce=%s&pcrs=%s%s%s%s%s", QUOTE_PATH, nonce, sel,
 	    ima != NULL ? ima : "", q->eventlog ? "&eventlog=1" : "",
-	    q->identity ? "&identity=1" : "");
+	    q->identity ? "&identity=1" : "", q->binary ? "&format=2" : "");
 	free(nonce);
 	free(sel);
 	free(ima);
@@ -91,7 +91,7 @@ count_param(quote_query_fn get, void *ctx, const char *key, uint64_t min,
 int
 quote_req_parse(quote_query_fn get, void *ctx, struct quote_req *out)
 {
-	const char *nonce = get(ctx, "nonce"), *pcrs = get(ctx, "pcrs");
+	const char *nonce = get(ctx, "nonce"), *pcrs = get(ctx, "pcrs"), *f;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -110,5 +110,9 @@ quote_req_parse(quote_query_fn get, void *ctx, struct quote_req *out)
 	if ((r = flag_param(get, ctx, "eventlog", &out->eventlog)) != 0 ||
 	    (r = flag_param(get, ctx, "identity", &out->identity)) != 0)
 		return r;
+	if ((f = get(ctx, "format")) != NULL && strcmp(f, "1") != 0 &&
+	    strcmp(f, "2") != 0)
+		return assay_err_set(ASSAY_ERR_INVAL, "format must be 1 or 2");
+	out->binary = f != NULL && strcmp(f, "2") == 0;
 	return ASSAY_OK;
 }

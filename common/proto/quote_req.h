@@ -4,7 +4,7 @@
  * it (the answer is the evidence document, doc.h).
  *
  *   GET /v1/quote?nonce=HEX&pcrs=SEL[&ima_from=N&ima_max=M&ima_bytes=B]
- *                [&eventlog=1][&identity=1]
+ *                [&eventlog=1][&identity=1][&format=2]
  *
  * nonce: QUOTE_NONCE_MIN..QUOTE_NONCE_MAX bytes (the verifier sends
  * QUOTE_NONCE_LEN); pcrs: a PCR selection ("sha256:0,1,2+sha1:10",
@@ -12,7 +12,8 @@
  * IMA), ima_max: entries at most, ima_bytes: list bytes at most (doc.h's
  * paging rules); eventlog=1: the firmware event log too; identity=1: the
  * host identity key's certification by the AK over the same nonce, when
- * the agent has such a key (doc.h). Agents older than identity=1 refuse
+ * the agent has such a key (doc.h); format=2: the answer in the binary
+ * form (doc.h), the IMA list and event log not base64-encoded. Agents older than identity=1 refuse
  * nothing: unknown parameters are ignored.
  */
 #ifndef ASSAY_PROTO_QUOTE_REQ_H
@@ -38,6 +39,7 @@ struct quote_req {
 	uint64_t		 ima_bytes;	/* 0: the most a page may hold */
 	int			 eventlog;
 	int			 identity;	/* certify the identity key */
+	int			 binary;	/* format=2: the binary form */
 };
 
 /* The request's path and query (caller frees); NULL on bad fields. */
