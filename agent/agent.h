@@ -15,6 +15,7 @@
 #include "agent/ima_reader.h"
 #include "agent/tpm.h"
 #include "common/proto/doc.h"
+#include "common/proto/quote_req.h"
 #include "common/evidence/tpm2.h"
 #include "common/http.h"
 
@@ -78,6 +79,7 @@ struct agent {
 	struct tpm_idkey	 idkey;		/* pub NULL: none configured */
 	uint32_t		 idparent;
 	double			 ident_off;	/* verifier issues none: until then */
+	int			 ident_volunteer; /* certify unasked next round */
 };
 
 /* api.c */
@@ -94,8 +96,11 @@ void	result_after_quote(struct agent *a);
 void	result_free(struct agent *a);
 /* ident.c: the host identity key and its certificate */
 int	ident_setup(struct agent *a);		/* load or make the key */
-/* A round asked identity=1: the key's certification into d (none: none). */
-int	ident_certify(struct agent *a, const uint8_t *nonce, size_t nonce_len,
+/*
+ * The key's certification into d over q's nonce, when q asks identity=1
+ * or the verifier may hold another key (none configured: nothing).
+ */
+int	ident_certify(struct agent *a, const struct quote_req *q,
 	    struct evidence_doc *d);
 struct ident_doc;
 void	ident_store(struct agent *a, const struct ident_doc *d);

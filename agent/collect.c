@@ -140,7 +140,6 @@ collect_evidence(struct agent *a, const struct quote_req *q,
 		    assay_err_detail());
 	if (q->eventlog && add_eventlog(a, d) != 0)
 		return ASSAY_ERR_IO;
-	if (q->identity)
-		(void)ident_certify(a, q->nonce, q->nonce_len, d);
+	(void)ident_certify(a, q, d);
 	return ASSAY_OK;
 }

@@ -1,7 +1,10 @@
 /*
  * ident.c — the agent's host identity: the TPM-resident key (made on the
  * first start, kept as a TSS2 PRIVATE KEY file, tsskey.c), its
- * certification by the AK when a round asks identity=1 (tpm_ident.c), and
+ * certification by the AK when a round asks identity=1, and unasked in the
+ * first round after a start and after the verifier's certificate was for
+ * another key (the verifier asks only while it has none on record;
+ * tpm_ident.c), and
  * the certificate the verifier issues while the host is trusted, written
  * with its chain to identity.cert and identity.chain for local services.
  * Pull mode fetches GET /v1/agents/{id}/identity after each round served
@@ -40,6 +43,8 @@ ident_setup(struct agent *a)
 	if (a->conf.ident_key == NULL)
 		return ASSAY_OK;
 	r = tsskey_read(a->conf.ident_key, k);
+	/* The first round certifies the key even unasked: it may be new. */
+	a->ident_volunteer = 1;
 	if (r == ASSAY_OK) {
 		if (k->parent != a->idparent)
 			log_warnx("identity: %s lives under 0x%08x, not "
@@ -63,12 +68,12 @@ ident_setup(struct agent *a)
 }
 
 int
-ident_certify(struct agent *a, const uint8_t *nonce, size_t nonce_len,
+ident_certify(struct agent *a, const struct quote_req *q,
     struct evidence_doc *d)
 {
-	if (a->idkey.pub == NULL)
+	if (a->idkey.pub == NULL || (!q->identity && !a->ident_volunteer))
 		return ASSAY_OK;
-	if (tpm_ident_certify(&a->tpm, &a->idkey, nonce, nonce_len,
+	if (tpm_ident_certify(&a->tpm, &a->idkey, q->nonce, q->nonce_len,
 	    &d->id_attest, &d->id_attest_len, &d->id_sig, &d->id_sig_len) != 0) {
 		/* The round goes on without it: the verifier issues nothing. */
 		log_warnx("identity: %s", assay_err_detail());
@@ -76,6 +81,9 @@ ident_certify(struct agent *a, const uint8_t *nonce, size_t nonce_len,
 	}
 	d->id_pub = xmemdup(a->idkey.pub, a->idkey.pub_len);
 	d->id_pub_len = a->idkey.pub_len;
+	log_debug("identity: key certified by the AK (%s)", q->identity ?
+	    "asked" : "unasked");
+	a->ident_volunteer = 0;
 	return ASSAY_OK;
 }
 
@@ -107,6 +115,7 @@ ident_store(struct agent *a, const struct ident_doc *d)
 	if (!leaf_is_ours(a, d->cert)) {
 		log_warnx("identity: the verifier's certificate is not for this "
 		    "host's key: not written (the next round certifies it again)");
+		a->ident_volunteer = 1;
 		return;
 	}
 	/* The chain first: a reader that sees the new leaf finds its issuer. */

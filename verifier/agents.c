@@ -268,6 +268,7 @@ agent_remove(struct vagent *va)
 		tpm2_public_free(&va->ak);
 	policy_unref(va->round_policy);
 	agent_rec_free(&va->rec);
+	ident_doc_free(&va->ident);
 	free(va);
 }
 

@@ -251,9 +251,14 @@ leaf_sign(const struct ident_ca *ca, X509 *x)
 	return s;
 }
 
-/* Whether rec may hold an identity now; its expiry into *na. */
-static int
-ident_due(const struct ident_ca *ca, const struct agent_rec *rec,
+long
+ident_ca_lifetime(const struct ident_ca *ca, long interval)
+{
+	return ca->intervals * (interval > 0 ? interval : 1);
+}
+
+int
+ident_ca_check(const struct ident_ca *ca, const struct agent_rec *rec,
     long interval, int64_t now, int64_t *na)
 {
 	if (rec->state != AGENT_TRUSTED)
@@ -265,7 +270,7 @@ ident_due(const struct ident_ca *ca, const struct agent_rec *rec,
 	if (!segment_valid(rec->id))
 		return assay_err_set(ASSAY_ERR_STATE, "agent id %s has characters "
 		    "a SPIFFE ID does not allow", rec->id);
-	*na = rec->last_attested + ca->intervals * (interval > 0 ? interval : 1);
+	*na = rec->last_attested + ident_ca_lifetime(ca, interval);
 	if (*na <= now)
 		return assay_err_set(ASSAY_ERR_STATE, "agent %s: last accepted "
 		    "round is %lld s old", rec->id,
@@ -285,7 +290,7 @@ ident_ca_issue(const struct ident_ca *ca, const struct agent_rec *rec,
 
 	memset(out, 0, sizeof(*out));
 	memset(&pub, 0, sizeof(pub));
-	if ((r = ident_due(ca, rec, interval, now, &na)) != 0)
+	if ((r = ident_ca_check(ca, rec, interval, now, &na)) != 0)
 		return r;
 	/* Parsed again and judged again: the row is not evidence. */
 	if (tpm2_public_parse(rec->id_pub, rec->id_pub_len, &pub) != 0 ||

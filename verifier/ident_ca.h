@@ -36,6 +36,14 @@ void	ident_ca_free(struct ident_ca *ca);	/* NULL-safe */
 /* "spiffe://<trust domain>/host/<id>" (caller frees). */
 char	*ident_spiffe_id(const struct ident_ca *ca, const char *id);
 
+/* An identity's lifetime for an agent of this interval (s). */
+long	ident_ca_lifetime(const struct ident_ca *ca, long interval);
+/*
+ * Whether rec may hold an identity now, and until when (*not_after):
+ * ASSAY_OK, or ASSAY_ERR_STATE with the reason (see ident_ca_issue).
+ */
+int	ident_ca_check(const struct ident_ca *ca, const struct agent_rec *rec,
+	    long interval, int64_t now, int64_t *not_after);
 /*
  * An identity for rec now: ASSAY_OK and *out (caller frees), or
  * ASSAY_ERR_STATE with the reason (not trusted, no certified key, its

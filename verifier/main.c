@@ -353,6 +353,7 @@ verifier_free(struct verifier *v)
 			if (va->ak_ok)
 				tpm2_public_free(&va->ak);
 			agent_rec_free(&va->rec);
+			ident_doc_free(&va->ident);
 			free(va);
 		}
 		strmap_free(v->agents);

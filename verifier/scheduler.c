@@ -357,8 +357,8 @@ round_verdict(struct verifier *v, struct vagent *va, struct verify_job *j)
 		va->rec.attest_ok++;
 		va->rec.clock = j->qres.clock;
 		va->rec.last_attested = clock_unix();
-		if (v->ident != NULL) {
-			/* The key certified this round, or none any more. */
+		if (v->ident != NULL && j->id_pub != NULL) {
+			/* The key certified this round replaces the last. */
 			free(va->rec.id_pub);
 			va->rec.id_pub = j->id_pub;
 			va->rec.id_pub_len = j->id_pub_len;
@@ -481,8 +481,12 @@ poll_path(struct vagent *va, const struct policy *pol, int *want_log)
 	}
 	/* The answer in the binary form: no base64 of the IMA list. */
 	q.binary = 1;
-	/* The identity key's certification whenever identities are issued. */
-	q.identity = va->v->ident != NULL;
+	/*
+	 * The identity key's certification while none is on record (its key
+	 * cannot leave this TPM: once is enough; the agent volunteers a new
+	 * one when its key changes, and a re-enrollment clears the record).
+	 */
+	q.identity = va->v->ident != NULL && va->rec.id_pub == NULL;
 	/* The event log only when the boot PCRs have not been judged yet. */
 	q.eventlog = policy_mb(pol) != NULL && (!va->mb.valid || va->mb.need_log);
 	*want_log = q.eventlog;

@@ -17,6 +17,7 @@
 #include "common/appraise/verify_ima.h"
 #include "common/appraise/verify_mb.h"
 #include "common/http.h"
+#include "common/proto/identity.h"
 #include "common/proto/quote_req.h"
 #include "common/strmap.h"
 #include "verifier/store.h"
@@ -98,6 +99,9 @@ struct vagent {
 	struct http_request	*push_ev;	/* its evidence, verdict pending */
 	struct event		*push_hold;	/* ends push_wait's hold */
 	double			 push_tokens, push_refill;	/* challenge rate */
+	/* the identity last issued here (api_result.c), reused while young */
+	struct ident_doc	 ident;
+	uint8_t			 ident_key[32];	/* SHA-256 of the key it is for */
 };
 
 struct policy;
@@ -210,7 +214,6 @@ void	policies_seen(struct verifier *v, const char *name, int64_t rev);
 /* The stored revision of name this node has installed (0: unknown). */
 int64_t	policies_rev(struct verifier *v, const char *name);
 
-struct ident_doc;
 /*
  * The host identity rec may hold now (api_result.c, ident_ca.h): 0 and
  * *out, or ASSAY_ERR_STATE (none due: not trusted, no certified key,

@@ -175,3 +175,12 @@ ident_doc_free(struct ident_doc *d)
 	free(d->chain);
 	memset(d, 0, sizeof(*d));
 }
+
+void
+ident_doc_copy(struct ident_doc *dst, const struct ident_doc *src)
+{
+	*dst = *src;
+	dst->spiffe_id = xstrdup_or_null(src->spiffe_id);
+	dst->cert = xstrdup_or_null(src->cert);
+	dst->chain = xstrdup_or_null(src->chain);
+}

@@ -38,5 +38,6 @@ json_t	*ident_doc_encode(const struct ident_doc *d);
 /* 0 with *out owned by the caller, or ASSAY_ERR_FORMAT/INVAL (*out empty). */
 int	ident_doc_parse(const json_t *j, struct ident_doc *out);
 void	ident_doc_free(struct ident_doc *d);
+void	ident_doc_copy(struct ident_doc *dst, const struct ident_doc *src);
 
 #endif

@@ -153,10 +153,24 @@ printf 'GET / HTTP/1.0\r\n\r\n' | env -u OPENSSL_CONF timeout 20 openssl s_clien
     -CAfile "$T/rp/server.pem" -ign_eof > "$T/soft.log" 2>&1 &&
     grep -q 'HTTP/1.0 200 ok' "$T/soft.log" && fail "a software key passed with h1's certificate"
 
-step "renewed every round while trusted"
+step "renewed while trusted (a new certificate once half the lifetime is gone)"
 s1=$(serial "$T/h1.crt")
 sleep $((2 * INTERVAL + 1))
 [ "$(serial "$T/h1.crt")" != "$s1" ] || fail "certificate not renewed"
+# Certified once or twice (unasked after the start, asked while none on record), not per round.
+n=$(grep -c "identity: key certified" "$T/agent-h1.log")
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "the key was certified $n times"
+
+step "the host's key replaced: the agent certifies the new one unasked, and gets its certificate"
+agent_stop h1
+rm -f "$T/h1.key" "$T/h1.crt"
+agent_start h1
+wait_file "$T/h1.crt" 20 || fail "no certificate for the new key"
+OPENSSL_CONF= TPM2OPENSSL_TCTI=$TCTI timeout 20 openssl pkey -provider tpm2 -provider default \
+    -in "$T/h1.key" -pubout -out "$T/h1.keypub2" 2>"$T/pkey.log" || fail "pkey: $(cat "$T/pkey.log")"
+cmp -s "$T/h1.keypub" "$T/h1.keypub2" && fail "the new key is the old one"
+openssl x509 -in "$T/h1.crt" -noout -pubkey > "$T/h1.certpub"
+cmp -s "$T/h1.keypub2" "$T/h1.certpub" || fail "certificate is not for the new key"
 
 step "untrusted: nothing issued any more, and the last certificate expires"
 timeout 10 tpm2_pcrextend -T "$TCTI" \
