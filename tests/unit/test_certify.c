@@ -5,97 +5,12 @@
  * (common/evidence/certify.c) accepts exactly that and names the one check
  * each forgery breaks; keys made by tpm2-tools with attributes the rule
  * refuses are certified by the real AK and still refused (identity.key).
- * Also the key file (agent/tsskey.c): the TSS2 PRIVATE KEY PEM round trip
- * and its refusals, checked with openssl asn1parse.
+ * The key file (agent/tsskey.c) is tested in test_tsskey.c; the helpers
+ * both share are in certify_fixture.h.
  */
-#include <sys/stat.h>
-
-#include "tests/unit/agent_tpm_fixture.h"
-
-#include "agent/tsskey.h"
-#include "common/evidence/certify.h"
-#include "common/evidence/tpm_public.h"
-#include "common/xmalloc.h"
-
-#define SRK		TPM_IDKEY_PARENT_DEFAULT
-#define IDKEY_ATTRS	(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | \
-	TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH | \
-	TPMA_OBJECT_NODA | TPMA_OBJECT_SIGN_ENCRYPT)
+#include "tests/unit/certify_fixture.h"
 
 /* ---- helpers --------------------------------------------------------------- */
-
-/* What the verifier holds about the agent: its AK, key and Qualified Name. */
-struct ak {
-	struct tpm_identity	 id;
-	struct tpm2_public	 pub, ek;
-	uint8_t			 qn[TPM2_NAME_MAX];
-	size_t			 qn_len;
-};
-
-static void
-ak_load(const struct tpm_cfg *c, struct ak *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->id = load(c);
-	ck_assert_int_eq(tpm2_public_parse(a->id.ak_pub, a->id.ak_pub_len,
-	    &a->pub), ASSAY_OK);
-	ck_assert_int_eq(tpm2_public_parse(a->id.ek_pub, a->id.ek_pub_len,
-	    &a->ek), ASSAY_OK);
-	ck_assert_int_eq(tpm2_ak_qualified_name(&a->ek, &a->pub, a->qn,
-	    &a->qn_len), ASSAY_OK);
-}
-
-static void
-ak_free(struct ak *a)
-{
-	tpm2_public_free(&a->pub);
-	tpm2_public_free(&a->ek);
-	tpm_identity_free(&a->id);
-}
-
-static void
-key_create(const struct tpm_cfg *c, struct tpm_idkey *k)
-{
-	int r;
-
-	memset(k, 0, sizeof(*k));
-	r = tpm_ident_create(c, SRK, &k->pub, &k->pub_len, &k->priv,
-	    &k->priv_len);
-	ck_assert_msg(r == ASSAY_OK, "tpm_ident_create: %s: %s",
-	    assay_strerror(r), assay_err_detail());
-	k->parent = SRK;
-	k->empty_auth = 1;
-}
-
-/* A certification: the key's public, TPMS_ATTEST, TPMT_SIGNATURE (owned). */
-struct cert {
-	uint8_t	*pub, *attest, *sig;
-	size_t	 pub_len, attest_len, sig_len;
-	uint8_t	 nonce[32];
-};
-
-static void
-certify(const struct tpm_cfg *c, const struct tpm_idkey *k, struct cert *ce)
-{
-	int r;
-
-	memset(ce, 0, sizeof(*ce));
-	RAND_bytes(ce->nonce, sizeof(ce->nonce));
-	r = tpm_ident_certify(c, k, ce->nonce, sizeof(ce->nonce), &ce->attest,
-	    &ce->attest_len, &ce->sig, &ce->sig_len);
-	ck_assert_msg(r == ASSAY_OK, "tpm_ident_certify: %s: %s",
-	    assay_strerror(r), assay_err_detail());
-	ce->pub = xmemdup(k->pub, k->pub_len);
-	ce->pub_len = k->pub_len;
-}
-
-static void
-cert_free(struct cert *ce)
-{
-	free(ce->pub);
-	free(ce->attest);
-	free(ce->sig);
-}
 
 /* A fresh key, certified with the AK: everything a round brings. */
 struct round {
@@ -120,21 +35,6 @@ round_free(struct round *rd)
 	cert_free(&rd->ce);
 	tpm_idkey_free(&rd->k);
 	ak_free(&rd->ak);
-}
-
-/* certify_verify with the given evidence, expectation parts. */
-static int
-verify(const struct cert *ce, EVP_PKEY *ak, const uint8_t *qn, size_t qn_len,
-    const uint8_t *nonce, struct tpm2_public *key, struct verdict *v)
-{
-	struct certify_evidence ev = { .pub = ce->pub, .pub_len = ce->pub_len,
-	    .attest = ce->attest, .attest_len = ce->attest_len,
-	    .sig = ce->sig, .sig_len = ce->sig_len };
-	struct certify_expect ex = { .ak = ak, .ak_name = qn,
-	    .ak_name_len = qn_len, .nonce = nonce, .nonce_len = 32 };
-
-	verdict_init(v);
-	return certify_verify(&ev, &ex, key, v);
 }
 
 /* Exactly one failure, fid; nothing handed out. */
@@ -677,189 +577,6 @@ START_TEST(sha1_named_key_is_identity_key)
 }
 END_TEST
 
-/* ---- the key file ---------------------------------------------------------------- */
-
-static char *
-tpath(const char *name)
-{
-	return xasprintf("%s/%s", tdir, name);
-}
-
-START_TEST(tsskey_round_trips)
-{
-	struct tpm_cfg c = cfg_default();
-	struct tpm_idkey k, back;
-	struct stat st;
-	char *path = tpath("id.key"), line[128], cmd[2048];
-	FILE *f;
-
-	key_create(&c, &k);
-	ck_assert_int_eq(tsskey_write(path, &k), ASSAY_OK);
-	ck_assert_int_eq(stat(path, &st), 0);
-	ck_assert_uint_eq(st.st_mode & 07777, 0600);
-	ck_assert_ptr_nonnull(f = fopen(path, "r"));
-	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
-	fclose(f);
-	ck_assert_str_eq(line, "-----BEGIN TSS2 PRIVATE KEY-----\n");
-	ck_assert_int_eq(tsskey_read(path, &back), ASSAY_OK);
-	ck_assert_uint_eq(back.parent, SRK);
-	ck_assert_int_eq(back.empty_auth, 1);
-	ck_assert_uint_eq(back.pub_len, k.pub_len);
-	ck_assert_mem_eq(back.pub, k.pub, k.pub_len);
-	ck_assert_uint_eq(back.priv_len, k.priv_len);
-	ck_assert_mem_eq(back.priv, k.priv, k.priv_len);
-	/* the ASN.1 other tools read: loadable-key OID, emptyAuth TRUE */
-	snprintf(cmd, sizeof(cmd), "openssl asn1parse -in %s > %s/asn1.txt && "
-	    "grep -q 'OBJECT *:2.23.133.10.1.3$' %s/asn1.txt && "
-	    "grep -q 'BOOLEAN *:255$' %s/asn1.txt && "
-	    "grep -q 'INTEGER *:81000001$' %s/asn1.txt", path, tdir, tdir, tdir,
-	    tdir);
-	ck_assert_msg(sh("%s", cmd) == 0, "asn1parse: see %s/asn1.txt", tdir);
-	/* the key read back still certifies under the SRK */
-	{
-		struct cert ce;
-		struct ak a;
-		struct tpm2_public key;
-		struct verdict v;
-
-		ak_load(&c, &a);
-		certify(&c, &back, &ce);
-		ck_assert_int_eq(verify(&ce, a.pub.pkey, a.qn, a.qn_len,
-		    ce.nonce, &key, &v), ASSAY_OK);
-		tpm2_public_free(&key);
-		cert_free(&ce);
-		ak_free(&a);
-	}
-	/* overwritten in place, still 0600 */
-	back.empty_auth = 0;
-	back.parent = 0x81000002u;
-	ck_assert_int_eq(tsskey_write(path, &back), ASSAY_OK);
-	tpm_idkey_free(&back);
-	ck_assert_int_eq(stat(path, &st), 0);
-	ck_assert_uint_eq(st.st_mode & 07777, 0600);
-	ck_assert_int_eq(tsskey_read(path, &back), ASSAY_OK);
-	ck_assert_int_eq(back.empty_auth, 0);
-	ck_assert_uint_eq(back.parent, 0x81000002u);
-	ck_assert_int_eq(sh("openssl asn1parse -in %s | grep -q BOOLEAN", path),
-	    256);
-	tpm_idkey_free(&back);
-	tpm_idkey_free(&k);
-	free(path);
-}
-END_TEST
-
-static void
-write_text(const char *path, const void *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(p, 1, n, f), n);
-	fclose(f);
-}
-
-/* The DER inside a TSS2 PRIVATE KEY file (caller frees). */
-static uint8_t *
-key_der(const char *path, long *len)
-{
-	BIO *b = BIO_new_file(path, "r");
-	char *name = NULL, *hdr = NULL;
-	unsigned char *data = NULL;
-	uint8_t *out;
-
-	ck_assert_ptr_nonnull(b);
-	ck_assert_int_eq(PEM_read_bio(b, &name, &hdr, &data, len), 1);
-	out = xmemdup(data, (size_t)*len);
-	OPENSSL_free(name);
-	OPENSSL_free(hdr);
-	OPENSSL_free(data);
-	BIO_free(b);
-	return out;
-}
-
-static void
-write_pem(const char *path, const char *name, const uint8_t *der, long len)
-{
-	BIO *b = BIO_new_file(path, "w");
-
-	ck_assert_ptr_nonnull(b);
-	ck_assert_int_gt(PEM_write_bio(b, name, "", der, len), 0);
-	BIO_free(b);
-}
-
-static void
-tsskey_refused(const char *path, int want)
-{
-	struct tpm_idkey k;
-
-	ck_assert_int_eq(tsskey_read(path, &k), want);
-	ck_assert_ptr_null(k.pub);
-	ck_assert_ptr_null(k.priv);
-}
-
-START_TEST(tsskey_read_refuses_what_is_not_one)
-{
-	struct tpm_idkey k;
-	char *good = tpath("good.key"), *bad = tpath("bad.key");
-	char *absent = tpath("absent.key");
-	uint8_t junk[512], pub[100], priv[120], *der, *oid;
-	long len;
-
-	memset(&k, 0, sizeof(k));
-	memset(pub, 0x11, sizeof(pub));
-	memset(priv, 0x22, sizeof(priv));
-	k.pub = pub, k.pub_len = sizeof(pub);
-	k.priv = priv, k.priv_len = sizeof(priv);
-	k.parent = SRK;
-	k.empty_auth = 1;
-	ck_assert_int_eq(tsskey_write(good, &k), ASSAY_OK);
-	tsskey_refused(absent, ASSAY_ERR_NOT_FOUND);
-	/* a plain EC key */
-	ck_assert_int_eq(sh("openssl ecparam -name prime256v1 -genkey -noout "
-	    "-out %s 2>/dev/null", bad), 0);
-	tsskey_refused(bad, ASSAY_ERR_FORMAT);
-	/* garbage, empty */
-	RAND_bytes(junk, sizeof(junk));
-	write_text(bad, junk, sizeof(junk));
-	tsskey_refused(bad, ASSAY_ERR_FORMAT);
-	write_text(bad, "", 0);
-	tsskey_refused(bad, ASSAY_ERR_FORMAT);
-	/* the right PEM name around a truncated DER, or one with a byte more */
-	der = key_der(good, &len);
-	for (long cut = 1; cut < len; cut += 7) {
-		write_pem(bad, TSSKEY_PEM_NAME, der, len - cut);
-		tsskey_refused(bad, ASSAY_ERR_FORMAT);
-	}
-	{
-		uint8_t *more = xmalloc((size_t)len + 1);
-
-		memcpy(more, der, (size_t)len);
-		more[len] = 0;
-		write_pem(bad, TSSKEY_PEM_NAME, more, len + 1);
-		tsskey_refused(bad, ASSAY_ERR_FORMAT);
-		free(more);
-	}
-	/* the right DER under another PEM name */
-	write_pem(bad, "EC PRIVATE KEY", der, len);
-	tsskey_refused(bad, ASSAY_ERR_FORMAT);
-	/* another key type: importable (2.23.133.10.1.4) */
-	oid = memmem(der, (size_t)len, "\x67\x81\x05\x0a\x01\x03", 6);
-	ck_assert_ptr_nonnull(oid);
-	oid[5] = 0x04;
-	write_pem(bad, TSSKEY_PEM_NAME, der, len);
-	tsskey_refused(bad, ASSAY_ERR_FORMAT);
-	oid[5] = 0x03;
-	write_pem(bad, TSSKEY_PEM_NAME, der, len);
-	ck_assert_int_eq(tsskey_read(bad, &k), ASSAY_OK);	/* control */
-	ck_assert_uint_eq(k.pub_len, sizeof(pub));
-	tpm_idkey_free(&k);
-	free(der);
-	free(good);
-	free(bad);
-	free(absent);
-}
-END_TEST
-
 int
 main(void)
 {
@@ -890,8 +607,6 @@ main(void)
 	tcase_add_test(tc, decrypt_key_is_identity_key);
 	tcase_add_test(tc, imported_key_is_identity_key);
 	tcase_add_test(tc, sha1_named_key_is_identity_key);
-	tcase_add_test(tc, tsskey_round_trips);
-	tcase_add_test(tc, tsskey_read_refuses_what_is_not_one);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);
