@@ -1,15 +1,12 @@
 /*
  * policy_ima.c — compile a policy's ima: section into an immutable lookup
  * structure (layout in policy_ima_int.h). Owns: the event-driven parse of
- * the section (libyaml events, never a node tree, so 1,000,000 digests
- * load in well under a second) and the signature keys; the digest arena,
- * its open-addressing hash table and the name maps are policy_ima_table.c.
- *
- * Every distinct digest is stored once in `arena` as [alg index u8]
- * [flags u8][digest bytes]; the digest table holds arena offsets + 1
- * (0 = empty) with 8 hash bits per slot in dtag. A path or buffer name
- * maps to a run of arena offsets in `refs`. Nothing is written after
- * compile: threads share it.
+ * the section (libyaml events, never a node tree) and the signature keys.
+ * Runs of plain digest or path lines reach it as one marker event each and
+ * are read here from the original text (policy_ima_runs.c), so a
+ * 1,000,000-digest section loads in a fraction of a second; the sorted
+ * digest arrays and the name maps are policy_ima_table.c. Nothing is
+ * written after compile: threads share it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,68 +32,6 @@ const struct ima_alg ima_algs[NALGS] = {
 	{ "sm3_256", TPM2_ALG_SM3_256, 32 },
 };
 
-/* ---- digests: "alg:hex" or bare hex ------------------------------------ */
-
-/* Hex digit values, 0xff for anything else (a table: 1M digests). */
-static const uint8_t hexv[256] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-};
-
-/* Parse s into algorithm index and bytes; NULL or what is wrong. */
-static const char *
-digest_parse(const char *s, size_t n, unsigned *ai, uint8_t *d)
-{
-	const char *colon = memchr(s, ':', n), *h;
-	size_t hl, i;
-	uint8_t a, b, bad = 0;
-
-	if (colon != NULL) {
-		for (i = 0; i < NALGS; i++)
-			if ((size_t)(colon - s) == strlen(ima_algs[i].name) &&
-			    memcmp(s, ima_algs[i].name, (size_t)(colon - s)) == 0)
-				break;
-		if (i == NALGS)
-			return "names an unknown algorithm (want sha1, sha256, "
-			    "sha384, sha512 or sm3_256)";
-		h = colon + 1;
-		hl = n - (size_t)(h - s);
-		if (hl != 2 * ima_algs[i].size)
-			return "has the wrong length for its algorithm";
-	} else {
-		h = s;
-		hl = n;
-		for (i = 0; i < NALGS; i++)
-			if (hl == 2 * ima_algs[i].size)
-				break;
-		if (i == NALGS)
-			return "is not a digest (want alg:hex, or 40, 64, 96 or "
-			    "128 hex digits)";
-	}
-	*ai = (unsigned)i;
-	for (i = 0; i < hl / 2; i++) {
-		a = hexv[(unsigned char)h[2 * i]];
-		b = hexv[(unsigned char)h[2 * i + 1]];
-		bad |= (a | b) & 0xf0;
-		d[i] = (uint8_t)(a << 4 | (b & 0x0f));
-	}
-	return bad ? "is not hex" : NULL;
-}
-
 /* ---- the event-driven parse -------------------------------------------- */
 
 struct icx {
@@ -106,7 +41,35 @@ struct icx {
 	size_t		 flow;		/* open flow collections */
 	size_t		 last_end;	/* end index of the last event */
 	struct ima_policy *p;
+	const struct ima_runs *runs;	/* NULL: the text is the original */
+	const char	*otext;		/* the original, where runs point */
+	size_t		 next_run;
+	const struct ima_run *run;	/* the current event is its marker */
 };
+
+/*
+ * Is the current event the next run's marker? It must be where it was put,
+ * a plain "_" outside flow collections, or the runs do not stand for what
+ * the original says there (an error here: the caller retries without).
+ */
+static int
+run_check(struct icx *cx)
+{
+	const struct ima_run *run = &cx->runs->r[cx->next_run];
+	size_t at = cx->ev.start_mark.index;
+
+	if (at < run->rchar || (at == run->rchar &&
+	    cx->ev.type != YAML_SCALAR_EVENT))
+		return ASSAY_OK;
+	if (at > run->rchar || cx->flow > 0 ||
+	    cx->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    cx->ev.data.scalar.length != 1 || cx->ev.data.scalar.value[0] != '_')
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: a run of "
+		    "lines out of place", cx->ev.start_mark.line + 1);
+	cx->run = run;
+	cx->next_run++;
+	return ASSAY_OK;
+}
 
 static int
 ev_next(struct icx *cx)
@@ -149,6 +112,9 @@ ev_next(struct icx *cx)
 	if (cx->ev.type == YAML_ALIAS_EVENT)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: YAML aliases "
 		    "are not supported here", cx->ev.start_mark.line + 1);
+	cx->run = NULL;
+	if (cx->runs != NULL && cx->next_run < cx->runs->n)
+		return run_check(cx);
 	return ASSAY_OK;
 }
 
@@ -188,7 +154,7 @@ skip_node(struct icx *cx)
 static int
 ev_scalar(struct icx *cx, const char *what, const char **s, size_t *n)
 {
-	if (cx->ev.type != YAML_SCALAR_EVENT)
+	if (cx->ev.type != YAML_SCALAR_EVENT || cx->run != NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be a "
 		    "string", ev_line(cx), what);
 	*s = (const char *)cx->ev.data.scalar.value;
@@ -226,35 +192,90 @@ each_item(struct icx *cx, const char *what, item_fn fn, void *arg)
 	}
 }
 
-/* Digest item: arg is the DF_* flags (allow_digests) or NULL (a set). */
+/* One digest's text; arg is the DF_* flags (allow_digests) or NULL (a set). */
 static int
-item_digest(struct icx *cx, void *arg)
+add_digest(struct icx *cx, const char *s, size_t n, void *arg)
 {
 	struct ima_policy *p = cx->p;
 	uint8_t d[TPM2_MAX_DIGEST];
-	const char *s, *why;
+	const char *why;
 	unsigned ai = 0;
-	uint32_t off;
-	size_t n;
-	int r;
+	uint32_t ref;
 
-	if ((r = ev_scalar(cx, "a digest", &s, &n)) != 0)
-		return r;
-	if ((why = digest_parse(s, n, &ai, d)) != NULL)
-		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: '%.80s' %s",
-		    ev_line(cx), s, why);
-	if (p->ndig >= IMA_POLICY_DIGESTS_MAX)
+	if ((why = ima_digest_parse(s, n, &ai, d)) != NULL)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: '%.*s' %s",
+		    ev_line(cx), (int)(n < 80 ? n : 80), s, why);
+	if (p->nstaged >= IMA_POLICY_DIGESTS_MAX)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than %u "
 		    "digests", ev_line(cx), IMA_POLICY_DIGESTS_MAX);
-	off = ima_pol_digest_add(p, ai, d, arg != NULL ? DF_GLOBAL : 0);
+	ref = ima_pol_digest_add(p, ai, d, arg != NULL ? DF_GLOBAL : 0);
 	if (arg == NULL) {
 		if (p->nrefs == p->rcap) {
 			p->rcap = p->rcap == 0 ? 4096 : p->rcap * 2;
 			p->refs = xreallocarray(p->refs, p->rcap, sizeof(*p->refs));
 		}
-		p->refs[p->nrefs++] = off;
+		p->refs[p->nrefs++] = ref;
 	}
 	return ASSAY_OK;
+}
+
+/* A new name of allow: or buffers:; its digests follow. */
+static int
+add_name(struct icx *cx, struct namemap *m, const char *what, const char *s,
+    size_t n)
+{
+	if (n == 0 || n > IMA_NAME_MAX)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s name "
+		    "is empty or too long", ev_line(cx), what);
+	if (ima_pol_name_find(m, s, n) >= 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: '%.*s' "
+		    "listed twice in %s", ev_line(cx), (int)(n < 200 ? n : 200),
+		    s, what);
+	if (m->n >= IMA_POLICY_NAMES_MAX)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than "
+		    "%u names in %s", ev_line(cx), IMA_POLICY_NAMES_MAX, what);
+	ima_pol_name_add(m, s, n, (uint32_t)cx->p->nrefs);
+	return ASSAY_OK;
+}
+
+/* A run's lines, read from the original: digests, or names with theirs. */
+static int
+run_lines(struct icx *cx, struct namemap *m, const char *what, void *arg)
+{
+	const struct ima_run *run = cx->run;
+	struct ima_run_line l;
+	size_t pos = run->oline, i;
+	int r;
+
+	while (pos <= run->oend) {
+		if (ima_run_line(cx->otext, run->oend + 1, run->kind, &pos,
+		    &l) != 0)
+			return assay_err_set(ASSAY_ERR_CONFIG, "a run changed");
+		if (run->kind == RUN_PATHS &&
+		    (r = add_name(cx, m, what, l.name, l.nlen)) != 0)
+			return r;
+		for (i = 0; i < l.ndig; i++)
+			if ((r = add_digest(cx, l.dig[i], l.dlen[i], arg)) != 0)
+				return r;
+		if (run->kind == RUN_PATHS)
+			ima_pol_name_done(m, (uint32_t)cx->p->nrefs);
+	}
+	return ASSAY_OK;
+}
+
+/* Digest item: arg is the DF_* flags (allow_digests) or NULL (a set). */
+static int
+item_digest(struct icx *cx, void *arg)
+{
+	const char *s;
+	size_t n;
+	int r;
+
+	if (cx->run != NULL && cx->run->kind == RUN_DIGESTS)
+		return run_lines(cx, NULL, NULL, arg);
+	if ((r = ev_scalar(cx, "a digest", &s, &n)) != 0)
+		return r;
+	return add_digest(cx, s, n, arg);
 }
 
 static int
@@ -265,13 +286,33 @@ sec_allow_digests(struct icx *cx)
 	return each_item(cx, "allow_digests", item_digest, &global);
 }
 
+/* A path run as keys of allow: (or buffers:); then its "[]" value. */
+static int
+name_run(struct icx *cx, struct namemap *m, const char *what)
+{
+	size_t at = cx->run->rchar + 3;		/* "_: []" */
+	int r;
+
+	if (cx->run->kind != RUN_PATHS)
+		return assay_err_set(ASSAY_ERR_CONFIG, "a run out of place");
+	if ((r = run_lines(cx, m, what, NULL)) != 0 || (r = ev_next(cx)) != 0)
+		return r;
+	if (cx->ev.type != YAML_SEQUENCE_START_EVENT ||
+	    cx->ev.start_mark.index != at)
+		return assay_err_set(ASSAY_ERR_CONFIG, "a run out of place");
+	if ((r = ev_next(cx)) != 0)
+		return r;
+	if (cx->ev.type != YAML_SEQUENCE_END_EVENT)
+		return assay_err_set(ASSAY_ERR_CONFIG, "a run out of place");
+	return ASSAY_OK;
+}
+
 /* allow: and buffers: — a mapping of names to digest lists. */
 static int
 name_sets(struct icx *cx, struct namemap *m, const char *what)
 {
-	struct nrec *rec;
 	const char *s;
-	size_t n, first;
+	size_t n;
 	int r;
 
 	if (cx->ev.type != YAML_MAPPING_START_EVENT)
@@ -282,24 +323,17 @@ name_sets(struct icx *cx, struct namemap *m, const char *what)
 			return r;
 		if (cx->ev.type == YAML_MAPPING_END_EVENT)
 			return ASSAY_OK;
-		if ((r = ev_scalar(cx, "a name", &s, &n)) != 0)
-			return r;
-		if (n == 0 || n > IMA_NAME_MAX)
-			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s name "
-			    "is empty or too long", ev_line(cx), what);
-		if (ima_pol_name_find(m, s, n) != NULL)
-			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: '%.200s' "
-			    "listed twice in %s", ev_line(cx), s, what);
-		if (m->n >= IMA_POLICY_NAMES_MAX)
-			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than "
-			    "%u names in %s", ev_line(cx), IMA_POLICY_NAMES_MAX, what);
-		first = cx->p->nrefs;
-		rec = ima_pol_name_add(m, s, n, (uint32_t)first);
-		if ((r = ev_next(cx)) != 0 ||
+		if (cx->run != NULL) {
+			if ((r = name_run(cx, m, what)) != 0)
+				return r;
+			continue;
+		}
+		if ((r = ev_scalar(cx, "a name", &s, &n)) != 0 ||
+		    (r = add_name(cx, m, what, s, n)) != 0 ||
+		    (r = ev_next(cx)) != 0 ||
 		    (r = each_item(cx, what, item_digest, NULL)) != 0)
 			return r;
-		rec = &m->rec[m->n - 1];
-		rec->nrefs = (uint32_t)(cx->p->nrefs - first);
+		ima_pol_name_done(m, (uint32_t)cx->p->nrefs);
 	}
 }
 
@@ -492,12 +526,7 @@ ima_policy_free(struct ima_policy *p)
 
 	if (p == NULL)
 		return;
-	free(p->arena);
-	free(p->dtab);
-	free(p->dtag);
-	free(p->refs);
-	ima_pol_namemap_free(&p->paths);
-	ima_pol_namemap_free(&p->bufs);
+	ima_pol_tables_free(p);
 	for (i = 0; i < p->nglobs; i++)
 		free(p->globs[i].pat);
 	free(p->globs);
@@ -505,20 +534,6 @@ ima_policy_free(struct ima_policy *p)
 		ima_key_clear(&p->keys[i]);
 	free(p->keys);
 	free(p);
-}
-
-/* Give back what the growth strategy over-allocated. */
-static void
-shrink(struct ima_policy *p)
-{
-	if (p->alen > 0 && p->alen < p->acap) {
-		p->arena = xreallocarray(p->arena, 1, p->alen);
-		p->acap = p->alen;
-	}
-	if (p->nrefs > 0 && p->nrefs < p->rcap) {
-		p->refs = xreallocarray(p->refs, p->nrefs, sizeof(*p->refs));
-		p->rcap = p->nrefs;
-	}
 }
 
 /*
@@ -529,39 +544,76 @@ static size_t
 char_to_byte(const char *text, size_t len, size_t idx)
 {
 	size_t b = 0, c = 0;
+	uint64_t w;
 
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		b = 3;		/* a BOM is not counted as a character */
-	for (; b < len && c < idx; c++) {
+	while (b < len && c < idx) {
+		if (idx - c >= 8 && len - b >= 8) {	/* 8 ASCII bytes at once */
+			memcpy(&w, text + b, sizeof(w));
+			if ((w & 0x8080808080808080ULL) == 0) {
+				b += 8;
+				c += 8;
+				continue;
+			}
+		}
 		b++;
+		c++;
 		while (b < len && ((unsigned char)text[b] & 0xc0) == 0x80)
 			b++;
 	}
 	return b;
 }
 
-int
-ima_policy_compile(const char *text, size_t len, struct ima_policy **out,
-    size_t *vstart, size_t *vend)
+/* Top-level keys other than ima: are skipped; the one ima: is parsed. */
+static int
+top_level(struct icx *cx, size_t *vs, size_t *ve, int *found)
+{
+	const char *s;
+	size_t n;
+	int r;
+
+	for (;;) {
+		if ((r = ev_next(cx)) != 0)
+			return r;
+		if (cx->ev.type == YAML_MAPPING_END_EVENT)
+			return ASSAY_OK;
+		if (cx->ev.type == YAML_SCALAR_EVENT &&
+		    ev_scalar(cx, "a key", &s, &n) == 0 &&
+		    strcmp(s, "ima") == 0) {
+			if (*found)
+				return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
+				    "duplicate key 'ima'", ev_line(cx));
+			*found = 1;
+			if ((r = ev_next(cx)) != 0 ||
+			    (r = parse_section(cx, vs, ve)) != 0)
+				return r;
+			continue;
+		}
+		if ((r = skip_node(cx)) != 0 || (r = ev_next(cx)) != 0 ||
+		    (r = skip_node(cx)) != 0)
+			return r;
+	}
+}
+
+/*
+ * One pass of libyaml over text (the original, or the reduced one of runs
+ * that point into otext); the section's value as character indexes.
+ */
+static int
+compile_pass(const char *text, size_t len, const struct ima_runs *runs,
+    const char *otext, struct ima_policy **out, size_t *vs, size_t *ve)
 {
 	struct icx cx;
-	const char *s;
-	size_t n, vs = 0, ve = 0;
 	int r, found = 0;
 
-	*out = NULL;
-	*vstart = *vend = 0;
 	memset(&cx, 0, sizeof(cx));
+	cx.runs = runs;
+	cx.otext = otext;
 	if (!yaml_parser_initialize(&cx.yp))
 		return assay_err_set(ASSAY_ERR_CONFIG, "YAML parser "
 		    "initialisation failed");
-	/* Size the digest table for the text: no rehash while loading. */
-	for (n = 1024; n < 0x80000000u && n / 4 * 3 < len / 66; n *= 2)
-		;
 	cx.p = xcalloc(1, sizeof(*cx.p));
-	cx.p->dtab = xcalloc(n, sizeof(*cx.p->dtab));
-	cx.p->dtag = xcalloc(n, 1);
-	cx.p->dmask = n - 1;
 	yaml_parser_set_input_string(&cx.yp, (const unsigned char *)text, len);
 	/* stream start, document start (or stream end), root. */
 	if ((r = ev_next(&cx)) != 0 || (r = ev_next(&cx)) != 0)
@@ -572,36 +624,17 @@ ima_policy_compile(const char *text, size_t len, struct ima_policy **out,
 		goto out;
 	if (cx.ev.type != YAML_MAPPING_START_EVENT)
 		goto done;	/* not a policy: the tree parse says why */
-	for (;;) {
-		if ((r = ev_next(&cx)) != 0)
-			goto out;
-		if (cx.ev.type == YAML_MAPPING_END_EVENT)
-			break;
-		if (cx.ev.type == YAML_SCALAR_EVENT &&
-		    ev_scalar(&cx, "a key", &s, &n) == 0 &&
-		    strcmp(s, "ima") == 0) {
-			if (found) {
-				r = assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-				    "duplicate key 'ima'", ev_line(&cx));
-				goto out;
-			}
-			found = 1;
-			if ((r = ev_next(&cx)) != 0 ||
-			    (r = parse_section(&cx, &vs, &ve)) != 0)
-				goto out;
-			continue;
-		}
-		if ((r = skip_node(&cx)) != 0 || (r = ev_next(&cx)) != 0 ||
-		    (r = skip_node(&cx)) != 0)
-			goto out;
-	}
+	if ((r = top_level(&cx, vs, ve, &found)) != 0)
+		goto out;
  done:
+	if (runs != NULL && cx.next_run != runs->n) {
+		r = assay_err_set(ASSAY_ERR_CONFIG, "runs not all seen");
+		goto out;
+	}
 	if (found) {
-		shrink(cx.p);
+		ima_pol_finish(cx.p);
 		*out = cx.p;	/* caller owns it */
 		cx.p = NULL;
-		*vstart = char_to_byte(text, len, vs);
-		*vend = char_to_byte(text, len, ve);
 	}
 	r = ASSAY_OK;
  out:
@@ -612,3 +645,34 @@ ima_policy_compile(const char *text, size_t len, struct ima_policy **out,
 	return r;
 }
 
+int
+ima_policy_compile(const char *text, size_t len, struct ima_policy **out,
+    size_t *vstart, size_t *vend)
+{
+	struct ima_runs runs;
+	size_t vs = 0, ve = 0;
+	int r;
+
+	*out = NULL;
+	*vstart = *vend = 0;
+	ima_runs_find(text, len, &runs);
+	if (runs.text != NULL) {
+		r = compile_pass(runs.text, runs.len, &runs, text, out, &vs, &ve);
+		if (r == ASSAY_OK && *out != NULL) {
+			*vstart = ima_runs_orig(&runs, char_to_byte(runs.text,
+			    runs.len, vs));
+			*vend = ima_runs_orig(&runs, char_to_byte(runs.text,
+			    runs.len, ve));
+		}
+		ima_runs_free(&runs);
+		if (r == ASSAY_OK)
+			return r;
+		/* What the runs do not explain, libyaml alone decides. */
+	}
+	if ((r = compile_pass(text, len, NULL, NULL, out, &vs, &ve)) != 0 ||
+	    *out == NULL)
+		return r;
+	*vstart = char_to_byte(text, len, vs);
+	*vend = char_to_byte(text, len, ve);
+	return ASSAY_OK;
+}

@@ -180,12 +180,7 @@ ima_policy_stats(const struct ima_policy *p, struct ima_policy_stats *st)
 	st->buffers = p->bufs.n;
 	st->excludes = p->nglobs;
 	st->keys = p->nkeys;
-	st->bytes = sizeof(*p) + p->acap + (p->dmask + 1) * 5 +
-	    p->rcap * sizeof(uint32_t) +
-	    p->paths.ncap + p->paths.cap * sizeof(struct nrec) +
-	    (p->paths.mask + 1) * sizeof(uint32_t) +
-	    p->bufs.ncap + p->bufs.cap * sizeof(struct nrec) +
-	    (p->bufs.mask + 1) * sizeof(uint32_t);
+	st->bytes = sizeof(*p) + ima_pol_tables_bytes(p);
 }
 
 /* ---- check ------------------------------------------------------------- */
@@ -292,9 +287,8 @@ ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
     struct verdict *vd)
 {
 	char name[192], dig[8 + 2 * TPM2_MAX_DIGEST];
-	const struct nrec *rec;
 	size_t nlen = e->name.len;
-	int64_t off = -1;
+	int64_t off = -1, rec;
 	int ai;
 
 	if (nlen > 0 && e->name.p[nlen - 1] == '\0')
@@ -314,9 +308,9 @@ ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
 		if ((ai = alg_index(e->dalg, e->digest.len)) >= 0)
 			off = ima_pol_digest_find(p, (unsigned)ai, e->digest.p);
 		if ((rec = ima_pol_name_find(&p->bufs, (const char *)e->name.p,
-		    nlen)) == NULL)
+		    nlen)) < 0)
 			unknown(p, vd, "buffer", name, dig);
-		else if (off < 0 || !ima_pol_name_has(p, rec, (uint32_t)off))
+		else if (off < 0 || !ima_pol_name_has(p, &p->bufs, rec, off))
 			verdict_fail(vd, FID_IMA_NOT_ALLOWED, "buffer %.100s: %s "
 			    "not allowed", name, dig);
 		return;
@@ -331,10 +325,11 @@ ima_policy_check(const struct ima_policy *p, const struct ima_entry *e,
 		off = ima_pol_digest_find(p, (unsigned)ai, e->digest.p);
 	if (check_signature(p, e, name, vd))
 		return;
-	if (off >= 0 && (p->arena[off + 1] & DF_GLOBAL))
+	if (ima_pol_digest_global(p, off))
 		return;
-	if ((rec = ima_pol_name_find(&p->paths, (const char *)e->name.p, nlen)) != NULL) {
-		if (off >= 0 && ima_pol_name_has(p, rec, (uint32_t)off))
+	if ((rec = ima_pol_name_find(&p->paths, (const char *)e->name.p,
+	    nlen)) >= 0) {
+		if (off >= 0 && ima_pol_name_has(p, &p->paths, rec, off))
 			return;
 		verdict_fail(vd, FID_IMA_NOT_ALLOWED, "%.100s: %s not allowed for "
 		    "this path", name, dig);

@@ -117,6 +117,29 @@ START_TEST(non_ascii_text_before_the_ima_section_compiles)
 }
 END_TEST
 
+START_TEST(crowded_digests_are_all_found)
+{
+	/* 300 digests alike but for their last bytes share one bucket. */
+	char *text = xmalloc(300 * 80 + 64), hex[65];
+	size_t o, i;
+	struct fx f;
+
+	o = (size_t)sprintf(text, "name: t\nima:\n  allow_digests:\n");
+	for (i = 0; i < 300; i++)
+		o += (size_t)sprintf(text + o, "    - sha256:%060zx%04zx\n",
+		    (size_t)0, (i * 7919) % 300 * 2);	/* even, shuffled */
+	fx_compile(&f, text);
+	for (i = 0; i < 600; i++) {
+		snprintf(hex, sizeof(hex), "%060zx%04zx", (size_t)0, i);
+		fx_entry(&f, IMA_TMPL_IMA_NG, "/x", TPM2_ALG_SHA256, hex);
+		fx_check(&f);
+		ck_assert_uint_eq(f.vd.nfail, i % 2);
+	}
+	fx_free(&f);
+	free(text);
+}
+END_TEST
+
 START_TEST(allowed_digest_for_path_passes)
 {
 	struct fx f;
@@ -583,6 +606,7 @@ suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, allowed_digest_for_path_passes);
+	tcase_add_test(tc, crowded_digests_are_all_found);
 	tcase_add_test(tc, non_ascii_text_before_the_ima_section_compiles);
 	tcase_add_test(tc, known_path_other_digest_is_not_allowed);
 	tcase_add_test(tc, allow_digests_passes_for_any_path);
