@@ -158,7 +158,7 @@ demo: deps
 	tests/demo.sh $(O)
 
 bench: all $(BENCHES)
-	tests/bench/run.sh $(O)
+	BENCH='$(BENCH)' tests/bench/run.sh $(O)
 
 # FHS install: daemons in sbin, assayctl in bin, man pages, example
 # configs in /etc/assay (never overwriting existing ones), policies in

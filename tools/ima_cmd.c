@@ -1,19 +1,25 @@
 /*
  * ima_cmd.c — `assayctl ima replay [--bank ALG] [--ascii]
- * [--template-hash-alg ALG] FILE`: parse an IMA list with ima_parse_*,
- * check every template hash and print {"entries","templates",
- * "violations","pcr10":{bank:hex}} on stdout. Non-SHA-1 banks appear
- * twice: "<bank>" (each bank hashes the template data, kernels >= 5.8)
- * and "<bank>-padded" (SHA-1 template hash zero-padded, older kernels).
- * A refused list prints "FAIL: <detail>" on stderr and exits 1; usage
- * and I/O errors exit 2.
+ * [--template-hash-alg ALG] FILE`: check every template hash of an IMA
+ * list and print {"entries","templates","violations","pcr10":{bank:hex}}
+ * on stdout. Non-SHA-1 banks appear twice: "<bank>" (each bank hashes
+ * the template data, kernels >= 5.8) and "<bank>-padded" (SHA-1 template
+ * hash zero-padded, older kernels). One pass over the bytes replays every
+ * chain asked for (all banks, or --bank's): a binary list is decoded
+ * entry by entry (ima_replay_binary), never held as an entry array, and
+ * only the digests those chains need are computed. A refused list prints
+ * "FAIL: <detail>" on stderr and exits 1; usage and I/O errors exit 2.
  */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
-#include "common/xmalloc.h"
 #include "common/evidence/ima.h"
 #include "common/evidence/tpm2.h"
 #include "tools/cmd.h"
@@ -33,23 +39,6 @@ print_hex(const uint8_t *p, size_t n)
 
 	for (i = 0; i < n; i++)
 		printf("%02x", p[i]);
-}
-
-static int
-print_bank(const struct ima_list *l, uint16_t bank, int scheme, const char *name,
-    int *first)
-{
-	uint8_t pcr[TPM2_MAX_DIGEST];
-	size_t len, bad;
-	int r;
-
-	if ((r = ima_replay_all(l, bank, scheme, pcr, &len, &bad)) != 0)
-		return r;
-	printf("%s\"%s\":\"", *first ? "" : ",", name);
-	print_hex(pcr, len);
-	printf("\"");
-	*first = 0;
-	return ASSAY_OK;
 }
 
 /*
@@ -77,105 +66,144 @@ hash_opt(const struct cmd_args *a, enum opt_slot s, const char *what,
 }
 
 /*
- * Parse the list and check every template hash before printing anything.
- * The entries point into *d, which the caller frees after l.
+ * The chains to replay: every bank OpenSSL has (or just bank), each
+ * under BANK_HASH and, but for SHA-1, SHA1_PADDED. Returns how many.
+ */
+static size_t
+pick_chains(uint16_t bank, struct ima_chain *ch)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(all_banks) / sizeof(all_banks[0]); i++) {
+		if (bank != 0 && all_banks[i] != bank)
+			continue;
+		ima_chain_init(&ch[n], all_banks[i], IMA_EXTEND_BANK_HASH);
+		if (ch[n].len == 0)	/* not in this OpenSSL */
+			continue;
+		n++;
+		if (all_banks[i] != TPM2_ALG_SHA1)
+			ima_chain_init(&ch[n++], all_banks[i],
+			    IMA_EXTEND_SHA1_PADDED);
+	}
+	return n;
+}
+
+/* The list's bytes: mapped (*mapped 1) or read (*mapped 0). */
+struct list_bytes {
+	uint8_t		*d;
+	size_t		 n;
+	int		 mapped;
+};
+
+/*
+ * A regular file is mapped read-only and populated in one call: no copy
+ * of its bytes and no faults on a fresh buffer (a 100,000-entry list is
+ * 12 MB: several ms of its replay when read). A file another process
+ * truncates while it is mapped ends the command with SIGBUS (it only
+ * reads). Anything else (stdin, /sys files that stat as empty, a failed
+ * map) goes through cmd_load(). 0, or 2 (message printed).
  */
 static int
-load_list(const char *path, int ascii, uint16_t thash, uint8_t **d,
-    struct ima_list *l)
+list_load(const char *path, struct list_bytes *b)
 {
-	size_t n = 0, i;
-	int r;
+	struct stat st;
+	void *m;
+	int fd;
 
-	if (cmd_load(path, IMA_FILE_MAX, d, &n) != 0)
-		return 2;
-	if (ascii)
-		r = ima_parse_ascii_alg((const char *)*d, n, thash, l);
-	else
-		r = ima_parse_binary(*d, n, thash ? thash : TPM2_ALG_SHA1, l, NULL);
-	if (r != 0) {
-		fprintf(stderr, "FAIL: %s: %s\n", path, assay_err_detail());
-		return 1;
-	}
-	for (i = 0; i < l->n; i++) {
-		if (ima_entry_check_thash(&l->e[i], l->thash_alg) != 0) {
-			fprintf(stderr, "FAIL: %s: entry %zu: %s\n", path, i,
-			    assay_err_detail());
-			return 1;
+	memset(b, 0, sizeof(*b));
+	if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		m = MAP_FAILED;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+		    (uintmax_t)st.st_size <= IMA_FILE_MAX)
+			m = mmap(NULL, (size_t)st.st_size, PROT_READ,
+			    MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		close(fd);
+		if (m != MAP_FAILED) {
+			b->d = m;
+			b->n = (size_t)st.st_size;
+			b->mapped = 1;
+			return 0;
 		}
 	}
-	return 0;
+	return cmd_load(path, IMA_FILE_MAX, &b->d, &b->n) != 0 ? 2 : 0;
 }
 
 static void
-print_counts(const struct ima_list *l)
+list_unload(struct list_bytes *b)
 {
-	size_t counts[IMA_TMPL_MAX] = { 0 }, viol = 0, i;
-	int first = 1;
-
-	for (i = 0; i < l->n; i++) {
-		counts[l->e[i].tmpl]++;
-		viol += l->e[i].violation != 0;
-	}
-	printf("{\"entries\":%zu,\"templates\":{", l->n);
-	for (i = 0; i < IMA_TMPL_MAX; i++) {
-		if (counts[i] == 0)
-			continue;
-		printf("%s\"%s\":%zu", first ? "" : ",", ima_template_name((int)i),
-		    counts[i]);
-		first = 0;
-	}
-	printf("},\"violations\":%zu,", viol);
+	if (b->mapped)
+		munmap(b->d, b->n);
+	else
+		free(b->d);
+	memset(b, 0, sizeof(*b));
 }
 
-/* "pcr10":{...} for every bank (or just bank), closing the object. */
+/* Replay an ASCII list: parsed first (its hex is decoded into l). */
 static int
-print_pcr10(const struct ima_list *l, uint16_t bank)
+replay_ascii(const uint8_t *d, size_t n, uint16_t thash, struct ima_chain *ch,
+    size_t nch, struct ima_tally *t, size_t *bad)
+{
+	struct ima_list l = { 0 };
+	int r;
+
+	if ((r = ima_parse_ascii_alg((const char *)d, n, thash, &l)) == 0)
+		r = ima_replay_list(&l, ch, nch, t, bad);
+	ima_list_free(&l);
+	return r;
+}
+
+static void
+print_result(const struct ima_tally *t, const struct ima_chain *ch, size_t nch)
 {
 	const struct tpm2_hash *th;
-	char *padname;
 	size_t i;
-	int first = 1, r = 0;
+	int first = 1;
 
-	printf("\"pcr10\":{");
-	for (i = 0; i < sizeof(all_banks) / sizeof(all_banks[0]) && r == 0; i++) {
-		if (bank != 0 && all_banks[i] != bank)
+	printf("{\"entries\":%zu,\"templates\":{", t->entries);
+	for (i = 0; i < IMA_TMPL_MAX; i++) {
+		if (t->tmpl[i] == 0)
 			continue;
-		if (tpm2_hash_md(all_banks[i]) == NULL)
-			continue;
-		th = tpm2_hash_by_alg(all_banks[i]);
-		if ((r = print_bank(l, th->alg, IMA_EXTEND_BANK_HASH, th->name,
-		    &first)) != 0 || th->alg == TPM2_ALG_SHA1)
-			continue;
-		padname = xasprintf("%s-padded", th->name);
-		r = print_bank(l, th->alg, IMA_EXTEND_SHA1_PADDED, padname, &first);
-		free(padname);
+		printf("%s\"%s\":%zu", first ? "" : ",", ima_template_name((int)i),
+		    t->tmpl[i]);
+		first = 0;
+	}
+	printf("},\"violations\":%zu,\"pcr10\":{", t->violations);
+	for (i = 0; i < nch; i++) {
+		th = tpm2_hash_by_alg(ch[i].bank);
+		printf("%s\"%s%s\":\"", i ? "," : "", th->name,
+		    ch[i].scheme == IMA_EXTEND_SHA1_PADDED ? "-padded" : "");
+		print_hex(ch[i].pcr, ch[i].len);
+		printf("\"");
 	}
 	printf("}}\n");
-	return r;
 }
 
 int
 cmd_ima_replay(struct cmd_args *a)
 {
-	struct ima_list l = { 0 };
+	struct ima_chain ch[IMA_CHAINS_MAX];
+	struct list_bytes b;
+	struct ima_tally t;
 	uint16_t bank, thash;
-	uint8_t *d = NULL;
+	size_t nch, bad;
 	int rc;
 
 	if (hash_opt(a, OPT_BANK, "bank", &bank) != 0 ||
 	    hash_opt(a, OPT_TEMPLATE_HASH, "hash", &thash) != 0)
 		return 2;
-	if ((rc = load_list(a->pos[0], cmd_flag(a, OPT_ASCII), thash, &d,
-	    &l)) != 0)
-		goto out;
-	print_counts(&l);
-	if (print_pcr10(&l, bank) != 0) {
+	if (list_load(a->pos[0], &b) != 0)
+		return 2;
+	nch = pick_chains(bank, ch);
+	if (cmd_flag(a, OPT_ASCII))
+		rc = replay_ascii(b.d, b.n, thash, ch, nch, &t, &bad);
+	else
+		rc = ima_replay_binary(b.d, b.n, thash ? thash : TPM2_ALG_SHA1, ch,
+		    nch, &t, &bad);
+	if (rc != 0) {
 		fprintf(stderr, "FAIL: %s: %s\n", a->pos[0], assay_err_detail());
 		rc = 1;
-	}
- out:
-	ima_list_free(&l);
-	free(d);
+	} else
+		print_result(&t, ch, nch);
+	list_unload(&b);
 	return rc;
 }

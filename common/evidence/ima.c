@@ -1,6 +1,7 @@
 /*
  * ima.c — parse Linux IMA measurement lists (binary; ASCII in
- * ima_ascii.c) into one array of entries, decode the fields of every
+ * ima_ascii.c) into one array of entries or, binary, entry by entry
+ * (ima_binary_next, for the one-pass replay), decode the fields of every
  * kernel template, and compute/check template hashes. Pure: bytes in,
  * entries out; binary entries point into the caller's buffer, ASCII
  * entries into l->owned.
@@ -49,7 +50,7 @@ const struct ima_tmpl_desc ima_tmpls[IMA_TMPL_MAX] = {
 
 /* Kernel hash_algo_name[] spellings (and keylime's) -> TPM alg. */
 static const struct {
-	const char	*name;
+	char		 name[8];	/* see struct ima_tmpl_desc */
 	uint16_t	 alg;
 } dalgs[] = {
 	{ "sha1",	TPM2_ALG_SHA1 },
@@ -74,8 +75,11 @@ ima_tmpl_lookup(const uint8_t *p, size_t n)
 {
 	int i;
 
-	for (i = 0; i < IMA_TMPL_MAX; i++)
-		if (strlen(ima_tmpls[i].name) == n && memcmp(ima_tmpls[i].name, p, n) == 0)
+	if (n == 0 || n >= sizeof(ima_tmpls[0].name))
+		return -1;
+	for (i = 0; i < IMA_TMPL_MAX; i++)	/* strlen(name) == n: */
+		if (ima_tmpls[i].name[n] == '\0' && ima_tmpls[i].name[n - 1] != '\0' &&
+		    memcmp(ima_tmpls[i].name, p, n) == 0)
 			return i;
 	return -1;
 }
@@ -85,8 +89,11 @@ ima_digest_alg_by_name(const uint8_t *p, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(dalgs) / sizeof(dalgs[0]); i++)
-		if (strlen(dalgs[i].name) == n && memcmp(dalgs[i].name, p, n) == 0)
+	if (n == 0 || n >= sizeof(dalgs[0].name))
+		return TPM2_ALG_NULL;
+	for (i = 0; i < sizeof(dalgs) / sizeof(dalgs[0]); i++)	/* strlen == n */
+		if (dalgs[i].name[n] == '\0' && dalgs[i].name[n - 1] != '\0' &&
+		    memcmp(dalgs[i].name, p, n) == 0)
 			return dalgs[i].alg;
 	return TPM2_ALG_NULL;
 }
@@ -336,22 +343,35 @@ ima_frame_next(struct cur *c, size_t hlen, struct ima_frame *f,
 	return ASSAY_OK;
 }
 
-/* The entry framed by f, its fields decoded. 0, or an error with *why. */
-static int
-entry_from_frame(const struct ima_frame *f, uint16_t thash_alg,
-    struct ima_entry *e, const char **why)
+int
+ima_binary_next(struct cur *c, uint16_t thash_alg, struct ima_entry *e,
+    const char **why)
 {
+	const struct tpm2_hash *h;
+	struct ima_frame f;
+	struct cur at = *c;
+	int r;
+
+	if ((h = tpm2_hash_by_alg(thash_alg)) == NULL) {
+		*why = "unknown template hash algorithm";
+		return ASSAY_ERR_UNSUPPORTED;
+	}
+	if ((r = ima_frame_next(&at, h->size, &f, why)) != 0)
+		return r;
 	memset(e, 0, sizeof(*e));
 	e->thash_alg = thash_alg;
-	e->pcr = f->pcr;
-	memcpy(e->thash, f->thash.p, f->thash.len);
-	e->violation = ima_all_zero(e->thash, f->thash.len);
-	if ((e->tmpl = ima_tmpl_lookup(f->tname.p, f->tname.len)) < 0) {
+	e->pcr = f.pcr;
+	memcpy(e->thash, f.thash.p, f.thash.len);
+	e->violation = ima_all_zero(f.thash.p, f.thash.len);
+	if ((e->tmpl = ima_tmpl_lookup(f.tname.p, f.tname.len)) < 0) {
 		*why = "unknown template";
 		return ASSAY_ERR_UNSUPPORTED;
 	}
-	e->tdata = f->tdata;
-	return ima_decode_fields(e, why);
+	e->tdata = f.tdata;
+	if ((r = ima_decode_fields(e, why)) != 0)
+		return r;
+	*c = at;
+	return ASSAY_OK;
 }
 
 int
@@ -360,7 +380,6 @@ ima_parse_binary(const uint8_t *p, size_t n, uint16_t thash_alg,
 {
 	const struct tpm2_hash *h;
 	struct ima_list l = { 0 };
-	struct ima_frame f;
 	struct ima_entry e;
 	struct cur c;
 	size_t cap, off = 0;
@@ -386,8 +405,7 @@ ima_parse_binary(const uint8_t *p, size_t n, uint16_t thash_alg,
 			why = "too many entries";
 			goto fail;
 		}
-		if ((r = ima_frame_next(&c, h->size, &f, &why)) != 0 ||
-		    (r = entry_from_frame(&f, thash_alg, &e, &why)) != 0)
+		if ((r = ima_binary_next(&c, thash_alg, &e, &why)) != 0)
 			goto fail;
 		ima_list_push(&l, &cap, &e);
 		if (consumed != NULL)
@@ -396,13 +414,19 @@ ima_parse_binary(const uint8_t *p, size_t n, uint16_t thash_alg,
 	*out = l;
 	return ASSAY_OK;
  fail:
-	if (r == ASSAY_ERR_TRUNCATED)
-		assay_err_set(r, "IMA entry %zu at offset %zu: %s (%zu byte(s) "
-		    "left of a partial entry)", l.n, off, why, n - off);
-	else
-		assay_err_set(r, "IMA entry %zu at offset %zu: %s", l.n, off, why);
+	ima_binary_error(r, l.n, off, n, why);
 	free(l.e);
 	return r;
+}
+
+int
+ima_binary_error(int r, size_t index, size_t off, size_t n, const char *why)
+{
+	if (r == ASSAY_ERR_TRUNCATED)
+		return assay_err_set(r, "IMA entry %zu at offset %zu: %s (%zu "
+		    "byte(s) left of a partial entry)", index, off, why, n - off);
+	return assay_err_set(r, "IMA entry %zu at offset %zu: %s", index, off,
+	    why);
 }
 
 void
@@ -422,35 +446,22 @@ ima_entry_template_hash(const struct ima_entry *e, uint16_t alg,
     EVP_MD_CTX *ctx, uint8_t *out, size_t *outlen)
 {
 	static const uint8_t zeros[IMA_OLD_NAME_MAX + 1];
-	EVP_MD_CTX *own = NULL;
-	const EVP_MD *md;
-	unsigned int olen;
-	int r = ASSAY_ERR_CRYPTO;
+	struct cur v[3];
+	int r;
 
-	if ((md = tpm2_hash_md(alg)) == NULL)
-		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
-		    "hash algorithm 0x%04x", alg);
-	if (ctx == NULL && (ctx = own = EVP_MD_CTX_new()) == NULL)
-		return assay_err_set(ASSAY_ERR_CRYPTO, "EVP_MD_CTX_new");
-	if (!EVP_DigestInit_ex2(ctx, md, NULL))
-		goto out;
-	if (e->tmpl == IMA_TMPL_IMA) {
-		if (e->digest.len != 20 || e->name.len > IMA_OLD_NAME_MAX)
-			goto out;
-		if (!EVP_DigestUpdate(ctx, e->digest.p, 20) ||
-		    !EVP_DigestUpdate(ctx, e->name.p, e->name.len) ||
-		    !EVP_DigestUpdate(ctx, zeros, sizeof(zeros) - e->name.len))
-			goto out;
-	} else if (!EVP_DigestUpdate(ctx, e->tdata.p, e->tdata.len))
-		goto out;
-	if (!EVP_DigestFinal_ex(ctx, out, &olen))
-		goto out;
-	*outlen = olen;
-	r = ASSAY_OK;
- out:
-	EVP_MD_CTX_free(own);
-	if (r != ASSAY_OK)
-		assay_err_set(r, "IMA template hash");
+	if (e->tmpl != IMA_TMPL_IMA) {
+		v[0] = e->tdata;
+		r = ima_hashv(ctx, alg, v, 1, out, outlen);
+	} else if (e->digest.len != 20 || e->name.len > IMA_OLD_NAME_MAX) {
+		r = assay_err_set(ASSAY_ERR_FORMAT, "IMA template hash: "
+		    "\"ima\" entry without a 20-byte digest");
+	} else {
+		/* digest || name zero-padded to 256 bytes */
+		v[0] = e->digest;
+		v[1] = e->name;
+		cur_init(&v[2], zeros, sizeof(zeros) - e->name.len);
+		r = ima_hashv(ctx, alg, v, 3, out, outlen);
+	}
 	return r;
 }
 

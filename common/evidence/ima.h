@@ -87,6 +87,16 @@ struct ima_entry {
 	struct cur	 modsig_dalg_name;
 };
 
+/*
+ * Decode the binary list entry at c (framed by ima_frame_next(), fields
+ * decoded as ima_parse_binary() does; e points into c's bytes) and move
+ * c past it: the streaming form of the parser, no entry array. 0; or
+ * an error, *why saying which bound, c unmoved (ASSAY_ERR_TRUNCATED:
+ * the bytes end inside the entry).
+ */
+int	ima_binary_next(struct cur *c, uint16_t thash_alg, struct ima_entry *e,
+	    const char **why);
+
 struct ima_list {
 	struct ima_entry	*e;
 	size_t			 n;
@@ -175,6 +185,46 @@ int	ima_replay(struct ima_replay *r, const struct ima_list *l,
  */
 int	ima_replay_all(const struct ima_list *l, uint16_t bank, int scheme,
 	    uint8_t *pcr, size_t *pcr_len, size_t *bad);
+
+/*
+ * PCR 10 of one bank under one extend scheme (BANK_HASH or SHA1_PADDED),
+ * replayed from zero. ima_chain_init() sets bank, scheme and len (the
+ * bank's digest size; 0 when the bank is unknown or not in OpenSSL).
+ */
+struct ima_chain {
+	uint16_t	 bank;
+	int		 scheme;
+	size_t		 len;
+	uint8_t		 pcr[TPM2_MAX_DIGEST];
+};
+#define IMA_CHAINS_MAX	16
+
+void	ima_chain_init(struct ima_chain *ch, uint16_t bank, int scheme);
+
+/* What one replay pass saw. */
+struct ima_tally {
+	size_t	 entries;
+	size_t	 violations;
+	size_t	 tmpl[IMA_TMPL_MAX];	/* entries per template */
+};
+
+/*
+ * One pass over a binary list (thash_alg as for ima_parse_binary()):
+ * each entry decoded on the fly into a stack entry (no entry array), its
+ * template hash checked in thash_alg only (the one hash per entry that
+ * cannot be avoided), then each of the nch (<= IMA_CHAINS_MAX) chains
+ * extended with the digest its bank and scheme need and no other: none
+ * for the SHA-1 bank or SHA1_PADDED of a SHA-1-templated list (the
+ * recorded template hash is the value), nor for BANK_HASH of the bank the
+ * list is templated in. A malformed entry is an error as in
+ * ima_parse_binary() (entry index and offset in the detail); a template
+ * hash mismatch is ASSAY_FAIL, *bad (may be NULL) its index. t may be NULL.
+ */
+int	ima_replay_binary(const uint8_t *p, size_t n, uint16_t thash_alg,
+	    struct ima_chain *ch, size_t nch, struct ima_tally *t, size_t *bad);
+/* The same over a parsed list (e.g. an ASCII one). */
+int	ima_replay_list(const struct ima_list *l, struct ima_chain *ch,
+	    size_t nch, struct ima_tally *t, size_t *bad);
 
 /*
  * boot_aggregate as the kernel computes it: H_alg(PCR0 || ... || PCRk)

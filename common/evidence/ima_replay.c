@@ -13,8 +13,11 @@
  * (ima_calc_boot_aggregate) hashes PCRs 0-7 of the bank, plus 8-9 for
  * banks other than SHA-1.
  *
- * Speed: one EVP_MD_CTX per replay call, re-initialised per hash with
- * EVP_DigestInit_ex2; no allocation per entry.
+ * Speed: every hash goes through ima_hashv() (SHA-1/SHA-2 without EVP's
+ * per-init allocation; one EVP_MD_CTX per call for the others); no
+ * allocation per entry. The one-pass replays (ima_replay_binary/_list)
+ * compute per entry the template-hash check and, per chain, only the
+ * digest its bank and scheme need: the SHA-1 template hash at most once.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -23,46 +26,67 @@
 #include <openssl/evp.h>
 
 #include "common/err.h"
+#include "common/buf.h"
 #include "common/evidence/ima.h"
+#include "common/evidence/ima_int.h"
 #include "common/evidence/tpm2.h"
 
 struct hctx {
 	EVP_MD_CTX	*ctx;
-	const EVP_MD	*bank_md;
+	uint16_t	 bank;
 	size_t		 bank_size;
 };
 
-/* digest for scheme (BANK_HASH or SHA1_PADDED) of a non-violation entry */
+/*
+ * Per entry, the digests its chains extend: the zero-padded SHA-1
+ * template hash made at most once for all chains that need it, and room
+ * for one bank's own (reused chain by chain).
+ */
+struct entry_digests {
+	int		 have_pad;	/* reset per entry */
+	uint8_t		 pad[TPM2_MAX_DIGEST];
+	uint8_t		 own[TPM2_MAX_DIGEST];
+};
+
+/*
+ * *out = the digest (bank_size bytes) entry e extends into bank under
+ * scheme (BANK_HASH or SHA1_PADDED), pointing into m or e: no copies.
+ */
 static int
-extend_digest(struct hctx *h, const struct ima_entry *e, uint16_t thash_alg,
-    uint16_t bank, int scheme, uint8_t *out)
+extend_digest(EVP_MD_CTX *ctx, const struct ima_entry *e, uint16_t thash_alg,
+    uint16_t bank, size_t bank_size, int scheme, struct entry_digests *m,
+    const uint8_t **out)
 {
-	uint8_t d[TPM2_MAX_DIGEST];
 	size_t dlen;
 	int r;
 
 	if (e->violation) {
 		/* pre-5.8 kernels: 20 bytes of 0xff, zero-padded */
-		memset(out, 0, h->bank_size);
-		memset(out, 0xff, scheme == IMA_EXTEND_SHA1_PADDED &&
-		    h->bank_size > 20 ? 20 : h->bank_size);
+		memset(m->own, 0, sizeof(m->own));
+		memset(m->own, 0xff, scheme == IMA_EXTEND_SHA1_PADDED &&
+		    bank_size > 20 ? 20 : bank_size);
+		*out = m->own;
 		return ASSAY_OK;
 	}
 	if (scheme == IMA_EXTEND_SHA1_PADDED || bank == TPM2_ALG_SHA1) {
-		if (thash_alg == TPM2_ALG_SHA1)
-			memcpy(d, e->thash, 20);
-		else if ((r = ima_entry_template_hash(e, TPM2_ALG_SHA1, h->ctx,
-		    d, &dlen)) != 0)
-			return r;
-		memset(out, 0, h->bank_size);
-		memcpy(out, d, h->bank_size < 20 ? h->bank_size : 20);
+		if (!m->have_pad) {
+			memset(m->pad, 0, sizeof(m->pad));
+			if (thash_alg == TPM2_ALG_SHA1)
+				memcpy(m->pad, e->thash, 20);
+			else if ((r = ima_entry_template_hash(e, TPM2_ALG_SHA1,
+			    ctx, m->pad, &dlen)) != 0)
+				return r;
+			m->have_pad = 1;
+		}
+		*out = m->pad;
 		return ASSAY_OK;
 	}
 	if (thash_alg == bank) {
-		memcpy(out, e->thash, h->bank_size);
+		*out = e->thash;
 		return ASSAY_OK;
 	}
-	return ima_entry_template_hash(e, bank, h->ctx, out, &dlen);
+	*out = m->own;
+	return ima_entry_template_hash(e, bank, ctx, m->own, &dlen);
 }
 
 static int
@@ -71,10 +95,10 @@ hctx_init(struct hctx *h, uint16_t bank)
 	const struct tpm2_hash *th;
 
 	memset(h, 0, sizeof(*h));
-	if ((th = tpm2_hash_by_alg(bank)) == NULL ||
-	    (h->bank_md = tpm2_hash_md(bank)) == NULL)
+	if ((th = tpm2_hash_by_alg(bank)) == NULL || !ima_hash_have(bank))
 		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
 		    "PCR bank 0x%04x", bank);
+	h->bank = bank;
 	h->bank_size = th->size;
 	if ((h->ctx = EVP_MD_CTX_new()) == NULL)
 		return assay_err_set(ASSAY_ERR_CRYPTO, "EVP_MD_CTX_new");
@@ -85,6 +109,8 @@ int
 ima_entry_extend_digest(const struct ima_entry *e, uint16_t thash_alg,
     uint16_t bank, int scheme, uint8_t *out, size_t *outlen)
 {
+	struct entry_digests m;
+	const uint8_t *d;
 	struct hctx h;
 	int r;
 
@@ -92,24 +118,38 @@ ima_entry_extend_digest(const struct ima_entry *e, uint16_t thash_alg,
 		return assay_err_set(ASSAY_ERR_INVAL, "IMA extend scheme %d", scheme);
 	if ((r = hctx_init(&h, bank)) != 0)
 		return r;
-	r = extend_digest(&h, e, thash_alg, bank, scheme, out);
-	if (r == ASSAY_OK)
+	m.have_pad = 0;
+	if ((r = extend_digest(h.ctx, e, thash_alg, bank, h.bank_size, scheme,
+	    &m, &d)) == ASSAY_OK) {
+		memcpy(out, d, h.bank_size);
 		*outlen = h.bank_size;
+	}
 	EVP_MD_CTX_free(h.ctx);
 	return r;
+}
+
+/*
+ * pcr = H_bank(pcr || d), both size bytes; hashed as one contiguous run
+ * (whole blocks straight from it, no partial-block copies).
+ */
+static int
+extend_pcr(EVP_MD_CTX *ctx, uint16_t bank, uint8_t *pcr, const uint8_t *d,
+    size_t size)
+{
+	uint8_t m[2 * TPM2_MAX_DIGEST];
+	struct cur v;
+	size_t olen;
+
+	memcpy(m, pcr, size);
+	memcpy(m + size, d, size);
+	cur_init(&v, m, 2 * size);
+	return ima_hashv(ctx, bank, &v, 1, pcr, &olen);
 }
 
 static int
 pcr_extend(struct hctx *h, uint8_t *pcr, const uint8_t *d)
 {
-	unsigned int olen;
-
-	if (!EVP_DigestInit_ex2(h->ctx, h->bank_md, NULL) ||
-	    !EVP_DigestUpdate(h->ctx, pcr, h->bank_size) ||
-	    !EVP_DigestUpdate(h->ctx, d, h->bank_size) ||
-	    !EVP_DigestFinal_ex(h->ctx, pcr, &olen))
-		return assay_err_set(ASSAY_ERR_CRYPTO, "PCR extend");
-	return ASSAY_OK;
+	return extend_pcr(h->ctx, h->bank, pcr, d, h->bank_size);
 }
 
 void
@@ -130,31 +170,42 @@ struct replay_track {
 	uint8_t		 best_pcr[2][TPM2_MAX_DIGEST];
 };
 
-/* Entry i's template hash must be the hash of its template data. */
+/* Entry e's template hash must be the hash of its template data. */
 static int
-check_entry_thash(struct hctx *h, const struct ima_list *l, size_t i,
-    uint64_t first, size_t *bad)
+check_thash(EVP_MD_CTX *ctx, const struct ima_entry *e, uint16_t thash_alg,
+    uint64_t index, size_t *bad)
 {
-	const struct ima_entry *e = &l->e[i];
 	uint8_t th[TPM2_MAX_DIGEST];
 	size_t tlen;
 	int rc;
 
 	if (e->violation)
 		return ASSAY_OK;
-	if ((rc = ima_entry_template_hash(e, l->thash_alg, h->ctx,
-	    th, &tlen)) != 0)
+	if ((rc = ima_entry_template_hash(e, thash_alg, ctx, th, &tlen)) != 0)
 		return rc;
 	if (memcmp(th, e->thash, tlen) != 0) {
 		if (bad != NULL)
-			*bad = i;
+			*bad = (size_t)index;
 		return assay_err_set(ASSAY_FAIL, "IMA entry %" PRIu64
 		    " (\"%.*s\"): template hash does not match its "
-		    "template data", first + i,
+		    "template data", index,
 		    (int)(e->name.len > 200 ? 200 : e->name.len),
 		    (const char *)e->name.p);
 	}
 	return ASSAY_OK;
+}
+
+/* Entry i of l, numbered first + i in messages (*bad gets i). */
+static int
+check_entry_thash(struct hctx *h, const struct ima_list *l, size_t i,
+    uint64_t first, size_t *bad)
+{
+	int rc;
+
+	if ((rc = check_thash(h->ctx, &l->e[i], l->thash_alg, first + i,
+	    NULL)) != 0 && bad != NULL && rc == ASSAY_FAIL)
+		*bad = i;
+	return rc;
 }
 
 /* Slots from r: 0 the fixed scheme (BANK_HASH if AUTO), 1 SHA1_PADDED. */
@@ -188,15 +239,17 @@ static int
 track_extend(struct replay_track *t, struct hctx *h,
     const struct ima_entry *e, uint16_t thash_alg, uint16_t bank)
 {
-	uint8_t d[TPM2_MAX_DIGEST];
+	struct entry_digests m;
+	const uint8_t *d;
 	int s, rc;
 
+	m.have_pad = 0;
 	for (s = 0; s < t->nsch && e->pcr == IMA_PCR; s++) {
 		if (s == 1 && bank == TPM2_ALG_SHA1) {
 			/* both schemes coincide in the SHA-1 bank */
 			memcpy(t->pcr[1], t->pcr[0], h->bank_size);
-		} else if ((rc = extend_digest(h, e, thash_alg, bank,
-		    t->sch[s], d)) != 0 ||
+		} else if ((rc = extend_digest(h->ctx, e, thash_alg, bank,
+		    h->bank_size, t->sch[s], &m, &d)) != 0 ||
 		    (rc = pcr_extend(h, t->pcr[s], d)) != 0)
 			return rc;
 	}
@@ -313,36 +366,165 @@ ima_boot_aggregate(uint16_t alg, const uint8_t *const pcrs[10],
 	return rc;
 }
 
-int
-ima_replay_all(const struct ima_list *l, uint16_t bank, int scheme,
-    uint8_t *pcr, size_t *pcr_len, size_t *bad)
+void
+ima_chain_init(struct ima_chain *ch, uint16_t bank, int scheme)
 {
-	struct hctx h;
-	uint8_t d[TPM2_MAX_DIGEST];
-	const struct ima_entry *e;
+	const struct tpm2_hash *th = tpm2_hash_by_alg(bank);
+
+	memset(ch, 0, sizeof(*ch));
+	ch->bank = bank;
+	ch->scheme = scheme;
+	if (th != NULL && ima_hash_have(bank))
+		ch->len = th->size;
+}
+
+/*
+ * One replay pass: its own copy of the chains (handed back only when the
+ * whole list replayed), their banks' digests fetched once, one context.
+ */
+struct pass {
+	EVP_MD_CTX		*ctx;
+	uint16_t		 thash_alg;
+	size_t			 nch;
+	struct ima_chain	 ch[IMA_CHAINS_MAX];
+	struct ima_tally	 t;
+};
+
+static int
+pass_init(struct pass *ps, uint16_t thash_alg, const struct ima_chain *ch,
+    size_t nch)
+{
+	const struct tpm2_hash *th;
+	size_t i;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->thash_alg = thash_alg;
+	ps->nch = nch;
+	if (nch > IMA_CHAINS_MAX)
+		return assay_err_set(ASSAY_ERR_INVAL, "%zu IMA chains (at most %d)",
+		    nch, IMA_CHAINS_MAX);
+	if (!ima_hash_have(thash_alg))
+		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
+		    "IMA template hash algorithm 0x%04x", thash_alg);
+	for (i = 0; i < nch; i++) {
+		if (ch[i].scheme != IMA_EXTEND_SHA1_PADDED &&
+		    ch[i].scheme != IMA_EXTEND_BANK_HASH)
+			return assay_err_set(ASSAY_ERR_INVAL,
+			    "IMA extend scheme %d", ch[i].scheme);
+		if ((th = tpm2_hash_by_alg(ch[i].bank)) == NULL ||
+		    !ima_hash_have(ch[i].bank))
+			return assay_err_set(ASSAY_ERR_UNSUPPORTED,
+			    "PCR bank 0x%04x", ch[i].bank);
+		ima_chain_init(&ps->ch[i], ch[i].bank, ch[i].scheme);
+		ps->ch[i].len = th->size;
+	}
+	if ((ps->ctx = EVP_MD_CTX_new()) == NULL)
+		return assay_err_set(ASSAY_ERR_CRYPTO, "EVP_MD_CTX_new");
+	return ASSAY_OK;
+}
+
+/* Check entry e (number index) and extend every chain by it. */
+static int
+pass_entry(struct pass *ps, const struct ima_entry *e, size_t index,
+    size_t *bad)
+{
+	struct entry_digests m;
+	const uint8_t *d;
+	struct ima_chain *ch;
+	size_t i;
+	int rc;
+
+	if ((rc = check_thash(ps->ctx, e, ps->thash_alg, index, bad)) != 0)
+		return rc;
+	ps->t.entries++;
+	ps->t.violations += e->violation != 0;
+	if (e->tmpl >= 0 && e->tmpl < IMA_TMPL_MAX)
+		ps->t.tmpl[e->tmpl]++;
+	if (e->pcr != IMA_PCR)
+		return ASSAY_OK;
+	m.have_pad = 0;
+	for (i = 0; i < ps->nch; i++) {
+		ch = &ps->ch[i];
+		if ((rc = extend_digest(ps->ctx, e, ps->thash_alg, ch->bank,
+		    ch->len, ch->scheme, &m, &d)) != 0 ||
+		    (rc = extend_pcr(ps->ctx, ch->bank, ch->pcr, d, ch->len)) != 0)
+			return rc;
+	}
+	return ASSAY_OK;
+}
+
+/* The pass replayed everything: hand its chains and tally over. */
+static void
+pass_done(const struct pass *ps, struct ima_chain *ch, struct ima_tally *t)
+{
+	memcpy(ch, ps->ch, ps->nch * sizeof(*ch));
+	if (t != NULL)
+		*t = ps->t;
+}
+
+int
+ima_replay_binary(const uint8_t *p, size_t n, uint16_t thash_alg,
+    struct ima_chain *ch, size_t nch, struct ima_tally *t, size_t *bad)
+{
+	struct pass ps;
+	struct ima_entry e;
+	struct cur c;
+	const char *why = NULL;
+	size_t off;
+	int rc;
+
+	if (bad != NULL)
+		*bad = SIZE_MAX;
+	if ((rc = pass_init(&ps, thash_alg, ch, nch)) != 0)
+		goto out;
+	cur_init(&c, p, n);
+	while (cur_left(&c) > 0) {
+		off = n - cur_left(&c);
+		if ((rc = ima_binary_next(&c, thash_alg, &e, &why)) != 0) {
+			ima_binary_error(rc, ps.t.entries, off, n, why);
+			goto out;
+		}
+		if ((rc = pass_entry(&ps, &e, ps.t.entries, bad)) != 0)
+			goto out;
+	}
+	pass_done(&ps, ch, t);
+ out:
+	EVP_MD_CTX_free(ps.ctx);
+	return rc;
+}
+
+int
+ima_replay_list(const struct ima_list *l, struct ima_chain *ch, size_t nch,
+    struct ima_tally *t, size_t *bad)
+{
+	struct pass ps;
 	size_t i;
 	int rc;
 
 	if (bad != NULL)
 		*bad = SIZE_MAX;
-	if (scheme != IMA_EXTEND_SHA1_PADDED && scheme != IMA_EXTEND_BANK_HASH)
-		return assay_err_set(ASSAY_ERR_INVAL, "IMA extend scheme %d", scheme);
-	if ((rc = hctx_init(&h, bank)) != 0)
-		return rc;
-	memset(pcr, 0, h.bank_size);
-	for (i = 0; i < l->n; i++) {
-		e = &l->e[i];
-		if ((rc = check_entry_thash(&h, l, i, 0, bad)) != 0)
+	if ((rc = pass_init(&ps, l->thash_alg, ch, nch)) != 0)
+		goto out;
+	for (i = 0; i < l->n; i++)
+		if ((rc = pass_entry(&ps, &l->e[i], i, bad)) != 0)
 			goto out;
-		if (e->pcr != IMA_PCR)
-			continue;
-		if ((rc = extend_digest(&h, e, l->thash_alg, bank, scheme, d)) != 0 ||
-		    (rc = pcr_extend(&h, pcr, d)) != 0)
-			goto out;
-	}
-	*pcr_len = h.bank_size;
-	rc = ASSAY_OK;
+	pass_done(&ps, ch, t);
  out:
-	EVP_MD_CTX_free(h.ctx);
+	EVP_MD_CTX_free(ps.ctx);
 	return rc;
+}
+
+int
+ima_replay_all(const struct ima_list *l, uint16_t bank, int scheme,
+    uint8_t *pcr, size_t *pcr_len, size_t *bad)
+{
+	struct ima_chain ch;
+	int rc;
+
+	ima_chain_init(&ch, bank, scheme);
+	if ((rc = ima_replay_list(l, &ch, 1, NULL, bad)) != 0)
+		return rc;
+	memcpy(pcr, ch.pcr, ch.len);
+	*pcr_len = ch.len;
+	return ASSAY_OK;
 }
