@@ -9,22 +9,112 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/err.h"
+
 struct cur {
 	const uint8_t	*p;
 	size_t		 len;
 };
 
-void	cur_init(struct cur *c, const void *p, size_t len);
-size_t	cur_left(const struct cur *c);
-int	cur_u8(struct cur *c, uint8_t *v);
-int	cur_u16be(struct cur *c, uint16_t *v);
-int	cur_u32be(struct cur *c, uint32_t *v);
+/*
+ * The small readers are inline: parsers call them per field, millions of
+ * times for an IMA list.
+ */
+static inline void
+cur_init(struct cur *c, const void *p, size_t len)
+{
+	c->p = p;
+	c->len = p == NULL ? 0 : len;
+}
+
+static inline size_t
+cur_left(const struct cur *c)
+{
+	return c->len;
+}
+
+static inline int
+cur_take(struct cur *c, size_t n, const uint8_t **p)
+{
+	if (n > c->len)
+		return ASSAY_ERR_TRUNCATED;
+	*p = c->p;
+	c->p += n;
+	c->len -= n;
+	return ASSAY_OK;
+}
+
+static inline int
+cur_u8(struct cur *c, uint8_t *v)
+{
+	const uint8_t *p;
+
+	if (cur_take(c, 1, &p) != 0)
+		return ASSAY_ERR_TRUNCATED;
+	*v = p[0];
+	return ASSAY_OK;
+}
+
+static inline int
+cur_u16be(struct cur *c, uint16_t *v)
+{
+	const uint8_t *p;
+
+	if (cur_take(c, 2, &p) != 0)
+		return ASSAY_ERR_TRUNCATED;
+	*v = (uint16_t)((p[0] << 8) | p[1]);
+	return ASSAY_OK;
+}
+
+static inline int
+cur_u32be(struct cur *c, uint32_t *v)
+{
+	const uint8_t *p;
+
+	if (cur_take(c, 4, &p) != 0)
+		return ASSAY_ERR_TRUNCATED;
+	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+	return ASSAY_OK;
+}
+
+static inline int
+cur_u16le(struct cur *c, uint16_t *v)
+{
+	const uint8_t *p;
+
+	if (cur_take(c, 2, &p) != 0)
+		return ASSAY_ERR_TRUNCATED;
+	*v = (uint16_t)(p[0] | (p[1] << 8));
+	return ASSAY_OK;
+}
+
+static inline int
+cur_u32le(struct cur *c, uint32_t *v)
+{
+	const uint8_t *p;
+
+	if (cur_take(c, 4, &p) != 0)
+		return ASSAY_ERR_TRUNCATED;
+	*v = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[1] << 8 | p[0];
+	return ASSAY_OK;
+}
+
+static inline int
+cur_bytes(struct cur *c, size_t n, struct cur *out)
+{
+	const uint8_t *p;
+
+	if (cur_take(c, n, &p) != 0)
+		return ASSAY_ERR_TRUNCATED;
+	out->p = p;
+	out->len = n;
+	return ASSAY_OK;
+}
+
 int	cur_u64be(struct cur *c, uint64_t *v);
-int	cur_u16le(struct cur *c, uint16_t *v);
-int	cur_u32le(struct cur *c, uint32_t *v);
 int	cur_u64le(struct cur *c, uint64_t *v);
-/* Sub-cursor over the next n bytes (no copy); advances c. */
-int	cur_bytes(struct cur *c, size_t n, struct cur *out);
 /* Copy the next n bytes into dst. */
 int	cur_copy(struct cur *c, void *dst, size_t n);
 int	cur_skip(struct cur *c, size_t n);

@@ -9,7 +9,7 @@
 # With NAME (or BENCH=NAME in the environment, as `make bench BENCH=NAME`
 # passes it) only the part so named runs: a bench binary (bench_ima or
 # ima), or a figure or section from the table in want_names below
-# (ima_cli_vs_evmctl, policy_1m_compile, round_cpu, fleet_agents,
+# (ima_cli_vs_evmctl, ima_pipeline, policy_1m_compile, round_cpu, fleet_agents,
 # tpm2_eventlog, fleet_sim, cluster_sim, openssl). An unknown NAME exits 2.
 O=${1:-build}
 BENCH=${2:-${BENCH:-}}
@@ -24,6 +24,8 @@ trap 'exit 1' INT TERM
 want_names() {
 	case $1 in
 	bench_policy)		echo policy_1m_compile ;;
+	bench_fleet)		echo ima_pipeline ;;
+	bench_identity)		echo identity ;;
 	ima_cli_vs_evmctl)	echo evmctl ;;
 	fleet_sim)		echo round_cpu fleet_agents fleet ;;
 	cluster_sim)		echo cluster ;;

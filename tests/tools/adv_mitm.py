@@ -39,7 +39,8 @@ The mode file holds one line, MODE [ARGS...]; it is read for every request
                             (STATEDIR/held marks the wait; 30 s at most)
   status CODE               answer every request with HTTP CODE
 
-Every response that came from the upstream is saved as STATEDIR/last.json
+Every response that came from the upstream (an evidence document in either
+form, JSON or binary: doc_decode/doc_encode) is saved as STATEDIR/last.json
 (and STATEDIR/resp-N.json); STATEDIR/log gets one line per request:
 "N MODE METHOD PATH -> STATUS". STATEDIR/ready appears once listening.
 """
@@ -96,6 +97,43 @@ def sel_parse(s):
 
 def sel_format(sel):
     return "+".join("%s:%s" % (b, ",".join(str(i) for i in idx)) for b, idx in sel)
+
+
+# ---- the evidence document, JSON or binary (common/proto/doc.h) ------------
+
+DOC_BIN_MAGIC = b"ASSAYEV2"
+
+
+def doc_decode(body):
+    """The document as JSON with base64 list and log, and whether it was binary."""
+    if body[:len(DOC_BIN_MAGIC)] != DOC_BIN_MAGIC:
+        return json.loads(body), False
+    off, parts = len(DOC_BIN_MAGIC), []
+    for _ in range(3):
+        (n,) = struct.unpack(">I", body[off:off + 4])
+        parts.append(body[off + 4:off + 4 + n])
+        off += 4 + n
+    doc = json.loads(parts[0])
+    if "ima" in doc:
+        doc["ima"]["list"] = base64.b64encode(parts[1]).decode()
+    if parts[2]:
+        doc["eventlog"] = base64.b64encode(parts[2]).decode()
+    return doc, True
+
+
+def doc_encode(doc, binary):
+    """doc back in the form it came in."""
+    if not binary:
+        return json.dumps(doc).encode()
+    d, ima, log = dict(doc), b"", b""
+    if "ima" in d:
+        d["ima"] = dict(d["ima"])
+        ima = base64.b64decode(d["ima"].pop("list", ""))
+    if "eventlog" in d:
+        log = base64.b64decode(d.pop("eventlog"))
+    js = json.dumps(d).encode()
+    return (DOC_BIN_MAGIC + struct.pack(">I", len(js)) + js +
+            struct.pack(">I", len(ima)) + ima + struct.pack(">I", len(log)) + log)
 
 
 # ---- IMA binary list framing -----------------------------------------------
@@ -182,7 +220,7 @@ class Mitm:
         if m not in ("pcr-tamper", "pcr-add", "pcr-drop-add", "ima-strip",
                      "ima-drop-last", "ima-cut", "ima-empty"):
             return body
-        doc = json.loads(body)
+        doc, binary = doc_decode(body)
         if m == "pcr-tamper":
             bank, n = mode[1], mode[2]
             v = doc["pcrs"][bank][n]
@@ -209,7 +247,7 @@ class Mitm:
                     data = data[:offs[-1][0]]
                     ima["count"] = len(offs) - 1
             ima["list"] = base64.b64encode(data).decode()
-        return json.dumps(doc).encode()
+        return doc_encode(doc, binary)
 
     def handle(self, h, method):
         mode = read_mode(self.a.mode_file)
