@@ -192,6 +192,13 @@ void	http_client_free(struct http_client *c);
  */
 void	http_client_set_keepalive(struct http_client *c, int on);
 /*
+ * Keep-alive: park at most n connections at once (0, the default: no
+ * cap). A connection that would be one too many is closed instead, so a
+ * client polling more servers than it has descriptors for keeps a stable
+ * subset of them open and opens fresh (resumed) connections to the rest.
+ */
+void	http_client_set_max_idle(struct http_client *c, size_t n);
+/*
  * Resolve host names with this evdns base (asynchronously, on the
  * client's loop) instead of the blocking system resolver. Not owned.
  */

@@ -2,14 +2,15 @@
  * http_client_pool.c — keep-alive for the HTTPS client (http_client.c).
  * After a complete response that leaves the connection open, the
  * connection is parked: at most one per client and (target host:port,
- * expected server CN), closed after an idle timeout shorter than the
- * server's, as soon as the server closes it, and with the client. The
- * next request with the same target and expected CN takes it over: the
- * SSL's ex_data (creq_ssl_idx) is rebound to that request, and the peer
- * identity verified at the connection's handshake (CN, role, verify
- * result) carries over. A request on a reused connection that fails
- * before any byte of its response came (the server had closed the
- * connection meanwhile) is sent once more on a fresh connection.
+ * expected server CN) and at most max_idle in all (beyond: closed),
+ * closed after an idle timeout shorter than the server's, as soon as the
+ * server closes it, and with the client. The next request with the same
+ * target and expected CN takes it over: the SSL's ex_data (creq_ssl_idx)
+ * is rebound to that request, and the peer identity verified at the
+ * connection's handshake (CN, role, verify result) carries over. A request
+ * on a reused connection that fails before any byte of its response came
+ * (the server had closed the connection meanwhile) is sent once more on a
+ * fresh connection.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,9 @@ pool_put(struct http_creq *q, struct evhttp_connection *evcon)
 	need = tls_ctx_server_role(SSL_get_SSL_CTX(ssl));
 	if (need != ROLE_NONE && (peer.role & need) == 0)
 		return -1;
+	/* At the cap: closed, and the ones parked stay (no churn). */
+	if (c->max_idle > 0 && strmap_count(c->idle) >= c->max_idle)
+		return -1;
 	i = xcalloc(1, sizeof(*i));
 	i->c = c;
 	i->key = pool_key(q);
@@ -317,6 +321,12 @@ http_client_set_keepalive(struct http_client *c, int on)
 	c->keepalive = on != 0 && (no == NULL || strcmp(no, "1") != 0);
 	if (!c->keepalive)
 		pool_flush(c);
+}
+
+void
+http_client_set_max_idle(struct http_client *c, size_t n)
+{
+	c->max_idle = n;
 }
 
 void

@@ -74,6 +74,7 @@ struct http_client {
 	struct timeval			 idle_tv;	/* parked this long at most */
 	int				 resume;
 	int				 keepalive;
+	size_t				 max_idle;	/* parked at most (0: no cap) */
 	uint64_t			 n_handshakes;
 	uint64_t			 n_resumed;
 	uint64_t			 n_reused;

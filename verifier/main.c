@@ -3,6 +3,7 @@
  * agents, EK trust, TLS, HTTP server, verify pool, scheduler), signals and
  * orderly shutdown.
  */
+#include <limits.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stddef.h>
@@ -59,6 +60,7 @@ static const struct cfg_key vconf_keys[] = {
 	{ "unreachable_after", CFG_INT, CONF(unreachable_after), 1, 100, "consecutive transport failures before unreachable" },
 	{ "threads", CFG_INT, CONF(threads), 1, 256, "verification worker threads" },
 	{ "max_inflight", CFG_INT, CONF(max_inflight), 1, 100000, "concurrent polls" },
+	{ "max_connections", CFG_INT, CONF(max_conns), 0, 1000000, "API connections open at once (0: half the descriptor limit); the descriptors left keep pull connections to agents open between rounds" },
 	{ "notify.webhooks", CFG_STRLIST, CONF(notify_webhooks), 0, 0, "https URLs POSTed a JSON body on every agent state change" },
 	{ "notify.ca", CFG_STR, CONF(notify_ca), 0, 0, "CA bundle webhook servers must chain to (the pin)" },
 	{ "notify.cert", CFG_STR, CONF(notify_cert), 0, 0, "client certificate presented to webhook servers (optional)" },
@@ -92,6 +94,7 @@ static const struct cfg_key vconf_keys[] = {
 #define VERIFIER_REQUEST_SEC	120
 #define VERIFIER_MAX_PER_ADDR	256
 #define VERIFIER_HANDSHAKE_SEC	5
+#define CLIENT_FD_RESERVE	256	/* descriptors kept from parked polls */
 
 /* Rows one pruning step deletes at most; a full step is followed at once. */
 #define PRUNE_BATCH	500
@@ -196,24 +199,50 @@ dns_new(struct event_base *base, const char *conf)
 
 /*
  * Raise the soft file limit to the hard one (agents' polls, admin clients
- * and the database all need descriptors) and keep half of it for the
- * server's own connections.
+ * and the database all need descriptors) and keep max_connections of it,
+ * by default half, for the server's own connections.
  */
 static int
-max_connections(void)
+max_connections(const struct verifier *v)
 {
 	struct rlimit rl;
 	rlim_t half;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return 512;
+		return v->conf.max_conns > 0 ? (int)v->conf.max_conns : 512;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 		(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (v->conf.max_conns > 0)
+		return (int)v->conf.max_conns;
 	half = rl.rlim_cur / 2;
 	return half > 65536 ? 65536 : (int)half;
+}
+
+/*
+ * Pull rounds keep one connection per agent open from one poll to the
+ * next (no TLS handshake per round; the peer identity verified at the
+ * connection's handshake carries over, common/http_client_pool.c) as far
+ * as descriptors allow: what the server's half, the polls in flight and a
+ * reserve (store, webhooks, resolver, logs) leave. Beyond that cap the
+ * other agents get a fresh connection per poll, with TLS resumption.
+ */
+static void
+client_keepalive(struct verifier *v)
+{
+	struct rlimit rl;
+	long spare = 0;
+
+	if (v->client == NULL)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		spare = rl.rlim_cur > (rlim_t)LONG_MAX / 2 ? LONG_MAX / 2 :
+		    (long)rl.rlim_cur;
+	spare -= max_connections(v) + v->conf.max_inflight + CLIENT_FD_RESERVE;
+	http_client_set_keepalive(v->client, spare > 0);
+	http_client_set_max_idle(v->client, spare > 0 ? (size_t)spare : 0);
 }
 
 static int
@@ -259,6 +288,10 @@ reload(struct verifier *v)
 	v->conf.max_backoff = n.max_backoff;
 	v->conf.unreachable_after = n.unreachable_after;
 	v->conf.max_inflight = n.max_inflight;
+	v->conf.max_conns = n.max_conns;
+	if (v->http != NULL)
+		http_server_set_max_connections(v->http, max_connections(v));
+	client_keepalive(v);
 	v->conf.ima_inflight_mb = n.ima_inflight_mb;
 	v->conf.events_max_age = n.events_max_age;
 	v->conf.events_max_per_agent = n.events_max_per_agent;
@@ -400,6 +433,8 @@ verifier_configure(void *ctx, const char *config)
 	    v->conf.tls_ca)) == NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "TLS: %s",
 		    assay_err_detail());
+	/* A connection parked between polls holds no record buffers. */
+	SSL_CTX_set_mode(v->client_ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (ek_trust_load(v->conf.ek_ca, v->conf.ek_allowlist, &v->trust) != 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "EK trust: %s",
 		    assay_err_detail());
@@ -432,7 +467,7 @@ verifier_listen(struct verifier *v)
 	http_server_set_max_body(v->http, VERIFIER_BODY_DEFAULT);
 	/* A 64 MiB policy upload needs more than the default 30 s. */
 	http_server_set_request_deadline(v->http, VERIFIER_REQUEST_SEC);
-	http_server_set_max_connections(v->http, max_connections());
+	http_server_set_max_connections(v->http, max_connections(v));
 	/*
 	 * One address (a host, or a NAT for many push agents) holds 256
 	 * connections at most; connections still in their TLS handshake a
@@ -481,6 +516,7 @@ verifier_start(void *ctx, struct event_base *base)
 	http_client_set_dns(v->client, v->dns);
 	if (verifier_listen(v) != 0)
 		return ASSAY_ERR_NET;
+	client_keepalive(v);
 	sched_start(v);
 	notify_start(v->notify);
 	v->store_timer = event_new(base, -1, EV_PERSIST, store_tick, v);

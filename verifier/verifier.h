@@ -36,6 +36,7 @@ struct vconf {
 	long	 unreachable_after;	/* consecutive transport failures */
 	long	 threads;		/* verify workers */
 	long	 max_inflight;		/* concurrent polls */
+	long	 max_conns;		/* server connections (0: half the fds) */
 	char	*quote_pcrs;		/* extra selection, optional */
 	long	 ima_page_entries;	/* IMA entries asked per round (restart) */
 	long	 ima_inflight_mb;	/* IMA list MiB the polls in flight may bring */

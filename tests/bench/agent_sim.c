@@ -1,13 +1,23 @@
 /*
  * agent_sim.c — bench: one process, one event loop, N simulated assay
- * agents, each an HTTPS listener on 127.0.0.1:BASE+i answering
- * GET /v1/quote like assay-agent does (agent/api.c): a software
+ * agents answering GET /v1/quote like assay-agent does (agent/api.c) over
+ * HTTPS: agent i at 127.100.(i / 250).(i % 250 + 1):PORT, all of them
+ * behind one listening socket on PORT (the address a connection was made
+ * to names the agent, see sim_agent_of), so 20,000 agents need one
+ * listener, not 20,000 descriptors. Each answers with a software
  * TPMS_ATTEST (magic, QUOTE, qualifiedSigner = the AK's qualified name
  * under a software EK, extraData = nonce, increasing clock, the requested
  * selection and the digest of fixed PCR values) signed by a per-agent
  * ECDSA P-256 AK, returned as the evidence document of common/evidence/doc.h.
  *
- *   agent_sim serve PKIDIR BASEPORT N [-d DB] [-i INTERVAL] [-r READYFILE] [-t MAXSEC]
+ *   agent_sim serve PKIDIR PORT N [-d DB] [-i INTERVAL] [-P PROCS] [-r READYFILE] [-t MAXSEC]
+ *	The listener is bound to the wildcard address (one socket for all
+ *	of 127.100/16), tied to the loopback device where allowed
+ *	(SO_BINDTODEVICE), and answers only connections made to an agent's
+ *	address; mTLS as for the real agent. Exit status 3: PORT taken.
+ *	-P: PROCS processes (forked once the keys exist), process k
+ *	serving agents i % PROCS == k on PORT + k: each holds the
+ *	connections of its agents only (a descriptor limit per process).
  *	With -d, writes the N agents straight into the verifier's store
  *	(enrolled, activated, admitted, pending, policy "sim") and a static
  *	PCR policy "sim" before listening. This bypasses enrollment ON
@@ -36,10 +46,12 @@
  *	simulated agents and an in-process client polling them with quote
  *	verification, with and without TLS session resumption.
  */
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -82,17 +94,22 @@ static const uint8_t ek_policy[32] = {
 struct sim;
 struct push_sim;
 
+#define SIM_NET		0x7f640000u	/* 127.100.0.0: agent addresses */
+#define SIM_PER_NET	250u		/* agents per /24 of it: .1 to .250 */
+#define SIM_MAX_AGENTS	(SIM_PER_NET * 256u)
+#define SIM_MAX_PROCS	16u		/* serve -P */
+
 struct sim_agent {
 	struct sim		*sim;
 	unsigned		 idx;
 	uint16_t		 port;
+	char			 addr[INET_ADDRSTRLEN];	/* 127.100.x.y */
 	EVP_PKEY		*ak;
 	uint8_t			*ak_pub, *ek_pub;
 	size_t			 ak_pub_len, ek_pub_len;
 	uint8_t			 qn[TPM2_NAME_MAX];
 	size_t			 qn_len;
 	uint64_t		 clock;
-	struct http_server	*srv;
 	/* push mode */
 	char			 id[32];
 	struct http_client	*client;	/* its own, as a real agent's */
@@ -105,9 +122,14 @@ struct sim {
 	struct event_base	*base;
 	struct sim_agent	*a;
 	size_t			 n;
+	struct http_server	*srv;		/* serve: this process's agents */
+	const char		*pkidir;
+	uint16_t		 port;		/* listener k on port + k */
+	unsigned		 nprocs, proc;	/* serving agents i % nprocs == proc */
+	int			 lfd[SIM_MAX_PROCS];
 	struct pcr_values	 vals;		/* sha1/sha256/sha384, PCRs 0-23 */
 	double			 t0;
-	uint64_t		 quotes, refused, resumed;
+	uint64_t		 quotes, refused, resumed, kept;
 	struct push_sim		*push;
 };
 
@@ -285,16 +307,58 @@ sim_evidence(struct sim_agent *a, const uint8_t *nonce, size_t nonce_len,
 	return 0;
 }
 
+/* SSL ex_data: set once a connection answered a quote. */
+static int sim_ssl_idx = -1;
+
+/* Agent i's address, host order. */
+static uint32_t
+sim_agent_ip(size_t i)
+{
+	return SIM_NET + (uint32_t)(i / SIM_PER_NET) * 256u +
+	    (uint32_t)(i % SIM_PER_NET) + 1u;
+}
+
+/* The agent r's connection was made to (its local address), or NULL. */
+static struct sim_agent *
+sim_agent_of(struct sim *s, struct http_request *r)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	uint32_t ip, hi, lo;
+	size_t i;
+	int fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(
+	    evhttp_request_get_connection(r->req)));
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sin, &len) != 0 ||
+	    sin.sin_family != AF_INET)
+		return NULL;
+	ip = ntohl(sin.sin_addr.s_addr);
+	if ((ip & 0xffff0000u) != SIM_NET)
+		return NULL;
+	hi = (ip >> 8) & 0xffu;
+	lo = ip & 0xffu;
+	if (lo < 1 || lo > SIM_PER_NET)
+		return NULL;
+	i = (size_t)hi * SIM_PER_NET + lo - 1;
+	return i < s->n && i % s->nprocs == s->proc ? &s->a[i] : NULL;
+}
+
 static void
 api_quote(struct http_request *r)
 {
-	struct sim_agent *a = r->arg;
+	struct sim_agent *a = sim_agent_of(r->arg, r);
 	const char *nonce_hex = http_query(r, "nonce"), *pcrs = http_query(r, "pcrs");
 	struct evidence_doc d;
 	struct pcr_selection sel;
 	uint8_t nonce[64];
 	size_t nonce_len;
+	SSL *ssl;
 
+	if (a == NULL) {
+		((struct sim *)r->arg)->refused++;
+		http_reply_error(r, 404, "no agent at this address");
+		return;
+	}
 	evidence_doc_init(&d);
 	if (nonce_hex == NULL ||
 	    hex_decode(nonce_hex, nonce, sizeof(nonce), &nonce_len) != 0 ||
@@ -310,10 +374,13 @@ api_quote(struct http_request *r)
 		return;
 	}
 	a->sim->quotes++;
-	if (SSL_session_reused(bufferevent_openssl_get_ssl(
-	    evhttp_connection_get_bufferevent(evhttp_request_get_connection(
-	    r->req)))))
+	ssl = bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(
+	    evhttp_request_get_connection(r->req)));
+	if (SSL_get_ex_data(ssl, sim_ssl_idx) != NULL)
+		a->sim->kept++;		/* a connection kept open since */
+	else if (SSL_session_reused(ssl))
 		a->sim->resumed++;
+	SSL_set_ex_data(ssl, sim_ssl_idx, a);
 	http_reply_json(r, 200, evidence_doc_to_json(&d));
 	evidence_doc_free(&d);
 }
@@ -347,46 +414,112 @@ ctx_for(const char *dir, const char *who, int server)
 }
 
 /*
- * Keys for all, then listeners (none for base 0: push agents);
- * ASSAY_ERR_NET when a port is taken.
+ * A listener for agents: the wildcard address on port, tied to the
+ * loopback device where the kernel lets us (sim_agent_of refuses
+ * connections to any other address anyway). The descriptor, or -1 (the
+ * port is taken).
  */
 static int
-sim_start(struct sim *s, const char *pkidir, uint16_t base, size_t n)
+sim_listen_fd(uint16_t port)
 {
-	SSL_CTX *sctx = base != 0 ? ctx_for(pkidir, "agent-sim", 1) : NULL;
+	struct sockaddr_in sin;
+	int fd, one = 1;
 
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		fprintf(stderr, "agent_sim: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+	http_set_nodelay(fd);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 4096) == -1) {
+		fprintf(stderr, "agent_sim: listen on port %u: %s\n",
+		    (unsigned)port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Serve as process k of s->nprocs, on s->base: listener k, the agents
+ * whose index is k modulo nprocs.
+ */
+static void
+sim_serve(struct sim *s, unsigned k)
+{
+	SSL_CTX *sctx = ctx_for(s->pkidir, "agent-sim", 1);
+	struct rlimit rl;
+	int conns = 1024;
+
+	s->proc = k;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 1088)
+		conns = rl.rlim_cur > 1000000 ? 1000000 : (int)rl.rlim_cur - 64;
+	s->srv = http_server_new(s->base, sctx, sim_routes, s);
+	SSL_CTX_free(sctx);
+	/* One peer (the verifier) holds a connection per agent. */
+	http_server_set_max_connections(s->srv, conns);
+	http_server_set_max_per_addr(s->srv, conns);
+	if (evhttp_accept_socket_with_handle(s->srv->http, s->lfd[k]) == NULL) {
+		fprintf(stderr, "agent_sim: evhttp_accept_socket failed\n");
+		exit(1);
+	}
+	s->srv->port = s->port + (uint16_t)k;
+	for (unsigned i = 0; i < s->nprocs; i++)
+		if (i != k)
+			close(s->lfd[i]);
+	memset(s->lfd, -1, sizeof(s->lfd));	/* evhttp owns k's */
+}
+
+/*
+ * The listeners port .. port + nprocs - 1 (none for port 0: push agents),
+ * then keys for all; ASSAY_ERR_NET when a port is taken.
+ */
+static int
+sim_start(struct sim *s, const char *pkidir, uint16_t port, unsigned nprocs,
+    size_t n)
+{
 	s->n = n;
 	s->a = xcalloc(n, sizeof(*s->a));
 	s->t0 = now();
+	s->pkidir = pkidir;
+	s->port = port;
+	s->nprocs = nprocs;
+	memset(s->lfd, -1, sizeof(s->lfd));
 	sim_values(s);
+	for (unsigned k = 0; port != 0 && k < nprocs; k++)
+		if ((s->lfd[k] = sim_listen_fd((uint16_t)(port + k))) == -1)
+			return ASSAY_ERR_NET;
 	for (size_t i = 0; i < n; i++) {
 		struct sim_agent *a = &s->a[i];
+		struct in_addr ia;
 
 		a->sim = s;
 		a->idx = (unsigned)i;
+		a->port = (uint16_t)(port + i % nprocs);
+		ia.s_addr = htonl(sim_agent_ip(i));
+		inet_ntop(AF_INET, &ia, a->addr, sizeof(a->addr));
 		snprintf(a->id, sizeof(a->id), "sim-%05zu", i);
 		agent_keys(a);
-		if (base == 0)
-			continue;
-		a->port = (uint16_t)(base + i);
-		a->srv = http_server_new(s->base, sctx, sim_routes, a);
-		if (http_server_listen(a->srv, "127.0.0.1", a->port) != 0) {
-			fprintf(stderr, "agent_sim: port %u: %s\n", a->port,
-			    assay_err_detail());
-			SSL_CTX_free(sctx);
-			return ASSAY_ERR_NET;
-		}
 	}
-	SSL_CTX_free(sctx);
 	return ASSAY_OK;
 }
 
 static void
 sim_free(struct sim *s)
 {
+	if (s->srv != NULL)
+		http_server_free(s->srv);
+	for (unsigned k = 0; k < s->nprocs; k++)
+		if (s->lfd[k] != -1)
+			close(s->lfd[k]);
 	for (size_t i = 0; i < s->n; i++) {
-		if (s->a[i].srv != NULL)
-			http_server_free(s->a[i].srv);
 		if (s->a[i].timer != NULL)
 			event_free(s->a[i].timer);
 		EVP_PKEY_free(s->a[i].ak);
@@ -414,7 +547,7 @@ sim_populate(const struct sim *s, const char *db, int interval, int push)
 {
 	struct store *st = NULL;
 	struct agent_rec rec;
-	char addr[32], *pol;
+	char addr[INET_ADDRSTRLEN + 8], *pol;
 	int r;
 
 	if ((r = store_open(db, &st)) != 0)
@@ -426,7 +559,7 @@ sim_populate(const struct sim *s, const char *db, int interval, int push)
 		const struct sim_agent *a = &s->a[i];
 
 		memset(&rec, 0, sizeof(rec));
-		snprintf(addr, sizeof(addr), "127.0.0.1:%u", a->port);
+		snprintf(addr, sizeof(addr), "%s:%u", a->addr, a->port);
 		snprintf(rec.id, sizeof(rec.id), "%s", a->id);
 		rec.ek_pub = a->ek_pub;
 		rec.ek_pub_len = a->ek_pub_len;
@@ -453,13 +586,79 @@ on_stop(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
+/* Run base until SIGTERM/SIGINT or tv. */
+static void
+serve_loop(struct event_base *base, struct timeval *tv)
+{
+	struct event *sigt, *sigi, *deadline;
+
+	sigt = evsignal_new(base, SIGTERM, on_stop, base);
+	sigi = evsignal_new(base, SIGINT, on_stop, base);
+	deadline = evtimer_new(base, on_stop, base);
+	evsignal_add(sigt, NULL);
+	evsignal_add(sigi, NULL);
+	evtimer_add(deadline, tv);
+	event_base_dispatch(base);
+	event_free(sigt);
+	event_free(sigi);
+	event_free(deadline);
+}
+
+/* Process k of s->nprocs serves its agents until told to stop; 0. */
+static int
+serve_proc(struct sim *s, unsigned k, struct timeval *tv)
+{
+	s->base = event_base_new();
+	sim_serve(s, k);
+	serve_loop(s->base, tv);
+	fprintf(stderr, "agent_sim: process %u of %u, %zu agents: %llu quotes "
+	    "(%llu over connections kept open, %llu over resumed TLS "
+	    "sessions, %llu refused) in %.0f s\n", k + 1, s->nprocs,
+	    (s->n + s->nprocs - 1 - k) / s->nprocs,
+	    (unsigned long long)s->quotes, (unsigned long long)s->kept,
+	    (unsigned long long)s->resumed, (unsigned long long)s->refused,
+	    now() - s->t0);
+	sim_free(s);
+	event_base_free(s->base);
+	return 0;
+}
+
+/* nprocs processes serve; this one waits, then stops them. */
+static int
+serve_procs(struct sim *s, struct timeval *tv)
+{
+	pid_t pid[SIM_MAX_PROCS];
+	struct event_base *base;
+	unsigned k;
+
+	for (k = 0; k < s->nprocs; k++) {
+		if ((pid[k] = fork()) == -1) {
+			perror("agent_sim: fork");
+			break;
+		}
+		if (pid[k] == 0) {
+			(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+			exit(serve_proc(s, k, tv));
+		}
+	}
+	base = event_base_new();
+	if (k == s->nprocs)
+		serve_loop(base, tv);
+	event_base_free(base);
+	while (k-- > 0)
+		(void)kill(pid[k], SIGTERM);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	sim_free(s);
+	return 0;
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
 	const char *pkidir, *db = NULL, *ready = NULL;
-	struct event *sigt, *sigi, *deadline;
 	struct timeval tv = { 300, 0 };
-	long interval = 10, base, n;
+	long interval = 10, base, n, procs = 1;
 	struct sim s;
 	FILE *f;
 	int ch;
@@ -469,21 +668,23 @@ cmd_serve(int argc, char **argv)
 	pkidir = argv[1];
 	base = strtol(argv[2], NULL, 10);
 	n = strtol(argv[3], NULL, 10);
-	if (base < 1024 || n < 1 || base + n > 65535)
-		goto usage;
 	optind = 4;
-	while ((ch = getopt(argc, argv, "d:i:r:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:i:P:r:t:")) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 'i': interval = strtol(optarg, NULL, 10); break;
+		case 'P': procs = strtol(optarg, NULL, 10); break;
 		case 'r': ready = optarg; break;
 		case 't': tv.tv_sec = strtol(optarg, NULL, 10); break;
 		default: goto usage;
 		}
 	}
+	if (base < 1024 || procs < 1 || procs > (long)SIM_MAX_PROCS ||
+	    base + procs > 65536 || n < 1 || n > (long)SIM_MAX_AGENTS)
+		goto usage;
 	memset(&s, 0, sizeof(s));
-	s.base = event_base_new();
-	if (sim_start(&s, pkidir, (uint16_t)base, (size_t)n) != 0)
+	if (sim_start(&s, pkidir, (uint16_t)base, (unsigned)procs,
+	    (size_t)n) != 0)
 		return 3;	/* port taken: the caller picks another base */
 	if (db != NULL && sim_populate(&s, db, (int)interval, 0) != 0) {
 		fprintf(stderr, "agent_sim: store %s: %s\n", db, assay_err_detail());
@@ -493,26 +694,10 @@ cmd_serve(int argc, char **argv)
 		fprintf(f, "%ld\n", n);
 		fclose(f);
 	}
-	sigt = evsignal_new(s.base, SIGTERM, on_stop, s.base);
-	sigi = evsignal_new(s.base, SIGINT, on_stop, s.base);
-	deadline = evtimer_new(s.base, on_stop, s.base);
-	evsignal_add(sigt, NULL);
-	evsignal_add(sigi, NULL);
-	evtimer_add(deadline, &tv);
-	event_base_dispatch(s.base);
-	fprintf(stderr, "agent_sim: %ld agents served %llu quotes (%llu over "
-	    "resumed TLS sessions, %llu refused) in %.0f s\n", n,
-	    (unsigned long long)s.quotes, (unsigned long long)s.resumed,
-	    (unsigned long long)s.refused, now() - s.t0);
-	event_free(sigt);
-	event_free(sigi);
-	event_free(deadline);
-	sim_free(&s);
-	event_base_free(s.base);
-	return 0;
+	return procs == 1 ? serve_proc(&s, 0, &tv) : serve_procs(&s, &tv);
  usage:
-	fprintf(stderr, "usage: agent_sim serve PKIDIR BASEPORT N [-d DB] "
-	    "[-i INTERVAL] [-r READYFILE] [-t MAXSEC]\n");
+	fprintf(stderr, "usage: agent_sim serve PKIDIR PORT N [-d DB] "
+	    "[-i INTERVAL] [-P PROCS] [-r READYFILE] [-t MAXSEC]\n");
 	return 2;
 }
 
@@ -826,7 +1011,7 @@ cmd_push(int argc, char **argv)
 	s.base = event_base_new();
 	s.push = &ps;
 	ps.s = &s;
-	(void)sim_start(&s, pkidir, 0, (size_t)n);
+	(void)sim_start(&s, pkidir, 0, 1, (size_t)n);
 	if (db != NULL && sim_populate(&s, db, (int)interval, 1) != 0) {
 		fprintf(stderr, "agent_sim: store %s: %s\n", db, assay_err_detail());
 		return 1;
@@ -967,7 +1152,7 @@ poll_one(struct slot *sl)
 	nonce = hex_encode(p->nonce[sl->i], 32);
 	path = xasprintf("/v1/quote?nonce=%s&pcrs=sha256:0-10", nonce);
 	p->inflight++;
-	if (http_client_request(p->c, "GET", "127.0.0.1",
+	if (http_client_request(p->c, "GET", p->s->a[sl->agent].addr,
 	    p->s->a[sl->agent].port, path, NULL, NULL, 0, 10, "sim", poll_cb,
 	    sl) != 0)
 		abort();
@@ -1043,8 +1228,10 @@ cmd_selftest(void)
 		memset(&s, 0, sizeof(s));
 		s.base = event_base_new();
 		base = (uint16_t)(20000 + (unsigned)(getpid() * 7 + tries * 997) % 10000);
-		if (sim_start(&s, dir, base, 200) == ASSAY_OK)
+		if (sim_start(&s, dir, base, 1, 200) == ASSAY_OK) {
+			sim_serve(&s, 0);
 			break;
+		}
 		sim_free(&s);
 		event_base_free(s.base);
 	}
@@ -1070,6 +1257,9 @@ main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+	if ((sim_ssl_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+	    NULL)) < 0)
+		abort();
 	log_init("agent_sim", 0);
 	if (argc == 1)
 		return cmd_selftest();
@@ -1077,8 +1267,8 @@ main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "push") == 0)
 		return cmd_push(argc - 1, argv + 1);
-	fprintf(stderr, "usage: agent_sim [serve PKIDIR BASEPORT N [-d DB] "
-	    "[-i INTERVAL] [-r READYFILE] [-t MAXSEC]]\n"
+	fprintf(stderr, "usage: agent_sim [serve PKIDIR PORT N [-d DB] "
+	    "[-i INTERVAL] [-P PROCS] [-r READYFILE] [-t MAXSEC]]\n"
 	    "       agent_sim push PKIDIR VERIFIER_HOST:PORT N [-d DB] "
 	    "[-i INTERVAL] [-r READYFILE] [-t MAXSEC]\n");
 	return 2;

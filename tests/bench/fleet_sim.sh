@@ -1,13 +1,23 @@
 #!/bin/sh
 # fleet_sim.sh O [N [INTERVAL [SECONDS]]] — how many agents one verifier
-# holds: agent_sim impersonates N agents (HTTPS listeners on 127.0.0.1
-# with software quotes) and writes them, enrolled and admitted, straight
+# holds: agent_sim impersonates N agents (agent i at
+# 127.100.(i/250).(i%250+1):PORT, all behind one listening socket, with
+# software quotes) and writes them, enrolled and admitted, straight
 # into a fresh verifier store (enrollment is bypassed on purpose: it is
 # tested by the integration tests); the real assay-verifier then polls them
 # every INTERVAL s. Once all N are trusted, measures for SECONDS: rounds/s
 # (assay_attestations_total), the verifier's RSS (VmRSS) and CPU (utime +
 # stime from /proc). ASSAY_TLS_NO_RESUME=1 in the environment turns the
-# verifier's TLS session resumption off (for the comparison).
+# verifier's TLS session resumption off, ASSAY_HTTP_NO_KEEPALIVE=1 its
+# connections kept open from one poll to the next (for the comparison).
+# Prints, for make bench (tests/bench/run.sh):
+#   round_cpu: N us (...)       verifier CPU per attestation round
+#   fleet_agents: N agents at I s (...)   all N held trusted throughout
+# The verifier's max_connections (API connections) is 1024 in pull mode
+# (FLEET_SIM_MAX_CONNECTIONS overrides; 0: half the descriptor limit).
+# FLEET_SIM_PROCS: agent_sim processes (default one per 8,000 agents).
+# FLEET_SIM_KEEP_LOG=FILE: the verifier's log copied there, agent_sim's
+# to FILE.sim.
 # FLEET_SIM_MODE=push: the N agents are push agents instead (agent_sim
 # push: no listener; each asks the verifier for its challenge and posts
 # the evidence, common/proto/push.h); the verifier and its configuration
@@ -97,14 +107,23 @@ if [ "$MODE" = push ]; then
 	sim_ready || fail "agent_sim push exited"
 fi
 
-# Pull: agents on BASE..BASE+N-1 below the ephemeral range (32768-).
+# Pull: ports below the ephemeral range (32768-), one per agent_sim
+# process, each process serving up to 8,000 agents (it holds a connection
+# per agent: its own descriptor limit).
+procs=${FLEET_SIM_PROCS:-$(((N + 7999) / 8000))}
 try=0
 while [ "$MODE" = pull ]; do
 	try=$((try + 1))
-	[ "$try" -le 5 ] || fail "no free port range for $N agents"
-	base=$((20000 + $(rand16) % (12000 - N)))
+	[ "$try" -le 10 ] || fail "no free ports for the simulated agents"
+	base=$((20000 + $(rand16) % 12000))
+	k=0
+	while [ "$k" -lt "$procs" ] && port_free $((base + k)); do
+		k=$((k + 1))
+	done
+	[ "$k" -eq "$procs" ] || continue
 	rm -f "$T/ready" "$T/verifier.db"*
-	"$O/bench/agent_sim" serve "$T/pki" "$base" "$N" -d "$T/verifier.db" \
+	"$O/bench/agent_sim" serve "$T/pki" "$base" "$N" -P "$procs" \
+	    -d "$T/verifier.db" \
 	    -i "$I" -r "$T/ready" -t 300 2>>"$T/sim.log" &
 	SPID=$!
 	sim_ready && break
@@ -130,6 +149,11 @@ unreachable_after: 3
 threads: 2
 max_inflight: 1024
 EOY
+# Pull: the API serves only this script's requests, and the descriptors
+# it does not reserve keep agents' connections open between rounds.
+MAXC=${FLEET_SIM_MAX_CONNECTIONS:-1024}
+[ "$MODE" = push ] && MAXC=${FLEET_SIM_MAX_CONNECTIONS:-0}
+echo "max_connections: $MAXC" >> "$T/verifier.yaml"
 t_start=$(now)
 "$O/assay-verifier" -f -c "$T/verifier.yaml" >"$T/verifier.log" 2>&1 &
 VPID=$!
@@ -162,8 +186,9 @@ cpu_ticks()
 	awk '{ print $14 + $15 }' "/proc/$VPID/stat"
 }
 
-# All N trusted: at most 3 intervals plus start-up.
-limit=$((3 * I + 60))
+# All N trusted: at most 3 intervals plus start-up (a full TLS handshake
+# per agent on first contact, a few ms of CPU on each side).
+limit=$((3 * I + 60 + N / 250))
 while :; do
 	kill -0 "$VPID" 2>/dev/null || fail "verifier exited"
 	n=$(trusted)
@@ -189,19 +214,32 @@ n=$(trusted)
 [ "${n:-0}" -ge "$N" ] || fail "only ${n:-0} of $N still trusted after the measurement"
 resume=on
 [ "${ASSAY_TLS_NO_RESUME:-}" = 1 ] && resume=off
+keep=on
+[ "${ASSAY_HTTP_NO_KEEPALIVE:-}" = 1 ] && keep=off
+fds=$(ls "/proc/$VPID/fd" 2>/dev/null | wc -l)
 echo "$N $I $a0 $a1 $c0 $c1 $w0 $w1 $rss $tck $t_start $t_trusted $resume \
-    $((e1 - e0)) $MODE" | awk '{
+    $((e1 - e0)) $MODE $keep $fds" | awk '{
 	dt = $8 - $7
+	us = ($4 > $3 ? 1e6 * ($6 - $5) / $10 / ($4 - $3) : 0)
 	printf "fleet sim: %d %s agents, interval %d s: %.0f rounds/s sustained, " \
 	    "verifier RSS %.0f MB, CPU %.0f%% of one core (%.2f ms per " \
-	    "round), all trusted in %.0f s (TLS resumption %s, %d poll " \
-	    "errors)\n", $1, $15, $2, ($4 - $3) / dt, $9 / 1024,
-	    100 * ($6 - $5) / $10 / dt,
-	    ($4 > $3 ? 1000 * ($6 - $5) / $10 / ($4 - $3) : 0), $12 - $11,
-	    $13, $14 }'
+	    "round), all trusted in %.0f s (TLS resumption %s, keep-alive " \
+	    "%s, %d descriptors, %d poll errors)\n", $1, $15, $2,
+	    ($4 - $3) / dt, $9 / 1024, 100 * ($6 - $5) / $10 / dt,
+	    us / 1000, $12 - $11, $13, $16, $17, $14
+	printf "round_cpu: %.0f us (%s, %d agents at %d s, %.0f rounds/s, " \
+	    "keep-alive %s, resumption %s)\n", us, $15, $1, $2,
+	    ($4 - $3) / dt, $16, $13
+	printf "fleet_agents: %d agents at %d s (%s, all trusted, %.0f " \
+	    "rounds/s, %.0f us per round, verifier RSS %.0f MB, %d " \
+	    "descriptors, %d poll errors)\n", $1, $2, $15, ($4 - $3) / dt,
+	    us, $9 / 1024, $17, $14 }'
 kill "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null
 SPID=""
-tail -n 1 "$T/sim.log"
-[ "${FLEET_SIM_KEEP_LOG:-}" ] && cp "$T/verifier.log" "$FLEET_SIM_KEEP_LOG"
+tail -n "${procs:-1}" "$T/sim.log"
+if [ "${FLEET_SIM_KEEP_LOG:-}" ]; then
+	cp "$T/verifier.log" "$FLEET_SIM_KEEP_LOG"
+	cp "$T/sim.log" "$FLEET_SIM_KEEP_LOG.sim"
+fi
 true

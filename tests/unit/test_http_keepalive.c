@@ -338,6 +338,32 @@ START_TEST(at_most_one_parked_per_target)
 }
 END_TEST
 
+START_TEST(max_idle_caps_parked_and_keeps_the_first)
+{
+	struct cl k;
+	size_t idle;
+	int p1;
+
+	cl_init(&k, 1);
+	http_client_set_max_idle(k.c, 1);
+	ck_assert_int_eq(cl_get(&k, "verifier"), ASSAY_OK);
+	p1 = k.port;
+	/* Another key at the cap: served, then closed, not parked. */
+	ck_assert_int_eq(cl_get(&k, NULL), ASSAY_OK);
+	ck_assert_int_ne(k.port, p1);
+	ck_assert_uint_eq(cl_reused(&k, NULL, &idle), 0);
+	ck_assert_uint_eq(idle, 1);
+	ck_assert_int_eq(cl_get(&k, NULL), ASSAY_OK);
+	ck_assert_uint_eq(cl_reused(&k, NULL, NULL), 0);
+	/* The one parked first stays in use. */
+	ck_assert_int_eq(cl_get(&k, "verifier"), ASSAY_OK);
+	ck_assert_int_eq(k.port, p1);
+	ck_assert_uint_eq(cl_reused(&k, NULL, &idle), 1);
+	ck_assert_uint_eq(idle, 1);
+	cl_free(&k);
+}
+END_TEST
+
 START_TEST(idle_timeout_closes_parked)
 {
 	struct cl k;
@@ -486,6 +512,7 @@ main(void)
 	tcase_add_test(tc, post_bodies_over_one_connection);
 	tcase_add_test(tc, other_expected_cn_does_not_reuse);
 	tcase_add_test(tc, at_most_one_parked_per_target);
+	tcase_add_test(tc, max_idle_caps_parked_and_keeps_the_first);
 	tcase_add_test(tc, idle_timeout_closes_parked);
 	tcase_add_test(tc, server_connection_close_is_not_parked);
 	tcase_add_test(tc, keepalive_off_closes_parked);
