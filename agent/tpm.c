@@ -195,6 +195,21 @@ tpmx_marshal_public(const TPM2B_PUBLIC *pub, uint8_t **out, size_t *outlen)
 	return ASSAY_OK;
 }
 
+int
+tpmx_marshal_signature(const TPMT_SIGNATURE *s, uint8_t **out, size_t *outlen)
+{
+	uint8_t tmp[sizeof(TPMT_SIGNATURE)];
+	size_t off = 0;
+	TSS2_RC rc;
+
+	if ((rc = Tss2_MU_TPMT_SIGNATURE_Marshal(s, tmp, sizeof(tmp), &off)) !=
+	    TSS2_RC_SUCCESS)
+		return tpmx_err("marshal TPMT_SIGNATURE", rc);
+	*out = xmemdup(tmp, off);
+	*outlen = off;
+	return ASSAY_OK;
+}
+
 static void
 ek_template(const struct ek_profile *p, TPM2B_PUBLIC *tp)
 {

@@ -29,41 +29,32 @@
 	TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH | \
 	TPMA_OBJECT_NODA | TPMA_OBJECT_SIGN_ENCRYPT)
 
-static void
-srk_template(TPM2B_PUBLIC *tp)
-{
-	TPMT_PUBLIC *pa = &tp->publicArea;
-
-	memset(tp, 0, sizeof(*tp));
-	pa->type = TPM2_ALG_ECC;
-	pa->nameAlg = TPM2_ALG_SHA256;
-	pa->objectAttributes = SRK_ATTRS;
-	pa->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
-	pa->parameters.eccDetail.symmetric.keyBits.aes = 128;
-	pa->parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
-	pa->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
-	pa->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-	pa->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-	/* unique empty: the primary the tpm2 provider makes for parent 0x40000001 */
-}
-
 /*
- * Scheme NULL: the key signs with whatever hash the caller picks
- * (TLS 1.3's ecdsa_secp256r1_sha256, TLS 1.2's choices), ECDSA only.
+ * An ECC P-256 key, nameAlg SHA-256, scheme and KDF NULL, unique empty.
+ * The SRK adds AES-128-CFB (storage keys need a symmetric algorithm) and,
+ * unique empty, is the primary the tpm2 provider makes for parent
+ * 0x40000001. The identity key keeps symmetric NULL; scheme NULL lets it
+ * sign with whatever hash the caller picks (TLS 1.3's
+ * ecdsa_secp256r1_sha256, TLS 1.2's choices), ECDSA only.
  */
 static void
-idkey_template(TPM2B_PUBLIC *tp)
+p256_template(TPM2B_PUBLIC *tp, uint32_t attrs)
 {
 	TPMT_PUBLIC *pa = &tp->publicArea;
 
 	memset(tp, 0, sizeof(*tp));
 	pa->type = TPM2_ALG_ECC;
 	pa->nameAlg = TPM2_ALG_SHA256;
-	pa->objectAttributes = IDKEY_ATTRS;
+	pa->objectAttributes = attrs;
 	pa->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
 	pa->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
 	pa->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
 	pa->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+	if (attrs & TPMA_OBJECT_DECRYPT) {
+		pa->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+		pa->parameters.eccDetail.symmetric.keyBits.aes = 128;
+		pa->parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	}
 }
 
 void
@@ -107,7 +98,7 @@ parent_load(struct tpm *t, uint32_t h, ESYS_TR *tr)
 		Esys_Free(pub);
 		return r;
 	}
-	srk_template(&tmpl);
+	p256_template(&tmpl, SRK_ATTRS);
 	memset(&sens, 0, sizeof(sens));
 	memset(&nopcr, 0, sizeof(nopcr));
 	if ((rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD,
@@ -145,7 +136,7 @@ tpm_ident_create(const struct tpm_cfg *cfg, uint32_t parent, uint8_t **pub,
 		return r;
 	if ((r = parent_load(&t, parent, &ptr)) != 0)
 		goto out;
-	idkey_template(&tmpl);
+	p256_template(&tmpl, IDKEY_ATTRS);
 	memset(&sens, 0, sizeof(sens));
 	memset(&nopcr, 0, sizeof(nopcr));
 	if ((rc = Esys_Create(t.esys, ptr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
@@ -211,8 +202,6 @@ tpm_ident_certify(const struct tpm_cfg *cfg, const struct tpm_idkey *k,
 	TPM2B_ATTEST *ci = NULL;
 	TPMT_SIGNATURE *s = NULL;
 	TPM2B_DATA qd;
-	uint8_t sbuf[sizeof(TPMT_SIGNATURE)];
-	size_t off = 0;
 	ESYS_TR ak, key;
 	int r;
 	TSS2_RC rc;
@@ -236,15 +225,10 @@ tpm_ident_certify(const struct tpm_cfg *cfg, const struct tpm_idkey *k,
 		r = tpmx_err("Certify(identity key)", rc);
 		goto out;
 	}
-	if ((rc = Tss2_MU_TPMT_SIGNATURE_Marshal(s, sbuf, sizeof(sbuf),
-	    &off)) != TSS2_RC_SUCCESS) {
-		r = tpmx_err("marshal TPMT_SIGNATURE", rc);
+	if ((r = tpmx_marshal_signature(s, sig, sig_len)) != 0)
 		goto out;
-	}
 	*attest = xmemdup(ci->attestationData, ci->size);
 	*attest_len = ci->size;
-	*sig = xmemdup(sbuf, off);
-	*sig_len = off;
  out:
 	Esys_Free(akpub);
 	Esys_Free(ci);

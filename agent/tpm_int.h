@@ -43,6 +43,9 @@ int		 tpmx_ak_find(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *tr,
 /* The same, ASSAY_ERR_STATE when there is none. */
 int		 tpmx_ak_need(struct tpm *t, const struct tpm_cfg *cfg, ESYS_TR *tr,
 		    TPM2B_PUBLIC **pub);
+/* A signature's wire bytes into a new buffer. */
+int		 tpmx_marshal_signature(const TPMT_SIGNATURE *s, uint8_t **out,
+		    size_t *outlen);
 /* pub's wire bytes (size prefix included) into a new buffer. */
 int		 tpmx_marshal_public(const TPM2B_PUBLIC *pub, uint8_t **out,
 		    size_t *outlen);

@@ -274,9 +274,9 @@ quote_check(const TPM2B_ATTEST *q, const TPMT_SIGNATURE *sig,
 	if (tpm2_attest_parse(q->attestationData, q->size, &qi) != 0)
 		return assay_err_set(ASSAY_ERR_TPM, "Quote: TPMS_ATTEST does "
 		    "not parse (%s)", assay_err_detail());
-	if (qi.magic != TPM2_GENERATED_VALUE || qi.type != TPM2_ST_ATTEST_QUOTE ||
-	    qi.extra_data.len != nonce_len ||
-	    (nonce_len > 0 && memcmp(qi.extra_data.p, nonce, nonce_len) != 0))
+	if (qi.h.magic != TPM2_GENERATED_VALUE || qi.h.type != TPM2_ST_ATTEST_QUOTE ||
+	    qi.h.extra_data.len != nonce_len ||
+	    (nonce_len > 0 && memcmp(qi.h.extra_data.p, nonce, nonce_len) != 0))
 		return assay_err_set(ASSAY_ERR_TPM,
 		    "Quote: magic, type or nonce not as asked");
 	if (!pcr_selection_equal(&qi.pcr_select, sel))
@@ -358,20 +358,13 @@ quote_output(const TPM2B_ATTEST *q, const TPMT_SIGNATURE *s,
     const struct pcr_raw *after, uint8_t **attest, size_t *attest_len,
     uint8_t **sig, size_t *sig_len, struct pcr_values *pcrs)
 {
-	uint8_t sbuf[sizeof(TPMT_SIGNATURE)];
-	size_t off = 0;
 	int r;
-	TSS2_RC rc;
 
-	if ((rc = Tss2_MU_TPMT_SIGNATURE_Marshal(s, sbuf, sizeof(sbuf),
-	    &off)) != TSS2_RC_SUCCESS)
-		return tpmx_err("marshal TPMT_SIGNATURE", rc);
-	if ((r = raw_to_values(after, pcrs)) != 0)
+	if ((r = raw_to_values(after, pcrs)) != 0 ||
+	    (r = tpmx_marshal_signature(s, sig, sig_len)) != 0)
 		return r;
 	*attest = xmemdup(q->attestationData, q->size);
 	*attest_len = q->size;
-	*sig = xmemdup(sbuf, off);
-	*sig_len = off;
 	return ASSAY_OK;
 }
 

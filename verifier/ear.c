@@ -89,18 +89,38 @@ thumbprint(const char *x, const char *y)
 	return b64url(h, sizeof(h));
 }
 
+static int
+is_p256(const EVP_PKEY *pk)
+{
+	char group[64];
+
+	return EVP_PKEY_is_a(pk, "EC") &&
+	    EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+	    group, sizeof(group), NULL) == 1 &&
+	    (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0);
+}
+
+/* The public point's coordinates, base64url (caller frees both). */
+static int
+p256_point(const EVP_PKEY *pk, char **x, char **y)
+{
+	*x = *y = NULL;
+	if (coord(pk, OSSL_PKEY_PARAM_EC_PUB_X, x) == 0 &&
+	    coord(pk, OSSL_PKEY_PARAM_EC_PUB_Y, y) == 0)
+		return ASSAY_OK;
+	free(*x);
+	*x = NULL;
+	return ASSAY_ERR_CRYPTO;
+}
+
 char *
 ear_jwk_thumbprint(const EVP_PKEY *pk)
 {
-	char group[64], *x = NULL, *y = NULL, *t = NULL;
+	char *x, *y, *t;
 
-	if (EVP_PKEY_is_a(pk, "EC") &&
-	    EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
-	    group, sizeof(group), NULL) == 1 &&
-	    (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0) &&
-	    coord(pk, OSSL_PKEY_PARAM_EC_PUB_X, &x) == 0 &&
-	    coord(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 0)
-		t = thumbprint(x, y);
+	if (!is_p256(pk) || p256_point(pk, &x, &y) != 0)
+		return NULL;
+	t = thumbprint(x, y);
 	free(x);
 	free(y);
 	return t;
@@ -110,16 +130,10 @@ ear_jwk_thumbprint(const EVP_PKEY *pk)
 static int
 pub_fill(const char *path, EVP_PKEY *pk, struct ear_pub *pub)
 {
-	char group[64];
-
-	if (!EVP_PKEY_is_a(pk, "EC") ||
-	    EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
-	    group, sizeof(group), NULL) != 1 ||
-	    (strcmp(group, "prime256v1") != 0 && strcmp(group, "P-256") != 0))
+	if (!is_p256(pk))
 		return assay_err_set(ASSAY_ERR_CONFIG, "%s: not an EC P-256 key "
 		    "(ES256 needs prime256v1)", path);
-	if (coord(pk, OSSL_PKEY_PARAM_EC_PUB_X, &pub->x) != 0 ||
-	    coord(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &pub->y) != 0)
+	if (p256_point(pk, &pub->x, &pub->y) != 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "%s: cannot read the EC "
 		    "public point", path);
 	pub->kid = thumbprint(pub->x, pub->y);

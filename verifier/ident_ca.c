@@ -61,14 +61,25 @@ segment_valid(const char *s)
 	return 1;
 }
 
+/* What a memory BIO holds, as a NUL-terminated string (caller frees). */
+static char *
+mem_text(BIO *b)
+{
+	char *p, *s;
+	long n = BIO_get_mem_data(b, &p);
+
+	s = xmalloc((size_t)n + 1);
+	memcpy(s, p, (size_t)n);
+	s[n] = '\0';
+	return s;
+}
+
 /* Every certificate of path, the first into *first, all as PEM text. */
 static int
 load_chain(const char *path, X509 **first, char **pem)
 {
 	BIO *in, *out;
 	X509 *x;
-	char *p;
-	long n;
 	int count = 0;
 
 	*first = NULL;
@@ -89,12 +100,8 @@ load_chain(const char *path, X509 **first, char **pem)
 			X509_free(x);
 	}
 	ERR_clear_error();
-	if (count > 0 && count <= IDENT_CHAIN_MAX) {
-		n = BIO_get_mem_data(out, &p);
-		*pem = xmalloc((size_t)n + 1);
-		memcpy(*pem, p, (size_t)n);
-		(*pem)[n] = '\0';
-	}
+	if (count > 0 && count <= IDENT_CHAIN_MAX)
+		*pem = mem_text(out);
 	BIO_free(in);
 	BIO_free(out);
 	if (*pem == NULL) {
@@ -234,19 +241,14 @@ leaf_sign(const struct ident_ca *ca, X509 *x)
 	const EVP_MD *md = EVP_PKEY_is_a(ca->key, "ED25519") ||
 	    EVP_PKEY_is_a(ca->key, "ED448") ? NULL : EVP_sha256();
 	BIO *b;
-	char *p, *s = NULL;
-	long n;
+	char *s = NULL;
 
 	if (X509_sign(x, ca->key, md) <= 0)
 		return NULL;
 	if ((b = BIO_new(BIO_s_mem())) == NULL)
 		fatalx("BIO_new failed");
-	if (PEM_write_bio_X509(b, x) == 1) {
-		n = BIO_get_mem_data(b, &p);
-		s = xmalloc((size_t)n + 1);
-		memcpy(s, p, (size_t)n);
-		s[n] = '\0';
-	}
+	if (PEM_write_bio_X509(b, x) == 1)
+		s = mem_text(b);
 	BIO_free(b);
 	return s;
 }

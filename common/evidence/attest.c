@@ -73,32 +73,20 @@ attest_end(const struct cur *c)
 int
 tpm2_attest_parse(const uint8_t *p, size_t n, struct tpm2_quote_info *out)
 {
-	struct tpm2_attest_header h;
 	struct cur c;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	memset(&h, 0, sizeof(h));
 	if (n > ATTEST_MAX_SIZE)
 		return assay_err_set(ASSAY_ERR_RANGE,
 		    "TPMS_ATTEST of %zu bytes", n);
 	cur_init(&c, p, n);
-	r = attest_header(&c, &h);
-	out->magic = h.magic;
-	out->type = h.type;
-	out->qualified_signer = h.qualified_signer;
-	out->extra_data = h.extra_data;
-	out->clock = h.clock;
-	out->reset_count = h.reset_count;
-	out->restart_count = h.restart_count;
-	out->safe = h.safe;
-	out->firmware_version = h.firmware_version;
-	if (r != 0)
+	if ((r = attest_header(&c, &out->h)) != 0)
 		return r;
 	/* The common header is filled in: the caller may judge it. */
-	if (out->type != TPM2_ST_ATTEST_QUOTE)
+	if (out->h.type != TPM2_ST_ATTEST_QUOTE)
 		return assay_err_set(ASSAY_ERR_UNSUPPORTED,
-		    "TPMS_ATTEST type 0x%04x is not a quote", out->type);
+		    "TPMS_ATTEST type 0x%04x is not a quote", out->h.type);
 	if ((r = pcr_selection_unmarshal(&c, &out->pcr_select)) != 0)
 		return r;
 	if ((r = cur_tpm2b(&c, TPM2_MAX_DIGEST, &out->pcr_digest)) != 0)

@@ -32,15 +32,7 @@ struct tpm2_attest_header {
 };
 
 struct tpm2_quote_info {
-	uint32_t		magic;
-	uint16_t		type;
-	struct cur		qualified_signer;	/* TPM2B_NAME body */
-	struct cur		extra_data;		/* TPM2B_DATA body (nonce) */
-	uint64_t		clock;
-	uint32_t		reset_count;
-	uint32_t		restart_count;
-	uint8_t			safe;
-	uint64_t		firmware_version;
+	struct tpm2_attest_header h;
 	struct pcr_selection	pcr_select;
 	struct cur		pcr_digest;		/* TPM2B_DIGEST body */
 };

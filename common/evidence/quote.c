@@ -57,25 +57,25 @@ check_clock(const struct tpm2_quote_info *qi, const struct clock_state *prev,
 {
 	if (prev == NULL || !prev->valid)
 		return;
-	if (qi->reset_count < prev->reset_count)
+	if (qi->h.reset_count < prev->reset_count)
 		verdict_fail(v, FID_QUOTE_CLOCK, "resetCount %" PRIu32
-		    " < previous %" PRIu32, qi->reset_count, prev->reset_count);
-	else if (qi->reset_count > prev->reset_count) {
+		    " < previous %" PRIu32, qi->h.reset_count, prev->reset_count);
+	else if (qi->h.reset_count > prev->reset_count) {
 		res->rebooted = 1;
 		verdict_notice(v, FID_TPM_REBOOT, "resetCount %" PRIu32
-		    " -> %" PRIu32, prev->reset_count, qi->reset_count);
-	} else if (qi->restart_count < prev->restart_count)
+		    " -> %" PRIu32, prev->reset_count, qi->h.reset_count);
+	} else if (qi->h.restart_count < prev->restart_count)
 		verdict_fail(v, FID_QUOTE_CLOCK, "restartCount %" PRIu32
-		    " < previous %" PRIu32, qi->restart_count,
+		    " < previous %" PRIu32, qi->h.restart_count,
 		    prev->restart_count);
-	else if (qi->restart_count == prev->restart_count &&
-	    qi->clock < prev->clock)
+	else if (qi->h.restart_count == prev->restart_count &&
+	    qi->h.clock < prev->clock)
 		verdict_fail(v, FID_QUOTE_CLOCK, "clock %" PRIu64
-		    " < previous %" PRIu64, qi->clock, prev->clock);
-	if (qi->firmware_version != prev->firmware_version)
+		    " < previous %" PRIu64, qi->h.clock, prev->clock);
+	if (qi->h.firmware_version != prev->firmware_version)
 		verdict_notice(v, FID_TPM_FIRMWARE, "firmwareVersion %016" PRIx64
 		    " -> %016" PRIx64, prev->firmware_version,
-		    qi->firmware_version);
+		    qi->h.firmware_version);
 }
 
 int
@@ -113,20 +113,20 @@ quote_verify(const struct quote_evidence *ev, const struct quote_expect *ex,
 		verdict_fail(v, FID_QUOTE_SIGNATURE, "the quote is signed (and its "
 		    "pcrDigest computed) with SHA-1, which is refused");
 
-	if (qi.magic != TPM2_GENERATED_VALUE)
-		verdict_fail(v, FID_QUOTE_MAGIC, "magic 0x%08" PRIx32, qi.magic);
+	if (qi.h.magic != TPM2_GENERATED_VALUE)
+		verdict_fail(v, FID_QUOTE_MAGIC, "magic 0x%08" PRIx32, qi.h.magic);
 	if (ra == ASSAY_ERR_UNSUPPORTED)
 		verdict_fail(v, FID_QUOTE_TYPE, "type 0x%04x, want 0x%04x",
-		    qi.type, TPM2_ST_ATTEST_QUOTE);
+		    qi.h.type, TPM2_ST_ATTEST_QUOTE);
 
-	if (qi.extra_data.len != ex->nonce_len || (ex->nonce_len > 0 &&
-	    CRYPTO_memcmp(qi.extra_data.p, ex->nonce, ex->nonce_len) != 0))
+	if (qi.h.extra_data.len != ex->nonce_len || (ex->nonce_len > 0 &&
+	    CRYPTO_memcmp(qi.h.extra_data.p, ex->nonce, ex->nonce_len) != 0))
 		verdict_fail(v, FID_QUOTE_NONCE,
 		    "extraData (%zu bytes) is not the nonce sent (%zu bytes)",
-		    qi.extra_data.len, ex->nonce_len);
+		    qi.h.extra_data.len, ex->nonce_len);
 
-	if (ex->ak_name != NULL && (qi.qualified_signer.len != ex->ak_name_len ||
-	    memcmp(qi.qualified_signer.p, ex->ak_name, ex->ak_name_len) != 0))
+	if (ex->ak_name != NULL && (qi.h.qualified_signer.len != ex->ak_name_len ||
+	    memcmp(qi.h.qualified_signer.p, ex->ak_name, ex->ak_name_len) != 0))
 		verdict_fail(v, FID_QUOTE_SIGNER,
 		    "qualifiedSigner is not the enrolled AK name");
 
@@ -142,10 +142,10 @@ quote_verify(const struct quote_evidence *ev, const struct quote_expect *ex,
 
 	check_clock(&qi, ex->prev, res, v);
 	res->clock.valid = 1;
-	res->clock.clock = qi.clock;
-	res->clock.reset_count = qi.reset_count;
-	res->clock.restart_count = qi.restart_count;
-	res->clock.firmware_version = qi.firmware_version;
+	res->clock.clock = qi.h.clock;
+	res->clock.reset_count = qi.h.reset_count;
+	res->clock.restart_count = qi.h.restart_count;
+	res->clock.firmware_version = qi.h.firmware_version;
 
 	return v->nfail + v->dropped == nfail0 ? ASSAY_OK : ASSAY_FAIL;
 }

@@ -41,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cur c;
 
 	if (tpm2_attest_parse(data, size, &qi) == ASSAY_OK) {
-		if (qi.extra_data.len > 66 || qi.pcr_digest.len > TPM2_MAX_DIGEST)
+		if (qi.h.extra_data.len > 66 || qi.pcr_digest.len > TPM2_MAX_DIGEST)
 			abort();
 		check_selection_round_trip(&qi.pcr_select);
 	}

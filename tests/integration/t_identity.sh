@@ -58,16 +58,18 @@ mkca otherca
 verifier_start
 kill "$VPID"; wait "$VPID" 2>/dev/null
 cp "$T/verifier.yaml" "$T/verifier.yaml.base"
-printf 'identity:\n  ca_cert: idca.pem\n  ca_key: idca.key\n' >> "$T/verifier.yaml"
-timeout 10 "$ASSAY_BIN/assay-verifier" -f -c "$T/verifier.yaml" > "$T/bad.log" 2>&1 &&
-    fail "started without identity.trust_domain"
-grep -q "go together" "$T/bad.log" || fail "message: $(cat "$T/bad.log")"
-cp "$T/verifier.yaml.base" "$T/verifier.yaml"
-printf 'identity:\n  ca_cert: pki/agent-h1.pem\n  ca_key: pki/agent-h1.key\n  trust_domain: example.org\n' \
-    >> "$T/verifier.yaml"
-timeout 10 "$ASSAY_BIN/assay-verifier" -f -c "$T/verifier.yaml" > "$T/bad.log" 2>&1 &&
-    fail "started with a leaf as identity CA"
-grep -q "is not a CA" "$T/bad.log" || fail "message: $(cat "$T/bad.log")"
+# refused YAML MESSAGE — the base configuration plus YAML does not start
+refused()
+{
+	cp "$T/verifier.yaml.base" "$T/verifier.yaml"
+	printf '%b' "$1" >> "$T/verifier.yaml"
+	timeout 10 "$ASSAY_BIN/assay-verifier" -f -c "$T/verifier.yaml" > "$T/bad.log" 2>&1 &&
+	    fail "started with: $1"
+	grep -q "$2" "$T/bad.log" || fail "message: $(cat "$T/bad.log")"
+}
+refused 'identity:\n  ca_cert: idca.pem\n  ca_key: idca.key\n' "go together"
+refused 'identity:\n  ca_cert: pki/agent-h1.pem\n  ca_key: pki/agent-h1.key\n  trust_domain: example.org\n' \
+    "is not a CA"
 cp "$T/verifier.yaml.base" "$T/verifier.yaml"
 printf 'identity:\n  ca_cert: idca.pem\n  ca_key: idca.key\n  trust_domain: example.org\n  intervals: 3\n' \
     >> "$T/verifier.yaml"
@@ -115,22 +117,8 @@ cmp -s "$T/h1.keypub" "$T/h1.certpub" || fail "certificate is not for the TPM ke
 step "the signed result names the identity key (cnf.jkt, RFC 7638), checked by python3-jwt"
 api GET /v1/keys > "$T/jwks.json" || fail "keys"
 api GET /v1/agents/h1/result > "$T/h1.jwt" || fail "result"
-/usr/bin/python3 - "$T/jwks.json" "$T/h1.jwt" "$T/h1.crt" <<'EOP' || fail "cnf.jkt"
-import base64, hashlib, json, sys, jwt
-from cryptography import x509
-from jwt.algorithms import ECAlgorithm
-jwks = json.load(open(sys.argv[1]))
-tok = open(sys.argv[2]).read().strip()
-kid = jwt.get_unverified_header(tok)["kid"]
-key = [k for k in jwks["keys"] if k["kid"] == kid][0]
-c = jwt.decode(tok, ECAlgorithm.from_jwk(json.dumps(key)), algorithms=["ES256"])
-n = x509.load_pem_x509_certificate(open(sys.argv[3], "rb").read()).public_key().public_numbers()
-b = lambda i: base64.urlsafe_b64encode(i.to_bytes(32, "big")).rstrip(b"=").decode()
-canon = '{"crv":"P-256","kty":"EC","x":"%s","y":"%s"}' % (b(n.x), b(n.y))
-jkt = base64.urlsafe_b64encode(hashlib.sha256(canon.encode()).digest()).rstrip(b"=").decode()
-assert c["cnf"] == {"jkt": jkt}, (c.get("cnf"), jkt)
-assert c["submods"]["h1"]["ear.status"] == "affirming"
-EOP
+/usr/bin/python3 "$ROOT/tests/tools/ear_check.py" cnf "$T/jwks.json" "$T/h1.jwt" \
+    "$T/h1.crt" h1 || fail "cnf.jkt is not the identity key's thumbprint"
 
 step "GET /v1/agents/ID/identity: admin and the agent itself; another agent 404"
 api GET /v1/agents/h1/identity > "$T/id.json" || fail "identity as admin: $(cat "$T/status")"

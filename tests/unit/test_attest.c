@@ -16,16 +16,16 @@ START_TEST(attest_parses_swtpm_quote_fields)
 	struct pcr_selection want;
 
 	ck_assert_int_eq(tpm2_attest_parse(f->msg, f->msg_len, &qi), ASSAY_OK);
-	ck_assert_uint_eq(qi.magic, TPM2_GENERATED_VALUE);
-	ck_assert_uint_eq(qi.type, TPM2_ST_ATTEST_QUOTE);
-	ck_assert_uint_eq(qi.extra_data.len, f->nonce_len);
-	ck_assert_int_eq(memcmp(qi.extra_data.p, f->nonce, f->nonce_len), 0);
-	ck_assert_uint_eq(qi.qualified_signer.len, f->qname_len);
-	ck_assert_int_eq(memcmp(qi.qualified_signer.p, f->qname, f->qname_len), 0);
+	ck_assert_uint_eq(qi.h.magic, TPM2_GENERATED_VALUE);
+	ck_assert_uint_eq(qi.h.type, TPM2_ST_ATTEST_QUOTE);
+	ck_assert_uint_eq(qi.h.extra_data.len, f->nonce_len);
+	ck_assert_int_eq(memcmp(qi.h.extra_data.p, f->nonce, f->nonce_len), 0);
+	ck_assert_uint_eq(qi.h.qualified_signer.len, f->qname_len);
+	ck_assert_int_eq(memcmp(qi.h.qualified_signer.p, f->qname, f->qname_len), 0);
 	pcr_selection_parse("sha256:0-10", &want);
 	ck_assert(pcr_selection_equal(&qi.pcr_select, &want));
 	ck_assert_uint_eq(qi.pcr_digest.len, 32);
-	ck_assert_uint_eq(qi.safe, 1);
+	ck_assert_uint_eq(qi.h.safe, 1);
 	qf_free(f);
 }
 END_TEST
@@ -85,9 +85,9 @@ START_TEST(attest_other_type_is_unsupported_with_header_filled)
 	q.type = TPM2_ST_ATTEST_CERTIFY;
 	a = soft_quote_attest(&q, &n);
 	ck_assert_int_eq(tpm2_attest_parse(a, n, &qi), ASSAY_ERR_UNSUPPORTED);
-	ck_assert_uint_eq(qi.type, TPM2_ST_ATTEST_CERTIFY);
-	ck_assert_uint_eq(qi.extra_data.len, q.nonce_len);
-	ck_assert_uint_eq(qi.reset_count, q.reset_count);
+	ck_assert_uint_eq(qi.h.type, TPM2_ST_ATTEST_CERTIFY);
+	ck_assert_uint_eq(qi.h.extra_data.len, q.nonce_len);
+	ck_assert_uint_eq(qi.h.reset_count, q.reset_count);
 	free(a);
 }
 END_TEST

@@ -286,9 +286,9 @@ START_TEST(qualified_name_matches_keylime_quote_signer)
 	name = qf_read("keylime", "ak.name", &nl);
 	qf_qualified_name(ek, el, name, nl, qn, &qnl);
 	ck_assert_int_eq(tpm2_attest_parse(msg, ml, &qi), ASSAY_OK);
-	ck_assert_uint_eq(qi.qualified_signer.len, qnl);
-	ck_assert_int_eq(memcmp(qi.qualified_signer.p, qn, qnl), 0);
-	ck_assert_int_ne(memcmp(qi.qualified_signer.p, name, nl), 0);
+	ck_assert_uint_eq(qi.h.qualified_signer.len, qnl);
+	ck_assert_int_eq(memcmp(qi.h.qualified_signer.p, qn, qnl), 0);
+	ck_assert_int_ne(memcmp(qi.h.qualified_signer.p, name, nl), 0);
 	ck_assert_int_eq(tpm2_qualified_name(qn, qnl, name, 5, qn, &qnl),
 	    ASSAY_ERR_UNSUPPORTED);
 	free(msg);
