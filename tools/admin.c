@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/evidence/verdict.h"
 #include "common/http.h"
+#include "common/proto/policy_env.h"
 #include "common/tls.h"
 #include "common/xmalloc.h"
 #include "tools/admin.h"
@@ -382,21 +383,61 @@ cmd_policy_list(struct cmd_args *a)
 	return 0;
 }
 
+/*
+ * The Content-Type of an upload: a signed policy (DSSE envelope) goes as
+ * is, once its statement names the policy it is uploaded as (parsed
+ * only: the verifier checks the signature); anything else is YAML up to
+ * POLICY_TEXT_MAX. 0, or 1/2 after printing why.
+ */
+static int
+upload_type(const char *file, const char *name, const uint8_t *text,
+    size_t len, const char **ctype)
+{
+	struct policy_stmt s;
+	int r = 0;
+
+	*ctype = "application/yaml";
+	if (!policy_env_sniff(text, len)) {
+		if (len <= POLICY_TEXT_MAX)
+			return 0;
+		fprintf(stderr, "assayctl: %s: larger than %u bytes\n", file,
+		    POLICY_TEXT_MAX);
+		return 2;
+	}
+	*ctype = POLICY_ENV_CTYPE;
+	if (policy_env_open(text, len, NULL, &s) != 0) {
+		fprintf(stderr, "assayctl: %s: %s\n", file, assay_err_detail());
+		return 1;
+	}
+	if (strcmp(s.name, name) != 0) {
+		fprintf(stderr, "assayctl: %s: the signed policy is named %s, "
+		    "not %s (the name is signed: upload it as %s or sign it "
+		    "again)\n", file, s.name, name, s.name);
+		r = 1;
+	}
+	policy_stmt_free(&s);
+	return r;
+}
+
 int
 cmd_policy_upload(struct cmd_args *a)
 {
 	struct ctl *c = a->ctl;
-	const char *name = a->pos[0];
+	const char *name = a->pos[0], *ctype;
 	json_t *j = NULL;
 	uint8_t *text;
 	char *path;
 	size_t len;
 	int r;
 
-	if (cmd_load(a->pos[1], POLICY_TEXT_MAX, &text, &len) != 0)
+	if (cmd_load(a->pos[1], POLICY_ENV_MAX, &text, &len) != 0)
 		return 2;
+	if ((r = upload_type(a->pos[1], name, text, len, &ctype)) != 0) {
+		free(text);
+		return r;
+	}
 	path = xasprintf("/v1/policies/%s", name);
-	r = call(c, "PUT", path, "application/yaml", text, len, &j, NULL);
+	r = call(c, "PUT", path, ctype, text, len, &j, NULL);
 	if (r == 0 && !c->json)
 		printf("policy %s uploaded (%lld agents use it)\n", name,
 		    (long long)json_integer_value(json_object_get(j, "agents")));

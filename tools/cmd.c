@@ -22,6 +22,7 @@
 #include "tools/ima_cmd.h"
 #include "tools/policy_cmd.h"
 #include "tools/policy_mb_cmd.h"
+#include "tools/policy_sign_cmd.h"
 #include "tools/quote_cmd.h"
 
 #define ARG	required_argument
@@ -89,6 +90,20 @@ static const struct cmd cmds[] = {
 	    { "bank", ARG, OPT_BANK, 0, 0 },
 	    { "output", ARG, OPT_OUTPUT, 0, 'o' }),
 	    1, 1, 0, cmd_policy_from_eventlog },
+	{ { "policy", "sign" }, "--key KEY.pem [--cert LEAF.pem "
+	    "[--chain CHAIN.pem]] [--name N] POLICY.yaml [-o OUT]",
+	    OPTS({ "key", ARG, OPT_KEY, REQ, 0 },
+	    { "cert", ARG, OPT_CERT, 0, 0 },
+	    { "chain", ARG, OPT_CHAIN, 0, 0 },
+	    { "name", ARG, OPT_NAME, 0, 0 },
+	    { "output", ARG, OPT_OUTPUT, 0, 'o' }),
+	    1, 1, 0, cmd_policy_sign },
+	{ { "policy", "verify" }, "--signer PEM [--signer PEM]... [--name N] "
+	    "ENVELOPE [-o POLICY_OUT]",
+	    OPTS({ "signer", ARG, OPT_SIGNER, REQ, 0 },
+	    { "name", ARG, OPT_NAME, 0, 0 },
+	    { "output", ARG, OPT_OUTPUT, 0, 'o' }),
+	    1, 1, 0, cmd_policy_verify },
 	{ { "ima", "replay" },
 	    "[--bank ALG] [--ascii] [--template-hash-alg ALG] FILE",
 	    OPTS({ "bank", ARG, OPT_BANK, 0, 'b' },
