@@ -50,6 +50,7 @@ static const char *const type_names[] = {
 	[CFG_INT] = "an integer",
 	[CFG_BOOL] = "a boolean (true/false/yes/no/on/off)",
 	[CFG_STRLIST] = "a string or a list of strings",
+	[CFG_STRMAP] = "a mapping of names to a string or a list of strings",
 };
 
 static const char *
@@ -147,13 +148,70 @@ check_scalar(struct cfg_ctx *cx, const struct cfg_key *k, const yaml_node_t *n,
 	return ASSAY_OK;
 }
 
+/* A string or a sequence of strings. */
+static int
+validate_list(struct cfg_ctx *cx, const struct cfg_key *k, yaml_node_t *n)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *e;
+	const char *s;
+	int r;
+
+	if (n->type == YAML_SCALAR_NODE)
+		return check_scalar(cx, k, n, &s);
+	if (n->type != YAML_SEQUENCE_NODE)
+		return wrong_type(cx, k, n);
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		if ((e = yaml_document_get_node(cx->doc, *it)) == NULL)
+			return wrong_type(cx, k, n);
+		if ((r = check_scalar(cx, k, e, &s)) != 0)
+			return r;
+	}
+	return ASSAY_OK;
+}
+
+/* Names (non-empty, no tab, each once) to a string or list of strings. */
+static int
+validate_map(struct cfg_ctx *cx, const struct cfg_key *k, yaml_node_t *n)
+{
+	yaml_node_pair_t *pair, *prev;
+	yaml_node_t *kn, *vn, *pk;
+	const char *ks;
+	int r;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return wrong_type(cx, k, n);
+	for (pair = n->data.mapping.pairs.start;
+	    pair < n->data.mapping.pairs.top; pair++) {
+		kn = yaml_document_get_node(cx->doc, pair->key);
+		vn = yaml_document_get_node(cx->doc, pair->value);
+		if (kn == NULL || vn == NULL)
+			return wrong_type(cx, k, n);
+		if ((r = check_scalar(cx, k, kn, &ks)) != 0)
+			return r;
+		if (strchr(ks, '\t') != NULL)
+			return assay_err_set(ASSAY_ERR_CONFIG, "%s:%zu: key "
+			    "'%s': a name contains a tab", cx->file,
+			    node_line(kn), k->name);
+		for (prev = n->data.mapping.pairs.start; prev < pair; prev++) {
+			pk = yaml_document_get_node(cx->doc, prev->key);
+			if (strcmp((const char *)pk->data.scalar.value, ks) == 0)
+				return assay_err_set(ASSAY_ERR_CONFIG,
+				    "%s:%zu: key '%s': '%s' given twice",
+				    cx->file, node_line(kn), k->name, ks);
+		}
+		if ((r = validate_list(cx, k, vn)) != 0)
+			return r;
+	}
+	return ASSAY_OK;
+}
+
 /* Check a value against its key's type without storing it. */
 static int
 validate(struct cfg_ctx *cx, const struct cfg_key *k, yaml_node_t *n)
 {
 	const char *s;
-	yaml_node_item_t *it;
-	yaml_node_t *e;
 	long l;
 	int b, r;
 
@@ -177,18 +235,9 @@ validate(struct cfg_ctx *cx, const struct cfg_key *k, yaml_node_t *n)
 			return wrong_type(cx, k, n);
 		return ASSAY_OK;
 	case CFG_STRLIST:
-		if (n->type == YAML_SCALAR_NODE)
-			return check_scalar(cx, k, n, &s);
-		if (n->type != YAML_SEQUENCE_NODE)
-			return wrong_type(cx, k, n);
-		for (it = n->data.sequence.items.start;
-		    it < n->data.sequence.items.top; it++) {
-			if ((e = yaml_document_get_node(cx->doc, *it)) == NULL)
-				return wrong_type(cx, k, n);
-			if ((r = check_scalar(cx, k, e, &s)) != 0)
-				return r;
-		}
-		return ASSAY_OK;
+		return validate_list(cx, k, n);
+	case CFG_STRMAP:
+		return validate_map(cx, k, n);
 	}
 	return wrong_type(cx, k, n);
 }
@@ -205,14 +254,32 @@ strlist_free(struct cfg_strlist *l)
 	l->n = 0;
 }
 
+/* Append a validated string or list to nl, each "prefix\tvalue" if prefix. */
+static void
+list_append(yaml_document_t *doc, yaml_node_t *n, const char *prefix,
+    struct cfg_strlist *nl)
+{
+	yaml_node_t *e;
+	size_t add = n->type == YAML_SCALAR_NODE ? 1 :
+	    (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+
+	nl->v = xreallocarray(nl->v, nl->n + add + 1, sizeof(*nl->v));
+	for (size_t i = 0; i < add; i++) {
+		e = n->type == YAML_SCALAR_NODE ? n :
+		    yaml_document_get_node(doc, n->data.sequence.items.start[i]);
+		nl->v[nl->n++] = prefix == NULL ?
+		    xstrdup((const char *)e->data.scalar.value) :
+		    xasprintf("%s\t%s", prefix, (const char *)e->data.scalar.value);
+	}
+}
+
 /* Store a validated value; frees the field's previous value. */
 static void
 apply(yaml_document_t *doc, const struct cfg_key *k, yaml_node_t *n, void *obj)
 {
 	void *fld = (char *)obj + k->off;
 	struct cfg_strlist *l, nl = { NULL, 0 };
-	yaml_node_item_t *it;
-	yaml_node_t *e;
+	yaml_node_pair_t *pair;
 	char **sp;
 	long v = 0;
 	int b = 0;
@@ -233,21 +300,17 @@ apply(yaml_document_t *doc, const struct cfg_key *k, yaml_node_t *n, void *obj)
 		break;
 	case CFG_STRLIST:
 		l = fld;
-		if (n->type == YAML_SCALAR_NODE) {
-			nl.v = xreallocarray(NULL, 1, sizeof(*nl.v));
-			nl.v[nl.n++] =
-			    xstrdup((const char *)n->data.scalar.value);
-		} else {
-			nl.v = xreallocarray(NULL, (size_t)(n->data.sequence.
-			    items.top - n->data.sequence.items.start) + 1,
-			    sizeof(*nl.v));
-			for (it = n->data.sequence.items.start;
-			    it < n->data.sequence.items.top; it++) {
-				e = yaml_document_get_node(doc, *it);
-				nl.v[nl.n++] =
-				    xstrdup((const char *)e->data.scalar.value);
-			}
-		}
+		list_append(doc, n, NULL, &nl);
+		strlist_free(l);
+		*l = nl;
+		break;
+	case CFG_STRMAP:
+		l = fld;
+		for (pair = n->data.mapping.pairs.start;
+		    pair < n->data.mapping.pairs.top; pair++)
+			list_append(doc, yaml_document_get_node(doc, pair->value),
+			    (const char *)yaml_document_get_node(doc,
+			    pair->key)->data.scalar.value, &nl);
 		strlist_free(l);
 		*l = nl;
 		break;
@@ -493,6 +556,7 @@ config_free(const struct cfg_key *keys, void *obj)
 			*sp = NULL;
 			break;
 		case CFG_STRLIST:
+		case CFG_STRMAP:
 			strlist_free(fld);
 			break;
 		case CFG_INT:

@@ -14,6 +14,8 @@ enum cfg_type {
 	CFG_INT,	/* long, within [min, max] */
 	CFG_BOOL,	/* int: true/false/yes/no/on/off */
 	CFG_STRLIST,	/* struct cfg_strlist */
+	CFG_STRMAP,	/* struct cfg_strlist of "name\tvalue": a mapping of
+			 * free names (no tab) to a string or list of strings */
 };
 
 struct cfg_strlist {

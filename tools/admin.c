@@ -49,9 +49,9 @@ sanitize_json(json_t *j)
 	}
 }
 
-static int
-call(struct ctl *c, const char *method, const char *path, const char *ctype,
-    const void *body, size_t len, json_t **out, char **raw)
+int
+ctl_call(struct ctl *c, const char *method, const char *path,
+    const char *ctype, const void *body, size_t len, json_t **out, char **raw)
 {
 	char host[256];
 	uint16_t port;
@@ -106,8 +106,10 @@ call(struct ctl *c, const char *method, const char *path, const char *ctype,
 	return 0;
 }
 
-static const char *
-when(json_int_t t, char *buf, size_t len)
+#define call ctl_call
+
+const char *
+ctl_when(json_int_t t, char *buf, size_t len)
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
@@ -151,7 +153,7 @@ cmd_agents_list(struct cmd_args *args)
 	json_array_foreach(arr, i, a)
 		printf("%-36s %-12s %-5s %-16s %-21s %s\n", str(a, "id"),
 		    str(a, "state"), str(a, "mode"), str(a, "policy"),
-		    when(json_integer_value(json_object_get(a, "last_attested")),
+		    ctl_when(json_integer_value(json_object_get(a, "last_attested")),
 		    tbuf, sizeof(tbuf)), str(a, "reason"));
 	json_decref(j);
 	return 0;
@@ -178,7 +180,7 @@ cmd_agents_show(struct cmd_args *a)
 	printf("detail:         %s\n", str(j, "reason_detail"));
 	printf("address:        %s\npolicy:         %s\n", str(j, "address"),
 	    str(j, "policy"));
-	printf("last attested:  %s\n", when(json_integer_value(json_object_get(j,
+	printf("last attested:  %s\n", ctl_when(json_integer_value(json_object_get(j,
 	    "last_attested")), tbuf, sizeof(tbuf)));
 	printf("rounds:         %lld ok, %lld failed, %lld poll errors\n",
 	    (long long)json_integer_value(json_object_get(cnt, "attest_ok")),
@@ -237,7 +239,7 @@ cmd_agents_events(struct cmd_args *a)
 	}
 	json_array_foreach(json_object_get(j, "events"), i, e)
 		printf("%s %-13s %-11s -> %-11s %-18s %s\n",
-		    when(json_integer_value(json_object_get(e, "time")), tbuf, sizeof(tbuf)),
+		    ctl_when(json_integer_value(json_object_get(e, "time")), tbuf, sizeof(tbuf)),
 		    str(e, "type"), str(e, "old_state"), str(e, "new_state"),
 		    str(e, "failure_id"), str(e, "detail"));
 	json_decref(j);
@@ -280,10 +282,10 @@ status_one(struct ctl *c, const char *id)
 	state = str(j, "state");
 	reason = json_string_value(json_object_get(j, "reason"));
 	printf("%s is %s (since %s).\n", id, state,
-	    when(json_integer_value(json_object_get(j, "last_event")), tbuf, sizeof(tbuf)));
+	    ctl_when(json_integer_value(json_object_get(j, "last_event")), tbuf, sizeof(tbuf)));
 	if (strcmp(state, "trusted") == 0)
 		printf("Its last attestation (%s) passed every check of policy %s.\n",
-		    when(json_integer_value(json_object_get(j, "last_attested")), tbuf,
+		    ctl_when(json_integer_value(json_object_get(j, "last_attested")), tbuf,
 		    sizeof(tbuf)), str(j, "policy"));
 	else if (strcmp(state, "registered") == 0)
 		printf("It is enrolled but not admitted: give it a policy with "
@@ -423,7 +425,7 @@ int
 cmd_policy_upload(struct cmd_args *a)
 {
 	struct ctl *c = a->ctl;
-	const char *name = a->pos[0], *ctype;
+	const char *name = a->pos[0], *ctype, *canary;
 	json_t *j = NULL;
 	uint8_t *text;
 	char *path;
@@ -436,10 +438,17 @@ cmd_policy_upload(struct cmd_args *a)
 		free(text);
 		return r;
 	}
-	path = xasprintf("/v1/policies/%s", name);
+	canary = cmd_str(a, OPT_CANARY);
+	path = canary != NULL ? xasprintf("/v1/policies/%s?canary=%s", name,
+	    canary) : xasprintf("/v1/policies/%s", name);
 	r = call(c, "PUT", path, ctype, text, len, &j, NULL);
 	if (r == 0 && !c->json)
-		printf("policy %s uploaded (%lld agents use it)\n", name,
+		printf("policy %s version %lld uploaded%s%s%s (%lld agents use "
+		    "it)\n", name, (long long)json_integer_value(
+		    json_object_get(j, "version")), canary != NULL ?
+		    ", tried first on " : "", canary != NULL ? canary : "",
+		    json_is_string(json_object_get(j, "signer")) ?
+		    ", signed" : "",
 		    (long long)json_integer_value(json_object_get(j, "agents")));
 	json_decref(j);
 	free(path);

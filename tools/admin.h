@@ -7,7 +7,20 @@
 #ifndef ASSAY_ADMIN_H
 #define ASSAY_ADMIN_H
 
+#include <jansson.h>
+
 #include "tools/cmd.h"
+
+/*
+ * One API call: 0 (JSON answer in *out, or the raw body in *raw, either
+ * may be NULL), 1 after printing the verifier's refusal, 2 after printing
+ * a transport or usage error. With --json the body is printed.
+ */
+int	ctl_call(struct ctl *c, const char *method, const char *path,
+	    const char *ctype, const void *body, size_t len, json_t **out,
+	    char **raw);
+/* t (unix s) as ISO 8601 UTC in buf, or "never" for 0. */
+const char *ctl_when(json_int_t t, char *buf, size_t len);
 
 int	cmd_agents_list(struct cmd_args *a);
 int	cmd_agents_show(struct cmd_args *a);
@@ -23,5 +36,10 @@ int	cmd_policy_delete(struct cmd_args *a);
 int	cmd_status(struct cmd_args *a);
 int	cmd_health(struct cmd_args *a);
 int	cmd_nodes(struct cmd_args *a);
+/* policy_ver_cmd.c */
+int	cmd_policy_versions(struct cmd_args *a);
+int	cmd_policy_rollback(struct cmd_args *a);
+int	cmd_policy_promote(struct cmd_args *a);
+int	cmd_policy_preview(struct cmd_args *a);
 
 #endif

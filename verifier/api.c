@@ -62,6 +62,8 @@ api_agent_detail(const struct vagent *va)
 	char *hex;
 
 	json_object_set_new(o, "reason_detail", opt_str(va->rec.reason_detail));
+	json_object_set_new(o, "policy_version", va->rec.policy_version > 0 ?
+	    json_integer(va->rec.policy_version) : json_null());
 	json_object_set_new(o, "address", opt_str(va->rec.address));
 	json_object_set_new(o, "interval", json_integer(va->rec.interval > 0 ?
 	    va->rec.interval : va->v->conf.interval));
@@ -334,6 +336,11 @@ const struct http_route api_routes[] = {
 	{ "GET",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_get, 0 },
 	{ "PUT",    "/v1/policies/{name}",		ROLE_ADMIN, api_policy_put, API_BODY_POLICY },
 	{ "DELETE", "/v1/policies/{name}",		ROLE_ADMIN, api_policy_delete, API_BODY_TINY },
+	/* versions (api_policy_ver.c) */
+	{ "GET",    "/v1/policies/{name}/versions",	ROLE_ADMIN, api_policy_versions, 0 },
+	{ "GET",    "/v1/policies/{name}/versions/{version}", ROLE_ADMIN, api_policy_version_get, 0 },
+	{ "POST",   "/v1/policies/{name}/rollback",	ROLE_ADMIN, api_policy_rollback, API_BODY_TINY },
+	{ "POST",   "/v1/policies/{name}/promote",	ROLE_ADMIN, api_policy_promote, API_BODY_TINY },
 	{ "GET",    "/v1/health",			ROLE_ADMIN, api_health, 0 },
 	{ "GET",    "/v1/nodes",			ROLE_ADMIN, api_nodes, 0 },
 	{ "GET",    "/metrics",				ROLE_ADMIN, api_metrics, 0 },

@@ -35,6 +35,13 @@ void	api_policies_list(struct http_request *r);
 void	api_policy_get(struct http_request *r);
 void	api_policy_put(struct http_request *r);
 void	api_policy_delete(struct http_request *r);
+/* api_policy_ver.c */
+void	api_policy_versions(struct http_request *r);
+void	api_policy_version_get(struct http_request *r);
+void	api_policy_rollback(struct http_request *r);
+void	api_policy_promote(struct http_request *r);
+struct verifier;
+json_t	*api_policy_canary_json(struct verifier *v, const char *name);
 void	api_metrics(struct http_request *r);
 void	api_agent_result(struct http_request *r);	/* api_result.c */
 void	api_keys(struct http_request *r);

@@ -33,8 +33,11 @@ api_policies_list(struct http_request *r)
 
 		policy_selection(val, &s);
 		sel = pcr_selection_format(&s);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:i}", "name", name,
-		    "quote_pcrs", sel, "agents", policy_users(v, name)));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:I, s:o}",
+		    "name", name, "quote_pcrs", sel, "agents",
+		    policy_users(v, name), "version",
+		    (json_int_t)policy_version(val), "canary",
+		    api_policy_canary_json(v, name)));
 		free(sel);
 	}
 	http_reply_json(r, 200, json_pack("{s:o}", "policies", arr));
@@ -53,8 +56,10 @@ api_policy_get(struct http_request *r)
 	}
 	accept = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Accept");
 	if (accept != NULL && strstr(accept, "application/json") != NULL)
-		http_reply_json(r, 200, json_pack("{s:s, s:s, s:I}", "name", sp.name,
-		    "text", sp.text, "updated", (json_int_t)sp.updated));
+		http_reply_json(r, 200, json_pack("{s:s, s:s, s:I, s:I, s:o}",
+		    "name", sp.name, "text", sp.text, "updated",
+		    (json_int_t)sp.updated, "version", (json_int_t)sp.version,
+		    "canary", api_policy_canary_json(v, sp.name)));
 	else
 		http_reply_raw(r, 200, "application/yaml", sp.text, strlen(sp.text));
 	store_policy_free(&sp);
@@ -83,6 +88,10 @@ struct policy_upload {
 	struct verifier		*v;
 	struct http_request	*r;		/* held (http_defer) */
 	struct policy		*p;		/* compiled, or NULL */
+	struct signer_set	*signers;	/* as the upload arrived */
+	struct policy_in	 in;		/* text, signer, envelope */
+	char			*canary;	/* "id,id" or NULL */
+	int			 status;	/* of a refusal */
 	char			 err[512];
 };
 
@@ -90,12 +99,45 @@ static void
 upload_work(struct workq_item *it)
 {
 	struct policy_upload *u = (struct policy_upload *)it;
+	struct http_request *r = u->r;
 
-	if (policy_compile((const char *)u->r->body, u->r->body_len,
-	    u->r->param[0], &u->p) != 0) {
+	if ((u->status = policy_in_open(u->signers, r->param[0], r->body,
+	    r->body_len, &u->in)) != 0) {
 		snprintf(u->err, sizeof(u->err), "%s", assay_err_detail());
+		return;
+	}
+	if (policy_compile(u->in.text, strlen(u->in.text), r->param[0],
+	    &u->p) != 0) {
+		u->status = 400;
+		snprintf(u->err, sizeof(u->err), "policy does not compile: %s",
+		    assay_err_detail());
 		u->p = NULL;
 	}
+}
+
+static void
+upload_free(struct policy_upload *u)
+{
+	policy_unref(u->p);
+	policy_in_free(&u->in);
+	signer_set_unref(u->signers);
+	free(u->canary);
+	free(u);
+}
+
+/* Store u's version (meta from the request and the envelope). */
+static int
+upload_store(struct policy_upload *u, int64_t *version)
+{
+	struct policy_meta m;
+
+	memset(&m, 0, sizeof(m));
+	m.uploader = u->r->peer.cn;
+	m.signer = u->in.signer;
+	m.signed_at = u->in.signed_at;
+	m.envelope = u->in.envelope;
+	return store_policy_put_version(u->v->store, u->r->param[0],
+	    u->in.text, &m, u->canary, version);
 }
 
 static void
@@ -105,31 +147,50 @@ upload_done(struct workq_item *it)
 	struct http_request *r = u->r;
 	struct verifier *v = u->v;
 	const char *name = r->param[0];
+	int64_t version;
 	int existed;
 
 	if (u->p == NULL) {
-		http_reply_error(r, 400, "policy does not compile: %s", u->err);
+		http_reply_error(r, u->status, "%s", u->err);
 		goto out;
 	}
 	/* A SIGHUP meanwhile may have put the name under policy_dir. */
 	if (managed(r, v, name))
 		goto out;
-	if (store_policy_put(v->store, name, (const char *)r->body) != 0) {
+	existed = policy_find(v, name) != NULL;
+	if (u->canary != NULL && !existed) {
+		http_reply_error(r, 404, "no policy '%s' to try a canary "
+		    "version of", name);
+		goto out;
+	}
+	if (upload_store(u, &version) != 0) {
 		http_reply_error(r, 500, "store: %s", assay_err_detail());
 		goto out;
 	}
-	existed = policy_find(v, name) != NULL;
 	policies_seen(v, name, store_policy_last_rev(v->store));
-	policy_install(v, u->p);
+	policy_set_version(u->p, version);
+	if (u->canary != NULL)
+		policy_canary_set(v, name, u->p, u->canary);
+	else {
+		policy_install(v, u->p);
+		policy_canary_clear(v, name);
+	}
 	u->p = NULL;
-	log_notice("policy %s %s by %s", name, existed ? "replaced" : "added",
-	    r->peer.cn);
-	sched_policy_changed(v, name, "policy updated");
-	http_reply_json(r, existed ? 200 : 201, json_pack("{s:s, s:i}", "name",
-	    name, "agents", policy_users(v, name)));
+	log_notice("policy %s version %lld %s by %s%s%s", name,
+	    (long long)version, u->canary != NULL ? "tried on canaries" :
+	    existed ? "put in force" : "added", r->peer.cn,
+	    u->in.signer != NULL ? ", signed by " : "",
+	    u->in.signer != NULL ? u->in.signer : "");
+	sched_policy_changed(v, name, u->canary != NULL ?
+	    "canary policy version" : "policy updated");
+	http_reply_json(r, existed ? 200 : 201, json_pack("{s:s, s:I, s:s, "
+	    "s:o, s:i, s:o}", "name", name, "version", (json_int_t)version,
+	    "sha256", u->in.sha256, "signer", u->in.signer != NULL ?
+	    json_string(u->in.signer) : json_null(), "agents",
+	    policy_users(v, name), "canary", u->canary != NULL ?
+	    json_string(u->canary) : json_null()));
  out:
-	policy_unref(u->p);
-	free(u);
+	upload_free(u);
 }
 
 static void
@@ -138,8 +199,40 @@ upload_drop(struct workq_item *it)
 	struct policy_upload *u = (struct policy_upload *)it;
 
 	http_reply_error(u->r, 503, "shutting down: policy not installed");
-	policy_unref(u->p);
-	free(u);
+	upload_free(u);
+}
+
+/*
+ * ?canary=id,id: known agents that name this policy, each once. 0, or -1
+ * with the refusal sent.
+ */
+static int
+canary_check(struct http_request *r, struct verifier *v, const char *name,
+    const char *list)
+{
+	char *dup = xstrdup(list), *save = NULL, *id;
+	struct vagent *va;
+	size_t n = 0;
+	int bad = 0;
+
+	for (id = strtok_r(dup, ",", &save); id != NULL && !bad;
+	    id = strtok_r(NULL, ",", &save), n++) {
+		va = strmap_get(v->agents, id);
+		if (va == NULL || va->rec.policy == NULL ||
+		    strcmp(va->rec.policy, name) != 0) {
+			http_reply_error(r, 400, "canary '%s' is not an agent "
+			    "judged with policy '%s'", id, name);
+			bad = 1;
+		}
+	}
+	if (!bad && (n == 0 || strstr(list, ",,") != NULL || *list == ',' ||
+	    list[strlen(list) - 1] == ',')) {
+		http_reply_error(r, 400, "canary wants agent ids, comma "
+		    "separated");
+		bad = 1;
+	}
+	free(dup);
+	return bad ? -1 : 0;
 }
 
 void
@@ -147,7 +240,7 @@ api_policy_put(struct http_request *r)
 {
 	struct verifier *v = r->arg;
 	struct policy_upload *u;
-	const char *name = r->param[0];
+	const char *name = r->param[0], *canary;
 
 	if (!policy_name_valid(name)) {
 		http_reply_error(r, 400, "policy names are [A-Za-z0-9._-]{1,64}");
@@ -164,7 +257,12 @@ api_policy_put(struct http_request *r)
 		http_reply_error(r, 400, "policy text contains a NUL byte");
 		return;
 	}
+	if ((canary = http_query(r, "canary")) != NULL &&
+	    canary_check(r, v, name, canary) != 0)
+		return;
 	u = xcalloc(1, sizeof(*u));
+	u->canary = canary != NULL ? xstrdup(canary) : NULL;
+	u->signers = signer_set_ref(v->signers);
 	u->v = v;
 	u->r = r;
 	u->wq.work = upload_work;
@@ -212,6 +310,7 @@ api_policy_delete(struct http_request *r)
 		return;
 	}
 	policy_unref(strmap_del(v->policies, name));
+	policy_canary_clear(v, name);
 	free(strmap_del(v->policy_revs, name));
 	log_notice("policy %s deleted by %s", name, r->peer.cn);
 	http_reply_raw(r, 204, NULL, NULL, 0);

@@ -209,7 +209,10 @@ ear_claims(const struct ear_keys *k, const struct agent_rec *rec,
 	    "ear.trustworthiness-vector", ear_vector(rec),
 	    "assay", ear_assay(rec));
 	if (policy_name != NULL) {
-		pid = xasprintf("policy:%s@%016" PRIx64, policy_name,
+		/* The version the verdict was judged with, once known. */
+		pid = rec->policy_version > 0 ? xasprintf("policy:%s@v%lld",
+		    policy_name, (long long)rec->policy_version) :
+		    xasprintf("policy:%s@%016" PRIx64, policy_name,
 		    (uint64_t)policy_rev);
 		json_object_set_new(sub, "ear.appraisal-policy-id",
 		    json_string(pid));

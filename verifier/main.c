@@ -76,6 +76,7 @@ static const struct cfg_key vconf_keys[] = {
 	{ "ima_page_entries", CFG_INT, CONF(ima_page_entries), 1, IMA_LIST_MAX_ENTRIES, "IMA entries asked per round at most (one page; while more remain the next page is asked at once; needs a restart)" },
 	{ "ima_inflight_mb", CFG_INT, CONF(ima_inflight_mb), 1, 65536, "MiB of IMA list the polls in flight may bring at once (each page is cut to what is free, 256 KiB at least; a poll waits when less is free)" },
 	{ "results.key", CFG_STR, CONF(results_key), 0, 0, "PEM EC P-256 private key signing attestation results (ES256); unset: results are not signed" },
+	{ "policy_signers", CFG_STRMAP, CONF(policy_signers), 0, 0, "policy name (or \"*\": every name) -> PEM public keys or CA certificates; a name with signers takes only DSSE envelopes one of them signed" },
 	{ "results.previous_keys", CFG_STRLIST, CONF(results_prev), 0, 0, "PEM public keys of earlier results.key, still published in GET /v1/keys until their results expire" },
 	{ "results.verifier_id", CFG_STR, CONF(results_verifier_id), 0, 0, "ear.verifier-id developer of the results (default https://github.com/assay/assay)" },
 	{ "identity.ca_cert", CFG_STR, CONF(identity_ca_cert), 0, 0, "PEM CA certificate issuing host identities (then its intermediates); unset: no identities" },
@@ -125,6 +126,23 @@ vconf_defaults(struct vconf *c)
 	c->identity_intervals = IDENT_INTERVALS_DEFAULT;
 }
 
+/* A "name\tpath" entry (CFG_STRMAP) with path made absolute. */
+static void
+resolve_pair(const char *config, char **e)
+{
+	char *tab = strchr(*e, '\t'), *p, *name;
+
+	if (tab == NULL)
+		return;
+	name = xstrndup(*e, (size_t)(tab - *e));
+	p = xstrdup(tab + 1);
+	daemon_resolve_path(config, &p);
+	free(*e);
+	*e = xasprintf("%s\t%s", name, p);
+	free(name);
+	free(p);
+}
+
 static int
 vconf_load(const char *path, struct vconf *c)
 {
@@ -166,6 +184,8 @@ vconf_load(const char *path, struct vconf *c)
 	if (c->results_key == NULL && c->results_prev.n > 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "%s: results.previous_keys "
 		    "needs results.key", path);
+	for (size_t i = 0; i < c->policy_signers.n; i++)
+		resolve_pair(path, &c->policy_signers.v[i]);
 	daemon_resolve_path(path, &c->identity_ca_cert);
 	daemon_resolve_path(path, &c->identity_ca_key);
 	if ((c->identity_ca_cert != NULL) != (c->identity_ca_key != NULL) ||
@@ -330,6 +350,9 @@ reload(struct verifier *v)
 		log_warnx("reload: listen, tls.*, database, threads, resolv_conf, "
 		    "notify.*, results.*, identity.* and ima_page_entries changes "
 		    "need a restart");
+	if (policy_signers_load(v, &n.policy_signers) != 0)
+		log_err("reload: %s: the policy signers stay as they were",
+		    assay_err_detail());
 	config_free(vconf_keys, &n);
 	if (policies_load(v) != 0)
 		log_err("reload: policies: %s", assay_err_detail());
@@ -403,7 +426,17 @@ verifier_free(struct verifier *v)
 			free(val);
 		strmap_free(v->policy_revs);
 	}
+	if (v->canaries != NULL) {
+		while (strmap_count(v->canaries) > 0) {
+			pos = 0;
+			if (!strmap_next(v->canaries, &pos, &k, &val))
+				break;
+			policy_canary_clear(v, k);
+		}
+		strmap_free(v->canaries);
+	}
 	ek_trust_free(v->trust);
+	signer_set_unref(v->signers);
 	ear_keys_free(v->ear);
 	ident_ca_free(v->ident);
 	store_close(v->store);
@@ -443,6 +476,8 @@ verifier_configure(void *ctx, const char *config)
 	    v->conf.results_verifier_id, &v->ear) != 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "results: %s",
 		    assay_err_detail());
+	if (policy_signers_load(v, &v->conf.policy_signers) != 0)
+		return assay_err_set(ASSAY_ERR_CONFIG, "%s", assay_err_detail());
 	if (v->conf.identity_ca_cert != NULL && ident_ca_load(
 	    v->conf.identity_ca_cert, v->conf.identity_ca_key,
 	    v->conf.identity_trust_domain, v->conf.identity_intervals,
@@ -499,6 +534,7 @@ verifier_start(void *ctx, struct event_base *base)
 	v->agents = strmap_new();
 	v->policies = strmap_new();
 	v->policy_revs = strmap_new();
+	v->canaries = strmap_new();
 	if (store_open(v->conf.db, &v->store) != 0) {
 		log_err("store: %s", assay_err_detail());
 		return ASSAY_ERR_DB;

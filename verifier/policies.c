@@ -31,6 +31,21 @@ policy_install(struct verifier *v, struct policy *p)
 	policy_unref(strmap_put(v->policies, policy_name(p), p));
 }
 
+/* A policy_dir file's text as a new version in force. */
+static int
+store_put_file(struct verifier *v, const char *name, const char *path,
+    const char *text, int64_t *version)
+{
+	struct policy_meta m = { 0 };
+	char *who = xasprintf("policy_dir:%s", path);
+	int r;
+
+	m.uploader = who;
+	r = store_policy_put_version(v->store, name, text, &m, NULL, version);
+	free(who);
+	return r;
+}
+
 /*
  * One policy_dir file. The directory is the truth for the names it holds:
  * its policy replaces one uploaded through the API (logged), the API
@@ -44,6 +59,7 @@ load_file(struct verifier *v, const char *path, struct strmap *seen)
 	uint8_t *text = NULL;
 	size_t len = 0;
 	const char *name;
+	int64_t version = 0;
 	int changed;
 
 	if (file_read_all(path, POLICY_TEXT_MAX, &text, &len) != 0 ||
@@ -67,10 +83,12 @@ load_file(struct verifier *v, const char *path, struct strmap *seen)
 	if (old != NULL && policy_source(old) == NULL && changed)
 		log_warnx("policy %s from %s replaces the one uploaded through the "
 		    "API: policy_dir names are managed by the directory", name, path);
-	if (changed && store_policy_put(v->store, name, (const char *)text) != 0)
+	if (changed && store_put_file(v, name, path, (const char *)text,
+	    &version) != 0)
 		log_err("policy %s: not stored: %s", path, assay_err_detail());
 	else if (changed)
 		policies_seen(v, name, store_policy_last_rev(v->store));
+	policy_set_version(p, changed ? version : policy_version(old));
 	policy_set_source(p, path);
 	policy_install(v, p);
 	if (old != NULL && changed) {
@@ -135,19 +153,14 @@ policies_load(struct verifier *v)
 	if ((r = store_policy_list(v->store, &list, &n)) != 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		struct policy *p = NULL, *cur = policy_find(v, list[i].name);
+		struct policy *cur = policy_find(v, list[i].name);
 
 		if (cur != NULL && policy_source(cur) != NULL) {
 			/* policy_dir's own: load_dir decides whether it changed */
 			store_policy_free(&list[i]);
 			continue;
 		}
-		if (policy_compile(list[i].text, strlen(list[i].text), list[i].name,
-		    &p) != 0)
-			log_err("stored policy %s no longer compiles: %s", list[i].name,
-			    assay_err_detail());
-		else
-			policy_install(v, p);
+		(void)policies_install_stored(v, &list[i]);
 		policies_seen(v, list[i].name, list[i].rev);
 		store_policy_free(&list[i]);
 	}
@@ -206,7 +219,8 @@ static void
 sync_one(struct verifier *v, const char *name, int64_t rev)
 {
 	struct store_policy sp;
-	struct policy *p = NULL, *cur = policy_find(v, name);
+	struct policy *cur = policy_find(v, name);
+	int64_t had = cur != NULL ? policy_version(cur) : 0;
 
 	if (cur != NULL && policy_source(cur) != NULL)
 		return;		/* policy_dir's own name */
@@ -214,20 +228,18 @@ sync_one(struct verifier *v, const char *name, int64_t rev)
 		log_warnx("policy %s: %s", name, assay_err_detail());
 		return;
 	}
-	if (policy_compile(sp.text, strlen(sp.text), name, &p) != 0) {
-		log_err("policy %s from another node does not compile here: %s",
-		    name, assay_err_detail());
-		policies_seen(v, name, rev);	/* not again until it changes */
+	policies_seen(v, name, sp.rev);	/* not again until it changes */
+	if (policies_install_stored(v, &sp) != 0) {
 		store_policy_free(&sp);
 		return;
 	}
-	policies_seen(v, name, sp.rev);
+	log_notice("policy %s version %lld %s by another node", name,
+	    (long long)sp.version, cur == NULL ? "added" : had != sp.version ?
+	    "put in force" : "canary changed");
 	store_policy_free(&sp);
-	policy_install(v, p);
-	log_notice("policy %s %s by another node", name, cur != NULL ?
-	    "replaced" : "added");
 	if (cur != NULL && v->policy_changed != NULL)
 		v->policy_changed(v, name, "policy updated");
+	(void)rev;
 }
 
 void
@@ -257,6 +269,7 @@ policies_sync(struct verifier *v)
 		    policy_users(v, name) > 0)
 			continue;
 		log_notice("policy %s deleted by another node", name);
+		policy_canary_clear(v, name);
 		free(strmap_del(v->policy_revs, name));
 		policy_unref(strmap_del(v->policies, name));
 		pos = 0;	/* the map changed under the cursor */

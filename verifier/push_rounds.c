@@ -377,7 +377,7 @@ evidence_round(struct vagent *va, const struct store_challenge *c,
     const struct quote_req *q)
 {
 	struct verifier *v = va->v;
-	struct policy *pol = policy_find(v, va->rec.policy);
+	struct policy *pol = policy_for_agent(v, va);
 	const char *me = v->cluster != NULL ? cluster_node(v->cluster) : NULL;
 	int mine = (me == NULL && c->node == NULL) ||
 	    (me != NULL && c->node != NULL && strcmp(me, c->node) == 0);

@@ -351,6 +351,8 @@ round_verdict(struct verifier *v, struct vagent *va, struct verify_job *j)
 {
 	char detail[1024];
 
+	if (j->policy != NULL)
+		va->rec.policy_version = policy_version(j->policy);
 	if (verdict_ok(&j->verdict)) {
 		metrics_attest(v->metrics, 1);
 		agent_set_verify_state(va, &j->ima_out, &j->mb_out);
@@ -510,7 +512,7 @@ sched_prepare(struct vagent *va, char **path, int *want_log)
 	/* Taken over from a node whose policy upload we have not seen yet. */
 	if (policy_find(v, va->rec.policy) == NULL && v->cluster != NULL)
 		policies_sync(v);
-	if ((pol = policy_find(v, va->rec.policy)) != NULL &&
+	if ((pol = policy_for_agent(v, va)) != NULL &&
 	    policy_ima(pol) != NULL && ima_reserve(va) == 0) {
 		metrics_ima_wait(v->metrics);
 		sched_agent(va, POLL_WAIT_DELAY);

@@ -61,6 +61,8 @@ struct agent_rec {
 	uint8_t		*id_pub;	/* identity key (TPM2B_PUBLIC) the AK
 					 * certified in an accepted round, or NULL */
 	size_t		 id_pub_len;
+	int64_t		 policy_version;	/* version of policy the last
+					 * verdict was judged with, 0 none */
 };
 
 void	agent_rec_free(struct agent_rec *a);	/* frees contents, not a */
@@ -85,9 +87,35 @@ void	store_event_free(struct store_event *e);
 
 struct store_policy {
 	char	*name;
-	char	*text;		/* source as uploaded */
+	char	*text;		/* source of the version in force */
 	int64_t	 updated;
 	int64_t	 rev;		/* changes at every put (random) */
+	int64_t	 version;	/* in force; 1, 2, ... per name */
+	int64_t	 canary_version; /* tried on canary_agents first, 0 none */
+	char	*canary_agents;	/* agent ids, comma separated */
+};
+
+/* One immutable uploaded version of a policy (policy_versions). */
+struct store_policy_version {
+	char	*name;
+	int64_t	 version;
+	char	 sha256[65];	/* hex of the policy text */
+	char	*uploader;	/* admin certificate CN, "policy_dir:PATH", ... */
+	char	*signer;	/* who signed it (DSSE), NULL unsigned */
+	int64_t	 signed_at;	/* the signed statement's time, 0 unsigned */
+	int64_t	 created;	/* stored at, unix s */
+	int64_t	 size;		/* bytes of text */
+	char	*text;		/* store_policy_version_get only */
+	char	*envelope;	/* the DSSE envelope as uploaded, or NULL */
+};
+void	store_policy_version_free(struct store_policy_version *v);
+
+/* Where a version came from; any member may be NULL/0. */
+struct policy_meta {
+	const char	*uploader;
+	const char	*signer;
+	int64_t		 signed_at;
+	const char	*envelope;
 };
 
 struct store;
@@ -130,7 +158,24 @@ int	store_event_add(struct store *s, const struct store_event *ev);
 int	store_events_list(struct store *s, const char *agent_id, int limit,
 	    struct store_event **out, size_t *n);
 
+/* A new version (meta may be NULL) that is put in force at once. */
 int	store_policy_put(struct store *s, const char *name, const char *text);
+/*
+ * A new version of name (numbered after every earlier one, *version);
+ * canary NULL: in force at once (a canary is dropped); canary "id,id":
+ * tried on those agents first, the version in force stays (the policy
+ * must exist).
+ */
+int	store_policy_put_version(struct store *s, const char *name,
+	    const char *text, const struct policy_meta *meta,
+	    const char *canary, int64_t *version);
+/* Put stored version in force (rollback, or a canary's promotion). */
+int	store_policy_select(struct store *s, const char *name, int64_t version);
+int	store_policy_version_get(struct store *s, const char *name,
+	    int64_t version, struct store_policy_version *out);
+/* Every version of name, oldest first, without text; caller frees. */
+int	store_policy_versions(struct store *s, const char *name,
+	    struct store_policy_version **out, size_t *n);
 int	store_policy_get(struct store *s, const char *name, struct store_policy *out);
 int	store_policy_delete(struct store *s, const char *name);
 int	store_policy_list(struct store *s, struct store_policy **out, size_t *n);

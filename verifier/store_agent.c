@@ -44,6 +44,7 @@ agent_bind(struct store *s, const struct agent_rec *a)
 	db_bind_text(b, AC_VERIFY_STATE + 1, a->verify_state);
 	db_bind_text(b, AC_MODE + 1, a->push ? "push" : "pull");
 	bind_blob_or_null(b, AC_IDENTITY_KEY + 1, a->id_pub, a->id_pub_len);
+	db_bind_i64(b, AC_POLICY_VERSION + 1, a->policy_version);
 	return ASSAY_OK;	/* a binding error comes back from the step */
 }
 
@@ -92,6 +93,7 @@ agent_read(struct store *s, struct db_stmt *st, void *p)
 	t = db_col_text(st, AC_MODE);
 	a->push = t != NULL && strcmp(t, "push") == 0;
 	store_col_blob(st, AC_IDENTITY_KEY, &a->id_pub, &a->id_pub_len);
+	a->policy_version = db_col_i64(st, AC_POLICY_VERSION);
 	return ASSAY_OK;
 }
 

@@ -19,14 +19,14 @@
 	" address, policy, interval, reason, reason_detail, registered_at," \
 	" last_attested, last_event_at, clock_valid, clock, reset_count," \
 	" restart_count, firmware_version, attest_ok, attest_fail," \
-	" poll_errors, verify_state, mode, identity_key"
+	" poll_errors, verify_state, mode, identity_key, policy_version"
 enum {
 	AC_ID, AC_EK_PUB, AC_EK_CERT, AC_AK_PUB, AC_CERT_CN, AC_ACTIVATED,
 	AC_ADMITTED, AC_STATE, AC_ADDRESS, AC_POLICY, AC_INTERVAL, AC_REASON,
 	AC_REASON_DETAIL, AC_REGISTERED_AT, AC_LAST_ATTESTED, AC_LAST_EVENT_AT,
 	AC_CLOCK_VALID, AC_CLOCK, AC_RESET_COUNT, AC_RESTART_COUNT,
 	AC_FIRMWARE_VERSION, AC_ATTEST_OK, AC_ATTEST_FAIL, AC_POLL_ERRORS,
-	AC_VERIFY_STATE, AC_MODE, AC_IDENTITY_KEY, AC_MAX
+	AC_VERIFY_STATE, AC_MODE, AC_IDENTITY_KEY, AC_POLICY_VERSION, AC_MAX
 };
 
 /* One prepared statement per operation; SQL text in store_schema.c. */
@@ -35,6 +35,7 @@ enum stmt_id {
 	ST_EVENT_ADD, ST_EVENTS_ALL, ST_EVENTS_AGENT, ST_NOTICE_LAST,
 	ST_NOTICE_FOLD,
 	ST_POLICY_PUT, ST_POLICY_GET, ST_POLICY_DEL, ST_POLICY_LIST,
+	ST_POLICY_CANARY, ST_PVER_NEXT, ST_PVER_ADD, ST_PVER_GET, ST_PVER_LIST,
 	ST_NOTIFY_ADD, ST_NOTIFY_PENDING, ST_NOTIFY_DONE, ST_NOTIFY_RETRY,
 	ST_NOTIFY_DUE_ALL, ST_NOTIFY_COUNT,
 	ST_PRUNE_AGE, ST_PRUNE_NEXT_AGENT, ST_PRUNE_CUT, ST_PRUNE_COUNT,
@@ -152,6 +153,10 @@ int	store_event_insert(struct store *s, const struct store_event *ev,
 int	store_lease_check_tx(struct store *s, const char *id);
 /* Inside a transaction: the agent's lease goes with it (delete). */
 int	store_lease_drop_tx(struct store *s, const char *id);
+/* A policy name the store takes (non-empty). */
+int	store_check_policy_name(const char *name);
+/* A fresh random revision (any node sees a change as a different value). */
+int64_t	store_policy_new_rev(void);
 /* Free the write-behind queue (store_close). */
 void	store_wq_free(struct store *s);
 /* Called by store_agent_put_notify inside its transaction. */

@@ -1,7 +1,8 @@
 /*
- * store_policy.c — named policy texts in the verifier's store: read one
- * policies row and the store_policy_* operations (put with its update
- * time, get, delete, list), each write in its own transaction.
+ * store_policy.c — named policies in the verifier's store: read one
+ * policies row (the version in force, a canary) and the store_policy_*
+ * operations on it (get, delete, list, revisions, users). Versions, and
+ * putting one in force: store_policy_ver.c.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,7 +10,6 @@
 #include <time.h>
 
 #include "common/clock.h"
-#include <openssl/rand.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -26,6 +26,9 @@ policy_read(struct store *s, struct db_stmt *st, void *p)
 	pol->text = store_col_text(st, 1);
 	pol->updated = db_col_i64(st, 2);
 	pol->rev = db_col_i64(st, 3);
+	pol->version = db_col_i64(st, 4);
+	pol->canary_version = db_col_i64(st, 5);
+	pol->canary_agents = store_col_text(st, 6);
 	return ASSAY_OK;
 }
 
@@ -36,8 +39,8 @@ static const struct row_kind policy_rows =
 
 /* ---- policies -------------------------------------------------------- */
 
-static int
-check_policy_name(const char *name)
+int
+store_check_policy_name(const char *name)
 {
 	if (name == NULL || *name == '\0')
 		return assay_err_set(ASSAY_ERR_INVAL, "empty policy name");
@@ -47,28 +50,9 @@ check_policy_name(const char *name)
 int
 store_policy_put(struct store *s, const char *name, const char *text)
 {
-	struct db_stmt *st = s->st[ST_POLICY_PUT];
-	int64_t rev;
-	int r;
+	int64_t version;
 
-	if ((r = check_policy_name(name)) != 0)
-		return r;
-	if (text == NULL)
-		return assay_err_set(ASSAY_ERR_INVAL, "policy %s without text",
-		    name);
-	if ((r = store_tx_begin(s, "begin policy put")) != 0)
-		return r;
-	db_bind_text(st, 1, name);
-	db_bind_text(st, 2, text);
-	db_bind_i64(st, 3, clock_unix());
-	/* A random revision: any node sees a change as a different value. */
-	if (RAND_bytes((unsigned char *)&rev, sizeof(rev)) != 1)
-		fatalx("RAND_bytes failed");
-	rev &= INT64_MAX;
-	db_bind_i64(st, 4, rev);
-	if ((r = store_step_done(s, ST_POLICY_PUT, NULL)) == ASSAY_OK)
-		s->policy_rev = rev;
-	return store_tx_end(s, r, "commit policy put");
+	return store_policy_put_version(s, name, text, NULL, NULL, &version);
 }
 
 int
@@ -77,7 +61,7 @@ store_policy_get(struct store *s, const char *name, struct store_policy *out)
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = check_policy_name(name)) != 0)
+	if ((r = store_check_policy_name(name)) != 0)
 		return r;
 	return store_get_one(s, ST_POLICY_GET, &policy_rows, name, out);
 }
@@ -87,7 +71,7 @@ store_policy_delete(struct store *s, const char *name)
 {
 	int r;
 
-	if ((r = check_policy_name(name)) != 0)
+	if ((r = store_check_policy_name(name)) != 0)
 		return r;
 	return store_delete_one(s, ST_POLICY_DEL, "policy", name, NULL);
 }

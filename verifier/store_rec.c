@@ -119,5 +119,19 @@ store_policy_free(struct store_policy *p)
 		return;
 	free(p->name);
 	free(p->text);
+	free(p->canary_agents);
 	memset(p, 0, sizeof(*p));
+}
+
+void
+store_policy_version_free(struct store_policy_version *v)
+{
+	if (v == NULL)
+		return;
+	free(v->name);
+	free(v->uploader);
+	free(v->signer);
+	free(v->text);
+	free(v->envelope);
+	memset(v, 0, sizeof(*v));
 }

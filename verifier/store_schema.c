@@ -170,9 +170,53 @@ const struct db_migration store_migrations[] = {
 	 */
 	{ "ALTER TABLE agents ADD COLUMN identity_key BLOB;",
 	  "ALTER TABLE agents ADD COLUMN identity_key BYTEA;" },
+	/*
+	 * 7: policy versions. Every upload is an immutable row of
+	 * policy_versions (numbered per name, never reused: rows stay when
+	 * the name is deleted); policies.version is the one in force,
+	 * policies.canary_* a version tried first on some agents;
+	 * agents.policy_version the version the last verdict was judged
+	 * with. Policies from before keep their text as version 1 (sha256
+	 * computed when read: SQL has no SHA-256 here).
+	 */
+	{ "CREATE TABLE policy_versions (name TEXT NOT NULL,"
+	" version INTEGER NOT NULL, sha256 TEXT NOT NULL, text TEXT NOT NULL,"
+	" envelope TEXT, uploader TEXT, signer TEXT,"
+	" signed_at INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,"
+	" PRIMARY KEY (name, version));"
+	"ALTER TABLE policies ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE policies ADD COLUMN canary_version INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE policies ADD COLUMN canary_agents TEXT;"
+	"ALTER TABLE agents ADD COLUMN policy_version INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"INSERT INTO policy_versions (name, version, sha256, text, created)"
+	" SELECT name, 1, '', text, updated FROM policies;"
+	"UPDATE policies SET version = 1;",
+	  "CREATE TABLE policy_versions (name TEXT NOT NULL,"
+	" version BIGINT NOT NULL, sha256 TEXT NOT NULL, text TEXT NOT NULL,"
+	" envelope TEXT, uploader TEXT, signer TEXT,"
+	" signed_at BIGINT NOT NULL DEFAULT 0, created BIGINT NOT NULL,"
+	" PRIMARY KEY (name, version));"
+	"ALTER TABLE policies ADD COLUMN version BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE policies ADD COLUMN canary_version BIGINT NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE policies ADD COLUMN canary_agents TEXT;"
+	"ALTER TABLE agents ADD COLUMN policy_version BIGINT NOT NULL"
+	" DEFAULT 0;"
+	"INSERT INTO policy_versions (name, version, sha256, text, created)"
+	" SELECT name, 1, '', text, updated FROM policies;"
+	"UPDATE policies SET version = 1;" },
 };
 const int store_schema_version_n =
     (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
+
+#define POLICY_COLS \
+	"name, text, updated, rev, version, canary_version, canary_agents"
+/* Without text and envelope; sha256 '' (version 1 of a migrated policy) is computed when read. */
+#define PVER_COLS \
+	"name, version, CASE WHEN sha256 = '' THEN NULL ELSE sha256 END," \
+	" uploader, signer, signed_at, created, length(text)"
 
 #define EVENT_COLS \
 	"seq, time, agent_id, type, old_state, new_state, failure_id, detail," \
@@ -197,14 +241,15 @@ const int store_schema_version_n =
 	" attest_ok = excluded.attest_ok, attest_fail = excluded.attest_fail," \
 	" poll_errors = excluded.poll_errors," \
 	" verify_state = excluded.verify_state, mode = excluded.mode," \
-	" identity_key = excluded.identity_key"
+	" identity_key = excluded.identity_key," \
+	" policy_version = excluded.policy_version"
 
 /* A notification row a queued notification still reports stays. */
 #define NOT_QUEUED " AND seq NOT IN (SELECT event_seq FROM notifications)"
 
 const struct stmt_def store_stmts[ST_MAX] = {
 	[ST_AGENT_PUT] = { "INSERT INTO agents (" AGENT_COLS ") VALUES"
-	    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	    AGENT_UPSERT, NULL },
 	[ST_AGENT_GET] = { "SELECT " AGENT_COLS " FROM agents WHERE id = ?",
 	    NULL },
@@ -227,15 +272,29 @@ const struct stmt_def store_stmts[ST_MAX] = {
 	    " ORDER BY seq DESC LIMIT ?", NULL },
 	[ST_EVENTS_AGENT] = { "SELECT " EVENT_COLS " FROM events"
 	    " WHERE agent_id = ? ORDER BY seq DESC LIMIT ?", NULL },
-	[ST_POLICY_PUT] = { "INSERT INTO policies (name, text, updated, rev)"
-	    " VALUES (?,?,?,?) ON CONFLICT (name) DO UPDATE SET"
+	/* The version in force (canary cleared), or a canary beside it. */
+	[ST_POLICY_PUT] = { "INSERT INTO policies (name, text, updated, rev,"
+	    " version, canary_version, canary_agents)"
+	    " VALUES (?,?,?,?,?,0,NULL) ON CONFLICT (name) DO UPDATE SET"
 	    " text = excluded.text, updated = excluded.updated,"
-	    " rev = excluded.rev", NULL },
-	[ST_POLICY_GET] = { "SELECT name, text, updated, rev FROM policies"
+	    " rev = excluded.rev, version = excluded.version,"
+	    " canary_version = 0, canary_agents = NULL", NULL },
+	[ST_POLICY_CANARY] = { "UPDATE policies SET canary_version = ?,"
+	    " canary_agents = ?, updated = ?, rev = ? WHERE name = ?", NULL },
+	[ST_POLICY_GET] = { "SELECT " POLICY_COLS " FROM policies"
 	    " WHERE name = ?", NULL },
 	[ST_POLICY_DEL] = { "DELETE FROM policies WHERE name = ?", NULL },
-	[ST_POLICY_LIST] = { "SELECT name, text, updated, rev FROM policies"
+	[ST_POLICY_LIST] = { "SELECT " POLICY_COLS " FROM policies"
 	    " ORDER BY name", NULL },
+	[ST_PVER_NEXT] = { "SELECT COALESCE(MAX(version), 0) + 1"
+	    " FROM policy_versions WHERE name = ?", NULL },
+	[ST_PVER_ADD] = { "INSERT INTO policy_versions (name, version, sha256,"
+	    " text, envelope, uploader, signer, signed_at, created)"
+	    " VALUES (?,?,?,?,?,?,?,?,?)", NULL },
+	[ST_PVER_GET] = { "SELECT " PVER_COLS ", text, envelope"
+	    " FROM policy_versions WHERE name = ? AND version = ?", NULL },
+	[ST_PVER_LIST] = { "SELECT " PVER_COLS ", NULL, NULL"
+	    " FROM policy_versions WHERE name = ? ORDER BY version", NULL },
 	[ST_ENROLL_PUT] = { "INSERT INTO enrollments (key, agent_id, cert_cn,"
 	    " ek_hash, secret, ek_pub, ek_cert, ak_pub, address, expires, mode)"
 	    " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET"

@@ -61,6 +61,7 @@ struct vconf {
 	/* signed attestation results (ear.c); no key: off */
 	char	*results_key;		/* PEM EC P-256 private key (ES256) */
 	struct cfg_strlist results_prev;	/* PEM public keys still published */
+	struct cfg_strlist policy_signers;	/* "name\tPEM path" (CFG_STRMAP) */
 	char	*results_verifier_id;	/* ear.verifier-id developer */
 	/* host identities (ident_ca.c); no CA: off */
 	char	*identity_ca_cert;	/* PEM issuing CA (+ intermediates) */
@@ -121,6 +122,8 @@ struct verifier {
 	struct strmap		*agents;	/* id -> struct vagent */
 	struct strmap		*policies;	/* name -> struct policy */
 	struct strmap		*policy_revs;	/* name -> int64_t: stored revision here */
+	struct strmap		*canaries;	/* name -> policy_canary.c's canary */
+	struct signer_set	*signers;	/* policy_signers.c, NULL: none */
 	struct ek_trust		*trust;
 	SSL_CTX			*server_ctx, *client_ctx;
 	struct http_server	*http;
@@ -214,6 +217,51 @@ void	policies_sync(struct verifier *v);
 void	policies_seen(struct verifier *v, const char *name, int64_t rev);
 /* The stored revision of name this node has installed (0: unknown). */
 int64_t	policies_rev(struct verifier *v, const char *name);
+
+/* policy_signers.c: an upload's policy text and where it came from. */
+struct policy_in {
+	char	*text;
+	char	*signer;	/* who signed it, as verified, or NULL */
+	int64_t	 signed_at;	/* as signed (verified envelopes), else 0 */
+	char	*envelope;	/* the DSSE envelope uploaded, or NULL */
+	char	 sha256[65];	/* hex of text */
+};
+struct cfg_strlist;
+struct signer_set;
+struct dsse_trust;
+/* policy_signers ("name\tPEM path" pairs) replace v->signers, or an error. */
+int	policy_signers_load(struct verifier *v, const struct cfg_strlist *l);
+struct signer_set *signer_set_ref(struct signer_set *ss);	/* NULL-safe */
+void	signer_set_unref(struct signer_set *ss);		/* NULL-safe */
+/* The signers name must be signed by, or NULL: none apply. */
+const struct dsse_trust *policy_signers_for(const struct signer_set *ss,
+	    const char *name);
+/*
+ * An upload's body (YAML, or a DSSE envelope) for policy name: 0, or the
+ * HTTP status of a refusal (400 malformed, 403 unsigned or wrongly
+ * signed while signers apply) with the error detail set.
+ */
+int	policy_in_open(const struct signer_set *ss, const char *name,
+	    const uint8_t *body, size_t len, struct policy_in *out);
+/* A stored version may be put in force again: 0 or 403 (detail set). */
+int	policy_in_recheck(const struct signer_set *ss, const char *name,
+	    const char *envelope);
+void	policy_in_free(struct policy_in *in);
+
+/* policy_canary.c */
+struct store_policy;
+/* The version in force, or the canary version for an agent it names. */
+struct policy *policy_for_agent(struct verifier *v, const struct vagent *va);
+/* The canary of name (NULL none); *agents ",id,id," if not NULL. */
+struct policy *policy_canary(struct verifier *v, const char *name,
+	    const char **agents);
+int	policy_canary_has(struct verifier *v, const char *name, const char *id);
+/* Takes p; agents "id,id". */
+void	policy_canary_set(struct verifier *v, const char *name, struct policy *p,
+	    const char *agents);
+void	policy_canary_clear(struct verifier *v, const char *name);
+/* Compile and install a stored policies row: version in force, canary. */
+int	policies_install_stored(struct verifier *v, const struct store_policy *sp);
 
 /*
  * The host identity rec may hold now (api_result.c, ident_ca.h): 0 and

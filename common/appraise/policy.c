@@ -51,6 +51,7 @@ struct policy {
 	int			 allow_sha1;	/* bank: sha1 explicitly accepted */
 	uint8_t			 text_sha256[32];
 	char			*source;	/* policy_dir file, or NULL */
+	int64_t			 version;	/* the store's version, 0 unknown */
 };
 
 /* The banks a policy may name (the PC client banks a quote can carry). */
@@ -548,6 +549,18 @@ const uint8_t *
 policy_text_digest(const struct policy *p)
 {
 	return p->text_sha256;
+}
+
+int64_t
+policy_version(const struct policy *p)
+{
+	return p->version;
+}
+
+void
+policy_set_version(struct policy *p, int64_t version)
+{
+	p->version = version;
 }
 
 const char *

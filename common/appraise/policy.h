@@ -40,6 +40,9 @@ const uint8_t *policy_text_digest(const struct policy *p);
  * through the API. Set once, before the policy is shared.
  */
 const char *policy_source(const struct policy *p);
+/* The version the verifier's store gave this text (0: not stored). */
+int64_t	policy_version(const struct policy *p);
+void	policy_set_version(struct policy *p, int64_t version);
 void	policy_set_source(struct policy *p, const char *path);
 uint16_t policy_bank(const struct policy *p);	/* TPM2_ALG_*, default sha256 */
 /* The PCRs a quote must cover for this policy: bank 0-10 plus any pinned. */

@@ -22,6 +22,7 @@ struct tconf {
 	char			*tls_key;
 	long			 tls_depth;
 	struct cfg_strlist	 peers;
+	struct cfg_strlist	 signers;
 };
 
 static const struct cfg_key keys[] = {
@@ -32,6 +33,7 @@ static const struct cfg_key keys[] = {
 	{ "tls.key", CFG_STR, offsetof(struct tconf, tls_key), 0, 0, "key" },
 	{ "tls.depth", CFG_INT, offsetof(struct tconf, tls_depth), -1, 9, "depth" },
 	{ "peers", CFG_STRLIST, offsetof(struct tconf, peers), 0, 0, "peers" },
+	{ "signers", CFG_STRMAP, offsetof(struct tconf, signers), 0, 0, "map" },
 	{ NULL, CFG_STR, 0, 0, 0, NULL }
 };
 
@@ -67,6 +69,36 @@ START_TEST(config_reads_all_types)
 	config_free(keys, &c);
 	ck_assert_ptr_null(c.name);
 	ck_assert_ptr_null(c.peers.v);
+}
+END_TEST
+
+START_TEST(config_strmap_flattens_names_and_lists)
+{
+	struct tconf c;
+
+	ck_assert_int_eq(load("signers:\n  p1: /a.pem\n  \"*\": [/b.pem, "
+	    "/c.pem]\n", &c), ASSAY_OK);
+	ck_assert_uint_eq(c.signers.n, 3);
+	ck_assert_str_eq(c.signers.v[0], "p1\t/a.pem");
+	ck_assert_str_eq(c.signers.v[1], "*\t/b.pem");
+	ck_assert_str_eq(c.signers.v[2], "*\t/c.pem");
+	config_free(keys, &c);
+	ck_assert_ptr_null(c.signers.v);
+	/* wrong shapes: a list, a nested mapping, a repeated name, null */
+	ck_assert_int_eq(load("signers: [a]\n", &c), ASSAY_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(assay_err_detail(), "wants a mapping"));
+	config_free(keys, &c);
+	ck_assert_int_eq(load("signers:\n  p: {x: y}\n", &c), ASSAY_ERR_CONFIG);
+	config_free(keys, &c);
+	ck_assert_int_eq(load("signers:\n  p: /a\n  p: /b\n", &c),
+	    ASSAY_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(assay_err_detail(), "given twice"));
+	config_free(keys, &c);
+	ck_assert_int_eq(load("signers:\n  p:\n", &c), ASSAY_ERR_CONFIG);
+	config_free(keys, &c);
+	ck_assert_int_eq(load("signers:\n  \"a\\tb\": /x\n", &c),
+	    ASSAY_ERR_CONFIG);
+	config_free(keys, &c);
 }
 END_TEST
 
@@ -385,6 +417,7 @@ main(void)
 	tcase_add_test(tc, config_missing_file_is_io_error_with_path);
 	tcase_add_test(tc, config_loads_from_file_with_file_name_in_errors);
 	tcase_add_test(tc, config_file_over_1mib_refused);
+	tcase_add_test(tc, config_strmap_flattens_names_and_lists);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

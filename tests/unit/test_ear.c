@@ -287,6 +287,11 @@ START_TEST(trusted_is_affirming_with_every_claim)
 	ck_assert_str_eq(sval(sub, "ear.status"), "affirming");
 	ck_assert_str_eq(sval(sub, "ear.appraisal-policy-id"),
 	    "policy:prod@000000001234abcd");
+	json_decref(claims);
+	/* Once judged with a stored version, the result names it. */
+	rec.policy_version = 3;
+	sub = sign_verify(k, &rec, &claims);
+	ck_assert_str_eq(sval(sub, "ear.appraisal-policy-id"), "policy:prod@v3");
 	ck_assert_int_eq(tv(sub, "instance-identity"), 2);
 	ck_assert_int_eq(tv(sub, "configuration"), 2);
 	ck_assert_int_eq(tv(sub, "executables"), 2);
