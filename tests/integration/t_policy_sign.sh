@@ -25,6 +25,8 @@ refused()
 	shift 2
 	"$@" > "$T/out" 2>&1 && fail "$what: accepted: $(cat "$T/out")"
 	grep -qF -- "$msg" "$T/out" || fail "$what: message: $(cat "$T/out")"
+	# (a sanitizer build must refuse cleanly, not crash or leak)
+	grep -q "Sanitizer" "$T/out" && fail "$what: $(cat "$T/out")"
 	echo "refused ($what): $(head -n 1 "$T/out")"
 }
 
