@@ -101,6 +101,8 @@ int	dsse_trust_add_pem_file(struct dsse_trust *t, const char *path);
 int	dsse_trust_add_key(struct dsse_trust *t, EVP_PKEY *key);
 int	dsse_trust_add_ca(struct dsse_trust *t, X509 *ca);
 size_t	dsse_trust_count(const struct dsse_trust *t);
+/* Signer i for logs: "key sha256:HEX" or "CA SUBJECT"; NULL past the end. */
+const char *dsse_trust_describe(const struct dsse_trust *t, size_t i);
 
 /*
  * Verify e against t: accepted when at least one signature verifies

@@ -29,6 +29,7 @@ struct signer {
 	EVP_PKEY	*key;	/* a trusted key, or */
 	X509		*ca;	/* a trusted CA */
 	char		*desc;	/* "key sha256:HEX" or the CA's subject */
+	char		*label;	/* "key sha256:HEX" or "CA SUBJECT" */
 	char		*keyid;	/* the key's (NULL for a CA) */
 };
 
@@ -43,6 +44,16 @@ dsse_trust_new(void)
 	return xcalloc(1, sizeof(struct dsse_trust));
 }
 
+static void
+signer_clear(struct signer *s)
+{
+	EVP_PKEY_free(s->key);
+	X509_free(s->ca);
+	free(s->desc);
+	free(s->label);
+	free(s->keyid);
+}
+
 void
 dsse_trust_free(struct dsse_trust *t)
 {
@@ -50,12 +61,8 @@ dsse_trust_free(struct dsse_trust *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->n; i++) {
-		EVP_PKEY_free(t->v[i].key);
-		X509_free(t->v[i].ca);
-		free(t->v[i].desc);
-		free(t->v[i].keyid);
-	}
+	for (i = 0; i < t->n; i++)
+		signer_clear(&t->v[i]);
 	free(t->v);
 	free(t);
 }
@@ -64,6 +71,14 @@ size_t
 dsse_trust_count(const struct dsse_trust *t)
 {
 	return t != NULL ? t->n : 0;
+}
+
+const char *
+dsse_trust_describe(const struct dsse_trust *t, size_t i)
+{
+	if (t == NULL || i >= t->n)
+		return NULL;
+	return t->v[i].label;
 }
 
 /* RFC 2253 one-line form of name (escaped: printable ASCII only). */
@@ -107,6 +122,7 @@ dsse_trust_add_key(struct dsse_trust *t, EVP_PKEY *key)
 	s->key = key;
 	s->keyid = keyid;
 	s->desc = xasprintf("key %s", keyid);
+	s->label = xstrdup(s->desc);
 	return ASSAY_OK;
 }
 
@@ -118,6 +134,7 @@ dsse_trust_add_ca(struct dsse_trust *t, X509 *ca)
 	X509_up_ref(ca);
 	s->ca = ca;
 	s->desc = name_line(X509_get_subject_name(ca));
+	s->label = xasprintf("CA %s", s->desc);
 	return ASSAY_OK;
 }
 
@@ -193,13 +210,8 @@ dsse_trust_add_pem_file(struct dsse_trust *t, const char *path)
 	ERR_clear_error();
 	BIO_free(b);
 	free(text);
-	while (r != 0 && t->n > n0) {	/* all of the file or nothing */
-		t->n--;
-		EVP_PKEY_free(t->v[t->n].key);
-		X509_free(t->v[t->n].ca);
-		free(t->v[t->n].desc);
-		free(t->v[t->n].keyid);
-	}
+	while (r != 0 && t->n > n0)	/* all of the file or nothing */
+		signer_clear(&t->v[--t->n]);
 	return r;
 }
 

@@ -13,6 +13,10 @@ t_policy_sign.sh.
   dsse_check.py tamper ENVELOPE
       prints ENVELOPE with one byte of the policy text changed (payload
       decoded, changed, re-encoded; signatures kept)
+  dsse_check.py capture PKI_DIR
+      a stand-in for the verifier's PUT /v1/policies/NAME (mTLS with the
+      certs init PKI in PKI_DIR): writes its port to ./port and each
+      request's body and Content-Type to ./put.N.body and ./put.N.ctype
 """
 import base64, hashlib, json, sys, time
 from cryptography import x509
@@ -123,6 +127,43 @@ def tamper(env_path):
     print(json.dumps(env))
 
 
+def capture(pki):
+    import http.server, os, ssl
+    count = [0]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_PUT(self):
+            count[0] += 1
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            with open("put.%d.body" % count[0], "wb") as f:
+                f.write(body)
+            with open("put.%d.ctype" % count[0], "w") as f:
+                f.write(self.headers["Content-Type"])
+            out = json.dumps({"name": self.path.split("/")[-1],
+                              "agents": 0}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *a):
+            pass
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki + "/verifier.pem", pki + "/verifier.key")
+    ctx.load_verify_locations(pki + "/ca.pem")
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    with open("port.tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename("port.tmp", "port")
+    srv.serve_forever()
+
+
 def main(argv):
     if len(argv) == 3 and argv[0] == "verify":
         verify(argv[1], argv[2])
@@ -130,6 +171,8 @@ def main(argv):
         sign(argv[1], argv[2], argv[3], argv[4:])
     elif len(argv) == 2 and argv[0] == "tamper":
         tamper(argv[1])
+    elif len(argv) == 2 and argv[0] == "capture":
+        capture(argv[1])
     else:
         raise SystemExit(__doc__)
 

@@ -561,6 +561,9 @@ START_TEST(pem_file_with_key_and_ca_loads_both)
 	path = pem_file("both.pem", k, 0, p.ca);
 	ck_assert_int_eq(dsse_trust_add_pem_file(t, path), ASSAY_OK);
 	ck_assert_uint_eq(dsse_trust_count(t), 2);
+	ck_assert_ptr_nonnull(strstr(dsse_trust_describe(t, 0), "key sha256:"));
+	ck_assert_str_eq(dsse_trust_describe(t, 1), "CA CN=Test Policy CA");
+	ck_assert_ptr_null(dsse_trust_describe(t, 2));
 	json = sign(k, NULL);
 	ck_assert_int_eq(verify(json, t, &signer), ASSAY_OK);
 	ck_assert_ptr_nonnull(strstr(signer, "key sha256:"));
