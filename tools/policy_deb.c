@@ -178,7 +178,8 @@ data_entry(struct dctx *d, struct archive *a, struct archive_entry *e)
 		return assay_err_set(ASSAY_ERR_FORMAT, "%s: more than %d entries "
 		    "in data.tar", d->deb, DEB_ENTRIES_MAX);
 	if ((r = member_path(d, archive_entry_pathname(e), type == AE_IFDIR,
-	    &path)) != 0 || path == NULL || type != AE_IFREG)
+	    &path)) != 0 || path == NULL || type == AE_IFDIR ||
+	    (type != AE_IFREG && link == NULL))
 		goto out;
 	if (link != NULL) {	/* a hard link: the same bytes as its target */
 		if ((r = member_path(d, link, 0, &target)) != 0)
@@ -378,8 +379,8 @@ deb_read(const char *path, const struct tpm2_hash *h, struct pkg **out)
 	d->outer = archive_read_new();
 	archive_read_support_format_ar(d->outer);
 	if (archive_read_open_filename(d->outer, path, 65536) != ARCHIVE_OK) {
-		r = assay_err_set(ASSAY_ERR_IO, "%s: %s", path,
-		    aerr(d->outer));
+		r = assay_err_set(ASSAY_ERR_FORMAT, "%s: not a Debian binary "
+		    "package: %s", path, aerr(d->outer));
 		goto out;
 	}
 	while (r == ASSAY_OK &&
