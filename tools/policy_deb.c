@@ -28,6 +28,8 @@ struct dctx {
 	struct pkg		*p;
 	int			 control, data;
 	size_t			 entries;
+	char			**links;	/* symbolic links' paths */
+	size_t			 nlinks;
 	uint8_t			 buf[65536];
 };
 
@@ -178,7 +180,16 @@ data_entry(struct dctx *d, struct archive *a, struct archive_entry *e)
 		return assay_err_set(ASSAY_ERR_FORMAT, "%s: more than %d entries "
 		    "in data.tar", d->deb, DEB_ENTRIES_MAX);
 	if ((r = member_path(d, archive_entry_pathname(e), type == AE_IFDIR,
-	    &path)) != 0 || path == NULL || type == AE_IFDIR ||
+	    &path)) != 0 || path == NULL)
+		goto out;
+	if (type == AE_IFLNK) {		/* kept to check paths through it */
+		d->links = xreallocarray(d->links, d->nlinks + 1,
+		    sizeof(*d->links));
+		d->links[d->nlinks++] = path;
+		path = NULL;
+		goto out;
+	}
+	if (type == AE_IFDIR ||
 	    (type != AE_IFREG && link == NULL))
 		goto out;
 	if (link != NULL) {	/* a hard link: the same bytes as its target */
@@ -206,6 +217,48 @@ data_entry(struct dctx *d, struct archive *a, struct archive_entry *e)
 	free(target);
 	free(digest);
 	return r;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A file whose path goes through one of the package's own symbolic links
+ * ("usr/lib/x" -> "/etc", then "usr/lib/x/passwd") would land elsewhere
+ * than it says: refused.
+ */
+static int
+links_check(struct dctx *d)
+{
+	const struct pkg *p = d->p;
+	char *pre, *key;
+	size_t i, k;
+
+	if (d->nlinks == 0)
+		return ASSAY_OK;
+	qsort(d->links, d->nlinks, sizeof(*d->links), str_cmp);
+	for (i = 0; i < p->nf; i++) {
+		pre = xstrdup(p->f[i].path);
+		for (k = strlen(pre); k > 1; k--) {
+			if (pre[k] != '/')
+				continue;
+			pre[k] = '\0';
+			key = pre;
+			if (bsearch(&key, d->links, d->nlinks, sizeof(*d->links),
+			    str_cmp) != NULL) {
+				assay_err_set(ASSAY_ERR_FORMAT, "%s: %.200s goes "
+				    "through the symbolic link %.200s", d->deb,
+				    p->f[i].path, pre);
+				free(pre);
+				return ASSAY_ERR_FORMAT;
+			}
+		}
+		free(pre);
+	}
+	return ASSAY_OK;
 }
 
 /* A field value is printable ASCII without spaces; names lowercase too. */
@@ -395,6 +448,8 @@ deb_read(const char *path, const struct tpm2_hash *h, struct pkg **out)
 	if (r == ASSAY_OK && (!d->control || !d->data))
 		r = assay_err_set(ASSAY_ERR_FORMAT, "%s: no %s", path,
 		    !d->control ? "control file" : "data.tar member");
+	if (r == ASSAY_OK)
+		r = links_check(d);
 	if (r == ASSAY_OK && (dup = pkg_duplicate(d->p)) != NULL)
 		r = assay_err_set(ASSAY_ERR_FORMAT, "%s: data.tar lists %.200s "
 		    "twice", path, dup);
@@ -405,6 +460,9 @@ deb_read(const char *path, const struct tpm2_hash *h, struct pkg **out)
  out:
 	archive_read_free(d->outer);
 	pkg_free(d->p);
+	while (d->nlinks > 0)
+		free(d->links[--d->nlinks]);
+	free(d->links);
 	free(d);
 	return r;
 }

@@ -146,11 +146,19 @@ d, member = sys.argv[1], sys.argv[2]
 def tar(path, entries):
     with tarfile.open(path, "w:gz") as t:
         for name, data in entries:
-            ti = tarfile.TarInfo(name); ti.size = len(data)
+            ti = tarfile.TarInfo(name)
+            if name == "./usr/lib/x":   # LINK: a symlink out, then through it
+                ti.type = tarfile.SYMTYPE; ti.linkname = "/etc"; data = b""
+            ti.size = len(data)
             t.addfile(ti, io.BytesIO(data))
 ctl = b"Package: evil\nVersion: 1\nArchitecture: all\n"
 tar(d + "/control.tar.gz", [("./control", ctl)] if member != "NOCONTROL" else [("./md5sums", b"")])
-tar(d + "/data.tar.gz", [("./usr/bin/ok", b"ok\n"), (member, b"root::0:0::/:/bin/sh\n")])
+data = [("./usr/bin/ok", b"ok\n")]
+if member == "LINK":
+    data += [("./usr/lib/x", b""), ("./usr/lib/x/passwd", b"root::0:0::/:/bin/sh\n")]
+else:
+    data += [(member, b"root::0:0::/:/bin/sh\n")]
+tar(d + "/data.tar.gz", data)
 PY
 	(cd "$h" && rm -f "$T/$1.deb" && ar rc "$T/$1.deb" debian-binary control.tar.gz data.tar.gz) ||
 	    fail "ar"
@@ -164,6 +172,8 @@ hostile inner "./usr/../../etc/passwd" "'\.\.'"
 hostile absolute "/etc/passwd" "absolute name"
 hostile longname "./$(printf 'a%.0s' $(seq 300))" "longer than 255"
 hostile nocontrol NOCONTROL "no control file"
+hostile throughlink LINK "goes through the symbolic link /usr/lib/x"
+hostile twice ./usr/bin/ok "lists /usr/bin/ok twice"
 printf 'not a deb\n' > "$T/junk.deb"
 "$CTL" policy generate --name j --deb "$T/junk.deb" -o "$T/junk.yaml" 2> "$T/err" &&
     fail "junk accepted"

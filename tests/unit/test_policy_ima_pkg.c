@@ -161,6 +161,32 @@ START_TEST(packages_alone_make_a_section)
 }
 END_TEST
 
+START_TEST(fast_path_lines_inside_files_compile)
+{
+	/* Lines the runs would cut ("/p: [ d ]", "- d") inside files:. */
+	static const char text[] =
+	    "name: t\n"
+	    "ima:\n"
+	    "  packages:\n"
+	    "    - name: a\n"
+	    "      version: \"1\"\n"
+	    "      files:\n"
+	    "        /usr/bin/a: [ \"sha256:" D1 "\" ]\n"
+	    "        /usr/bin/b: [ \"sha256:" D2 "\" ]\n"
+	    "        /usr/bin/c: [ \"sha256:" D3 "\" ]\n"
+	    "        /usr/bin/d:\n"
+	    "          - sha256:" D1 "\n"
+	    "          - sha256:" D4 "\n";
+	struct fx f;
+
+	fx_compile(&f, text);
+	ck_assert_uint_eq(fx_check(&f, "/usr/bin/b", D2), 0);
+	ck_assert_uint_eq(fx_check(&f, "/usr/bin/d", D4), 0);
+	ck_assert_uint_eq(fx_check(&f, "/usr/bin/c", D1), 1);
+	policy_unref(f.pol);
+}
+END_TEST
+
 START_TEST(duplicate_name_and_version_is_refused)
 {
 	static const char text[] =
@@ -239,6 +265,7 @@ suite(void)
 	tcase_add_test(tc, listed_path_with_another_digest_fails);
 	tcase_add_test(tc, package_digests_unite_with_allow);
 	tcase_add_test(tc, packages_alone_make_a_section);
+	tcase_add_test(tc, fast_path_lines_inside_files_compile);
 	tcase_add_test(tc, duplicate_name_and_version_is_refused);
 	tcase_add_test(tc, missing_or_empty_fields_are_refused);
 	tcase_add_test(tc, bad_files_are_refused);
