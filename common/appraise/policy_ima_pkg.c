@@ -74,18 +74,13 @@ struct fctx {
 };
 
 static int
-item_file_digest(struct icx *cx, void *arg)
+file_digest(struct icx *cx, const struct fctx *f, const char *s, size_t n)
 {
 	struct ima_pkgs *k = cx->pkgs;
-	const struct fctx *f = arg;
 	uint8_t d[TPM2_MAX_DIGEST];
-	const char *s, *why;
+	const char *why;
 	unsigned ai = 0;
-	size_t n;
-	int r;
 
-	if ((r = icx_scalar(cx, "a package file's digest", &s, &n)) != 0)
-		return r;
 	if ((why = ima_digest_parse(s, n, &ai, d)) != NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: '%.*s' %s",
 		    icx_line(cx), (int)(n < 80 ? n : 80), s, why);
@@ -113,6 +108,65 @@ item_file_digest(struct icx *cx, void *arg)
 	return ASSAY_OK;
 }
 
+static int
+item_file_digest(struct icx *cx, void *arg)
+{
+	const char *s;
+	size_t n;
+	int r;
+
+	if ((r = icx_scalar(cx, "a package file's digest", &s, &n)) != 0)
+		return r;
+	return file_digest(cx, arg, s, n);
+}
+
+static int
+file_path_ok(struct icx *cx, const char *s, size_t n)
+{
+	if (n == 0 || s[0] != '/' || n > IMA_NAME_MAX)
+		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: package "
+		    "file '%.*s' is not an absolute path", icx_line(cx),
+		    (int)(n < 200 ? n : 200), s);
+	return ASSAY_OK;
+}
+
+/*
+ * A run of one-line "/path: [ digest, ... ]" entries (policy_ima_runs.c)
+ * as keys of files:, read from the original text; then its "[]" value.
+ */
+static int
+files_run(struct icx *cx)
+{
+	const struct ima_run *run = cx->run;
+	size_t pos = run->oline, at = run->rchar + 3, i;	/* "_: []" */
+	struct ima_run_line l;
+	struct fctx f;
+	int r;
+
+	if (run->kind != RUN_PATHS)
+		return assay_err_set(ASSAY_ERR_CONFIG, "a run out of place");
+	while (pos <= run->oend) {
+		if (ima_run_line(cx->otext, run->oend + 1, run->kind, &pos,
+		    &l) != 0)
+			return assay_err_set(ASSAY_ERR_CONFIG, "a run changed");
+		f.path = l.name;
+		f.plen = l.nlen;
+		if ((r = file_path_ok(cx, l.name, l.nlen)) != 0)
+			return r;
+		for (i = 0; i < l.ndig; i++)
+			if ((r = file_digest(cx, &f, l.dig[i], l.dlen[i])) != 0)
+				return r;
+	}
+	if ((r = icx_next(cx)) != 0)
+		return r;
+	if (cx->ev.type != YAML_SEQUENCE_START_EVENT ||
+	    cx->ev.start_mark.index != at || (r = icx_next(cx)) != 0 ||
+	    cx->ev.type != YAML_SEQUENCE_END_EVENT)
+		return r != 0 ? r : assay_err_set(ASSAY_ERR_CONFIG, "a run out "
+		    "of place");
+	return ASSAY_OK;
+}
+
 /* files: absolute path -> digest (or a list of digests). */
 static int
 pkg_files(struct icx *cx)
@@ -129,13 +183,14 @@ pkg_files(struct icx *cx)
 			return r;
 		if (cx->ev.type == YAML_MAPPING_END_EVENT)
 			return ASSAY_OK;
+		if (cx->run != NULL) {
+			if ((r = files_run(cx)) != 0)
+				return r;
+			continue;
+		}
 		if ((r = icx_scalar(cx, "a package file", &f.path,
-		    &f.plen)) != 0)
+		    &f.plen)) != 0 || (r = file_path_ok(cx, f.path, f.plen)) != 0)
 			return r;
-		if (f.plen == 0 || f.path[0] != '/' || f.plen > IMA_NAME_MAX)
-			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: package "
-			    "file '%.*s' is not an absolute path", icx_line(cx),
-			    (int)(f.plen < 200 ? f.plen : 200), f.path);
 		path = xstrndup(f.path, f.plen);	/* the next event frees it */
 		f.path = path;
 		r = icx_next(cx);

@@ -34,9 +34,9 @@ files_of() {
 	awk -v n="$2" -v v="$3" '
 	    /^    - name: / { name = $3; gsub(/"/, "", name); ver = ""; next }
 	    /^      version: / { ver = $2; gsub(/"/, "", ver); next }
-	    /^        "/ && name == n && ver == v {
+	    /^        [\/"]/ && name == n && ver == v {
 		p = $1; sub(/:$/, "", p); gsub(/"/, "", p)
-		d = $2; gsub(/"/, "", d); print p, d }' "$1" | sort
+		d = $2 == "[" ? $3 : $2; gsub(/"/, "", d); print p, d }' "$1" | sort
 }
 
 # unpacked DEB — "path sha256:hex" of each regular file it unpacks to.

@@ -1,14 +1,11 @@
 /*
  * test_debver.c — Debian version ordering (policy §5.6.12) on known
- * pairs: epochs, '~' before everything, revisions, numeric parts, and
- * which versions `policy generate --keep` retains.
+ * pairs: epochs, '~' before everything, revisions, numeric parts.
  */
 #include <check.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "tools/debver.h"
-#include "tools/policy_pkg.h"
 
 static int
 sign(int c)
@@ -65,30 +62,6 @@ START_TEST(numbers_compare_as_numbers)
 }
 END_TEST
 
-START_TEST(keep_retains_the_newest_versions_of_each_name)
-{
-	static const char *const vers[] = { "1.10-1", "1.2-1", "1:0.1",
-	    "1.9~rc1" };
-	struct pkgset s = { NULL, 0 };
-	size_t i;
-
-	for (i = 0; i < 4; i++)
-		pkgset_put(&s, pkg_new("a", vers[i], NULL, NULL));
-	pkgset_put(&s, pkg_new("b", "1", NULL, NULL));
-	pkgset_put(&s, pkg_new("a", "1.2-1", NULL, "replaced"));
-	ck_assert_uint_eq(s.n, 5);
-	pkgset_keep(&s, 2);
-	ck_assert_uint_eq(s.n, 3);
-	ck_assert_str_eq(s.v[0]->version, "1.10-1");
-	ck_assert_str_eq(s.v[1]->version, "1:0.1");
-	ck_assert_str_eq(s.v[2]->name, "b");
-	pkgset_keep(&s, 1);
-	ck_assert_uint_eq(s.n, 2);
-	ck_assert_str_eq(s.v[0]->version, "1:0.1");
-	pkgset_free(&s);
-}
-END_TEST
-
 static Suite *
 suite(void)
 {
@@ -99,7 +72,6 @@ suite(void)
 	tcase_add_test(tc, epoch_decides_first);
 	tcase_add_test(tc, revisions_compare_after_upstream);
 	tcase_add_test(tc, numbers_compare_as_numbers);
-	tcase_add_test(tc, keep_retains_the_newest_versions_of_each_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
