@@ -146,7 +146,8 @@ policy_gen_write(struct gen *g, const char *name, const char *bank,
 	const char *k, *e;
 	size_t i, j;
 
-	qsort(g->v, g->n, sizeof(*g->v), pd_cmp);
+	if (g->n > 1)
+		qsort(g->v, g->n, sizeof(*g->v), pd_cmp);
 	for (i = j = 0; i < g->n; i++) {
 		if (j > 0 && pd_cmp(&g->v[j - 1], &g->v[i]) == 0) {
 			free(g->v[i].name);
@@ -156,7 +157,8 @@ policy_gen_write(struct gen *g, const char *name, const char *bank,
 		g->v[j++] = g->v[i];
 	}
 	g->n = j;
-	qsort(g->adig, g->nadig, sizeof(*g->adig), str_cmp);
+	if (g->nadig > 1)
+		qsort(g->adig, g->nadig, sizeof(*g->adig), str_cmp);
 	if (outpath != NULL && strcmp(outpath, "-") != 0 &&
 	    (o = fopen(outpath, "w")) == NULL)
 		return assay_err_set(ASSAY_ERR_IO, "%s: %s", outpath,

@@ -118,7 +118,8 @@ pkg_duplicate(struct pkg *p)
 {
 	size_t i;
 
-	qsort(p->f, p->nf, sizeof(*p->f), file_cmp);
+	if (p->nf > 1)
+		qsort(p->f, p->nf, sizeof(*p->f), file_cmp);
 	for (i = 1; i < p->nf; i++)
 		if (strcmp(p->f[i - 1].path, p->f[i].path) == 0)
 			return p->f[i].path;
@@ -131,10 +132,12 @@ pkgset_sort(struct pkgset *s)
 	struct pkg *p;
 	size_t i, j, w;
 
-	qsort(s->v, s->n, sizeof(*s->v), pkg_cmp);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), pkg_cmp);
 	for (i = 0; i < s->n; i++) {
 		p = s->v[i];
-		qsort(p->f, p->nf, sizeof(*p->f), file_cmp);
+		if (p->nf > 1)
+			qsort(p->f, p->nf, sizeof(*p->f), file_cmp);
 		for (j = w = 0; j < p->nf; j++) {	/* one digest a path */
 			if (w > 0 && strcmp(p->f[w - 1].path, p->f[j].path) == 0) {
 				free(p->f[j].path);

@@ -352,7 +352,8 @@ pkgs_validate(struct icx *cx)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: package "
 			    "files must have %s digests (the policy's bank), "
 			    "not %s", k->alg_line[a], bank, ima_algs[a].name);
-	qsort(k->ids, k->nids, sizeof(*k->ids), id_cmp);
+	if (k->nids > 1)
+		qsort(k->ids, k->nids, sizeof(*k->ids), id_cmp);
 	for (i = 1; i < k->nids; i++)
 		if (id_cmp(&k->ids[i - 1], &k->ids[i]) == 0)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: package "
@@ -411,7 +412,8 @@ ima_pkgs_finish(struct icx *cx)
 		return r;
 	for (i = 0; i < k->n; i++)
 		k->v[i].s = k->names + k->v[i].off;
-	qsort(k->v, k->n, sizeof(*k->v), ref_cmp);
+	if (k->n > 1)
+		qsort(k->v, k->n, sizeof(*k->v), ref_cmp);
 	grp = xcalloc(nold + 1, sizeof(*grp));
 	for (i = 0; i < k->n; i = j) {
 		for (j = i + 1; j < k->n && ref_cmp(&k->v[i], &k->v[j]) == 0; j++)

@@ -158,7 +158,13 @@ if member == "LINK":
     data += [("./usr/lib/x", b""), ("./usr/lib/x/passwd", b"root::0:0::/:/bin/sh\n")]
 else:
     data += [(member, b"root::0:0::/:/bin/sh\n")]
-tar(d + "/data.tar.gz", data)
+if member == "HUGE":    # a header claiming 5 GiB, no data behind it
+    import gzip
+    ti = tarfile.TarInfo("./usr/bin/huge"); ti.size = 5 << 30
+    with gzip.open(d + "/data.tar.gz", "wb") as z:
+        z.write(ti.tobuf(tarfile.USTAR_FORMAT) + b"\0" * 1024)
+else:
+    tar(d + "/data.tar.gz", data)
 PY
 	(cd "$h" && rm -f "$T/$1.deb" && ar rc "$T/$1.deb" debian-binary control.tar.gz data.tar.gz) ||
 	    fail "ar"
@@ -174,6 +180,7 @@ hostile longname "./$(printf 'a%.0s' $(seq 300))" "longer than 255"
 hostile nocontrol NOCONTROL "no control file"
 hostile throughlink LINK "goes through the symbolic link /usr/lib/x"
 hostile twice ./usr/bin/ok "lists /usr/bin/ok twice"
+hostile huge HUGE "/usr/bin/huge is bigger than 4294967296 bytes"
 printf 'not a deb\n' > "$T/junk.deb"
 "$CTL" policy generate --name j --deb "$T/junk.deb" -o "$T/junk.yaml" 2> "$T/err" &&
     fail "junk accepted"
