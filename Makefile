@@ -25,14 +25,14 @@ endif
 
 PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libssl libcrypto libevent \
         libevent_openssl libevent_pthreads jansson yaml-0.1 sqlite3 libpq libsystemd \
-        libjwt
+        libjwt libarchive
 # What each binary links: only the libraries it uses (no SQLite in the
 # agent, no TPM stack in the verifier or assayctl).
 BASE_PKGS     := libssl libcrypto libevent libevent_openssl libevent_pthreads \
                  jansson yaml-0.1
 AGENT_PKGS    := $(BASE_PKGS) tss2-esys tss2-tctildr tss2-mu tss2-rc libsystemd
 VERIFIER_PKGS := $(BASE_PKGS) sqlite3 libpq libsystemd libjwt
-CTL_PKGS      := $(BASE_PKGS)
+CTL_PKGS      := $(BASE_PKGS) libarchive
 
 # tss2_mu.h trips deprecation warnings: include it as a system header.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's|-I/usr/include/tss2|-isystem /usr/include/tss2|g')

@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libtss2-dev swtpm swtpm-tools
 tpm2-tools libssl-dev openssl libevent-dev libjansson-dev libyaml-dev
-libsqlite3-dev sqlite3 libpq-dev postgresql check curl ca-certificates procps ima-evm-utils jq
+libarchive-dev libsqlite3-dev sqlite3 libpq-dev postgresql check curl ca-certificates procps ima-evm-utils jq
 libsystemd-dev systemd python3 python3-prometheus-client man-db libjwt-dev python3-jwt
 tpm2-openssl nginx-light python3-cryptography"
 missing=""

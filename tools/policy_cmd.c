@@ -1,8 +1,12 @@
 /*
  * policy_cmd.c — `assayctl policy generate`: hash directory trees (paths
- * recorded below each --root) and/or take the (name, digest) pairs of a
- * known-good IMA list into an ima: policy. The policy set and its
- * writer: policy_gen.c; `policy import-keylime`: policy_keylime.c.
+ * recorded below each --root), take the (name, digest) pairs of a
+ * known-good IMA list, and record packages (Debian packages, a build
+ * output directory as installed under a prefix) into an ima: policy,
+ * optionally merged into an existing one and pruned to the newest
+ * versions. The policy set and its writer: policy_gen.c; packages:
+ * policy_pkg.c, policy_deb.c; reading the old policy: policy_merge.c;
+ * `policy import-keylime`: policy_keylime.c.
  */
 #include <sys/stat.h>
 
@@ -12,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/evidence/ima.h"
@@ -22,6 +24,10 @@
 #include "tools/cmd.h"
 #include "tools/policy_cmd.h"
 #include "tools/policy_cmd_int.h"
+#include "tools/policy_deb.h"
+#include "tools/policy_hash.h"
+#include "tools/policy_merge.h"
+#include "tools/policy_pkg.h"
 #include "common/appraise/policy.h"
 #include "common/appraise/policy_ima.h"
 
@@ -34,42 +40,6 @@ excluded_by(struct gen *g, const char *path)
 		if (ima_glob_match(g->excl[i], path, strlen(path)))
 			return 1;
 	return 0;
-}
-
-static int
-hash_file(const struct tpm2_hash *h, const char *path, char **out)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	FILE *f;
-	size_t n;
-	char *hex;
-	int r = ASSAY_OK;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		EVP_MD_CTX_free(ctx);
-		return assay_err_set(ASSAY_ERR_IO, "%s: %s", path,
-		    strerror(errno));
-	}
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, tpm2_hash_md(h->alg),
-	    NULL) != 1)
-		r = assay_err_set(ASSAY_ERR_CRYPTO, "digest init failed");
-	while (r == ASSAY_OK && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (EVP_DigestUpdate(ctx, buf, n) != 1)
-			r = assay_err_set(ASSAY_ERR_CRYPTO, "digest failed");
-	if (r == ASSAY_OK && ferror(f))
-		r = assay_err_set(ASSAY_ERR_IO, "%s: read error", path);
-	if (r == ASSAY_OK && EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
-		r = assay_err_set(ASSAY_ERR_CRYPTO, "digest failed");
-	fclose(f);
-	EVP_MD_CTX_free(ctx);
-	if (r != ASSAY_OK)
-		return r;
-	hex = hex_encode(md, mdlen);
-	*out = xasprintf("%s:%s", h->name, hex);
-	free(hex);
-	return ASSAY_OK;
 }
 
 /* Walk dir (its path below root is rel, "" at the top). */
@@ -99,8 +69,11 @@ walk(struct gen *g, const char *dir, const char *rel)
 		} else if (S_ISDIR(st.st_mode)) {
 			r = walk(g, full, sub);
 		} else if (S_ISREG(st.st_mode)) {
-			if (hash_file(g->h, full, &dg) == ASSAY_OK) {
-				policy_gen_add(g, sub, strlen(sub), dg, 0);
+			if (phash_file(g->h, full, &dg) == ASSAY_OK) {
+				if (g->build != NULL)
+					pkg_file_add(g->build, sub, dg);
+				else
+					policy_gen_add(g, sub, strlen(sub), dg, 0);
 				free(dg);
 			} else {
 				fprintf(stderr, "warning: %s\n", assay_err_detail());
@@ -160,15 +133,40 @@ take_list(struct gen *g, const char *path, int ascii, uint16_t thash)
 	return r;
 }
 
+/* --keep N (0: not given) and --build's prefix; 0 or 2 (usage). */
+static int
+gen_pkg_opts(struct cmd_args *a, size_t *keep)
+{
+	const char *k = cmd_str(a, OPT_KEEP), *pfx = cmd_str(a, OPT_PREFIX);
+	char *end;
+	unsigned long v;
+
+	*keep = 0;
+	if (k != NULL) {
+		v = strtoul(k, &end, 10);
+		if (*k < '1' || *k > '9' || *end != '\0' || v > 1000)
+			return cmd_usage(a);
+		*keep = v;
+	}
+	if ((cmd_str(a, OPT_BUILD) != NULL) != (cmd_str(a, OPT_PACKAGE) !=
+	    NULL) || (cmd_str(a, OPT_BUILD) != NULL) != (cmd_str(a,
+	    OPT_PKG_VERSION) != NULL) || a->opt[OPT_BUILD].n > 1 ||
+	    (pfx != NULL && (pfx[0] != '/' || cmd_str(a, OPT_BUILD) == NULL)))
+		return cmd_usage(a);
+	return 0;
+}
+
 /*
- * The excludes, template hash and bank of `policy generate`. 0, or 2
- * after a message (the row's usage for a bad name, bank or hash).
+ * The excludes, template hash, name and bank of `policy generate` (a
+ * --merge policy's when not given). 0, or 2 after a message (the row's
+ * usage for a bad name, bank or hash).
  */
 static int
-gen_setup(struct cmd_args *a, struct gen *g, uint16_t *thash)
+gen_setup(struct cmd_args *a, struct gen *g, uint16_t *thash,
+    const char **name, const char **bank)
 {
 	const struct tpm2_hash *th = tpm2_hash_by_alg(TPM2_ALG_SHA1);
-	const char *bank = cmd_str(a, OPT_BANK), *v, *why;
+	const char *v, *why;
 	size_t i;
 
 	for (i = 0; i < a->opt[OPT_EXCLUDE].n; i++) {
@@ -183,12 +181,63 @@ gen_setup(struct cmd_args *a, struct gen *g, uint16_t *thash)
 	if ((v = cmd_str(a, OPT_THASH)) != NULL &&
 	    (th = tpm2_hash_by_name(v)) == NULL)
 		return cmd_usage(a);
-	if (!policy_name_valid(cmd_str(a, OPT_NAME)) ||
-	    (a->opt[OPT_ROOT].n == 0 && a->opt[OPT_IMA_LIST].n == 0) ||
-	    (g->h = tpm2_hash_by_name(bank != NULL ? bank : "sha256")) == NULL ||
+	*name = cmd_str(a, OPT_NAME) != NULL ? cmd_str(a, OPT_NAME) : g->mname;
+	*bank = cmd_str(a, OPT_BANK) != NULL ? cmd_str(a, OPT_BANK) :
+	    g->mbank != NULL ? g->mbank : "sha256";
+	if (g->mbank != NULL && strcmp(*bank, g->mbank) != 0) {
+		fprintf(stderr, "error: --bank %s: the merged policy's bank is "
+		    "%s\n", *bank, g->mbank);
+		return 2;
+	}
+	if (*name == NULL || !policy_name_valid(*name) ||
+	    (a->opt[OPT_ROOT].n == 0 && a->opt[OPT_IMA_LIST].n == 0 &&
+	    a->opt[OPT_DEB].n == 0 && a->opt[OPT_BUILD].n == 0 &&
+	    a->opt[OPT_MERGE].n == 0) ||
+	    (g->h = tpm2_hash_by_name(*bank)) == NULL ||
 	    tpm2_hash_md(g->h->alg) == NULL)
 		return cmd_usage(a);
 	*thash = th->alg;
+	return 0;
+}
+
+/* Every --deb, then the --build directory, into g's packages. 0, or 2. */
+static int
+gen_packages(struct cmd_args *a, struct gen *g)
+{
+	const char *dir = cmd_str(a, OPT_BUILD), *pfx = cmd_str(a, OPT_PREFIX);
+	struct pkg *p;
+	char *top, *at;
+	size_t i, n;
+	int r;
+
+	for (i = 0; i < a->opt[OPT_DEB].n; i++) {
+		if (deb_read(a->opt[OPT_DEB].v[i], g->h, &p) != ASSAY_OK) {
+			fprintf(stderr, "error: %s\n", assay_err_detail());
+			return 2;
+		}
+		pkgset_put(&g->pkgs, p);
+	}
+	if (dir == NULL)
+		return 0;
+	top = xasprintf("build %s", dir);
+	g->build = pkg_new(cmd_str(a, OPT_PACKAGE), cmd_str(a,
+	    OPT_PKG_VERSION), NULL, top);
+	free(top);
+	at = xstrdup(pfx != NULL ? pfx : "/usr/local");
+	for (n = strlen(at); n > 0 && at[n - 1] == '/'; n--)
+		at[n - 1] = '\0';	/* "/" walks as "" */
+	top = xstrdup(dir);
+	for (n = strlen(top); n > 1 && top[n - 1] == '/'; n--)
+		top[n - 1] = '\0';
+	r = walk(g, top, at);
+	free(top);
+	free(at);
+	if (r != ASSAY_OK) {
+		fprintf(stderr, "error: %s\n", assay_err_detail());
+		return 2;
+	}
+	pkgset_put(&g->pkgs, g->build);
+	g->build = NULL;
 	return 0;
 }
 
@@ -222,17 +271,24 @@ gen_collect(struct cmd_args *a, struct gen *g, uint16_t thash)
 int
 cmd_policy_generate(struct cmd_args *a)
 {
-	const char *bank = cmd_str(a, OPT_BANK);
+	const char *name = NULL, *bank = NULL;
 	struct gen g;
 	uint16_t thash = TPM2_ALG_SHA1;
+	size_t keep;
 	int r;
 
 	memset(&g, 0, sizeof(g));
-	if ((r = gen_setup(a, &g, &thash)) != 0 ||
-	    (r = gen_collect(a, &g, thash)) != 0)
+	if ((r = gen_pkg_opts(a, &keep)) != 0 ||
+	    (cmd_str(a, OPT_MERGE) != NULL &&
+	    (r = policy_merge_read(cmd_str(a, OPT_MERGE), &g)) != 0) ||
+	    (r = gen_setup(a, &g, &thash, &name, &bank)) != 0 ||
+	    (r = gen_collect(a, &g, thash)) != 0 ||
+	    (r = gen_packages(a, &g)) != 0)
 		goto done;
-	if (policy_gen_write(&g, cmd_str(a, OPT_NAME), bank != NULL ? bank :
-	    "sha256", cmd_str(a, OPT_OUTPUT)) != ASSAY_OK) {
+	if (keep > 0)
+		pkgset_keep(&g.pkgs, keep);
+	if (policy_gen_write(&g, name, bank, cmd_str(a, OPT_OUTPUT)) !=
+	    ASSAY_OK) {
 		fprintf(stderr, "error: %s\n", assay_err_detail());
 		r = 2;
 	}

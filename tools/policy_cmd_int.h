@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "tools/policy_pkg.h"
+
 struct tpm2_hash;
 
 /* Input files of the offline policy tools (IMA lists, policies): 1 GiB. */
@@ -31,6 +33,13 @@ struct gen {
 	size_t		 nkeys;
 	const struct tpm2_hash *h;
 	int		 warnings;
+	char		**adig;		/* allow_digests: */
+	size_t		 nadig;
+	int		 require_sig, legacy;	/* written when set */
+	char		*unknown;	/* NULL: fail */
+	struct pkgset	 pkgs;		/* packages: */
+	struct pkg	*build;		/* --build: the package being walked */
+	char		*mname, *mbank;	/* name and bank of a --merge policy */
 };
 
 /* Append (name[0..nlen), digest) to allow: (buf 0) or buffers: (buf 1). */
@@ -39,7 +48,9 @@ void	policy_gen_add(struct gen *g, const char *name, size_t nlen,
 void	policy_gen_free(struct gen *g);	/* contents, not g */
 /*
  * Sort and de-duplicate g, then write it as an ima: policy to outpath
- * (NULL or "-": stdout).
+ * (NULL or "-": stdout): allow:, buffers:, allow_digests:, exclude:,
+ * keys:, require_signature: and legacy_sha1_extend: when set, unknown:,
+ * packages:. The same g always gives the same bytes.
  */
 int	policy_gen_write(struct gen *g, const char *name, const char *bank,
 	    const char *outpath);

@@ -3,7 +3,8 @@
  * (name, "alg:hex") pairs for allow:/buffers:, excludes and keys, its
  * YAML writer (sorted, duplicates dropped, names quoted). Shared by
  * `policy generate` (policy_cmd.c) and `policy import-keylime`
- * (policy_keylime.c); the quoting also by `policy from-eventlog`.
+ * (policy_keylime.c); the quoting also by `policy from-eventlog`. The
+ * packages: section is policy_pkg.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,9 +42,17 @@ policy_gen_free(struct gen *g)
 		free(g->excl[i]);
 	for (i = 0; i < g->nkeys; i++)
 		free(g->keys[i]);
+	for (i = 0; i < g->nadig; i++)
+		free(g->adig[i]);
 	free(g->v);
 	free(g->excl);
 	free(g->keys);
+	free(g->adig);
+	free(g->unknown);
+	free(g->mname);
+	free(g->mbank);
+	pkg_free(g->build);
+	pkgset_free(&g->pkgs);
 }
 
 static int
@@ -104,6 +113,31 @@ write_sets(FILE *o, struct gen *g, int buf, const char *key)
 		fputs(" ]\n", o);
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A list of strings, each once (the first place kept); none: nothing. */
+static void
+write_list(FILE *o, const char *key, char **v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && strcmp(v[j], v[i]) != 0; j++)
+			;
+		if (j < i)
+			continue;
+		if (i == 0)
+			fprintf(o, "  %s:\n", key);
+		fputs("    - ", o);
+		policy_yaml_quote(o, v[i]);
+		fputc('\n', o);
+	}
+}
+
 int
 policy_gen_write(struct gen *g, const char *name, const char *bank,
     const char *outpath)
@@ -112,7 +146,8 @@ policy_gen_write(struct gen *g, const char *name, const char *bank,
 	const char *k, *e;
 	size_t i, j;
 
-	qsort(g->v, g->n, sizeof(*g->v), pd_cmp);
+	if (g->n > 1)
+		qsort(g->v, g->n, sizeof(*g->v), pd_cmp);
 	for (i = j = 0; i < g->n; i++) {
 		if (j > 0 && pd_cmp(&g->v[j - 1], &g->v[i]) == 0) {
 			free(g->v[i].name);
@@ -122,6 +157,8 @@ policy_gen_write(struct gen *g, const char *name, const char *bank,
 		g->v[j++] = g->v[i];
 	}
 	g->n = j;
+	if (g->nadig > 1)
+		qsort(g->adig, g->nadig, sizeof(*g->adig), str_cmp);
 	if (outpath != NULL && strcmp(outpath, "-") != 0 &&
 	    (o = fopen(outpath, "w")) == NULL)
 		return assay_err_set(ASSAY_ERR_IO, "%s: %s", outpath,
@@ -131,14 +168,8 @@ policy_gen_write(struct gen *g, const char *name, const char *bank,
 	fprintf(o, "\nbank: %s\nima:\n", bank);
 	write_sets(o, g, 0, "allow");
 	write_sets(o, g, 1, "buffers");
-	if (g->nexcl > 0) {
-		fputs("  exclude:\n", o);
-		for (i = 0; i < g->nexcl; i++) {
-			fputs("    - ", o);
-			policy_yaml_quote(o, g->excl[i]);
-			fputc('\n', o);
-		}
-	}
+	write_list(o, "allow_digests", g->adig, g->nadig);
+	write_list(o, "exclude", g->excl, g->nexcl);
 	if (g->nkeys > 0) {
 		fputs("  keys:\n", o);
 		for (i = 0; i < g->nkeys; i++) {
@@ -152,7 +183,13 @@ policy_gen_write(struct gen *g, const char *name, const char *bank,
 			}
 		}
 	}
-	fputs("  unknown: fail\n", o);
+	if (g->require_sig)
+		fputs("  require_signature: true\n", o);
+	if (g->legacy)
+		fputs("  legacy_sha1_extend: true\n", o);
+	fprintf(o, "  unknown: %s\n", g->unknown != NULL &&
+	    strcmp(g->unknown, "warn") == 0 ? "warn" : "fail");
+	pkgset_write(o, &g->pkgs);
 	if (o != stdout && fclose(o) != 0)
 		return assay_err_set(ASSAY_ERR_IO, "%s: write error", outpath);
 	if (o == stdout)

@@ -5,15 +5,14 @@
  * Runs of plain digest or path lines reach it as one marker event each and
  * are read here from the original text (policy_ima_runs.c), so a
  * 1,000,000-digest section loads in a fraction of a second; the sorted
- * digest arrays and the name maps are policy_ima_table.c. Nothing is
- * written after compile: threads share it.
+ * digest arrays and the name maps are policy_ima_table.c; the packages:
+ * key is policy_ima_pkg.c. Nothing is written after compile: threads
+ * share it.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <yaml.h>
 
 #include "common/err.h"
 #include "common/evidence/ima.h"
@@ -22,6 +21,7 @@
 #include "common/xmalloc.h"
 #include "common/appraise/policy_ima.h"
 #include "common/appraise/policy_ima_int.h"
+#include "common/appraise/policy_ima_parse.h"
 
 /* Digest algorithms a policy may name; index stored in the arena. */
 const struct ima_alg ima_algs[NALGS] = {
@@ -34,18 +34,6 @@ const struct ima_alg ima_algs[NALGS] = {
 
 /* ---- the event-driven parse -------------------------------------------- */
 
-struct icx {
-	yaml_parser_t	 yp;
-	yaml_event_t	 ev;
-	int		 have;
-	size_t		 flow;		/* open flow collections */
-	size_t		 last_end;	/* end index of the last event */
-	struct ima_policy *p;
-	const struct ima_runs *runs;	/* NULL: the text is the original */
-	const char	*otext;		/* the original, where runs point */
-	size_t		 next_run;
-	const struct ima_run *run;	/* the current event is its marker */
-};
 
 /*
  * Is the current event the next run's marker? It must be where it was put,
@@ -71,8 +59,8 @@ run_check(struct icx *cx)
 	return ASSAY_OK;
 }
 
-static int
-ev_next(struct icx *cx)
+int
+icx_next(struct icx *cx)
 {
 	if (cx->have)
 		yaml_event_delete(&cx->ev);
@@ -118,15 +106,15 @@ ev_next(struct icx *cx)
 	return ASSAY_OK;
 }
 
-static size_t
-ev_line(const struct icx *cx)
+size_t
+icx_line(const struct icx *cx)
 {
 	return cx->ev.start_mark.line + 1;
 }
 
 /* Skip the node whose first event is current. */
-static int
-skip_node(struct icx *cx)
+int
+icx_skip(struct icx *cx)
 {
 	int depth = 0, r;
 
@@ -145,35 +133,33 @@ skip_node(struct icx *cx)
 		}
 		if (depth <= 0)
 			return ASSAY_OK;
-		if ((r = ev_next(cx)) != 0)
+		if ((r = icx_next(cx)) != 0)
 			return r;
 	}
 }
 
 /* Current event as a string without NULs. */
-static int
-ev_scalar(struct icx *cx, const char *what, const char **s, size_t *n)
+int
+icx_scalar(struct icx *cx, const char *what, const char **s, size_t *n)
 {
 	if (cx->ev.type != YAML_SCALAR_EVENT || cx->run != NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be a "
-		    "string", ev_line(cx), what);
+		    "string", icx_line(cx), what);
 	*s = (const char *)cx->ev.data.scalar.value;
 	*n = cx->ev.data.scalar.length;
 	if (memchr(*s, '\0', *n) != NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s contains a "
-		    "NUL character", ev_line(cx), what);
+		    "NUL character", icx_line(cx), what);
 	return ASSAY_OK;
 }
-
-typedef int (*item_fn)(struct icx *, void *);
 
 /*
  * Call fn for each item of the sequence starting at the current event, or
  * once for a lone scalar. On return the current event is the last one of
  * the value.
  */
-static int
-each_item(struct icx *cx, const char *what, item_fn fn, void *arg)
+int
+icx_each(struct icx *cx, const char *what, icx_item_fn fn, void *arg)
 {
 	int r;
 
@@ -181,9 +167,9 @@ each_item(struct icx *cx, const char *what, item_fn fn, void *arg)
 		return fn(cx, arg);
 	if (cx->ev.type != YAML_SEQUENCE_START_EVENT)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be a "
-		    "list", ev_line(cx), what);
+		    "list", icx_line(cx), what);
 	for (;;) {
-		if ((r = ev_next(cx)) != 0)
+		if ((r = icx_next(cx)) != 0)
 			return r;
 		if (cx->ev.type == YAML_SEQUENCE_END_EVENT)
 			return ASSAY_OK;
@@ -204,10 +190,10 @@ add_digest(struct icx *cx, const char *s, size_t n, void *arg)
 
 	if ((why = ima_digest_parse(s, n, &ai, d)) != NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: '%.*s' %s",
-		    ev_line(cx), (int)(n < 80 ? n : 80), s, why);
+		    icx_line(cx), (int)(n < 80 ? n : 80), s, why);
 	if (p->nstaged >= IMA_POLICY_DIGESTS_MAX)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than %u "
-		    "digests", ev_line(cx), IMA_POLICY_DIGESTS_MAX);
+		    "digests", icx_line(cx), IMA_POLICY_DIGESTS_MAX);
 	ref = ima_pol_digest_add(p, ai, d, arg != NULL ? DF_GLOBAL : 0);
 	if (arg == NULL) {
 		if (p->nrefs == p->rcap) {
@@ -226,14 +212,14 @@ add_name(struct icx *cx, struct namemap *m, const char *what, const char *s,
 {
 	if (n == 0 || n > IMA_NAME_MAX)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s name "
-		    "is empty or too long", ev_line(cx), what);
+		    "is empty or too long", icx_line(cx), what);
 	if (ima_pol_name_find(m, s, n) >= 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: '%.*s' "
-		    "listed twice in %s", ev_line(cx), (int)(n < 200 ? n : 200),
+		    "listed twice in %s", icx_line(cx), (int)(n < 200 ? n : 200),
 		    s, what);
 	if (m->n >= IMA_POLICY_NAMES_MAX)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than "
-		    "%u names in %s", ev_line(cx), IMA_POLICY_NAMES_MAX, what);
+		    "%u names in %s", icx_line(cx), IMA_POLICY_NAMES_MAX, what);
 	ima_pol_name_add(m, s, n, (uint32_t)cx->p->nrefs);
 	return ASSAY_OK;
 }
@@ -273,7 +259,7 @@ item_digest(struct icx *cx, void *arg)
 
 	if (cx->run != NULL && cx->run->kind == RUN_DIGESTS)
 		return run_lines(cx, NULL, NULL, arg);
-	if ((r = ev_scalar(cx, "a digest", &s, &n)) != 0)
+	if ((r = icx_scalar(cx, "a digest", &s, &n)) != 0)
 		return r;
 	return add_digest(cx, s, n, arg);
 }
@@ -283,7 +269,7 @@ sec_allow_digests(struct icx *cx)
 {
 	static int global = DF_GLOBAL;
 
-	return each_item(cx, "allow_digests", item_digest, &global);
+	return icx_each(cx, "allow_digests", item_digest, &global);
 }
 
 /* A path run as keys of allow: (or buffers:); then its "[]" value. */
@@ -295,12 +281,12 @@ name_run(struct icx *cx, struct namemap *m, const char *what)
 
 	if (cx->run->kind != RUN_PATHS)
 		return assay_err_set(ASSAY_ERR_CONFIG, "a run out of place");
-	if ((r = run_lines(cx, m, what, NULL)) != 0 || (r = ev_next(cx)) != 0)
+	if ((r = run_lines(cx, m, what, NULL)) != 0 || (r = icx_next(cx)) != 0)
 		return r;
 	if (cx->ev.type != YAML_SEQUENCE_START_EVENT ||
 	    cx->ev.start_mark.index != at)
 		return assay_err_set(ASSAY_ERR_CONFIG, "a run out of place");
-	if ((r = ev_next(cx)) != 0)
+	if ((r = icx_next(cx)) != 0)
 		return r;
 	if (cx->ev.type != YAML_SEQUENCE_END_EVENT)
 		return assay_err_set(ASSAY_ERR_CONFIG, "a run out of place");
@@ -317,9 +303,9 @@ name_sets(struct icx *cx, struct namemap *m, const char *what)
 
 	if (cx->ev.type != YAML_MAPPING_START_EVENT)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must map "
-		    "names to digest lists", ev_line(cx), what);
+		    "names to digest lists", icx_line(cx), what);
 	for (;;) {
-		if ((r = ev_next(cx)) != 0)
+		if ((r = icx_next(cx)) != 0)
 			return r;
 		if (cx->ev.type == YAML_MAPPING_END_EVENT)
 			return ASSAY_OK;
@@ -328,10 +314,10 @@ name_sets(struct icx *cx, struct namemap *m, const char *what)
 				return r;
 			continue;
 		}
-		if ((r = ev_scalar(cx, "a name", &s, &n)) != 0 ||
+		if ((r = icx_scalar(cx, "a name", &s, &n)) != 0 ||
 		    (r = add_name(cx, m, what, s, n)) != 0 ||
-		    (r = ev_next(cx)) != 0 ||
-		    (r = each_item(cx, what, item_digest, NULL)) != 0)
+		    (r = icx_next(cx)) != 0 ||
+		    (r = icx_each(cx, what, item_digest, NULL)) != 0)
 			return r;
 		ima_pol_name_done(m, (uint32_t)cx->p->nrefs);
 	}
@@ -357,14 +343,14 @@ item_glob(struct icx *cx, void *arg)
 	size_t n;
 	int r;
 
-	if ((r = ev_scalar(cx, "an exclude pattern", &s, &n)) != 0)
+	if ((r = icx_scalar(cx, "an exclude pattern", &s, &n)) != 0)
 		return r;
 	if ((why = ima_glob_invalid(s)) != NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: exclude "
-		    "pattern '%.200s' %s", ev_line(cx), s, why);
+		    "pattern '%.200s' %s", icx_line(cx), s, why);
 	if (p->nglobs >= IMA_POLICY_GLOBS_MAX)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than %d "
-		    "exclude patterns", ev_line(cx), IMA_POLICY_GLOBS_MAX);
+		    "exclude patterns", icx_line(cx), IMA_POLICY_GLOBS_MAX);
 	p->globs = xreallocarray(p->globs, p->nglobs + 1, sizeof(*p->globs));
 	ima_pol_glob_compile(s, &p->globs[p->nglobs++]);
 	return ASSAY_OK;
@@ -373,7 +359,7 @@ item_glob(struct icx *cx, void *arg)
 static int
 sec_exclude(struct icx *cx)
 {
-	return each_item(cx, "exclude", item_glob, NULL);
+	return icx_each(cx, "exclude", item_glob, NULL);
 }
 
 static int
@@ -385,17 +371,17 @@ item_key(struct icx *cx, void *arg)
 	size_t n;
 	int r;
 
-	if ((r = ev_scalar(cx, "a key", &s, &n)) != 0)
+	if ((r = icx_scalar(cx, "a key", &s, &n)) != 0)
 		return r;
 	if (p->nkeys >= IMA_POLICY_KEYS_MAX)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: more than %d "
-		    "keys", ev_line(cx), IMA_POLICY_KEYS_MAX);
+		    "keys", icx_line(cx), IMA_POLICY_KEYS_MAX);
 	if (memmem(s, n, "-----BEGIN ", 11) == NULL)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: keys must be "
-		    "inline PEM public keys or certificates", ev_line(cx));
+		    "inline PEM public keys or certificates", icx_line(cx));
 	if ((r = ima_key_load((const uint8_t *)s, n, &k)) != 0)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: key: %s",
-		    ev_line(cx), assay_err_detail());
+		    icx_line(cx), assay_err_detail());
 	p->keys = xreallocarray(p->keys, p->nkeys + 1, sizeof(*p->keys));
 	p->keys[p->nkeys++] = k;
 	return ASSAY_OK;
@@ -404,7 +390,7 @@ item_key(struct icx *cx, void *arg)
 static int
 sec_keys(struct icx *cx)
 {
-	return each_item(cx, "keys", item_key, NULL);
+	return icx_each(cx, "keys", item_key, NULL);
 }
 
 /* A true/false scalar into *out. */
@@ -415,7 +401,7 @@ ev_bool(struct icx *cx, const char *key, int *out)
 	size_t n;
 	int r;
 
-	if ((r = ev_scalar(cx, key, &s, &n)) != 0)
+	if ((r = icx_scalar(cx, key, &s, &n)) != 0)
 		return r;
 	if (strcmp(s, "true") == 0)
 		*out = 1;
@@ -423,7 +409,7 @@ ev_bool(struct icx *cx, const char *key, int *out)
 		*out = 0;
 	else
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: %s must be "
-		    "true or false", ev_line(cx), key);
+		    "true or false", icx_line(cx), key);
 	return ASSAY_OK;
 }
 
@@ -440,7 +426,7 @@ sec_unknown(struct icx *cx)
 	size_t n;
 	int r;
 
-	if ((r = ev_scalar(cx, "unknown", &s, &n)) != 0)
+	if ((r = icx_scalar(cx, "unknown", &s, &n)) != 0)
 		return r;
 	if (strcmp(s, "fail") == 0)
 		cx->p->warn_unknown = 0;
@@ -448,7 +434,7 @@ sec_unknown(struct icx *cx)
 		cx->p->warn_unknown = 1;
 	else
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: unknown must "
-		    "be fail or warn", ev_line(cx));
+		    "be fail or warn", icx_line(cx));
 	return ASSAY_OK;
 }
 
@@ -476,6 +462,7 @@ static const struct {
 	{ "unknown", sec_unknown },
 	{ "legacy_sha1_extend", sec_legacy_extend },
 	{ "buffers", sec_buffers },
+	{ "packages", ima_pkgs_section },
 };
 #define NKEYS	(sizeof(keys_table) / sizeof(keys_table[0]))
 
@@ -490,27 +477,27 @@ parse_section(struct icx *cx, size_t *vstart, size_t *vend)
 
 	if (cx->ev.type != YAML_MAPPING_START_EVENT)
 		return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: ima must be a "
-		    "mapping", ev_line(cx));
+		    "mapping", icx_line(cx));
 	*vstart = cx->ev.start_mark.index;
 	flow = cx->ev.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
 	for (;;) {
-		if ((r = ev_next(cx)) != 0)
+		if ((r = icx_next(cx)) != 0)
 			return r;
 		if (cx->ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		if ((r = ev_scalar(cx, "a key", &s, &n)) != 0)
+		if ((r = icx_scalar(cx, "a key", &s, &n)) != 0)
 			return r;
 		for (i = 0; i < NKEYS; i++)
 			if (strcmp(keys_table[i].key, s) == 0)
 				break;
 		if (i == NKEYS)
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: unknown "
-			    "key 'ima.%.64s'", ev_line(cx), s);
+			    "key 'ima.%.64s'", icx_line(cx), s);
 		if (seen & (1u << i))
 			return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-			    "duplicate key 'ima.%s'", ev_line(cx), s);
+			    "duplicate key 'ima.%s'", icx_line(cx), s);
 		seen |= 1u << i;
-		if ((r = ev_next(cx)) != 0 || (r = keys_table[i].parse(cx)) != 0)
+		if ((r = icx_next(cx)) != 0 || (r = keys_table[i].parse(cx)) != 0)
 			return r;
 	}
 	*vend = flow ? cx->ev.end_mark.index : cx->last_end;
@@ -571,27 +558,33 @@ top_level(struct icx *cx, size_t *vs, size_t *ve, int *found)
 {
 	const char *s;
 	size_t n;
-	int r;
+	int r, bank;
 
 	for (;;) {
-		if ((r = ev_next(cx)) != 0)
+		if ((r = icx_next(cx)) != 0)
 			return r;
 		if (cx->ev.type == YAML_MAPPING_END_EVENT)
 			return ASSAY_OK;
 		if (cx->ev.type == YAML_SCALAR_EVENT &&
-		    ev_scalar(cx, "a key", &s, &n) == 0 &&
+		    icx_scalar(cx, "a key", &s, &n) == 0 &&
 		    strcmp(s, "ima") == 0) {
 			if (*found)
 				return assay_err_set(ASSAY_ERR_CONFIG, "line %zu: "
-				    "duplicate key 'ima'", ev_line(cx));
+				    "duplicate key 'ima'", icx_line(cx));
 			*found = 1;
-			if ((r = ev_next(cx)) != 0 ||
+			if ((r = icx_next(cx)) != 0 ||
 			    (r = parse_section(cx, vs, ve)) != 0)
 				return r;
 			continue;
 		}
-		if ((r = skip_node(cx)) != 0 || (r = ev_next(cx)) != 0 ||
-		    (r = skip_node(cx)) != 0)
+		bank = cx->ev.type == YAML_SCALAR_EVENT &&
+		    strcmp((const char *)cx->ev.data.scalar.value, "bank") == 0;
+		if ((r = icx_skip(cx)) != 0 || (r = icx_next(cx)) != 0)
+			return r;
+		if (bank && cx->ev.type == YAML_SCALAR_EVENT)	/* for packages: */
+			snprintf(cx->bank, sizeof(cx->bank), "%s",
+			    (const char *)cx->ev.data.scalar.value);
+		if ((r = icx_skip(cx)) != 0)
 			return r;
 	}
 }
@@ -616,11 +609,11 @@ compile_pass(const char *text, size_t len, const struct ima_runs *runs,
 	cx.p = xcalloc(1, sizeof(*cx.p));
 	yaml_parser_set_input_string(&cx.yp, (const unsigned char *)text, len);
 	/* stream start, document start (or stream end), root. */
-	if ((r = ev_next(&cx)) != 0 || (r = ev_next(&cx)) != 0)
+	if ((r = icx_next(&cx)) != 0 || (r = icx_next(&cx)) != 0)
 		goto out;
 	if (cx.ev.type != YAML_DOCUMENT_START_EVENT)
 		goto done;
-	if ((r = ev_next(&cx)) != 0)
+	if ((r = icx_next(&cx)) != 0)
 		goto out;
 	if (cx.ev.type != YAML_MAPPING_START_EVENT)
 		goto done;	/* not a policy: the tree parse says why */
@@ -632,6 +625,8 @@ compile_pass(const char *text, size_t len, const struct ima_runs *runs,
 		goto out;
 	}
 	if (found) {
+		if ((r = ima_pkgs_finish(&cx)) != 0)
+			goto out;
 		ima_pol_finish(cx.p);
 		*out = cx.p;	/* caller owns it */
 		cx.p = NULL;
@@ -641,6 +636,7 @@ compile_pass(const char *text, size_t len, const struct ima_runs *runs,
 	if (cx.have)
 		yaml_event_delete(&cx.ev);
 	yaml_parser_delete(&cx.yp);
+	ima_pkgs_free(cx.pkgs);
 	ima_policy_free(cx.p);
 	return r;
 }

@@ -10,6 +10,8 @@
  *     require_signature: false
  *     unknown: fail | warn
  *     buffers: { kexec-cmdline: ["sha256:<hex>"], ... }   # ima-buf by name
+ *     packages:                                  # allowed as allow: is
+ *       - { name: N, version: V, files: { /usr/bin/x: "sha256:<hex>" } }
  *
  * Digests are "alg:hex" (sha1, sha256, sha384, sha512, sm3_256) or bare hex
  * whose length names the algorithm (40 sha1, 64 sha256, 96 sha384, 128
