@@ -125,6 +125,32 @@ upload_free(struct policy_upload *u)
 	free(u);
 }
 
+/*
+ * A signed upload older than the signed version in force is a replay of
+ * a superseded release: 1 (409 sent). Going back is what rollback is for.
+ */
+static int
+stale_signature(struct http_request *r, struct verifier *v, const char *name,
+    int64_t signed_at)
+{
+	struct policy *cur = policy_find(v, name);
+	struct store_policy_version pv;
+	int stale;
+
+	if (signed_at <= 0 || cur == NULL || policy_version(cur) <= 0 ||
+	    store_policy_version_get(v->store, name, policy_version(cur), &pv) != 0)
+		return 0;
+	stale = pv.signed_at > signed_at;
+	if (stale)
+		http_reply_error(r, 409, "policy '%s' was signed at %lld, before "
+		    "version %lld in force (signed at %lld): a superseded "
+		    "release; to go back to it use rollback", name,
+		    (long long)signed_at, (long long)pv.version,
+		    (long long)pv.signed_at);
+	store_policy_version_free(&pv);
+	return stale;
+}
+
 /* Store u's version (meta from the request and the envelope). */
 static int
 upload_store(struct policy_upload *u, int64_t *version)
@@ -158,6 +184,8 @@ upload_done(struct workq_item *it)
 	if (managed(r, v, name))
 		goto out;
 	existed = policy_find(v, name) != NULL;
+	if (stale_signature(r, v, name, u->in.signed_at))
+		goto out;
 	if (u->canary != NULL && !existed) {
 		http_reply_error(r, 404, "no policy '%s' to try a canary "
 		    "version of", name);

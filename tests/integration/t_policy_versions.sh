@@ -168,9 +168,13 @@ sed 's/^name: p$/name: q/' "$T/v1.yaml" > "$T/q.yaml"
 put p "$T/q.dsse" && fail "envelope for q taken as p"
 [ "$(cat "$T/status")" = 403 ] && grep -q "signs policy 'q'" "$T/resp" ||
     fail "renamed: $(cat "$T/status") $(cat "$T/resp")"
+sleep 1.1	# signing times are seconds
 "$PY" "$ROOT/tests/tools/dsse_check.py" sign "$T/v1.yaml" p "$T/ed.key" > "$T/py.dsse" ||
     fail "python sign"
 put p "$T/py.dsse" || fail "python-signed: $(cat "$T/status") $(cat "$T/resp")"
+put p "$T/v1.dsse" && fail "a superseded signed release uploaded again"
+[ "$(cat "$T/status")" = 409 ] && grep -q "superseded" "$T/resp" ||
+    fail "replay: $(cat "$T/status") $(cat "$T/resp")"
 api GET /v1/policies/p/versions > "$T/vers.json"
 "$PY" - "$T/vers.json" "$signed" <<'EOF' || fail "signers listed: $(cat "$T/vers.json")"
 import json, sys
