@@ -56,6 +56,10 @@ struct verify_job {
 	int			 retry;		/* inconclusive: poll again at once */
 	char			 retry_reason[128];
 	void			*arg;		/* caller's */
+	/* the audit trail (audit_round.h): keep the body as received */
+	int			 keep_body;	/* set: verify_run copies it to kept */
+	uint8_t			*kept;
+	size_t			 kept_len;
 };
 
 /* A new job; it takes body (caller's allocation) and refs ak and policy. */
@@ -65,5 +69,14 @@ void	verify_job_free(struct verify_job *j);
 
 /* Run the whole pipeline on j (any thread), once: it frees j->body. */
 void	verify_run(struct verify_job *j);
+
+/*
+ * The state both stages carry between rounds as one JSON text
+ * ({"ima":{...},"measured_boot":{...}}, agent_rec.verify_state), or NULL
+ * when neither has any; caller frees. verify_state_from_json reads it.
+ */
+char	*verify_state_to_json(const struct ima_state *ima, const struct mb_state *mb);
+void	verify_state_from_json(const char *text, struct ima_state *ima,
+	    struct mb_state *mb);
 
 #endif
