@@ -105,6 +105,12 @@ call(struct ctl *c, const char *method, const char *path, const char *ctype,
 	return 0;
 }
 
+int
+admin_get_raw(struct ctl *c, const char *path, char **raw)
+{
+	return call(c, "GET", path, NULL, NULL, 0, NULL, raw);
+}
+
 static const char *
 when(json_int_t t, char *buf, size_t len)
 {

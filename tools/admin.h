@@ -23,5 +23,10 @@ int	cmd_policy_delete(struct cmd_args *a);
 int	cmd_status(struct cmd_args *a);
 int	cmd_health(struct cmd_args *a);
 int	cmd_nodes(struct cmd_args *a);
+/*
+ * GET path from the verifier; *raw: the body (NUL-terminated, caller
+ * frees). 0, or the exit status after printing the error.
+ */
+int	admin_get_raw(struct ctl *c, const char *path, char **raw);
 
 #endif

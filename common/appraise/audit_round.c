@@ -172,15 +172,20 @@ job_ak(const char *ak_b64, EVP_PKEY **pkey)
 static int
 job_inputs(const json_t *in, struct verify_job *j)
 {
-	const char *nonce = NULL, *name = NULL, *pcrs = NULL, *st = NULL;
-	json_t *prev = NULL;
+	const char *nonce = NULL, *pcrs = NULL, *name, *st;
+	json_t *prev = NULL, *jname = NULL, *jst = NULL;
 	json_int_t imax = 0, ibytes = 0;
 
-	if (json_unpack((json_t *)in, "{s:s, s:s?, s:s, s:o, s:I, s:I, s:s?}",
-	    "nonce", &nonce, "ak_name", &name, "pcrs", &pcrs, "prev_clock", &prev,
-	    "ima_max", &imax, "ima_bytes", &ibytes, "verify_state_in", &st) != 0)
+	/* ak_name and verify_state_in: a string or null */
+	if (json_unpack((json_t *)in, "{s:s, s:o, s:s, s:o, s:I, s:I, s:o}",
+	    "nonce", &nonce, "ak_name", &jname, "pcrs", &pcrs, "prev_clock",
+	    &prev, "ima_max", &imax, "ima_bytes", &ibytes, "verify_state_in",
+	    &jst) != 0 || (!json_is_string(jname) && !json_is_null(jname)) ||
+	    (!json_is_string(jst) && !json_is_null(jst)))
 		return assay_err_set(ASSAY_ERR_FORMAT, "inputs: a field is "
 		    "missing or mistyped");
+	name = json_string_value(jname);
+	st = json_string_value(jst);
 	if (hex_decode(nonce, j->nonce, sizeof(j->nonce), &j->nonce_len) != 0)
 		return assay_err_set(ASSAY_ERR_FORMAT, "inputs.nonce: bad hex");
 	if (name != NULL && hex_decode(name, j->ak_name, sizeof(j->ak_name),
@@ -212,8 +217,8 @@ audit_round_job(const json_t *rec, struct policy *pol, struct verify_job **out)
 
 	*out = NULL;
 	(void)json_unpack((json_t *)rec, "{s?s}", "agent", &agent);
+	ak = json_string_value(json_object_get(in, "ak_pub"));
 	if (!json_is_object(in) ||
-	    json_unpack(in, "{s?s}", "ak_pub", &ak) != 0 ||
 	    json_unpack((json_t *)rec, "{s:s}", "evidence", &ev) != 0)
 		return assay_err_set(ASSAY_ERR_FORMAT, "round record without "
 		    "inputs or evidence");

@@ -84,11 +84,30 @@ audit_rec_seal(json_t *rec, const char *agent, int64_t seq, const char *prev,
 }
 
 int
-audit_rec_parse(const char *text, size_t len, json_t **out)
+audit_rec_check(const json_t *o)
 {
 	char want[AUDIT_HASH_HEX];
 	const char *agent = NULL, *kind = NULL, *prev = NULL, *hash = NULL;
 	json_int_t seq = 0;
+	int r;
+
+	if (json_unpack((json_t *)o, "{s:s, s:I, s:s, s:s, s:s}", "agent", &agent,
+	    "seq", &seq, "kind", &kind, "prev", &prev, "hash", &hash) != 0 ||
+	    seq < 1 || !is_hash_hex(prev) || !is_hash_hex(hash))
+		return assay_err_set(ASSAY_ERR_FORMAT, "audit record: agent, seq, "
+		    "kind, prev or hash missing or malformed");
+	if ((r = audit_rec_hash(o, want)) != 0)
+		return r;
+	if (strcmp(want, hash) != 0)
+		return assay_err_set(ASSAY_ERR_CRYPTO, "seq %lld: hash mismatch "
+		    "(record altered): recorded %.16s..., content %.16s...",
+		    (long long)seq, hash, want);
+	return ASSAY_OK;
+}
+
+int
+audit_rec_parse(const char *text, size_t len, json_t **out)
+{
 	json_error_t e;
 	json_t *o;
 	int r;
@@ -100,26 +119,12 @@ audit_rec_parse(const char *text, size_t len, json_t **out)
 	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e)) == NULL)
 		return assay_err_set(ASSAY_ERR_FORMAT, "audit record: not JSON: "
 		    "%s", e.text);
-	if (json_unpack(o, "{s:s, s:I, s:s, s:s, s:s}", "agent", &agent, "seq",
-	    &seq, "kind", &kind, "prev", &prev, "hash", &hash) != 0 ||
-	    seq < 1 || !is_hash_hex(prev) || !is_hash_hex(hash)) {
-		r = assay_err_set(ASSAY_ERR_FORMAT, "audit record: agent, seq, "
-		    "kind, prev or hash missing or malformed");
-		goto fail;
-	}
-	if ((r = audit_rec_hash(o, want)) != 0)
-		goto fail;
-	if (strcmp(want, hash) != 0) {
-		r = assay_err_set(ASSAY_ERR_FORMAT, "seq %lld: hash mismatch "
-		    "(record altered): recorded %.16s..., content %.16s...",
-		    (long long)seq, hash, want);
-		goto fail;
+	if ((r = audit_rec_check(o)) != 0) {
+		json_decref(o);
+		return r;
 	}
 	*out = o;
 	return ASSAY_OK;
- fail:
-	json_decref(o);
-	return r;
 }
 
 void

@@ -31,9 +31,15 @@ int	audit_rec_hash(const json_t *rec, char out[AUDIT_HASH_HEX]);
 int	audit_rec_seal(json_t *rec, const char *agent, int64_t seq,
 	    const char *prev, char **text, char hash[AUDIT_HASH_HEX]);
 /*
+ * rec has agent, seq >= 1, kind, prev and hash (64 hex digits):
+ * ASSAY_ERR_FORMAT otherwise; ASSAY_ERR_CRYPTO when its hash is not its
+ * content's (altered).
+ */
+int	audit_rec_check(const json_t *rec);
+/*
  * Parse one record line: a JSON object with agent, seq >= 1, kind, prev
- * and hash (64 hex digits) whose hash is right. ASSAY_ERR_FORMAT (detail
- * says what) otherwise. *out: the object (caller decrefs).
+ * and hash (64 hex digits) whose hash is right (audit_rec_check's
+ * errors otherwise; the detail says what). *out: the object (caller decrefs).
  */
 int	audit_rec_parse(const char *text, size_t len, json_t **out);
 
