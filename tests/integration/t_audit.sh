@@ -4,7 +4,8 @@
 # (PCR 16 reset first); `assayctl audit export` then `assayctl audit
 # verify` re-runs every round offline and passes, and an independent
 # recomputation (Python) of every record hash agrees with the man page's
-# rule. Then each tampering is detected: an edited verdict (with and
+# rule, also after a spell of failing store writes (the rounds queued
+# meanwhile land in order with their records). Then each tampering is detected: an edited verdict (with and
 # without its hash recomputed), a deleted middle record, a deleted last
 # record, a changed evidence byte, and a row deleted from the database.
 . "$(dirname "$0")/../lib/assay.sh"
@@ -63,6 +64,27 @@ timeout 10 tpm2_pcrreset -T "$(swtpm_tcti "$T/tpm-h")" 16 || fail "pcrreset"
 api POST /v1/agents/h/reset >/dev/null || fail "reset"
 wait_state h trusted 20 || fail "h not trusted after the reset"
 sleep 2
+
+step "store writes fail for a while: the queued rounds land with their records"
+command -v chattr >/dev/null || fail "chattr (e2fsprogs) is not installed"
+IMMUTABLE="$T/verifier.db $T/verifier.db-wal"
+trap 'chattr -i $IMMUTABLE 2>/dev/null; cleanup' EXIT
+n0=$(sqlite3 "$T/verifier.db" "SELECT COUNT(*) FROM audit")
+# shellcheck disable=SC2086
+chattr +i $IMMUTABLE || fail "chattr +i"
+sleep 3
+# shellcheck disable=SC2086
+chattr -i $IMMUTABLE
+grep -q "store write failed" "$T/verifier.log" || fail "store writes did not fail"
+i=0
+until api GET /v1/health >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || fail "the store did not recover"
+	sleep 0.1
+done
+sleep 1
+n1=$(sqlite3 "$T/verifier.db" "SELECT COUNT(*) FROM audit")
+[ "$n1" -ge $((n0 + 2)) ] || fail "rounds while writes failed were not recorded ($n0 -> $n1)"
 
 step "export and verify offline"
 ctl audit export --agent h -o "$T/h.ndjson" || fail "audit export"
