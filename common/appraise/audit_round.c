@@ -12,12 +12,17 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/evidence/tpm_public.h"
+#include "common/proto/audit_rec.h"
 #include "common/proto/doc.h"
 #include "common/xmalloc.h"
 #include "common/appraise/audit_round.h"
 #include "common/appraise/policy.h"
 
 #define AK_PUB_MAX	4096
+
+/* The largest document, base64 in a record, with room for the rest. */
+_Static_assert(DOC_B64_LEN(DOC_MAX_SIZE) + 1024 * 1024 <= AUDIT_REC_MAX,
+    "AUDIT_REC_MAX below a record of the largest evidence document");
 
 const char *
 audit_round_outcome(const struct verify_job *j)
