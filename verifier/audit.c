@@ -39,11 +39,17 @@ set_next(struct vagent *va, json_t *rec)
 }
 
 void
-audit_round(struct vagent *va, const struct verify_job *j)
+audit_round(struct vagent *va, struct verify_job *j)
 {
-	if (!audit_on(va->v))
+	json_t *rec = j->audit_rec;
+
+	j->audit_rec = NULL;
+	if (!audit_on(va->v)) {
+		json_decref(rec);
 		return;
-	set_next(va, audit_round_record(j, va->rec.ak_pub, va->rec.ak_pub_len));
+	}
+	set_next(va, rec != NULL ? rec : audit_round_record(j, va->rec.ak_pub,
+	    va->rec.ak_pub_len));
 }
 
 void

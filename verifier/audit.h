@@ -18,7 +18,7 @@ struct verify_job;
 
 int	audit_on(const struct verifier *v);
 /* The record of va's judged round j: the next store write carries it. */
-void	audit_round(struct vagent *va, const struct verify_job *j);
+void	audit_round(struct vagent *va, struct verify_job *j);
 /*
  * The record of an action (kind "enroll", "admit", "reset", ...) by actor
  * (a certificate CN, or NULL for the verifier itself); extra: more fields

@@ -279,7 +279,12 @@ sched_submit(struct vagent *va, uint8_t *body, size_t len, uint64_t ima_bytes)
 	j->ima_max = (uint64_t)v->conf.ima_page_entries;	/* restart-only key */
 	j->ima_bytes = ima_bytes;
 	j->mb_in = va->mb;
-	j->keep_body = audit_on(v);	/* the evidence goes into the record */
+	if (audit_on(v) && va->rec.ak_pub != NULL) {
+		/* The round's audit record is built by the worker. */
+		j->keep_body = 1;
+		j->ak_pub = xmemdup(va->rec.ak_pub, va->rec.ak_pub_len);
+		j->ak_pub_len = va->rec.ak_pub_len;
+	}
 	verify_pool_submit(v->pool, j);
 }
 

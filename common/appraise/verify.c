@@ -116,6 +116,8 @@ verify_job_free(struct verify_job *j)
 		return;
 	free(j->body);
 	free(j->kept);
+	free(j->ak_pub);
+	json_decref(j->audit_rec);
 	free(j->id_pub);
 	EVP_PKEY_free(j->ak);
 	policy_unref(j->policy);

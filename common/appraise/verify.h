@@ -56,10 +56,18 @@ struct verify_job {
 	int			 retry;		/* inconclusive: poll again at once */
 	char			 retry_reason[128];
 	void			*arg;		/* caller's */
-	/* the audit trail (audit_round.h): keep the body as received */
-	int			 keep_body;	/* set: verify_run copies it to kept */
+	/*
+	 * The audit trail (audit_round.h): with keep_body set, verify_run
+	 * keeps the body as received in kept, and the caller's thread may
+	 * build the round's record (audit_rec) with the AK it was checked
+	 * with (ak_pub, TPM2B_PUBLIC). All owned by the job.
+	 */
+	int			 keep_body;
 	uint8_t			*kept;
 	size_t			 kept_len;
+	uint8_t			*ak_pub;
+	size_t			 ak_pub_len;
+	struct json_t		*audit_rec;
 };
 
 /* A new job; it takes body (caller's allocation) and refs ak and policy. */
