@@ -1,6 +1,6 @@
 #!/bin/sh
-# The audit trail end to end: a host (IMA list and a policy pinning PCR 16)
-# goes trusted -> untrusted (PCR 16 extended) -> reset -> trusted again
+# The audit trail end to end: a host (IMA list in pages of 3, so some
+# rounds are held pages, and a policy pinning PCR 16) goes trusted -> untrusted (PCR 16 extended) -> reset -> trusted again
 # (PCR 16 reset first); `assayctl audit export` then `assayctl audit
 # verify` re-runs every round offline and passes, and an independent
 # recomputation (Python) of every record hash agrees with the man page's
@@ -18,7 +18,10 @@ F=$T/files
 
 step "verifier with the audit trail, one agent with an IMA list"
 pki_init h
-verifier_start "audit_retention: 3600"
+# IMA pages of 3 entries: a longer list comes in held pages (their
+# carried state recorded and re-run too).
+verifier_start "audit_retention: 3600
+ima_page_entries: 3"
 IMA_LIST="$T/ima-h.list" agent_start h ecc
 wait_registered h 30 || fail "h did not enroll"
 mkdir -p "$F"
@@ -49,8 +52,8 @@ code=$(curl -sS -o "$T/resp" -w '%{http_code}' --cacert "$T/pki/ca.pem" \
 [ "$code" -lt 300 ] || fail "policy upload: $code $(cat "$T/resp")"
 admit h fleet
 wait_state h trusted 20 || fail "h not trusted"
-ima h file "$F/ls"		# the carried IMA state moves on
-sleep 2
+ima h file "$F/ls" "$F/sh" "$F/ls" "$F/sh" "$F/ls" "$F/sh" "$F/ls"
+sleep 3			# the carried IMA state moves on, page by page
 
 step "PCR 16 extended: untrusted"
 timeout 10 tpm2_pcrextend -T "$(swtpm_tcti "$T/tpm-h")" \
@@ -114,6 +117,7 @@ assert i == len(want), "story %s" % story
 print("story: " + " ".join(want))
 EOF
 grep -q '"failure_ids":\["pcr.value"\]' "$T/h.ndjson" || fail "no pcr.value round"
+grep -q '"state":"held"' "$T/h.ndjson" || fail "no held IMA page round"
 
 step "every hash recomputes independently (sorted compact JSON, SHA-256)"
 python3 - "$T/h.ndjson" <<'EOF' || fail "independent hash check"
