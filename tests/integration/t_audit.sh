@@ -1,13 +1,15 @@
 #!/bin/sh
-# The audit trail end to end: a host (IMA list in pages of 3, so some
-# rounds are held pages, and a policy pinning PCR 16) goes trusted -> untrusted (PCR 16 extended) -> reset -> trusted again
-# (PCR 16 reset first); `assayctl audit export` then `assayctl audit
-# verify` re-runs every round offline and passes, and an independent
-# recomputation (Python) of every record hash agrees with the man page's
-# rule, also after a spell of failing store writes (the rounds queued
-# meanwhile land in order with their records). Then each tampering is detected: an edited verdict (with and
-# without its hash recomputed), a deleted middle record, a deleted last
-# record, a changed evidence byte, and a row deleted from the database.
+# The audit trail end to end: a host (an IMA list asked in pages of 3, so
+# some rounds are held pages, and a policy pinning PCR 16) goes trusted ->
+# untrusted (PCR 16 extended) -> reset -> trusted again (PCR 16 reset
+# first); `assayctl audit export` then `assayctl audit verify` re-runs
+# every round offline and passes, and an independent recomputation
+# (Python) of every record hash agrees with the man page's rule, also
+# after a spell of failing store writes (the rounds queued meanwhile land
+# in order with their records). Then each tampering is detected: an edited
+# verdict (with and without its hash recomputed), a deleted middle record,
+# a deleted last record, a changed evidence byte, and a row deleted from
+# the database.
 . "$(dirname "$0")/../lib/assay.sh"
 
 ctl() {
