@@ -106,6 +106,12 @@ ctl_call(struct ctl *c, const char *method, const char *path,
 	return 0;
 }
 
+int
+admin_get_raw(struct ctl *c, const char *path, char **raw)
+{
+	return ctl_call(c, "GET", path, NULL, NULL, 0, NULL, raw);
+}
+
 #define call ctl_call
 
 const char *

@@ -41,5 +41,10 @@ int	cmd_policy_versions(struct cmd_args *a);
 int	cmd_policy_rollback(struct cmd_args *a);
 int	cmd_policy_promote(struct cmd_args *a);
 int	cmd_policy_preview(struct cmd_args *a);
+/*
+ * GET path from the verifier; *raw: the body (NUL-terminated, caller
+ * frees). 0, or the exit status after printing the error.
+ */
+int	admin_get_raw(struct ctl *c, const char *path, char **raw);
 
 #endif

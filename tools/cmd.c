@@ -15,6 +15,7 @@
 #include "common/fileio.h"
 #include "common/xmalloc.h"
 #include "tools/admin.h"
+#include "tools/audit_cmd.h"
 #include "tools/certs.h"
 #include "tools/cmd.h"
 #include "tools/eventlog_cmd.h"
@@ -139,6 +140,14 @@ static const struct cmd cmds[] = {
 	{ { "eventlog", "replay" }, "FILE [--json]",
 	    OPTS({ "json", NOARG, OPT_JSON, 0, 'j' }),
 	    1, 1, 0, cmd_eventlog_replay },
+	{ { "audit", "export" }, "--agent ID [--since T] [-o FILE] (T: unix "
+	    "seconds, ISO 8601 UTC, or a duration ago like 2h)",
+	    OPTS({ "agent", ARG, OPT_AGENT, REQ, 0 },
+	    { "since", ARG, OPT_SINCE, 0, 0 },
+	    { "output", ARG, OPT_OUTPUT, 0, 'o' }),
+	    0, 0, CMD_VERIFIER, cmd_audit_export },
+	{ { "audit", "verify" }, "FILE (exit 0 all checks pass, 1 a problem)",
+	    NULL, 1, 1, 0, cmd_audit_verify },
 	{ { "status", NULL }, "[ID]", NULL, 0, 1, CMD_VERIFIER, cmd_status },
 	{ { "health", NULL }, "", NULL, 0, 0, CMD_VERIFIER, cmd_health },
 	{ { "nodes", NULL }, "", NULL, 0, 0, CMD_VERIFIER, cmd_nodes },

@@ -1,9 +1,9 @@
 /*
  * agents.c — the verifier's in-memory agent registry (loaded from the
  * store at start) and every agent state transition: each one is written to
- * the store with its event (and the notifications it queues) in one
- * transaction, then logged in one line. Store writes are timed for
- * /metrics. Fail closed: a change the store cannot take now (disk full,
+ * the store with its event (and the notifications it queues, and its
+ * audit record) in one transaction, then logged in one line. Store writes
+ * are timed for /metrics. Fail closed: a change the store cannot take now (disk full,
  * read-only, locked) still applies in memory at once and waits in the
  * store's write-behind queue, retried in order until it lands
  * (agents_store_retry, from a timer, and before any later write).
@@ -17,10 +17,11 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include <jansson.h>
 #include "verifier/metrics.h"
 #include "verifier/notify.h"
 #include "common/appraise/policy.h"
+#include "common/appraise/verify.h"
+#include "verifier/audit.h"
 #include "verifier/cluster.h"
 #include "verifier/push_rounds.h"
 #include "verifier/verifier.h"
@@ -127,12 +128,18 @@ agent_put(struct vagent *va, const struct store_event *ev, int notify)
 	const char *const *targets = NULL;
 	size_t ntargets = 0, queued = store_wq_len(va->v->store);
 	double t0 = clock_mono();
-	int r;
+	struct store_audit au;
+	int r, has_au;
 
 	if (notify && ev != NULL)
 		notify_targets(va->v->notify, &targets, &ntargets);
-	r = store_agent_save(va->v->store, &va->rec, ev, targets, ntargets);
+	has_au = audit_seal(va, &au);	/* the audit record of this change */
+	r = store_agent_save_audit(va->v->store, &va->rec, ev, targets, ntargets,
+	    has_au ? &au : NULL);
 	metrics_db_write(va->v->metrics, clock_mono() - t0);
+	if (has_au && r != ASSAY_OK && r != ASSAY_ERR_DB)
+		audit_refused(va, &au);
+	store_audit_free(&au);
 	if (r == ASSAY_OK && (ntargets > 0 || queued > 0))
 		notify_kick(va->v->notify);	/* queued ones landed too */
 	if (r == ASSAY_ERR_STATE && store_node(va->v->store) != NULL) {
@@ -267,6 +274,7 @@ agent_remove(struct vagent *va)
 	if (va->ak_ok)
 		tpm2_public_free(&va->ak);
 	policy_unref(va->round_policy);
+	audit_drop(va);
 	agent_rec_free(&va->rec);
 	ident_doc_free(&va->ident);
 	free(va);
@@ -277,23 +285,10 @@ void
 agent_set_verify_state(struct vagent *va, const struct ima_state *ima,
     const struct mb_state *mb)
 {
-	char *a = ima_state_to_json(ima), *b = mb_state_to_json(mb);
-	json_t *o = a != NULL ? json_loads(a, 0, NULL) : NULL;
-	json_t *m = b != NULL ? json_loads(b, 0, NULL) : NULL;
-
 	va->ima = *ima;
 	va->mb = *mb;
-	if (o == NULL)
-		o = json_object();
-	if (m != NULL)
-		json_object_update(o, m);
 	free(va->rec.verify_state);
-	va->rec.verify_state = json_object_size(o) > 0 ? json_dumps(o, JSON_COMPACT) :
-	    NULL;
-	json_decref(o);
-	json_decref(m);
-	free(a);
-	free(b);
+	va->rec.verify_state = verify_state_to_json(ima, mb);
 }
 
 void

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "verifier/api.h"
+#include "verifier/audit.h"
 #include "verifier/cluster.h"
 #include "verifier/push_rounds.h"
 #include "common/proto/doc.h"
@@ -327,6 +328,7 @@ const struct http_route api_routes[] = {
 	{ "POST",   "/v1/agents/{id}/stop",		ROLE_ADMIN, api_agent_stop, API_BODY_TINY },
 	{ "POST",   "/v1/agents/{id}/start",		ROLE_ADMIN, api_agent_start, API_BODY_TINY },
 	{ "GET",    "/v1/agents/{id}/events",		ROLE_ADMIN, api_agent_events, 0 },
+	{ "GET",    "/v1/agents/{id}/audit",		ROLE_ADMIN, api_agent_audit, 0 },
 	/* signed attestation results (api_result.c): relying parties' routes */
 	{ "GET",    "/v1/agents/{id}/result",		ROLE_ADMIN | ROLE_AGENT, api_agent_result, 0 },
 	{ "GET",    "/v1/keys",				ROLE_ADMIN | ROLE_AGENT, api_keys, 0 },

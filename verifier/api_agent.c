@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "verifier/api.h"
+#include "verifier/audit.h"
 #include "verifier/cluster.h"
 #include "verifier/enroll.h"
 #include "common/appraise/policy.h"
@@ -124,6 +125,9 @@ op_put(struct vagent *va, json_t *body, const char *who, json_t **reply)
 	if (interval != -1)
 		va->rec.interval = (int)interval;
 	va->rec.admitted = 1;
+	audit_action(va, "admit", who, json_pack("{s:s?, s:s?, s:i}", "policy",
+	    va->rec.policy, "address", va->rec.address, "interval",
+	    va->rec.interval));
 	if (va->rec.state == AGENT_REGISTERED ||
 	    (polchanged && va->rec.state == AGENT_UNTRUSTED))
 		/* Admission, or a new policy re-evaluates an untrusted host. */
@@ -149,7 +153,7 @@ op_delete(struct vagent *va, json_t *body, const char *who, json_t **reply)
 	ev.agent_id = va->rec.id;
 	ev.type = "deleted";
 	ev.old_state = (char *)agent_state_name(va->rec.state);
-	if ((rc = store_agent_delete(va->v->store, va->rec.id, &ev)) != 0) {
+	if ((rc = audit_delete(va, who, &ev)) != 0) {
 		if (rc == ASSAY_ERR_STATE)
 			cluster_lease_lost(va->v->cluster, va);
 		return op_error(reply, 500, "store: %s", assay_err_detail());
@@ -177,11 +181,13 @@ op_attest(struct vagent *va, json_t *body, const char *who, json_t **reply)
 
 /* Move an agent back to pending (and poll it now) from the allowed states. */
 static int
-repend(struct vagent *va, int allowed, const char *why, json_t **reply)
+repend(struct vagent *va, int allowed, const char *why, const char *who,
+    json_t **reply)
 {
 	if ((allowed & (1 << va->rec.state)) == 0)
 		return op_error(reply, 409, "agent is %s: cannot %s it",
 		    agent_state_name(va->rec.state), why);
+	audit_action(va, why, who, NULL);
 	if (agent_set_state(va, AGENT_PENDING, NULL, why) != 0)
 		return op_error(reply, 500, "store: %s", assay_err_detail());
 	va->failures = 0;
@@ -195,13 +201,13 @@ static int
 op_reset(struct vagent *va, json_t *body, const char *who, json_t **reply)
 {
 	return repend(va, 1 << AGENT_UNTRUSTED | 1 << AGENT_UNREACHABLE,
-	    "reset", reply);
+	    "reset", who, reply);
 }
 
 static int
 op_start(struct vagent *va, json_t *body, const char *who, json_t **reply)
 {
-	return repend(va, 1 << AGENT_STOPPED, "start", reply);
+	return repend(va, 1 << AGENT_STOPPED, "start", who, reply);
 }
 
 static int
@@ -209,6 +215,8 @@ op_stop(struct vagent *va, json_t *body, const char *who, json_t **reply)
 {
 	if (va->rec.state == AGENT_REGISTERED)
 		return op_error(reply, 409, "agent is not admitted");
+	if (va->rec.state != AGENT_STOPPED)
+		audit_action(va, "stop", who, NULL);
 	if (va->rec.state != AGENT_STOPPED &&
 	    agent_set_state(va, AGENT_STOPPED, NULL, "stopped by admin") != 0)
 		return op_error(reply, 500, "store: %s", assay_err_detail());

@@ -25,6 +25,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "verifier/audit.h"
 #include "verifier/cluster.h"
 #include "verifier/enroll.h"
 #include "verifier/registrar.h"
@@ -348,6 +349,7 @@ enroll_reenroll_op(struct vagent *va, json_t *body, const char *who,
 	}
 	akchanged = reenroll(va, &p);
 	agent_rec_free(&p);
+	audit_action(va, "reenroll", who, audit_keys(&va->rec));
 	if (agent_save(va, "re-registered", NULL, akchanged ? "new AK" : NULL)
 	    != 0) {
 		*reply = json_pack("{s:s}", "error", "store refused the change");
@@ -379,6 +381,7 @@ activate_new(struct http_request *r, struct verifier *v, struct agent_rec *p)
 	p->activated = 1;
 	p->registered_at = clock_unix();
 	va = agent_add(v, p);
+	audit_action(va, "enroll", r->peer.cn, audit_keys(&va->rec));
 	if (agent_save(va, "registered", NULL, NULL) != 0) {
 		http_reply_error(r, 500, "store: %s", assay_err_detail());
 		sched_remove(va);

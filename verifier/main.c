@@ -26,6 +26,7 @@
 #include "common/tls.h"
 #include "common/xmalloc.h"
 #include "verifier/cluster.h"
+#include "verifier/store_audit.h"
 #include "verifier/ear.h"
 #include "verifier/ident_ca.h"
 #include "verifier/enroll.h"
@@ -72,6 +73,7 @@ static const struct cfg_key vconf_keys[] = {
 	{ "notify.max_age", CFG_INT, CONF(notify_max_age), 60, 30 * 86400, "seconds of retries before a notification is given up" },
 	{ "events.max_age", CFG_INT, CONF(events_max_age), 0, 100L * 365 * 86400, "seconds an event is kept after it last happened (0: forever)" },
 	{ "events.max_per_agent", CFG_INT, CONF(events_max_per_agent), 0, 100000000, "newest events kept per agent (0: all)" },
+	{ "audit_retention", CFG_INT, CONF(audit_retention), 0, 100L * 365 * 86400, "seconds audit trail records are kept (0: no audit trail)" },
 	{ "events.prune_interval", CFG_INT, CONF(events_prune_interval), 1, 86400, "seconds between event pruning steps" },
 	{ "ima_page_entries", CFG_INT, CONF(ima_page_entries), 1, IMA_LIST_MAX_ENTRIES, "IMA entries asked per round at most (one page; while more remain the next page is asked at once; needs a restart)" },
 	{ "ima_inflight_mb", CFG_INT, CONF(ima_inflight_mb), 1, 65536, "MiB of IMA list the polls in flight may bring at once (each page is cut to what is free, 256 KiB at least; a poll waits when less is free)" },
@@ -118,6 +120,7 @@ vconf_defaults(struct vconf *c)
 	c->events_max_age = 90L * 86400;
 	c->events_max_per_agent = 10000;
 	c->events_prune_interval = 60;
+	c->audit_retention = 7L * 86400;
 	c->ima_page_entries = IMA_PAGE_ENTRIES;
 	c->ima_inflight_mb = 256;
 	c->cluster_heartbeat = CLUSTER_HEARTBEAT;
@@ -316,6 +319,7 @@ reload(struct verifier *v)
 	v->conf.events_max_age = n.events_max_age;
 	v->conf.events_max_per_agent = n.events_max_per_agent;
 	v->conf.events_prune_interval = n.events_prune_interval;
+	v->conf.audit_retention = n.audit_retention;
 	v->prune_at = 0;
 #define SWAP(f) do { char *t_ = v->conf.f; v->conf.f = n.f; n.f = t_; } while (0)
 	SWAP(ek_ca);
@@ -368,7 +372,7 @@ store_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct verifier *v = arg;
 	int64_t now = clock_unix();
-	size_t n = 0;
+	size_t n = 0, m = 0;
 
 	(void)fd;
 	(void)what;
@@ -380,6 +384,12 @@ store_tick(evutil_socket_t fd, short what, void *arg)
 		log_warnx("event retention: %s", assay_err_detail());
 	else if (n > 0)
 		log_debug("event retention: %zu events pruned", n);
+	if (store_audit_prune(v->store, now, v->conf.audit_retention,
+	    PRUNE_BATCH, &m) != 0)
+		log_warnx("audit retention: %s", assay_err_detail());
+	else if (m > 0)
+		log_debug("audit retention: %zu records pruned", m);
+	n = n > m ? n : m;
 	v->prune_at = now + (n >= PRUNE_BATCH ? 1 : v->conf.events_prune_interval);
 }
 
@@ -410,6 +420,7 @@ verifier_free(struct verifier *v)
 				tpm2_public_free(&va->ak);
 			agent_rec_free(&va->rec);
 			ident_doc_free(&va->ident);
+			json_decref(va->audit_next);
 			free(va);
 		}
 		strmap_free(v->agents);
@@ -435,6 +446,8 @@ verifier_free(struct verifier *v)
 		}
 		strmap_free(v->canaries);
 	}
+	if (v->audit_pols != NULL)
+		strmap_free(v->audit_pols);
 	ek_trust_free(v->trust);
 	signer_set_unref(v->signers);
 	ear_keys_free(v->ear);
@@ -535,6 +548,7 @@ verifier_start(void *ctx, struct event_base *base)
 	v->policies = strmap_new();
 	v->policy_revs = strmap_new();
 	v->canaries = strmap_new();
+	v->audit_pols = strmap_new();
 	if (store_open(v->conf.db, &v->store) != 0) {
 		log_err("store: %s", assay_err_detail());
 		return ASSAY_ERR_DB;

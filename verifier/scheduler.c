@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/proto/quote_req.h"
 #include "common/xmalloc.h"
+#include "verifier/audit.h"
 #include "verifier/cluster.h"
 #include "verifier/metrics.h"
 #include "verifier/push_rounds.h"
@@ -163,6 +164,12 @@ sched_policy_changed(struct verifier *v, const char *name, const char *why)
 			continue;
 		agent_ima_restart(va);	/* the new policy judges every entry */
 		agent_mb_restart(va);	/* and the boot log again */
+		if (audit_on(v)) {
+			audit_action(va, "policy", NULL, json_pack("{s:s, s:s?}",
+			    "policy", name, "why", why));
+			if (va->rec.state != AGENT_UNTRUSTED)
+				(void)agent_save(va, NULL, NULL, NULL);
+		}
 		if (va->rec.state == AGENT_UNTRUSTED &&
 		    agent_set_state(va, AGENT_PENDING, NULL, why) != 0)
 			continue;
@@ -272,6 +279,12 @@ sched_submit(struct vagent *va, uint8_t *body, size_t len, uint64_t ima_bytes)
 	j->ima_max = (uint64_t)v->conf.ima_page_entries;	/* restart-only key */
 	j->ima_bytes = ima_bytes;
 	j->mb_in = va->mb;
+	if (audit_on(v) && va->rec.ak_pub != NULL) {
+		/* The round's audit record is built by the worker. */
+		j->keep_body = 1;
+		j->ak_pub = xmemdup(va->rec.ak_pub, va->rec.ak_pub_len);
+		j->ak_pub_len = va->rec.ak_pub_len;
+	}
 	verify_pool_submit(v->pool, j);
 }
 
@@ -420,6 +433,7 @@ sched_verify_done(struct verify_job *j, void *arg)
 		(void)agent_save(va, "notice", j->verdict.notice[i].id,
 		    j->verdict.notice[i].detail);
 	}
+	audit_round(va, j);	/* carried by the round's store write below */
 	if (verdict_ok(&j->verdict) && j->retry) {
 		round_inconclusive(v, va, j);
 		verify_job_free(j);

@@ -29,6 +29,7 @@
 #include "common/xmalloc.h"
 #include "verifier/db.h"
 #include "verifier/store.h"
+#include "verifier/store_audit.h"
 #include "verifier/store_int.h"
 
 /* ---- helpers --------------------------------------------------------- */
@@ -280,6 +281,8 @@ store_delete_one(struct store *s, enum stmt_id id, const char *what,
 		r = store_lease_drop_tx(s, key);
 	if (r == ASSAY_OK && ev != NULL)
 		r = store_event_insert(s, ev, key);
+	if (r == ASSAY_OK && id == ST_AGENT_DEL && s->tx_audit != NULL)
+		r = store_audit_insert_tx(s, s->tx_audit);
 	return store_tx_end(s, r, "commit delete");
 }
 

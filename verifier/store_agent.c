@@ -1,8 +1,8 @@
 /*
  * store_agent.c — agent rows in the verifier's store: bind an agent_rec to
  * the agents columns and read one back, and the store_agent_* operations
- * (put with its event and notifications in one transaction, get, delete,
- * list). Statements, transactions and row helpers come from store.c.
+ * (put with its event, notifications and audit record in one transaction,
+ * get, delete, list). Statements, transactions and row helpers come from store.c.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "verifier/store.h"
+#include "verifier/store_audit.h"
 #include "verifier/store_int.h"
 
 static int
@@ -115,6 +116,14 @@ int
 store_agent_put_notify(struct store *s, const struct agent_rec *a,
     const struct store_event *ev, const char *const *targets, size_t ntargets)
 {
+	return store_agent_put_audit(s, a, ev, targets, ntargets, NULL);
+}
+
+int
+store_agent_put_audit(struct store *s, const struct agent_rec *a,
+    const struct store_event *ev, const char *const *targets, size_t ntargets,
+    const struct store_audit *au)
+{
 	int r;
 
 	if ((r = store_check_id(a->id)) != 0 ||
@@ -139,6 +148,8 @@ store_agent_put_notify(struct store *s, const struct agent_rec *a,
 		r = store_event_insert(s, ev, a->id);
 	if (r == ASSAY_OK && ntargets > 0)
 		r = store_notify_insert_tx(s, s->last_seq, targets, ntargets);
+	if (r == ASSAY_OK && au != NULL)
+		r = store_audit_insert_tx(s, au);
 	return store_tx_end(s, r, "commit agent put");
 }
 
@@ -156,6 +167,13 @@ store_agent_get(struct store *s, const char *id, struct agent_rec *out)
 int
 store_agent_delete(struct store *s, const char *id, const struct store_event *ev)
 {
+	return store_agent_delete_audit(s, id, ev, NULL);
+}
+
+int
+store_agent_delete_audit(struct store *s, const char *id,
+    const struct store_event *ev, const struct store_audit *au)
+{
 	int r;
 
 	if ((r = store_check_id(id)) != 0 || (r = store_check_event(ev)) != 0)
@@ -163,7 +181,10 @@ store_agent_delete(struct store *s, const char *id, const struct store_event *ev
 	/* Queued changes first: none may land after (and revive) the delete. */
 	if ((r = store_wq_flush(s, 1, NULL)) != 0)
 		return r;
-	return store_delete_one(s, ST_AGENT_DEL, "agent", id, ev);
+	s->tx_audit = au;	/* store_delete_one writes it in its transaction */
+	r = store_delete_one(s, ST_AGENT_DEL, "agent", id, ev);
+	s->tx_audit = NULL;
+	return r;
 }
 
 int

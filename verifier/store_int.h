@@ -47,6 +47,8 @@ enum stmt_id {
 	ST_POLICY_REVS, ST_POLICY_USERS, ST_STATE_COUNTS,
 	ST_CHAL_CLEAR, ST_CHAL_PUT, ST_CHAL_TAKE,
 	ST_ENROLL_PUT, ST_ENROLL_TAKE, ST_ENROLL_ROOM, ST_ENROLL_EXPIRE,
+	ST_AUDIT_ADD, ST_AUDIT_HEAD_PUT, ST_AUDIT_HEAD_MOVE, ST_AUDIT_HEAD_GET,
+	ST_AUDIT_POLICY_ADD, ST_AUDIT_POLICY_GET, ST_AUDIT_LIST, ST_AUDIT_PRUNE,
 	ST_MAX
 };
 
@@ -60,6 +62,7 @@ extern const struct db_migration store_migrations[];
 extern const int store_schema_version_n;
 
 struct wq_item;
+struct store_audit;
 
 struct store {
 	struct db	*db;
@@ -87,6 +90,8 @@ struct store {
 	char		*node;		/* set: agent writes need this node's lease */
 	int64_t		 lease_lost;	/* writes refused for a lost lease, total */
 	int64_t		 policy_rev;	/* revision the last policy put wrote */
+	/* the audit record an agent delete writes (store_agent_delete_audit) */
+	const struct store_audit *tx_audit;
 };
 
 /* Same 64 bits, as the signed integer the database stores; no overflow UB. */

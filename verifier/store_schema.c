@@ -207,6 +207,29 @@ const struct db_migration store_migrations[] = {
 	"INSERT INTO policy_versions (name, version, sha256, text, created)"
 	" SELECT name, 1, '', text, updated FROM policies;"
 	"UPDATE policies SET version = 1;" },
+	/*
+	 * 8: the audit trail (store_audit.c). audit: one hash-chained record
+	 * per judged round or trust-changing action, per agent seq 1, 2, 3...;
+	 * audit_heads: each agent's last record (kept after the agent is
+	 * deleted: its chain stays checkable); audit_policies: the policy
+	 * texts records name by SHA-256, stored once.
+	 */
+	{ "CREATE TABLE audit (agent_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" time INTEGER NOT NULL, kind TEXT NOT NULL, record TEXT NOT NULL,"
+	" hash TEXT NOT NULL, PRIMARY KEY (agent_id, seq));"
+	"CREATE INDEX audit_time ON audit (time);"
+	"CREATE TABLE audit_heads (agent_id TEXT PRIMARY KEY NOT NULL,"
+	" seq INTEGER NOT NULL, hash TEXT NOT NULL);"
+	"CREATE TABLE audit_policies (sha256 TEXT PRIMARY KEY NOT NULL,"
+	" name TEXT NOT NULL, text TEXT NOT NULL);",
+	  "CREATE TABLE audit (agent_id TEXT NOT NULL, seq BIGINT NOT NULL,"
+	" time BIGINT NOT NULL, kind TEXT NOT NULL, record TEXT NOT NULL,"
+	" hash TEXT NOT NULL, PRIMARY KEY (agent_id, seq));"
+	"CREATE INDEX audit_time ON audit (time);"
+	"CREATE TABLE audit_heads (agent_id TEXT PRIMARY KEY NOT NULL,"
+	" seq BIGINT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE TABLE audit_policies (sha256 TEXT PRIMARY KEY NOT NULL,"
+	" name TEXT NOT NULL, text TEXT NOT NULL);" },
 };
 const int store_schema_version_n =
     (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
@@ -438,4 +461,26 @@ const struct stmt_def store_stmts[ST_MAX] = {
 	    " ELSE 1 END, status, result FROM commands WHERE id = ?" },
 	[ST_CMD_PRUNE] = { "DELETE FROM commands WHERE created_ms <"
 	    " @NOWMS - ?", NULL },
+	/* ---- audit trail (store_audit.c) ---- */
+	[ST_AUDIT_ADD] = { "INSERT INTO audit (agent_id, seq, time, kind,"
+	    " record, hash) VALUES (?,?,?,?,?,?)", NULL },
+	/* The chain moves on only from the head it was sealed after. */
+	[ST_AUDIT_HEAD_PUT] = { "INSERT INTO audit_heads (agent_id, seq, hash)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (agent_id) DO NOTHING", NULL },
+	[ST_AUDIT_HEAD_MOVE] = { "UPDATE audit_heads SET seq = ?2, hash = ?3"
+	    " WHERE agent_id = ?1 AND seq = ?2 - 1", NULL },
+	[ST_AUDIT_HEAD_GET] = { "SELECT seq, hash FROM audit_heads"
+	    " WHERE agent_id = ?", NULL },
+	[ST_AUDIT_POLICY_ADD] = { "INSERT INTO audit_policies (sha256, name,"
+	    " text) VALUES (?,?,?) ON CONFLICT (sha256) DO NOTHING", NULL },
+	[ST_AUDIT_POLICY_GET] = { "SELECT name, text FROM audit_policies"
+	    " WHERE sha256 = ?", NULL },
+	[ST_AUDIT_LIST] = { "SELECT agent_id, seq, time, kind, record, hash"
+	    " FROM audit WHERE agent_id = ?1 AND seq > ?2 AND time >= ?3"
+	    " ORDER BY seq LIMIT ?4", NULL },
+	/* Records past the age, oldest first; never an agent's head. */
+	[ST_AUDIT_PRUNE] = { "DELETE FROM audit WHERE (agent_id, seq) IN"
+	    " (SELECT a.agent_id, a.seq FROM audit a JOIN audit_heads h ON"
+	    " h.agent_id = a.agent_id WHERE a.time < ?1 AND a.seq < h.seq"
+	    " ORDER BY a.time LIMIT ?2)", NULL },
 };

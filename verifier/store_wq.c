@@ -1,10 +1,11 @@
 /*
  * store_wq.c — the store's write-behind queue: an agent change (record,
- * event and notification rows, one transaction) that could not be written
- * (disk full, read-only, locked) is kept here, in order, and retried with
- * backoff until it lands; any later change waits behind it, so an agent's
- * history lands in the order it happened. Also the fault and size figures
- * behind /v1/health and /metrics. Same thread as store.c.
+ * event, notification rows and audit record, one transaction) that could
+ * not be written (disk full, read-only, locked) is kept here, in order,
+ * and retried with backoff until it lands; any later change waits behind
+ * it, so an agent's history lands in the order it happened. Also the
+ * fault and size figures behind /v1/health and /metrics. Same thread as
+ * store.c.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "verifier/store.h"
+#include "verifier/store_audit.h"
 #include "verifier/store_int.h"
 
 struct wq_item {
@@ -27,6 +29,8 @@ struct wq_item {
 	struct store_event	 ev;		/* deep copy */
 	char			**targets;
 	size_t			 ntargets;
+	int			 has_au;
+	struct store_audit	 au;		/* deep copy */
 };
 
 static void
@@ -34,6 +38,7 @@ item_free(struct wq_item *it)
 {
 	agent_rec_free(&it->rec);
 	store_event_free(&it->ev);
+	store_audit_free(&it->au);
 	for (size_t i = 0; i < it->ntargets; i++)
 		free(it->targets[i]);
 	free(it->targets);
@@ -73,7 +78,8 @@ last_for(struct store *s, const char *id)
 
 static void
 enqueue(struct store *s, const struct agent_rec *a,
-    const struct store_event *ev, const char *const *targets, size_t ntargets)
+    const struct store_event *ev, const char *const *targets, size_t ntargets,
+    const struct store_audit *au)
 {
 	struct wq_item *it, *last = last_for(s, a->id);
 
@@ -82,7 +88,7 @@ enqueue(struct store *s, const struct agent_rec *a,
 		s->wq_dropped++;
 		ev = NULL;	/* full: a notice goes, its record stays */
 	}
-	if (ev == NULL && last != NULL) {
+	if (ev == NULL && au == NULL && last != NULL) {
 		/* The newer record supersedes the queued one; its event stays. */
 		agent_rec_free(&last->rec);
 		agent_rec_copy(&last->rec, a);
@@ -96,6 +102,10 @@ enqueue(struct store *s, const struct agent_rec *a,
 		it->ev.seq = 0;
 		if (it->ev.time == 0)
 			it->ev.time = clock_unix();
+	}
+	if (au != NULL) {
+		it->has_au = 1;
+		store_audit_copy(&it->au, au);
 	}
 	if (ntargets > 0) {
 		it->targets = xcalloc(ntargets, sizeof(*it->targets));
@@ -136,8 +146,9 @@ store_wq_flush(struct store *s, int force, size_t *landed)
 		    "to be written: %s", s->path, s->wq_len,
 		    s->fail_msg != NULL ? s->fail_msg : "write failed");
 	while ((it = s->wq_head) != NULL) {
-		r = store_agent_put_notify(s, &it->rec, it->has_ev ? &it->ev :
-		    NULL, (const char *const *)it->targets, it->ntargets);
+		r = store_agent_put_audit(s, &it->rec, it->has_ev ? &it->ev :
+		    NULL, (const char *const *)it->targets, it->ntargets,
+		    it->has_au ? &it->au : NULL);
 		if (r == ASSAY_ERR_STATE) {
 			/* Another node holds the agent now: its change is void. */
 			log_warnx("store %s: queued change dropped: %s", s->path,
@@ -171,6 +182,14 @@ int
 store_agent_save(struct store *s, const struct agent_rec *a,
     const struct store_event *ev, const char *const *targets, size_t ntargets)
 {
+	return store_agent_save_audit(s, a, ev, targets, ntargets, NULL);
+}
+
+int
+store_agent_save_audit(struct store *s, const struct agent_rec *a,
+    const struct store_event *ev, const char *const *targets, size_t ntargets,
+    const struct store_audit *au)
+{
 	int r;
 
 	if ((r = store_check_id(a->id)) != 0 || (r = store_check_event(ev)) != 0)
@@ -182,14 +201,14 @@ store_agent_save(struct store *s, const struct agent_rec *a,
 		return assay_err_set(ASSAY_ERR_INVAL, "agent %s: bad state %d",
 		    a->id, a->state);
 	if ((r = store_wq_flush(s, 0, NULL)) == ASSAY_OK) {
-		r = store_agent_put_notify(s, a, ev, targets, ntargets);
+		r = store_agent_put_audit(s, a, ev, targets, ntargets, au);
 		if (r == ASSAY_OK || r != ASSAY_ERR_DB)
 			return r;
 		backoff(s);
 	}
 	if (r != ASSAY_ERR_DB)
 		return r;
-	enqueue(s, a, ev, targets, ntargets);
+	enqueue(s, a, ev, targets, ntargets, au);
 	return ASSAY_ERR_DB;
 }
 

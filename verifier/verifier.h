@@ -53,6 +53,7 @@ struct vconf {
 	long	 events_max_age;	/* s since last seen, 0: keep */
 	long	 events_max_per_agent;	/* newest kept per agent, 0: all */
 	long	 events_prune_interval;	/* s between pruning steps */
+	long	 audit_retention;	/* s audit records are kept, 0: no audit */
 	/* many verifiers on PostgreSQL (cluster.c) */
 	char	*node;			/* this verifier's name (default: host name) */
 	long	 cluster_heartbeat;	/* s between heartbeats */
@@ -104,6 +105,11 @@ struct vagent {
 	/* the identity last issued here (api_result.c), reused while young */
 	struct ident_doc	 ident;
 	uint8_t			 ident_key[32];	/* SHA-256 of the key it is for */
+	/* the audit trail (audit.c) */
+	struct json_t		*audit_next;	/* record the next store write carries */
+	int			 audit_loaded;	/* audit_seq/head read from the store */
+	int64_t			 audit_seq;	/* the chain's last record */
+	char			 audit_head[65];	/* its hash (hex) */
 };
 
 struct policy;
@@ -144,6 +150,7 @@ struct verifier {
 	struct ident_ca		*ident;		/* ident_ca.c, NULL: no identities */
 	struct event		*store_timer;	/* main.c: write retry, retention */
 	int64_t			 prune_at;	/* next retention step, unix s */
+	struct strmap		*audit_pols;	/* policy SHA-256s stored for the audit */
 };
 
 /* agents.c: registry and state transitions */

@@ -1,13 +1,15 @@
 /*
  * verify_pool.c — the verifier's worker pool for verify jobs (on
- * common/workq): a job is verified on a worker thread and its result
- * handed to the caller's callback on the event loop; jobs never run or
+ * common/workq): a job is verified on a worker thread (its audit record
+ * built there too, when asked) and its result handed to the caller's
+ * callback on the event loop; jobs never run or
  * never delivered at shutdown are freed (the round is asked again later).
  */
 #include <stdlib.h>
 
 #include <event2/event.h>
 
+#include "common/appraise/audit_round.h"
 #include "common/appraise/verify.h"
 #include "common/workq.h"
 #include "common/xmalloc.h"
@@ -29,7 +31,16 @@ struct pool_item {
 static void
 job_work(struct workq_item *it)
 {
-	verify_run(((struct pool_item *)it)->j);
+	struct verify_job *j = ((struct pool_item *)it)->j;
+
+	verify_run(j);
+	if (j->keep_body) {
+		/* The audit record is built here, off the event loop. */
+		j->audit_rec = audit_round_record(j, j->ak_pub, j->ak_pub_len);
+		free(j->kept);
+		j->kept = NULL;
+		j->kept_len = 0;
+	}
 }
 
 static void

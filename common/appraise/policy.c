@@ -469,6 +469,7 @@ policy_compile(const char *text, size_t len, const char *name,
 	struct ima_policy *ima = NULL;
 	struct pctx cx;
 	char *blanked = NULL;
+	uint8_t digest[32];
 	int have_doc = 0, r;
 	size_t vs, ve;
 
@@ -487,6 +488,8 @@ policy_compile(const char *text, size_t len, const char *name,
 	 */
 	if ((r = ima_policy_compile(text, len, &ima, &vs, &ve)) != 0)
 		goto out;
+	/* The digest is of the text as given, ima: section included. */
+	SHA256((const unsigned char *)text, len, digest);
 	if (ima != NULL && vs <= ve && ve <= len) {
 		blanked = blank_ima_value(text, len, vs, ve, &len);
 		text = blanked;
@@ -506,7 +509,7 @@ policy_compile(const char *text, size_t len, const char *name,
 	ima = NULL;
 	if ((r = parse_sections(&cx, root, name)) != 0)
 		goto out;
-	SHA256((const unsigned char *)text, len, p->text_sha256);
+	memcpy(p->text_sha256, digest, sizeof(digest));
 	*out = p;	/* caller owns the only reference */
 	p = NULL;
 	r = ASSAY_OK;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/evidence/bind.h"
@@ -113,6 +115,9 @@ verify_job_free(struct verify_job *j)
 	if (j == NULL)
 		return;
 	free(j->body);
+	free(j->kept);
+	free(j->ak_pub);
+	json_decref(j->audit_rec);
 	free(j->id_pub);
 	EVP_PKEY_free(j->ak);
 	policy_unref(j->policy);
@@ -140,6 +145,10 @@ verify_run(struct verify_job *j)
 	 * binary form is kept and its IMA list used where it lies; either way
 	 * it is gone when the document is (scheduler.c's budget counts on it).
 	 */
+	if (j->keep_body && j->kept == NULL && j->body != NULL) {
+		j->kept = xmemdup(j->body, j->body_len);
+		j->kept_len = j->body_len;
+	}
 	r = evidence_doc_parse_take(j->body, j->body_len, &d);
 	j->body = NULL;
 	j->body_len = 0;
@@ -161,4 +170,31 @@ verify_run(struct verify_job *j)
 	evidence_doc_free(&d);
  out:
 	j->seconds = clock_mono() - t0;
+}
+
+char *
+verify_state_to_json(const struct ima_state *ima, const struct mb_state *mb)
+{
+	char *a = ima_state_to_json(ima), *b = mb_state_to_json(mb), *out;
+	json_t *o = a != NULL ? json_loads(a, 0, NULL) : NULL;
+	json_t *m = b != NULL ? json_loads(b, 0, NULL) : NULL;
+
+	if (o == NULL)
+		o = json_object();
+	if (m != NULL)
+		json_object_update(o, m);
+	out = json_object_size(o) > 0 ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	json_decref(m);
+	free(a);
+	free(b);
+	return out;
+}
+
+void
+verify_state_from_json(const char *text, struct ima_state *ima,
+    struct mb_state *mb)
+{
+	ima_state_from_json(text, ima);
+	mb_state_from_json(text, mb);
 }

@@ -56,6 +56,18 @@ struct verify_job {
 	int			 retry;		/* inconclusive: poll again at once */
 	char			 retry_reason[128];
 	void			*arg;		/* caller's */
+	/*
+	 * The audit trail (audit_round.h): with keep_body set, verify_run
+	 * keeps the body as received in kept, and the caller's thread may
+	 * build the round's record (audit_rec) with the AK it was checked
+	 * with (ak_pub, TPM2B_PUBLIC). All owned by the job.
+	 */
+	int			 keep_body;
+	uint8_t			*kept;
+	size_t			 kept_len;
+	uint8_t			*ak_pub;
+	size_t			 ak_pub_len;
+	struct json_t		*audit_rec;
 };
 
 /* A new job; it takes body (caller's allocation) and refs ak and policy. */
@@ -65,5 +77,14 @@ void	verify_job_free(struct verify_job *j);
 
 /* Run the whole pipeline on j (any thread), once: it frees j->body. */
 void	verify_run(struct verify_job *j);
+
+/*
+ * The state both stages carry between rounds as one JSON text
+ * ({"ima":{...},"measured_boot":{...}}, agent_rec.verify_state), or NULL
+ * when neither has any; caller frees. verify_state_from_json reads it.
+ */
+char	*verify_state_to_json(const struct ima_state *ima, const struct mb_state *mb);
+void	verify_state_from_json(const char *text, struct ima_state *ima,
+	    struct mb_state *mb);
 
 #endif
