@@ -343,6 +343,7 @@ const struct http_route api_routes[] = {
 	{ "GET",    "/v1/policies/{name}/versions/{version}", ROLE_ADMIN, api_policy_version_get, 0 },
 	{ "POST",   "/v1/policies/{name}/rollback",	ROLE_ADMIN, api_policy_rollback, API_BODY_TINY },
 	{ "POST",   "/v1/policies/{name}/promote",	ROLE_ADMIN, api_policy_promote, API_BODY_TINY },
+	{ "POST",   "/v1/policies/{name}/preview",	ROLE_ADMIN, api_policy_preview, API_BODY_POLICY },
 	{ "GET",    "/v1/health",			ROLE_ADMIN, api_health, 0 },
 	{ "GET",    "/v1/nodes",			ROLE_ADMIN, api_nodes, 0 },
 	{ "GET",    "/metrics",				ROLE_ADMIN, api_metrics, 0 },

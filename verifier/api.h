@@ -40,6 +40,8 @@ void	api_policy_versions(struct http_request *r);
 void	api_policy_version_get(struct http_request *r);
 void	api_policy_rollback(struct http_request *r);
 void	api_policy_promote(struct http_request *r);
+/* api_policy_preview.c */
+void	api_policy_preview(struct http_request *r);
 struct verifier;
 json_t	*api_policy_canary_json(struct verifier *v, const char *name);
 void	api_metrics(struct http_request *r);

@@ -11,7 +11,8 @@
 # Environment:
 #   POLICY        policy name (default: demo-app)
 #   POLICY_FILE   the policy kept between releases (default: ./POLICY.yaml);
-#                 the new release is merged into it, older ones dropped
+#                 the new release is merged into it, older ones dropped; it
+#                 is replaced only once the verifier took the new version
 #   KEEP          releases allowed at once (default 2: the update window)
 #   SIGNING_KEY   PEM private key (P-256 or Ed25519) of the release signer;
 #                 in CI from the secret store, never from the repository
@@ -63,16 +64,16 @@ else
 	"$ASSAYCTL" policy generate --name "$POLICY" --deb "$DEB" \
 	    --keep "$KEEP" -o "$OUT/$POLICY.yaml"
 fi
-cp "$OUT/$POLICY.yaml" "$POLICY_FILE"
 
 echo "== sign and check offline"
 "$ASSAYCTL" policy sign --key "$SIGNING_KEY" -o "$OUT/$POLICY.dsse.json" \
-    "$POLICY_FILE"
+    "$OUT/$POLICY.yaml"
 "$ASSAYCTL" policy verify --signer "$SIGNER_PUB" --name "$POLICY" \
     "$OUT/$POLICY.dsse.json"
 
 if [ -z "${ASSAY_VERIFIER:-}" ]; then
 	echo "== ASSAY_VERIFIER unset: signed policy in $OUT/$POLICY.dsse.json"
+	cp "$OUT/$POLICY.yaml" "$POLICY_FILE"
 	exit 0
 fi
 
@@ -86,6 +87,9 @@ if [ -n "${CANARY:-}" ]; then
 	echo "== canaries: $CANARY"
 	v=$("$ASSAYCTL" --json policy upload --canary "$CANARY" "$POLICY" \
 	    "$OUT/$POLICY.dsse.json" | sed -n 's/.*"version": *\([0-9]*\).*/\1/p')
+	[ -n "$v" ] || exit 1
+	# The kept policy is what the verifier holds from now on.
+	cp "$OUT/$POLICY.yaml" "$POLICY_FILE"
 	echo "version $v tried on $CANARY"
 	[ "${PROMOTE:-0}" = 1 ] || exit 0
 	# The canaries are judged at once: wait until each is judged with
@@ -109,5 +113,6 @@ if [ -n "${CANARY:-}" ]; then
 	"$ASSAYCTL" policy promote "$POLICY"
 else
 	"$ASSAYCTL" policy upload "$POLICY" "$OUT/$POLICY.dsse.json"
+	cp "$OUT/$POLICY.yaml" "$POLICY_FILE"
 fi
 "$ASSAYCTL" policy versions "$POLICY"
