@@ -18,7 +18,7 @@
 #   verifier_id     optional: the ear.verifier-id developer expected
 #                   (results.verifier_id of the verifier)
 #   policies        optional list of Assay policy names the appraisal must
-#                   have used (ear.appraisal-policy-id "policy:NAME@REV")
+#                   have used (ear.appraisal-policy-id "policy:NAME@vN")
 #
 # Output: allow (boolean), deny_reasons (set of strings, empty when
 # allowed), decision (both plus the facts the decision was made on).
