@@ -283,6 +283,41 @@ preview_drop(struct workq_item *it)
 	preview_free(pv);
 }
 
+/* rec as a host of the preview if it is judged with policy name. */
+static void
+host_add(struct verifier *v, struct preview *pv, const struct agent_rec *rec,
+    const char *name)
+{
+	struct host *h;
+
+	if (rec->policy == NULL || strcmp(rec->policy, name) != 0)
+		return;
+	h = &pv->hosts[pv->nhosts++];
+	h->id = xstrdup(rec->id);
+	h->now = agent_state_name(rec->state);
+	h->version = rec->policy_version;
+	h->records = host_records(v, rec->id, &h->note);
+}
+
+/* Many verifiers: every agent of the database, whichever node holds it. */
+static int
+hosts_of_fleet(struct verifier *v, struct preview *pv, const char *name)
+{
+	struct agent_rec *list = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = store_agent_list(v->store, &list, &n)) != 0)
+		return r;
+	pv->hosts = xcalloc(n + 1, sizeof(*pv->hosts));
+	for (size_t i = 0; i < n; i++) {
+		host_add(v, pv, &list[i], name);
+		agent_rec_free(&list[i]);
+	}
+	free(list);
+	return ASSAY_OK;
+}
+
 void
 api_policy_preview(struct http_request *r)
 {
@@ -302,18 +337,17 @@ api_policy_preview(struct http_request *r)
 	pv->v = v;
 	pv->r = r;
 	pv->signers = signer_set_ref(v->signers);
-	pv->hosts = xcalloc(strmap_count(v->agents) + 1, sizeof(*pv->hosts));
-	while (strmap_next(v->agents, &pos, &id, &val)) {
-		struct vagent *va = val;
-		struct host *h;
-
-		if (va->rec.policy == NULL || strcmp(va->rec.policy, name) != 0)
-			continue;
-		h = &pv->hosts[pv->nhosts++];
-		h->id = xstrdup(id);
-		h->now = agent_state_name(va->rec.state);
-		h->version = va->rec.policy_version;
-		h->records = host_records(v, id, &h->note);
+	if (v->cluster != NULL) {
+		if (hosts_of_fleet(v, pv, name) != 0) {
+			http_reply_error(r, 503, "database: %s", assay_err_detail());
+			preview_free(pv);
+			return;
+		}
+	} else {
+		pv->hosts = xcalloc(strmap_count(v->agents) + 1,
+		    sizeof(*pv->hosts));
+		while (strmap_next(v->agents, &pos, &id, &val))
+			host_add(v, pv, &((struct vagent *)val)->rec, name);
 	}
 	pv->wq.work = preview_work;
 	pv->wq.done = preview_done;
