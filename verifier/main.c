@@ -101,6 +101,7 @@ static const struct cfg_key vconf_keys[] = {
 
 /* Rows one pruning step deletes at most; a full step is followed at once. */
 #define PRUNE_BATCH	500
+#define AUDIT_PRUNE_BUDGET 0.05	/* s of the loop per retention step */
 
 static void
 vconf_defaults(struct vconf *c)
@@ -364,6 +365,31 @@ reload(struct verifier *v)
 }
 
 /*
+ * Audit records come with every round (thousands a second in a large
+ * fleet): while batches come back full, keep deleting, each batch its own
+ * short transaction, for up to AUDIT_PRUNE_BUDGET of the loop per step.
+ * Returns the last batch's count (PRUNE_BATCH: behind, step again soon).
+ */
+static size_t
+audit_prune(struct verifier *v, int64_t now)
+{
+	double t0 = clock_mono();
+	size_t m = 0, total = 0;
+
+	do {
+		if (store_audit_prune(v->store, now, v->conf.audit_retention,
+		    PRUNE_BATCH, &m) != 0) {
+			log_warnx("audit retention: %s", assay_err_detail());
+			return 0;
+		}
+		total += m;
+	} while (m >= PRUNE_BATCH && clock_mono() - t0 < AUDIT_PRUNE_BUDGET);
+	if (total > 0)
+		log_debug("audit retention: %zu records pruned", total);
+	return m;
+}
+
+/*
  * Every second: retry the store's queued writes (they back off on their
  * own, 1 s doubling to 30 s), and when due, one small retention step.
  */
@@ -384,11 +410,7 @@ store_tick(evutil_socket_t fd, short what, void *arg)
 		log_warnx("event retention: %s", assay_err_detail());
 	else if (n > 0)
 		log_debug("event retention: %zu events pruned", n);
-	if (store_audit_prune(v->store, now, v->conf.audit_retention,
-	    PRUNE_BATCH, &m) != 0)
-		log_warnx("audit retention: %s", assay_err_detail());
-	else if (m > 0)
-		log_debug("audit retention: %zu records pruned", m);
+	m = audit_prune(v, now);
 	n = n > m ? n : m;
 	v->prune_at = now + (n >= PRUNE_BATCH ? 1 : v->conf.events_prune_interval);
 }
