@@ -92,6 +92,7 @@ note_policy(struct strmap *pols, const struct store_audit *au)
 /* What one export answer holds: records after seq, up to limits. */
 struct page {
 	int64_t	 since, after;
+	int64_t	 upto;		/* the head when the export began */
 	size_t	 max_records, max_bytes;
 	size_t	 n;		/* records in it */
 	int64_t	 last;		/* seq of its last record, or after */
@@ -111,8 +112,8 @@ collect(struct verifier *v, const char *id, struct page *pg, struct buf *recs,
 	do {
 		want = pg->max_records - pg->n < EXPORT_PAGE ?
 		    pg->max_records - pg->n : EXPORT_PAGE;
-		if ((r = store_audit_list(v->store, id, pg->last, pg->since,
-		    want, &list, &n)) != 0)
+		if ((r = store_audit_list(v->store, id, pg->last, pg->upto,
+		    pg->since, want, &list, &n)) != 0)
 			return r;
 		for (size_t i = 0; i < n; i++) {
 			if (!pg->cut && (pg->n == 0 ||
@@ -202,8 +203,12 @@ api_agent_audit(struct http_request *r)
 	buf_init(&recs);
 	if (page_args(r, &pg) != 0)
 		goto out;
-	if ((rc = store_audit_head(v->store, id, &hseq, head)) != 0 ||
-	    (rc = collect(v, id, &pg, &recs, pols)) != 0) {
+	/* The head first: records written meanwhile (another node) wait. */
+	if ((rc = store_audit_head(v->store, id, &hseq, head)) == 0) {
+		pg.upto = hseq;
+		rc = collect(v, id, &pg, &recs, pols);
+	}
+	if (rc != 0) {
 		http_reply_error(r, rc == ASSAY_ERR_INVAL ? 400 : 500, "store: %s",
 		    assay_err_detail());
 		goto out;
