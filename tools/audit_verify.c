@@ -210,37 +210,59 @@ summary(struct averify *av)
 	    av->rounds, av->matched, av->problems);
 }
 
+#define POLICY_PREFIX	"{\"kind\":\"policy\","
+
+/*
+ * Each line of f to av. Pass 0: the policy lines only (a paged export
+ * may bring a policy after rounds that use it); pass 1: the others;
+ * pass 2 (a pipe, read once): all of them.
+ */
+static void
+read_lines(struct averify *av, FILE *f, int pass)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int pol;
+
+	av->line = 0;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		av->line++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			n--;
+		pol = strncmp(line, POLICY_PREFIX, strlen(POLICY_PREFIX)) == 0;
+		if (n == 0 || (pass == 0 && !pol) || (pass == 1 && pol))
+			continue;
+		if ((size_t)n > AUDIT_REC_MAX)
+			problem(av, 0, "line over the record size limit");
+		else
+			one_line(av, line, (size_t)n);
+	}
+	free(line);
+}
+
 int
 cmd_audit_verify(struct cmd_args *a)
 {
 	struct averify av = { .file = a->pos[0] };
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
 	FILE *f;
 	const char *k;
 	void *val;
 	size_t pos = 0;
+	int pipe = strcmp(av.file, "-") == 0;
 
-	if ((f = strcmp(av.file, "-") == 0 ? stdin : fopen(av.file, "r")) == NULL) {
+	if ((f = pipe ? stdin : fopen(av.file, "r")) == NULL) {
 		perror(av.file);
 		return 2;
 	}
 	audit_chain_init(&av.chain);
 	av.pols = strmap_new();
-	while ((n = getline(&line, &cap, f)) > 0) {
-		av.line++;
-		if ((size_t)n > AUDIT_REC_MAX) {
-			problem(&av, 0, "line over the record size limit");
-			continue;
-		}
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			n--;
-		if (n > 0)
-			one_line(&av, line, (size_t)n);
+	if (!pipe) {
+		read_lines(&av, f, 0);
+		rewind(f);
 	}
-	free(line);
-	if (f != stdin)
+	read_lines(&av, f, pipe ? 2 : 1);
+	if (!pipe)
 		fclose(f);
 	summary(&av);
 	while (strmap_next(av.pols, &pos, &k, &val))

@@ -140,10 +140,12 @@ static const struct cmd cmds[] = {
 	{ { "eventlog", "replay" }, "FILE [--json]",
 	    OPTS({ "json", NOARG, OPT_JSON, 0, 'j' }),
 	    1, 1, 0, cmd_eventlog_replay },
-	{ { "audit", "export" }, "--agent ID [--since T] [-o FILE] (T: unix "
-	    "seconds, ISO 8601 UTC, or a duration ago like 2h)",
+	{ { "audit", "export" }, "--agent ID [--since T] [--limit N] [-o FILE] "
+	    "(T: unix seconds, ISO 8601 UTC, or a duration ago like 2h; N: "
+	    "records per request)",
 	    OPTS({ "agent", ARG, OPT_AGENT, REQ, 0 },
 	    { "since", ARG, OPT_SINCE, 0, 0 },
+	    { "limit", ARG, OPT_LIMIT, 0, 0 },
 	    { "output", ARG, OPT_OUTPUT, 0, 'o' }),
 	    0, 0, CMD_VERIFIER, cmd_audit_export },
 	{ { "audit", "verify" }, "FILE (exit 0 all checks pass, 1 a problem)",

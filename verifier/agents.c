@@ -3,9 +3,9 @@
  * store at start) and every agent state transition: each one is written to
  * the store with its event (and the notifications it queues, and its
  * audit record) in one transaction, then logged in one line. Store writes
- * are timed for /metrics. Fail closed: a change the store cannot take now (disk full,
- * read-only, locked) still applies in memory at once and waits in the
- * store's write-behind queue, retried in order until it lands
+ * are timed for /metrics. Fail closed: a change the store cannot take now
+ * (disk full, read-only, locked) still applies in memory at once and waits
+ * in the store's write-behind queue, retried in order until it lands
  * (agents_store_retry, from a timer, and before any later write).
  */
 #include <stdlib.h>

@@ -260,7 +260,8 @@ dispatch(struct http_request *r, const char *op, json_t *body)
 	if (cluster_route(v, r, r->param[0], op, body, &va) != ROUTE_LOCAL)
 		return;
 	status = agent_op_find(op)(va, body, r->peer.cn, &reply);
-	if (va->lease_lost && v->cluster != NULL) {
+	/* A deleted agent (204) is freed: va must not be read again. */
+	if (status != 204 && va->lease_lost && v->cluster != NULL) {
 		/* Our copy was stale: the agent moved. Route again, once. */
 		json_decref(reply);
 		reply = NULL;

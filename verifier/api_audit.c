@@ -1,10 +1,13 @@
 /*
- * api_audit.c — GET /v1/agents/{id}/audit?since=UNIX: an agent's audit
- * trail as JSON lines (application/x-ndjson), read from the store (any
- * node of a cluster answers for any agent): an "agent" header line, one
- * "policy" line per policy text the exported rounds were judged with,
- * the records in seq order (time >= since), and a "head" line with the
- * chain's head as the store holds it. `assayctl audit verify` checks it.
+ * api_audit.c — GET /v1/agents/{id}/audit?since=UNIX&after=SEQ&limit=N:
+ * an agent's audit trail as JSON lines (application/x-ndjson), read from
+ * the store (any node of a cluster answers for any agent): an "agent"
+ * header line, one "policy" line per policy text the exported rounds were
+ * judged with, the records in seq order (seq > after, time >= since; at
+ * most limit records and 32 MiB of them), and a "head" line with the
+ * chain's head as the store holds it, saying whether more records follow
+ * this page. `assayctl audit export` pages through it; `audit verify`
+ * checks the result.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,8 @@
 #include "verifier/audit.h"
 
 #define EXPORT_PAGE	64	/* records read per statement */
+#define EXPORT_LIMIT	10000	/* records per answer at most (and default) */
+#define EXPORT_BYTES	(32u * 1024 * 1024)	/* record bytes per answer */
 
 static void
 put_line(struct buf *b, json_t *o)	/* steals o */
@@ -84,31 +89,48 @@ note_policy(struct strmap *pols, const struct store_audit *au)
 	json_decref(o);
 }
 
-/* Records of id since into recs; the policies they name into pols. */
+/* What one export answer holds: records after seq, up to limits. */
+struct page {
+	int64_t	 since, after;
+	int64_t	 upto;		/* the head when the export began */
+	size_t	 max_records, max_bytes;
+	size_t	 n;		/* records in it */
+	int64_t	 last;		/* seq of its last record, or after */
+	int	 cut;		/* a limit stopped it: more may follow */
+};
+
+/* Records of id into recs as pg asks; the policies they name into pols. */
 static int
-collect(struct verifier *v, const char *id, int64_t since, struct buf *recs,
-    struct strmap *pols, size_t *count)
+collect(struct verifier *v, const char *id, struct page *pg, struct buf *recs,
+    struct strmap *pols)
 {
 	struct store_audit *list;
-	int64_t after = 0;
-	size_t n;
+	size_t n, want;
 	int r;
 
-	*count = 0;
+	pg->last = pg->after;
 	do {
-		if ((r = store_audit_list(v->store, id, after, since,
-		    EXPORT_PAGE, &list, &n)) != 0)
+		want = pg->max_records - pg->n < EXPORT_PAGE ?
+		    pg->max_records - pg->n : EXPORT_PAGE;
+		if ((r = store_audit_list(v->store, id, pg->last, pg->upto,
+		    pg->since, want, &list, &n)) != 0)
 			return r;
 		for (size_t i = 0; i < n; i++) {
-			buf_put(recs, list[i].record, strlen(list[i].record));
-			buf_put_u8(recs, '\n');
-			note_policy(pols, &list[i]);
-			after = list[i].seq;
+			if (!pg->cut && (pg->n == 0 ||
+			    recs->len + strlen(list[i].record) <= pg->max_bytes)) {
+				buf_put(recs, list[i].record, strlen(list[i].record));
+				buf_put_u8(recs, '\n');
+				note_policy(pols, &list[i]);
+				pg->last = list[i].seq;
+				pg->n++;
+			} else
+				pg->cut = 1;	/* over the byte limit */
 			store_audit_free(&list[i]);
 		}
 		free(list);
-		*count += n;
-	} while (n == EXPORT_PAGE);
+	} while (n == want && !pg->cut && pg->n < pg->max_records);
+	if (n == want && pg->n == pg->max_records)
+		pg->cut = 1;
 	return ASSAY_OK;
 }
 
@@ -135,28 +157,58 @@ policy_lines(struct verifier *v, struct strmap *pols, struct buf *out)
 	return ASSAY_OK;
 }
 
+/* since, after and limit from the query; 0, or the reply was sent. */
+static int
+page_args(struct http_request *r, struct page *pg)
+{
+	static const char *const keys[] = { "since", "after", "limit" };
+	long long v[3] = { 0, 0, EXPORT_LIMIT };
+	const char *q;
+	char *end;
+
+	for (size_t i = 0; i < 3; i++) {
+		if ((q = http_query(r, keys[i])) == NULL)
+			continue;
+		v[i] = strtoll(q, &end, 10);
+		if (*q == '\0' || *end != '\0' || v[i] < 0 ||
+		    (i == 2 && (v[i] < 1 || v[i] > EXPORT_LIMIT))) {
+			http_reply_error(r, 400, "since and after must be integers "
+			    ">= 0, limit 1..%d", EXPORT_LIMIT);
+			return -1;
+		}
+	}
+	memset(pg, 0, sizeof(*pg));
+	pg->since = v[0];
+	pg->after = v[1];
+	pg->max_records = (size_t)v[2];
+	pg->max_bytes = EXPORT_BYTES;
+	return 0;
+}
+
 void
 api_agent_audit(struct http_request *r)
 {
 	struct verifier *v = r->arg;
-	const char *id = r->param[0], *ss = http_query(r, "since");
+	const char *id = r->param[0];
 	struct strmap *pols = strmap_new();
 	struct buf out, recs;
-	char head[AUDIT_HASH_HEX], *end;
-	int64_t since = 0, hseq = 0;
-	size_t n = 0, len;
+	struct page pg;
+	char head[AUDIT_HASH_HEX];
+	int64_t hseq = 0;
+	size_t len;
 	uint8_t *body;
 	int rc;
 
 	buf_init(&out);
 	buf_init(&recs);
-	if (ss != NULL && ((since = strtoll(ss, &end, 10)) < 0 || *ss == '\0' ||
-	    *end != '\0')) {
-		http_reply_error(r, 400, "since must be unix seconds");
+	if (page_args(r, &pg) != 0)
 		goto out;
+	/* The head first: records written meanwhile (another node) wait. */
+	if ((rc = store_audit_head(v->store, id, &hseq, head)) == 0) {
+		pg.upto = hseq;
+		rc = collect(v, id, &pg, &recs, pols);
 	}
-	if ((rc = store_audit_head(v->store, id, &hseq, head)) != 0 ||
-	    (rc = collect(v, id, since, &recs, pols, &n)) != 0) {
+	if (rc != 0) {
 		http_reply_error(r, rc == ASSAY_ERR_INVAL ? 400 : 500, "store: %s",
 		    assay_err_detail());
 		goto out;
@@ -165,15 +217,17 @@ api_agent_audit(struct http_request *r)
 		http_reply_error(r, 404, "no agent '%s'", id);
 		goto out;
 	}
-	put_line(&out, agent_line(v, id, since));
+	put_line(&out, agent_line(v, id, pg.since));
 	if ((rc = policy_lines(v, pols, &out)) != 0) {
 		http_reply_error(r, 500, "store: %s", assay_err_detail());
 		goto out;
 	}
 	buf_put(&out, recs.d, recs.len);
-	put_line(&out, json_pack("{s:s, s:s, s:I, s:s, s:I}", "kind", "head",
-	    "agent", id, "seq", (json_int_t)hseq, "hash", head, "records",
-	    (json_int_t)n));
+	/* more: the page was cut; ask again with after=last. */
+	put_line(&out, json_pack("{s:s, s:s, s:I, s:s, s:I, s:b, s:I}", "kind",
+	    "head", "agent", id, "seq", (json_int_t)hseq, "hash", head,
+	    "records", (json_int_t)pg.n, "more", pg.cut && pg.last < hseq,
+	    "last", (json_int_t)pg.last));
 	body = buf_steal(&out, &len);
 	http_reply_raw(r, 200, "application/x-ndjson", body, len);
 	free(body);

@@ -146,8 +146,8 @@ static const struct row_kind audit_rows =
     { "audit record", sizeof(struct store_audit), audit_read, audit_free_v };
 
 int
-store_audit_list(struct store *s, const char *id, int64_t after, int64_t since,
-    size_t max, struct store_audit **out, size_t *n)
+store_audit_list(struct store *s, const char *id, int64_t after, int64_t upto,
+    int64_t since, size_t max, struct store_audit **out, size_t *n)
 {
 	struct db_stmt *st = s->st[ST_AUDIT_LIST];
 	void *v;
@@ -161,6 +161,7 @@ store_audit_list(struct store *s, const char *id, int64_t after, int64_t since,
 	db_bind_i64(st, 2, after);
 	db_bind_i64(st, 3, since);
 	db_bind_i64(st, 4, (int64_t)max);
+	db_bind_i64(st, 5, upto);
 	r = store_rows_collect(s, st, &audit_rows, max, &v, n);
 	*out = v;
 	return r;

@@ -51,11 +51,12 @@ int	store_audit_insert_tx(struct store *s, const struct store_audit *au);
 int	store_audit_head(struct store *s, const char *id, int64_t *seq,
 	    char hash[AUDIT_HASH_HEX]);
 /*
- * Up to max records of id with seq > after and time >= since, in seq
- * order; caller frees each (store_audit_free) and the array.
+ * Up to max records of id with after < seq <= upto and time >= since, in
+ * seq order; caller frees each (store_audit_free) and the array.
  */
 int	store_audit_list(struct store *s, const char *id, int64_t after,
-	    int64_t since, size_t max, struct store_audit **out, size_t *n);
+	    int64_t upto, int64_t since, size_t max, struct store_audit **out,
+	    size_t *n);
 /* A stored policy text by SHA-256 (hex); ASSAY_ERR_NOT_FOUND if none. */
 int	store_audit_policy(struct store *s, const char *sha256, char **name,
 	    char **text);

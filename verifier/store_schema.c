@@ -476,8 +476,8 @@ const struct stmt_def store_stmts[ST_MAX] = {
 	[ST_AUDIT_POLICY_GET] = { "SELECT name, text FROM audit_policies"
 	    " WHERE sha256 = ?", NULL },
 	[ST_AUDIT_LIST] = { "SELECT agent_id, seq, time, kind, record, hash"
-	    " FROM audit WHERE agent_id = ?1 AND seq > ?2 AND time >= ?3"
-	    " ORDER BY seq LIMIT ?4", NULL },
+	    " FROM audit WHERE agent_id = ?1 AND seq > ?2 AND seq <= ?5"
+	    " AND time >= ?3 ORDER BY seq LIMIT ?4", NULL },
 	/* Records past the age, oldest first; never an agent's head. */
 	[ST_AUDIT_PRUNE] = { "DELETE FROM audit WHERE (agent_id, seq) IN"
 	    " (SELECT a.agent_id, a.seq FROM audit a JOIN audit_heads h ON"

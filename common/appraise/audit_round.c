@@ -74,7 +74,8 @@ str_take(char *s)
 }
 
 static json_t *
-inputs_json(const struct verify_job *j, const uint8_t *ak_pub, size_t ak_pub_len)
+inputs_json(const struct verify_job *j, const uint8_t *ak_pub,
+    size_t ak_pub_len)
 {
 	json_t *in = json_object();
 

@@ -9,7 +9,7 @@
 # in order with their records). Then each tampering is detected: an edited
 # verdict (with and without its hash recomputed), a deleted middle record,
 # a deleted last record, a changed evidence byte, and a row deleted from
-# the database.
+# the database. A deleted agent's trail stays, its delete record last.
 . "$(dirname "$0")/../lib/assay.sh"
 
 ctl() {
@@ -121,6 +121,22 @@ EOF
 grep -q '"failure_ids":\["pcr.value"\]' "$T/h.ndjson" || fail "no pcr.value round"
 grep -q '"state":"held"' "$T/h.ndjson" || fail "no held IMA page round"
 
+step "the export in pages of 4 records is the same export"
+api GET "/v1/agents/h/audit?after=2&limit=4" > "$T/page.ndjson" || fail "page"
+tail -n 1 "$T/page.ndjson" | grep -q '"last":6' || fail "page: $(tail -n 1 "$T/page.ndjson")"
+tail -n 1 "$T/page.ndjson" | grep -q '"more":true' || fail "page: no more"
+ctl audit export --agent h --limit 4 -o "$T/paged.ndjson" || fail "paged export"
+ctl audit verify "$T/paged.ndjson" > "$T/vp.out" 2>&1 ||
+    fail "paged verify: $(cat "$T/vp.out")"
+python3 - "$T/h.ndjson" "$T/paged.ndjson" <<'EOF' || fail "paged records differ"
+import sys
+def recs(path):
+    return [l for l in open(path) if l.startswith('{"a') and
+            '"kind":"head"' not in l and '"kind":"agent"' not in l]
+a, b = recs(sys.argv[1]), recs(sys.argv[2])
+assert len(a) > 4 and b[:len(a)] == a, "%d vs %d records" % (len(a), len(b))
+EOF
+
 step "every hash recomputes independently (sorted compact JSON, SHA-256)"
 python3 - "$T/h.ndjson" <<'EOF' || fail "independent hash check"
 import hashlib, json, sys
@@ -208,4 +224,12 @@ step "export --since leaves older records out and says where the chain starts"
 ctl audit export --agent h --since 2s -o "$T/h3.ndjson" || fail "audit export --since"
 ctl audit verify "$T/h3.ndjson" > "$T/v3.out" 2>&1 || true
 grep -q "the chain starts after" "$T/v3.out" || fail "since: $(cat "$T/v3.out")"
+step "a deleted agent's trail stays, ending with its delete record"
+api DELETE /v1/agents/h >/dev/null || fail "delete"
+ctl audit export --agent h --since 10s -o "$T/h4.ndjson" || fail "export after delete"
+head -n 1 "$T/h4.ndjson" | grep -q '"deleted":true' || fail "header: not deleted"
+grep -v '"kind":"head"' "$T/h4.ndjson" | tail -n 1 | grep -q '"kind":"delete"' ||
+    fail "no delete record last"
+grep -q '"actor":"admin"' "$T/h4.ndjson" || fail "delete record without its actor"
+ctl audit verify "$T/h4.ndjson" > "$T/v4.out" 2>&1 || fail "verify after delete: $(cat "$T/v4.out")"
 echo "PASS"

@@ -52,7 +52,8 @@ count_records(struct store *s, const char *id)
 	struct store_audit *l;
 	size_t n;
 
-	ck_assert_int_eq(store_audit_list(s, id, 0, 0, 1000, &l, &n), ASSAY_OK);
+	ck_assert_int_eq(store_audit_list(s, id, 0, INT64_MAX, 0, 1000,
+	    &l, &n), ASSAY_OK);
 	for (size_t i = 0; i < n; i++)
 		store_audit_free(&l[i]);
 	free(l);
@@ -79,7 +80,8 @@ START_TEST(record_lands_with_its_agent_change)
 	ck_assert_int_eq(store_audit_head(f.s, "a1", &seq, hash), ASSAY_OK);
 	ck_assert_int_eq(seq, 1);
 	ck_assert_str_eq(hash, au.hash);
-	ck_assert_int_eq(store_audit_list(f.s, "a1", 0, 0, 10, &l, &n), ASSAY_OK);
+	ck_assert_int_eq(store_audit_list(f.s, "a1", 0, INT64_MAX, 0, 10,
+	    &l, &n), ASSAY_OK);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(l[0].record, au.record);
 	ck_assert_int_eq(l[0].time, 100);
@@ -155,7 +157,8 @@ START_TEST(delete_keeps_chain_and_moves_head)
 	fx_open(&f);
 	agent_full(&a, "a1");
 	put_chain(f.s, &a, 2, 100);
-	ck_assert_int_eq(store_audit_list(f.s, "a1", 1, 0, 10, &l, &n), ASSAY_OK);
+	ck_assert_int_eq(store_audit_list(f.s, "a1", 1, INT64_MAX, 0, 10,
+	    &l, &n), ASSAY_OK);
 	ck_assert_uint_eq(n, 1);
 	mk(&au, "a1", 3, l[0].hash, 300);
 	store_audit_free(&l[0]);
@@ -220,16 +223,26 @@ START_TEST(list_pages_and_since)
 	fx_open(&f);
 	agent_full(&a, "a1");
 	put_chain(f.s, &a, 5, 100);	/* times 100..104 */
-	ck_assert_int_eq(store_audit_list(f.s, "a1", 2, 0, 2, &l, &n), ASSAY_OK);
+	ck_assert_int_eq(store_audit_list(f.s, "a1", 2, INT64_MAX, 0, 2,
+	    &l, &n), ASSAY_OK);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(l[0].seq, 3);
 	ck_assert_int_eq(l[1].seq, 4);
 	for (size_t i = 0; i < n; i++)
 		store_audit_free(&l[i]);
 	free(l);
-	ck_assert_int_eq(store_audit_list(f.s, "a1", 0, 103, 10, &l, &n), ASSAY_OK);
+	ck_assert_int_eq(store_audit_list(f.s, "a1", 0, INT64_MAX, 103, 10,
+	    &l, &n), ASSAY_OK);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(l[0].seq, 4);
+	for (size_t i = 0; i < n; i++)
+		store_audit_free(&l[i]);
+	free(l);
+	/* Nothing past upto (the head an export began with). */
+	ck_assert_int_eq(store_audit_list(f.s, "a1", 0, 3, 0, 10, &l, &n),
+	    ASSAY_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(l[2].seq, 3);
 	for (size_t i = 0; i < n; i++)
 		store_audit_free(&l[i]);
 	free(l);
@@ -253,7 +266,8 @@ START_TEST(prune_old_records_never_the_head)
 	put_chain(f.s, &a, 2, 5000);	/* young */
 	ck_assert_int_eq(store_audit_prune(f.s, 6000, 1000, 100, &del), ASSAY_OK);
 	ck_assert_uint_eq(del, 2);
-	ck_assert_int_eq(store_audit_list(f.s, "a1", 0, 0, 10, &l, &n), ASSAY_OK);
+	ck_assert_int_eq(store_audit_list(f.s, "a1", 0, INT64_MAX, 0, 10,
+	    &l, &n), ASSAY_OK);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(l[0].seq, 3);	/* the head stays */
 	store_audit_free(&l[0]);
