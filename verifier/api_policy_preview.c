@@ -101,8 +101,8 @@ host_records(struct verifier *v, const char *id, char **note)
 		int64_t to = after;
 
 		after = after > PREVIEW_PAGE ? after - PREVIEW_PAGE : 0;
-		if (store_audit_list(v->store, id, after, 0, (size_t)(to - after),
-		    &list, &n) != 0)
+		if (store_audit_list(v->store, id, after, to, 0,
+		    (size_t)(to - after), &list, &n) != 0)
 			break;
 		for (i = n; i-- > 0;) {
 			o = json_loads(list[i].record, 0, NULL);
@@ -121,8 +121,8 @@ host_records(struct verifier *v, const char *id, char **note)
 		    "are not judged");
 		from = after + 1;
 	}
-	if (store_audit_list(v->store, id, from - 1, 0, (size_t)(head - from + 1),
-	    &list, &n) != 0) {
+	if (store_audit_list(v->store, id, from - 1, head, 0,
+	    (size_t)(head - from + 1), &list, &n) != 0) {
 		free(*note);
 		*note = xasprintf("audit trail unreadable: %s", assay_err_detail());
 		return recs;
