@@ -15,7 +15,7 @@ ctl() {
 
 step "policy upload (YAML and JSON), list, show"
 printf 'name: base\nbank: sha256\npcrs:\n  16: ["%064d"]\n' 0 > "$T/base.yaml"
-ctl policy upload base "$T/base.yaml" | grep -q "policy base uploaded" || fail "upload yaml"
+ctl policy upload base "$T/base.yaml" | grep -q "policy base version 1 uploaded" || fail "upload yaml"
 printf '{"name":"basej","bank":"sha256","pcrs":{"16":["%064d"]}}' 0 > "$T/basej.json"
 ctl policy upload basej "$T/basej.json" >/dev/null || fail "upload json"
 ctl policy list | grep -q "^basej " || fail "policy list"
