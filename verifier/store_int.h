@@ -71,6 +71,7 @@ struct store {
 	int64_t		 wq_retry_at;	/* next flush attempt, unix s */
 	int		 wq_backoff;	/* s, doubles to STORE_WQ_BACKOFF_MAX */
 	uint64_t	 wq_dropped;	/* notices dropped while the queue was full */
+	size_t		 batch_n;	/* records in the open group (store_agent.c) */
 	/* health */
 	int		 write_failed;	/* the last write attempt failed */
 	char		*fail_msg;	/* its error, while failing */
@@ -152,6 +153,8 @@ int	store_event_insert(struct store *s, const struct store_event *ev,
 int	store_lease_check_tx(struct store *s, const char *id);
 /* Inside a transaction: the agent's lease goes with it (delete). */
 int	store_lease_drop_tx(struct store *s, const char *id);
+/* A record alone in the open group of round writes (store_agent.c). */
+int	store_batch_put(struct store *s, const struct agent_rec *a);
 /* Free the write-behind queue (store_close). */
 void	store_wq_free(struct store *s);
 /* Called by store_agent_put_notify inside its transaction. */

@@ -182,7 +182,12 @@ store_agent_save(struct store *s, const struct agent_rec *a,
 		return assay_err_set(ASSAY_ERR_INVAL, "agent %s: bad state %d",
 		    a->id, a->state);
 	if ((r = store_wq_flush(s, 0, NULL)) == ASSAY_OK) {
-		r = store_agent_put_notify(s, a, ev, targets, ntargets);
+		/* A record alone joins the open group (SQLite, one node). */
+		if (ev == NULL && s->node == NULL &&
+		    db_kind(s->db) == DB_SQLITE)
+			r = store_batch_put(s, a);
+		else
+			r = store_agent_put_notify(s, a, ev, targets, ntargets);
 		if (r == ASSAY_OK || r != ASSAY_ERR_DB)
 			return r;
 		backoff(s);

@@ -140,6 +140,7 @@ struct verifier {
 	struct ear_keys		*ear;		/* ear.c, NULL: results not signed */
 	struct ident_ca		*ident;		/* ident_ca.c, NULL: no identities */
 	struct event		*store_timer;	/* main.c: write retry, retention */
+	struct event		*batch_timer;	/* agents.c: grouped round writes */
 	int64_t			 prune_at;	/* next retention step, unix s */
 };
 
@@ -169,6 +170,11 @@ int	agent_set_state(struct vagent *va, int state, const char *failure_id,
 void	agent_remove(struct vagent *va);
 /* Retry the store's queued writes when their backoff is over (timer). */
 void	agents_store_retry(struct verifier *v);
+/*
+ * The timer that commits the store's grouped round writes STORE_BATCH_MS
+ * after the first (made at start; without it each write commits at once).
+ */
+void	agents_batch_start(struct verifier *v);
 /* Forget incremental IMA state: the next round re-checks the whole list. */
 void	agent_ima_restart(struct vagent *va);
 /* Keep va->ima, va->mb and rec.verify_state in step. */
