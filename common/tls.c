@@ -18,6 +18,7 @@
 
 #include "common/err.h"
 #include "common/tls.h"
+#include "common/xmalloc.h"
 
 static const struct {
 	const char	*name;
@@ -227,11 +228,10 @@ memo_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d,
 
 	(void)to; (void)from; (void)idx; (void)argl; (void)argp;
 	if (*m != NULL) {
-		struct x509_memo *c = malloc(sizeof(*c));
+		struct x509_memo *c = xmalloc(sizeof(*c));
 
-		if (c != NULL)
-			*c = **m;
-		*m = c;		/* the copy's own; NULL: read again */
+		*c = **m;
+		*m = c;		/* the copy's own */
 	}
 	return 1;
 }
@@ -250,7 +250,7 @@ memo_init(void)
 	memo_idx = X509_get_ex_new_index(0, NULL, NULL, memo_dup, memo_free);
 }
 
-/* Under memo_mu: x's memo, made empty if it has none (NULL: no memory). */
+/* Under memo_mu: x's memo, made empty if it has none (NULL: cannot). */
 static struct x509_memo *
 memo_of(X509 *x)
 {
@@ -258,11 +258,12 @@ memo_of(X509 *x)
 
 	if (memo_idx < 0)
 		return NULL;
-	if ((m = X509_get_ex_data(x, memo_idx)) == NULL &&
-	    (m = calloc(1, sizeof(*m))) != NULL &&
-	    X509_set_ex_data(x, memo_idx, m) != 1) {
-		free(m);
-		m = NULL;
+	if ((m = X509_get_ex_data(x, memo_idx)) == NULL) {
+		m = xcalloc(1, sizeof(*m));
+		if (X509_set_ex_data(x, memo_idx, m) != 1) {
+			free(m);
+			m = NULL;
+		}
 	}
 	return m;
 }
