@@ -593,8 +593,10 @@ creq_send(struct http_creq *q, const void *body, size_t len)
 		creq_finish(q, ASSAY_ERR_NET);
 		return;
 	}
-	http_set_nodelay(bufferevent_getfd(evhttp_connection_get_bufferevent(
-	    q->evcon)));
+	/* A kept connection has had it since its first request. */
+	if (!q->reused)
+		http_set_nodelay(bufferevent_getfd(
+		    evhttp_connection_get_bufferevent(q->evcon)));
 }
 
 int

@@ -2,12 +2,15 @@
  * tls.c — OpenSSL 3 contexts for Assay's mutual TLS: TLS 1.2 minimum, one
  * CA file as the only trust anchor, the peer certificate required on the
  * server side. Also the peer identity (CN, role from the subject OU,
- * SHA-256 fingerprint) read from a verified certificate.
+ * SHA-256 fingerprint) read from a verified certificate, once per
+ * certificate object (kept on it with its validity period).
  */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -15,6 +18,7 @@
 
 #include "common/err.h"
 #include "common/tls.h"
+#include "common/xmalloc.h"
 
 static const struct {
 	const char	*name;
@@ -200,8 +204,130 @@ name_entry(const X509_NAME *name, int nid, char *out, size_t outlen)
 	return r;
 }
 
+/*
+ * A certificate's identity and validity period, read once and kept on the
+ * X509 object (ex_data): a connection kept open answers every request with
+ * the same certificate, and nothing of it changes.
+ */
+struct x509_memo {
+	struct tls_peer	 peer;
+	int		 has_peer;
+	int		 has_times;	/* not_before/not_after read */
+	time_t		 not_before, not_after;
+};
+
+static int memo_idx = -1;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t memo_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+memo_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d,
+    int idx, long argl, void *argp)
+{
+	struct x509_memo **m = (struct x509_memo **)from_d;
+
+	(void)to; (void)from; (void)idx; (void)argl; (void)argp;
+	if (*m != NULL) {
+		struct x509_memo *c = xmalloc(sizeof(*c));
+
+		*c = **m;
+		*m = c;		/* the copy's own */
+	}
+	return 1;
+}
+
+static void
+memo_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+	free(ptr);
+}
+
+static void
+memo_init(void)
+{
+	memo_idx = X509_get_ex_new_index(0, NULL, NULL, memo_dup, memo_free);
+}
+
+/* Under memo_mu: x's memo, made empty if it has none (NULL: cannot). */
+static struct x509_memo *
+memo_of(X509 *x)
+{
+	struct x509_memo *m;
+
+	if (memo_idx < 0)
+		return NULL;
+	if ((m = X509_get_ex_data(x, memo_idx)) == NULL) {
+		m = xcalloc(1, sizeof(*m));
+		if (X509_set_ex_data(x, memo_idx, m) != 1) {
+			free(m);
+			m = NULL;
+		}
+	}
+	return m;
+}
+
+/* 1: x is within its validity period now (read once into its memo). */
+static int
+x509_valid_now(X509 *x)
+{
+	struct x509_memo *m;
+	struct tm nb, na;
+	time_t now = time(NULL);
+	int have = 0, ok = 0;
+
+	pthread_once(&memo_once, memo_init);
+	pthread_mutex_lock(&memo_mu);
+	if ((m = memo_of(x)) != NULL && !m->has_times &&
+	    ASN1_TIME_to_tm(X509_get0_notBefore(x), &nb) == 1 &&
+	    ASN1_TIME_to_tm(X509_get0_notAfter(x), &na) == 1) {
+		m->not_before = timegm(&nb);
+		m->not_after = timegm(&na);
+		m->has_times = 1;
+	}
+	if (m != NULL && m->has_times) {
+		have = 1;
+		ok = m->not_after > now && m->not_before <= now;
+	}
+	pthread_mutex_unlock(&memo_mu);
+	if (have)
+		return ok;
+	return X509_cmp_current_time(X509_get0_notAfter(x)) > 0 &&
+	    X509_cmp_current_time(X509_get0_notBefore(x)) < 0;
+}
+
+static int x509_identity_read(X509 *x, struct tls_peer *peer);
+
 int
 tls_x509_identity(X509 *x, struct tls_peer *peer)
+{
+	struct x509_memo *m;
+	int r;
+
+	pthread_once(&memo_once, memo_init);
+	pthread_mutex_lock(&memo_mu);
+	m = memo_idx >= 0 ? X509_get_ex_data(x, memo_idx) : NULL;
+	if (m != NULL && m->has_peer) {
+		*peer = m->peer;
+		pthread_mutex_unlock(&memo_mu);
+		return ASSAY_OK;
+	}
+	pthread_mutex_unlock(&memo_mu);
+	if ((r = x509_identity_read(x, peer)) != ASSAY_OK)
+		return r;
+	pthread_mutex_lock(&memo_mu);
+	if ((m = memo_of(x)) != NULL) {
+		m->peer = *peer;
+		m->has_peer = 1;
+	}
+	pthread_mutex_unlock(&memo_mu);
+	return ASSAY_OK;
+}
+
+/* The identity read from x itself. */
+static int
+x509_identity_read(X509 *x, struct tls_peer *peer)
 {
 	const X509_NAME *subj;
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -253,8 +379,7 @@ tls_peer_identity(SSL *ssl, struct tls_peer *peer)
 	 * A resumed session carries the certificate and verify result of
 	 * its full handshake: the certificate may have expired since.
 	 */
-	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0 ||
-	    X509_cmp_current_time(X509_get0_notBefore(x)) >= 0) {
+	if (!x509_valid_now(x)) {
 		X509_free(x);
 		return assay_err_set(ASSAY_ERR_PERM,
 		    "peer certificate not valid now (expired)");

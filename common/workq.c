@@ -2,7 +2,9 @@
  * workq.c — worker threads with an inbound queue (loop to workers) and an
  * outbound one (workers to loop); a finished item wakes the loop through
  * an event made active from the worker (libevent's pthreads locking must
- * be on: evthread_use_pthreads before the base is made).
+ * be on: evthread_use_pthreads before the base is made). Without threads
+ * (nthreads 0) the loop itself does the work of a submitted item just
+ * before delivering it, once the submitting callback has returned.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -85,6 +87,15 @@ deliver(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd; (void)what;
 	pthread_mutex_lock(&q->mu);
+	if (q->nthreads == 0) {
+		/* No workers: the loop does the work, then delivers it. */
+		while ((it = wpop(&q->in)) != NULL) {
+			pthread_mutex_unlock(&q->mu);
+			it->work(it);
+			pthread_mutex_lock(&q->mu);
+			wpush(&q->out, it);
+		}
+	}
 	l = q->out;
 	q->out.head = q->out.tail = NULL;
 	pthread_mutex_unlock(&q->mu);
@@ -101,8 +112,8 @@ workq_new(struct event_base *base, int nthreads)
 {
 	struct workq *q = xcalloc(1, sizeof(*q));
 
-	if (nthreads < 1)
-		nthreads = 1;
+	if (nthreads < 0)
+		nthreads = 0;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	q->nthreads = nthreads;
@@ -121,7 +132,10 @@ workq_submit(struct workq *q, struct workq_item *it)
 	pthread_mutex_lock(&q->mu);
 	wpush(&q->in, it);
 	q->depth++;
-	pthread_cond_signal(&q->cv);
+	if (q->nthreads == 0)
+		event_active(q->wake, EV_READ, 0);
+	else
+		pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 }
 

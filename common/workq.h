@@ -25,7 +25,10 @@ struct workq_item {
 
 struct workq;
 
-/* nthreads workers (at least 1) delivering on base's loop. */
+/*
+ * nthreads workers delivering on base's loop; 0: none, the loop does the
+ * work at delivery (after the submitting callback returns).
+ */
 struct workq *workq_new(struct event_base *base, int nthreads);
 /* Queue an item (loop thread); work, done and drop must be set. */
 void	workq_submit(struct workq *q, struct workq_item *it);

@@ -6,11 +6,16 @@
  * are timed for /metrics. Fail closed: a change the store cannot take now
  * (disk full, read-only, locked) still applies in memory at once and waits
  * in the store's write-behind queue, retried in order until it lands
- * (agents_store_retry, from a timer, and before any later write).
+ * (agents_store_retry, from a timer, and before any later write). A
+ * round's record alone (no event; with its audit record) joins the
+ * store's open group of writes, committed by a timer within
+ * STORE_BATCH_MS (store.h).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <event2/event.h>
 
 #include "common/clock.h"
 #include "common/encode.h"
@@ -117,6 +122,35 @@ agents_load(struct verifier *v)
 	return ASSAY_OK;
 }
 
+static void
+batch_commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct verifier *v = arg;
+
+	(void)fd; (void)what;
+	(void)store_batch_commit(v->store);	/* logs what it lost */
+}
+
+void
+agents_batch_start(struct verifier *v)
+{
+	v->batch_timer = evtimer_new(v->base, batch_commit_cb, v);
+	if (v->batch_timer == NULL)
+		fatalx("batch timer: evtimer_new failed");
+}
+
+/* The open group commits within STORE_BATCH_MS (at once without a timer). */
+static void
+batch_arm(struct verifier *v)
+{
+	struct timeval tv = { 0, STORE_BATCH_MS * 1000 };
+
+	if (v->batch_timer == NULL)
+		(void)store_batch_commit(v->store);
+	else if (!evtimer_pending(v->batch_timer, NULL))
+		evtimer_add(v->batch_timer, &tv);
+}
+
 /*
  * store_agent_save, timed; a state change also queues its notifications.
  * ASSAY_OK: written, or queued to be written (logged when the store starts
@@ -136,6 +170,8 @@ agent_put(struct vagent *va, const struct store_event *ev, int notify)
 	has_au = audit_seal(va, &au);	/* the audit record of this change */
 	r = store_agent_save_audit(va->v->store, &va->rec, ev, targets, ntargets,
 	    has_au ? &au : NULL);
+	if (store_batch_pending(va->v->store) > 0)
+		batch_arm(va->v);
 	metrics_db_write(va->v->metrics, clock_mono() - t0);
 	if (has_au && r != ASSAY_OK && r != ASSAY_ERR_DB)
 		audit_refused(va, &au);

@@ -424,6 +424,8 @@ verifier_free(struct verifier *v)
 
 	if (v->store_timer != NULL)
 		event_free(v->store_timer);
+	if (v->batch_timer != NULL)
+		event_free(v->batch_timer);
 	cluster_free(v->cluster);	/* answers held requests: before the server */
 	verify_pool_free(v->pool);
 	workq_free(v->adminq);		/* answers held uploads: before the server */
@@ -581,6 +583,7 @@ verifier_start(void *ctx, struct event_base *base)
 		log_err("start-up: %s", assay_err_detail());
 		return ASSAY_ERR_CONFIG;
 	}
+	agents_batch_start(v);
 	v->pool = verify_pool_new(base, (int)v->conf.threads, sched_verify_done, v);
 	v->adminq = workq_new(base, 1);
 	v->client = http_client_new(base, v->client_ctx);

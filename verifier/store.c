@@ -39,7 +39,10 @@ int
 store_step_done(struct store *s, enum stmt_id id, int64_t *changes)
 {
 	struct db_stmt *st = s->st[id];
-	int rc = db_step(st);
+	int rc;
+
+	(void)store_batch_commit(s);	/* grouped records land first */
+	rc = db_step(st);
 
 	if (changes != NULL)
 		*changes = rc == DB_DONE ? db_changes(st) : 0;
@@ -116,6 +119,7 @@ store_tx_begin(struct store *s, const char *op)
 {
 	int r;
 
+	(void)store_batch_commit(s);	/* grouped records land first */
 	if ((r = db_begin(s->db)) != ASSAY_OK)
 		store_note_write(s, r);
 	return r;
@@ -350,6 +354,7 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	(void)store_batch_commit(s);
 	if (s->wq_len > 0)
 		log_err("store %s: %zu changes could not be written and are lost",
 		    s->path != NULL ? s->path : "?", s->wq_len);

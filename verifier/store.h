@@ -207,6 +207,30 @@ int	store_agent_save(struct store *s, const struct agent_rec *a,
 	    const struct store_event *ev, const char *const *targets,
 	    size_t ntargets);
 /*
+ * Grouped round writes (SQLite without a cluster node): store_agent_save
+ * of a record alone (no event, no notification: a round's counters, clock
+ * and verify state) joins one open transaction instead of committing its
+ * own (ASSAY_OK once written in it). The group commits at
+ * STORE_BATCH_MAX records, before any other write of the store (so an
+ * event or a notification never lands before the records written ahead of
+ * it), at store_batch_commit (the caller's timer: STORE_BATCH_MS after the
+ * first record) and at store_close. Reads on this store see the records at
+ * once; other connections after the commit. A failed group commit is
+ * counted as a write error (store_health) and its records are lost, not
+ * queued: each is the agent's whole row, written again by its next change.
+ */
+#define STORE_BATCH_MAX		128
+#define STORE_BATCH_MS		100
+/* Records written in the open group (0: none open). */
+size_t	store_batch_pending(const struct store *s);
+/*
+ * Groups lost so far (a failed write in one, a failed commit): the audit
+ * records they held are gone, so a chain's head is to be read again.
+ */
+uint64_t store_batch_losses(const struct store *s);
+/* Commit the open group, if any. */
+int	store_batch_commit(struct store *s);
+/*
  * Write queued changes in order until the queue is empty (ASSAY_OK) or one
  * fails (ASSAY_ERR_DB; backoff doubles). Unless force, does nothing before
  * the backoff is over (ASSAY_ERR_DB if changes wait). *landed (may be

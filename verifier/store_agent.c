@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "verifier/store.h"
 #include "verifier/store_audit.h"
 #include "verifier/store_int.h"
@@ -151,6 +152,65 @@ store_agent_put_audit(struct store *s, const struct agent_rec *a,
 	if (r == ASSAY_OK && au != NULL)
 		r = store_audit_insert_tx(s, au);
 	return store_tx_end(s, r, "commit agent put");
+}
+
+/* ---- grouped round writes (SQLite) ------------------------------------ */
+
+size_t
+store_batch_pending(const struct store *s)
+{
+	return s->batch_n;
+}
+
+uint64_t
+store_batch_losses(const struct store *s)
+{
+	return s->batch_losses;
+}
+
+int
+store_batch_commit(struct store *s)
+{
+	size_t n = s->batch_n;
+	int r;
+
+	if (n == 0)
+		return ASSAY_OK;
+	s->batch_n = 0;
+	if ((r = store_tx_end(s, ASSAY_OK, "commit round writes")) != ASSAY_OK) {
+		s->batch_losses++;
+		log_warnx("store %s: %zu round writes lost (each agent's next "
+		    "change writes its whole row again; their audit records "
+		    "are gone, the chains go on from what landed): %s", s->path,
+		    n, assay_err_detail());
+	}
+	return r;
+}
+
+int
+store_batch_put(struct store *s, const struct agent_rec *a,
+    const struct store_audit *au)
+{
+	struct db_stmt *st = s->st[ST_AGENT_PUT];
+	int rc, r;
+
+	if (s->batch_n == 0 && (r = store_tx_begin(s, "begin round writes")) != 0)
+		return r;
+	agent_bind(s, a);
+	rc = db_step(st);
+	db_reset(st);
+	r = rc == DB_DONE || rc == DB_ROW ? ASSAY_OK : rc;
+	if (r == ASSAY_OK && au != NULL)
+		r = store_audit_insert_tx(s, au);
+	if (r != ASSAY_OK) {
+		/* The group goes back with it: later records supersede it. */
+		s->batch_n = 0;
+		s->batch_losses++;
+		return store_tx_end(s, r, "round write");
+	}
+	if (++s->batch_n >= STORE_BATCH_MAX)
+		return store_batch_commit(s);
+	return ASSAY_OK;
 }
 
 int

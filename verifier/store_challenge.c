@@ -61,6 +61,7 @@ store_challenge_take(struct store *s, const char *id,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	(void)store_batch_commit(s);	/* a write: grouped records first */
 	db_bind_text(st, 1, id);
 	if ((rc = db_step(st)) == DB_ROW) {
 		out->agent_id = store_col_text(st, 0);

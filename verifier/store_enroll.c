@@ -73,6 +73,7 @@ store_enroll_take(struct store *s, const char *key, int64_t now,
 	int rc, r = ASSAY_OK;
 
 	memset(rec, 0, sizeof(*rec));
+	(void)store_batch_commit(s);	/* a write: grouped records first */
 	db_bind_text(st, 1, key);
 	if ((rc = db_step(st)) == DB_ROW) {
 		r = take_read(st, rec, secret, secret_len);

@@ -75,6 +75,8 @@ struct store {
 	int64_t		 wq_retry_at;	/* next flush attempt, unix s */
 	int		 wq_backoff;	/* s, doubles to STORE_WQ_BACKOFF_MAX */
 	uint64_t	 wq_dropped;	/* notices dropped while the queue was full */
+	size_t		 batch_n;	/* records in the open group (store_agent.c) */
+	uint64_t	 batch_losses;	/* groups rolled back or not committed */
 	/* health */
 	int		 write_failed;	/* the last write attempt failed */
 	char		*fail_msg;	/* its error, while failing */
@@ -162,6 +164,10 @@ int	store_lease_drop_tx(struct store *s, const char *id);
 int	store_check_policy_name(const char *name);
 /* A fresh random revision (any node sees a change as a different value). */
 int64_t	store_policy_new_rev(void);
+/* A record (and its audit record, may be NULL) in the open group of round
+ * writes (store_agent.c). */
+int	store_batch_put(struct store *s, const struct agent_rec *a,
+	    const struct store_audit *au);
 /* Free the write-behind queue (store_close). */
 void	store_wq_free(struct store *s);
 /* Called by store_agent_put_notify inside its transaction. */

@@ -34,6 +34,7 @@ run(struct store *s, enum stmt_id id, const char *t1, const int64_t *iv,
 		db_bind_text(st, k++, t1);
 	for (int i = 0; i < niv; i++)
 		db_bind_i64(st, k++, iv[i]);
+	(void)store_batch_commit(s);	/* a write: grouped records first */
 	rc = db_step(st);
 	if (rc == DB_ROW && row != NULL && !db_col_null(st, 0)) {
 		*row = db_col_i64(st, 0);

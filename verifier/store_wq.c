@@ -201,7 +201,23 @@ store_agent_save_audit(struct store *s, const struct agent_rec *a,
 		return assay_err_set(ASSAY_ERR_INVAL, "agent %s: bad state %d",
 		    a->id, a->state);
 	if ((r = store_wq_flush(s, 0, NULL)) == ASSAY_OK) {
-		r = store_agent_put_audit(s, a, ev, targets, ntargets, au);
+		/* A record alone joins the open group (SQLite, one node). */
+		if (ev == NULL && s->node == NULL &&
+		    db_kind(s->db) == DB_SQLITE) {
+			r = store_batch_put(s, a, au);
+			/*
+			 * The group went back with its audit records: this
+			 * one's chain position is gone, queue the row alone
+			 * (the verifier reads its chains' heads again).
+			 */
+			if (r == ASSAY_ERR_DB && au != NULL) {
+				log_warnx("store %s: agent %s: audit record %lld "
+				    "lost with the failed group", s->path, a->id,
+				    (long long)au->seq);
+				au = NULL;
+			}
+		} else
+			r = store_agent_put_audit(s, a, ev, targets, ntargets, au);
 		if (r == ASSAY_OK || r != ASSAY_ERR_DB)
 			return r;
 		backoff(s);

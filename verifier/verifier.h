@@ -130,6 +130,7 @@ struct verifier {
 	struct strmap		*policy_revs;	/* name -> int64_t: stored revision here */
 	struct strmap		*canaries;	/* name -> policy_canary.c's canary */
 	struct signer_set	*signers;	/* policy_signers.c, NULL: none */
+	uint64_t		 audit_losses_seen;	/* store_batch_losses, audit.c */
 	struct ek_trust		*trust;
 	SSL_CTX			*server_ctx, *client_ctx;
 	struct http_server	*http;
@@ -149,6 +150,7 @@ struct verifier {
 	struct ear_keys		*ear;		/* ear.c, NULL: results not signed */
 	struct ident_ca		*ident;		/* ident_ca.c, NULL: no identities */
 	struct event		*store_timer;	/* main.c: write retry, retention */
+	struct event		*batch_timer;	/* agents.c: grouped round writes */
 	int64_t			 prune_at;	/* next retention step, unix s */
 	struct strmap		*audit_pols;	/* policy SHA-256s stored for the audit */
 };
@@ -179,6 +181,11 @@ int	agent_set_state(struct vagent *va, int state, const char *failure_id,
 void	agent_remove(struct vagent *va);
 /* Retry the store's queued writes when their backoff is over (timer). */
 void	agents_store_retry(struct verifier *v);
+/*
+ * The timer that commits the store's grouped round writes STORE_BATCH_MS
+ * after the first (made at start; without it each write commits at once).
+ */
+void	agents_batch_start(struct verifier *v);
 /* Forget incremental IMA state: the next round re-checks the whole list. */
 void	agent_ima_restart(struct vagent *va);
 /* Keep va->ima, va->mb and rec.verify_state in step. */

@@ -4,6 +4,10 @@
  * built there too, when asked) and its result handed to the caller's
  * callback on the event loop; jobs never run or
  * never delivered at shutdown are freed (the round is asked again later).
+ * A small answer (at most VERIFY_INLINE_MAX bytes: a quote with no event
+ * log and at most a few IMA entries, bounded work of a signature check or
+ * two) is verified on the loop itself, once the submitting callback has
+ * returned: two thread wake-ups cost more than its work.
  */
 #include <stdlib.h>
 
@@ -15,8 +19,11 @@
 #include "common/xmalloc.h"
 #include "verifier/verify_pool.h"
 
+#define VERIFY_INLINE_MAX	8192	/* answer bytes verified on the loop */
+
 struct verify_pool {
 	struct workq		*q;
+	struct workq		*inl;		/* no threads: on the loop */
 	verify_done_cb		 done;
 	void			*arg;
 };
@@ -68,6 +75,7 @@ verify_pool_new(struct event_base *base, int nthreads, verify_done_cb done, void
 	struct verify_pool *p = xcalloc(1, sizeof(*p));
 
 	p->q = workq_new(base, nthreads);
+	p->inl = workq_new(base, 0);
 	p->done = done;
 	p->arg = arg;
 	return p;
@@ -83,13 +91,13 @@ verify_pool_submit(struct verify_pool *p, struct verify_job *j)
 	pi->wq.drop = job_drop;
 	pi->j = j;
 	pi->p = p;
-	workq_submit(p->q, &pi->wq);
+	workq_submit(j->body_len <= VERIFY_INLINE_MAX ? p->inl : p->q, &pi->wq);
 }
 
 size_t
 verify_pool_depth(struct verify_pool *p)
 {
-	return workq_depth(p->q);
+	return workq_depth(p->q) + workq_depth(p->inl);
 }
 
 void
@@ -98,5 +106,6 @@ verify_pool_free(struct verify_pool *p)
 	if (p == NULL)
 		return;
 	workq_free(p->q);
+	workq_free(p->inl);
 	free(p);
 }

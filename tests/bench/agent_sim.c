@@ -348,6 +348,9 @@ api_quote(struct http_request *r)
 {
 	struct sim_agent *a = sim_agent_of(r->arg, r);
 	const char *nonce_hex = http_query(r, "nonce"), *pcrs = http_query(r, "pcrs");
+	const char *fmt, *ctype;
+	uint8_t *b = NULL;
+	size_t n;
 	struct evidence_doc d;
 	struct pcr_selection sel;
 	uint8_t nonce[64];
@@ -381,7 +384,14 @@ api_quote(struct http_request *r)
 	else if (SSL_session_reused(ssl))
 		a->sim->resumed++;
 	SSL_set_ex_data(ssl, sim_ssl_idx, a);
-	http_reply_json(r, 200, evidence_doc_to_json(&d));
+	/* The form asked, as assay-agent answers: binary for format=2. */
+	fmt = http_query(r, "format");
+	if (evidence_doc_encode(&d, fmt != NULL && strcmp(fmt, "2") == 0, &b,
+	    &n, &ctype) != 0)
+		http_reply_error(r, 500, "%s", assay_err_detail());
+	else
+		http_reply_raw(r, 200, ctype, b, n);
+	free(b);
 	evidence_doc_free(&d);
 }
 

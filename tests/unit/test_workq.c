@@ -2,6 +2,8 @@
  * test_workq.c — the worker pool: work runs off the loop thread, done on
  * it, every item is delivered exactly once; workq_free waits for the
  * items being worked on and drops the rest (none lost, none twice).
+ * Without threads the loop works each item after the submitting code
+ * returns, then delivers it.
  */
 #include <check.h>
 #include <pthread.h>
@@ -157,8 +159,57 @@ START_TEST(free_of_an_idle_pool_and_of_null)
 	struct event_base *base = new_base();
 
 	workq_free(workq_new(base, 3));
-	workq_free(workq_new(base, 0));	/* at least one worker */
+	workq_free(workq_new(base, 0));	/* no workers */
 	workq_free(NULL);
+	event_base_free(base);
+}
+END_TEST
+
+/* Submitted from a callback: its work must wait until the callback returns. */
+static int submitting;
+
+static void
+inline_work(struct workq_item *w)
+{
+	struct item *it = (struct item *)w;
+
+	ck_assert_int_eq(submitting, 0);
+	it->worked_off_loop = !pthread_equal(pthread_self(), it->loop);
+}
+
+START_TEST(without_threads_the_loop_works_after_the_submitter)
+{
+	enum { N = 50 };
+	struct event_base *base = new_base();
+	struct workq *q = workq_new(base, 0);
+	struct item *v = xcalloc(N, sizeof(*v));
+	int done = 0, dropped = 0;
+
+	items_init(v, N, base, &done, &dropped, 0, N);
+	submitting = 1;
+	for (int i = 0; i < N; i++) {
+		v[i].wq.work = inline_work;
+		workq_submit(q, &v[i].wq);
+	}
+	submitting = 0;
+	ck_assert_int_eq(done, 0);
+	ck_assert_int_eq((int)workq_depth(q), N);
+	event_base_dispatch(base);
+	ck_assert_int_eq(done, N);
+	ck_assert_int_eq((int)workq_depth(q), 0);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(v[i].done, 1);
+		ck_assert(!v[i].worked_off_loop);
+	}
+	/* Never delivered: dropped at free, not worked. */
+	items_init(v, 2, base, &done, &dropped, 0, -1);
+	v[0].done = v[1].done = 0;
+	workq_submit(q, &v[0].wq);
+	workq_submit(q, &v[1].wq);
+	workq_free(q);
+	ck_assert_int_eq(dropped, 2);
+	ck_assert_int_eq(v[0].done + v[1].done, 0);
+	free(v);
 	event_base_free(base);
 }
 END_TEST
@@ -175,6 +226,7 @@ main(void)
 	tcase_add_test(tc, every_item_is_worked_off_the_loop_and_done_on_it_once);
 	tcase_add_test(tc, free_drops_what_was_not_delivered_and_nothing_twice);
 	tcase_add_test(tc, free_of_an_idle_pool_and_of_null);
+	tcase_add_test(tc, without_threads_the_loop_works_after_the_submitter);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
