@@ -41,7 +41,8 @@ store_step_done(struct store *s, enum stmt_id id, int64_t *changes)
 	struct db_stmt *st = s->st[id];
 	int rc;
 
-	(void)store_batch_commit(s);	/* grouped records land first */
+	if (!s->batch_writing)
+		(void)store_batch_commit(s);	/* grouped records land first */
 	rc = db_step(st);
 
 	if (changes != NULL)

@@ -200,8 +200,11 @@ store_batch_put(struct store *s, const struct agent_rec *a,
 	rc = db_step(st);
 	db_reset(st);
 	r = rc == DB_DONE || rc == DB_ROW ? ASSAY_OK : rc;
-	if (r == ASSAY_OK && au != NULL)
+	if (r == ASSAY_OK && au != NULL) {
+		s->batch_writing = 1;	/* part of the group, not after it */
 		r = store_audit_insert_tx(s, au);
+		s->batch_writing = 0;
+	}
 	if (r != ASSAY_OK) {
 		/* The group goes back with it: later records supersede it. */
 		s->batch_n = 0;

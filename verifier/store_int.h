@@ -77,6 +77,7 @@ struct store {
 	uint64_t	 wq_dropped;	/* notices dropped while the queue was full */
 	size_t		 batch_n;	/* records in the open group (store_agent.c) */
 	uint64_t	 batch_losses;	/* groups rolled back or not committed */
+	int		 batch_writing;	/* a statement of the open group runs */
 	/* health */
 	int		 write_failed;	/* the last write attempt failed */
 	char		*fail_msg;	/* its error, while failing */

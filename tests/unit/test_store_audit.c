@@ -131,6 +131,56 @@ START_TEST(record_off_the_head_refuses_the_change)
 }
 END_TEST
 
+/*
+ * Rounds with their audit records join the open group of round writes
+ * (SQLite); a record off its chain's head takes the whole group back with
+ * it and counts as a lost group, so the verifier reads its heads again.
+ */
+START_TEST(records_join_the_round_group)
+{
+	struct fx f;
+	struct agent_rec a, b;
+	struct store_audit au, bu, bad;
+	char hash[AUDIT_HASH_HEX];
+	int64_t seq;
+	int sqlite;
+
+	fx_open(&f);
+	sqlite = store_kind(f.s) == DB_SQLITE;
+	agent_full(&a, "a1");
+	agent_full(&b, "b1");
+	mk(&au, "a1", 1, AUDIT_ZERO_HASH, 100);
+	mk(&bu, "b1", 1, AUDIT_ZERO_HASH, 100);
+	ck_assert_int_eq(store_agent_save_audit(f.s, &a, NULL, NULL, 0, &au),
+	    ASSAY_OK);
+	ck_assert_int_eq(store_agent_save_audit(f.s, &b, NULL, NULL, 0, &bu),
+	    ASSAY_OK);
+	ck_assert_uint_eq(store_batch_pending(f.s), (sqlite ? 2 : 0));
+	ck_assert_int_eq(store_batch_commit(f.s), ASSAY_OK);
+	ck_assert_int_eq(store_audit_head(f.s, "b1", &seq, hash), ASSAY_OK);
+	ck_assert_int_eq(seq, 1);
+	store_audit_free(&bu);
+	/* b1's record 2 waits in the group; a1's record 3 skips 2 */
+	mk(&bu, "b1", 2, hash, 101);
+	mk(&bad, "a1", 3, au.hash, 101);
+	ck_assert_int_eq(store_agent_save_audit(f.s, &b, NULL, NULL, 0, &bu),
+	    ASSAY_OK);
+	ck_assert_int_eq(store_agent_save_audit(f.s, &a, NULL, NULL, 0, &bad),
+	    ASSAY_ERR_STATE);
+	ck_assert_uint_eq(store_batch_pending(f.s), 0);
+	ck_assert_uint_eq(store_batch_losses(f.s), (sqlite ? 1 : 0));
+	/* on SQLite b1's record 2 went back with the group */
+	ck_assert_int_eq(store_audit_head(f.s, "b1", &seq, hash), ASSAY_OK);
+	ck_assert_int_eq(seq, (sqlite ? 1 : 2));
+	store_audit_free(&au);
+	store_audit_free(&bu);
+	store_audit_free(&bad);
+	agent_rec_free(&a);
+	agent_rec_free(&b);
+	fx_done(&f);
+}
+END_TEST
+
 START_TEST(head_of_unknown_agent_is_zero)
 {
 	struct fx f;
@@ -312,6 +362,7 @@ make_suite(int pg)
 	tcase_add_test(tc, record_lands_with_its_agent_change);
 	tcase_add_test(tc, record_off_the_head_refuses_the_change);
 	tcase_add_test(tc, head_of_unknown_agent_is_zero);
+	tcase_add_test(tc, records_join_the_round_group);
 	tcase_add_test(tc, delete_keeps_chain_and_moves_head);
 	tcase_add_test(tc, policy_text_is_stored_once);
 	tcase_add_test(tc, list_pages_and_since);
