@@ -16,6 +16,7 @@
 # The verifier's max_connections (API connections) is 1024 in pull mode
 # (FLEET_SIM_MAX_CONNECTIONS overrides; 0: half the descriptor limit).
 # FLEET_SIM_PROCS: agent_sim processes (default one per 8,000 agents).
+# FLEET_SIM_AUDIT=SECONDS: the verifier's audit_retention (0: off).
 # FLEET_SIM_KEEP_LOG=FILE: the verifier's log copied there, agent_sim's
 # to FILE.sim.
 # FLEET_SIM_MODE=push: the N agents are push agents instead (agent_sim
@@ -154,6 +155,13 @@ EOY
 MAXC=${FLEET_SIM_MAX_CONNECTIONS:-1024}
 [ "$MODE" = push ] && MAXC=${FLEET_SIM_MAX_CONNECTIONS:-0}
 echo "max_connections: $MAXC" >> "$T/verifier.yaml"
+# FLEET_SIM_AUDIT=SECONDS: audit_retention (0: no audit trail); unset:
+# the verifier's default (the audit trail on, 7 days).
+AUDIT=on
+if [ -n "${FLEET_SIM_AUDIT:-}" ]; then
+	echo "audit_retention: $FLEET_SIM_AUDIT" >> "$T/verifier.yaml"
+	[ "$FLEET_SIM_AUDIT" = 0 ] && AUDIT=off
+fi
 t_start=$(now)
 "$O/assay-verifier" -f -c "$T/verifier.yaml" >"$T/verifier.log" 2>&1 &
 VPID=$!
@@ -218,7 +226,7 @@ keep=on
 [ "${ASSAY_HTTP_NO_KEEPALIVE:-}" = 1 ] && keep=off
 fds=$(ls "/proc/$VPID/fd" 2>/dev/null | wc -l)
 echo "$N $I $a0 $a1 $c0 $c1 $w0 $w1 $rss $tck $t_start $t_trusted $resume \
-    $((e1 - e0)) $MODE $keep $fds" | awk '{
+    $((e1 - e0)) $MODE $keep $fds $AUDIT" | awk '{
 	dt = $8 - $7
 	us = ($4 > $3 ? 1e6 * ($6 - $5) / $10 / ($4 - $3) : 0)
 	printf "fleet sim: %d %s agents, interval %d s: %.0f rounds/s sustained, " \
@@ -228,8 +236,8 @@ echo "$N $I $a0 $a1 $c0 $c1 $w0 $w1 $rss $tck $t_start $t_trusted $resume \
 	    ($4 - $3) / dt, $9 / 1024, 100 * ($6 - $5) / $10 / dt,
 	    us / 1000, $12 - $11, $13, $16, $17, $14
 	printf "round_cpu: %.0f us (%s, %d agents at %d s, %.0f rounds/s, " \
-	    "keep-alive %s, resumption %s)\n", us, $15, $1, $2,
-	    ($4 - $3) / dt, $16, $13
+	    "keep-alive %s, resumption %s, audit trail %s)\n", us, $15, $1, $2,
+	    ($4 - $3) / dt, $16, $13, $18
 	printf "fleet_agents: %d agents at %d s (%s, all trusted, %.0f " \
 	    "rounds/s, %.0f us per round, verifier RSS %.0f MB, %d " \
 	    "descriptors, %d poll errors)\n", $1, $2, $15, ($4 - $3) / dt,
