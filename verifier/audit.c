@@ -130,32 +130,6 @@ attach_policy(struct vagent *va, const json_t *rec, struct store_audit *au)
 	store_policy_free(&sp);
 }
 
-/*
- * A group of round writes was lost since the last look: the heads in
- * memory may name records that never landed. Read every chain's head
- * again, and store policy texts again (they went with the group).
- */
-static void
-audit_after_losses(struct verifier *v)
-{
-	uint64_t n = store_batch_losses(v->store);
-	const char *k;
-	void *val;
-	size_t pos = 0;
-
-	if (n == v->audit_losses_seen)
-		return;
-	v->audit_losses_seen = n;
-	while (strmap_next(v->agents, &pos, &k, &val))
-		((struct vagent *)val)->audit_loaded = 0;
-	pos = 0;
-	while (strmap_count(v->audit_pols) > 0 &&
-	    strmap_next(v->audit_pols, &pos, &k, &val)) {
-		strmap_del(v->audit_pols, k);
-		pos = 0;
-	}
-}
-
 int
 audit_seal(struct vagent *va, struct store_audit *au)
 {
@@ -167,7 +141,6 @@ audit_seal(struct vagent *va, struct store_audit *au)
 	if (rec == NULL)
 		return 0;
 	va->audit_next = NULL;
-	audit_after_losses(va->v);
 	if (!va->audit_loaded) {
 		if (store_audit_head(va->v->store, va->rec.id, &va->audit_seq,
 		    va->audit_head) != 0) {

@@ -41,8 +41,9 @@ store_step_done(struct store *s, enum stmt_id id, int64_t *changes)
 	struct db_stmt *st = s->st[id];
 	int rc;
 
-	if (!s->batch_writing)
-		(void)store_batch_commit(s);	/* grouped records land first */
+	/* Grouped records land first; if they cannot, neither does this. */
+	if (!s->batch_writing && (rc = store_batch_commit(s)) != ASSAY_OK)
+		return rc;
 	rc = db_step(st);
 
 	if (changes != NULL)
@@ -120,7 +121,9 @@ store_tx_begin(struct store *s, const char *op)
 {
 	int r;
 
-	(void)store_batch_commit(s);	/* grouped records land first */
+	/* Grouped records land first; if they cannot, neither does this. */
+	if ((r = store_batch_commit(s)) != ASSAY_OK)
+		return r;
 	if ((r = db_begin(s->db)) != ASSAY_OK)
 		store_note_write(s, r);
 	return r;

@@ -223,11 +223,7 @@ int	store_agent_save(struct store *s, const struct agent_rec *a,
 #define STORE_BATCH_MS		100
 /* Records written in the open group (0: none open). */
 size_t	store_batch_pending(const struct store *s);
-/*
- * Groups lost so far (a failed write in one, a failed commit): the audit
- * records they held are gone, so a chain's head is to be read again.
- */
-uint64_t store_batch_losses(const struct store *s);
+
 /* Commit the open group, if any. */
 int	store_batch_commit(struct store *s);
 /*

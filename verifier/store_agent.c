@@ -162,10 +162,21 @@ store_batch_pending(const struct store *s)
 	return s->batch_n;
 }
 
-uint64_t
-store_batch_losses(const struct store *s)
+
+
+/* The group's copies: to the write-behind queue (lost != 0), then freed. */
+static void
+batch_release(struct store *s, size_t n, int lost)
 {
-	return s->batch_losses;
+	for (size_t i = 0; i < n; i++) {
+		struct batch_item *b = &s->batch[i];
+
+		if (lost)
+			store_wq_requeue(s, &b->rec, b->has_au ? &b->au : NULL);
+		agent_rec_free(&b->rec);
+		store_audit_free(&b->au);
+		b->has_au = 0;
+	}
 }
 
 int
@@ -177,13 +188,11 @@ store_batch_commit(struct store *s)
 	if (n == 0)
 		return ASSAY_OK;
 	s->batch_n = 0;
-	if ((r = store_tx_end(s, ASSAY_OK, "commit round writes")) != ASSAY_OK) {
-		s->batch_losses++;
-		log_warnx("store %s: %zu round writes lost (each agent's next "
-		    "change writes its whole row again; their audit records "
-		    "are gone, the chains go on from what landed): %s", s->path,
-		    n, assay_err_detail());
-	}
+	r = store_tx_end(s, ASSAY_OK, "commit round writes");
+	if (r != ASSAY_OK)
+		log_warnx("store %s: %zu round writes did not land: queued to be "
+		    "written again, in order: %s", s->path, n, assay_err_detail());
+	batch_release(s, n, r != ASSAY_OK);
 	return r;
 }
 
@@ -192,6 +201,8 @@ store_batch_put(struct store *s, const struct agent_rec *a,
     const struct store_audit *au)
 {
 	struct db_stmt *st = s->st[ST_AGENT_PUT];
+	struct batch_item *b;
+	size_t n;
 	int rc, r;
 
 	if (s->batch_n == 0 && (r = store_tx_begin(s, "begin round writes")) != 0)
@@ -206,11 +217,17 @@ store_batch_put(struct store *s, const struct agent_rec *a,
 		s->batch_writing = 0;
 	}
 	if (r != ASSAY_OK) {
-		/* The group goes back with it: later records supersede it. */
+		/* The group goes back: what it held is queued, this one not. */
+		n = s->batch_n;
 		s->batch_n = 0;
-		s->batch_losses++;
-		return store_tx_end(s, r, "round write");
+		r = store_tx_end(s, r, "round write");
+		batch_release(s, n, 1);
+		return r;
 	}
+	b = &s->batch[s->batch_n];
+	agent_rec_copy(&b->rec, a);
+	if ((b->has_au = au != NULL))
+		store_audit_copy(&b->au, au);
 	if (++s->batch_n >= STORE_BATCH_MAX)
 		return store_batch_commit(s);
 	return ASSAY_OK;

@@ -12,6 +12,14 @@
 
 #include "verifier/db.h"
 #include "verifier/store.h"
+#include "verifier/store_audit.h"
+
+/* A record of the open group of round writes, kept until it commits. */
+struct batch_item {
+	struct agent_rec	 rec;
+	int			 has_au;
+	struct store_audit	 au;
+};
 
 /* Agent columns; the enum gives each its index (bind index is + 1). */
 #define AGENT_COLS \
@@ -76,7 +84,7 @@ struct store {
 	int		 wq_backoff;	/* s, doubles to STORE_WQ_BACKOFF_MAX */
 	uint64_t	 wq_dropped;	/* notices dropped while the queue was full */
 	size_t		 batch_n;	/* records in the open group (store_agent.c) */
-	uint64_t	 batch_losses;	/* groups rolled back or not committed */
+	struct batch_item batch[STORE_BATCH_MAX];	/* their copies */
 	int		 batch_writing;	/* a statement of the open group runs */
 	/* health */
 	int		 write_failed;	/* the last write attempt failed */
@@ -168,6 +176,12 @@ int64_t	store_policy_new_rev(void);
 /* A record (and its audit record, may be NULL) in the open group of round
  * writes (store_agent.c). */
 int	store_batch_put(struct store *s, const struct agent_rec *a,
+	    const struct store_audit *au);
+/*
+ * A change for the write-behind queue, behind those queued (a group of
+ * round writes that did not land goes there, in order).
+ */
+void	store_wq_requeue(struct store *s, const struct agent_rec *a,
 	    const struct store_audit *au);
 /* Free the write-behind queue (store_close). */
 void	store_wq_free(struct store *s);

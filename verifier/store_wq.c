@@ -178,6 +178,14 @@ store_wq_flush(struct store *s, int force, size_t *landed)
 	return ASSAY_OK;
 }
 
+void
+store_wq_requeue(struct store *s, const struct agent_rec *a,
+    const struct store_audit *au)
+{
+	enqueue(s, a, NULL, NULL, 0, au);
+	backoff(s);
+}
+
 int
 store_agent_save(struct store *s, const struct agent_rec *a,
     const struct store_event *ev, const char *const *targets, size_t ntargets)
@@ -205,17 +213,6 @@ store_agent_save_audit(struct store *s, const struct agent_rec *a,
 		if (ev == NULL && s->node == NULL &&
 		    db_kind(s->db) == DB_SQLITE) {
 			r = store_batch_put(s, a, au);
-			/*
-			 * The group went back with its audit records: this
-			 * one's chain position is gone, queue the row alone
-			 * (the verifier reads its chains' heads again).
-			 */
-			if (r == ASSAY_ERR_DB && au != NULL) {
-				log_warnx("store %s: agent %s: audit record %lld "
-				    "lost with the failed group", s->path, a->id,
-				    (long long)au->seq);
-				au = NULL;
-			}
 		} else
 			r = store_agent_put_audit(s, a, ev, targets, ntargets, au);
 		if (r == ASSAY_OK || r != ASSAY_ERR_DB)

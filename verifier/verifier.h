@@ -130,7 +130,6 @@ struct verifier {
 	struct strmap		*policy_revs;	/* name -> int64_t: stored revision here */
 	struct strmap		*canaries;	/* name -> policy_canary.c's canary */
 	struct signer_set	*signers;	/* policy_signers.c, NULL: none */
-	uint64_t		 audit_losses_seen;	/* store_batch_losses, audit.c */
 	struct ek_trust		*trust;
 	SSL_CTX			*server_ctx, *client_ctx;
 	struct http_server	*http;

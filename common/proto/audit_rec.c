@@ -13,6 +13,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/proto/audit_rec.h"
+#include "common/xmalloc.h"
 
 #define CANON_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
 
@@ -65,7 +66,10 @@ int
 audit_rec_seal(json_t *rec, const char *agent, int64_t seq, const char *prev,
     char **text, char hash[AUDIT_HASH_HEX])
 {
-	int r;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char *canon, *hex;
+	size_t len;
 
 	*text = NULL;
 	if (seq < 1 || !is_hash_hex(prev))
@@ -74,12 +78,29 @@ audit_rec_seal(json_t *rec, const char *agent, int64_t seq, const char *prev,
 	json_object_set_new(rec, "agent", json_string(agent));
 	json_object_set_new(rec, "seq", json_integer(seq));
 	json_object_set_new(rec, "prev", json_string(prev));
-	if ((r = audit_rec_hash(rec, hash)) != 0)
-		return r;
+	(void)json_object_del(rec, "hash");
+	/*
+	 * One serialization: the canonical text without "hash" is hashed,
+	 * and the sealed text is that text with "hash" put first (member
+	 * order does not matter to JSON; the hash rule is on the canonical
+	 * text, which any reader recomputes).
+	 */
+	if ((canon = json_dumps(rec, CANON_FLAGS)) == NULL || canon[0] != '{' ||
+	    canon[1] == '}')
+		return (free(canon), assay_err_set(ASSAY_ERR_FORMAT, "audit "
+		    "record does not serialize"));
+	len = strlen(canon);
+	if (EVP_Digest(canon, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != sizeof(md)) {
+		free(canon);
+		return assay_err_set(ASSAY_ERR_CRYPTO, "SHA-256 failed");
+	}
+	hex = hex_encode(md, sizeof(md));
+	memcpy(hash, hex, AUDIT_HASH_HEX);
+	free(hex);
 	json_object_set_new(rec, "hash", json_string(hash));
-	if ((*text = json_dumps(rec, CANON_FLAGS)) == NULL)
-		return assay_err_set(ASSAY_ERR_FORMAT, "audit record does not "
-		    "serialize");
+	*text = xasprintf("{\"hash\":\"%s\",%s", hash, canon + 1);
+	free(canon);
 	return ASSAY_OK;
 }
 

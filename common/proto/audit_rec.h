@@ -25,8 +25,9 @@
 /* hex SHA-256 of rec's canonical text without its "hash" member. */
 int	audit_rec_hash(const json_t *rec, char out[AUDIT_HASH_HEX]);
 /*
- * Set agent, seq and prev in rec, then its hash; *text: the canonical
- * text of the sealed record (caller frees), hash its hash.
+ * Set agent, seq and prev in rec, then its hash; *text: the sealed
+ * record's text, "hash" first then the canonical text's members (caller
+ * frees), hash its hash. One serialization of the record.
  */
 int	audit_rec_seal(json_t *rec, const char *agent, int64_t seq,
 	    const char *prev, char **text, char hash[AUDIT_HASH_HEX]);
