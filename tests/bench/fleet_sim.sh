@@ -17,6 +17,7 @@
 # (FLEET_SIM_MAX_CONNECTIONS overrides; 0: half the descriptor limit).
 # FLEET_SIM_PROCS: agent_sim processes (default one per 8,000 agents).
 # FLEET_SIM_AUDIT=SECONDS: the verifier's audit_retention (0: off).
+# FLEET_SIM_RAMP=SECONDS: how long all N may take to be trusted first.
 # FLEET_SIM_KEEP_LOG=FILE: the verifier's log copied there, agent_sim's
 # to FILE.sim.
 # FLEET_SIM_MODE=push: the N agents are push agents instead (agent_sim
@@ -196,7 +197,7 @@ cpu_ticks()
 
 # All N trusted: at most 3 intervals plus start-up (a full TLS handshake
 # per agent on first contact, a few ms of CPU on each side).
-limit=$((3 * I + 60 + N / 250))
+limit=${FLEET_SIM_RAMP:-$((3 * I + 60 + N / 250))}
 while :; do
 	kill -0 "$VPID" 2>/dev/null || fail "verifier exited"
 	n=$(trusted)
