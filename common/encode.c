@@ -10,6 +10,7 @@
 
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/xmalloc.h"
 
 int
@@ -80,6 +81,23 @@ hex_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *outlen)
 	}
 	*out = d;
 	return ASSAY_OK;
+}
+
+void
+sha256_hex(const void *p, size_t n, char out[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+	unsigned int len = 0;
+
+	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 ||
+	    len != sizeof(md))
+		fatalx("EVP_Digest sha256 failed");
+	for (size_t i = 0; i < sizeof(md); i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
+	out[64] = '\0';
 }
 
 char *

@@ -1,5 +1,6 @@
 /*
- * encode.h — hex and base64 (standard alphabet, padded) conversions.
+ * encode.h — hex and base64 (standard alphabet, padded) conversions, and
+ * the hex SHA-256 of some bytes (content hashes shown and stored as text).
  * Decoders are strict: odd lengths, bad characters or bad padding are
  * ASSAY_ERR_FORMAT; outputs larger than max are ASSAY_ERR_RANGE.
  */
@@ -17,6 +18,9 @@ char	*hex_encode(const void *p, size_t n);
 int	 hex_decode(const char *s, uint8_t *dst, size_t max, size_t *outlen);
 /* Decode into a new allocation (at most max bytes). */
 int	 hex_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *outlen);
+
+/* Lowercase hex SHA-256 of p[0..n) into out (64 digits and a NUL). */
+void	 sha256_hex(const void *p, size_t n, char out[65]);
 
 char	*base64_encode(const void *p, size_t n);
 int	 base64_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *outlen);

@@ -182,8 +182,8 @@ one_line(struct averify *av, const char *s, size_t len)
 		problem(av, 0, "line after the head line");
 	} else if (strcmp(kind, "agent") == 0) {
 		av->header = 1;
-	} else if (strcmp(kind, "policy") == 0) {
-		policy_line(av, o);
+	} else if (strcmp(kind, "policy") == 0 && json_object_get(o, "seq") == NULL) {
+		policy_line(av, o);	/* a policy text (records have a seq) */
 	} else if (strcmp(kind, "head") == 0) {
 		head_line(av, o);
 	} else

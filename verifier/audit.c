@@ -100,21 +100,44 @@ audit_keys(const struct agent_rec *rec)
  * A round's policy text, the first time this process records its
  * SHA-256: the stored text of that name when it is the one judged with.
  */
+/* The text of version (0: the one in force) of policy name, or NULL. */
+static char *
+policy_text_of(struct verifier *v, const char *name, int64_t version)
+{
+	struct store_policy_version pv;
+	struct store_policy sp;
+	char *text = NULL;
+
+	if (version > 0 &&
+	    store_policy_version_get(v->store, name, version, &pv) == 0) {
+		text = pv.text;
+		pv.text = NULL;
+		store_policy_version_free(&pv);
+	} else if (version <= 0 && store_policy_get(v->store, name, &sp) == 0) {
+		text = sp.text;
+		sp.text = NULL;
+		store_policy_free(&sp);
+	}
+	return text;
+}
+
 static void
 attach_policy(struct vagent *va, const json_t *rec, struct store_audit *au)
 {
 	struct verifier *v = va->v;
 	const char *sha = NULL, *name = NULL;
-	struct store_policy sp = { 0 };
-	unsigned char md[32];
-	char *hex = NULL;
+	json_int_t version = 0;
+	char *text = NULL, hex[65];
 
-	if (json_unpack((json_t *)rec, "{s:{s:s, s:s}}", "policy", "sha256", &sha,
-	    "name", &name) != 0 || strmap_get(v->audit_pols, sha) != NULL)
+	if (json_unpack((json_t *)rec, "{s:{s:s, s:s, s?:I}}", "policy", "sha256",
+	    &sha, "name", &name, "version", &version) != 0 ||
+	    strmap_get(v->audit_pols, sha) != NULL)
 		return;
-	if (store_policy_get(v->store, name, &sp) != 0 ||
-	    EVP_Digest(sp.text, strlen(sp.text), md, NULL, EVP_sha256(),
-	    NULL) != 1 || strcmp((hex = hex_encode(md, sizeof(md))), sha) != 0) {
+	/* The version judged with (a canary, an older one): its own text. */
+	text = policy_text_of(v, name, version);
+	if (text != NULL)
+		sha256_hex(text, strlen(text), hex);
+	if (text == NULL || strcmp(hex, sha) != 0) {
 		log_warnx("agent %s: audit: the text of policy %s (sha256 %.16s) "
 		    "is no longer stored: its rounds cannot be re-run", va->rec.id,
 		    name, sha);
@@ -122,12 +145,11 @@ attach_policy(struct vagent *va, const json_t *rec, struct store_audit *au)
 	}
 	au->pol_sha256 = xstrdup(sha);
 	au->pol_name = xstrdup(name);
-	au->pol_text = sp.text;
-	sp.text = NULL;
+	au->pol_text = text;
+	text = NULL;
 	strmap_put(v->audit_pols, sha, (void *)1);
  out:
-	free(hex);
-	store_policy_free(&sp);
+	free(text);
 }
 
 int

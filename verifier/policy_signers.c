@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "common/appraise/policy.h"
 #include "common/dsse.h"
 #include "common/encode.h"
@@ -148,21 +146,6 @@ policy_in_free(struct policy_in *in)
 	memset(in, 0, sizeof(*in));
 }
 
-static void
-in_sha256(struct policy_in *in)
-{
-	uint8_t md[32];
-	unsigned int len = 0;
-	char *hex;
-
-	if (EVP_Digest(in->text, strlen(in->text), md, &len, EVP_sha256(),
-	    NULL) != 1)
-		fatalx("EVP_Digest sha256 failed");
-	hex = hex_encode(md, sizeof(md));
-	snprintf(in->sha256, sizeof(in->sha256), "%s", hex);
-	free(hex);
-}
-
 /* An envelope: opened (checked when signers apply), for name only. */
 static int
 open_envelope(const struct signer_set *ss, const char *name,
@@ -212,7 +195,7 @@ policy_in_open(const struct signer_set *ss, const char *name,
 		return 403;
 	} else
 		out->text = xstrndup((const char *)body, len);
-	in_sha256(out);
+	sha256_hex(out->text, strlen(out->text), out->sha256);
 	return 0;
 }
 

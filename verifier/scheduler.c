@@ -165,7 +165,7 @@ sched_policy_changed(struct verifier *v, const char *name, const char *why)
 		agent_ima_restart(va);	/* the new policy judges every entry */
 		agent_mb_restart(va);	/* and the boot log again */
 		if (audit_on(v)) {
-			audit_action(va, "policy", NULL, json_pack("{s:s, s:s?}",
+			audit_action(va, "policy_change", NULL, json_pack("{s:s, s:s?}",
 			    "policy", name, "why", why));
 			if (va->rec.state != AGENT_UNTRUSTED)
 				(void)agent_save(va, NULL, NULL, NULL);

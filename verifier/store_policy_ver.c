@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "common/clock.h"
@@ -30,21 +29,6 @@ store_policy_new_rev(void)
 	if (RAND_bytes((unsigned char *)&rev, sizeof(rev)) != 1)
 		fatalx("RAND_bytes failed");
 	return rev & INT64_MAX;
-}
-
-static void
-text_sha256(const char *text, char out[65])
-{
-	uint8_t md[32];
-	unsigned int len = 0;
-	char *hex;
-
-	if (EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) != 1 ||
-	    len != sizeof(md))
-		fatalx("EVP_Digest sha256 failed");
-	hex = hex_encode(md, sizeof(md));
-	memcpy(out, hex, 65);
-	free(hex);
 }
 
 /* Inside a transaction: the number the next version of name gets. */
@@ -113,7 +97,7 @@ add_version(struct store *s, const char *name, const char *text,
 	struct db_stmt *st = s->st[ST_PVER_ADD];
 	char hex[65];
 
-	text_sha256(text, hex);
+	sha256_hex(text, strlen(text), hex);
 	db_bind_text(st, 1, name);
 	db_bind_i64(st, 2, version);
 	db_bind_text(st, 3, hex);
@@ -186,7 +170,7 @@ version_read(struct store *s, struct db_stmt *st, void *p)
 		return assay_err_set(ASSAY_ERR_DB, "store %s: policy version "
 		    "without a name", s->path);
 	if (v->sha256[0] == '\0' && v->text != NULL)
-		text_sha256(v->text, v->sha256);	/* migrated version 1 */
+		sha256_hex(v->text, strlen(v->text), v->sha256);	/* migrated version 1 */
 	return ASSAY_OK;
 }
 

@@ -105,8 +105,9 @@ audit_round_record(const struct verify_job *j, const uint8_t *ak_pub,
 	json_object_set_new(rec, "verdict", verdict_json(j));
 	if (j->policy != NULL) {
 		sha = hex_encode(policy_text_digest(j->policy), 32);
-		json_object_set_new(rec, "policy", json_pack("{s:s, s:s}", "name",
-		    policy_name(j->policy), "sha256", sha));
+		json_object_set_new(rec, "policy", json_pack("{s:s, s:s, s:I}",
+		    "name", policy_name(j->policy), "sha256", sha, "version",
+		    (json_int_t)policy_version(j->policy)));
 		free(sha);
 	} else
 		json_object_set_new(rec, "policy", json_null());

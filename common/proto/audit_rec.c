@@ -31,10 +31,8 @@ is_hash_hex(const char *s)
 int
 audit_rec_hash(const json_t *rec, char out[AUDIT_HASH_HEX])
 {
-	unsigned char md[32];
-	unsigned int mdlen = 0;
 	json_t *c = NULL;
-	char *text = NULL, *hex = NULL;
+	char *text = NULL;
 	int r = ASSAY_OK;
 
 	out[0] = '\0';
@@ -48,15 +46,8 @@ audit_rec_hash(const json_t *rec, char out[AUDIT_HASH_HEX])
 		    "serialize");
 		goto out;
 	}
-	if (EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md)) {
-		r = assay_err_set(ASSAY_ERR_CRYPTO, "SHA-256 failed");
-		goto out;
-	}
-	hex = hex_encode(md, sizeof(md));
-	memcpy(out, hex, AUDIT_HASH_HEX);
+	sha256_hex(text, strlen(text), out);
  out:
-	free(hex);
 	free(text);
 	json_decref(c);
 	return r;
@@ -66,9 +57,7 @@ int
 audit_rec_seal(json_t *rec, const char *agent, int64_t seq, const char *prev,
     char **text, char hash[AUDIT_HASH_HEX])
 {
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	char *canon, *hex;
+	char *canon;
 	size_t len;
 
 	*text = NULL;
@@ -90,14 +79,7 @@ audit_rec_seal(json_t *rec, const char *agent, int64_t seq, const char *prev,
 		return (free(canon), assay_err_set(ASSAY_ERR_FORMAT, "audit "
 		    "record does not serialize"));
 	len = strlen(canon);
-	if (EVP_Digest(canon, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md)) {
-		free(canon);
-		return assay_err_set(ASSAY_ERR_CRYPTO, "SHA-256 failed");
-	}
-	hex = hex_encode(md, sizeof(md));
-	memcpy(hash, hex, AUDIT_HASH_HEX);
-	free(hex);
+	sha256_hex(canon, len, hash);
 	json_object_set_new(rec, "hash", json_string(hash));
 	*text = xasprintf("{\"hash\":\"%s\",%s", hash, canon + 1);
 	free(canon);

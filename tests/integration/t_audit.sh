@@ -74,7 +74,7 @@ step "store writes fail for a while: the queued rounds land with their records"
 command -v chattr >/dev/null || fail "chattr (e2fsprogs) is not installed"
 IMMUTABLE="$T/verifier.db $T/verifier.db-wal"
 trap 'r=$?; chattr -i $IMMUTABLE 2>/dev/null; (exit $r); cleanup' EXIT
-n0=$(sqlite3 "$T/verifier.db" "SELECT COUNT(*) FROM audit")
+n0=$(sqlite3 -cmd ".timeout 5000" "$T/verifier.db" "SELECT COUNT(*) FROM audit")
 # shellcheck disable=SC2086
 chattr +i $IMMUTABLE || fail "chattr +i"
 sleep 3
@@ -89,7 +89,7 @@ until api GET /v1/health >/dev/null 2>&1; do
 	sleep 0.1
 done
 sleep 1
-n1=$(sqlite3 "$T/verifier.db" "SELECT COUNT(*) FROM audit")
+n1=$(sqlite3 -cmd ".timeout 5000" "$T/verifier.db" "SELECT COUNT(*) FROM audit")
 [ "$n1" -ge $((n0 + 2)) ] || fail "rounds while writes failed were not recorded ($n0 -> $n1)"
 
 step "export and verify offline"
@@ -214,9 +214,9 @@ tamper "o = lines[rounds[-1]]; b = bytearray(base64.b64decode(o['evidence'])); b
 detected "$T/t5.ndjson" "hash mismatch"
 
 step "a row deleted in the database is detected by the next export"
-mid=$(sqlite3 "$T/verifier.db" "SELECT seq FROM audit WHERE agent_id = 'h' ORDER BY seq LIMIT 1 OFFSET 3")
+mid=$(sqlite3 -cmd ".timeout 5000" "$T/verifier.db" "SELECT seq FROM audit WHERE agent_id = 'h' ORDER BY seq LIMIT 1 OFFSET 3")
 [ -n "$mid" ] || fail "no audit rows in the database"
-sqlite3 "$T/verifier.db" "DELETE FROM audit WHERE agent_id = 'h' AND seq = $mid" ||
+sqlite3 -cmd ".timeout 5000" "$T/verifier.db" "DELETE FROM audit WHERE agent_id = 'h' AND seq = $mid" ||
     fail "sqlite3 delete"
 ctl audit export --agent h -o "$T/h2.ndjson" || fail "audit export 2"
 detected "$T/h2.ndjson" "seq $((mid + 1)) follows seq $((mid - 1))"

@@ -109,6 +109,16 @@ grep -q "version 3 uploaded" "$T/r4.log" || fail "r4: $(cat "$T/r4.log")"
 wait_state h1 trusted 10 || fail "h1 with 1.2-1"
 wait_state h2 trusted 10 || fail "h2 with 1.2-1"
 
+step "the audit trail of h1 (versions 1, the canary, promoted, 3) re-verifies offline"
+"$ASSAY_BIN/assayctl" --verifier "127.0.0.1:$VPORT" --cert "$T/pki/admin.pem" \
+    --key "$T/pki/admin.key" --ca "$T/pki/ca.pem" audit export --agent h1 \
+    -o "$T/h1.ndjson" || fail "audit export"
+"$ASSAY_BIN/assayctl" audit verify "$T/h1.ndjson" > "$T/av.out" 2>&1 ||
+    fail "audit verify: $(cat "$T/av.out")"
+grep -q " 0 problems" "$T/av.out" || fail "audit: $(cat "$T/av.out")"
+[ "$(grep -c '"kind":"policy"' "$T/h1.ndjson")" -ge 3 ] ||
+    fail "the export lacks the versions' texts: $(grep -c '"kind":"policy"' "$T/h1.ndjson")"
+
 step "a draft (unsigned) may be previewed, never uploaded; a forged envelope is refused"
 printf 'name: demo-app\nbank: sha256\n' > "$T/open.yaml"
 api POST /v1/policies/demo-app/preview "$(cat "$T/open.yaml")" > "$T/pv.json" ||
