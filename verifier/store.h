@@ -220,6 +220,8 @@ int	store_agent_save(struct store *s, const struct agent_rec *a,
  * queued: each is the agent's whole row, written again by its next change.
  */
 #define STORE_BATCH_MAX		128
+/* An audit record larger than this is written in its own transaction. */
+#define STORE_BATCH_AUDIT_MAX	(64u * 1024)
 #define STORE_BATCH_MS		100
 /* Records written in the open group (0: none open). */
 size_t	store_batch_pending(const struct store *s);

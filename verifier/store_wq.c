@@ -209,9 +209,14 @@ store_agent_save_audit(struct store *s, const struct agent_rec *a,
 		return assay_err_set(ASSAY_ERR_INVAL, "agent %s: bad state %d",
 		    a->id, a->state);
 	if ((r = store_wq_flush(s, 0, NULL)) == ASSAY_OK) {
-		/* A record alone joins the open group (SQLite, one node). */
+		/*
+		 * A record alone joins the open group (SQLite, one node),
+		 * with its audit record unless that is large (an IMA page:
+		 * the group keeps a copy of what it holds until it commits).
+		 */
 		if (ev == NULL && s->node == NULL &&
-		    db_kind(s->db) == DB_SQLITE) {
+		    db_kind(s->db) == DB_SQLITE && (au == NULL ||
+		    strlen(au->record) <= STORE_BATCH_AUDIT_MAX)) {
 			r = store_batch_put(s, a, au);
 		} else
 			r = store_agent_put_audit(s, a, ev, targets, ntargets, au);

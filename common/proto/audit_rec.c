@@ -81,8 +81,14 @@ audit_rec_seal(json_t *rec, const char *agent, int64_t seq, const char *prev,
 	len = strlen(canon);
 	sha256_hex(canon, len, hash);
 	json_object_set_new(rec, "hash", json_string(hash));
-	*text = xasprintf("{\"hash\":\"%s\",%s", hash, canon + 1);
-	free(canon);
+	/* In place: a record can carry an IMA page of megabytes. */
+	/* {"hash":"<64 hex>", then the members: 75 bytes put before them */
+	canon = xreallocarray(canon, len + 76, 1);
+	memmove(canon + 75, canon + 1, len);		/* with its NUL */
+	memcpy(canon + 1, "\"hash\":\"", 8);
+	memcpy(canon + 9, hash, 64);
+	memcpy(canon + 73, "\",", 2);
+	*text = canon;
 	return ASSAY_OK;
 }
 

@@ -144,7 +144,12 @@ printf 'GET / HTTP/1.0\r\n\r\n' | env -u OPENSSL_CONF timeout 20 openssl s_clien
 step "renewed while trusted (a new certificate once half the lifetime is gone)"
 s1=$(serial "$T/h1.crt")
 sleep $((2 * INTERVAL + 1))
-[ "$(serial "$T/h1.crt")" != "$s1" ] || fail "certificate not renewed"
+i=0	# a loaded machine may delay the round that renews it
+while [ "$(serial "$T/h1.crt")" = "$s1" ]; do
+	i=$((i + 1))
+	[ "$i" -lt $((20 * INTERVAL)) ] || fail "certificate not renewed"
+	sleep 0.5
+done
 # Certified once or twice (unasked after the start, asked while none on record), not per round.
 n=$(grep -c "identity: key certified" "$T/agent-h1.log")
 [ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "the key was certified $n times"
