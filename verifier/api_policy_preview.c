@@ -33,6 +33,8 @@
 #define PREVIEW_PAGE		64	/* records read back per step */
 #define PREVIEW_RECORDS_MAX	65536	/* records looked at per agent */
 #define PREVIEW_FAILS_MAX	64	/* failures reported per host */
+/* Record text one preview reads back at most (the loop reads it). */
+#define PREVIEW_BYTES_MAX	(256u * 1024 * 1024)
 
 struct host {
 	char		*id;
@@ -51,6 +53,7 @@ struct preview {
 	struct signer_set	*signers;
 	struct host		*hosts;
 	size_t			 nhosts;
+	size_t			 bytes;		/* record text read back */
 	struct policy_in	 in;
 	int			 status;
 	char			 err[512];
@@ -83,7 +86,7 @@ starts_over(const json_t *rec)
  * the replay's start off.
  */
 static json_t *
-host_records(struct verifier *v, const char *id, char **note)
+host_records(struct verifier *v, const char *id, char **note, size_t *bytes)
 {
 	int64_t head, after, from = -1;
 	char hash[AUDIT_HASH_HEX];
@@ -92,6 +95,11 @@ host_records(struct verifier *v, const char *id, char **note)
 	size_t n = 0, i;
 
 	*note = NULL;
+	if (*bytes > PREVIEW_BYTES_MAX) {
+		*note = xstrdup("not judged: the preview read its limit of "
+		    "retained evidence (256 MiB) before this host");
+		return recs;
+	}
 	if (store_audit_head(v->store, id, &head, hash) != 0 || head == 0) {
 		*note = xstrdup("no retained evidence (audit trail empty or off)");
 		return recs;
@@ -127,15 +135,24 @@ host_records(struct verifier *v, const char *id, char **note)
 		*note = xasprintf("audit trail unreadable: %s", assay_err_detail());
 		return recs;
 	}
+	for (i = 0; i < n; i++)
+		*bytes += strlen(list[i].record);
 	for (i = 0; i < n; i++) {
-		if ((o = json_loads(list[i].record, 0, NULL)) != NULL &&
-		    strcmp(list[i].kind, "round") == 0)
-			json_array_append_new(recs, o);
-		else
-			json_decref(o);
+		if (*bytes <= PREVIEW_BYTES_MAX &&
+		    (o = json_loads(list[i].record, 0, NULL)) != NULL) {
+			if (strcmp(list[i].kind, "round") == 0)
+				json_array_append_new(recs, o);
+			else
+				json_decref(o);
+		}
 		store_audit_free(&list[i]);
 	}
 	free(list);
+	if (*bytes > PREVIEW_BYTES_MAX) {
+		free(*note);
+		*note = xstrdup("not judged: the preview read its limit of "
+		    "retained evidence (256 MiB) before this host");
+	}
 	return recs;
 }
 
@@ -296,7 +313,7 @@ host_add(struct verifier *v, struct preview *pv, const struct agent_rec *rec,
 	h->id = xstrdup(rec->id);
 	h->now = agent_state_name(rec->state);
 	h->version = rec->policy_version;
-	h->records = host_records(v, rec->id, &h->note);
+	h->records = host_records(v, rec->id, &h->note, &pv->bytes);
 }
 
 /* Many verifiers: every agent of the database, whichever node holds it. */
