@@ -127,8 +127,8 @@ ctl_when(json_int_t t, char *buf, size_t len)
 	return buf;
 }
 
-static const char *
-str(json_t *o, const char *k)
+const char *
+ctl_str(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 
@@ -157,10 +157,10 @@ cmd_agents_list(struct cmd_args *args)
 	printf("%-36s %-12s %-5s %-16s %-21s %s\n", "ID", "STATE", "MODE",
 	    "POLICY", "LAST ATTESTED", "REASON");
 	json_array_foreach(arr, i, a)
-		printf("%-36s %-12s %-5s %-16s %-21s %s\n", str(a, "id"),
-		    str(a, "state"), str(a, "mode"), str(a, "policy"),
+		printf("%-36s %-12s %-5s %-16s %-21s %s\n", ctl_str(a, "id"),
+		    ctl_str(a, "state"), ctl_str(a, "mode"), ctl_str(a, "policy"),
 		    ctl_when(json_integer_value(json_object_get(a, "last_attested")),
-		    tbuf, sizeof(tbuf)), str(a, "reason"));
+		    tbuf, sizeof(tbuf)), ctl_str(a, "reason"));
 	json_decref(j);
 	return 0;
 }
@@ -181,19 +181,19 @@ cmd_agents_show(struct cmd_args *a)
 		return r;
 	}
 	cnt = json_object_get(j, "counters");
-	printf("id:             %s\nstate:          %s\n", str(j, "id"), str(j, "state"));
-	printf("reason:         %s\n", str(j, "reason"));
-	printf("detail:         %s\n", str(j, "reason_detail"));
-	printf("address:        %s\npolicy:         %s\n", str(j, "address"),
-	    str(j, "policy"));
+	printf("id:             %s\nstate:          %s\n", ctl_str(j, "id"), ctl_str(j, "state"));
+	printf("reason:         %s\n", ctl_str(j, "reason"));
+	printf("detail:         %s\n", ctl_str(j, "reason_detail"));
+	printf("address:        %s\npolicy:         %s\n", ctl_str(j, "address"),
+	    ctl_str(j, "policy"));
 	printf("last attested:  %s\n", ctl_when(json_integer_value(json_object_get(j,
 	    "last_attested")), tbuf, sizeof(tbuf)));
 	printf("rounds:         %lld ok, %lld failed, %lld poll errors\n",
 	    (long long)json_integer_value(json_object_get(cnt, "attest_ok")),
 	    (long long)json_integer_value(json_object_get(cnt, "attest_fail")),
 	    (long long)json_integer_value(json_object_get(cnt, "poll_errors")));
-	printf("EK:             %s\n", str(json_object_get(j, "ek"), "public_sha256"));
-	printf("AK name:        %s\n", str(json_object_get(j, "ak"), "name"));
+	printf("EK:             %s\n", ctl_str(json_object_get(j, "ek"), "public_sha256"));
+	printf("AK name:        %s\n", ctl_str(json_object_get(j, "ak"), "name"));
 	json_decref(j);
 	return 0;
 }
@@ -218,7 +218,7 @@ cmd_agents_admit(struct cmd_args *a)
 	path = xasprintf("/v1/agents/%s", id);
 	r = call(c, "PUT", path, "application/json", s, strlen(s), &j, NULL);
 	if (r == 0 && !c->json)
-		printf("%s: %s (policy %s)\n", id, str(j, "state"), str(j, "policy"));
+		printf("%s: %s (policy %s)\n", id, ctl_str(j, "state"), ctl_str(j, "policy"));
 	json_decref(j);
 	free(path);
 	free(s);
@@ -246,8 +246,8 @@ cmd_agents_events(struct cmd_args *a)
 	json_array_foreach(json_object_get(j, "events"), i, e)
 		printf("%s %-13s %-11s -> %-11s %-18s %s\n",
 		    ctl_when(json_integer_value(json_object_get(e, "time")), tbuf, sizeof(tbuf)),
-		    str(e, "type"), str(e, "old_state"), str(e, "new_state"),
-		    str(e, "failure_id"), str(e, "detail"));
+		    ctl_str(e, "type"), ctl_str(e, "old_state"), ctl_str(e, "new_state"),
+		    ctl_str(e, "failure_id"), ctl_str(e, "detail"));
 	json_decref(j);
 	return 0;
 }
@@ -263,7 +263,7 @@ agents_action(struct ctl *c, const char *method, const char *id, const char *act
 	r = call(c, method, path, "application/json", "{}", 2, &j, NULL);
 	if (r == 0 && !c->json)
 		printf("%s: %s\n", id, action == NULL ? "deleted" :
-		    json_object_get(j, "state") != NULL ? str(j, "state") : str(j, "status"));
+		    json_object_get(j, "state") != NULL ? ctl_str(j, "state") : ctl_str(j, "status"));
 	json_decref(j);
 	free(path);
 	return r;
@@ -285,14 +285,14 @@ status_one(struct ctl *c, const char *id)
 		json_decref(j);
 		return r;
 	}
-	state = str(j, "state");
+	state = ctl_str(j, "state");
 	reason = json_string_value(json_object_get(j, "reason"));
 	printf("%s is %s (since %s).\n", id, state,
 	    ctl_when(json_integer_value(json_object_get(j, "last_event")), tbuf, sizeof(tbuf)));
 	if (strcmp(state, "trusted") == 0)
 		printf("Its last attestation (%s) passed every check of policy %s.\n",
 		    ctl_when(json_integer_value(json_object_get(j, "last_attested")), tbuf,
-		    sizeof(tbuf)), str(j, "policy"));
+		    sizeof(tbuf)), ctl_str(j, "policy"));
 	else if (strcmp(state, "registered") == 0)
 		printf("It is enrolled but not admitted: give it a policy with "
 		    "'assayctl agents admit %s --policy NAME'.\n", id);
@@ -304,7 +304,7 @@ status_one(struct ctl *c, const char *id)
 		fd = failure_lookup(reason);
 		printf("\nWhy: %s (%s).\n", fd != NULL ? fd->what : "unknown check", reason);
 		/* The detail lists the first failure, then "; id: detail" for others. */
-		detail = xstrdup(str(j, "reason_detail"));
+		detail = xstrdup(ctl_str(j, "reason_detail"));
 		for (item = strtok_r(detail, ";", &save); item != NULL;
 		    item = strtok_r(NULL, ";", &save)) {
 			while (*item == ' ')
@@ -336,14 +336,14 @@ status_all(struct ctl *c)
 		return r;
 	}
 	json_array_foreach(json_object_get(j, "agents"), i, a) {
-		const char *st = str(a, "state"), *reason = str(a, "reason");
+		const char *st = ctl_str(a, "state"), *reason = ctl_str(a, "reason");
 		const struct failure_def *fd = failure_lookup(reason);
 
 		n++;
 		if (strcmp(st, "trusted") == 0)
 			continue;
 		bad++;
-		printf("%-36s %-12s %s%s%s\n", str(a, "id"), st, reason,
+		printf("%-36s %-12s %s%s%s\n", ctl_str(a, "id"), st, reason,
 		    fd != NULL ? ": " : "", fd != NULL ? fd->what : "");
 	}
 	printf("%zu agents, %zu trusted, %zu not\n", n, n - bad, bad);
@@ -384,9 +384,9 @@ cmd_policy_list(struct cmd_args *a)
 	}
 	printf("%-24s %-8s %s\n", "NAME", "AGENTS", "QUOTED PCRS");
 	json_array_foreach(json_object_get(j, "policies"), i, p)
-		printf("%-24s %-8lld %s\n", str(p, "name"),
+		printf("%-24s %-8lld %s\n", ctl_str(p, "name"),
 		    (long long)json_integer_value(json_object_get(p, "agents")),
-		    str(p, "quote_pcrs"));
+		    ctl_str(p, "quote_pcrs"));
 	json_decref(j);
 	return 0;
 }
@@ -474,7 +474,7 @@ cmd_policy_show(struct cmd_args *a)
 	/* The API answers JSON to us; print the policy text itself. */
 	r = call(c, "GET", path, NULL, NULL, 0, &j, &raw);
 	if (r == 0 && j != NULL && !c->json)
-		fputs(str(j, "text"), stdout);
+		fputs(ctl_str(j, "text"), stdout);
 	else if (r == 0 && raw != NULL)
 		fputs(raw, stdout);
 	json_decref(j);
@@ -513,13 +513,13 @@ cmd_nodes(struct cmd_args *a)
 		printf("%-24s %-5s %7s %12s  %s\n", "NODE", "LIVE", "LEASES",
 		    "HEARTBEAT", "STATUS");
 		json_array_foreach(json_object_get(j, "nodes"), i, n)
-			printf("%-24s %-5s %7lld %10.1fs  %s%s\n", str(n, "node"),
+			printf("%-24s %-5s %7lld %10.1fs  %s%s\n", ctl_str(n, "node"),
 			    json_is_true(json_object_get(n, "live")) ? "yes" : "no",
 			    (long long)json_integer_value(json_object_get(n,
 			    "leases")), (double)json_integer_value(
 			    json_object_get(n, "heartbeat_age_ms")) / 1000.0,
-			    str(n, "status"), strcmp(str(n, "node"),
-			    str(j, "node")) == 0 ? " (this one)" : "");
+			    ctl_str(n, "status"), strcmp(ctl_str(n, "node"),
+			    ctl_str(j, "node")) == 0 ? " (this one)" : "");
 	}
 	json_decref(j);
 	free(raw);

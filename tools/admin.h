@@ -19,6 +19,8 @@
 int	ctl_call(struct ctl *c, const char *method, const char *path,
 	    const char *ctype, const void *body, size_t len, json_t **out,
 	    char **raw);
+/* Member k of o as a string, or "-". */
+const char *ctl_str(json_t *o, const char *k);
 /* t (unix s) as ISO 8601 UTC in buf, or "never" for 0. */
 const char *ctl_when(json_int_t t, char *buf, size_t len);
 

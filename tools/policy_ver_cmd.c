@@ -16,14 +16,6 @@
 #include "common/xmalloc.h"
 #include "tools/admin.h"
 
-static const char *
-jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s != NULL ? s : "-";
-}
-
 int
 cmd_policy_versions(struct cmd_args *a)
 {
@@ -51,10 +43,10 @@ cmd_policy_versions(struct cmd_args *a)
 		printf("%-3s %-8lld %-20s %-16.16s %-12s %s\n", cur ? "*" :
 		    cny ? "c" : "", (long long)n, ctl_when(json_integer_value(
 		    json_object_get(e, "created")), tbuf, sizeof(tbuf)),
-		    jstr(e, "sha256"), jstr(e, "uploader"), jstr(e, "signer"));
+		    ctl_str(e, "sha256"), ctl_str(e, "uploader"), ctl_str(e, "signer"));
 	}
 	if ((can = json_object_get(j, "canary")) != NULL && json_is_object(can))
-		printf("(* in force, c canary on %s)\n", jstr(can, "agents"));
+		printf("(* in force, c canary on %s)\n", ctl_str(can, "agents"));
 	json_decref(j);
 	return 0;
 }
@@ -112,14 +104,14 @@ preview_host(json_t *h)
 	json_t *f, *e;
 	size_t i, k;
 
-	printf("%-24s %-10s -> %s\n", jstr(h, "agent"), jstr(h, "now"),
-	    jstr(h, "would_be"));
+	printf("%-24s %-10s -> %s\n", ctl_str(h, "agent"), ctl_str(h, "now"),
+	    ctl_str(h, "would_be"));
 	if (json_is_string(json_object_get(h, "note")))
-		printf("    note: %s\n", jstr(h, "note"));
+		printf("    note: %s\n", ctl_str(h, "note"));
 	json_array_foreach(json_object_get(h, "failures"), i, f) {
-		printf("    %s: %s\n", jstr(f, "id"), jstr(f, "detail"));
+		printf("    %s: %s\n", ctl_str(f, "id"), ctl_str(f, "detail"));
 		json_array_foreach(json_object_get(f, "entries"), k, e)
-			printf("      %s %s\n", jstr(e, "digest"), jstr(e, "path"));
+			printf("      %s %s\n", ctl_str(e, "digest"), ctl_str(e, "path"));
 	}
 }
 

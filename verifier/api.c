@@ -26,8 +26,8 @@
 #include "verifier/verify_pool.h"
 
 /* A stored string as JSON; text from before sanitizing is made safe too. */
-static json_t *
-opt_str(const char *s)
+json_t *
+api_opt_str(const char *s)
 {
 	json_t *j;
 	char *c;
@@ -49,10 +49,10 @@ api_agent_summary(const struct vagent *va)
 	    "id", va->rec.id,
 	    "state", agent_state_name(va->rec.state),
 	    "mode", va->rec.push ? "push" : "pull",
-	    "policy", opt_str(va->rec.policy),
+	    "policy", api_opt_str(va->rec.policy),
 	    "last_attested", (json_int_t)va->rec.last_attested,
 	    "last_event", (json_int_t)va->rec.last_event_at,
-	    "reason", opt_str(va->rec.reason));
+	    "reason", api_opt_str(va->rec.reason));
 }
 
 json_t *
@@ -62,15 +62,15 @@ api_agent_detail(const struct vagent *va)
 	uint8_t h[SHA256_DIGEST_LENGTH];
 	char *hex;
 
-	json_object_set_new(o, "reason_detail", opt_str(va->rec.reason_detail));
+	json_object_set_new(o, "reason_detail", api_opt_str(va->rec.reason_detail));
 	json_object_set_new(o, "policy_version", va->rec.policy_version > 0 ?
 	    json_integer(va->rec.policy_version) : json_null());
-	json_object_set_new(o, "address", opt_str(va->rec.address));
+	json_object_set_new(o, "address", api_opt_str(va->rec.address));
 	json_object_set_new(o, "interval", json_integer(va->rec.interval > 0 ?
 	    va->rec.interval : va->v->conf.interval));
 	json_object_set_new(o, "registered_at", json_integer(va->rec.registered_at));
 	json_object_set_new(o, "activated", json_boolean(va->rec.activated));
-	json_object_set_new(o, "certificate_cn", opt_str(va->rec.cert_cn));
+	json_object_set_new(o, "certificate_cn", api_opt_str(va->rec.cert_cn));
 	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I}",
 	    "attest_ok", (json_int_t)va->rec.attest_ok,
 	    "attest_fail", (json_int_t)va->rec.attest_fail,
@@ -248,10 +248,10 @@ api_agent_events(struct http_request *r)
 		    " s:I, s:I}",
 		    "seq", (json_int_t)evs[i].seq, "time", (json_int_t)evs[i].time,
 		    "type", evs[i].type != NULL ? evs[i].type : "",
-		    "old_state", opt_str(evs[i].old_state),
-		    "new_state", opt_str(evs[i].new_state),
-		    "failure_id", opt_str(evs[i].failure_id),
-		    "detail", opt_str(evs[i].detail),
+		    "old_state", api_opt_str(evs[i].old_state),
+		    "new_state", api_opt_str(evs[i].new_state),
+		    "failure_id", api_opt_str(evs[i].failure_id),
+		    "detail", api_opt_str(evs[i].detail),
 		    /* a folded notice: how often, and when last */
 		    "count", (json_int_t)evs[i].count,
 		    "last_time", (json_int_t)evs[i].last_time));

@@ -44,6 +44,11 @@ void	api_policy_promote(struct http_request *r);
 void	api_policy_preview(struct http_request *r);
 struct verifier;
 json_t	*api_policy_canary_json(struct verifier *v, const char *name);
+/* A stored string (may be NULL: JSON null) as JSON, made safe (api.c). */
+json_t	*api_opt_str(const char *s);
+/* policy_dir holds name: 1 with 409 sent (api_policy.c). */
+int	api_policy_managed(struct http_request *r, struct verifier *v,
+	    const char *name);
 void	api_metrics(struct http_request *r);
 void	api_agent_result(struct http_request *r);	/* api_result.c */
 void	api_keys(struct http_request *r);

@@ -66,8 +66,9 @@ api_policy_get(struct http_request *r)
 }
 
 /* policy_dir owns its names: 1 (and 409 sent) if name is one of them. */
-static int
-managed(struct http_request *r, struct verifier *v, const char *name)
+int
+api_policy_managed(struct http_request *r, struct verifier *v,
+    const char *name)
 {
 	struct policy *p = policy_find(v, name);
 
@@ -181,7 +182,7 @@ upload_done(struct workq_item *it)
 		goto out;
 	}
 	/* A SIGHUP meanwhile may have put the name under policy_dir. */
-	if (managed(r, v, name))
+	if (api_policy_managed(r, v, name))
 		goto out;
 	existed = policy_find(v, name) != NULL;
 	if (stale_signature(r, v, name, u->in.signed_at))
@@ -274,7 +275,7 @@ api_policy_put(struct http_request *r)
 		http_reply_error(r, 400, "policy names are [A-Za-z0-9._-]{1,64}");
 		return;
 	}
-	if (managed(r, v, name))
+	if (api_policy_managed(r, v, name))
 		return;
 	if (r->body_len == 0) {
 		http_reply_error(r, 400, "empty policy");
@@ -324,7 +325,7 @@ api_policy_delete(struct http_request *r)
 		http_reply_error(r, 404, "no policy '%s'", name);
 		return;
 	}
-	if (managed(r, v, name))
+	if (api_policy_managed(r, v, name))
 		return;
 	if ((users = policy_users(v, name)) > 0 ||
 	    (v->cluster != NULL && (users = all_users(r, v, name)) != 0)) {

@@ -18,20 +18,14 @@
 #include "verifier/verifier.h"
 
 static json_t *
-opt_str(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
-static json_t *
 version_json(const struct store_policy_version *pv)
 {
 	return json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:I}",
 	    "version", (json_int_t)pv->version,
 	    "sha256", pv->sha256,
 	    "created", (json_int_t)pv->created,
-	    "uploader", opt_str(pv->uploader),
-	    "signer", opt_str(pv->signer),
+	    "uploader", api_opt_str(pv->uploader),
+	    "signer", api_opt_str(pv->signer),
 	    "signed_at", pv->signed_at > 0 ? json_integer(pv->signed_at) :
 	    json_null(),
 	    "size", (json_int_t)pv->size);
@@ -122,7 +116,7 @@ api_policy_version_get(struct http_request *r)
 		o = version_json(&pv);
 		json_object_set_new(o, "name", json_string(pv.name));
 		json_object_set_new(o, "text", json_string(pv.text));
-		json_object_set_new(o, "envelope", opt_str(pv.envelope));
+		json_object_set_new(o, "envelope", api_opt_str(pv.envelope));
 		http_reply_json(r, 200, o);
 	} else
 		http_reply_raw(r, 200, "application/yaml", pv.text,
@@ -187,12 +181,7 @@ changeable(struct http_request *r, struct verifier *v, const char *name)
 		http_reply_error(r, 404, "no policy '%s'", name);
 		return -1;
 	}
-	if (policy_source(p) != NULL) {
-		http_reply_error(r, 409, "policy '%s' is managed by policy_dir "
-		    "(%s)", name, policy_source(p));
-		return -1;
-	}
-	return 0;
+	return api_policy_managed(r, v, name) ? -1 : 0;
 }
 
 void
