@@ -57,7 +57,7 @@ query_get(void *ctx, const char *key)
 	return http_query(ctx, key);
 }
 
-/* The document in the form asked: binary (format=2) or JSON. */
+/* The document in the form asked: binary (format=2 or 3) or JSON. */
 static void
 reply_evidence(struct http_request *r, const struct quote_req *q,
     const struct evidence_doc *d)
@@ -66,7 +66,7 @@ reply_evidence(struct http_request *r, const struct quote_req *q,
 	uint8_t *b;
 	size_t n;
 
-	if (evidence_doc_encode(d, q->binary, &b, &n, &ctype) != 0) {
+	if (evidence_doc_encode(d, agent_form(q), &b, &n, &ctype) != 0) {
 		http_reply_error(r, 500, "%s", assay_err_detail());
 		return;
 	}
@@ -103,7 +103,8 @@ api_quote(struct http_request *r)
 	}
 	a->n_quotes++;
 	result_after_quote(a);
-	log_debug("quote %llu for %s%s%s%s", (unsigned long long)a->n_quotes, r->peer.cn,
+	log_debug("quote %llu for %s in form %d%s%s%s",
+	    (unsigned long long)a->n_quotes, r->peer.cn, agent_form(&q),
 	    d.has_ima ? " with IMA entries" : "", d.ima_more ? " (more follow)" : "",
 	    d.eventlog != NULL ? " with the event log" : "");
 	reply_evidence(r, &q, &d);

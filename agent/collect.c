@@ -3,7 +3,8 @@
  * place: a quote over the requested PCRs (values read consistently
  * around it, tpm_quote.c), then the IMA page asked from the list whose
  * template hashes suit the quoted bank, and the firmware event log when
- * asked. The HTTP handler (api.c) only decodes, rate-limits and replies.
+ * asked; and the form to answer in. The HTTP handler (api.c) only
+ * decodes, rate-limits and replies.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,17 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+
+int
+agent_form(const struct quote_req *q)
+{
+	const char *cap = getenv("ASSAY_AGENT_FORMAT_MAX");
+	int f = q->format > 0 ? q->format : DOC_FORM_JSON;
+
+	if (cap != NULL && cap[0] >= '1' && cap[0] < '0' + f && cap[1] == '\0')
+		f = cap[0] - '0';
+	return f;
+}
 
 /*
  * The list whose template hashes suit the quoted bank: the kernel's

@@ -15,5 +15,11 @@
  */
 int	collect_evidence(struct agent *a, const struct quote_req *q,
 	    struct evidence_doc *d);
+/*
+ * The form to answer q in (DOC_FORM_*): the one it asks, at most
+ * ASSAY_AGENT_FORMAT_MAX from the environment when set (1 or 2: tests
+ * stand in for an agent that knows only the older forms).
+ */
+int	agent_form(const struct quote_req *q);
 
 #endif

@@ -198,7 +198,7 @@ on_verdict(int err, int status, const uint8_t *body, size_t len, void *arg)
 
 /* The document as the evidence request's body, checked against the round. */
 static void
-send_evidence(struct agent *a, const struct evidence_doc *d, int binary)
+send_evidence(struct agent *a, const struct evidence_doc *d, int form)
 {
 	struct push_loop *p = a->pushl;
 	double elapsed = clock_mono() - p->received;
@@ -207,7 +207,7 @@ send_evidence(struct agent *a, const struct evidence_doc *d, int binary)
 	char *path;
 	size_t n;
 
-	if (evidence_doc_encode(d, binary, &s, &n, &ctype) != 0) {
+	if (evidence_doc_encode(d, form, &s, &n, &ctype) != 0) {
 		retry(a, PUSH_BACKOFF_MIN, "cannot encode the evidence document");
 		return;
 	}
@@ -260,11 +260,11 @@ collect_round(struct agent *a)
 		return;
 	}
 	a->n_quotes++;
-	log_debug("quote %llu for challenge %.16s...%s%s%s",
-	    (unsigned long long)a->n_quotes, p->ch.id,
+	log_debug("quote %llu for challenge %.16s... in form %d%s%s%s",
+	    (unsigned long long)a->n_quotes, p->ch.id, agent_form(&q),
 	    d.has_ima ? " with IMA entries" : "", d.ima_more ? " (more follow)" : "",
 	    d.eventlog != NULL ? " with the event log" : "");
-	send_evidence(a, &d, q.binary);
+	send_evidence(a, &d, agent_form(&q));
 	evidence_doc_free(&d);
 }
 

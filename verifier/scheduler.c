@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/proto/doc.h"
 #include "common/proto/quote_req.h"
 #include "common/xmalloc.h"
 #include "verifier/audit.h"
@@ -495,8 +496,11 @@ poll_path(struct vagent *va, const struct policy *pol, int *want_log)
 		q.ima_max = (uint64_t)va->v->conf.ima_page_entries;
 		q.ima_bytes = va->ima_reserved;
 	}
-	/* The answer in the binary form: no base64 of the IMA list. */
-	q.binary = 1;
+	/*
+	 * The answer in the newest binary form: no JSON, no base64 of the IMA
+	 * list (older agents answer form 2 or JSON: quote_req.h).
+	 */
+	q.format = DOC_FORM_NEWEST;
 	/*
 	 * The identity key's certification while none is on record (its key
 	 * cannot leave this TPM: once is enough; the agent volunteers a new

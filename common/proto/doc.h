@@ -11,17 +11,34 @@
  *    "identity":{"public":"<b64 TPM2B_PUBLIC>","message":"<b64 TPMS_ATTEST>",
  *                "signature":"<b64 TPMT_SIGNATURE>"}}
  *
- * The binary form (version 2 of the transport, asked with format=2 in the
- * request, quote_req.h) carries the IMA list and the event log as they
- * are, after the JSON, not as base64 inside it:
+ * Three forms carry it; the verifier asks the newest it reads (format=
+ * and format_max= in the request, quote_req.h) and tells them apart by
+ * their first bytes, so an agent that knows fewer forms answers an older
+ * one and is understood:
  *
- *   "ASSAYEV2" | u32be J | J bytes of JSON | u32be I | I bytes of IMA list
+ *   1 (JSON): the document above.
+ *   2 "ASSAYEV2" | u32be J | J bytes of JSON | u32be I | I bytes of IMA list
  *              | u32be E | E bytes of event log        (nothing after it)
- *
- * The JSON is the document above without "ima.list" and "eventlog"; I > 0
- * needs an "ima" member, E == 0 means no event log. A verifier tells the
- * two forms apart by the first bytes, so an agent that ignores format=2
- * (older) answers JSON and is understood.
+ *     The JSON is the document above without "ima.list" and "eventlog";
+ *     I > 0 needs an "ima" member, E == 0 means no event log.
+ *   3 "ASSAYEV3" | sections, each  u16be tag | u32be len | len bytes,
+ *     tags strictly increasing (each at most once), no unknown tag,
+ *     nothing after the last; no JSON, no base64, no hex:
+ *       1 quote message   TPMS_ATTEST             required, 1..ATTEST_MAX_SIZE
+ *       2 quote signature TPMT_SIGNATURE          required, 1..SIGNATURE_MAX_SIZE
+ *       3 PCR values      per bank: u16be hash alg | u32be mask (bits 0..23,
+ *                         not 0) | the selected values in index order, each
+ *                         the bank's digest size   required (0 bytes: none)
+ *       4 IMA meta        u64be from | u64be count | u16be template-hash
+ *                         alg | u8 more (0/1)     optional (19 bytes)
+ *       5 IMA list        as read, 1..DOC_IMA_MAX; needs IMA meta
+ *       6 event log       as read, 1..DOC_EVENTLOG_MAX
+ *       7 identity public TPM2B_PUBLIC; 8 its TPMS_ATTEST; 9 its
+ *         TPMT_SIGNATURE: all three or none
+ *     Counts at most INT64_MAX, banks known, at most TPM2_MAX_BANKS, each
+ *     once: what the JSON form can say, no more (doc_bin3.c).
+ * The binary forms' IMA list and event log are used where they lie in the
+ * received buffer (evidence_doc_parse_take), never copied.
  *
  * ima, eventlog and identity are optional. identity: the host identity
  * key's public area and TPM2_Certify of it by the AK over the round's
@@ -103,17 +120,31 @@ json_t	*evidence_doc_to_json(const struct evidence_doc *d);
 int	evidence_doc_from_json(const json_t *j, struct evidence_doc *out);
 int	evidence_doc_parse(const uint8_t *text, size_t len, struct evidence_doc *out);
 
+/* The forms (format= in the request): JSON, binary 2, binary 3. */
+#define DOC_FORM_JSON		1
+#define DOC_FORM_V2		2
+#define DOC_FORM_V3		3
+#define DOC_FORM_NEWEST		DOC_FORM_V3
 #define DOC_BIN_MAGIC		"ASSAYEV2"
+#define DOC_BIN3_MAGIC		"ASSAYEV3"
 #define DOC_BIN_MAGIC_LEN	8
+/* Both binary forms' content type (the magic tells them apart). */
 #define DOC_BIN_CTYPE		"application/vnd.assay.evidence"
-/* d in the binary form into a new buffer; ASSAY_ERR_INVAL if unencodable. */
+/* d in binary form 2 (3) into a new buffer; ASSAY_ERR_INVAL if unencodable. */
 int	evidence_doc_encode_bin(const struct evidence_doc *d, uint8_t **out,
 	    size_t *len);
-/* d in the form asked (binary, or JSON text), with its content type. */
-int	evidence_doc_encode(const struct evidence_doc *d, int binary,
-	    uint8_t **out, size_t *len, const char **ctype);
+int	evidence_doc_encode_bin3(const struct evidence_doc *d, uint8_t **out,
+	    size_t *len);
 /*
- * Parse either form, taking body (always: freed, or kept as out->backing
+ * d in the form asked (DOC_FORM_V2, DOC_FORM_V3, anything else JSON
+ * text), with its content type.
+ */
+int	evidence_doc_encode(const struct evidence_doc *d, int form,
+	    uint8_t **out, size_t *len, const char **ctype);
+/* The form of a received body: DOC_FORM_V2, DOC_FORM_V3 or DOC_FORM_JSON. */
+int	evidence_doc_form(const uint8_t *body, size_t len);
+/*
+ * Parse any form, taking body (always: freed, or kept as out->backing
  * so that the IMA list and event log are not copied). Errors as
  * evidence_doc_parse.
  */

@@ -1,9 +1,10 @@
 /*
- * doc_bin.c — the evidence document's binary form (doc.h): the JSON part
+ * doc_bin.c — the evidence document's binary form 2 (doc.h): the JSON part
  * and the IMA list and event log as they are, length-prefixed, parsed
  * through one bounds-checked cursor. The parser keeps the received
  * buffer and points into it: a page of tens of MiB of IMA list is never
- * decoded or copied.
+ * decoded or copied. Also which form a body is in, and the parse and
+ * encode entry points for all three (form 3: doc_bin3.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,32 +127,53 @@ parse_bin(uint8_t *body, size_t len, struct evidence_doc *out)
 }
 
 int
+evidence_doc_form(const uint8_t *body, size_t len)
+{
+	if (len >= DOC_BIN_MAGIC_LEN &&
+	    memcmp(body, DOC_BIN3_MAGIC, DOC_BIN_MAGIC_LEN) == 0)
+		return DOC_FORM_V3;
+	if (len >= DOC_BIN_MAGIC_LEN &&
+	    memcmp(body, DOC_BIN_MAGIC, DOC_BIN_MAGIC_LEN) == 0)
+		return DOC_FORM_V2;
+	return DOC_FORM_JSON;
+}
+
+int
 evidence_doc_parse_take(uint8_t *body, size_t len, struct evidence_doc *out)
 {
 	int r;
 
 	evidence_doc_init(out);
-	if (len >= DOC_BIN_MAGIC_LEN &&
-	    memcmp(body, DOC_BIN_MAGIC, DOC_BIN_MAGIC_LEN) == 0) {
-		if ((r = parse_bin(body, len, out)) != 0)
-			free(body);
+	switch (evidence_doc_form(body, len)) {
+	case DOC_FORM_V3:
+		r = doc_parse_bin3(body, len, out);
+		break;
+	case DOC_FORM_V2:
+		r = parse_bin(body, len, out);
+		break;
+	default:
+		r = evidence_doc_parse(body, len, out);
+		free(body);
 		return r;
 	}
-	r = evidence_doc_parse(body, len, out);
-	free(body);
+	if (r != 0)
+		free(body);
 	return r;
 }
 
 int
-evidence_doc_encode(const struct evidence_doc *d, int binary, uint8_t **out,
+evidence_doc_encode(const struct evidence_doc *d, int form, uint8_t **out,
     size_t *len, const char **ctype)
 {
 	json_t *j;
 	char *s;
 
-	*ctype = binary ? DOC_BIN_CTYPE : "application/json";
-	if (binary)
-		return evidence_doc_encode_bin(d, out, len);
+	if (form == DOC_FORM_V2 || form == DOC_FORM_V3) {
+		*ctype = DOC_BIN_CTYPE;
+		return form == DOC_FORM_V3 ? evidence_doc_encode_bin3(d, out, len) :
+		    evidence_doc_encode_bin(d, out, len);
+	}
+	*ctype = "application/json";
 	j = evidence_doc_to_json(d);
 	s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);

@@ -7,6 +7,7 @@
 
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/proto/doc.h"
 #include "common/proto/quote_req.h"
 #include "common/xmalloc.h"
 
@@ -35,7 +36,7 @@ sel_query(const struct pcr_selection *sel)
 char *
 quote_req_format(const struct quote_req *q)
 {
-	char *nonce, *sel, *ima = NULL, *path;
+	char *nonce, *sel, *ima = NULL, *fmt = NULL, *path;
 
 	if (q->nonce_len < QUOTE_NONCE_MIN || q->nonce_len > QUOTE_NONCE_MAX ||
 	    (sel = sel_query(&q->sel)) == NULL)
@@ -46,9 +47,17 @@ quote_req_format(const struct quote_req *q)
 		    (unsigned long long)q->ima_from,
 		    (unsigned long long)q->ima_max,
 		    (unsigned long long)q->ima_bytes);
+	/* format=2 for agents that know forms 1 and 2 only (they ignore
+	 * format_max, and would refuse format=3). */
+	if (q->format >= DOC_FORM_V3)
+		fmt = xasprintf("&format=%d&format_max=%d", DOC_FORM_V2,
+		    q->format);
+	else if (q->format == DOC_FORM_V2)
+		fmt = xasprintf("&format=%d", DOC_FORM_V2);
 	path = xasprintf("%s?nonce=%s&pcrs=%s%s%s%s%s", QUOTE_PATH, nonce, sel,
 	    ima != NULL ? ima : "", q->eventlog ? "&eventlog=1" : "",
-	    q->identity ? "&identity=1" : "", q->binary ? "&format=2" : "");
+	    q->identity ? "&identity=1" : "", fmt != NULL ? fmt : "");
+	free(fmt);
 	free(nonce);
 	free(sel);
 	free(ima);
@@ -88,10 +97,35 @@ count_param(quote_query_fn get, void *ctx, const char *key, uint64_t min,
 	return 0;
 }
 
+/*
+ * The form to answer in: format= (1 to DOC_FORM_NEWEST, absent 1), or
+ * the newest this side knows up to format_max= when that is newer.
+ */
+static int
+form_params(quote_query_fn get, void *ctx, int *out)
+{
+	const char *f = get(ctx, "format");
+	uint64_t max = 0;
+	int r;
+
+	if (f != NULL && (f[0] < '1' || f[0] > '0' + DOC_FORM_NEWEST ||
+	    f[1] != '\0'))
+		return assay_err_set(ASSAY_ERR_INVAL, "format must be 1 to %d",
+		    DOC_FORM_NEWEST);
+	if ((r = count_param(get, ctx, "format_max", 1, &max)) != 0)
+		return r;
+	*out = f != NULL ? f[0] - '0' : DOC_FORM_JSON;
+	if (max > DOC_FORM_NEWEST)
+		max = DOC_FORM_NEWEST;
+	if ((int)max > *out)
+		*out = (int)max;
+	return ASSAY_OK;
+}
+
 int
 quote_req_parse(quote_query_fn get, void *ctx, struct quote_req *out)
 {
-	const char *nonce = get(ctx, "nonce"), *pcrs = get(ctx, "pcrs"), *f;
+	const char *nonce = get(ctx, "nonce"), *pcrs = get(ctx, "pcrs");
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -110,9 +144,5 @@ quote_req_parse(quote_query_fn get, void *ctx, struct quote_req *out)
 	if ((r = flag_param(get, ctx, "eventlog", &out->eventlog)) != 0 ||
 	    (r = flag_param(get, ctx, "identity", &out->identity)) != 0)
 		return r;
-	if ((f = get(ctx, "format")) != NULL && strcmp(f, "1") != 0 &&
-	    strcmp(f, "2") != 0)
-		return assay_err_set(ASSAY_ERR_INVAL, "format must be 1 or 2");
-	out->binary = f != NULL && strcmp(f, "2") == 0;
-	return ASSAY_OK;
+	return form_params(get, ctx, &out->format);
 }

@@ -4,7 +4,7 @@
  * it (the answer is the evidence document, doc.h).
  *
  *   GET /v1/quote?nonce=HEX&pcrs=SEL[&ima_from=N&ima_max=M&ima_bytes=B]
- *                [&eventlog=1][&identity=1][&format=2]
+ *                [&eventlog=1][&identity=1][&format=F[&format_max=M]]
  *
  * nonce: QUOTE_NONCE_MIN..QUOTE_NONCE_MAX bytes (the verifier sends
  * QUOTE_NONCE_LEN); pcrs: a PCR selection ("sha256:0,1,2+sha1:10",
@@ -12,8 +12,13 @@
  * IMA), ima_max: entries at most, ima_bytes: list bytes at most (doc.h's
  * paging rules); eventlog=1: the firmware event log too; identity=1: the
  * host identity key's certification by the AK over the same nonce, when
- * the agent has such a key (doc.h); format=2: the answer in the binary
- * form (doc.h), the IMA list and event log not base64-encoded. Agents older than identity=1 refuse
+ * the agent has such a key (doc.h); format=F: the answer in form F of
+ * the document (doc.h: 1 JSON, 2 and 3 binary; absent: 1); format_max=M:
+ * the newest form the verifier reads: an agent that knows this parameter
+ * answers in the newest form it knows up to M (when newer than F). The
+ * verifier asks format=2&format_max=3: agents that know forms 1 and 2
+ * only refuse format=3 but ignore format_max and answer form 2; agents
+ * older than format=2 answer JSON. Agents older than identity=1 refuse
  * nothing: unknown parameters are ignored.
  */
 #ifndef ASSAY_PROTO_QUOTE_REQ_H
@@ -39,7 +44,7 @@ struct quote_req {
 	uint64_t		 ima_bytes;	/* 0: the most a page may hold */
 	int			 eventlog;
 	int			 identity;	/* certify the identity key */
-	int			 binary;	/* format=2: the binary form */
+	int			 format;	/* DOC_FORM_* to answer in (0: JSON) */
 };
 
 /* The request's path and query (caller frees); NULL on bad fields. */

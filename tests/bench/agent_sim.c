@@ -343,18 +343,22 @@ sim_agent_of(struct sim *s, struct http_request *r)
 	return i < s->n && i % s->nprocs == s->proc ? &s->a[i] : NULL;
 }
 
+/* quote_req_parse's view of the request's query. */
+static const char *
+sim_query(void *ctx, const char *key)
+{
+	return http_query(ctx, key);
+}
+
 static void
 api_quote(struct http_request *r)
 {
 	struct sim_agent *a = sim_agent_of(r->arg, r);
-	const char *nonce_hex = http_query(r, "nonce"), *pcrs = http_query(r, "pcrs");
-	const char *fmt, *ctype;
+	const char *ctype;
 	uint8_t *b = NULL;
 	size_t n;
 	struct evidence_doc d;
-	struct pcr_selection sel;
-	uint8_t nonce[64];
-	size_t nonce_len;
+	struct quote_req q;
 	SSL *ssl;
 
 	if (a == NULL) {
@@ -363,14 +367,12 @@ api_quote(struct http_request *r)
 		return;
 	}
 	evidence_doc_init(&d);
-	if (nonce_hex == NULL ||
-	    hex_decode(nonce_hex, nonce, sizeof(nonce), &nonce_len) != 0 ||
-	    nonce_len < 16 || pcrs == NULL || pcr_selection_parse(pcrs, &sel) != 0) {
+	if (quote_req_parse(sim_query, r, &q) != 0) {
 		a->sim->refused++;
-		http_reply_error(r, 400, "nonce and pcrs please");
+		http_reply_error(r, 400, "%s", assay_err_detail());
 		return;
 	}
-	if (sim_evidence(a, nonce, nonce_len, &sel, &d) != 0) {
+	if (sim_evidence(a, q.nonce, q.nonce_len, &q.sel, &d) != 0) {
 		a->sim->refused++;
 		evidence_doc_free(&d);
 		http_reply_error(r, 400, "bank not simulated");
@@ -384,10 +386,8 @@ api_quote(struct http_request *r)
 	else if (SSL_session_reused(ssl))
 		a->sim->resumed++;
 	SSL_set_ex_data(ssl, sim_ssl_idx, a);
-	/* The form asked, as assay-agent answers: binary for format=2. */
-	fmt = http_query(r, "format");
-	if (evidence_doc_encode(&d, fmt != NULL && strcmp(fmt, "2") == 0, &b,
-	    &n, &ctype) != 0)
+	/* The form asked, as assay-agent answers (quote_req.h). */
+	if (evidence_doc_encode(&d, q.format, &b, &n, &ctype) != 0)
 		http_reply_error(r, 500, "%s", assay_err_detail());
 	else
 		http_reply_raw(r, 200, ctype, b, n);
@@ -859,8 +859,9 @@ psim_answer(struct sim_agent *a, const struct push_challenge *ch)
 	struct push_sim *ps = a->sim->push;
 	struct evidence_doc d;
 	struct quote_req q;
-	json_t *doc;
-	char *text = NULL, *path;
+	const char *ctype;
+	uint8_t *body = NULL;
+	char *path;
 	size_t n;
 
 	evidence_doc_init(&d);
@@ -875,14 +876,12 @@ psim_answer(struct sim_agent *a, const struct push_challenge *ch)
 		goto out;
 	}
 	a->sim->quotes++;
-	doc = evidence_doc_to_json(&d);
-	text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	if (text == NULL) {
+	/* The form asked, as assay-agent answers (quote_req.h). */
+	if (evidence_doc_encode(&d, q.format, &body, &n, &ctype) != 0) {
 		psim_fail(a, "cannot encode the evidence document");
 		goto out;
 	}
-	if ((n = strlen(text)) > ch->max_bytes) {
+	if (n > ch->max_bytes) {
 		psim_fail(a, "evidence of %zu bytes, over the verifier's %llu", n,
 		    (unsigned long long)ch->max_bytes);
 		goto out;
@@ -890,13 +889,13 @@ psim_answer(struct sim_agent *a, const struct push_challenge *ch)
 	path = xasprintf(PUSH_EVIDENCE_PATH "?challenge=%s", a->id, ch->id);
 	psim_src = 0x7f000002u + a->idx / PSIM_PER_ADDR;
 	if (http_client_request_max(a->client, "POST", ps->host, ps->port, path,
-	    "application/json", text, n, PSIM_EVIDENCE_TIMEOUT, "verifier",
+	    ctype, body, n, PSIM_EVIDENCE_TIMEOUT, "verifier",
 	    PSIM_VERDICT_MAX, psim_verdict, a) != 0)
 		psim_fail(a, "%s", assay_err_detail());
 	psim_src = 0;
 	free(path);
  out:
-	free(text);
+	free(body);
 	evidence_doc_free(&d);
 }
 

@@ -118,7 +118,7 @@ START_TEST(json_answer)
 	ck_assert_ptr_null(o.backing);
 	same(&d, &o);
 	evidence_doc_free(&o);
-	ck_assert_int_eq(evidence_doc_encode(&d, 1, &b, &n, &ctype), 0);
+	ck_assert_int_eq(evidence_doc_encode(&d, DOC_FORM_V2, &b, &n, &ctype), 0);
 	ck_assert_str_eq(ctype, DOC_BIN_CTYPE);
 	free(b);
 	evidence_doc_free(&d);
@@ -257,16 +257,17 @@ START_TEST(request_format)
 	memset(&q, 0, sizeof(q));
 	q.nonce_len = 16;
 	ck_assert_int_eq(pcr_selection_parse("sha256:0,1", &q.sel), 0);
-	q.binary = 1;
+	q.format = DOC_FORM_V2;
 	path = quote_req_format(&q);
 	ck_assert_ptr_nonnull(strstr(path, "&format=2"));
+	ck_assert_ptr_null(strstr(path, "format_max"));
 	free(path);
 	ck_assert_int_eq(quote_req_parse(qget, kv, &p), 0);
-	ck_assert_int_eq(p.binary, 1);
+	ck_assert_int_eq(p.format, DOC_FORM_V2);
 	kv[5] = "1";
 	ck_assert_int_eq(quote_req_parse(qget, kv, &p), 0);
-	ck_assert_int_eq(p.binary, 0);
-	kv[5] = "3";
+	ck_assert_int_eq(p.format, DOC_FORM_JSON);
+	kv[5] = "4";
 	ck_assert_int_eq(quote_req_parse(qget, kv, &p), ASSAY_ERR_INVAL);
 }
 END_TEST
