@@ -4,7 +4,8 @@
 # untrusted (PCR 16 extended) -> reset -> trusted again (PCR 16 reset
 # first); `assayctl audit export` then `assayctl audit verify` re-runs
 # every round offline and passes, and an independent recomputation
-# (Python) of every record hash agrees with the man page's rule, also
+# (Python) of every record hash agrees with the man page's rule (the
+# rounds' evidence stored as received, binary form 3), also
 # after a spell of failing store writes (the rounds queued meanwhile land
 # in order with their records). Then each tampering is detected: an edited
 # verdict (with and without its hash recomputed), a deleted middle record,
@@ -121,6 +122,16 @@ print("story: " + " ".join(want))
 EOF
 grep -q '"failure_ids":\["pcr.value"\]' "$T/h.ndjson" || fail "no pcr.value round"
 grep -q '"state":"held"' "$T/h.ndjson" || fail "no held IMA page round"
+# the evidence is stored as received: binary form 3 (and re-verified above)
+python3 - "$T/h.ndjson" <<'EOF' || fail "round evidence not in binary form 3"
+import base64, json, sys
+forms = set()
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["kind"] == "round":
+        forms.add(base64.b64decode(o["evidence"])[:8])
+assert forms == {b"ASSAYEV3"}, forms
+EOF
 
 step "the export in pages of 4 records is the same export"
 api GET "/v1/agents/h/audit?after=2&limit=4" > "$T/page.ndjson" || fail "page"

@@ -5,7 +5,8 @@
 # ima.not_allowed naming it; tampered, truncated and reordered lists give
 # ima.template_hash / ima.replay; excluded paths are ignored; entries
 # appended but not yet extended wait for the next round; a TPM reset with
-# a new list restarts the incremental state.
+# a new list restarts the incremental state. The agent answers in binary
+# form 3, and made to answer as older agents do (forms 2, 1) still attests.
 . "$(dirname "$0")/../lib/assay.sh"
 
 pki_init h
@@ -124,4 +125,30 @@ api GET "/v1/agents/h/events?limit=50" | grep -q '"failure_id": *"tpm.reboot"' |
 ima h file "$F/usr/bin/cat"
 sleep 2
 [ "$(agent_state h)" = trusted ] || fail "incremental round after reboot"
+
+# Rounds in form F with IMA entries in the agent's log.
+form_rounds()
+{
+	grep -c "quote [0-9]* for verifier in form $1 with IMA entries" \
+	    "$T/agent-h.log"
+}
+
+step "the agent answers binary form 3; made an older agent, forms 2 and 1"
+[ "$(form_rounds 3)" -gt 0 ] || fail "no round answered in form 3"
+for form in 2 1; do
+	agent_stop h
+	export ASSAY_AGENT_FORMAT_MAX=$form
+	IMA_LIST="$T/ima-h.list" agent_start h
+	unset ASSAY_AGENT_FORMAT_MAX
+	ima h file "$F/usr/bin/cat"
+	i=0
+	while [ "$(form_rounds $form)" -lt 2 ] && [ $i -lt 60 ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	[ "$(form_rounds $form)" -ge 2 ] || fail "no rounds in form $form"
+	sleep 1
+	[ "$(agent_state h)" = trusted ] ||
+	    fail "h answering in form $form: $(agent_state h)"
+done
 echo "PASS"

@@ -183,6 +183,13 @@ echo "p: $((n2 - n1)) challenges, attest_ok $ok1 -> $ok2 in 3 s"
 [ $((ok2 - ok1)) -le 5 ] || fail "p attested $((ok2 - ok1)) times in 3 s with interval 1 s"
 [ "$(count_in "$T/agent-p.log" "quote [0-9]* for verifier")" = 0 ] ||
     fail "p served a pull quote"
+# the newest evidence form in push as in pull (m: with the event log)
+for a in p m; do
+	grep -q "quote [0-9]* for challenge .* in form 3" "$T/agent-$a.log" ||
+	    fail "$a did not post binary form 3"
+done
+grep -q "quote [0-9]* for verifier in form 3" "$T/agent-q.log" ||
+    fail "q did not answer binary form 3"
 
 step "IMA in push: each round asks only for the entries after the last one"
 ima_froms p > "$T/froms-p.1"
