@@ -9,8 +9,8 @@
  * list fragment. verify_run() checks it with the agent's IMA state from
  * the last round, like the verifier does; only that small state (struct
  * vagent + its verify_state JSON) is kept, the round's documents are
- * freed. Even agents answer in the binary form (format=2, what the
- * verifier asks), odd ones in JSON (agents that predate it). Reports RSS
+ * freed. Even agents answer in binary form 3 (what the verifier asks),
+ * odd ones in JSON (agents that predate the binary forms). Reports RSS
  * (policy, after all rounds), bytes kept per agent and entries/s through
  * verify_run (document parse + quote verify + IMA stage) on one thread,
  * per form: `ima_pipeline:` is the binary form's.
@@ -232,7 +232,7 @@ fleet_init(struct fleet *f)
  * The agent's answer to round r: entries r*PER_ROUND.. of agent a's list
  * (boot_aggregate first, then files with per-agent paths and digests from
  * the policy), its quote over PCRs 0-10 with the verifier's nonce, as the
- * JSON text the agent sends, or (binary) the binary form.
+ * JSON text the agent sends, or (binary) binary form 3.
  */
 static char *
 agent_round(struct fleet *f, unsigned a, unsigned r, const uint8_t *nonce,
@@ -278,7 +278,7 @@ agent_round(struct fleet *f, unsigned a, unsigned r, const uint8_t *nonce,
 	d.ima_thash_alg = TPM2_ALG_SHA256;
 	if (binary) {
 		d.ima = buf_steal(&l, &d.ima_len);
-		if (evidence_doc_encode_bin(&d, (uint8_t **)&out, len) != 0)
+		if (evidence_doc_encode_bin3(&d, (uint8_t **)&out, len) != 0)
 			abort();
 		evidence_doc_free(&d);
 		return out;
@@ -419,7 +419,7 @@ main(void)
 	    (unsigned long long)f.entries, NAGENTS * NROUNDS, f.verify_s,
 	    NAGENTS * NROUNDS / f.verify_s, wall);
 	printf("ima_pipeline: %.0f entries/s (answer bytes -> verdict on one "
-	    "core, binary form, %d-entry rounds: parse, quote verify, replay, "
+	    "core, binary form 3, %d-entry rounds: parse, quote verify, replay, "
 	    "%d-digest policy; the JSON form %.0f entries/s)\n",
 	    f.form_entries[1] / f.form_s[1], PER_ROUND, NDIGESTS,
 	    f.form_entries[0] / f.form_s[0]);

@@ -39,8 +39,8 @@ The mode file holds one line, MODE [ARGS...]; it is read for every request
                             (STATEDIR/held marks the wait; 30 s at most)
   status CODE               answer every request with HTTP CODE
 
-Every response that came from the upstream (an evidence document in either
-form, JSON or binary: doc_decode/doc_encode) is saved as STATEDIR/last.json
+Every response that came from the upstream (an evidence document in any
+form, JSON or binary 2 or 3: doc_decode/doc_encode) is saved as STATEDIR/last.json
 (and STATEDIR/resp-N.json); STATEDIR/log gets one line per request:
 "N MODE METHOD PATH -> STATUS". STATEDIR/ready appears once listening.
 """
@@ -61,7 +61,7 @@ from http.server import BaseHTTPRequestHandler
 
 LOCK = threading.Lock()
 COUNTER = [0]
-HASH_SIZES = {"sha1": 20, "sha256": 32, "sha384": 48, "sha512": 64}
+HASH_SIZES = {"sha1": 20, "sha256": 32, "sha384": 48, "sha512": 64, "sm3_256": 32}
 
 
 def atomic_write(path, data):
@@ -102,12 +102,91 @@ def sel_format(sel):
 # ---- the evidence document, JSON or binary (common/proto/doc.h) ------------
 
 DOC_BIN_MAGIC = b"ASSAYEV2"
+DOC_BIN3_MAGIC = b"ASSAYEV3"
+HASH_ALGS = {"sha1": 0x0004, "sha256": 0x000b, "sha384": 0x000c,
+             "sha512": 0x000d, "sm3_256": 0x0012}
+HASH_NAMES = {v: k for k, v in HASH_ALGS.items()}
+# form 3's section tags
+S_QMSG, S_QSIG, S_PCRS, S_IMETA, S_ILIST, S_LOG, S_IDPUB, S_IDMSG, S_IDSIG = range(1, 10)
+
+
+def b64(b):
+    return base64.b64encode(b).decode()
+
+
+def doc3_decode(body):
+    """Form 3's sections as the JSON document (base64 and hex inside)."""
+    sec, off = {}, len(DOC_BIN3_MAGIC)
+    while off < len(body):
+        tag, n = struct.unpack_from(">HI", body, off)
+        sec[tag] = body[off + 6:off + 6 + n]
+        off += 6 + n
+    doc = {"version": 1, "quote": {"message": b64(sec[S_QMSG]),
+                                   "signature": b64(sec[S_QSIG])}, "pcrs": {}}
+    p = sec[S_PCRS]
+    while p:
+        alg, mask = struct.unpack_from(">HI", p)
+        name, p = HASH_NAMES[alg], p[6:]
+        size, bank = HASH_SIZES[name], {}
+        for i in range(24):
+            if mask & (1 << i):
+                bank[str(i)], p = p[:size].hex(), p[size:]
+        doc["pcrs"][name] = bank
+    if S_IMETA in sec:
+        frm, count, alg, more = struct.unpack(">QQHB", sec[S_IMETA])
+        doc["ima"] = {"from": frm, "count": count,
+                      "template_hash": HASH_NAMES[alg],
+                      "list": b64(sec.get(S_ILIST, b""))}
+        if more:
+            doc["ima"]["more"] = True
+    if S_LOG in sec:
+        doc["eventlog"] = b64(sec[S_LOG])
+    if S_IDPUB in sec:
+        doc["identity"] = {"public": b64(sec[S_IDPUB]),
+                           "message": b64(sec[S_IDMSG]),
+                           "signature": b64(sec[S_IDSIG])}
+    return doc
+
+
+def doc3_encode(doc):
+    """The JSON document in form 3 (empty list and log left out)."""
+    def sec(tag, b):
+        return struct.pack(">HI", tag, len(b)) + b
+    q = doc["quote"]
+    out = DOC_BIN3_MAGIC + sec(S_QMSG, base64.b64decode(q["message"])) + \
+        sec(S_QSIG, base64.b64decode(q["signature"]))
+    pcrs = b""
+    for name, bank in doc.get("pcrs", {}).items():
+        idx = sorted(int(i) for i in bank)
+        if idx:
+            pcrs += struct.pack(">HI", HASH_ALGS[name], sum(1 << i for i in idx))
+            pcrs += b"".join(bytes.fromhex(bank[str(i)]) for i in idx)
+    out += sec(S_PCRS, pcrs)
+    if "ima" in doc:
+        ima = doc["ima"]
+        out += sec(S_IMETA, struct.pack(">QQHB", ima["from"], ima["count"],
+                                        HASH_ALGS[ima.get("template_hash", "sha1")],
+                                        1 if ima.get("more") else 0))
+        lst = base64.b64decode(ima.get("list", ""))
+        if lst:
+            out += sec(S_ILIST, lst)
+    log = base64.b64decode(doc.get("eventlog", ""))
+    if log:
+        out += sec(S_LOG, log)
+    if "identity" in doc:
+        i = doc["identity"]
+        out += sec(S_IDPUB, base64.b64decode(i["public"])) + \
+            sec(S_IDMSG, base64.b64decode(i["message"])) + \
+            sec(S_IDSIG, base64.b64decode(i["signature"]))
+    return out
 
 
 def doc_decode(body):
-    """The document as JSON with base64 list and log, and whether it was binary."""
+    """The document as JSON with base64 list and log, and its form (1, 2, 3)."""
+    if body[:len(DOC_BIN3_MAGIC)] == DOC_BIN3_MAGIC:
+        return doc3_decode(body), 3
     if body[:len(DOC_BIN_MAGIC)] != DOC_BIN_MAGIC:
-        return json.loads(body), False
+        return json.loads(body), 1
     off, parts = len(DOC_BIN_MAGIC), []
     for _ in range(3):
         (n,) = struct.unpack(">I", body[off:off + 4])
@@ -118,13 +197,15 @@ def doc_decode(body):
         doc["ima"]["list"] = base64.b64encode(parts[1]).decode()
     if parts[2]:
         doc["eventlog"] = base64.b64encode(parts[2]).decode()
-    return doc, True
+    return doc, 2
 
 
-def doc_encode(doc, binary):
+def doc_encode(doc, form):
     """doc back in the form it came in."""
-    if not binary:
+    if form == 1:
         return json.dumps(doc).encode()
+    if form == 3:
+        return doc3_encode(doc)
     d, ima, log = dict(doc), b"", b""
     if "ima" in d:
         d["ima"] = dict(d["ima"])
@@ -220,7 +301,7 @@ class Mitm:
         if m not in ("pcr-tamper", "pcr-add", "pcr-drop-add", "ima-strip",
                      "ima-drop-last", "ima-cut", "ima-empty"):
             return body
-        doc, binary = doc_decode(body)
+        doc, form = doc_decode(body)
         if m == "pcr-tamper":
             bank, n = mode[1], mode[2]
             v = doc["pcrs"][bank][n]
@@ -247,7 +328,7 @@ class Mitm:
                     data = data[:offs[-1][0]]
                     ima["count"] = len(offs) - 1
             ima["list"] = base64.b64encode(data).decode()
-        return doc_encode(doc, binary)
+        return doc_encode(doc, form)
 
     def handle(self, h, method):
         mode = read_mode(self.a.mode_file)
