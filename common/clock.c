@@ -1,6 +1,7 @@
 /*
  * clock.c — wall and monotonic time (clock.h).
  */
+#include <math.h>
 #include <time.h>
 
 #include "common/clock.h"
@@ -18,4 +19,15 @@ clock_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+clock_coalesce(double now, double delay, double quantum)
+{
+	double due;
+
+	if (delay < 1.0 || quantum <= 0)
+		return delay;
+	due = floor((now + delay) / quantum + 0.5) * quantum;
+	return due > now ? due - now : 0;
 }

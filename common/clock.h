@@ -10,5 +10,12 @@
 
 int64_t	clock_unix(void);
 double	clock_mono(void);
+/*
+ * A delay of at least a second, from now, moved to the nearest multiple
+ * of quantum of that clock: delays ending within one quantum end
+ * together (timers coalesced). Shorter delays, and a quantum <= 0, are
+ * given back as they are. Never negative.
+ */
+double	clock_coalesce(double now, double delay, double quantum);
 
 #endif

@@ -36,6 +36,30 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(run->base, NULL);
 }
 
+/*
+ * The daemon's event base. epoll's change list: an fd's interest changes
+ * within one loop iteration are merged into one epoll_ctl (a kept-open
+ * connection's round costs 3 calls, not 6). Its one hazard, an fd
+ * dup()ed and one copy closed, never arises: no descriptor given to
+ * libevent is duplicated. A precise timer: with the coarse clock (4 ms
+ * ticks) the loop wakes up to four times, 1 ms apart, before a timer it
+ * thinks not yet due fires.
+ */
+static struct event_base *
+base_new(void)
+{
+	struct event_config *cfg;
+	struct event_base *base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	(void)event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST |
+	    EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 /* The loop until a stop signal; 0 once it ran, 1 if it never could. */
 static int
 run_loop(struct run *run)
@@ -46,7 +70,7 @@ run_loop(struct run *run)
 
 	/* Worker threads wake the loop: libevent's locking must be on. */
 	if (evthread_use_pthreads() != 0 ||
-	    (run->base = event_base_new()) == NULL)
+	    (run->base = base_new()) == NULL)
 		fatalx("libevent initialisation failed");
 	if (run->ops->start(run->ctx, run->base) != 0)
 		goto out;

@@ -71,7 +71,10 @@ failure_lookup(const char *id)
 void
 verdict_init(struct verdict *v)
 {
-	memset(v, 0, sizeof(*v));
+	/* Items are read only below the counts: no need to clear 17 KiB. */
+	v->nfail = 0;
+	v->nnotice = 0;
+	v->dropped = 0;
 }
 
 enum failure_id
