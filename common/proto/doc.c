@@ -2,6 +2,7 @@
  * doc.c — JSON encoding and strict decoding of the evidence document.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
 void
 evidence_doc_init(struct evidence_doc *d)
 {
-	memset(d, 0, sizeof(*d));
+	memset(d, 0, offsetof(struct evidence_doc, pcrs));
 	pcr_values_init(&d->pcrs);
 }
 

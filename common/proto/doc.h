@@ -93,7 +93,6 @@ struct evidence_doc {
 	size_t			 attest_len;
 	uint8_t			*sig;
 	size_t			 sig_len;
-	struct pcr_values	 pcrs;
 	int			 has_ima;
 	uint64_t		 ima_from;	/* index of the first entry in ima */
 	uint64_t		 ima_count;	/* entries in ima */
@@ -111,6 +110,8 @@ struct evidence_doc {
 	size_t			 id_sig_len;
 	uint8_t			*backing;	/* binary form: ima and eventlog point
 						 * into it (freed with the doc) */
+	/* Last: evidence_doc_init clears what is above, not its 12 KiB. */
+	struct pcr_values	 pcrs;
 };
 
 void	evidence_doc_init(struct evidence_doc *d);
