@@ -25,6 +25,16 @@
 /* Milliseconds SQLite waits for a lock another process holds. */
 #define SQ_BUSY_MS	5000
 
+/*
+ * WAL pages before a commit checkpoints them into the file (SQLite's
+ * default: 1000). Every round rewrites its agent's page: a longer WAL
+ * copies each hot page once for several rounds, and syncs less often
+ * (bench_store, 5,000 agents: CPU per round write 7.7 -> 6.8 us, 36.7 ->
+ * 31.6 us with audit records). The WAL file stays under about 16 MB
+ * (4 KiB pages) plus one transaction while checkpoints can run.
+ */
+#define SQ_WAL_PAGES	"4000"
+
 #define SQ_NOWMS	"(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))"
 
 struct sq_db {
@@ -134,7 +144,8 @@ sq_open(const char *path, struct db **out)
 		goto out;
 	}
 	if ((r = sq_exec((struct db *)d, "PRAGMA synchronous=NORMAL; "
-	    "PRAGMA foreign_keys=ON", "pragmas")) != 0)
+	    "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=" SQ_WAL_PAGES,
+	    "pragmas")) != 0)
 		goto out;
 	*out = (struct db *)d;
 	d = NULL;

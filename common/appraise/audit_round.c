@@ -73,17 +73,31 @@ str_take(char *s)
 	return o != NULL ? o : json_null();
 }
 
+/*
+ * Steals base64 or hex text (NULL: JSON null): ASCII by construction, so
+ * jansson's UTF-8 scan is skipped (3.7 us for a 2.6 KB evidence string,
+ * every round).
+ */
+static json_t *
+enc_take(char *s)
+{
+	json_t *o = s != NULL ? json_stringn_nocheck(s, strlen(s)) : json_null();
+
+	free(s);
+	return o != NULL ? o : json_null();
+}
+
 static json_t *
 inputs_json(const struct verify_job *j, const uint8_t *ak_pub,
     size_t ak_pub_len)
 {
 	json_t *in = json_object();
 
-	json_object_set_new(in, "nonce", str_take(hex_encode(j->nonce,
+	json_object_set_new(in, "nonce", enc_take(hex_encode(j->nonce,
 	    j->nonce_len)));
-	json_object_set_new(in, "ak_pub", str_take(ak_pub != NULL ?
+	json_object_set_new(in, "ak_pub", enc_take(ak_pub != NULL ?
 	    base64_encode(ak_pub, ak_pub_len) : NULL));
-	json_object_set_new(in, "ak_name", str_take(j->ak_name_len > 0 ?
+	json_object_set_new(in, "ak_name", enc_take(j->ak_name_len > 0 ?
 	    hex_encode(j->ak_name, j->ak_name_len) : NULL));
 	json_object_set_new(in, "pcrs", str_take(pcr_selection_format(&j->sel)));
 	json_object_set_new(in, "prev_clock", clock_json(&j->prev));
@@ -112,7 +126,7 @@ audit_round_record(const struct verify_job *j, const uint8_t *ak_pub,
 	} else
 		json_object_set_new(rec, "policy", json_null());
 	json_object_set_new(rec, "inputs", inputs_json(j, ak_pub, ak_pub_len));
-	json_object_set_new(rec, "evidence", str_take(j->kept != NULL ?
+	json_object_set_new(rec, "evidence", enc_take(j->kept != NULL ?
 	    base64_encode(j->kept, j->kept_len) : NULL));
 	json_object_set_new(rec, "verify_state_out", str_take(
 	    verify_state_to_json(&j->ima_out, &j->mb_out)));
