@@ -26,14 +26,15 @@
 #define SQ_BUSY_MS	5000
 
 /*
- * WAL pages before a commit checkpoints them into the file (SQLite's
- * default: 1000). Every round rewrites its agent's page: a longer WAL
- * copies each hot page once for several rounds, and syncs less often
- * (bench_store, 5,000 agents: CPU per round write 7.7 -> 6.8 us, 36.7 ->
- * 31.6 us with audit records). The WAL file stays under about 16 MB
- * (4 KiB pages) plus one transaction while checkpoints can run.
+ * WAL pages before a commit checkpoints them into the file: SQLite's
+ * default, said so that the WAL's bound is ours (about 4 MB, 4 KiB pages,
+ * plus one transaction). A longer WAL copies a hot agent page once for
+ * more rounds (bench_store: 7.7 -> 6.8 us a round write at 4000 pages)
+ * but each checkpoint then holds the loop four times as long: at 20,000
+ * agents with the audit trail on, 4000 pages gave 1,330 rounds/s and 284
+ * timed-out polls, 1000 pages 1,936 rounds/s and none (fleet_sim.sh).
  */
-#define SQ_WAL_PAGES	"4000"
+#define SQ_WAL_PAGES	"1000"
 
 #define SQ_NOWMS	"(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))"
 
