@@ -10,6 +10,7 @@
 
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/evidence/tpm2.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 
@@ -90,8 +91,9 @@ sha256_hex(const void *p, size_t n, char out[65])
 	unsigned char md[32];
 	unsigned int len = 0;
 
-	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 ||
-	    len != sizeof(md))
+	/* The fetched SHA-256 (tpm2.c): EVP_sha256() fetches on every use. */
+	if (EVP_Digest(p, n, md, &len, tpm2_hash_md(TPM2_ALG_SHA256),
+	    NULL) != 1 || len != sizeof(md))
 		fatalx("EVP_Digest sha256 failed");
 	for (size_t i = 0; i < sizeof(md); i++) {
 		out[2 * i] = digits[md[i] >> 4];
