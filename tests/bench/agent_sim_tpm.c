@@ -23,6 +23,7 @@ static const uint8_t ek_policy[32] = {
 	0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
 };
 
+/* TPM2B_PUBLIC of a P-256 key: an AK (ECDSA-SHA256 signer) or an EK. */
 static uint8_t *
 ecc_public(EVP_PKEY *k, int ek, size_t *len)
 {
