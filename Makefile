@@ -60,9 +60,13 @@ AGENT_SRC    := $(filter-out agent/main.c,$(wildcard agent/*.c))
 VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 TOOLS_SRC    := $(filter-out tools/assayctl.c,$(wildcard tools/*.c))
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
-BENCH_SRC    := $(wildcard tests/bench/*.c)
+# Bench and test programs split over files: <prog>.c holds main(),
+# <prog>_*.c the rest (linked in, see the rules below).
+SIM_PARTS    := $(wildcard tests/bench/agent_sim_*.c)
+FWLOG_PARTS  := $(wildcard tests/tools/fw_eventlog_*.c)
+BENCH_SRC    := $(filter-out $(SIM_PARTS),$(wildcard tests/bench/*.c))
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
-TESTTOOL_SRC := $(wildcard tests/tools/*.c)
+TESTTOOL_SRC := $(filter-out $(FWLOG_PARTS),$(wildcard tests/tools/*.c))
 FUZZ_TIME    ?= 20
 FUZZ         ?=
 FUZZ_RUNS    ?=
@@ -112,13 +116,15 @@ $(O)/assayctl: $(O)/tools/assayctl.o $(LIBTOOLS) $(LIBAPPRAISE) $(LIBCOMMON)
 $(O)/tests/%: $(O)/tests/unit/%.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS) $(CHECK_LIBS)
 
+$(O)/testtools/fw_eventlog: $(call obj,$(FWLOG_PARTS))
 $(O)/testtools/%: $(O)/tests/tools/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
 
+$(O)/bench/agent_sim: $(call obj,$(SIM_PARTS))
 $(O)/bench/%: $(O)/tests/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
 
 $(O)/fuzz/%: $(O)/tests/fuzz/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
