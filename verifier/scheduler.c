@@ -90,12 +90,11 @@ polled_state(int state)
 /*
  * A routine round (a second or more away) is due at the nearest multiple
  * of SCHED_QUANTUM of the loop's clock (at most half a quantum early or
- * late, none on average): rounds falling due within one quantum fire in
- * one loop iteration and their answers come back together, so the loop
- * wakes once for several rounds, not once for each (at 500 rounds/s,
- * about 13 a wake-up, was 1.2 wake-ups a round: the fleet simulator's
- * round_cpu fell by a third). Retries and immediate rounds keep their
- * delay.
+ * late, none on average): rounds falling due within one quantum are
+ * asked in one loop iteration, one timer wake-up for all of them, and a
+ * busy loop finds their answers waiting together (fleet simulator, 500
+ * rounds/s: epoll_wait 1.93 -> 1.18 a round quiet, 0.075 loaded).
+ * Retries and immediate rounds keep their delay.
  */
 static double
 sched_coalesce(struct event_base *base, double delay)
