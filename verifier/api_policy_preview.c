@@ -35,6 +35,8 @@
 #define PREVIEW_FAILS_MAX	64	/* failures reported per host */
 /* Record text one preview reads back at most (the loop reads it). */
 #define PREVIEW_BYTES_MAX	(256u * 1024 * 1024)
+#define PREVIEW_OVER_NOTE	"not judged: the preview read its limit of " \
+				"retained evidence (256 MiB) before this host"
 
 struct host {
 	char		*id;
@@ -96,8 +98,7 @@ host_records(struct verifier *v, const char *id, char **note, size_t *bytes)
 
 	*note = NULL;
 	if (*bytes > PREVIEW_BYTES_MAX) {
-		*note = xstrdup("not judged: the preview read its limit of "
-		    "retained evidence (256 MiB) before this host");
+		*note = xstrdup(PREVIEW_OVER_NOTE);
 		return recs;
 	}
 	if (store_audit_head(v->store, id, &head, hash) != 0 || head == 0) {
@@ -150,8 +151,7 @@ host_records(struct verifier *v, const char *id, char **note, size_t *bytes)
 	free(list);
 	if (*bytes > PREVIEW_BYTES_MAX) {
 		free(*note);
-		*note = xstrdup("not judged: the preview read its limit of "
-		    "retained evidence (256 MiB) before this host");
+		*note = xstrdup(PREVIEW_OVER_NOTE);
 	}
 	return recs;
 }

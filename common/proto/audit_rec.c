@@ -16,6 +16,9 @@
 #include "common/xmalloc.h"
 
 #define CANON_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
+/* The sealed text's first member: "hash":"<64 hex>", */
+#define HASH_KEY	"\"hash\":\""
+#define HASH_MEMBER_LEN	(sizeof(HASH_KEY) - 1 + AUDIT_HASH_HEX - 1 + 2)
 
 static int
 is_hash_hex(const char *s)
@@ -81,13 +84,15 @@ audit_rec_seal(json_t *rec, const char *agent, int64_t seq, const char *prev,
 	len = strlen(canon);
 	sha256_hex(canon, len, hash);
 	json_object_set_new(rec, "hash", json_string(hash));
-	/* In place: a record can carry an IMA page of megabytes. */
-	/* {"hash":"<64 hex>", then the members: 75 bytes put before them */
-	canon = xreallocarray(canon, len + 76, 1);
-	memmove(canon + 75, canon + 1, len);		/* with its NUL */
-	memcpy(canon + 1, "\"hash\":\"", 8);
-	memcpy(canon + 9, hash, 64);
-	memcpy(canon + 73, "\",", 2);
+	/*
+	 * In place (a record can carry an IMA page of megabytes): after the
+	 * "{", "hash":"<64 hex>", goes before the members.
+	 */
+	canon = xreallocarray(canon, len + HASH_MEMBER_LEN + 1, 1);
+	memmove(canon + 1 + HASH_MEMBER_LEN, canon + 1, len);	/* with NUL */
+	memcpy(canon + 1, HASH_KEY, sizeof(HASH_KEY) - 1);
+	memcpy(canon + sizeof(HASH_KEY), hash, AUDIT_HASH_HEX - 1);
+	memcpy(canon + sizeof(HASH_KEY) + AUDIT_HASH_HEX - 1, "\",", 2);
 	*text = canon;
 	return ASSAY_OK;
 }

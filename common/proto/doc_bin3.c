@@ -313,42 +313,40 @@ int
 doc_parse_bin3(uint8_t *body, size_t len, struct evidence_doc *out)
 {
 	struct cur c, sec[SEC_LAST + 1];
-	struct evidence_doc d;
 	int r;
 
+	/* Filled in place (no copy of the 12 KiB of PCR values); emptied
+	 * again on error. */
 	evidence_doc_init(out);
-	evidence_doc_init(&d);
 	memset(sec, 0, sizeof(sec));
 	cur_init(&c, body, len);
 	(void)cur_skip(&c, DOC_BIN_MAGIC_LEN);
 	if ((r = sections_read(&c, sec)) != 0 ||
 	    (r = sections_check(sec)) != 0 ||
-	    (r = pcrs_parse(sec[SEC_PCRS], &d.pcrs)) != 0 ||
+	    (r = pcrs_parse(sec[SEC_PCRS], &out->pcrs)) != 0 ||
 	    (sec[SEC_IMA_META].p != NULL &&
-	    (r = ima_meta_parse(sec[SEC_IMA_META], &d)) != 0))
-		goto out;
-	d.attest = dup_sec(&sec[SEC_QUOTE_MSG], &d.attest_len);
-	d.sig = dup_sec(&sec[SEC_QUOTE_SIG], &d.sig_len);
+	    (r = ima_meta_parse(sec[SEC_IMA_META], out)) != 0)) {
+		evidence_doc_free(out);
+		return r;
+	}
+	out->attest = dup_sec(&sec[SEC_QUOTE_MSG], &out->attest_len);
+	out->sig = dup_sec(&sec[SEC_QUOTE_SIG], &out->sig_len);
 	if (sec[SEC_ID_PUB].p != NULL) {
-		d.id_pub = dup_sec(&sec[SEC_ID_PUB], &d.id_pub_len);
-		d.id_attest = dup_sec(&sec[SEC_ID_MSG], &d.id_attest_len);
-		d.id_sig = dup_sec(&sec[SEC_ID_SIG], &d.id_sig_len);
+		out->id_pub = dup_sec(&sec[SEC_ID_PUB], &out->id_pub_len);
+		out->id_attest = dup_sec(&sec[SEC_ID_MSG], &out->id_attest_len);
+		out->id_sig = dup_sec(&sec[SEC_ID_SIG], &out->id_sig_len);
 	}
 	/* body outlives the document: the list and the log point into it. */
-	d.backing = body;
-	if (d.has_ima) {
+	out->backing = body;
+	if (out->has_ima) {
 		/* An empty page points at the body, as in form 2. */
-		d.ima = sec[SEC_IMA_LIST].p != NULL ?
+		out->ima = sec[SEC_IMA_LIST].p != NULL ?
 		    body + (sec[SEC_IMA_LIST].p - body) : body;
-		d.ima_len = sec[SEC_IMA_LIST].len;
+		out->ima_len = sec[SEC_IMA_LIST].len;
 	}
 	if (sec[SEC_EVENTLOG].p != NULL) {
-		d.eventlog = body + (sec[SEC_EVENTLOG].p - body);
-		d.eventlog_len = sec[SEC_EVENTLOG].len;
+		out->eventlog = body + (sec[SEC_EVENTLOG].p - body);
+		out->eventlog_len = sec[SEC_EVENTLOG].len;
 	}
-	*out = d;
 	return ASSAY_OK;
- out:
-	evidence_doc_free(&d);
-	return r;
 }
